@@ -1,0 +1,1 @@
+"""The Torc HTTP API: a stateless Litestar app over MongoDB."""

@@ -1,0 +1,72 @@
+"""`create_app()`: the one place the Litestar application is assembled."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+
+from api import problems
+from api.routes import ROUTE_HANDLERS
+from api.storage import Database
+from torc_client import __version__, settings
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """What one API process needs to know; every field has a `TORC_*` variable."""
+
+    mongo_uri: str = field(default_factory=lambda: os.environ.get("TORC_MONGO_URI", "mongodb://127.0.0.1:27017"))
+    database: str = field(default_factory=lambda: os.environ.get("TORC_DATABASE", settings.DEFAULT_DATABASE))
+    lease_seconds: float = field(
+        default_factory=lambda: float(os.environ.get("TORC_LEASE_SECONDS", settings.DEFAULT_LEASE_SECONDS))
+    )
+
+
+def create_app(config: ApiSettings | None = None) -> Litestar:
+    """The Torc API, storing everything in the MongoDB database `config` names."""
+    config = config or ApiSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db = Database(config.mongo_uri, config.database)
+        await db.ensure_indexes()
+        app.state.db = db
+        app.state.lease_seconds = config.lease_seconds
+        try:
+            yield
+        finally:
+            await db.close()
+
+    api = Router(path=settings.API_PREFIX, route_handlers=ROUTE_HANDLERS)
+    return Litestar(
+        route_handlers=[api],
+        lifespan=[lifespan],
+        dependencies={"db": Provide(_db, sync_to_thread=False), "lease": Provide(_lease, sync_to_thread=False)},
+        exception_handlers=problems.EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        request_max_body_size=settings.MAX_REQUEST_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="Torc",
+            version=__version__,
+            description="Workflow management for command-line jobs: workflows, jobs, files, user_data, "
+            "resource requirements, results, events and compute nodes.",
+            path=f"{settings.API_PREFIX}/docs",
+            render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin(path="/openapi.json")],
+        ),
+        debug=False,
+    )
+
+
+def _db(state: State) -> Database:
+    return state.db
+
+
+def _lease(state: State) -> float:
+    return state.lease_seconds

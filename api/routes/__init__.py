@@ -1,0 +1,29 @@
+"""HTTP routes: one controller per resource. Each handler is one storage call and one conversion."""
+
+from api.routes.compute_nodes import ComputeNodeController
+from api.routes.events import EventController
+from api.routes.jobs import JobController
+from api.routes.records import (
+    FailureHandlerController,
+    FileController,
+    ResourceRequirementsController,
+    ResultController,
+    UserDataController,
+)
+from api.routes.runs import RunController
+from api.routes.service import ServiceController
+from api.routes.workflows import WorkflowController
+
+ROUTE_HANDLERS = [
+    ServiceController,
+    WorkflowController,
+    RunController,
+    JobController,
+    FileController,
+    UserDataController,
+    ResourceRequirementsController,
+    FailureHandlerController,
+    ResultController,
+    EventController,
+    ComputeNodeController,
+]

@@ -1,0 +1,47 @@
+"""Jobs: list (filter by status or name, paged), read, add before the first run, update, delete."""
+
+from __future__ import annotations
+
+from litestar import Controller, delete, get, post, route
+from litestar.enums import HttpMethod
+
+from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
+from api.routes.workflows import _changes
+from api.storage import Database, edits, jobs
+from torc_client.contract import Job, JobCreate, JobUpdate, Page
+
+
+class JobController(Controller):
+    path = "/jobs"
+    tags = ["jobs"]
+
+    @get("/")
+    async def list_jobs(self, db: Database, workflow_id: WorkflowId, status: str | None = None,
+                        name: str | None = None, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Page[Job]:  # fmt: skip
+        """A workflow's jobs in id order, optionally only those with one status (or one name)."""
+        try:
+            return await jobs.list_page(db, workflow_id, status, offset, limit, name)
+        except ValueError as error:
+            from torc_client.errors import InvalidRequest
+
+            raise InvalidRequest(str(error)) from None
+
+    @get("/{job_id:int}")
+    async def get_job(self, db: Database, job_id: int) -> Job:
+        """One job, with its relationships."""
+        return await jobs.get(db, job_id)
+
+    @post("/", status_code=201)
+    async def create_job(self, db: Database, data: JobCreate) -> Job:
+        """Add a job to a workflow that has not run yet."""
+        return await edits.create_job(db, data)
+
+    @route("/{job_id:int}", http_method=[HttpMethod.PUT, HttpMethod.PATCH])
+    async def update_job(self, db: Database, job_id: int, data: JobUpdate) -> Job:
+        """Change a job (name, command and script only before the first run; status only to disabled)."""
+        return await jobs.update(db, job_id, _changes(data))
+
+    @delete("/{job_id:int}", status_code=200)
+    async def delete_job(self, db: Database, job_id: int) -> Job:
+        """Remove a job from a workflow that has not run yet."""
+        return await edits.delete_job(db, job_id)

@@ -1,0 +1,102 @@
+"""Workflows: create (from a spec, in one request), read, update, delete, initialise, cancel, status."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio
+import msgspec
+from litestar import Controller, Request, delete, get, post, put, route
+from litestar.enums import HttpMethod
+from litestar.params import Parameter
+
+from api.routes.params import DEFAULT_LIMIT, Limit, Offset
+from api.storage import Database, create, initialize, lifecycle, workflows
+from torc_client.contract import InitializeResult, Page, Workflow, WorkflowStatus, WorkflowUpdate
+from torc_client.spec import build_plan, load_spec_text
+
+SPEC_FORMATS = ("yaml", "yml", "json", "json5")
+
+
+class WorkflowCreate(msgspec.Struct, kw_only=True):
+    """An empty workflow, to fill with jobs through the API."""
+
+    name: str
+    description: str | None = None
+    user: str = ""
+    working_dir: str | None = None
+
+
+class WorkflowController(Controller):
+    path = "/workflows"
+    tags = ["workflows"]
+
+    @post("/specs", status_code=201)
+    async def create_from_spec(
+        self,
+        request: Request,
+        db: Database,
+        spec_format: Annotated[str | None, Parameter(query="format", description="yaml, json or json5; "
+                                                     "default: from the content type, else detected")] = None,
+        user: str = "",
+        working_dir: str | None = None,
+    ) -> Workflow:
+        """Create a workflow from a specification (YAML, JSON or JSON5 in the body): all of it, or nothing."""
+        text = (await request.body()).decode("utf-8", errors="replace")
+        fmt = spec_format or _format_from_content_type(request.headers.get("content-type", ""))
+        plan = await anyio.to_thread.run_sync(lambda: build_plan(load_spec_text(text, fmt, source="request body")))
+        return await create.create_from_plan(db, plan, user, working_dir)
+
+    @post("/", status_code=201)
+    async def create_empty(self, db: Database, data: WorkflowCreate) -> Workflow:
+        """Create an empty workflow (with its `default` resource requirements)."""
+        plan = create.empty_plan(data.name, data.description)
+        return await create.create_from_plan(db, plan, data.user, data.working_dir)
+
+    @get("/")
+    async def list_workflows(self, db: Database, name: str | None = None, user: str | None = None,
+                             is_archived: bool = False, offset: Offset = 0,
+                             limit: Limit = DEFAULT_LIMIT) -> Page[Workflow]:  # fmt: skip
+        """List workflows (archived ones only when asked)."""
+        return await workflows.list_page(db, {"name": name, "user": user, "is_archived": is_archived}, offset, limit)
+
+    @get("/{workflow_id:int}")
+    async def get_workflow(self, db: Database, workflow_id: int) -> Workflow:
+        """One workflow."""
+        return await workflows.get(db, workflow_id)
+
+    @route("/{workflow_id:int}", http_method=[HttpMethod.PUT, HttpMethod.PATCH])
+    async def update_workflow(self, db: Database, workflow_id: int, data: WorkflowUpdate) -> Workflow:
+        """Change a workflow's name, description, project, metadata, archive flag or sort method."""
+        return await workflows.update(db, workflow_id, _changes(data))
+
+    @delete("/{workflow_id:int}", status_code=200)
+    async def delete_workflow(self, db: Database, workflow_id: int) -> Workflow:
+        """Delete a workflow and everything in it."""
+        return await workflows.delete(db, workflow_id)
+
+    @post("/{workflow_id:int}/initialize", status_code=200)
+    async def initialize_workflow(self, db: Database, workflow_id: int, force: bool = False) -> InitializeResult:
+        """Start a new run: check inputs, block jobs with unfinished upstream work, make the rest ready."""
+        return await initialize.initialize(db, workflow_id, force)
+
+    @get("/{workflow_id:int}/status")
+    async def workflow_status(self, db: Database, lease: float, workflow_id: int) -> WorkflowStatus:
+        """Run id, flags and job counts by status (also expires the leases of dead runners)."""
+        return await lifecycle.status(db, workflow_id, lease)
+
+    @put("/{workflow_id:int}/cancel")
+    async def cancel_workflow(self, db: Database, workflow_id: int) -> WorkflowStatus:
+        """Cancel: nothing more is claimed, waiting jobs are canceled, runners terminate running ones."""
+        return await lifecycle.cancel(db, workflow_id)
+
+
+def _format_from_content_type(content_type: str) -> str | None:
+    for fmt in ("json5", "yaml", "json"):
+        if fmt in content_type:
+            return fmt
+    return None
+
+
+def _changes(data: msgspec.Struct) -> dict[str, Any]:
+    return {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}

@@ -1,0 +1,135 @@
+"""Claiming: hand ready jobs that fit a runner to exactly one runner.
+
+A claim reads the workflow document and its queue documents (one per resource
+requirement, a handful), decides with `torc_client.resources.pack` how many jobs of
+each shape fit, takes that many slots from each queue atomically, and marks those
+jobs pending under a fresh claim token. No query here scans the ready jobs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.storage import leases, queue, transitions, workflows
+from api.storage.db import Database
+from api.storage.workflows import Event
+from torc_client import resources, states
+from torc_client.contract import ClaimedJob, ClaimRequest, ClaimResponse, FileRef, UnfitGroup
+
+S = states.JobStatus
+#: Rounds of taking when stale slots leave room for more (a slot whose job left the queue).
+MAX_ROUNDS = 4
+REPAIR_EVERY_SECONDS = 10.0
+
+
+async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float) -> ClaimResponse:
+    """Up to `req.limit` ready jobs that fit the runner's free resources, now pending and leased to it."""
+    node = await leases.renew(db, req.compute_node_id, lease_seconds)
+    wf = await workflows.get_doc(db, wid)
+    if node["workflow_id"] != wid:
+        from torc_client.errors import Conflict
+
+        raise Conflict(f"compute node {req.compute_node_id} belongs to workflow {node['workflow_id']}, not {wid}")
+    await leases.expire_due(db, wf, lease_seconds)
+    reason = _refusal(wf)
+    won: list[dict[str, Any]] = []
+    shapes: dict[int, resources.Shape] = {}
+    if reason is None:
+        won, shapes = await _take(db, wf, req)
+    if won:
+        wf = await workflows.record(db, wid, {S.READY: -len(won), S.PENDING: len(won)},
+                                    [Event("job", f"{len(won)} jobs claimed by compute node {req.compute_node_id}",
+                                           status="pending", job_ids=[d["_id"] for d in won],
+                                           compute_node_id=req.compute_node_id)])  # fmt: skip
+    elif reason is None and await _needs_repair(db, wf):
+        await queue.repair(db, wid)
+    jobs = await _claimed_jobs(db, wf, won, shapes)
+    status = workflows.status_of(wf)
+    return ClaimResponse(jobs=jobs, run_id=wf["run_id"], is_canceled=wf["is_canceled"],
+                         is_complete=status.is_complete, reason=reason)  # fmt: skip
+
+
+def _refusal(wf: dict[str, Any]) -> str | None:
+    if not wf["is_initialized"]:
+        return f"workflow {wf['_id']} is not initialized: run `torc workflows init {wf['_id']}`"
+    if wf["is_canceled"]:
+        return f"workflow {wf['_id']} is canceled"
+    if wf["is_archived"]:
+        return f"workflow {wf['_id']} is archived"
+    return None
+
+
+async def _take(db: Database, wf: dict[str, Any], req: ClaimRequest):
+    queues = await queue.queues(db, wf["_id"])
+    shapes = {q["rr_id"]: queue.shape_of(q) for q in queues}
+    available = {q["rr_id"]: q["tail"] - q["head"] for q in queues}
+    free = resources.Capacity.from_gb(req.num_cpus, req.memory_gb, req.num_gpus, req.num_nodes,
+                                      req.time_limit_seconds)  # fmt: skip
+    limit, won, token = req.limit, [], transitions.new_token()
+    for _ in range(MAX_ROUNDS):
+        if req.ignore_resources:
+            plan = resources.pack_ignoring_resources(available, shapes.values(), limit)
+        else:
+            plan = resources.pack(available, shapes.values(), free, limit, wf.get("jobs_sort_method", "none"))
+        if not plan:
+            break
+        short = False
+        for shape, count in plan:
+            ids = await queue.take(db, wf["_id"], shape.key, count)
+            available[shape.key] = max(0, available[shape.key] - max(count, len(ids)))
+            mine = await transitions.mark_pending(db, ids, req.compute_node_id, token) if ids else []
+            won.extend(mine)
+            free = resources.take(free, shape, len(mine))
+            limit -= len(mine)
+            short = short or len(mine) < count
+        if not short or limit <= 0:
+            break
+    return won, shapes
+
+
+async def _needs_repair(db: Database, wf: dict[str, Any]) -> bool:
+    """Ready jobs the queues do not account for: a slot was passed before it was written."""
+    if wf.get("counts", {}).get(S.READY.value, 0) <= 0:
+        return False
+    queued = sum(q["tail"] - q["head"] for q in await queue.queues(db, wf["_id"]))
+    if wf["counts"][S.READY.value] <= queued:
+        return False
+    return await workflows.take_turn(db, wf, "repair_at", REPAIR_EVERY_SECONDS)
+
+
+async def _claimed_jobs(db: Database, wf: dict, docs: list[dict], shapes: dict) -> list[ClaimedJob]:
+    if not docs:
+        return []
+    file_ids = sorted({fid for d in docs for fid in d.get("output_files", [])})
+    paths = {f["_id"]: f["path"] for f in await workflows.find_by_ids(db.files, file_ids, {"path": 1})}
+    jobs = []
+    for d in docs:
+        shape = shapes[d["rr_id"]]
+        jobs.append(ClaimedJob(
+            id=d["_id"], workflow_id=wf["_id"], name=d["name"], command=d["command"],
+            invocation_script=d.get("invocation_script"), run_id=wf["run_id"], attempt_id=d.get("attempt_id", 1),
+            claim_token=d["claim_token"], resource_requirements_id=d["rr_id"], num_cpus=shape.cpus,
+            num_gpus=shape.gpus, num_nodes=shape.nodes, memory_bytes=shape.memory_bytes, runtime_s=shape.runtime_s,
+            supports_termination=d.get("supports_termination", False),
+            output_files=[FileRef(id=fid, path=paths[fid]) for fid in d.get("output_files", []) if fid in paths],
+        ))  # fmt: skip
+    return jobs
+
+
+async def unfit(db: Database, wid: int, total: resources.Capacity) -> list[UnfitGroup]:
+    """Unfinished jobs whose requirements exceed what a runner has in total, grouped by requirement."""
+    from api.storage import records
+
+    rr_docs = [doc async for doc in db.resource_requirements.find({"workflow_id": wid})]
+    too_big = {d["_id"]: d for d in rr_docs if resources.shortfalls(queue.shape_of({**d, "rr_id": d["_id"]}), total)}
+    if not too_big:
+        return []
+    names: dict[int, list[str]] = {}
+    waiting = [S.UNINITIALIZED.value, S.BLOCKED.value, S.READY.value]
+    async for doc in db.jobs.find({"workflow_id": wid, "status": {"$in": waiting}}, {"name": 1, "rr_id": 1}):
+        if doc["rr_id"] in too_big:
+            names.setdefault(doc["rr_id"], []).append(doc["name"])
+    return [UnfitGroup(resource_requirements=records.resource_requirements.to_record(too_big[rr]),
+                       num_jobs=len(jobs), job_names=sorted(jobs)[:20],
+                       shortfalls=resources.shortfalls(queue.shape_of({**too_big[rr], "rr_id": rr}), total))
+            for rr, jobs in sorted(names.items())]  # fmt: skip

@@ -1,0 +1,101 @@
+"""Completing jobs: fenced status change, one result per attempt, output file times, release.
+
+A report is idempotent: the status update is guarded by the claim token, results are
+unique per (job, run, attempt), and release uses `$pull` and guarded updates, so a
+runner that retries a report after a timeout changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
+
+from api.storage import release, transitions, workflows
+from api.storage.db import Database, iso_now
+from api.storage.workflows import Event
+from torc_client import states
+from torc_client.contract import CompleteReport, Rejection, ReportResponse
+from torc_client.errors import InvalidRequest
+
+DUPLICATE_KEY = 11000
+
+
+class Outcome(NamedTuple):
+    job_id: int
+    claim_token: str
+    status: str
+    return_code: int
+    exec_time_minutes: float = 0.0
+    completion_time: str = ""
+    measures: dict[str, Any] = {}
+    output_file_mtimes: dict[int, float] = {}
+
+
+async def complete(db: Database, wid: int, report: CompleteReport) -> ReportResponse:
+    """Record what a runner reports about finished jobs."""
+    outcomes = []
+    for o in report.outcomes:
+        if o.status not in states.REPORTABLE:
+            raise InvalidRequest(f"job {o.job_id}: a runner may report {', '.join(sorted(states.REPORTABLE))}, "
+                                 f"not {o.status!r}")  # fmt: skip
+        measures = {k: getattr(o, k) for k in ("peak_memory_bytes", "avg_memory_bytes", "peak_cpu_percent",
+                                               "avg_cpu_percent")}  # fmt: skip
+        outcomes.append(Outcome(o.job_id, o.claim_token, o.status, o.return_code, o.exec_time_minutes,
+                                o.completion_time, measures, o.output_file_mtimes))  # fmt: skip
+    return await complete_outcomes(db, wid, report.compute_node_id, outcomes)
+
+
+async def complete_outcomes(db: Database, wid: int, node_id: int | None, outcomes: list[Outcome],
+                            reason: str = "") -> ReportResponse:  # fmt: skip
+    wf = await workflows.get_doc(db, wid)
+    accepted, rejected, delta = await transitions.finish(
+        db, wid, [(o.job_id, o.claim_token, o.status) for o in outcomes]
+    )
+    by_id = {o.job_id: o for o in outcomes}
+    await _store_results(db, wf, node_id, accepted, by_id)
+    await _store_file_times(db, wid, [by_id[d["_id"]] for d in accepted])
+    await workflows.record(db, wid, delta, _events(accepted, by_id, node_id, reason))
+    await release.release(db, wid, accepted)
+    return ReportResponse(accepted=[d["_id"] for d in accepted],
+                          rejected=[Rejection(job_id=jid, reason=why) for jid, why in rejected])  # fmt: skip
+
+
+async def _store_results(db: Database, wf: dict, node_id: int | None, docs: list[dict], by_id: dict) -> None:
+    if not docs:
+        return
+    first = await db.allocate_ids("results", len(docs))
+    rows = []
+    for offset, doc in enumerate(docs):
+        o = by_id[doc["_id"]]
+        rows.append({"_id": first + offset, "workflow_id": wf["_id"], "job_id": doc["_id"], "run_id": wf["run_id"],
+                     "attempt_id": doc.get("attempt_id", 1), "compute_node_id": node_id,
+                     "return_code": o.return_code, "status": o.status, "exec_time_minutes": o.exec_time_minutes,
+                     "completion_time": o.completion_time or iso_now(), **o.measures})  # fmt: skip
+    try:
+        await db.results.insert_many(rows, ordered=False)
+    except BulkWriteError as error:
+        # A repeated report: the result of that attempt is already stored.
+        if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
+            raise
+
+
+async def _store_file_times(db: Database, wid: int, outcomes: list[Outcome]) -> None:
+    ops = [UpdateOne({"_id": int(fid), "workflow_id": wid}, {"$set": {"st_mtime": mtime}})
+           for o in outcomes for fid, mtime in o.output_file_mtimes.items()]  # fmt: skip
+    if ops:
+        await db.files.bulk_write(ops, ordered=False)
+
+
+def _events(docs: list[dict], by_id: dict[int, Outcome], node_id: int | None, reason: str) -> list[Event]:
+    groups: dict[str, list[dict]] = {}
+    for doc in docs:
+        groups.setdefault(doc["status"], []).append(doc)
+    events = []
+    for status, group in sorted(groups.items()):
+        names = ", ".join(d["name"] for d in group[:5]) + (" ..." if len(group) > 5 else "")
+        text = f"{len(group)} jobs {status}: {names}" + (f" ({reason})" if reason else "")
+        events.append(Event("job", text, status=status, job_ids=[d["_id"] for d in group], compute_node_id=node_id,
+                            return_codes={str(d["_id"]): by_id[d["_id"]].return_code for d in group}))  # fmt: skip
+    return events

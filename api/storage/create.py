@@ -1,0 +1,138 @@
+"""Creating a workflow from a validated plan: all of it, or nothing.
+
+The plan (`torc_client.spec.build_plan`) has already been checked, so what can fail
+here is the database. Ids are reserved in blocks, every document is built in memory,
+and the inserts go collection by collection; if any fails, everything written under
+the new workflow id is deleted again.
+
+Jobs are stored already staged for the first run: `waiting_on` lists every upstream
+job, jobs with none sit in the ready queue. The workflow stays uninitialised (every
+job reads as `uninitialized`, nothing can be claimed) until `initialize` checks its
+inputs and opens the run, which then costs no write per job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.storage import jobs, queue, records, workflows
+from api.storage.db import Database
+from api.storage.workflows import Event
+from torc_client import graph, states
+from torc_client.contract import Workflow
+from torc_client.spec import DEFAULT_SETTINGS, PlanResources, WorkflowPlan, substitute_user_data_ids
+
+S = states.JobStatus
+INSERT_BATCH = 5000
+
+
+async def create_from_plan(db: Database, plan: WorkflowPlan, user: str, working_dir: str | None) -> Workflow:
+    wid = await db.allocate_ids("workflows", 1)
+    try:
+        doc = await _insert_all(db, wid, plan, user, working_dir)
+    except BaseException:
+        await workflows.delete_children(db, wid)
+        await db.workflows.delete_one({"_id": wid})
+        raise
+    await workflows.record(db, wid, {}, [Event("workflow", f"workflow {wid} created with {len(plan.jobs)} jobs",
+                                               num_jobs=len(plan.jobs))])  # fmt: skip
+    return workflows.to_record(doc)
+
+
+async def _insert_all(db: Database, wid: int, plan: WorkflowPlan, user: str, working_dir: str | None) -> dict:
+    rr_ids = await _insert_named(db, records.resource_requirements, wid, [
+        records.resources_document({f: getattr(r, f) for f in ("name", "num_cpus", "num_gpus", "num_nodes",
+                                                                "memory", "runtime")})
+        for r in plan.resource_requirements])  # fmt: skip
+    rr_docs = [doc async for doc in db.resource_requirements.find({"workflow_id": wid})]
+    await queue.create_queues(db, wid, rr_docs)
+    file_ids = await _insert_named(db, records.files, wid, [{"name": f.name, "path": f.path} for f in plan.files])
+    ud_ids = await _insert_named(db, records.user_data, wid, [
+        {"name": u.name, "data": u.data, "is_ephemeral": u.is_ephemeral} for u in plan.user_data])  # fmt: skip
+    fh_ids = await _insert_named(db, records.failure_handlers, wid, [
+        {"name": h.name, "rules": h.rules} for h in plan.failure_handlers])  # fmt: skip
+    first = await db.allocate_ids("jobs", len(plan.jobs)) if plan.jobs else 0
+    job_ids = {job.name: first + i for i, job in enumerate(plan.jobs)}
+    job_docs = _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids)
+    for start in range(0, len(job_docs), INSERT_BATCH):
+        await db.jobs.insert_many(job_docs[start : start + INSERT_BATCH], ordered=False)
+    await _queue_ready(db, wid, job_docs)
+    await db.workflow_inputs.insert_one(required_inputs(wid, job_docs))
+    doc = workflows.new_document(wid, _workflow_fields(plan, user, working_dir))
+    doc["job_blocks"] = [[first, len(job_docs)]] if job_docs else []
+    doc["counts"] = _counts(job_docs)
+    await db.workflows.insert_one(doc)
+    return doc
+
+
+async def _insert_named(db: Database, store: records.Store, wid: int, docs: list[dict[str, Any]]) -> dict[str, int]:
+    for doc in docs:
+        doc["workflow_id"] = wid
+    ids = await store.insert(db, docs)
+    return {doc["name"]: rid for doc, rid in zip(docs, ids)}
+
+
+def _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids) -> list[dict[str, Any]]:
+    upstream = {job_ids[name]: [job_ids[u] for u in ups] for name, ups in plan.upstream.items()}
+    downstream = graph.downstream_map(upstream)
+    docs = []
+    for job in plan.jobs:
+        jid = job_ids[job.name]
+        docs.append(jobs.new_document(
+            jid, wid, name=job.name, command=substitute_user_data_ids(job.command, ud_ids),
+            invocation_script=(substitute_user_data_ids(job.invocation_script, ud_ids)
+                               if job.invocation_script else None),
+            rr_id=rr_ids[job.resource_requirements], fh_id=fh_ids.get(job.failure_handler or ""),
+            cancel_on_blocking_job_failure=job.cancel_on_blocking_job_failure,
+            supports_termination=job.supports_termination,
+            depends_on=sorted(job_ids[n] for n in job.depends_on), upstream=upstream.get(jid, []),
+            blocks=sorted(downstream.get(jid, [])),
+            input_files=[file_ids[n] for n in job.input_files], output_files=[file_ids[n] for n in job.output_files],
+            input_user_data=[ud_ids[n] for n in job.input_user_data],
+            output_user_data=[ud_ids[n] for n in job.output_user_data],
+        ))  # fmt: skip
+    return docs
+
+
+async def _queue_ready(db: Database, wid: int, job_docs: list[dict[str, Any]]) -> None:
+    by_rr: dict[int, list[int]] = {}
+    for doc in job_docs:
+        if doc["status"] == S.READY.value:
+            by_rr.setdefault(doc["rr_id"], []).append(doc["_id"])
+    await queue.enqueue(db, wid, by_rr)
+
+
+def required_inputs(wid: int, job_docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The files and user_data that jobs read but no job writes: they must exist before a run."""
+    produced_files = {fid for d in job_docs for fid in d["output_files"]}
+    produced_data = {uid for d in job_docs for uid in d["output_user_data"]}
+    return {
+        "_id": wid, "workflow_id": wid,
+        "files": sorted({fid for d in job_docs for fid in d["input_files"]} - produced_files),
+        "user_data": sorted({uid for d in job_docs for uid in d["input_user_data"]} - produced_data),
+    }  # fmt: skip
+
+
+def _counts(job_docs: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for doc in job_docs:
+        counts[doc["status"]] = counts.get(doc["status"], 0) + 1
+    return counts
+
+
+def _workflow_fields(plan: WorkflowPlan, user: str, working_dir: str | None) -> dict[str, Any]:
+    fields = {"name": plan.name, "description": plan.description, "user": plan.user or user,
+              "working_dir": plan.working_dir or working_dir, "project": plan.project,
+              "metadata": plan.metadata or None}  # fmt: skip
+    settings = dict(plan.settings)
+    settings.pop("cancel_on_blocking_job_failure", None)
+    return {**fields, **settings}
+
+
+def empty_plan(name: str, description: str | None) -> WorkflowPlan:
+    """The plan of a workflow with no jobs yet (only its `default` resource requirements)."""
+    default = PlanResources(name="default", num_cpus=1, num_gpus=0, num_nodes=1, memory="1m",
+                            memory_bytes=1 << 20, runtime="PT1H", runtime_s=3600.0)  # fmt: skip
+    return WorkflowPlan(name=name, description=description, user=None, working_dir=None, project=None, metadata={},
+                        settings=dict(DEFAULT_SETTINGS), resource_requirements=(default,), files=(), user_data=(),
+                        failure_handlers=(), jobs=(), upstream={})  # fmt: skip

@@ -1,0 +1,77 @@
+"""The database handle: collections, indexes and id allocation."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+
+#: collection -> (keys, unique) of every index; few on purpose: each index roughly halves
+#: the insert rate of the embedded server, and workflow creation is insert-bound.
+INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
+    # (workflow_id, status) also serves queries on workflow_id alone.
+    "jobs": [([("workflow_id", 1), ("status", 1)], False)],
+    "files": [([("workflow_id", 1)], False)],
+    "user_data": [([("workflow_id", 1)], False)],
+    "resource_requirements": [([("workflow_id", 1)], False)],
+    "failure_handlers": [([("workflow_id", 1)], False)],
+    # One result per job, run and attempt: a repeated report cannot store a second one.
+    "results": [([("workflow_id", 1)], False), ([("job_id", 1), ("run_id", 1), ("attempt_id", 1)], True)],
+    "events": [([("workflow_id", 1)], False)],
+    "compute_nodes": [([("workflow_id", 1)], False)],
+    "queues": [([("workflow_id", 1)], False)],
+    "slots": [([("workflow_id", 1)], False)],
+    "workflow_inputs": [([("workflow_id", 1)], False)],
+}
+
+
+class Database:
+    """One MongoDB database, opened once per event loop."""
+
+    def __init__(self, uri: str, name: str) -> None:
+        self.client: AsyncMongoClient = AsyncMongoClient(uri, tz_aware=True, connect=False)
+        self.db = self.client[name]
+
+    def __getattr__(self, collection: str) -> AsyncCollection:
+        if collection.startswith("_"):
+            raise AttributeError(collection)
+        return self.db[collection]
+
+    async def ping(self) -> None:
+        await self.client.admin.command("ping")
+
+    async def ensure_indexes(self) -> None:
+        for collection, specs in INDEXES.items():
+            for keys, unique in specs:
+                await self.db[collection].create_index(keys, unique=unique)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def allocate_ids(self, kind: str, count: int) -> int:
+        """Reserve `count` consecutive integer ids for `kind`; returns the first."""
+        doc = await self.db.counters.find_one_and_update(
+            {"_id": kind}, {"$inc": {"seq": count}}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+        return int(doc["seq"]) - count + 1
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def iso_now() -> str:
+    """The current UTC time in Torc's format, `YYYY-MM-DDTHH:MM:SS.mmmZ`."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def iso_from_epoch(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def chunks(items: list[Any], size: int = 50) -> list[list[Any]]:
+    """`items` cut into lists of at most `size`; `$in` costs grow faster than linearly on the embedded server: 50 ids is its sweet spot."""
+    return [items[i : i + size] for i in range(0, len(items), size)]

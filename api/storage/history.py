@@ -1,0 +1,66 @@
+"""What happened: results (latest per job, or every run and attempt) and the event log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.storage import records, workflows
+from api.storage.db import Database
+from api.storage.workflows import Event
+from torc_client.contract import Event as EventRecord
+from torc_client.contract import Page, Result
+from torc_client.errors import NotFound
+
+
+async def list_results(db: Database, wid: int, filters: dict[str, Any], all_runs: bool, offset: int,
+                       limit: int) -> Page[Result]:  # fmt: skip
+    """Results of a workflow: by default only the latest (run, attempt) of each job."""
+    await workflows.get_doc(db, wid)
+    query = {"workflow_id": wid, **{k: v for k, v in filters.items() if v is not None}}
+    docs = [doc async for doc in db.results.find(query)]
+    if not all_runs:
+        latest: dict[int, dict] = {}
+        for doc in docs:
+            best = latest.get(doc["job_id"])
+            if best is None or (doc["run_id"], doc["attempt_id"], doc["_id"]) > (
+                    best["run_id"], best["attempt_id"], best["_id"]):  # fmt: skip
+                latest[doc["job_id"]] = doc
+        docs = list(latest.values())
+    docs.sort(key=lambda d: (d["job_id"], d["run_id"], d["attempt_id"], d["_id"]))
+    items = [records.results.to_record(doc) for doc in docs[offset : offset + limit]]
+    return Page(items=items, offset=offset, limit=limit, count=len(items), total_count=len(docs),
+                has_more=offset + len(items) < len(docs))  # fmt: skip
+
+
+def _event(doc: dict[str, Any]) -> EventRecord:
+    return EventRecord(id=doc["seq"], workflow_id=doc["workflow_id"], timestamp=doc["timestamp"],
+                       category=doc["category"], message=doc.get("message", ""), data=doc.get("data", {}))  # fmt: skip
+
+
+async def events_after(db: Database, wid: int, after: int, limit: int) -> Page[EventRecord]:
+    """Events with id greater than `after`, oldest first: read by id, never by scanning the log."""
+    wf = await workflows.get_doc(db, wid)
+    last = wf.get("event_seq", 0)
+    seqs = list(range(after + 1, min(last, after + limit) + 1))
+    docs = await workflows.find_by_ids(db.events, [(wid << 32) | s for s in seqs])
+    items = [_event(doc) for doc in docs]
+    total = max(0, last - after)
+    return Page(items=items, offset=after, limit=limit, count=len(items), total_count=total,
+                has_more=after + len(seqs) < last)  # fmt: skip
+
+
+async def get_event(db: Database, wid: int, seq: int) -> EventRecord:
+    doc = await db.events.find_one({"_id": (wid << 32) | seq})
+    if doc is None:
+        raise NotFound("event", f"{wid}/{seq}")
+    return _event(doc)
+
+
+async def add_event(db: Database, wid: int, category: str, message: str, data: dict[str, Any]) -> EventRecord:
+    doc = await workflows.record(db, wid, {}, [Event(category, message, **data)])
+    return await get_event(db, wid, doc["event_seq"])
+
+
+async def delete_events(db: Database, wid: int) -> int:
+    await workflows.get_doc(db, wid)
+    return (await db.events.delete_many({"workflow_id": wid})).deleted_count

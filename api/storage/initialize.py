@@ -1,0 +1,174 @@
+"""Initialising a workflow: check its inputs, then open a new run.
+
+Right after creation from a spec the jobs are already staged (see `create.py`), so
+opening the first run writes only the workflow document. Any later initialisation,
+or one after jobs were added or edited through the API, rebuilds every job from its
+relationships: implicit edges from files and user_data, a cycle check over the whole
+graph, `blocked` for jobs with upstream work, `ready` (and queued) for the rest.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pymongo import UpdateOne
+
+from api.storage import queue, workflows
+from api.storage.create import required_inputs
+from api.storage.db import Database, chunks
+from api.storage.workflows import Event
+from torc_client import graph, states
+from torc_client.contract import InitializeResult
+from torc_client.errors import Conflict, InvalidRequest
+
+S = states.JobStatus
+MTIME_TOLERANCE = 0.01
+_GRAPH_FIELDS = {"status": 1, "name": 1, "rr_id": 1, "depends_on": 1, "upstream": 1, "blocks": 1,
+                 "input_files": 1, "output_files": 1, "input_user_data": 1, "output_user_data": 1}  # fmt: skip
+
+
+def resolve_path(path: str, working_dir: str | None) -> Path:
+    """A file record's path on this machine: relative paths are relative to the workflow's working directory."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() or not working_dir else Path(working_dir) / p
+
+
+async def initialize(db: Database, wid: int, force: bool = False) -> InitializeResult:
+    wf = await workflows.get_doc(db, wid)
+    _check_state(wf, force)
+    inputs = await db.workflow_inputs.find_one({"_id": wid}) or {"files": [], "user_data": []}
+    warnings = await _check_inputs(db, wf, inputs, force)
+    if wf["is_initialized"] or wf.get("needs_full_init"):
+        await rebuild(db, wf)
+    opened = await db.workflows.find_one_and_update(
+        {"_id": wid, "run_id": wf["run_id"]},
+        {"$set": {"is_initialized": True, "is_canceled": False, "needs_full_init": False,
+                  "completed_run": -1}, "$inc": {"run_id": 1}},
+    )  # fmt: skip
+    if opened is None:
+        raise Conflict(f"workflow {wid} was initialised by another request at the same time; check its status")
+    doc = await workflows.record(db, wid, {}, [Event("workflow", f"run {wf['run_id'] + 1} started",
+                                                     status="initialized", run_id=wf["run_id"] + 1)])  # fmt: skip
+    return InitializeResult(workflow_id=wid, run_id=doc["run_id"], job_counts=workflows.presented_counts(doc),
+                            warnings=warnings)  # fmt: skip
+
+
+def _check_state(wf: dict[str, Any], force: bool) -> None:
+    if wf["is_archived"]:
+        raise Conflict(f"workflow {wf['_id']} is archived; unarchive it before initialising it")
+    counts = wf.get("counts", {})
+    active = counts.get(S.PENDING.value, 0) + counts.get(S.RUNNING.value, 0)
+    if wf["is_initialized"] and active and not force:
+        raise Conflict(f"workflow {wf['_id']} has {active} jobs pending or running; cancel it and let its runners "
+                       "stop, or pass force to initialise anyway")  # fmt: skip
+
+
+async def _check_inputs(db: Database, wf: dict, inputs: dict, force: bool) -> list[str]:
+    """Required input files must exist and required user_data must have data; returns warnings."""
+    warnings: list[str] = []
+    files = await workflows.find_by_ids(db.files, inputs["files"])
+    missing = [f for f in files if not resolve_path(f["path"], wf.get("working_dir")).exists()]
+    if missing and not force:
+        names = ", ".join(f"{f['name']} ({f['path']})" for f in missing[:10])
+        raise InvalidRequest(f"{len(missing)} input files that no job produces do not exist: {names}"
+                             + (" ..." if len(missing) > 10 else "") + "; create them, or pass force to "
+                             "initialise anyway", missing_file_ids=[f["_id"] for f in missing])  # fmt: skip
+    if missing:
+        warnings.append(f"{len(missing)} input files are missing (initialised anyway because of force)")
+    data = await workflows.find_by_ids(db.user_data, inputs["user_data"])
+    empty = [u for u in data if u.get("data") is None]
+    if empty:
+        raise InvalidRequest(f"{len(empty)} user_data records are read by jobs but no job writes them and they "
+                             f"hold no data: {', '.join(u['name'] for u in empty[:10])}; set their data with "
+                             "`torc user-data update ID --data JSON`",
+                             missing_user_data_ids=[u["_id"] for u in empty])  # fmt: skip
+    await _record_mtimes(db, wf, [f for f in files if f not in missing])
+    return warnings
+
+
+async def _record_mtimes(db: Database, wf: dict, files: list[dict[str, Any]]) -> None:
+    ops = []
+    for f in files:
+        mtime = os.stat(resolve_path(f["path"], wf.get("working_dir"))).st_mtime
+        if f.get("st_mtime") is None or abs(f["st_mtime"] - mtime) > MTIME_TOLERANCE:
+            ops.append(UpdateOne({"_id": f["_id"]}, {"$set": {"st_mtime": mtime}}))
+    if ops:
+        await db.files.bulk_write(ops, ordered=False)
+
+
+async def rebuild(db: Database, wf: dict[str, Any]) -> None:
+    """Every job back to the start of a run, with its relationships recomputed (O(jobs))."""
+    wid = wf["_id"]
+    docs = [doc async for doc in db.jobs.find({"workflow_id": wid}, _GRAPH_FIELDS)]
+    upstream = implicit_upstream(docs)
+    cycle = graph.find_cycle(upstream)
+    if cycle:
+        names = {d["_id"]: d["name"] for d in docs}
+        raise InvalidRequest("dependency cycle: " + " -> ".join(names[j] for j in cycle + cycle[:1]))
+    disabled = {d["_id"] for d in docs if d["status"] == S.DISABLED.value}
+    downstream = graph.downstream_map(upstream)
+    await _write_graph(db, docs, upstream, downstream, disabled)
+    await queue.clear(db, wid)
+    ready: dict[int, list[int]] = {}
+    counts: dict[str, int] = {}
+    for d in docs:
+        status = S.DISABLED.value if d["_id"] in disabled else _initial_status(upstream[d["_id"]], disabled)
+        counts[status] = counts.get(status, 0) + 1
+        if status == S.READY.value:
+            ready.setdefault(d["rr_id"], []).append(d["_id"])
+    await queue.enqueue(db, wid, ready)
+    await workflows.set_counts(db, wid, counts)
+    await db.workflow_inputs.replace_one({"_id": wid}, required_inputs(wid, [_with_lists(d) for d in docs]),
+                                         upsert=True)  # fmt: skip
+
+
+def _with_lists(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: doc.get(k, []) for k in ("input_files", "output_files", "input_user_data", "output_user_data")}
+
+
+def _initial_status(ups: list[int], disabled: set[int]) -> str:
+    # A disabled job counts as done for the jobs that wait on it.
+    return S.BLOCKED.value if any(u not in disabled for u in ups) else S.READY.value
+
+
+def implicit_upstream(docs: list[dict[str, Any]]) -> dict[int, list[int]]:
+    """Each job's upstream jobs: explicit ones plus the producers of its input files and user_data."""
+    file_producer = {fid: d["_id"] for d in docs for fid in d.get("output_files", [])}
+    data_producer = {uid: d["_id"] for d in docs for uid in d.get("output_user_data", [])}
+    upstream: dict[int, list[int]] = {}
+    for d in docs:
+        ups = set(d.get("depends_on", []))
+        ups |= {file_producer[f] for f in d.get("input_files", []) if f in file_producer}
+        ups |= {data_producer[u] for u in d.get("input_user_data", []) if u in data_producer}
+        ups.discard(d["_id"])
+        upstream[d["_id"]] = sorted(ups)
+    return upstream
+
+
+async def _write_graph(db, docs, upstream, downstream, disabled) -> None:
+    """Every job not disabled back to the start of a run (any status may return there: see states).
+
+    Relationships are written only where they changed; roots are reset in groups of 50.
+    """
+    reset = {"claim_token": None, "active_compute_node_id": None, "attempt_id": 1, "lease_losses": 0}
+    roots, ops = [], []
+    for d in docs:
+        jid = d["_id"]
+        if jid in disabled:
+            continue
+        fields: dict[str, Any] = {}
+        if d.get("upstream") != upstream[jid] or d.get("blocks") != sorted(downstream.get(jid, [])):
+            fields = {"upstream": upstream[jid], "blocks": sorted(downstream.get(jid, []))}
+        if _initial_status(upstream[jid], disabled) == S.READY.value and not fields:
+            roots.append(jid)
+            continue
+        waiting = [u for u in upstream[jid] if u not in disabled]
+        status = S.BLOCKED.value if waiting else S.READY.value
+        ops.append(UpdateOne({"_id": jid}, {"$set": {**fields, "status": status, "waiting_on": waiting, **reset}}))
+    for part in chunks(ops, 1000):
+        await db.jobs.bulk_write(part, ordered=False)
+    for part in chunks(roots):
+        await db.jobs.update_many({"_id": {"$in": part}},
+                                  {"$set": {"status": S.READY.value, "waiting_on": [], **reset}})

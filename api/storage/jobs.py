@@ -1,0 +1,138 @@
+"""Job documents: how they look, how they are read and listed, and the edits allowed before a run.
+
+Status changes are not made here: they belong to `transitions.py`, which asks
+`torc_client.states` what is allowed.
+
+A job document holds its relationships in both directions: `upstream` (every job it
+waits for, explicit and implied by files and user_data), `blocks` (the jobs that wait
+for it) and `waiting_on` (the upstream jobs not yet done in this run). Completing a
+job therefore touches its dependents by id, never by a query over the workflow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.storage import workflows
+from api.storage.db import Database
+from torc_client import states
+from torc_client.contract import Job, Page
+from torc_client.errors import Conflict, InvalidRequest, NotFound
+
+S = states.JobStatus
+
+#: Fields a caller may change only before the workflow is initialised.
+STRUCTURAL_FIELDS = ("name", "command", "invocation_script")
+
+
+def new_document(jid: int, wid: int, **fields: Any) -> dict[str, Any]:
+    """A job document with every field a job needs."""
+    upstream = sorted(set(fields.pop("upstream", [])))
+    doc = {
+        "_id": jid, "workflow_id": wid, "invocation_script": None, "rr_id": None, "fh_id": None,
+        "cancel_on_blocking_job_failure": True, "supports_termination": False, "attempt_id": 1,
+        "depends_on": [], "blocks": [], "input_files": [], "output_files": [], "input_user_data": [],
+        "output_user_data": [], "claim_token": None, "active_compute_node_id": None, "lease_losses": 0,
+        **fields,
+    }  # fmt: skip
+    doc["upstream"] = upstream
+    doc["waiting_on"] = list(upstream)
+    doc["status"] = S.BLOCKED.value if upstream else S.READY.value
+    return doc
+
+
+def to_record(doc: dict[str, Any], initialized: bool) -> Job:
+    return Job(
+        id=doc["_id"], workflow_id=doc["workflow_id"], name=doc["name"], command=doc["command"],
+        status=doc["status"] if initialized else S.UNINITIALIZED.value,
+        invocation_script=doc.get("invocation_script"), resource_requirements_id=doc.get("rr_id"),
+        failure_handler_id=doc.get("fh_id"),
+        cancel_on_blocking_job_failure=doc.get("cancel_on_blocking_job_failure", True),
+        supports_termination=doc.get("supports_termination", False), attempt_id=doc.get("attempt_id", 1),
+        depends_on_job_ids=doc.get("upstream", []), input_file_ids=doc.get("input_files", []),
+        output_file_ids=doc.get("output_files", []), input_user_data_ids=doc.get("input_user_data", []),
+        output_user_data_ids=doc.get("output_user_data", []),
+        active_compute_node_id=doc.get("active_compute_node_id"),
+    )  # fmt: skip
+
+
+async def get_doc(db: Database, jid: int) -> dict[str, Any]:
+    doc = await db.jobs.find_one({"_id": jid})
+    if doc is None:
+        raise NotFound("job", jid)
+    return doc
+
+
+async def get(db: Database, jid: int) -> Job:
+    doc = await get_doc(db, jid)
+    wf = await workflows.get_doc(db, doc["workflow_id"])
+    return to_record(doc, wf["is_initialized"])
+
+
+async def list_page(db: Database, wid: int, status: str | None, offset: int, limit: int,
+                    name: str | None = None) -> Page[Job]:  # fmt: skip
+    """One page of a workflow's jobs in id order, optionally only those with one status or name.
+
+    Without a filter the page is read by id from the workflow's id blocks, so the first
+    page of a 100,000-job workflow costs one page of point reads, not a scan.
+    """
+    wf = await workflows.get_doc(db, wid, full=True)
+    initialized = wf["is_initialized"]
+    if status is not None:
+        states.parse(status)
+    if name is None and (status is None or (not initialized and status == S.UNINITIALIZED.value)):
+        total = sum(n for _, n in wf["job_blocks"])
+        docs = await workflows.find_by_ids(db.jobs, workflows.id_page(wf["job_blocks"], offset, limit))
+    else:
+        docs, total = await _filtered(db, wid, status if initialized else None, name, offset, limit)
+        if not initialized and status not in (None, S.UNINITIALIZED.value):
+            docs, total = [], 0
+    items = [to_record(doc, initialized) for doc in docs]
+    return Page(items=items, offset=offset, limit=limit, count=len(items), total_count=total,
+                has_more=offset + len(items) < total)  # fmt: skip
+
+
+async def _filtered(db: Database, wid: int, status: str | None, name: str | None, offset: int, limit: int):
+    query: dict[str, Any] = {"workflow_id": wid}
+    if status is not None:
+        query["status"] = status
+    if name is not None:
+        query["name"] = name
+    ids = sorted([doc["_id"] async for doc in db.jobs.find(query, {"_id": 1})])
+    return await workflows.find_by_ids(db.jobs, ids[offset : offset + limit]), len(ids)
+
+
+async def names(db: Database, ids: list[int]) -> dict[int, str]:
+    return {doc["_id"]: doc["name"] for doc in await workflows.find_by_ids(db.jobs, ids, {"name": 1})}
+
+
+async def update(db: Database, jid: int, changes: dict[str, Any]) -> Job:
+    """Apply a caller's edit. Name, command and script only before initialisation; status only to disabled."""
+    doc = await get_doc(db, jid)
+    wf = await workflows.get_doc(db, doc["workflow_id"])
+    structural = [key for key in STRUCTURAL_FIELDS if key in changes]
+    if structural and wf["is_initialized"] and doc["status"] != S.UNINITIALIZED.value:
+        raise Conflict(f"job {jid} is {doc['status']}: {', '.join(structural)} can change only before the "
+                       "workflow is initialised (or after `torc workflows reset-status`)")  # fmt: skip
+    if "status" in changes:
+        await _disable(db, wf, doc, changes.pop("status"))
+    if "resource_requirements_id" in changes:
+        changes["rr_id"] = changes.pop("resource_requirements_id")
+        await _check_owned(db, "resource_requirements", changes["rr_id"], doc["workflow_id"])
+    if changes:
+        await db.jobs.update_one({"_id": jid}, {"$set": changes})
+    return await get(db, jid)
+
+
+async def _disable(db: Database, wf: dict, doc: dict, status: str) -> None:
+    from api.storage import transitions
+
+    if status != S.DISABLED.value:
+        raise InvalidRequest(f"a job's status can only be set to disabled through an update, not {status!r}")
+    await transitions.disable(db, wf, doc)
+
+
+async def _check_owned(db: Database, collection: str, rid: int, wid: int) -> None:
+    doc = await db.db[collection].find_one({"_id": rid}, {"workflow_id": 1})
+    if doc is None or doc["workflow_id"] != wid:
+        raise NotFound(collection.rstrip("s"), rid)

@@ -1,0 +1,117 @@
+"""Compute nodes and their leases.
+
+A runner registers as a compute node and renews its lease with heartbeats (a claim
+renews it too). There is no timer in the API: whichever request first finds a
+workflow's lease check due (`workflows.take_turn`) looks for nodes whose lease ran
+out, puts their pending and running jobs back in the queue exactly once, and marks
+the nodes inactive. A job whose runners keep dying fails after
+`DEFAULT_MAX_LEASE_RETRIES` losses, with return code -128 (Torc's "orphaned"); these
+losses never count against the job's own retry budget.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from api.storage import records, transitions, workflows
+from api.storage.db import Database, iso_from_epoch, iso_now
+from api.storage.workflows import Event
+from torc_client import states
+from torc_client.contract import ComputeNodeCreate, Heartbeat
+from torc_client.errors import LeaseExpired, NotFound
+from torc_client.settings import DEFAULT_MAX_LEASE_RETRIES
+
+S = states.JobStatus
+ORPHANED_RETURN_CODE = -128
+
+
+async def register(db: Database, node: ComputeNodeCreate, lease_seconds: float) -> Any:
+    await workflows.get_doc(db, node.workflow_id)
+    now = time.time()
+    doc = {f: getattr(node, f) for f in node.__struct_fields__}
+    doc.update(start_time=iso_now(), is_active=True, duration_seconds=None, lease_until=now + lease_seconds,
+               lease_expires_at=iso_from_epoch(now + lease_seconds), started_at=now)  # fmt: skip
+    record = await records.compute_nodes.create(db, doc)
+    await workflows.record(db, node.workflow_id, {}, [Event("compute_node", f"compute node {record.id} started on "
+                                                            f"{node.hostname}", compute_node_id=record.id)])  # fmt: skip
+    return record
+
+
+async def renew(db: Database, node_id: int, lease_seconds: float) -> dict[str, Any]:
+    """Extend an active node's lease; a node whose lease already expired must not carry on."""
+    now = time.time()
+    doc = await db.compute_nodes.find_one_and_update(
+        {"_id": node_id},
+        [{"$set": {"lease_until": {"$cond": ["$is_active", now + lease_seconds, "$lease_until"]},
+                   "lease_expires_at": {"$cond": ["$is_active", iso_from_epoch(now + lease_seconds),
+                                                  "$lease_expires_at"]}}}],
+        return_document=ReturnDocument.AFTER,
+    )  # fmt: skip
+    if doc is None:
+        raise NotFound("compute_node", node_id)
+    if not doc["is_active"]:
+        raise LeaseExpired(f"compute node {node_id} is no longer active (its lease expired or it stopped); "
+                       "its jobs were handed to other runners: register a new compute node to continue")  # fmt: skip
+    return doc
+
+
+async def heartbeat(db: Database, node_id: int, lease_seconds: float) -> Heartbeat:
+    doc = await renew(db, node_id, lease_seconds)
+    wf = await workflows.get_doc(db, doc["workflow_id"])
+    await expire_due(db, wf, lease_seconds)
+    return Heartbeat(compute_node_id=node_id, lease_expires_at=doc["lease_expires_at"], lease_seconds=lease_seconds,
+                     is_active=True, is_canceled=wf["is_canceled"])  # fmt: skip
+
+
+async def deactivate(db: Database, node_id: int) -> Any:
+    """A runner's clean exit: its node stops holding a lease."""
+    doc = await db.compute_nodes.find_one({"_id": node_id})
+    if doc is None:
+        raise NotFound("compute_node", node_id)
+    duration = time.time() - doc.get("started_at", time.time())
+    record = await records.compute_nodes.update(db, node_id, {"is_active": False, "duration_seconds": duration})
+    await workflows.record(db, doc["workflow_id"], {}, [Event("compute_node", f"compute node {node_id} stopped",
+                                                              compute_node_id=node_id)])  # fmt: skip
+    return record
+
+
+async def expire_due(db: Database, wf: dict[str, Any], lease_seconds: float) -> None:
+    """If this workflow's lease check is due and this request wins it, expire dead nodes."""
+    if not await workflows.take_turn(db, wf, "lease_check_at", max(0.5, lease_seconds / 4)):
+        return
+    now = time.time()
+    async for node in db.compute_nodes.find({"workflow_id": wf["_id"], "is_active": True}):
+        if node["lease_until"] < now:
+            await _expire(db, wf, node)
+
+
+async def _expire(db: Database, wf: dict[str, Any], node: dict[str, Any]) -> None:
+    wid = wf["_id"]
+    leased = [doc async for doc in db.jobs.find({"workflow_id": wid, "status": {"$in": sorted(states.LEASED)}})]
+    mine = [doc for doc in leased if doc.get("active_compute_node_id") == node["_id"]]
+    reason = f"compute node {node['_id']} on {node['hostname']} stopped renewing its lease"
+    exhausted = [d for d in mine if d.get("lease_losses", 0) + 1 > DEFAULT_MAX_LEASE_RETRIES or wf["is_canceled"]]
+    retry = [d for d in mine if d not in exhausted]
+    await transitions.requeue(db, wid, retry, reason)
+    if exhausted:
+        await _fail_orphans(db, wf, exhausted, reason)
+    await db.compute_nodes.update_one({"_id": node["_id"]}, {"$set": {
+        "is_active": False, "expired": True, "duration_seconds": now_since(node)}})  # fmt: skip
+    await workflows.record(db, wid, {}, [Event("compute_node", f"{reason}; {len(retry)} jobs requeued, "
+                                               f"{len(exhausted)} failed", compute_node_id=node["_id"])])  # fmt: skip
+
+
+def now_since(node: dict[str, Any]) -> float:
+    return time.time() - node.get("started_at", time.time())
+
+
+async def _fail_orphans(db: Database, wf: dict[str, Any], docs: list[dict[str, Any]], reason: str) -> None:
+    """Jobs out of lease retries (or in a canceled workflow) end with Torc's orphan return code."""
+    from api.storage import completion
+
+    outcomes = [completion.Outcome(doc["_id"], doc["claim_token"], S.TERMINATED if wf["is_canceled"] else S.FAILED,
+                                   ORPHANED_RETURN_CODE) for doc in docs]  # fmt: skip
+    await completion.complete_outcomes(db, wf["_id"], None, outcomes, reason=reason)

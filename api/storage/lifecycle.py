@@ -1,0 +1,39 @@
+"""Workflow-wide lifecycle: status (with lazy lease expiry) and cancellation."""
+
+from __future__ import annotations
+
+from api.storage import leases, transitions, workflows
+from api.storage.db import Database
+from api.storage.workflows import Event
+from torc_client import states
+from torc_client.contract import WorkflowStatus
+from torc_client.errors import Conflict
+
+S = states.JobStatus
+#: Waiting jobs a cancellation ends at once; running ones are terminated by their runners.
+_CANCELED_AT_ONCE = (S.BLOCKED, S.READY, S.PENDING)
+
+
+async def status(db: Database, wid: int, lease_seconds: float) -> WorkflowStatus:
+    wf = await workflows.get_doc(db, wid)
+    await leases.expire_due(db, wf, lease_seconds)
+    return await workflows.status(db, wid)
+
+
+async def cancel(db: Database, wid: int) -> WorkflowStatus:
+    """Stop a workflow: nothing more is claimed, jobs not yet running are canceled."""
+    wf = await workflows.get_doc(db, wid)
+    if not wf["is_initialized"]:
+        raise Conflict(f"workflow {wid} has not been initialised, so there is nothing to cancel")
+    if not wf["is_canceled"]:
+        await db.workflows.update_one({"_id": wid}, {"$set": {"is_canceled": True}})
+        await workflows.record(db, wid, {}, [Event("workflow", f"workflow {wid} canceled", status="canceled",
+                                                   run_id=wf["run_id"])])  # fmt: skip
+    delta: dict[str, int] = {}
+    for source in _CANCELED_AT_ONCE:
+        ids = [d["_id"] async for d in db.jobs.find({"workflow_id": wid, "status": source.value}, {"_id": 1})]
+        moved = await transitions.move(db, ids, source, S.CANCELED, sets={"active_compute_node_id": None}) if ids else 0
+        delta[source] = -moved
+        delta[S.CANCELED] = delta.get(S.CANCELED, 0) + moved
+    await workflows.record(db, wid, delta, [])
+    return await workflows.status(db, wid)

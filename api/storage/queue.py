@@ -1,0 +1,114 @@
+"""The ready queue: ready jobs in numbered slots, one queue per resource requirement.
+
+A queue document holds `head` and `tail`; slot documents `"{queue}:{n}"` hold job
+ids. Enqueueing reserves positions with one `$inc` of `tail` and writes the slots;
+taking moves `head` forward with one conditional pipeline update (`head < tail`,
+`head = min(head + k, tail)`), so each position is handed to exactly one claimer
+without any query over the ready jobs. A claimer then marks the jobs pending with a
+guard on their status, so a stale slot (a job canceled or requeued since) is harmless.
+
+A slot reserved but not yet written when a claimer passes it leaves its job ready
+but unqueued; `repair` finds such jobs when the counts show more ready jobs than the
+queues hold, and queues them again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from api.storage.db import Database
+from torc_client.resources import Shape
+
+
+def queue_id(wid: int, rr_id: int) -> str:
+    return f"{wid}:{rr_id}"
+
+
+def shape_of(doc: dict[str, Any]) -> Shape:
+    return Shape(doc["rr_id"], doc["num_cpus"], doc["memory_bytes"], doc["num_gpus"], doc["num_nodes"],
+                 doc["runtime_s"])  # fmt: skip
+
+
+async def create_queues(db: Database, wid: int, requirements: list[dict[str, Any]]) -> None:
+    """One empty queue per resource requirement (documents carry the shape, so a claim reads one collection)."""
+    docs = [_queue_document(wid, rr) for rr in requirements]
+    if docs:
+        await db.queues.insert_many(docs, ordered=False)
+
+
+def _queue_document(wid: int, rr: dict[str, Any]) -> dict[str, Any]:
+    return {"_id": queue_id(wid, rr["_id"]), "workflow_id": wid, "rr_id": rr["_id"], "head": 0, "tail": 0,
+            **{key: rr[key] for key in ("num_cpus", "memory_bytes", "num_gpus", "num_nodes", "runtime_s")}}  # fmt: skip
+
+
+async def update_shape(db: Database, wid: int, rr: dict[str, Any]) -> None:
+    """Keep a queue's shape in step with its resource requirement (or create the queue)."""
+    doc = _queue_document(wid, rr)
+    shape = {k: doc[k] for k in ("num_cpus", "memory_bytes", "num_gpus", "num_nodes", "runtime_s")}
+    await db.queues.update_one({"_id": doc["_id"]}, {"$set": shape, "$setOnInsert": {
+        "workflow_id": wid, "rr_id": rr["_id"], "head": 0, "tail": 0}}, upsert=True)  # fmt: skip
+
+
+async def queues(db: Database, wid: int) -> list[dict[str, Any]]:
+    return [doc async for doc in db.queues.find({"workflow_id": wid})]
+
+
+def slot_documents(wid: int, rr_id: int, first: int, job_ids: list[int]) -> list[dict[str, Any]]:
+    qid = queue_id(wid, rr_id)
+    return [{"_id": f"{qid}:{first + i}", "workflow_id": wid, "job": jid} for i, jid in enumerate(job_ids)]
+
+
+async def enqueue(db: Database, wid: int, by_rr: dict[int, list[int]]) -> None:
+    """Append ready jobs to the queue of their resource requirement."""
+    for rr_id, job_ids in by_rr.items():
+        if not job_ids:
+            continue
+        doc = await db.queues.find_one_and_update(
+            {"_id": queue_id(wid, rr_id)}, {"$inc": {"tail": len(job_ids)}}, return_document=ReturnDocument.AFTER
+        )
+        if doc is None:
+            continue
+        await db.slots.insert_many(slot_documents(wid, rr_id, doc["tail"] - len(job_ids), job_ids), ordered=False)
+
+
+async def take(db: Database, wid: int, rr_id: int, count: int) -> list[int]:
+    """Move the head of a queue forward by up to `count`; returns the job ids in the slots passed."""
+    qid = queue_id(wid, rr_id)
+    before = await db.queues.find_one_and_update(
+        {"_id": qid, "$expr": {"$lt": ["$head", "$tail"]}},
+        [{"$set": {"head": {"$min": [{"$add": ["$head", count]}, "$tail"]}}}],
+        projection={"head": 1, "tail": 1},
+        return_document=ReturnDocument.BEFORE,
+    )
+    if before is None:
+        return []
+    end = min(before["head"] + count, before["tail"])
+    slot_ids = [f"{qid}:{n}" for n in range(before["head"], end)]
+    docs = [doc async for doc in db.slots.find({"_id": {"$in": slot_ids}})]
+    await db.slots.delete_many({"_id": {"$in": slot_ids}})
+    return [doc["job"] for doc in docs]
+
+
+async def clear(db: Database, wid: int) -> None:
+    """Empty every queue of a workflow (before its jobs are queued afresh)."""
+    await db.slots.delete_many({"workflow_id": wid})
+    await db.queues.update_many({"workflow_id": wid}, [{"$set": {"head": "$tail"}}])
+
+
+async def queued_job_ids(db: Database, wid: int) -> set[int]:
+    """Every job id sitting in a live slot of the workflow's queues."""
+    return {doc["job"] async for doc in db.slots.find({"workflow_id": wid}, {"job": 1})}
+
+
+async def repair(db: Database, wid: int) -> int:
+    """Queue again the ready jobs that sit in no slot; returns how many (O(ready jobs))."""
+    queued = await queued_job_ids(db, wid)
+    lost: dict[int, list[int]] = {}
+    async for doc in db.jobs.find({"workflow_id": wid, "status": "ready"}, {"rr_id": 1}):
+        if doc["_id"] not in queued:
+            lost.setdefault(doc["rr_id"], []).append(doc["_id"])
+    await enqueue(db, wid, lost)
+    return sum(len(ids) for ids in lost.values())
+

@@ -1,0 +1,151 @@
+"""Every change of a job's status, as guarded updates on documents addressed by id.
+
+`move` is the one primitive that writes a status: it checks the transition against
+`torc_client.states` and puts the source status into the update's filter, so two
+requests racing for the same job cannot both win. Counts per status are adjusted by
+exactly what each update modified.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from api.storage import workflows
+from api.storage.db import Database, chunks
+from api.storage.workflows import Event
+from torc_client import states
+from torc_client.errors import InvalidTransition
+
+S = states.JobStatus
+
+
+async def move(db: Database, ids: list[int], from_: str, to: str, *, where: dict[str, Any] | None = None,
+               sets: dict[str, Any] | None = None, inc: dict[str, int] | None = None) -> int:  # fmt: skip
+    """Move the jobs among `ids` whose status is `from_` (and that match `where`) to `to`; returns how many moved."""
+    if not states.can_move(from_, to):
+        raise InvalidTransition(ids[0] if len(ids) == 1 else ids, str(from_), str(to))
+    update: dict[str, Any] = {"$set": {"status": str(to), **(sets or {})}}
+    if inc:
+        update["$inc"] = inc
+    moved = 0
+    for part in chunks(ids):
+        result = await db.jobs.update_many({"_id": {"$in": part}, "status": str(from_), **(where or {})}, update)
+        moved += result.modified_count
+    return moved
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+async def mark_pending(db: Database, ids: list[int], node_id: int, token: str) -> list[dict[str, Any]]:
+    """Claim ready jobs for a runner; returns the documents of those this claim won."""
+    await move(db, ids, S.READY, S.PENDING, sets={"claim_token": token, "active_compute_node_id": node_id})
+    docs = await workflows.find_by_ids(db.jobs, ids)
+    return [doc for doc in docs if doc["claim_token"] == token and doc["status"] == S.PENDING.value]
+
+
+async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, str]]) -> tuple[list[int], list]:
+    """pending -> running for jobs whose claim token matches; returns (accepted ids, rejections)."""
+    moved = 0
+    for token, ids in _by_token(starts).items():
+        moved += await move(db, ids, S.PENDING, S.RUNNING, where={"claim_token": token})
+    accepted, rejected = await _check(db, starts, {S.RUNNING.value})
+    if moved:
+        await workflows.record(db, wid, {S.PENDING: -moved, S.RUNNING: moved},
+                               [Event("job", f"{moved} jobs started on compute node {node_id}", status="running",
+                                      job_ids=accepted, compute_node_id=node_id)])  # fmt: skip
+    return accepted, rejected
+
+
+async def finish(db: Database, wid: int, outcomes: list[tuple[int, str, str]]) -> tuple[list[dict], list, dict]:
+    """running -> completed / failed / terminated, fenced by claim token.
+
+    `outcomes` are (job id, claim token, status). Returns the documents of the
+    accepted jobs, the rejections, and the count changes made.
+    """
+    delta: dict[str, int] = {}
+    groups: dict[tuple[str, str], list[int]] = {}
+    for jid, token, status in outcomes:
+        groups.setdefault((token, status), []).append(jid)
+    for (token, status), ids in groups.items():
+        for source in (s for s in (S.RUNNING, S.PENDING) if states.can_move(s, status)):
+            n = await move(db, ids, source, status, where={"claim_token": token},
+                           sets={"active_compute_node_id": None})  # fmt: skip
+            delta[source] = delta.get(source, 0) - n
+            delta[status] = delta.get(status, 0) + n
+    wanted = {jid: status for jid, _, status in outcomes}
+    docs = await workflows.find_by_ids(db.jobs, list(wanted))
+    tokens = {jid: token for jid, token, _ in outcomes}
+    accepted = [d for d in docs if d["claim_token"] == tokens[d["_id"]] and d["status"] == wanted[d["_id"]]]
+    accepted_ids = {d["_id"] for d in accepted}
+    rejected = [(jid, _rejection(docs, jid)) for jid in wanted if jid not in accepted_ids]
+    return accepted, rejected, delta
+
+
+async def _check(db: Database, reports: list[tuple[int, str]], statuses: set[str]) -> tuple[list[int], list]:
+    docs = {d["_id"]: d for d in await workflows.find_by_ids(db.jobs, [jid for jid, _ in reports])}
+    accepted, rejected = [], []
+    for jid, token in reports:
+        doc = docs.get(jid)
+        if doc is not None and doc["claim_token"] == token and doc["status"] in statuses:
+            accepted.append(jid)
+        else:
+            rejected.append((jid, _rejection(list(docs.values()), jid)))
+    return accepted, rejected
+
+
+def _rejection(docs: list[dict], jid: int) -> str:
+    doc = next((d for d in docs if d["_id"] == jid), None)
+    if doc is None:
+        return f"job {jid} does not exist"
+    return (f"job {jid} is {doc['status']} and no longer held by this claim "
+            "(its runner's lease expired and the job was handed out again, or the workflow changed)")  # fmt: skip
+
+
+def _by_token(reports: list[tuple[int, str]]) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = {}
+    for jid, token in reports:
+        groups.setdefault(token, []).append(jid)
+    return groups
+
+
+async def requeue(db: Database, wid: int, docs: list[dict[str, Any]], reason: str) -> dict[str, int]:
+    """Leased jobs (pending or running) back to ready, once each; returns the count changes.
+
+    The guard on the claim token makes this exactly-once: a second request that tries
+    to requeue the same lease finds the token already cleared.
+    """
+    from api.storage import queue
+
+    delta: dict[str, int] = {}
+    back: dict[int, list[int]] = {}
+    for doc in docs:
+        n = await move(db, [doc["_id"]], doc["status"], S.READY,
+                       where={"claim_token": doc["claim_token"]},
+                       sets={"claim_token": None, "active_compute_node_id": None},
+                       inc={"lease_losses": 1})  # fmt: skip
+        if n:
+            delta[doc["status"]] = delta.get(doc["status"], 0) - 1
+            delta[S.READY] = delta.get(S.READY, 0) + 1
+            back.setdefault(doc["rr_id"], []).append(doc["_id"])
+    await queue.enqueue(db, wid, back)
+    ids = [jid for group in back.values() for jid in group]
+    if ids:
+        await workflows.record(db, wid, delta, [Event("job", f"{len(ids)} jobs requeued: {reason}", status="ready",
+                                                      job_ids=ids, reason=reason)])  # fmt: skip
+    return delta
+
+
+async def disable(db: Database, wf: dict[str, Any], doc: dict[str, Any]) -> None:
+    """Take a job out of the workflow (it counts as done; its dependents are not released)."""
+    if doc["status"] == S.DISABLED.value:
+        return
+    status = doc["status"]
+    if not states.can_move(status, S.DISABLED):
+        raise InvalidTransition(doc["_id"], status, S.DISABLED.value)
+    n = await move(db, [doc["_id"]], status, S.DISABLED)
+    if n:
+        await workflows.record(db, wf["_id"], {status: -1, S.DISABLED: 1},
+                               [Event("job", f"job {doc['name']} disabled", status="disabled", job_ids=[doc["_id"]])])

@@ -1,0 +1,240 @@
+"""Workflow documents: the record, its counts by status, its run and its event sequence.
+
+The workflow document is the one small document every hot path reads. It carries
+`counts` (jobs per status, kept exact with `$inc` next to every transition) so that
+status and completion need no scan of the jobs, and `event_seq`, so that events get
+increasing ids within the workflow from the same atomic update.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from api.storage.db import Database, chunks, iso_now, now_ms
+from torc_client import states
+from torc_client.contract import Page, ResourceMonitorConfig, Workflow, WorkflowStatus
+from torc_client.errors import NotFound
+
+#: Collections whose documents belong to one workflow (deleted with it).
+CHILD_COLLECTIONS = (
+    "jobs", "files", "user_data", "resource_requirements", "failure_handlers",
+    "results", "events", "compute_nodes", "queues", "slots", "workflow_inputs",
+)  # fmt: skip
+
+#: Fields never needed to answer a hot request.
+_HOT_PROJECTION = {"job_blocks": 0}
+
+SETTINGS = (
+    "jobs_sort_method", "use_pending_failed", "compute_node_expiration_buffer_seconds",
+    "compute_node_wait_for_new_jobs_seconds", "compute_node_ignore_workflow_completion",
+)  # fmt: skip
+
+
+def new_document(wid: int, plan_fields: dict[str, Any]) -> dict[str, Any]:
+    """A fresh workflow document; `plan_fields` are the spec's top-level values."""
+    return {
+        "_id": wid,
+        "timestamp": iso_now(),
+        "run_id": 0,
+        "is_initialized": False,
+        "is_canceled": False,
+        "is_archived": False,
+        "needs_full_init": False,
+        "counts": {},
+        "event_seq": 0,
+        "lease_check_at": 0.0,
+        "repair_at": 0.0,
+        "completed_run": -1,
+        "job_blocks": [],
+        **plan_fields,
+    }
+
+
+def to_record(doc: dict[str, Any]) -> Workflow:
+    return Workflow(
+        id=doc["_id"],
+        name=doc["name"],
+        description=doc.get("description"),
+        user=doc.get("user", ""),
+        timestamp=doc["timestamp"],
+        working_dir=doc.get("working_dir"),
+        project=doc.get("project"),
+        metadata=doc.get("metadata"),
+        run_id=doc["run_id"],
+        is_initialized=doc["is_initialized"],
+        is_canceled=doc["is_canceled"],
+        is_archived=doc["is_archived"],
+        resource_monitor=ResourceMonitorConfig(**doc.get("resource_monitor", {})),
+        **{key: doc[key] for key in SETTINGS if key in doc},
+    )
+
+
+async def get_doc(db: Database, wid: int, *, full: bool = False) -> dict[str, Any]:
+    doc = await db.workflows.find_one({"_id": wid}, None if full else _HOT_PROJECTION)
+    if doc is None:
+        raise NotFound("workflow", wid)
+    return doc
+
+
+async def get(db: Database, wid: int) -> Workflow:
+    return to_record(await get_doc(db, wid))
+
+
+async def list_page(db: Database, filters: dict[str, Any], offset: int, limit: int) -> Page[Workflow]:
+    query = {key: value for key, value in filters.items() if value is not None}
+    query.setdefault("is_archived", False)
+    total = await db.workflows.count_documents(query)
+    cursor = db.workflows.find(query, _HOT_PROJECTION).sort("_id", 1).skip(offset).limit(limit)
+    items = [to_record(doc) async for doc in cursor]
+    return Page(items=items, offset=offset, limit=limit, count=len(items), total_count=total,
+                has_more=offset + len(items) < total)  # fmt: skip
+
+
+async def update(db: Database, wid: int, changes: dict[str, Any]) -> Workflow:
+    doc = await db.workflows.find_one_and_update(
+        {"_id": wid}, {"$set": changes}, projection=_HOT_PROJECTION, return_document=ReturnDocument.AFTER
+    )
+    if doc is None:
+        raise NotFound("workflow", wid)
+    return to_record(doc)
+
+
+async def delete(db: Database, wid: int) -> Workflow:
+    """Delete a workflow and everything that belongs to it."""
+    record = await get(db, wid)
+    await delete_children(db, wid)
+    await db.workflows.delete_one({"_id": wid})
+    return record
+
+
+async def delete_children(db: Database, wid: int) -> None:
+    for name in CHILD_COLLECTIONS:
+        await db.db[name].delete_many({"workflow_id": wid})
+
+
+def presented_counts(doc: dict[str, Any]) -> dict[str, int]:
+    """Jobs per status as a caller sees them: before initialisation every job is uninitialized."""
+    counts = {status: n for status, n in doc.get("counts", {}).items() if n}
+    if not doc["is_initialized"]:
+        return {states.S.UNINITIALIZED.value: sum(counts.values())} if counts else {}
+    return counts
+
+
+def status_of(doc: dict[str, Any]) -> WorkflowStatus:
+    counts = presented_counts(doc)
+    complete = doc["is_canceled"] or (doc["is_initialized"] and states.workflow_complete(counts))
+    return WorkflowStatus(
+        workflow_id=doc["_id"], run_id=doc["run_id"], is_initialized=doc["is_initialized"],
+        is_canceled=doc["is_canceled"], is_archived=doc["is_archived"], is_complete=complete,
+        num_jobs=sum(counts.values()), job_counts=counts,
+    )  # fmt: skip
+
+
+async def status(db: Database, wid: int) -> WorkflowStatus:
+    return status_of(await get_doc(db, wid))
+
+
+class Event:
+    """An event to record: built by the code that made the change."""
+
+    __slots__ = ("category", "message", "data")
+
+    def __init__(self, category: str, message: str, **data: Any) -> None:
+        self.category, self.message, self.data = category, message, data
+
+
+async def record(db: Database, wid: int, delta: dict[str, int], events: list[Event]) -> dict[str, Any]:
+    """Apply job-count changes and append events in one atomic update; returns the workflow document.
+
+    When the counts now say the workflow has finished, a `workflow_complete` event is
+    recorded, once per run.
+    """
+    inc: dict[str, int] = {f"counts.{status}": n for status, n in delta.items() if n}
+    if events:
+        inc["event_seq"] = len(events)
+    if not inc:
+        return await get_doc(db, wid)
+    doc = await db.workflows.find_one_and_update(
+        {"_id": wid}, {"$inc": inc}, projection=_HOT_PROJECTION, return_document=ReturnDocument.AFTER
+    )
+    if doc is None:
+        raise NotFound("workflow", wid)
+    if events:
+        await _insert_events(db, wid, doc["event_seq"] - len(events) + 1, events)
+    if delta and status_of(doc).is_complete and doc["completed_run"] != doc["run_id"]:
+        await _mark_complete(db, doc)
+    return doc
+
+
+async def _mark_complete(db: Database, doc: dict[str, Any]) -> None:
+    won = await db.workflows.update_one(
+        {"_id": doc["_id"], "completed_run": doc["completed_run"]}, {"$set": {"completed_run": doc["run_id"]}}
+    )
+    if won.modified_count:
+        counts = presented_counts(doc)
+        await record(db, doc["_id"], {}, [Event("workflow", f"workflow complete: {counts}", status="complete",
+                                                run_id=doc["run_id"], job_counts=counts)])  # fmt: skip
+
+
+async def _insert_events(db: Database, wid: int, first_seq: int, events: list[Event]) -> None:
+    stamp = now_ms()
+    docs = [
+        {"_id": (wid << 32) | seq, "workflow_id": wid, "seq": seq, "timestamp": stamp,
+         "category": e.category, "message": e.message, "data": e.data}
+        for seq, e in enumerate(events, start=first_seq)
+    ]  # fmt: skip
+    await db.events.insert_many(docs, ordered=False)
+
+
+async def set_counts(db: Database, wid: int, counts: dict[str, int]) -> None:
+    await db.workflows.update_one({"_id": wid}, {"$set": {"counts": counts}})
+
+
+async def recount(db: Database, wid: int) -> dict[str, int]:
+    """Count jobs by status from the jobs themselves and store the result (O(jobs))."""
+    counts: dict[str, int] = {}
+    async for doc in db.jobs.find({"workflow_id": wid}, {"status": 1}):
+        counts[doc["status"]] = counts.get(doc["status"], 0) + 1
+    await set_counts(db, wid, counts)
+    return counts
+
+
+async def take_turn(db: Database, doc: dict[str, Any], field: str, every_seconds: float) -> bool:
+    """Whether this request won the periodic duty `field` (a time stamp on the workflow).
+
+    The API has no timers: a duty such as expiring leases runs inside whichever
+    request first finds it due, and the conditional update makes that one request.
+    """
+    now = time.time()
+    if doc.get(field, 0.0) > now:
+        return False
+    won = await db.workflows.update_one({"_id": doc["_id"], field: doc.get(field, 0.0)},
+                                        {"$set": {field: now + every_seconds}})  # fmt: skip
+    return won.modified_count == 1
+
+
+def id_page(blocks: list[list[int]], offset: int, limit: int) -> list[int]:
+    """The ids at positions offset..offset+limit of a workflow's id blocks (contiguous ranges)."""
+    ids: list[int] = []
+    for start, count in blocks:
+        if offset >= count:
+            offset -= count
+            continue
+        take = min(count - offset, limit - len(ids))
+        ids.extend(range(start + offset, start + offset + take))
+        offset = 0
+        if len(ids) >= limit:
+            break
+    return ids
+
+
+async def find_by_ids(collection: Any, ids: list[int], projection: dict[str, Any] | None = None) -> list[dict]:
+    """Documents with these ids, in id order (fetched in chunks: `$in` is fastest over a few dozen)."""
+    docs: list[dict] = []
+    for part in chunks(ids):
+        docs.extend([doc async for doc in collection.find({"_id": {"$in": part}}, projection)])
+    docs.sort(key=lambda d: d["_id"])
+    return docs

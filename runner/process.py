@@ -1,0 +1,84 @@
+"""One job's process: `bash -c COMMAND` in its own process group, with logs and a deadline."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from torc_client.contract import ClaimedJob
+
+
+def log_paths(output_dir: Path, job: ClaimedJob) -> tuple[Path, Path]:
+    """Where a job attempt's stdout and stderr go (Torc's names)."""
+    stem = output_dir / "job_stdio" / f"job_wf{job.workflow_id}_j{job.id}_r{job.run_id}_a{job.attempt_id}"
+    return stem.with_suffix(".o"), stem.with_suffix(".e")
+
+
+@dataclass
+class JobProcess:
+    """A running job attempt."""
+
+    job: ClaimedJob
+    popen: subprocess.Popen
+    started: float
+    deadline: float | None
+    stdout_path: Path
+    stderr_path: Path
+    stop_reason: str | None = None
+    kill_at: float | None = None
+    pidfd: int | None = field(default=None)
+
+    @classmethod
+    def launch(cls, job: ClaimedJob, env: dict[str, str], cwd: Path, output_dir: Path,
+               enforce_runtime: bool = True) -> JobProcess:  # fmt: skip
+        out_path, err_path = log_paths(output_dir, job)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        command = f"{job.invocation_script} {job.command}" if job.invocation_script else job.command
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            popen = subprocess.Popen(["bash", "-c", command], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                     cwd=cwd, env=env, start_new_session=True)  # fmt: skip
+        now = time.monotonic()
+        deadline = now + job.runtime_s if enforce_runtime and job.runtime_s > 0 else None
+        return cls(job, popen, now, deadline, out_path, err_path, pidfd=_pidfd(popen.pid))
+
+    def poll(self) -> int | None:
+        return self.popen.poll()
+
+    def stop(self, reason: str, grace: float) -> None:
+        """Ask the job's whole process group to stop; it is killed if still alive after `grace` seconds."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            self.kill_at = time.monotonic() + grace
+            self._signal(signal.SIGTERM)
+
+    def enforce(self, now: float, grace: float) -> None:
+        """Stop a job past its run time; kill one that outlived its grace period."""
+        if self.deadline is not None and now > self.deadline and self.stop_reason is None:
+            self.stop(f"exceeded its run time of {self.job.runtime_s:.0f} s", grace)
+        if self.kill_at is not None and now > self.kill_at:
+            self._signal(signal.SIGKILL)
+            self.kill_at = None
+
+    def _signal(self, sig: int) -> None:
+        try:
+            os.killpg(self.popen.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def close(self) -> None:
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+        # The group may outlive bash (a background child): make sure nothing is left behind.
+        self._signal(signal.SIGKILL)
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None

@@ -1,0 +1,287 @@
+"""A synchronous client for the Torc API.
+
+Requests are built from typed records and answers decoded into them (the shared
+contract in `torc_client.contract`). Sending goes through an `httpx.Client` that
+callers may inject, such as Litestar's test client. A problem answer raises an
+`ApiError` subclass carrying the server's problem document; a server that does not
+answer raises `ServerUnavailable`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import msgspec
+
+from torc_client import contract as c
+from torc_client import errors, settings
+from torc_client.spec import format_from_filename
+
+T = TypeVar("T")
+UNSET = msgspec.UNSET
+
+
+class Client:
+    """Talks to one Torc server. Every method returns typed records."""
+
+    def __init__(self, url: str | None = None, http: httpx.Client | None = None,
+                 timeout: float = settings.DEFAULT_TIMEOUT_SECONDS) -> None:  # fmt: skip
+        self.url = settings.api_url(url)
+        self.http = http or httpx.Client(timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- transport -------------------------------------------------------------------
+
+    def request(self, method: str, path: str, type_: Any = Any, *, params: dict | None = None,
+                body: Any = None, content: bytes | None = None, headers: dict | None = None) -> Any:  # fmt: skip
+        """Send one request and decode the answer as `type_`; raises ApiError on a problem answer."""
+        query = {k: _param(v) for k, v in (params or {}).items() if v is not None}
+        payload = msgspec.json.encode(body) if body is not None else content
+        hdrs = {"content-type": "application/json", **(headers or {})} if payload is not None else headers
+        try:
+            response = self.http.request(method, f"{self.url}{path}", params=query, content=payload, headers=hdrs)
+        except httpx.TransportError as error:
+            raise errors.ServerUnavailable(self.url, type(error).__name__) from None
+        if response.status_code >= 400:
+            raise errors.from_problem(response.status_code, _problem(response))
+        return msgspec.json.decode(response.content, type=type_) if response.content else None
+
+    def _page_all(self, path: str, type_: Any, params: dict[str, Any], limit: int | None) -> list:
+        """Every record of a listing (or the first `limit`), fetching pages as needed."""
+        items: list = []
+        offset = params.pop("offset", 0) or 0
+        while True:
+            want = settings.DEFAULT_PAGE_LIMIT if limit is None else min(limit - len(items), settings.MAX_PAGE_LIMIT)
+            page = self.request("GET", path, c.Page[type_], params={**params, "offset": offset, "limit": want})
+            items.extend(page.items)
+            offset += page.count
+            if not page.has_more or page.count == 0 or (limit is not None and len(items) >= limit):
+                return items
+
+    # --- service ---------------------------------------------------------------------
+
+    def ping(self) -> dict[str, str]:
+        return self.request("GET", "/ping")
+
+    def spec_schema(self) -> dict[str, Any]:
+        return self.request("GET", "/workflow_spec_schema")
+
+    # --- workflows -------------------------------------------------------------------
+
+    def create_workflow_from_spec(self, spec: str | dict, spec_format: str | None = None, *,
+                                  working_dir: str | None = None, user: str | None = None) -> c.Workflow:  # fmt: skip
+        """Create a workflow from spec text (YAML, JSON or JSON5) or a spec dict, in one request."""
+        text = json.dumps(spec) if isinstance(spec, dict) else spec
+        fmt = "json" if isinstance(spec, dict) else spec_format
+        return self.request("POST", "/workflows/specs", c.Workflow, content=text.encode(),
+                            params={"format": fmt, "working_dir": working_dir or str(Path.cwd()),
+                                    "user": user or _user()},
+                            headers={"content-type": "text/plain; charset=utf-8"})  # fmt: skip
+
+    def create_workflow_from_file(self, path: str | Path, *, working_dir: str | None = None) -> c.Workflow:
+        """Create a workflow from a spec file; the format comes from its extension."""
+        path = Path(path)
+        return self.create_workflow_from_spec(path.read_text(), format_from_filename(path.name),
+                                              working_dir=working_dir or str(Path.cwd()))  # fmt: skip
+
+    def list_workflows(self, *, name: str | None = None, user: str | None = None, is_archived: bool = False,
+                       offset: int = 0, limit: int | None = None) -> list[c.Workflow]:  # fmt: skip
+        return self._page_all("/workflows", c.Workflow, {"name": name, "user": user, "is_archived": is_archived,
+                                                         "offset": offset}, limit)  # fmt: skip
+
+    def get_workflow(self, workflow_id: int) -> c.Workflow:
+        return self.request("GET", f"/workflows/{workflow_id}", c.Workflow)
+
+    def update_workflow(self, workflow_id: int, **changes: Any) -> c.Workflow:
+        return self.request("PATCH", f"/workflows/{workflow_id}", c.Workflow, body=c.WorkflowUpdate(**changes))
+
+    def delete_workflow(self, workflow_id: int) -> c.Workflow:
+        return self.request("DELETE", f"/workflows/{workflow_id}", c.Workflow)
+
+    def initialize_workflow(self, workflow_id: int, *, force: bool = False) -> c.InitializeResult:
+        return self.request("POST", f"/workflows/{workflow_id}/initialize", c.InitializeResult,
+                            params={"force": force})  # fmt: skip
+
+    def workflow_status(self, workflow_id: int) -> c.WorkflowStatus:
+        return self.request("GET", f"/workflows/{workflow_id}/status", c.WorkflowStatus)
+
+    def cancel_workflow(self, workflow_id: int) -> c.WorkflowStatus:
+        return self.request("PUT", f"/workflows/{workflow_id}/cancel", c.WorkflowStatus)
+
+    def wait(self, workflow_id: int, *, poll_interval: float = 1.0, timeout: float | None = None) -> c.WorkflowStatus:
+        """Block until the workflow is complete (or canceled); returns its final status."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            status = self.workflow_status(workflow_id)
+            if status.is_complete:
+                return status
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"workflow {workflow_id} is not complete after {timeout} s: {status.job_counts}")
+            time.sleep(poll_interval)
+
+    # --- jobs ------------------------------------------------------------------------
+
+    def list_jobs(self, workflow_id: int, *, status: str | None = None, name: str | None = None, offset: int = 0,
+                  limit: int | None = None) -> list[c.Job]:  # fmt: skip
+        return self._page_all("/jobs", c.Job, {"workflow_id": workflow_id, "status": status, "name": name,
+                                               "offset": offset}, limit)  # fmt: skip
+
+    def jobs_page(self, workflow_id: int, *, status: str | None = None, offset: int = 0,
+                  limit: int = 100) -> c.Page[c.Job]:  # fmt: skip
+        """One page of jobs with its totals (for tables that page)."""
+        return self.request("GET", "/jobs", c.Page[c.Job], params={"workflow_id": workflow_id, "status": status,
+                                                                   "offset": offset, "limit": limit})  # fmt: skip
+
+    def get_job(self, job_id: int) -> c.Job:
+        return self.request("GET", f"/jobs/{job_id}", c.Job)
+
+    def create_job(self, workflow_id: int, name: str, command: str, **fields: Any) -> c.Job:
+        return self.request("POST", "/jobs", c.Job,
+                            body=c.JobCreate(workflow_id=workflow_id, name=name, command=command, **fields))
+
+    def update_job(self, job_id: int, **changes: Any) -> c.Job:
+        return self.request("PATCH", f"/jobs/{job_id}", c.Job, body=c.JobUpdate(**changes))
+
+    def delete_job(self, job_id: int) -> c.Job:
+        return self.request("DELETE", f"/jobs/{job_id}", c.Job)
+
+    # --- files, user_data, resource requirements, results ----------------------------
+
+    def list_files(self, workflow_id: int, *, name: str | None = None, offset: int = 0,
+                   limit: int | None = None) -> list[c.File]:  # fmt: skip
+        return self._page_all("/files", c.File, {"workflow_id": workflow_id, "name": name, "offset": offset}, limit)
+
+    def get_file(self, file_id: int) -> c.File:
+        return self.request("GET", f"/files/{file_id}", c.File)
+
+    def create_file(self, workflow_id: int, name: str, path: str) -> c.File:
+        return self.request("POST", "/files", c.File, body=c.FileCreate(workflow_id=workflow_id, name=name, path=path))
+
+    def list_user_data(self, workflow_id: int, *, name: str | None = None, consumer_job_id: int | None = None,
+                       producer_job_id: int | None = None, offset: int = 0,
+                       limit: int | None = None) -> list[c.UserData]:  # fmt: skip
+        return self._page_all("/user_data", c.UserData, {
+            "workflow_id": workflow_id, "name": name, "consumer_job_id": consumer_job_id,
+            "producer_job_id": producer_job_id, "offset": offset}, limit)  # fmt: skip
+
+    def get_user_data(self, user_data_id: int) -> c.UserData:
+        return self.request("GET", f"/user_data/{user_data_id}", c.UserData)
+
+    def create_user_data(self, workflow_id: int, name: str, data: Any = None, *, is_ephemeral: bool = False) -> c.UserData:
+        return self.request("POST", "/user_data", c.UserData, body=c.UserDataCreate(
+            workflow_id=workflow_id, name=name, data=data, is_ephemeral=is_ephemeral))  # fmt: skip
+
+    def update_user_data(self, user_data_id: int, *, data: Any = UNSET, name: Any = UNSET,
+                         is_ephemeral: Any = UNSET) -> c.UserData:  # fmt: skip
+        return self.request("PATCH", f"/user_data/{user_data_id}", c.UserData,
+                            body=c.UserDataUpdate(data=data, name=name, is_ephemeral=is_ephemeral))  # fmt: skip
+
+    def delete_user_data(self, user_data_id: int) -> c.UserData:
+        return self.request("DELETE", f"/user_data/{user_data_id}", c.UserData)
+
+    def list_resource_requirements(self, workflow_id: int, *, offset: int = 0,
+                                   limit: int | None = None) -> list[c.ResourceRequirements]:  # fmt: skip
+        return self._page_all("/resource_requirements", c.ResourceRequirements,
+                              {"workflow_id": workflow_id, "offset": offset}, limit)  # fmt: skip
+
+    def get_resource_requirements(self, rr_id: int) -> c.ResourceRequirements:
+        return self.request("GET", f"/resource_requirements/{rr_id}", c.ResourceRequirements)
+
+    def list_results(self, workflow_id: int, *, job_id: int | None = None, run_id: int | None = None,
+                     status: str | None = None, return_code: int | None = None, all_runs: bool = False,
+                     offset: int = 0, limit: int | None = None) -> list[c.Result]:  # fmt: skip
+        return self._page_all("/results", c.Result, {
+            "workflow_id": workflow_id, "job_id": job_id, "run_id": run_id, "status": status,
+            "return_code": return_code, "all_runs": all_runs, "offset": offset}, limit)  # fmt: skip
+
+    # --- events ----------------------------------------------------------------------
+
+    def list_events(self, workflow_id: int, *, after: int = 0, limit: int = 1000) -> c.Page[c.Event]:
+        return self.request("GET", f"/workflows/{workflow_id}/events", c.Page[c.Event],
+                            params={"after": after, "limit": limit})  # fmt: skip
+
+    def add_event(self, workflow_id: int, message: str, *, category: str = "user", **data: Any) -> c.Event:
+        return self.request("POST", f"/workflows/{workflow_id}/events", c.Event,
+                            body=c.EventCreate(category=category, message=message, data=data))  # fmt: skip
+
+    def follow_events(self, workflow_id: int, *, after: int = 0) -> Iterator[c.Event]:
+        """Events as they happen, from the server's event stream (runs until you stop iterating)."""
+        url = f"{self.url}/workflows/{workflow_id}/events/stream"
+        try:
+            with self.http.stream("GET", url, params={"after": after}, timeout=None) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise errors.from_problem(response.status_code, _problem(response))
+                for line in response.iter_lines():
+                    if line.startswith("data:"):
+                        yield msgspec.json.decode(line[5:].strip(), type=c.Event)
+        except httpx.TransportError as error:
+            raise errors.ServerUnavailable(self.url, type(error).__name__) from None
+
+    # --- compute nodes and the runner protocol ---------------------------------------
+
+    def register_compute_node(self, node: c.ComputeNodeCreate) -> c.ComputeNode:
+        return self.request("POST", "/compute_nodes", c.ComputeNode, body=node)
+
+    def list_compute_nodes(self, workflow_id: int, *, is_active: bool | None = None,
+                           limit: int | None = None) -> list[c.ComputeNode]:  # fmt: skip
+        return self._page_all("/compute_nodes", c.ComputeNode, {"workflow_id": workflow_id, "is_active": is_active},
+                              limit)  # fmt: skip
+
+    def heartbeat(self, node_id: int) -> c.Heartbeat:
+        return self.request("PUT", f"/compute_nodes/{node_id}/heartbeat", c.Heartbeat)
+
+    def deactivate_compute_node(self, node_id: int) -> c.ComputeNode:
+        return self.request("POST", f"/compute_nodes/{node_id}/deactivate", c.ComputeNode)
+
+    def claim(self, workflow_id: int, request: c.ClaimRequest) -> c.ClaimResponse:
+        return self.request("POST", f"/workflows/{workflow_id}/claim", c.ClaimResponse, body=request)
+
+    def report_start(self, workflow_id: int, report: c.StartReport) -> c.ReportResponse:
+        return self.request("POST", f"/workflows/{workflow_id}/start", c.ReportResponse, body=report)
+
+    def report_complete(self, workflow_id: int, report: c.CompleteReport) -> c.ReportResponse:
+        return self.request("POST", f"/workflows/{workflow_id}/complete", c.ReportResponse, body=report)
+
+    def unfit(self, workflow_id: int, num_cpus: int, memory_gb: float, num_gpus: int = 0, num_nodes: int = 1,
+              time_limit_seconds: float | None = None) -> list[c.UnfitGroup]:  # fmt: skip
+        return self.request("GET", f"/workflows/{workflow_id}/unfit", list[c.UnfitGroup], params={
+            "num_cpus": num_cpus, "memory_gb": memory_gb, "num_gpus": num_gpus, "num_nodes": num_nodes,
+            "time_limit_seconds": time_limit_seconds})  # fmt: skip
+
+
+def _param(value: Any) -> Any:
+    return str(value).lower() if isinstance(value, bool) else value
+
+
+def _problem(response: httpx.Response) -> dict[str, Any]:
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = None
+    if not isinstance(problem, dict):
+        problem = {"title": response.reason_phrase, "status": response.status_code,
+                   "detail": response.text[:500] or response.reason_phrase}  # fmt: skip
+    return problem
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name is not an error worth stopping for
+        return ""

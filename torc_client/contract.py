@@ -1,0 +1,420 @@
+"""The wire contract: every record the API sends or receives.
+
+One module, shared by the API (Litestar speaks msgspec natively) and the client.
+Field names follow NREL Torc's (`id`, `workflow_id`, `status`, `run_id`, ...).
+Create records carry what a caller supplies; update records default every field
+to `UNSET`, so a PATCH-style update changes only what it names.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+import msgspec
+from msgspec import UNSET, Struct, UnsetType
+
+T = TypeVar("T")
+
+
+class Record(Struct, kw_only=True):
+    """Base of every response record."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as plain JSON-compatible data (what `-f json` prints)."""
+        return msgspec.to_builtins(self)
+
+
+class Page(Record, Generic[T]):
+    """One page of a listing, in Torc's envelope."""
+
+    items: list[T]
+    offset: int
+    limit: int
+    count: int
+    total_count: int
+    has_more: bool
+
+
+# --- workflows ---------------------------------------------------------------------
+
+
+class ResourceMonitorConfig(Record):
+    """How runners sample the resources of each job."""
+
+    enabled: bool = True
+    granularity: str = "summary"
+    sample_interval_seconds: float = 5.0
+
+
+class Workflow(Record):
+    """A workflow: a named set of jobs, files, user_data and resource requirements."""
+
+    id: int
+    name: str
+    description: str | None = None
+    user: str = ""
+    timestamp: str = ""
+    working_dir: str | None = None
+    project: str | None = None
+    metadata: dict[str, Any] | None = None
+    run_id: int = 0
+    is_initialized: bool = False
+    is_canceled: bool = False
+    is_archived: bool = False
+    jobs_sort_method: str = "gpus_runtime_memory"
+    use_pending_failed: bool = False
+    compute_node_expiration_buffer_seconds: int = 60
+    compute_node_wait_for_new_jobs_seconds: int = 0
+    compute_node_ignore_workflow_completion: bool = False
+    resource_monitor: ResourceMonitorConfig = msgspec.field(default_factory=ResourceMonitorConfig)
+
+
+class WorkflowUpdate(Struct, kw_only=True):
+    """Fields of a workflow a caller may change."""
+
+    name: str | UnsetType = UNSET
+    description: str | None | UnsetType = UNSET
+    project: str | None | UnsetType = UNSET
+    metadata: dict[str, Any] | None | UnsetType = UNSET
+    is_archived: bool | UnsetType = UNSET
+    jobs_sort_method: str | UnsetType = UNSET
+
+
+class WorkflowStatus(Record):
+    """Where a workflow stands: its run, its flags and how many jobs are in each status."""
+
+    workflow_id: int
+    run_id: int
+    is_initialized: bool
+    is_canceled: bool
+    is_archived: bool
+    is_complete: bool
+    num_jobs: int
+    job_counts: dict[str, int]
+
+
+class InitializeResult(Record):
+    """What initialising a workflow did."""
+
+    workflow_id: int
+    run_id: int
+    job_counts: dict[str, int]
+    warnings: list[str] = []
+
+
+# --- jobs --------------------------------------------------------------------------
+
+
+class Job(Record):
+    """One command-line job."""
+
+    id: int
+    workflow_id: int
+    name: str
+    command: str
+    status: str
+    invocation_script: str | None = None
+    resource_requirements_id: int | None = None
+    failure_handler_id: int | None = None
+    cancel_on_blocking_job_failure: bool = True
+    supports_termination: bool = False
+    attempt_id: int = 1
+    depends_on_job_ids: list[int] = []
+    input_file_ids: list[int] = []
+    output_file_ids: list[int] = []
+    input_user_data_ids: list[int] = []
+    output_user_data_ids: list[int] = []
+    active_compute_node_id: int | None = None
+
+
+class JobCreate(Struct, kw_only=True):
+    """A job added to an existing, not yet initialised workflow."""
+
+    workflow_id: int
+    name: str
+    command: str
+    invocation_script: str | None = None
+    resource_requirements_id: int | None = None
+    cancel_on_blocking_job_failure: bool = True
+    supports_termination: bool = False
+    depends_on_job_ids: list[int] = []
+    input_file_ids: list[int] = []
+    output_file_ids: list[int] = []
+    input_user_data_ids: list[int] = []
+    output_user_data_ids: list[int] = []
+
+
+class JobUpdate(Struct, kw_only=True):
+    """Fields of a job a caller may change (name and command only before initialisation)."""
+
+    name: str | UnsetType = UNSET
+    command: str | UnsetType = UNSET
+    invocation_script: str | None | UnsetType = UNSET
+    resource_requirements_id: int | UnsetType = UNSET
+    cancel_on_blocking_job_failure: bool | UnsetType = UNSET
+    supports_termination: bool | UnsetType = UNSET
+    status: str | UnsetType = UNSET
+
+
+# --- files, user_data, resource requirements ---------------------------------------
+
+
+class File(Record):
+    """A file that jobs read or write; `st_mtime` is null until the file is known to exist."""
+
+    id: int
+    workflow_id: int
+    name: str
+    path: str
+    st_mtime: float | None = None
+
+
+class FileCreate(Struct, kw_only=True):
+    workflow_id: int
+    name: str
+    path: str
+
+
+class FileUpdate(Struct, kw_only=True):
+    name: str | UnsetType = UNSET
+    path: str | UnsetType = UNSET
+    st_mtime: float | None | UnsetType = UNSET
+
+
+class UserData(Record):
+    """A small JSON document stored in the database, read and written by jobs."""
+
+    id: int
+    workflow_id: int
+    name: str
+    data: Any = None
+    is_ephemeral: bool = False
+
+
+class UserDataCreate(Struct, kw_only=True):
+    workflow_id: int
+    name: str
+    data: Any = None
+    is_ephemeral: bool = False
+
+
+class UserDataUpdate(Struct, kw_only=True):
+    name: str | UnsetType = UNSET
+    data: Any | UnsetType = UNSET
+    is_ephemeral: bool | UnsetType = UNSET
+
+
+class ResourceRequirements(Record):
+    """What one job needs: CPUs, GPUs, nodes, memory and run time."""
+
+    id: int
+    workflow_id: int
+    name: str
+    num_cpus: int = 1
+    num_gpus: int = 0
+    num_nodes: int = 1
+    memory: str = "1m"
+    runtime: str = "PT1H"
+    memory_bytes: int = 1 << 20
+    runtime_s: float = 3600.0
+
+
+class ResourceRequirementsCreate(Struct, kw_only=True):
+    workflow_id: int
+    name: str
+    num_cpus: int = 1
+    num_gpus: int = 0
+    num_nodes: int = 1
+    memory: str = "1m"
+    runtime: str = "PT1H"
+
+
+class ResourceRequirementsUpdate(Struct, kw_only=True):
+    name: str | UnsetType = UNSET
+    num_cpus: int | UnsetType = UNSET
+    num_gpus: int | UnsetType = UNSET
+    num_nodes: int | UnsetType = UNSET
+    memory: str | UnsetType = UNSET
+    runtime: str | UnsetType = UNSET
+
+
+# --- results, events, compute nodes ------------------------------------------------
+
+
+class Result(Record):
+    """The outcome of one attempt of one job in one run."""
+
+    id: int
+    workflow_id: int
+    job_id: int
+    run_id: int
+    attempt_id: int
+    compute_node_id: int | None
+    return_code: int
+    status: str
+    exec_time_minutes: float
+    completion_time: str
+    peak_memory_bytes: int | None = None
+    avg_memory_bytes: int | None = None
+    peak_cpu_percent: float | None = None
+    avg_cpu_percent: float | None = None
+
+
+class Event(Record):
+    """Something that happened in a workflow; `id` increases within the workflow."""
+
+    id: int
+    workflow_id: int
+    timestamp: int
+    category: str
+    message: str = ""
+    data: dict[str, Any] = {}
+
+
+class EventCreate(Struct, kw_only=True):
+    category: str = "user"
+    message: str = ""
+    data: dict[str, Any] = {}
+
+
+class ComputeNode(Record):
+    """One runner process, holding a lease it renews with heartbeats."""
+
+    id: int
+    workflow_id: int
+    hostname: str
+    pid: int
+    start_time: str
+    is_active: bool = True
+    duration_seconds: float | None = None
+    num_cpus: int = 1
+    memory_gb: float = 1.0
+    num_gpus: int = 0
+    num_nodes: int = 1
+    time_limit: str | None = None
+    compute_node_type: str = "local"
+    lease_expires_at: str | None = None
+
+
+class ComputeNodeCreate(Struct, kw_only=True):
+    workflow_id: int
+    hostname: str
+    pid: int
+    num_cpus: int = 1
+    memory_gb: float = 1.0
+    num_gpus: int = 0
+    num_nodes: int = 1
+    time_limit: str | None = None
+    compute_node_type: str = "local"
+
+
+class Heartbeat(Record):
+    """The answer to a heartbeat: the renewed lease and whether to stop."""
+
+    compute_node_id: int
+    lease_expires_at: str
+    lease_seconds: float
+    is_active: bool
+    is_canceled: bool
+
+
+# --- claiming and reporting (the runner's protocol) --------------------------------
+
+
+class ClaimRequest(Struct, kw_only=True):
+    """A runner asks for up to `limit` ready jobs that fit its free resources."""
+
+    compute_node_id: int
+    limit: int
+    num_cpus: int = 1
+    memory_gb: float = 1.0
+    num_gpus: int = 0
+    num_nodes: int = 1
+    time_limit_seconds: float | None = None
+    ignore_resources: bool = False
+
+
+class FileRef(Record):
+    id: int
+    path: str
+
+
+class ClaimedJob(Record):
+    """A job handed to one runner; reports about it must carry `claim_token`."""
+
+    id: int
+    workflow_id: int
+    name: str
+    command: str
+    invocation_script: str | None
+    run_id: int
+    attempt_id: int
+    claim_token: str
+    resource_requirements_id: int
+    num_cpus: int
+    num_gpus: int
+    num_nodes: int
+    memory_bytes: int
+    runtime_s: float
+    supports_termination: bool = False
+    output_files: list[FileRef] = []
+
+
+class ClaimResponse(Record):
+    jobs: list[ClaimedJob]
+    run_id: int
+    is_canceled: bool
+    is_complete: bool
+    reason: str | None = None
+
+
+class JobStart(Struct, kw_only=True):
+    job_id: int
+    claim_token: str
+
+
+class StartReport(Struct, kw_only=True):
+    compute_node_id: int
+    jobs: list[JobStart]
+
+
+class JobOutcome(Struct, kw_only=True):
+    """What happened to one claimed job, as its runner saw it."""
+
+    job_id: int
+    claim_token: str
+    status: str
+    return_code: int
+    exec_time_minutes: float
+    completion_time: str
+    peak_memory_bytes: int | None = None
+    avg_memory_bytes: int | None = None
+    peak_cpu_percent: float | None = None
+    avg_cpu_percent: float | None = None
+    output_file_mtimes: dict[int, float] = {}
+
+
+class CompleteReport(Struct, kw_only=True):
+    compute_node_id: int
+    outcomes: list[JobOutcome]
+
+
+class Rejection(Record):
+    job_id: int
+    reason: str
+
+
+class ReportResponse(Record):
+    """Which reported jobs were accepted, and why the others were refused."""
+
+    accepted: list[int]
+    rejected: list[Rejection] = []
+
+
+class UnfitGroup(Record):
+    """Unfinished jobs that need more than a runner has, with the flags that would let them run."""
+
+    resource_requirements: ResourceRequirements
+    num_jobs: int
+    job_names: list[str]
+    shortfalls: list[str]

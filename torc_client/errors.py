@@ -1,0 +1,150 @@
+"""Every error Torc raises, in one tree.
+
+    TorcError                       root of everything below
+    ├── SpecError(path, message)    a workflow specification is malformed or inconsistent
+    ├── NotFound(kind, key)         a record does not exist
+    ├── Conflict(message)           the request clashes with the current state
+    │   ├── LeaseExpired(message)   a runner's lease ran out; its jobs went to others
+    │   └── InvalidTransition(job, from_, to)
+    ├── InvalidRequest(message)     a request is well-formed but its values are not acceptable
+    └── ApiError(status, problem)   raised by the client: the server answered with a problem
+        ├── NotFoundError, ConflictError (LeaseExpiredError), ValidationError: by HTTP status
+        └── ServerUnavailable(url)  raised by the client: nothing answered at the URL
+
+The API maps the first five to `application/problem+json` responses in one table
+(`api/problems.py`); the client turns those responses back into the same classes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TorcError(Exception):
+    """Root of every error raised by Torc."""
+
+    status_code = 500
+    title = "Internal error"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+    def problem(self) -> dict[str, Any]:
+        """This error as the fields of an RFC 9457 problem document."""
+        return {"title": self.title, "status": self.status_code, "detail": self.message, **self.extra}
+
+
+class SpecError(TorcError):
+    """A workflow specification is malformed or inconsistent.
+
+    `path` says where: a JSON-pointer-like location (`jobs[2].depends_on`), or
+    `line 4, column 7` for a syntax error.
+    """
+
+    status_code = 422
+    title = "Invalid workflow specification"
+
+    def __init__(self, path: str, message: str) -> None:
+        text = f"{path}: {message}" if path else message
+        super().__init__(text, path=path)
+        self.path = path
+
+
+class NotFound(TorcError):
+    """A record does not exist."""
+
+    status_code = 404
+    title = "Not found"
+
+    def __init__(self, kind: str, key: Any) -> None:
+        super().__init__(f"{kind} {key} does not exist", kind=kind, key=key)
+        self.kind = kind
+        self.key = key
+
+
+class Conflict(TorcError):
+    """The request clashes with the current state of a record."""
+
+    status_code = 409
+    title = "Conflict"
+
+
+class LeaseExpired(Conflict):
+    """A runner's lease ran out: its jobs were handed to other runners, and it must stop."""
+
+    title = "Lease expired"
+
+
+class InvalidTransition(Conflict):
+    """A job cannot move from its current status to the one requested."""
+
+    title = "Invalid job status transition"
+
+    def __init__(self, job: Any, from_: str, to: str) -> None:
+        super().__init__(f"job {job} cannot go from {from_} to {to}", job=job, from_status=from_, to_status=to)
+        self.job = job
+        self.from_ = from_
+        self.to = to
+
+
+class InvalidRequest(TorcError):
+    """A request is well-formed but its values are not acceptable."""
+
+    status_code = 422
+    title = "Invalid request"
+
+
+class ApiError(TorcError):
+    """The server answered with a problem document (raised by the client)."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        detail = problem.get("detail") or problem.get("title") or f"HTTP {status}"
+        super().__init__(str(detail))
+        self.status_code = status
+        self.title = str(problem.get("title", "Error"))
+        self.problem_doc = problem
+
+    def problem(self) -> dict[str, Any]:
+        return dict(self.problem_doc)
+
+
+class ServerUnavailable(ApiError):
+    """Nothing answered at the API URL (raised by the client)."""
+
+    def __init__(self, url: str, reason: str = "") -> None:
+        message = (
+            f"no Torc server answers at {url}"
+            + (f" ({reason})" if reason else "")
+            + ": start one with `torc-server` (or `make serve`), or point --url / TORC_API_URL at a running server"
+        )
+        super().__init__(503, {"title": "Server unavailable", "status": 503, "detail": message})
+        self.url = url
+
+
+class NotFoundError(ApiError):
+    """The server says the record does not exist (HTTP 404)."""
+
+
+class ConflictError(ApiError):
+    """The server refused because of the current state (HTTP 409)."""
+
+
+class LeaseExpiredError(ConflictError):
+    """The server says this runner's lease expired (its jobs went to other runners)."""
+
+
+class ValidationError(ApiError):
+    """The server refused the values sent (HTTP 400 or 422): a bad spec, bad JSON, a bad parameter."""
+
+
+_BY_STATUS: dict[int, type[ApiError]] = {400: ValidationError, 404: NotFoundError, 409: ConflictError,
+                                         413: ValidationError, 422: ValidationError}  # fmt: skip
+
+
+def from_problem(status: int, problem: dict[str, Any]) -> ApiError:
+    """The client-side exception for a problem document the server sent."""
+    if problem.get("title") == LeaseExpired.title:
+        return LeaseExpiredError(status, problem)
+    return _BY_STATUS.get(status, ApiError)(status, problem)

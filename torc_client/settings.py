@@ -1,0 +1,73 @@
+"""Every default in one place, and how a setting is resolved.
+
+Precedence, highest first: an explicit argument or flag, then a `TORC_*` environment
+variable, then the config file (`$TORC_CONFIG`, else `~/.config/torc/config.toml`),
+then the default named here.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+# --- server -------------------------------------------------------------------------
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+API_PREFIX = "/torc-service/v1"
+DEFAULT_DATA_DIR = "~/.local/share/torc/db"
+DEFAULT_DATABASE = "torc"
+DEFAULT_LEASE_SECONDS = 60.0
+#: Largest page a list request may ask for: enough for a 100,000-job workflow in one call.
+MAX_PAGE_LIMIT = 1_000_000
+DEFAULT_PAGE_LIMIT = 10_000
+#: Largest request body the API accepts (a 100,000-job spec written out job by job fits).
+MAX_REQUEST_BODY_BYTES = 64 * 1024 * 1024
+
+# --- client and runner --------------------------------------------------------------
+DEFAULT_API_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}{API_PREFIX}"
+DEFAULT_TIMEOUT_SECONDS = 60.0
+DEFAULT_POLL_INTERVAL = 1.0
+DEFAULT_OUTPUT_DIR = "output"
+#: Grace period between SIGTERM and SIGKILL when a job is stopped.
+DEFAULT_KILL_GRACE_SECONDS = 10.0
+#: How many times a job may be requeued because its runner died, before it fails.
+DEFAULT_MAX_LEASE_RETRIES = 3
+
+
+def config_path() -> Path:
+    """Where the config file is looked for."""
+    explicit = os.environ.get("TORC_CONFIG")
+    return Path(explicit).expanduser() if explicit else Path("~/.config/torc/config.toml").expanduser()
+
+
+def load_config() -> dict[str, Any]:
+    """The config file's contents, or an empty mapping when there is none."""
+    path = config_path()
+    if not path.is_file():
+        return {}
+    with path.open("rb") as stream:
+        return tomllib.load(stream)
+
+
+def resolve(explicit: Any, env_var: str, config_key: str, default: Any) -> Any:
+    """A setting's value: the explicit one, else the environment, else the config file, else `default`.
+
+    `config_key` is dotted: `client.api_url` reads `[client] api_url`.
+    """
+    if explicit is not None:
+        return explicit
+    if os.environ.get(env_var):
+        return os.environ[env_var]
+    node: Any = load_config()
+    for part in config_key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+def api_url(explicit: str | None = None) -> str:
+    """The API URL a client talks to."""
+    return str(resolve(explicit, "TORC_API_URL", "client.api_url", DEFAULT_API_URL)).rstrip("/")
