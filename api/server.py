@@ -45,12 +45,12 @@ class EmbeddedDatabase:
     def __enter__(self) -> EmbeddedDatabase:
         executable = find_executable()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.data_dir / "secantusd.log", "ab")
-        self.process = subprocess.Popen(
-            [executable, "--host", self.host, "--port", str(self.port), "--storage-path", str(self.data_dir / "data"),
-             "--log-level", "WARNING"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+        with open(self.data_dir / "secantusd.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [executable, "--host", self.host, "--port", str(self.port), "--storage-path",
+                 str(self.data_dir / "data"), "--log-level", "WARNING"],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
         wait_for_database(self.uri, self.process, self.data_dir / "secantusd.log")
         return self
 

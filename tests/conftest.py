@@ -48,22 +48,22 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def start_server(mongo_uri: str, database: str, log_dir: Path, lease_seconds: float = TEST_LEASE_SECONDS) -> Server:
     """A `torc-server` process on a free port, answering pings."""
     port = free_port()
-    log = open(log_dir / f"server-{port}.log", "wb")
-    process = subprocess.Popen(
-        [str(BIN / "torc-server"), "--port", str(port), "--mongo-uri", mongo_uri, "--database", database,
-         "--lease-seconds", str(lease_seconds)],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    with open(log_dir / f"server-{port}.log", "wb") as log:
+        process = subprocess.Popen(
+            [str(BIN / "torc-server"), "--port", str(port), "--mongo-uri", mongo_uri, "--database", database,
+             "--lease-seconds", str(lease_seconds)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}/torc-service/v1"
-    client = Client(url, timeout=2)
-    for _ in range(300):
-        try:
-            client.ping()
-            return Server(url, process, mongo_uri, database)
-        except Exception:  # noqa: BLE001 - not up yet
-            if process.poll() is not None:
-                raise RuntimeError((log_dir / f"server-{port}.log").read_text()) from None
-            time.sleep(0.1)
+    with Client(url, timeout=2) as client:
+        for _ in range(300):
+            try:
+                client.ping()
+                return Server(url, process, mongo_uri, database)
+            except Exception:  # noqa: BLE001 - not up yet
+                if process.poll() is not None:
+                    raise RuntimeError((log_dir / f"server-{port}.log").read_text()) from None
+                time.sleep(0.1)
     raise RuntimeError(f"torc-server on port {port} did not answer")
 
 

@@ -1,0 +1,37 @@
+# Two commands on a fresh clone: `make run` (a workflow end to end) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install run serve test test-fast bench bench-quick clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[embedded,notebook,test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)  ## create .venv and install the project with the embedded database
+
+run: install  ## start a server on a fresh embedded database, run the diamond example, print its results
+	$(BIN)/python scripts/quickstart.py
+
+serve: install  ## keep a server (embedded database in ~/.local/share/torc/db) running in the foreground
+	$(BIN)/torc-server
+
+test: install  ## the whole suite, against a real embedded database
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q
+
+test-fast: install  ## unit tests only (no server)
+	$(BIN)/python -m pytest -q tests/unit
+
+bench: install  ## every benchmark, written to bench/results/latest.json and docs/benchmarks.md
+	$(BIN)/python -m bench
+
+bench-quick: install  ## a reduced benchmark run (under two minutes)
+	$(BIN)/python -m bench --quick
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
