@@ -24,7 +24,9 @@ from torc_client import Client
 from torc_client.contract import Workflow
 
 BIN = Path(sys.executable).parent
-TEST_LEASE_SECONDS = 3.0
+#: Long enough that a live test client never loses its lease; lease tests use `short_lease_server`.
+TEST_LEASE_SECONDS = 30.0
+SHORT_LEASE_SECONDS = 2.0
 
 
 @dataclass
@@ -78,6 +80,15 @@ def stop_server(server: Server) -> None:
 @pytest.fixture(scope="session")
 def server(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = start_server(mongo_uri, f"torc_test_{uuid.uuid4().hex[:8]}", tmp_path_factory.mktemp("server"))
+    yield srv
+    stop_server(srv)
+
+
+@pytest.fixture(scope="session")
+def short_lease_server(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server whose runners lose their jobs after two seconds of silence."""
+    srv = start_server(mongo_uri, f"torc_lease_{uuid.uuid4().hex[:8]}", tmp_path_factory.mktemp("lease-server"),
+                       SHORT_LEASE_SECONDS)  # fmt: skip
     yield srv
     stop_server(srv)
 

@@ -33,7 +33,7 @@ async def list_results(db: Database, wid: int, filters: dict[str, Any], all_runs
 
 
 def _event(doc: dict[str, Any]) -> EventRecord:
-    return EventRecord(id=doc["seq"], workflow_id=doc["workflow_id"], timestamp=doc["timestamp"],
+    return EventRecord(id=int(doc["seq"]), workflow_id=doc["workflow_id"], timestamp=int(doc["timestamp"]),
                        category=doc["category"], message=doc.get("message", ""), data=doc.get("data", {}))  # fmt: skip
 
 

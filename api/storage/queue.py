@@ -27,7 +27,7 @@ def queue_id(wid: int, rr_id: int) -> str:
 
 
 def shape_of(doc: dict[str, Any]) -> Shape:
-    return Shape(doc["rr_id"], doc["num_cpus"], doc["memory_bytes"], doc["num_gpus"], doc["num_nodes"],
+    return Shape(doc["rr_id"], doc["num_cpus"], int(doc["memory_bytes"]), doc["num_gpus"], doc["num_nodes"],
                  doc["runtime_s"])  # fmt: skip
 
 
@@ -76,16 +76,18 @@ async def enqueue(db: Database, wid: int, by_rr: dict[int, list[int]]) -> None:
 async def take(db: Database, wid: int, rr_id: int, count: int) -> list[int]:
     """Move the head of a queue forward by up to `count`; returns the job ids in the slots passed."""
     qid = queue_id(wid, rr_id)
-    before = await db.queues.find_one_and_update(
+    # The old head is captured inside the same update and read from the AFTER document:
+    # the embedded server's BEFORE image is not reliable under concurrent updates.
+    after = await db.queues.find_one_and_update(
         {"_id": qid, "$expr": {"$lt": ["$head", "$tail"]}},
-        [{"$set": {"head": {"$min": [{"$add": ["$head", count]}, "$tail"]}}}],
-        projection={"head": 1, "tail": 1},
-        return_document=ReturnDocument.BEFORE,
+        [{"$set": {"taken_from": "$head", "head": {"$min": [{"$add": ["$head", count]}, "$tail"]}}}],
+        projection={"head": 1, "taken_from": 1},
+        return_document=ReturnDocument.AFTER,
     )
-    if before is None:
+    if after is None:
         return []
-    end = min(before["head"] + count, before["tail"])
-    slot_ids = [f"{qid}:{n}" for n in range(before["head"], end)]
+    start, end = after["taken_from"], after["head"]
+    slot_ids = [f"{qid}:{n}" for n in range(start, end)]
     docs = [doc async for doc in db.slots.find({"_id": {"$in": slot_ids}})]
     await db.slots.delete_many({"_id": {"$in": slot_ids}})
     return [doc["job"] for doc in docs]

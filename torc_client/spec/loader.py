@@ -1,0 +1,176 @@
+"""Turn the text of a workflow spec (YAML, JSON or JSON5) into a plain dict.
+
+Every format becomes the same JSON-like value, so the rest of the spec code never knows which
+one the user wrote. Syntax errors become SpecError with a `line L, column C` path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import PurePath
+from typing import Any
+
+import json5
+import yaml
+
+from torc_client.errors import SpecError
+
+FORMATS = ("yaml", "yml", "json", "json5")
+_EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".json5": "json5"}
+_JSON5_POSITION_RE = re.compile(r"^<string>:(\d+) (.*) at column (\d+)$")
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class _SpecYamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading plain scalars as YAML 1.2 (and so Torc) does.
+
+    YAML 1.1 surprises are gone: an unquoted `i: 1:10` stays the string "1:10" rather than the
+    base-60 integer 70, `yes`/`no`/`on`/`off` and `007` stay strings, and dates stay strings so
+    every value is JSON. A key given twice in one mapping is an error.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"found the key {key!r} twice",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_REPLACED_TAGS = (_BOOL_TAG, _INT_TAG, _FLOAT_TAG, _TIMESTAMP_TAG)
+_SpecYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag not in _REPLACED_TAGS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_SpecYamlLoader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_SpecYamlLoader.add_implicit_resolver(
+    _INT_TAG, re.compile(r"^(?:[-+]?(?:0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+)$"), list("-+0123456789")
+)
+_SpecYamlLoader.add_implicit_resolver(
+    _FLOAT_TAG,
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
+def format_from_filename(name: str) -> str | None:
+    """The spec format implied by a file name's extension (`yaml`, `json`, `json5`), or None."""
+    return _EXTENSIONS.get(PurePath(name).suffix.lower())
+
+
+def load_spec_text(text: str, fmt: str | None = None, source: str = "<spec>") -> dict[str, Any]:
+    """Parse the text of a spec into a dict.
+
+    `fmt` is `yaml`, `yml`, `json`, `json5` or None; None tries JSON, then JSON5, then YAML.
+    `source` (usually the file name) appears in error messages. Raises SpecError, with a
+    `line L, column C` path for syntax errors, or if the top level is not a mapping.
+    """
+    if fmt is not None and fmt.lower() not in FORMATS:
+        raise SpecError("", f"{source}: unknown spec format {fmt!r}; use one of: {', '.join(FORMATS)}")
+    try:
+        doc = _load_any(text) if fmt is None else _PARSERS[fmt.lower()](text)
+    except _ParseFailure as failure:
+        raise SpecError(failure.path, f"{source} is not valid {failure.fmt}: {failure.problem}") from None
+    if not isinstance(doc, dict):
+        found = "nothing (the document is empty)" if doc is None else f"a {_json_type(doc)}"
+        raise SpecError("", f"{source}: the top level must be a mapping (name, jobs, ...), not {found}")
+    return doc
+
+
+class _ParseFailure(Exception):
+    def __init__(self, fmt: str, problem: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(problem)
+        self.fmt = fmt
+        self.problem = problem
+        self.path = f"line {line}, column {column}" if line is not None else ""
+
+
+def _load_any(text: str) -> Any:
+    try:
+        return _load_json(text)
+    except _ParseFailure:
+        pass
+    try:
+        return _load_json5(text)
+    except _ParseFailure:
+        if text.lstrip().startswith(("{", "[")):
+            # Text that opens like JSON was meant as JSON or JSON5: the JSON5 error is the useful one.
+            raise
+    return _load_yaml(text)
+
+
+def _load_json(text: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicate_keys("JSON"))
+    except json.JSONDecodeError as error:
+        raise _ParseFailure("JSON", error.msg, error.lineno, error.colno) from None
+
+
+def _load_json5(text: str) -> Any:
+    try:
+        return json5.loads(text, object_pairs_hook=_reject_duplicate_keys("JSON5"))
+    except ValueError as error:
+        match = _JSON5_POSITION_RE.match(str(error))
+        if match is None:
+            raise _ParseFailure("JSON5", str(error)) from None
+        line, problem, column = match.groups()
+        raise _ParseFailure("JSON5", problem, int(line), int(column)) from None
+
+
+def _load_yaml(text: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_SpecYamlLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or error.context or "invalid YAML"
+        if error.context and error.problem:
+            problem += f" ({error.context})"
+        if mark is None:
+            raise _ParseFailure("YAML", problem) from None
+        raise _ParseFailure("YAML", problem, mark.line + 1, mark.column + 1) from None
+    except yaml.YAMLError as error:
+        raise _ParseFailure("YAML", str(error)) from None
+
+
+_PARSERS = {"json": _load_json, "json5": _load_json5, "yaml": _load_yaml, "yml": _load_yaml}
+
+
+def _reject_duplicate_keys(fmt: str) -> Any:
+    def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in result:
+                raise _ParseFailure(fmt, f"the key {key!r} appears twice in one object")
+            result[key] = value
+        return result
+
+    return build
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    return "number" if isinstance(value, (int, float)) else type(value).__name__

@@ -1,0 +1,324 @@
+"""Parameter values and `{name}` templates: how one spec entry becomes many.
+
+A parameter value is a range (`"1:10"`, `"0:10:2"`, `"0.0:1.0:0.25"`), a list (`"[1,5,10]"`,
+`"['a','b']"` or a real YAML/JSON list) or a scalar. An entry with parameters is copied once per
+combination of values (`product`, the default, or `zip`), and `{name}` / `{name:03d}` templates
+in its fields are filled in. Only declared parameter names are templates: `${HOME}`, awk's
+`{print $1}` and JSON such as `'{"a": 1}'` pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import itertools
+import math
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from torc_client.errors import SpecError
+
+Value = int | float | str
+
+FLOAT_TOLERANCE = 1e-10
+SIGNIFICANT_DIGITS = 12
+#: Most copies one entry may expand to: catches a typo such as "1:1e9" before it eats the memory.
+MAX_EXPANSION = 10_000_000
+
+JOB_TEMPLATE_FIELDS = (
+    "name",
+    "command",
+    "invocation_script",
+    "resource_requirements",
+    "depends_on",
+    "depends_on_regexes",
+    "input_files",
+    "input_file_regexes",
+    "output_files",
+    "output_file_regexes",
+    "input_user_data",
+    "input_user_data_regexes",
+    "output_user_data",
+    "output_user_data_regexes",
+)
+FILE_TEMPLATE_FIELDS = ("name", "path")
+USER_DATA_TEMPLATE_FIELDS = ("name", "data")
+PARAMETER_KEYS = ("parameters", "parameter_mode", "use_parameters")
+
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_INT_RE = re.compile(r"[-+]?\d+")
+_FLOAT_RE = re.compile(_NUMBER)
+_RANGE_RE = re.compile(rf"{_NUMBER}:{_NUMBER}(?::{_NUMBER})?")
+# `(?<!\$)` keeps shell variables such as `${i}` intact; a format spec has no spaces or braces.
+_TEMPLATE_RE = re.compile(r"(?<!\$)\{([A-Za-z_][A-Za-z0-9_]*)(?::([^{}\s]*))?\}")
+
+
+def parse_parameter_values(raw: Any, path: str = "parameters") -> list[Value]:
+    """Return the values one parameter takes, in order.
+
+    `raw` is a range string, a list string, a scalar (string or number) or a list.
+    Raises SpecError for an empty list, a zero step or a range that yields nothing.
+    """
+    if isinstance(raw, bool):
+        raise SpecError(path, f"a parameter value cannot be a boolean ({raw!r}); use e.g. \"[0,1]\"")
+    if isinstance(raw, (int, float)):
+        values: list[Value] = [raw]
+    elif isinstance(raw, str):
+        values = _parse_text(raw, path)
+    elif isinstance(raw, list):
+        values = [_list_item(item, f"{path}[{index}]") for index, item in enumerate(raw)]
+    else:
+        raise SpecError(path, f"a parameter value must be a string, a number or a list, not {raw!r}")
+    if not values:
+        raise SpecError(path, "the parameter has no values; give at least one, e.g. \"[1,2,3]\" or \"1:10\"")
+    return values
+
+
+def _list_item(item: Any, path: str) -> Value:
+    if isinstance(item, bool) or not isinstance(item, (int, float, str)):
+        raise SpecError(path, f"a parameter list may hold only strings and numbers, not {item!r}")
+    return item
+
+
+def _parse_text(raw: str, path: str) -> list[Value]:
+    text = raw.strip()
+    if text.startswith("{") and text.endswith("}") and "," not in text:
+        text = text[1:-1].strip()
+    if text.startswith("[") and text.endswith("]"):
+        return _parse_list(text[1:-1])
+    if _RANGE_RE.fullmatch(text):
+        return _parse_range(text, path)
+    return [_parse_scalar(text)]
+
+
+def _parse_list(inner: str) -> list[Value]:
+    try:
+        items = ast.literal_eval(f"[{inner}]")
+    except (ValueError, SyntaxError):
+        items = None
+    if items is not None and all(isinstance(i, (int, float, str)) and not isinstance(i, bool) for i in items):
+        return items
+    return [_parse_scalar(item.strip()) for item in inner.split(",") if item.strip()]
+
+
+def _parse_scalar(text: str) -> Value:
+    if _INT_RE.fullmatch(text):
+        return int(text)
+    if _FLOAT_RE.fullmatch(text):
+        return float(text)
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def _parse_range(text: str, path: str) -> list[Value]:
+    parts = text.split(":")
+    if all(_INT_RE.fullmatch(part) for part in parts):
+        start, end, step = (int(p) for p in [*parts, "1"][:3])
+    else:
+        start, end, step = (float(p) for p in [*parts, "1"][:3])
+    if step == 0:
+        raise SpecError(path, f"range {text} has a zero step; use e.g. {parts[0]}:{parts[1]}:1")
+    if (end - start) * step < 0:
+        raise SpecError(path, _empty_range_message(text, parts, step))
+    if isinstance(step, int):
+        values = range(start, end + (1 if step > 0 else -1), step)
+        _check_size(len(values), f"range {text}", path)
+        return list(values)
+    count = math.floor((end - start) / step + FLOAT_TOLERANCE / abs(step)) + 1
+    _check_size(count, f"range {text}", path)
+    return [float(f"{start + k * step:.{SIGNIFICANT_DIGITS}g}") for k in range(count)]
+
+
+def _check_size(count: int, what: str, path: str) -> None:
+    if count > MAX_EXPANSION:
+        raise SpecError(path, f"{what} gives {count:,} values; at most {MAX_EXPANSION:,} are allowed")
+
+
+def _empty_range_message(text: str, parts: list[str], step: int | float) -> str:
+    start, end = parts[0], parts[1]
+    step_text = parts[2] if len(parts) == 3 else "1"
+    negated = step_text[1:] if step_text.startswith("-") else f"-{step_text.lstrip('+')}"
+    swapped = ":".join([end, start, *parts[2:]])
+    direction = "negative" if step > 0 else "positive"
+    return f"range {text} is empty; did you mean {swapped} or a {direction} step {start}:{end}:{negated}?"
+
+
+def format_value(value: Value, spec: str | None = None) -> str:
+    """Format a parameter value for a template; with no spec, floats print like Rust (`1.0` -> `1`)."""
+    if spec:
+        return format(value, spec)
+    if isinstance(value, float):
+        return _display_float(value)
+    return str(value)
+
+
+def _display_float(value: float) -> str:
+    if not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    text = format(Decimal(repr(value)), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def template_names(text: str) -> list[str]:
+    """Names used as `{name}` or `{name:spec}` templates in `text`, in order of appearance."""
+    return [match.group(1) for match in _TEMPLATE_RE.finditer(text)]
+
+
+def substitute_parameters(text: str, values: Mapping[str, Value], path: str = "") -> str:
+    """Fill in `{name}` and `{name:spec}` for the parameters in `values`; leave all else alone."""
+    pieces = _template_pieces(text)
+    if len(pieces) == 1:
+        return text
+    out = []
+    for piece in pieces:
+        if isinstance(piece, str):
+            out.append(piece)
+        elif piece[0] not in values:
+            out.append(piece[2])
+        else:
+            out.append(_format_template(piece, values[piece[0]], path))
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _template_pieces(text: str) -> tuple[str | tuple[str, str | None, str], ...]:
+    """Split text into literal strings and (name, spec, original) templates, once per text.
+
+    An expansion fills the same few texts for every combination, so this parse is cached.
+    """
+    pieces: list[str | tuple[str, str | None, str]] = []
+    last = 0
+    for match in _TEMPLATE_RE.finditer(text):
+        pieces.extend([text[last : match.start()], (match.group(1), match.group(2), match.group(0))])
+        last = match.end()
+    pieces.append(text[last:])
+    return tuple(pieces)
+
+
+def _format_template(piece: tuple[str, str | None, str], value: Value, path: str) -> str:
+    name, spec, original = piece
+    try:
+        return format_value(value, spec)
+    except ValueError as error:
+        raise SpecError(
+            path, f"format {original} does not apply to value {value!r} of parameter '{name}' ({error})"
+        ) from None
+
+
+def parameter_combinations(
+    values: Mapping[str, Sequence[Value]], mode: str = "product", path: str = ""
+) -> list[dict[str, Value]]:
+    """Every combination of parameter values, as dicts in a deterministic order.
+
+    `product`: the cartesian product, the first parameter varying slowest.
+    `zip`: the i-th values together; all parameters must have the same number of values.
+    """
+    names = list(values)
+    if mode == "zip":
+        lengths = {name: len(vals) for name, vals in values.items()}
+        if len(set(lengths.values())) > 1:
+            counts = ", ".join(f"{name} ({count} values)" for name, count in lengths.items())
+            message = f"parameter_mode zip needs parameters with equal numbers of values; got {counts}"
+            raise SpecError(path, message)
+        combos: Any = zip(*values.values())
+    else:
+        _check_size(math.prod(len(vals) for vals in values.values()), "the product of the parameters", path)
+        combos = itertools.product(*values.values())
+    return [dict(zip(names, combo)) for combo in combos]
+
+
+def parse_parameters(raw: Mapping[str, Any], path: str = "parameters") -> dict[str, list[Value]]:
+    """Parse a `parameters` mapping into name -> values, keeping the declaration order."""
+    return {name: parse_parameter_values(value, f"{path}.{name}") for name, value in raw.items()}
+
+
+def expand_entries(
+    section: str, entries: Sequence[Mapping[str, Any]], workflow_values: Mapping[str, list[Value]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Expand the entries of one spec section (`jobs`, `files` or `user_data`).
+
+    Returns (path of the original entry, e.g. `jobs[2]`, expanded entry) pairs in spec order,
+    each entry's copies in combination order. The copies lose their parameter keys.
+    Local `parameters` win; otherwise `use_parameters` picks workflow parameters.
+    """
+    fields = _TEMPLATE_FIELDS[section]
+    expanded: list[tuple[str, dict[str, Any]]] = []
+    for index, entry in enumerate(entries):
+        path = f"{section}[{index}]"
+        values = _entry_parameters(entry, workflow_values, path)
+        if not values:
+            expanded.append((path, {k: v for k, v in entry.items() if k not in PARAMETER_KEYS}))
+            continue
+        mode = entry.get("parameter_mode", "product")
+        combos = parameter_combinations(values, mode, f"{path}.parameter_mode")
+        copies = [_fill_entry(entry, combo, fields, path) for combo in combos]
+        _check_distinct_names(entry, copies, values, section, path)
+        expanded.extend((path, copy) for copy in copies)
+    return expanded
+
+
+_TEMPLATE_FIELDS = {
+    "jobs": JOB_TEMPLATE_FIELDS,
+    "files": FILE_TEMPLATE_FIELDS,
+    "user_data": USER_DATA_TEMPLATE_FIELDS,
+}
+
+
+def _entry_parameters(
+    entry: Mapping[str, Any], workflow_values: Mapping[str, list[Value]], path: str
+) -> dict[str, list[Value]] | None:
+    if entry.get("parameters"):
+        return parse_parameters(entry["parameters"], f"{path}.parameters")
+    selected = entry.get("use_parameters") or []
+    for index, name in enumerate(selected):
+        if name not in workflow_values:
+            declared = ", ".join(workflow_values) or "none"
+            raise SpecError(
+                f"{path}.use_parameters[{index}]",
+                f"'{name}' is not a workflow parameter; the workflow's parameters are: {declared}",
+            )
+    return {name: workflow_values[name] for name in selected} or None
+
+
+def _fill_entry(
+    entry: Mapping[str, Any], combo: Mapping[str, Value], fields: Sequence[str], path: str
+) -> dict[str, Any]:
+    copy = {key: value for key, value in entry.items() if key not in PARAMETER_KEYS}
+    for field in fields:
+        if field in copy:
+            copy[field] = _fill(copy[field], combo, f"{path}.{field}")
+    return copy
+
+
+def _fill(value: Any, combo: Mapping[str, Value], path: str) -> Any:
+    if isinstance(value, str):
+        return substitute_parameters(value, combo, path)
+    if isinstance(value, list):
+        return [_fill(item, combo, f"{path}[{index}]") for index, item in enumerate(value)]
+    if isinstance(value, dict):
+        return {key: _fill(item, combo, f"{path}.{key}") for key, item in value.items()}
+    return value
+
+
+def _check_distinct_names(
+    entry: Mapping[str, Any], copies: list[dict], values: Mapping[str, list[Value]], section: str, path: str
+) -> None:
+    names = {copy["name"] for copy in copies}
+    if len(names) == len(copies):
+        return
+    template = entry["name"]
+    missing = [name for name in values if name not in template_names(template)]
+    if missing:
+        example = template + "".join(f"_{{{name}}}" for name in missing)
+        hint = f"put the parameters in the name, e.g. '{example}'"
+    else:
+        hint = "use a format in the name that keeps the values apart"
+    raise SpecError(
+        f"{path}.name",
+        f"'{template}' expands to {len(copies)} {section} entries but {len(names)} distinct names; {hint}",
+    )
