@@ -14,6 +14,7 @@ import os
 import selectors
 import signal
 import socket
+import subprocess
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,7 +25,7 @@ from runner import hardware
 from runner.monitor import ResourceMonitor
 from runner.process import JobProcess
 from torc_client import contract as c
-from torc_client import errors, settings
+from torc_client import errors, failure, settings
 from torc_client.client import Client
 from torc_client.resources import GIB, Capacity, Shape, take
 
@@ -32,6 +33,8 @@ from torc_client.resources import GIB, Capacity, Shape, take
 STUCK_CONFIRM_SECONDS = 2.0
 #: Longest time between contacts with the server while every slot is busy (cancellations are seen this fast).
 HEARTBEAT_SECONDS = 5.0
+#: Longest a failure handler's recovery command may run.
+RECOVERY_TIMEOUT_SECONDS = 600.0
 #: How long the runner keeps retrying while the server does not answer.
 SERVER_WAIT_SECONDS = 20 * 60.0
 
@@ -232,6 +235,7 @@ class JobRunner:
         for job in jobs:
             if job.id not in accepted:
                 continue
+            _make_output_directories(job, self.cwd)
             proc = JobProcess.launch(job, self._environment(job), self.cwd, self.opts.output_dir)
             self.running[job.id] = proc
             self.free = take(self.free, _shape(job), 1)
@@ -265,7 +269,8 @@ class JobRunner:
         self._last_contact = time.monotonic()
         for proc, outcome, note in done:
             self._release(proc)
-            self.summary.counts[outcome.status] = self.summary.counts.get(outcome.status, 0) + 1
+            key = "retried" if outcome.retry else outcome.status
+            self.summary.counts[key] = self.summary.counts.get(key, 0) + 1
             self.reporter.finished(proc.job, outcome, note)
         return True
 
@@ -284,11 +289,32 @@ class JobRunner:
             if missing:
                 status, code, note = "failed", 1, f"exited 0 but did not write {', '.join(missing)}"
                 _append(proc.stderr_path, f"torc: job failed: {note}\n")
+        retry = False
+        if status == "failed" and failure.may_retry(proc.job.failure_rules, code, proc.job.attempt_id):
+            retry, note = self._recover(proc, code)
         elapsed = (time.monotonic() - proc.started) / 60.0
         outcome = c.JobOutcome(job_id=proc.job.id, claim_token=proc.job.claim_token, status=status, return_code=code,
                                exec_time_minutes=elapsed, completion_time=_iso_now(), output_file_mtimes=mtimes,
-                               **measures)  # fmt: skip
+                               retry=retry, **measures)  # fmt: skip
         return outcome, note
+
+    def _recover(self, proc: JobProcess, code: int) -> tuple[bool, str]:
+        """Run the failure handler's recovery command (if any); a retry follows only when it succeeds."""
+        rule = failure.match_rule(proc.job.failure_rules, code) or {}
+        script = rule.get("recovery_script")
+        retry_note = f"attempt {proc.job.attempt_id} failed with {code}; retrying"
+        if not script:
+            return True, retry_note
+        env = {**self._environment(proc.job), "TORC_RETURN_CODE": str(code)}
+        try:
+            with open(proc.stderr_path, "ab") as err, open(proc.stdout_path, "ab") as out:
+                returncode = subprocess.run(["bash", "-c", script], cwd=self.cwd, env=env, stdout=out, stderr=err,
+                                            timeout=RECOVERY_TIMEOUT_SECONDS, check=False).returncode  # fmt: skip
+        except subprocess.TimeoutExpired:
+            returncode = -1
+        if returncode != 0:
+            return False, f"recovery command exited {returncode}, so the job is not retried"
+        return True, retry_note + " after its recovery command"
 
     def _stop_all(self, reason: str, report: bool = True) -> None:
         """Terminate every running job (SIGTERM, grace period, SIGKILL) and report them terminated."""
@@ -391,13 +417,22 @@ def _job_directory(working_dir: str | None) -> Path:
     return Path.cwd()
 
 
+def _resolve(path: str, cwd: Path) -> Path:
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else cwd / p
+
+
+def _make_output_directories(job: c.ClaimedJob, cwd: Path) -> None:
+    """Create the directories of a job's declared output files, so its command need not."""
+    for parent in {_resolve(ref.path, cwd).parent for ref in job.output_files}:
+        parent.mkdir(parents=True, exist_ok=True)
+
+
 def _check_outputs(job: c.ClaimedJob, cwd: Path) -> tuple[list[str], dict[int, float]]:
     missing, mtimes = [], {}
     for ref in job.output_files:
-        path = Path(ref.path).expanduser()
-        path = path if path.is_absolute() else cwd / path
         try:
-            mtimes[ref.id] = path.stat().st_mtime
+            mtimes[ref.id] = _resolve(ref.path, cwd).stat().st_mtime
         except OSError:
             missing.append(ref.path)
     return missing, mtimes

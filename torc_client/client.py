@@ -115,6 +115,18 @@ class Client:
         return self.request("POST", f"/workflows/{workflow_id}/initialize", c.InitializeResult,
                             params={"force": force})  # fmt: skip
 
+    def reset_workflow_status(self, workflow_id: int, *, failed_only: bool = False,
+                              force: bool = False) -> c.ResetResult:  # fmt: skip
+        """Failed, canceled and terminated jobs (or all) and their downstream back to uninitialized."""
+        return self.request("POST", f"/workflows/{workflow_id}/reset_status", c.ResetResult,
+                            params={"failed_only": failed_only, "force": force})  # fmt: skip
+
+    def reinitialize_workflow(self, workflow_id: int, *, dry_run: bool = False,
+                              force: bool = False) -> c.ReinitializeResult:  # fmt: skip
+        """A new run of only what changed or failed; with dry_run, the jobs that would rerun and why."""
+        return self.request("POST", f"/workflows/{workflow_id}/reinitialize", c.ReinitializeResult,
+                            params={"dry_run": dry_run, "force": force})  # fmt: skip
+
     def workflow_status(self, workflow_id: int) -> c.WorkflowStatus:
         return self.request("GET", f"/workflows/{workflow_id}/status", c.WorkflowStatus)
 

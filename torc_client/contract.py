@@ -358,6 +358,8 @@ class ClaimedJob(Record):
     runtime_s: float
     supports_termination: bool = False
     output_files: list[FileRef] = []
+    #: The job's failure-handler rules (`exit_codes`, `match_all_exit_codes`, `recovery_script`, `max_retries`).
+    failure_rules: list[dict[str, Any]] = []
 
 
 class ClaimResponse(Record):
@@ -392,6 +394,8 @@ class JobOutcome(Struct, kw_only=True):
     peak_cpu_percent: float | None = None
     avg_cpu_percent: float | None = None
     output_file_mtimes: dict[int, float] = {}
+    #: The runner ran the failure handler's recovery and asks for another attempt.
+    retry: bool = False
 
 
 class CompleteReport(Struct, kw_only=True):
@@ -409,6 +413,32 @@ class ReportResponse(Record):
 
     accepted: list[int]
     rejected: list[Rejection] = []
+
+
+class RerunReason(Record):
+    """Why one job will run again at the next reinitialisation."""
+
+    job_id: int
+    job_name: str
+    status: str
+    reasons: list[str]
+
+
+class ReinitializeResult(Record):
+    """What a reinitialisation did (or, with dry_run, would do)."""
+
+    workflow_id: int
+    run_id: int
+    dry_run: bool
+    jobs: list[RerunReason]
+    job_counts: dict[str, int]
+
+
+class ResetResult(Record):
+    workflow_id: int
+    updated_count: int
+    reset_type: str
+    job_counts: dict[str, int]
 
 
 class UnfitGroup(Record):

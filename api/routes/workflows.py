@@ -11,8 +11,16 @@ from litestar.enums import HttpMethod
 from litestar.params import Parameter
 
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset
-from api.storage import Database, create, initialize, lifecycle, workflows
-from torc_client.contract import InitializeResult, Page, Workflow, WorkflowStatus, WorkflowUpdate
+from api.storage import Database, create, initialize, lifecycle, rerun, workflows
+from torc_client.contract import (
+    InitializeResult,
+    Page,
+    ReinitializeResult,
+    ResetResult,
+    Workflow,
+    WorkflowStatus,
+    WorkflowUpdate,
+)
 from torc_client.spec import build_plan, load_spec_text
 
 SPEC_FORMATS = ("yaml", "yml", "json", "json5")
@@ -84,6 +92,18 @@ class WorkflowController(Controller):
     async def workflow_status(self, db: Database, lease: float, workflow_id: int) -> WorkflowStatus:
         """Run id, flags and job counts by status (also expires the leases of dead runners)."""
         return await lifecycle.status(db, workflow_id, lease)
+
+    @post("/{workflow_id:int}/reset_status", status_code=200)
+    async def reset_status(self, db: Database, workflow_id: int, failed_only: bool = False,
+                           force: bool = False) -> ResetResult:  # fmt: skip
+        """Failed, canceled and terminated jobs (or all) and everything downstream back to uninitialized."""
+        return await rerun.reset_status(db, workflow_id, failed_only, force)
+
+    @post("/{workflow_id:int}/reinitialize", status_code=200)
+    async def reinitialize(self, db: Database, workflow_id: int, dry_run: bool = False,
+                           force: bool = False) -> ReinitializeResult:  # fmt: skip
+        """Start a new run in which only what changed or failed (and what depends on it) runs again."""
+        return await rerun.reinitialize(db, workflow_id, dry_run, force)
 
     @put("/{workflow_id:int}/cancel")
     async def cancel_workflow(self, db: Database, workflow_id: int) -> WorkflowStatus:

@@ -102,6 +102,8 @@ async def _claimed_jobs(db: Database, wf: dict, docs: list[dict], shapes: dict) 
         return []
     file_ids = sorted({fid for d in docs for fid in d.get("output_files", [])})
     paths = {f["_id"]: f["path"] for f in await workflows.find_by_ids(db.files, file_ids, {"path": 1})}
+    handler_ids = sorted({d["fh_id"] for d in docs if d.get("fh_id")})
+    rules = {h["_id"]: h["rules"] for h in await workflows.find_by_ids(db.failure_handlers, handler_ids)}
     jobs = []
     for d in docs:
         shape = shapes[d["rr_id"]]
@@ -112,6 +114,7 @@ async def _claimed_jobs(db: Database, wf: dict, docs: list[dict], shapes: dict) 
             num_gpus=shape.gpus, num_nodes=shape.nodes, memory_bytes=shape.memory_bytes, runtime_s=shape.runtime_s,
             supports_termination=d.get("supports_termination", False),
             output_files=[FileRef(id=fid, path=paths[fid]) for fid in d.get("output_files", []) if fid in paths],
+            failure_rules=rules.get(d.get("fh_id"), []),
         ))  # fmt: skip
     return jobs
 

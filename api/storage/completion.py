@@ -15,7 +15,7 @@ from pymongo.errors import BulkWriteError
 from api.storage import release, transitions, workflows
 from api.storage.db import Database, iso_now
 from api.storage.workflows import Event
-from torc_client import states
+from torc_client import failure, states
 from torc_client.contract import CompleteReport, Rejection, ReportResponse
 from torc_client.errors import InvalidRequest
 
@@ -31,6 +31,7 @@ class Outcome(NamedTuple):
     completion_time: str = ""
     measures: dict[str, Any] = {}
     output_file_mtimes: dict[int, float] = {}
+    retry: bool = False
 
 
 async def complete(db: Database, wid: int, report: CompleteReport) -> ReportResponse:
@@ -43,23 +44,49 @@ async def complete(db: Database, wid: int, report: CompleteReport) -> ReportResp
         measures = {k: getattr(o, k) for k in ("peak_memory_bytes", "avg_memory_bytes", "peak_cpu_percent",
                                                "avg_cpu_percent")}  # fmt: skip
         outcomes.append(Outcome(o.job_id, o.claim_token, o.status, o.return_code, o.exec_time_minutes,
-                                o.completion_time, measures, o.output_file_mtimes))  # fmt: skip
+                                o.completion_time, measures, o.output_file_mtimes, o.retry))  # fmt: skip
     return await complete_outcomes(db, wid, report.compute_node_id, outcomes)
 
 
 async def complete_outcomes(db: Database, wid: int, node_id: int | None, outcomes: list[Outcome],
                             reason: str = "") -> ReportResponse:  # fmt: skip
     wf = await workflows.get_doc(db, wid)
+    retrying = await _retries_allowed(db, [o for o in outcomes if o.retry and o.status == states.S.FAILED])
+    retried, retry_delta = await transitions.retry(db, wid, [(o.job_id, o.claim_token) for o in outcomes
+                                                             if o.job_id in retrying])  # fmt: skip
     accepted, rejected, delta = await transitions.finish(
-        db, wid, [(o.job_id, o.claim_token, o.status) for o in outcomes]
+        db, wid, [(o.job_id, o.claim_token, o.status) for o in outcomes if o.job_id not in retrying]
     )
     by_id = {o.job_id: o for o in outcomes}
-    await _store_results(db, wf, node_id, accepted, by_id)
+    await _store_results(db, wf, node_id, accepted + retried, by_id)
     await _store_file_times(db, wid, [by_id[d["_id"]] for d in accepted])
-    await workflows.record(db, wid, delta, _events(accepted, by_id, node_id, reason))
+    for status, n in retry_delta.items():
+        delta[status] = delta.get(status, 0) + n
+    await workflows.record(db, wid, delta, _events(accepted, by_id, node_id, reason) + _retry_events(retried))
     await release.release(db, wid, accepted)
-    return ReportResponse(accepted=[d["_id"] for d in accepted],
+    retried_ids = {d["_id"] for d in retried}
+    rejected += [(jid, "no longer held by this claim") for jid in retrying if jid not in retried_ids]
+    return ReportResponse(accepted=[d["_id"] for d in accepted] + sorted(retried_ids),
                           rejected=[Rejection(job_id=jid, reason=why) for jid, why in rejected])  # fmt: skip
+
+
+async def _retries_allowed(db: Database, outcomes: list[Outcome]) -> set[int]:
+    """The failed jobs whose failure handler grants another attempt."""
+    if not outcomes:
+        return set()
+    docs = await workflows.find_by_ids(db.jobs, [o.job_id for o in outcomes], {"fh_id": 1, "attempt_id": 1})
+    handlers = {h["_id"]: h for h in await workflows.find_by_ids(
+        db.failure_handlers, sorted({d["fh_id"] for d in docs if d.get("fh_id")}))}  # fmt: skip
+    codes = {o.job_id: o.return_code for o in outcomes}
+    return {d["_id"] for d in docs if d.get("fh_id") in handlers
+            and failure.may_retry(handlers[d["fh_id"]]["rules"], codes[d["_id"]], d.get("attempt_id", 1))}  # fmt: skip
+
+
+def _retry_events(docs: list[dict]) -> list[Event]:
+    return [Event("job", f"job {d['name']} failed on attempt {d.get('attempt_id', 1)}; retrying as attempt "
+                  f"{d.get('attempt_id', 1) + 1}", status="retried", job_ids=[d["_id"]],
+                  previous_attempt=d.get("attempt_id", 1), new_attempt=d.get("attempt_id", 1) + 1)
+            for d in docs]  # fmt: skip
 
 
 async def _store_results(db: Database, wf: dict, node_id: int | None, docs: list[dict], by_id: dict) -> None:

@@ -18,6 +18,7 @@ from pymongo import UpdateOne
 from api.storage import queue, workflows
 from api.storage.create import required_inputs
 from api.storage.db import Database, chunks
+from api.storage.hashes import data_hash, definition_hash
 from api.storage.workflows import Event
 from torc_client import graph, states
 from torc_client.contract import InitializeResult
@@ -26,7 +27,8 @@ from torc_client.errors import Conflict, InvalidRequest
 S = states.JobStatus
 MTIME_TOLERANCE = 0.01
 _GRAPH_FIELDS = {"status": 1, "name": 1, "rr_id": 1, "depends_on": 1, "upstream": 1, "blocks": 1,
-                 "input_files": 1, "output_files": 1, "input_user_data": 1, "output_user_data": 1}  # fmt: skip
+                 "input_files": 1, "output_files": 1, "input_user_data": 1, "output_user_data": 1,
+                 "command": 1, "invocation_script": 1, "definition_hash": 1}  # fmt: skip
 
 
 def resolve_path(path: str, working_dir: str | None) -> Path:
@@ -85,7 +87,16 @@ async def _check_inputs(db: Database, wf: dict, inputs: dict, force: bool) -> li
                              "`torc user-data update ID --data JSON`",
                              missing_user_data_ids=[u["_id"] for u in empty])  # fmt: skip
     await _record_mtimes(db, wf, [f for f in files if f not in missing])
+    await _record_data_hashes(db, data)
     return warnings
+
+
+async def _record_data_hashes(db: Database, data: list[dict[str, Any]]) -> None:
+    """Fingerprint the user_data the run reads, so a later reinitialisation sees changes."""
+    ops = [UpdateOne({"_id": u["_id"]}, {"$set": {"run_hash": data_hash(u.get("data"))}}) for u in data
+           if u.get("run_hash") != data_hash(u.get("data"))]  # fmt: skip
+    if ops:
+        await db.user_data.bulk_write(ops, ordered=False)
 
 
 async def _record_mtimes(db: Database, wf: dict, files: list[dict[str, Any]]) -> None:
@@ -159,8 +170,10 @@ async def _write_graph(db, docs, upstream, downstream, disabled) -> None:
         if jid in disabled:
             continue
         fields: dict[str, Any] = {}
-        if d.get("upstream") != upstream[jid] or d.get("blocks") != sorted(downstream.get(jid, [])):
-            fields = {"upstream": upstream[jid], "blocks": sorted(downstream.get(jid, []))}
+        graph_fields = {"upstream": upstream[jid], "blocks": sorted(downstream.get(jid, []))}
+        fingerprint = definition_hash({**d, **graph_fields})
+        if any(d.get(k) != v for k, v in graph_fields.items()) or d.get("definition_hash") != fingerprint:
+            fields = {**graph_fields, "definition_hash": fingerprint}
         if _initial_status(upstream[jid], disabled) == S.READY.value and not fields:
             roots.append(jid)
             continue

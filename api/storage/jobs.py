@@ -15,6 +15,7 @@ from typing import Any
 
 from api.storage import workflows
 from api.storage.db import Database
+from api.storage.hashes import definition_hash
 from torc_client import states
 from torc_client.contract import Job, Page
 from torc_client.errors import Conflict, InvalidRequest, NotFound
@@ -38,6 +39,7 @@ def new_document(jid: int, wid: int, **fields: Any) -> dict[str, Any]:
     doc["upstream"] = upstream
     doc["waiting_on"] = list(upstream)
     doc["status"] = S.BLOCKED.value if upstream else S.READY.value
+    doc["definition_hash"] = definition_hash(doc)
     return doc
 
 
@@ -111,9 +113,9 @@ async def update(db: Database, jid: int, changes: dict[str, Any]) -> Job:
     doc = await get_doc(db, jid)
     wf = await workflows.get_doc(db, doc["workflow_id"])
     structural = [key for key in STRUCTURAL_FIELDS if key in changes]
-    if structural and wf["is_initialized"] and doc["status"] != S.UNINITIALIZED.value:
-        raise Conflict(f"job {jid} is {doc['status']}: {', '.join(structural)} can change only before the "
-                       "workflow is initialised (or after `torc workflows reset-status`)")  # fmt: skip
+    if structural and wf["is_initialized"] and doc["status"] in states.LEASED | {S.READY}:
+        raise Conflict(f"job {jid} is {doc['status']}: {', '.join(structural)} cannot change while it is queued or "
+                       "running; a change to a finished job takes effect at `torc workflows reinitialize`")  # fmt: skip
     if "status" in changes:
         await _disable(db, wf, doc, changes.pop("status"))
     if "resource_requirements_id" in changes:

@@ -84,6 +84,26 @@ async def finish(db: Database, wid: int, outcomes: list[tuple[int, str, str]]) -
     return accepted, rejected, delta
 
 
+async def retry(db: Database, wid: int, outcomes: list[tuple[int, str]]) -> tuple[list[dict], dict[str, int]]:
+    """running -> ready with the next attempt id, for failed jobs their failure handler retries.
+
+    Returns the documents as they were (with the attempt that failed) of the jobs moved.
+    """
+    from api.storage import queue
+
+    before = {d["_id"]: d for d in await workflows.find_by_ids(db.jobs, [jid for jid, _ in outcomes])}
+    moved_docs, back = [], {}
+    for jid, token in outcomes:
+        n = await move(db, [jid], S.RUNNING, S.READY, where={"claim_token": token},
+                       sets={"claim_token": None, "active_compute_node_id": None}, inc={"attempt_id": 1})  # fmt: skip
+        if n:
+            moved_docs.append(before[jid])
+            back.setdefault(before[jid]["rr_id"], []).append(jid)
+    await queue.enqueue(db, wid, back)
+    n = len(moved_docs)
+    return moved_docs, {S.RUNNING: -n, S.READY: n} if n else {}
+
+
 async def _check(db: Database, reports: list[tuple[int, str]], statuses: set[str]) -> tuple[list[int], list]:
     docs = {d["_id"]: d for d in await workflows.find_by_ids(db.jobs, [jid for jid, _ in reports])}
     accepted, rejected = [], []

@@ -1,0 +1,168 @@
+"""Real runner processes against a real server: dependencies, failures, limits, cancellation, crashes."""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections import Counter
+from pathlib import Path
+
+from tests.conftest import start_server, stop_server
+from tests.runner.conftest import wait_until
+from torc_client import Client
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def statuses(client: Client, wid: int) -> dict[str, str]:
+    return {j.name: j.status for j in client.list_jobs(wid)}
+
+
+def test_diamond_runs_in_dependency_order_with_logs(client, server, make_workflow, start_runner, tmp_path) -> None:
+    (tmp_path / "inputs.json").write_text(json.dumps({"a": [1, 2], "b": [3, 4]}))
+    wf = client.create_workflow_from_file(EXAMPLES / "diamond_workflow.yaml", working_dir=str(tmp_path))
+    runner = start_runner(server.url, wf.id)
+    assert runner.wait() == 0, runner.output()
+    assert set(statuses(client, wf.id).values()) == {"completed"}
+    assert json.loads((tmp_path / "work" / "result.json").read_text()) == {"total": 10}
+    results = client.list_results(wf.id)
+    assert [r.return_code for r in results] == [0, 0, 0, 0]
+    post = client.list_jobs(wf.id, name="postprocess")[0]
+    log = tmp_path / "output" / "job_stdio" / f"job_wf{wf.id}_j{post.id}_r1_a1.o"
+    assert log.read_text().strip() == "total 10"
+    times = {f.name: f.st_mtime for f in client.list_files(wf.id)}
+    assert times["result"] is not None and times["inputs"] is not None
+
+
+def test_job_sees_its_torc_environment(client, server, make_workflow, start_runner, tmp_path) -> None:
+    names = ["TORC_API_URL", "TORC_WORKFLOW_ID", "TORC_JOB_ID", "TORC_JOB_NAME", "TORC_RUN_ID", "TORC_ATTEMPT_ID",
+             "TORC_OUTPUT_DIR"]  # fmt: skip
+    wf = make_workflow({"name": "env", "jobs": [{"name": "show", "command": "env | grep ^TORC_ | sort > env.txt"}]},
+                       initialize=True)  # fmt: skip
+    assert start_runner(server.url, wf.id).wait() == 0
+    env = dict(line.split("=", 1) for line in (tmp_path / "env.txt").read_text().splitlines())
+    job = client.list_jobs(wf.id)[0]
+    assert set(names) <= set(env)
+    assert (env["TORC_JOB_ID"], env["TORC_JOB_NAME"], env["TORC_ATTEMPT_ID"]) == (str(job.id), "show", "1")
+    assert env["TORC_API_URL"] == server.url
+
+
+def test_missing_output_file_fails_the_job(client, server, make_workflow, start_runner) -> None:
+    wf = make_workflow({"name": "liar", "jobs": [{"name": "liar", "command": "echo 'I promise' # ${files.output.f}"}],
+                        "files": [{"name": "f", "path": "never_written.txt"}]}, initialize=True)  # fmt: skip
+    runner = start_runner(server.url, wf.id)
+    assert runner.wait() == 1
+    (result,) = client.list_results(wf.id)
+    assert (result.status, result.return_code) == ("failed", 1)
+    assert "never_written.txt" in runner.output()
+
+
+def test_failure_cancels_dependents_unless_they_opt_out(client, server, start_runner, tmp_path) -> None:
+    wf = client.create_workflow_from_file(EXAMPLES / "failure_propagation.yaml", working_dir=str(tmp_path))
+    runner = start_runner(server.url, wf.id)
+    assert runner.wait() == 1
+    assert statuses(client, wf.id) == {"flaky_step": "failed", "needs_flaky": "canceled", "after_that": "canceled",
+                                       "cleanup": "completed"}  # fmt: skip
+    assert client.workflow_status(wf.id).is_complete
+
+
+def test_job_past_its_runtime_is_terminated(client, server, make_workflow, start_runner) -> None:
+    spec = {"name": "slow", "jobs": [{"name": "sleeper", "command": "sleep 60", "resource_requirements": "short"}],
+            "resource_requirements": [{"name": "short", "num_cpus": 1, "memory": "10m", "runtime": "PT1S"}]}
+    wf = make_workflow(spec, initialize=True)
+    runner = start_runner(server.url, wf.id, "--kill-grace", "1")
+    assert runner.wait(60) == 1
+    (result,) = client.list_results(wf.id)
+    assert result.status == "terminated" and result.return_code < 0
+    assert "exceeded its run time" in runner.output()
+
+
+def test_cancel_terminates_running_jobs_and_stops_the_runner(client, server, make_workflow, start_runner) -> None:
+    spec = {"name": "cancel_me", "jobs": [{"name": "long_{i}", "command": "sleep 60", "parameters": {"i": "1:4"}}]}
+    wf = make_workflow(spec, initialize=True)
+    runner = start_runner(server.url, wf.id, "--num-cpus", "2", "--kill-grace", "1")
+    wait_until(lambda: client.workflow_status(wf.id).job_counts.get("running") == 2)
+    client.cancel_workflow(wf.id)
+    assert runner.wait(60) == 1
+    counts = client.workflow_status(wf.id).job_counts
+    assert counts == {"terminated": 2, "canceled": 2}
+
+
+def test_sigterm_terminates_jobs_and_reports_them(client, server, make_workflow, start_runner) -> None:
+    wf = make_workflow({"name": "stop", "jobs": [{"name": "long", "command": "sleep 60"}]}, initialize=True)
+    runner = start_runner(server.url, wf.id, "--kill-grace", "1")
+    wait_until(lambda: client.workflow_status(wf.id).job_counts.get("running") == 1)
+    runner.signal(signal.SIGTERM)
+    assert runner.wait(60) != 0
+    (result,) = client.list_results(wf.id)
+    assert result.status == "terminated"
+    assert not client.list_compute_nodes(wf.id, is_active=True)
+
+
+def test_four_runners_share_a_workflow_and_run_each_job_once(client, server, make_workflow, start_runner) -> None:
+    spec = {"name": "shared", "jobs": [{"name": "j{i}", "command": "true", "parameters": {"i": "1:2000"}}]}
+    wf = make_workflow(spec, initialize=True)
+    runners = [start_runner(server.url, wf.id, "--max-parallel-jobs", "8") for _ in range(4)]
+    assert [r.wait(600) for r in runners] == [0, 0, 0, 0]
+    results = client.list_results(wf.id, all_runs=True)
+    assert len(results) == 2000
+    assert Counter(r.job_id for r in results).most_common(1)[0][1] == 1
+    assert len({r.compute_node_id for r in results}) == 4
+
+
+def test_killed_runner_job_reruns_once_elsewhere(short_lease_server, start_runner, tmp_path) -> None:
+    with Client(short_lease_server.url) as client:
+        spec = {"name": "crash", "jobs": [{"name": "victim", "command": "sleep 3; echo done >> runs.txt"}]}
+        wf = client.create_workflow_from_spec(spec, working_dir=str(tmp_path))
+        client.initialize_workflow(wf.id)
+        doomed = start_runner(short_lease_server.url, wf.id)
+        wait_until(lambda: client.workflow_status(wf.id).job_counts.get("running") == 1)
+        doomed.kill()
+        rescuer = start_runner(short_lease_server.url, wf.id)
+        assert rescuer.wait(120) == 0, rescuer.output()
+        results = client.list_results(wf.id, all_runs=True)
+        assert [(r.status, r.attempt_id) for r in results] == [("completed", 1)]
+        assert results[0].compute_node_id != doomed_node(client, wf.id)
+        assert any("stopped renewing its lease" in e.message for e in client.list_events(wf.id).items)
+
+
+def doomed_node(client: Client, wid: int) -> int:
+    return min(n.id for n in client.list_compute_nodes(wid))
+
+
+def test_runners_on_two_api_processes_share_one_database(client, server, make_workflow, start_runner, tmp_path):
+    second = start_server(server.mongo_uri, server.database, tmp_path)
+    try:
+        spec = {"name": "two_apis", "jobs": [
+            {"name": "first_{i}", "command": "true", "parameters": {"i": "1:300"}},
+            {"name": "last", "command": "true", "depends_on_regexes": ["^first_"]}]}  # fmt: skip
+        wf = make_workflow(spec, initialize=True)
+        runners = [start_runner(url, wf.id, "--max-parallel-jobs", "4") for url in (server.url, second.url)] * 1
+        runners += [start_runner(second.url, wf.id, "--max-parallel-jobs", "4")]
+        assert [r.wait(600) for r in runners] == [0, 0, 0]
+    finally:
+        stop_server(second)
+    results = client.list_results(wf.id, all_runs=True)
+    assert len(results) == 301 and len({r.job_id for r in results}) == 301
+    assert statuses(client, wf.id)["last"] == "completed"
+
+
+def test_resource_use_is_measured(client, server, make_workflow, start_runner) -> None:
+    spec = {"name": "measure", "resource_monitor": {"sample_interval_seconds": 0.2}, "jobs": [
+        {"name": "hog", "command": "python3 -c \"import time; x = bytearray(80 * 2**20); time.sleep(1.5)\""}]}  # fmt: skip
+    wf = make_workflow(spec, initialize=True)
+    assert start_runner(server.url, wf.id).wait() == 0
+    (result,) = client.list_results(wf.id)
+    assert result.peak_memory_bytes > 80 * 2**20
+    assert result.avg_memory_bytes is not None and result.peak_cpu_percent is not None
+
+
+def test_runner_names_jobs_it_can_never_fit(client, server, make_workflow, start_runner) -> None:
+    spec = {"name": "too_big", "jobs": [{"name": "gpu_job", "command": "true", "resource_requirements": "gpu"},
+                                        {"name": "cpu_job", "command": "true"}],
+            "resource_requirements": [{"name": "gpu", "num_cpus": 1, "num_gpus": 2, "memory": "1g"}]}  # fmt: skip
+    wf = make_workflow(spec, initialize=True)
+    runner = start_runner(server.url, wf.id, "--num-gpus", "0")
+    assert runner.wait() != 0
+    assert "gpu_job" in runner.output() and "--num-gpus 2" in runner.output()
+    assert statuses(client, wf.id) == {"gpu_job": "ready", "cpu_job": "completed"}
