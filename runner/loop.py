@@ -17,17 +17,17 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
 
-from runner import hardware
+from runner import hardware, outputs
 from runner.monitor import ResourceMonitor
 from runner.process import JobProcess
+from runner.report import PlainReporter, Reporter, unfit_text
 from torc_client import contract as c
 from torc_client import errors, failure, settings
 from torc_client.client import Client
 from torc_client.resources import GIB, Capacity, Shape, take
+from torc_client.units import iso_now
 
 #: Seconds the "nothing can progress" condition must hold before the runner gives up.
 STUCK_CONFIRM_SECONDS = 2.0
@@ -37,35 +37,6 @@ HEARTBEAT_SECONDS = 5.0
 RECOVERY_TIMEOUT_SECONDS = 600.0
 #: How long the runner keeps retrying while the server does not answer.
 SERVER_WAIT_SECONDS = 20 * 60.0
-
-
-class Reporter(Protocol):
-    """Where the runner tells a person what is happening (the CLI draws progress from it)."""
-
-    def message(self, text: str) -> None: ...
-    def started(self, jobs: list[c.ClaimedJob]) -> None: ...
-    def finished(self, job: c.ClaimedJob, outcome: c.JobOutcome, note: str) -> None: ...
-    def progress(self, status: c.WorkflowStatus) -> None: ...
-
-
-class PlainReporter:
-    """Timestamped lines on stderr."""
-
-    def message(self, text: str) -> None:
-        import sys
-
-        print(f"{datetime.now():%H:%M:%S} {text}", file=sys.stderr, flush=True)
-
-    def started(self, jobs: list[c.ClaimedJob]) -> None:
-        for job in jobs:
-            self.message(f"started {job.name} (job {job.id}, attempt {job.attempt_id})")
-
-    def finished(self, job: c.ClaimedJob, outcome: c.JobOutcome, note: str) -> None:
-        self.message(f"{outcome.status} {job.name} (job {job.id}) return code {outcome.return_code}"
-                     + (f": {note}" if note else ""))  # fmt: skip
-
-    def progress(self, status: c.WorkflowStatus) -> None:
-        pass
 
 
 @dataclass
@@ -166,7 +137,7 @@ class JobRunner:
                               f"({workflow.name}): {mode}")  # fmt: skip
         self.summary.unfit = self._unfit()
         for group in self.summary.unfit:
-            self.reporter.message(_unfit_text(group))
+            self.reporter.message(unfit_text(group))
 
     def _shutdown(self) -> None:
         if self.monitor:
@@ -235,7 +206,7 @@ class JobRunner:
         for job in jobs:
             if job.id not in accepted:
                 continue
-            _make_output_directories(job, self.cwd)
+            outputs.make_directories(job, self.cwd)
             proc = JobProcess.launch(job, self._environment(job), self.cwd, self.opts.output_dir)
             self.running[job.id] = proc
             self.free = take(self.free, _shape(job), 1)
@@ -285,16 +256,16 @@ class JobRunner:
         if proc.stop_reason:
             status, note = "terminated", proc.stop_reason
         elif code == 0:
-            missing, mtimes = _check_outputs(proc.job, self.cwd)
+            missing, mtimes = outputs.check(proc.job, self.cwd)
             if missing:
                 status, code, note = "failed", 1, f"exited 0 but did not write {', '.join(missing)}"
-                _append(proc.stderr_path, f"torc: job failed: {note}\n")
+                outputs.append(proc.stderr_path, f"torc: job failed: {note}\n")
         retry = False
         if status == "failed" and failure.may_retry(proc.job.failure_rules, code, proc.job.attempt_id):
             retry, note = self._recover(proc, code)
         elapsed = (time.monotonic() - proc.started) / 60.0
         outcome = c.JobOutcome(job_id=proc.job.id, claim_token=proc.job.claim_token, status=status, return_code=code,
-                               exec_time_minutes=elapsed, completion_time=_iso_now(), output_file_mtimes=mtimes,
+                               exec_time_minutes=elapsed, completion_time=iso_now(), output_file_mtimes=mtimes,
                                retry=retry, **measures)  # fmt: skip
         return outcome, note
 
@@ -351,7 +322,7 @@ class JobRunner:
         self.summary.unfit = self._unfit()
         self.reporter.message("no job can run: nothing is running anywhere and no ready job fits this runner")
         for group in self.summary.unfit:
-            self.reporter.message(_unfit_text(group))
+            self.reporter.message(unfit_text(group))
         return True
 
     def _unfit(self) -> list[c.UnfitGroup]:
@@ -415,40 +386,3 @@ def _job_directory(working_dir: str | None) -> Path:
     if working_dir and Path(working_dir).is_dir():
         return Path(working_dir)
     return Path.cwd()
-
-
-def _resolve(path: str, cwd: Path) -> Path:
-    p = Path(path).expanduser()
-    return p if p.is_absolute() else cwd / p
-
-
-def _make_output_directories(job: c.ClaimedJob, cwd: Path) -> None:
-    """Create the directories of a job's declared output files, so its command need not."""
-    for parent in {_resolve(ref.path, cwd).parent for ref in job.output_files}:
-        parent.mkdir(parents=True, exist_ok=True)
-
-
-def _check_outputs(job: c.ClaimedJob, cwd: Path) -> tuple[list[str], dict[int, float]]:
-    missing, mtimes = [], {}
-    for ref in job.output_files:
-        try:
-            mtimes[ref.id] = _resolve(ref.path, cwd).stat().st_mtime
-        except OSError:
-            missing.append(ref.path)
-    return missing, mtimes
-
-
-def _append(path: Path, text: str) -> None:
-    with open(path, "a") as stream:
-        stream.write(text)
-
-
-def _iso_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def _unfit_text(group: c.UnfitGroup) -> str:
-    rr = group.resource_requirements
-    names = ", ".join(group.job_names[:5]) + (" ..." if group.num_jobs > 5 else "")
-    return (f"{group.num_jobs} jobs can never run on this runner ({names}): resource requirements "
-            f"'{rr.name}' {'; '.join(group.shortfalls)}")  # fmt: skip

@@ -108,3 +108,17 @@ def format_duration(seconds: float) -> str:
 def _format_seconds(value: float) -> str:
     text = f"{value:.6f}".rstrip("0").rstrip(".")
     return text or "0"
+
+
+def iso_from_epoch(seconds: float) -> str:
+    """A UTC time in Torc's format, `YYYY-MM-DDTHH:MM:SS.mmmZ`."""
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def iso_now() -> str:
+    """The current UTC time in Torc's format."""
+    import time
+
+    return iso_from_epoch(time.time())

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 from typing import Any
 
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
+
+from torc_client.units import iso_from_epoch, iso_now
 
 #: collection -> (keys, unique) of every index; few on purpose: each index roughly halves
 #: the insert rate of the embedded server, and workflow creation is insert-bound.
@@ -61,15 +62,6 @@ class Database:
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def iso_now() -> str:
-    """The current UTC time in Torc's format, `YYYY-MM-DDTHH:MM:SS.mmmZ`."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def iso_from_epoch(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def chunks(items: list[Any], size: int = 50) -> list[list[Any]]:
