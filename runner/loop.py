@@ -15,6 +15,7 @@ import selectors
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,7 +217,9 @@ class JobRunner:
         self.reporter.started(launched)
 
     def _environment(self, job: c.ClaimedJob) -> dict[str, str]:
-        return {**os.environ, "TORC_API_URL": self.client.url, "TORC_WORKFLOW_ID": str(job.workflow_id),
+        # Jobs call `torc`: the one installed next to this runner comes first on PATH.
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        return {**os.environ, "PATH": path, "TORC_API_URL": self.client.url, "TORC_WORKFLOW_ID": str(job.workflow_id),
                 "TORC_JOB_ID": str(job.id), "TORC_JOB_NAME": job.name, "TORC_RUN_ID": str(job.run_id),
                 "TORC_ATTEMPT_ID": str(job.attempt_id), "TORC_OUTPUT_DIR": str(self.opts.output_dir.resolve()),
                 "TORC_COMPUTE_NODE_ID": str(self.summary.compute_node_id)}  # fmt: skip
