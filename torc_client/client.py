@@ -248,10 +248,10 @@ class Client:
     def register_compute_node(self, node: c.ComputeNodeCreate) -> c.ComputeNode:
         return self.request("POST", "/compute_nodes", c.ComputeNode, body=node)
 
-    def list_compute_nodes(self, workflow_id: int, *, is_active: bool | None = None,
+    def list_compute_nodes(self, workflow_id: int, *, is_active: bool | None = None, offset: int = 0,
                            limit: int | None = None) -> list[c.ComputeNode]:  # fmt: skip
-        return self._page_all("/compute_nodes", c.ComputeNode, {"workflow_id": workflow_id, "is_active": is_active},
-                              limit)  # fmt: skip
+        return self._page_all("/compute_nodes", c.ComputeNode, {"workflow_id": workflow_id, "is_active": is_active,
+                                                                "offset": offset}, limit)  # fmt: skip
 
     def heartbeat(self, node_id: int) -> c.Heartbeat:
         return self.request("PUT", f"/compute_nodes/{node_id}/heartbeat", c.Heartbeat)

@@ -52,7 +52,7 @@ class WorkflowController(Controller):
         """Create a workflow from a specification (YAML, JSON or JSON5 in the body): all of it, or nothing."""
         text = (await request.body()).decode("utf-8", errors="replace")
         fmt = spec_format or _format_from_content_type(request.headers.get("content-type", ""))
-        plan = await anyio.to_thread.run_sync(lambda: build_plan(load_spec_text(text, fmt, source="request body")))
+        plan = await anyio.to_thread.run_sync(lambda: build_plan(load_spec_text(text, fmt, source="spec")))
         return await create.create_from_plan(db, plan, user, working_dir)
 
     @post("/", status_code=201)

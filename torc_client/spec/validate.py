@@ -14,16 +14,16 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, by_relevance
+from typing import TYPE_CHECKING, Any
 
 from torc_client.errors import SpecError
 
-# An unknown key usually comes with a "missing required key" for the key the user misspelt;
-# naming the unknown key is the more useful message.
-_relevance = by_relevance(strong=frozenset({"additionalProperties"}))
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
+# jsonschema is imported only to explain a spec that failed the fast check: importing it
+# costs about a second, which every `torc` command (and every job calling it) would pay.
 
 _TYPE_WORDS = {
     "string": "a string",
@@ -49,7 +49,17 @@ def _schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(_schema())
+
+
+def _relevance(error: ValidationError) -> Any:
+    from jsonschema.exceptions import by_relevance
+
+    # An unknown key usually comes with a "missing required key" for the key the user
+    # misspelt; naming the unknown key is the more useful message.
+    return by_relevance(strong=frozenset({"additionalProperties"}))(error)
 
 
 def validate_spec(doc: dict[str, Any]) -> None:

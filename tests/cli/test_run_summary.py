@@ -1,0 +1,45 @@
+"""The closing lines of `torc run`: the summary and the flags that would let unfit jobs run (no server)."""
+
+from __future__ import annotations
+
+from runner.loop import RunSummary
+from torc_client import contract as c
+from torc_client.cli import progress
+
+
+def _status(**counts: int) -> c.WorkflowStatus:
+    return c.WorkflowStatus(workflow_id=3, run_id=1, is_initialized=True, is_canceled=False, is_archived=False,
+                            is_complete=False, num_jobs=sum(counts.values()), job_counts=counts)  # fmt: skip
+
+
+def _unfit(name: str, jobs: list[str], shortfalls: list[str]) -> c.UnfitGroup:
+    rr = c.ResourceRequirements(id=1, workflow_id=3, name=name)
+    return c.UnfitGroup(resource_requirements=rr, num_jobs=len(jobs), job_names=jobs, shortfalls=shortfalls)
+
+
+def test_summary_line_counts_the_workflows_jobs() -> None:
+    summary = RunSummary(3, 1, counts={"completed": 2}, workflow_status=_status(completed=3))
+    assert progress.summary_line(summary, 4.24) == "workflow 3: 3 completed, 0 failed, 0 canceled in 4.2 s"
+
+
+def test_summary_line_says_how_many_jobs_are_not_finished() -> None:
+    summary = RunSummary(3, 1, workflow_status=_status(completed=1, failed=1, canceled=1, ready=2))
+    assert progress.summary_line(summary, 1.0) == (
+        "workflow 3: 1 completed, 1 failed, 1 canceled, 2 not finished in 1.0 s")
+
+
+def test_unfit_line_names_the_jobs_and_the_flags() -> None:
+    group = _unfit("gpu_large", ["train_model"], ["needs 2 GPUs, runner has 0 (--num-gpus 2)"])
+    assert progress.unfit_line(group) == ("1 job can never run on this runner (train_model): resource requirements "
+                                          "'gpu_large' needs 2 GPUs, runner has 0 (--num-gpus 2)")  # fmt: skip
+
+
+def test_rerun_flags_take_the_largest_value_of_each_flag() -> None:
+    groups = [
+        _unfit("gpu_small", ["evaluate_model"], ["needs 4 CPUs, runner has 2 (--num-cpus 4)",
+                                                 "needs 1 GPUs, runner has 0 (--num-gpus 1)"]),
+        _unfit("gpu_large", ["train_model"], ["needs 8 CPUs, runner has 2 (--num-cpus 8)",
+                                              "needs 32g memory, runner has 23.5 GiB (--memory-gb 32)",
+                                              "needs 2 GPUs, runner has 0 (--num-gpus 2)"]),
+    ]  # fmt: skip
+    assert progress.rerun_flags(groups) == "--num-cpus 8 --num-gpus 2 --memory-gb 32"

@@ -1,0 +1,105 @@
+"""`torc run SPEC_OR_ID`: run a workflow's jobs on this machine until it is done."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from runner.loop import JobRunner, RunnerOptions, RunSummary
+from torc_client import errors, settings
+from torc_client.cli import progress, render
+from torc_client.cli.commands.common import State, pass_state
+from torc_client.cli.commands.workflows import create_from_file
+from torc_client.client import Client
+from torc_client.units import parse_duration
+
+
+class Duration(click.ParamType):
+    """Seconds (`7200`) or an ISO-8601 duration (`PT2H`)."""
+
+    name = "SECONDS|DURATION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, (int, float)):
+            return float(value)
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                seconds = parse_duration(value)
+            except ValueError as exc:
+                self.fail(str(exc), param, ctx)
+        if not math.isfinite(seconds) or seconds <= 0:
+            self.fail(f"{value!r} is not a positive duration", param, ctx)
+        return seconds
+
+
+def resolve_workflow(client: Client, spec_or_id: str, working_dir: str | None) -> int:
+    """The id of the workflow to run: an existing spec file is created first, anything else must be an id."""
+    if Path(spec_or_id).is_file():
+        workflow = create_from_file(client, spec_or_id, working_dir)
+        render.message(f"Created workflow {workflow.id}")
+        return workflow.id
+    if spec_or_id.isdigit():
+        return int(spec_or_id)
+    raise errors.SpecError("", f"{spec_or_id} is neither a spec file nor a workflow id")
+
+
+def ensure_initialized(client: Client, workflow_id: int) -> None:
+    if not client.get_workflow(workflow_id).is_initialized:
+        result = client.initialize_workflow(workflow_id)
+        for warning in result.warnings:
+            render.message(f"warning: {warning}")
+
+
+def run_record(summary: RunSummary) -> dict[str, Any]:
+    """What `torc run -f json` prints: the final workflow status plus what this runner did."""
+    status = summary.workflow_status.to_dict() if summary.workflow_status else {"workflow_id": summary.workflow_id}
+    return {**status, "runner": {"compute_node_id": summary.compute_node_id, "counts": summary.counts,
+                                 "exit_code": summary.exit_code, "canceled": summary.canceled,
+                                 "interrupted": summary.interrupted,
+                                 "unfit": [g.to_dict() for g in summary.unfit]}}  # fmt: skip
+
+
+@click.command("run")
+@click.argument("spec_or_id", metavar="SPEC_OR_ID")
+@click.option("--num-cpus", type=click.IntRange(min=1), help="CPUs jobs may use (default: all of this machine's).")
+@click.option("--memory-gb", type=click.FloatRange(min=0, min_open=True),
+              help="Memory jobs may use, in GiB (default: this machine's).")  # fmt: skip
+@click.option("--num-gpus", type=click.IntRange(min=0), help="GPUs jobs may use (default: those detected).")
+@click.option("--num-nodes", type=click.IntRange(min=1), default=1, show_default=True, help="Nodes in the allocation.")
+@click.option("--max-parallel-jobs", type=click.IntRange(min=1),
+              help="Run up to this many jobs at once and ignore resource requirements.")  # fmt: skip
+@click.option("-p", "--poll-interval", type=click.FloatRange(min=0, min_open=True),
+              default=settings.DEFAULT_POLL_INTERVAL, show_default=True,
+              help="Seconds between polls for ready jobs.")  # fmt: skip
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=settings.DEFAULT_OUTPUT_DIR, show_default=True,
+              help="Where job stdout/stderr files go.")  # fmt: skip
+@click.option("--time-limit", type=Duration(),
+              help="Wall time left for this runner (seconds or ISO-8601, e.g. PT2H); "
+                   "longer jobs are not started.")  # fmt: skip
+@click.option("--kill-grace", type=click.FloatRange(min=0), default=settings.DEFAULT_KILL_GRACE_SECONDS,
+              show_default=True, help="Seconds between SIGTERM and SIGKILL when a job is stopped.")  # fmt: skip
+@click.option("--working-dir", default=None, help="With a spec file: directory the jobs run in (default: here).")
+@pass_state
+def run(state: State, spec_or_id: str, working_dir: str | None, **options: Any) -> None:
+    """Run a workflow's jobs on this machine until it is done.
+
+    SPEC_OR_ID is a spec file (the workflow is created first) or a workflow id. The workflow
+    is initialised if it was not. Exits non-zero when a job failed or jobs were left undone.
+    """
+    client = state.client()
+    workflow_id = resolve_workflow(client, spec_or_id, working_dir)
+    ensure_initialized(client, workflow_id)
+    started = time.monotonic()
+    with progress.reporter_for(client.workflow_status(workflow_id)) as reporter:
+        summary = JobRunner(client, workflow_id, RunnerOptions(**options), reporter).run()
+    progress.print_summary(summary, time.monotonic() - started)
+    if state.json:
+        render.print_json(run_record(summary))
+    click.get_current_context().exit(summary.exit_code)

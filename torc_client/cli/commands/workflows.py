@@ -1,0 +1,144 @@
+"""`torc workflows ...` and the top-level shortcuts `torc create|status|cancel|delete`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from torc_client import contract as c
+from torc_client import errors
+from torc_client.cli import render
+from torc_client.cli.commands.common import AliasGroup, State, paging_options, pass_state, workflow_id_argument
+from torc_client.client import Client
+from torc_client.spec import format_from_filename
+
+
+def create_from_file(client: Client, spec_file: str, working_dir: str | None) -> c.Workflow:
+    """Create a workflow from a spec file (YAML, JSON or JSON5, by extension)."""
+    path = Path(spec_file)
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise errors.SpecError("", f"cannot read the spec file {spec_file}: {reason}") from None
+    try:
+        return client.create_workflow_from_spec(text, format_from_filename(path.name),
+                                                working_dir=str(Path(working_dir or Path.cwd()).resolve()))  # fmt: skip
+    except errors.ValidationError as exc:
+        exc.problem_doc.setdefault("spec_file", spec_file)
+        raise
+
+
+@click.command("create")
+@click.argument("spec_file", metavar="SPEC_FILE")
+@click.option("--working-dir", default=None, help="Directory the jobs run in (default: the current directory).")
+@pass_state
+def create(state: State, spec_file: str, working_dir: str | None) -> None:
+    """Create a workflow from a spec file (.yaml, .yml, .json or .json5)."""
+    workflow = create_from_file(state.client(), spec_file, working_dir)
+    render.message(f"Created workflow {workflow.id}")
+    render.show_record(workflow, state.format)
+
+
+@click.command("list")
+@click.option("--name", default=None, help="Only workflows with this name.")
+@click.option("-u", "--user", default=None, help="Only workflows of this user.")
+@click.option("--archived", is_flag=True, help="List archived workflows instead.")
+@paging_options
+@pass_state
+def list_(state: State, name: str | None, user: str | None, archived: bool, limit: int | None, offset: int) -> None:
+    """List workflows."""
+    found = state.client().list_workflows(name=name, user=user, is_archived=archived, offset=offset, limit=limit)
+    render.show_list(found, c.Workflow, state.format)
+
+
+@click.command("get")
+@workflow_id_argument
+@pass_state
+def get(state: State, workflow_id: int) -> None:
+    """Show one workflow."""
+    render.show_record(state.client().get_workflow(workflow_id), state.format)
+
+
+@click.command("init")
+@workflow_id_argument
+@click.option("--force", is_flag=True, help="Initialise even if the workflow was initialised before.")
+@pass_state
+def init(state: State, workflow_id: int, force: bool) -> None:
+    """Initialise a workflow: compute which jobs are ready and which are blocked (alias: initialize)."""
+    result = state.client().initialize_workflow(workflow_id, force=force)
+    for warning in result.warnings:
+        render.message(f"warning: {warning}")
+    render.show_initialized(result, state.format)
+
+
+@click.command("status")
+@workflow_id_argument
+@pass_state
+def status(state: State, workflow_id: int) -> None:
+    """Show a workflow's run, flags and job counts by status."""
+    render.show_status(state.client().workflow_status(workflow_id), state.format)
+
+
+@click.command("cancel")
+@workflow_id_argument
+@pass_state
+def cancel(state: State, workflow_id: int) -> None:
+    """Cancel a workflow: its runners stop and its unfinished jobs are canceled."""
+    result = state.client().cancel_workflow(workflow_id)
+    render.message(f"Canceled workflow {workflow_id}")
+    render.show_status(result, state.format)
+
+
+@click.command("delete")
+@click.argument("workflow_ids", nargs=-1, required=True, type=int, metavar="WORKFLOW_ID...")
+@click.option("-y", "--yes", "--no-prompts", "yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_state
+def delete(state: State, workflow_ids: tuple[int, ...], yes: bool) -> None:
+    """Delete workflows and everything in them."""
+    ids = ", ".join(map(str, workflow_ids))
+    if not yes:
+        click.confirm(f"Delete workflow{'s' if len(workflow_ids) > 1 else ''} {ids} and all their records?",
+                      abort=True, err=True)  # fmt: skip
+    deleted = [state.client().delete_workflow(wid) for wid in workflow_ids]
+    for workflow in deleted:
+        render.message(f"Deleted workflow {workflow.id}")
+    if state.json:
+        render.print_json(deleted)
+
+
+@click.command("reinitialize")
+@workflow_id_argument
+@click.option("--dry-run", is_flag=True, help="Change nothing: list the jobs that would rerun, and why.")
+@click.option("--force", is_flag=True, help="Reinitialise even while jobs are pending or running.")
+@pass_state
+def reinitialize(state: State, workflow_id: int, dry_run: bool, force: bool) -> None:
+    """Start a new run of only the jobs whose inputs changed or that did not complete, and their downstream."""
+    render.show_reinitialized(state.client().reinitialize_workflow(workflow_id, dry_run=dry_run, force=force),
+                              state.format)  # fmt: skip
+
+
+@click.command("reset-status")
+@workflow_id_argument
+@click.option("--failed-only", is_flag=True, help="Reset only failed, canceled and terminated jobs (and downstream).")
+@click.option("-r", "--reinitialize", "then_reinitialize", is_flag=True, help="Then start a new run of them.")
+@click.option("--force", is_flag=True, help="Reset even while jobs are pending or running.")
+@pass_state
+def reset_status(state: State, workflow_id: int, failed_only: bool, then_reinitialize: bool, force: bool) -> None:
+    """Put jobs back to uninitialized: all of them, or the unfinished ones and what depends on them."""
+    result = state.client().reset_workflow_status(workflow_id, failed_only=failed_only, force=force)
+    render.message(f"Reset {result.updated_count} jobs of workflow {workflow_id} to uninitialized")
+    if then_reinitialize:
+        render.show_reinitialized(state.client().reinitialize_workflow(workflow_id, force=force), state.format)
+    elif state.json:
+        render.print_json(result)
+
+
+@click.group("workflows", cls=AliasGroup, aliases={"initialize": "init", "reinit": "reinitialize"})
+def group() -> None:
+    """Create, list, initialise, inspect, cancel and delete workflows."""
+
+
+for _command in (create, list_, get, init, reinitialize, reset_status, status, cancel, delete):
+    group.add_command(_command)

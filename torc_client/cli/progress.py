@@ -1,0 +1,142 @@
+"""What `torc run` shows while it runs, and the lines it ends with (all on stderr).
+
+On a terminal: a live progress bar with this runner's counts, failures printed as they
+happen. Otherwise: the runner's plain timestamped lines (`runner.loop.PlainReporter`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from runner.loop import PlainReporter, Reporter, RunSummary
+from torc_client import contract as c
+from torc_client import states
+from torc_client.cli import render
+
+_FLAG_RE = re.compile(r"\((--[a-z-]+) ([^()\s]+)\)")
+
+
+def _done(job_counts: dict[str, int]) -> int:
+    return sum(n for status, n in job_counts.items() if status in states.DONE)
+
+
+class LiveReporter:
+    """A rich progress bar for one workflow; failures and runner messages print above it."""
+
+    def __init__(self, status: c.WorkflowStatus) -> None:
+        self.workflow_id = status.workflow_id
+        self.total = status.num_jobs
+        self.base_done = _done(status.job_counts)
+        self.here: Counter[str] = Counter()  # what this runner finished, by status
+        self.since = 0  # jobs finished here since the last status from the server
+        self.running = 0
+        self.bar = Progress(SpinnerColumn(), TextColumn("workflow {task.fields[wid]}"), BarColumn(),
+                            MofNCompleteColumn(), TextColumn("{task.fields[counts]}"), TimeElapsedColumn(),
+                            console=render.console(stderr=True))  # fmt: skip
+        self.task = self.bar.add_task("run", total=self.total, completed=self.base_done, wid=self.workflow_id,
+                                      counts="")  # fmt: skip
+
+    def __enter__(self) -> LiveReporter:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._refresh()
+        self.bar.stop()
+
+    def message(self, text: str) -> None:
+        self.bar.console.print(Text(f"{datetime.now():%H:%M:%S} {text}"))
+
+    def started(self, jobs: list[c.ClaimedJob]) -> None:
+        self.running += len(jobs)
+        self._refresh()
+
+    def finished(self, job: c.ClaimedJob, outcome: c.JobOutcome, note: str) -> None:
+        self.running -= 1
+        self.here[outcome.status] += 1
+        self.since += 1
+        if outcome.status != states.S.COMPLETED:
+            detail = f": {note}" if note else ""
+            self.bar.console.print(Text(f"{datetime.now():%H:%M:%S} {outcome.status} {job.name} (job {job.id}) "
+                                        f"return code {outcome.return_code}{detail}", style="red"))  # fmt: skip
+        self._refresh()
+
+    def progress(self, status: c.WorkflowStatus) -> None:
+        """A fresh status from the server: the bar restarts from its count of finished jobs."""
+        self.total = status.num_jobs
+        self.base_done = _done(status.job_counts)
+        self.since = 0
+        self._refresh()
+
+    def _refresh(self) -> None:
+        counts = [f"{self.running} running"] + [f"{n} {s}" for s, n in sorted(self.here.items())]
+        done = min(self.base_done + self.since, self.total)
+        self.bar.update(self.task, total=self.total, completed=done, counts=" · ".join(counts))
+
+
+@contextmanager
+def reporter_for(status: c.WorkflowStatus) -> Iterator[Reporter]:
+    """The live reporter when stderr is a terminal, else plain timestamped lines."""
+    if not render.console(stderr=True).is_terminal:
+        yield PlainReporter()
+        return
+    with LiveReporter(status) as reporter:
+        yield reporter
+
+
+def summary_line(summary: RunSummary, elapsed: float) -> str:
+    """`workflow 3: 3 completed, 0 failed, 0 canceled in 4.2 s`, from the workflow's final job counts."""
+    status = summary.workflow_status
+    counts = status.job_counts if status else summary.counts
+    failed = sum(counts.get(s, 0) for s in ("failed", "terminated", "pending_failed"))
+    text = (f"workflow {summary.workflow_id}: {counts.get('completed', 0)} completed, {failed} failed, "
+            f"{counts.get('canceled', 0)} canceled")  # fmt: skip
+    unfinished = sum(n for s, n in counts.items() if s not in states.DONE and s != "pending_failed")
+    if status and unfinished:
+        text += f", {unfinished} not finished"
+    if summary.interrupted:
+        text += " (interrupted)"
+    elif summary.canceled:
+        text += " (workflow canceled)"
+    return f"{text} in {elapsed:.1f} s"
+
+
+def unfit_line(group: c.UnfitGroup) -> str:
+    """Which jobs can never run on this runner, and why (each shortfall names the flag to pass)."""
+    names = ", ".join(group.job_names[:5]) + (", ..." if group.num_jobs > 5 else "")
+    return (f"{group.num_jobs} job{'s' if group.num_jobs != 1 else ''} can never run on this runner ({names}): "
+            f"resource requirements '{group.resource_requirements.name}' {'; '.join(group.shortfalls)}")  # fmt: skip
+
+
+def rerun_flags(groups: list[c.UnfitGroup]) -> str:
+    """The flags that would let every unfit job run, e.g. `--num-cpus 8 --num-gpus 2`."""
+    flags: dict[str, str] = {}
+    for group in groups:
+        for shortfall in group.shortfalls:
+            for flag, value in _FLAG_RE.findall(shortfall):
+                flags[flag] = _larger(flags.get(flag), value)
+    return " ".join(f"{flag} {value}" for flag, value in flags.items())
+
+
+def _larger(old: str | None, new: str) -> str:
+    try:
+        return new if old is None or float(new) > float(old) else old
+    except ValueError:
+        return old or new
+
+
+def print_summary(summary: RunSummary, elapsed: float) -> None:
+    """The closing lines of `torc run` on stderr: the summary, then any jobs this runner could never run."""
+    render.message(summary_line(summary, elapsed))
+    for group in summary.unfit:
+        render.message(unfit_line(group))
+    flags = rerun_flags(summary.unfit)
+    if flags:
+        render.message(f"to run them, start a runner with: torc run {summary.workflow_id} {flags}")
