@@ -54,10 +54,11 @@ class ResourceMonitor:
     def watch(self, job_id: int, pid: int) -> None:
         try:
             root = psutil.Process(pid)
+            root.cpu_percent(None)  # the first reading is a baseline; prime it so short jobs get a real one
         except psutil.Error:
             return
         with self._lock:
-            self._jobs[job_id] = (root, Usage(), {})
+            self._jobs[job_id] = (root, Usage(), {pid: root})
 
     def forget(self, job_id: int) -> dict[str, float | int | None]:
         """Stop watching a job; returns its summary (empty when it ended before the first sample)."""

@@ -151,11 +151,11 @@ class Client:
         return self._page_all("/jobs", c.Job, {"workflow_id": workflow_id, "status": status, "name": name,
                                                "offset": offset}, limit)  # fmt: skip
 
-    def jobs_page(self, workflow_id: int, *, status: str | None = None, offset: int = 0,
+    def jobs_page(self, workflow_id: int, *, status: str | None = None, name: str | None = None, offset: int = 0,
                   limit: int = 100) -> c.Page[c.Job]:  # fmt: skip
         """One page of jobs with its totals (for tables that page)."""
         return self.request("GET", "/jobs", c.Page[c.Job], params={"workflow_id": workflow_id, "status": status,
-                                                                   "offset": offset, "limit": limit})  # fmt: skip
+                                                                   "name": name, "offset": offset, "limit": limit})  # fmt: skip
 
     def get_job(self, job_id: int) -> c.Job:
         return self.request("GET", f"/jobs/{job_id}", c.Job)

@@ -1,0 +1,40 @@
+"""Resource plots as PNG bytes, without Jupyter."""
+
+from __future__ import annotations
+
+import struct
+
+from torc_client.notebook.plots import usage_png
+from torc_client.notebook.snapshot import UsageRow
+
+MIB = 1 << 20
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def rows(n: int) -> list[UsageRow]:
+    return [UsageRow(i, f"work_{i}", "small" if i % 2 else "big", 1 if i % 2 else 4, 512 * MIB if i % 2 else 4096 * MIB,
+                     peak_cpu_percent=30.0 + i, avg_cpu_percent=10.0 + i, peak_memory_bytes=(20 + i) * MIB,
+                     avg_memory_bytes=(10 + i) * MIB) for i in range(n)]  # fmt: skip
+
+
+def test_usage_plot_is_a_png_of_the_requested_size() -> None:
+    assert png_size(usage_png(rows(12), width=8, height=5, dpi=50)) == (400, 250)
+
+
+def test_usage_plot_handles_hundreds_of_jobs() -> None:
+    assert png_size(usage_png(rows(600), dpi=40)) == (400, 240)
+
+
+def test_usage_plot_without_samples_is_still_an_image() -> None:
+    unsampled = [UsageRow(1, "quick", "small", 1, MIB, None, None, None, None)]
+    assert png_size(usage_png(unsampled, dpi=40)) == (400, 240)
+    assert png_size(usage_png([], dpi=40)) == (400, 240)
+
+
+def test_usage_plot_depends_on_the_data() -> None:
+    assert usage_png(rows(5), dpi=40) != usage_png(rows(6), dpi=40)
