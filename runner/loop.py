@@ -170,7 +170,7 @@ class JobRunner:
                 self._stop_all("the workflow was canceled")
                 return
             if answer.jobs:
-                self._start(answer.jobs)
+                self._start(answer.jobs, answer.started)
             elif not self.running and self._should_exit(answer):
                 return
             self._wait(0 if finished or answer.jobs else self.opts.poll_interval)
@@ -191,18 +191,20 @@ class JobRunner:
                 "num_nodes": self.free.nodes, "time_limit_seconds": self._time_left()}  # fmt: skip
         if self.opts.max_parallel_jobs:
             room = self.opts.max_parallel_jobs - len(self.running)
-            return c.ClaimRequest(limit=room, ignore_resources=True, **base) if room > 0 else None
+            return c.ClaimRequest(limit=room, ignore_resources=True, start=True, **base) if room > 0 else None
         if self.free.cpus <= 0 or self.free.memory_bytes < 0.1 * GIB:
             return None
-        return c.ClaimRequest(limit=self.free.cpus, **base)
+        return c.ClaimRequest(limit=self.free.cpus, start=True, **base)
 
     def _time_left(self) -> float | None:
         return None if self.end_time is None else max(self.end_time - time.monotonic(), 60.0)
 
-    def _start(self, jobs: list[c.ClaimedJob]) -> None:
-        report = c.StartReport(compute_node_id=self.summary.compute_node_id,
-                               jobs=[c.JobStart(job_id=j.id, claim_token=j.claim_token) for j in jobs])  # fmt: skip
-        accepted = set(self._call(self.client.report_start, self.workflow_id, report).accepted)
+    def _start(self, jobs: list[c.ClaimedJob], already_started: bool) -> None:
+        accepted = {j.id for j in jobs}
+        if not already_started:
+            report = c.StartReport(compute_node_id=self.summary.compute_node_id,
+                                   jobs=[c.JobStart(job_id=j.id, claim_token=j.claim_token) for j in jobs])  # fmt: skip
+            accepted = set(self._call(self.client.report_start, self.workflow_id, report).accepted)
         launched = []
         for job in jobs:
             if job.id not in accepted:

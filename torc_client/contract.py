@@ -332,6 +332,8 @@ class ClaimRequest(Struct, kw_only=True):
     num_nodes: int = 1
     time_limit_seconds: float | None = None
     ignore_resources: bool = False
+    #: Mark the claimed jobs running at once (the runner launches them on receipt): saves a start report.
+    start: bool = False
 
 
 class FileRef(Record):
@@ -368,6 +370,8 @@ class ClaimResponse(Record):
     is_canceled: bool
     is_complete: bool
     reason: str | None = None
+    #: The jobs are already running (the request asked for `start`).
+    started: bool = False
 
 
 class JobStart(Struct, kw_only=True):

@@ -37,16 +37,26 @@ async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float)
     if reason is None:
         won, shapes = await _take(db, wf, req)
     if won:
-        wf = await workflows.record(db, wid, {S.READY: -len(won), S.PENDING: len(won)},
-                                    [Event("job", f"{len(won)} jobs claimed by compute node {req.compute_node_id}",
-                                           status="pending", job_ids=[d["_id"] for d in won],
-                                           compute_node_id=req.compute_node_id)])  # fmt: skip
+        wf = await _record_claim(db, wid, req, won)
     elif reason is None and await _needs_repair(db, wf):
         await queue.repair(db, wid)
     jobs = await _claimed_jobs(db, wf, won, shapes)
     status = workflows.status_of(wf)
     return ClaimResponse(jobs=jobs, run_id=wf["run_id"], is_canceled=wf["is_canceled"],
-                         is_complete=status.is_complete, reason=reason)  # fmt: skip
+                         is_complete=status.is_complete, reason=reason, started=bool(won) and req.start)  # fmt: skip
+
+
+async def _record_claim(db: Database, wid: int, req: ClaimRequest, won: list[dict[str, Any]]) -> dict[str, Any]:
+    """Count and log the claim; with `start`, the jobs go on to running in the same request."""
+    started = 0
+    if req.start:
+        started = await transitions.move(db, [d["_id"] for d in won], S.PENDING, S.RUNNING,
+                                         where={"claim_token": won[0]["claim_token"]})  # fmt: skip
+    verb = "claimed and started" if started else "claimed"
+    return await workflows.record(db, wid, {S.READY: -len(won), S.RUNNING: started, S.PENDING: len(won) - started},
+                                  [Event("job", f"{len(won)} jobs {verb} by compute node {req.compute_node_id}",
+                                         status="running" if started else "pending",
+                                         job_ids=[d["_id"] for d in won], compute_node_id=req.compute_node_id)])
 
 
 def _refusal(wf: dict[str, Any]) -> str | None:

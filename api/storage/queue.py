@@ -57,7 +57,8 @@ async def queues(db: Database, wid: int) -> list[dict[str, Any]]:
 
 def slot_documents(wid: int, rr_id: int, first: int, job_ids: list[int]) -> list[dict[str, Any]]:
     qid = queue_id(wid, rr_id)
-    return [{"_id": f"{qid}:{first + i}", "workflow_id": wid, "job": jid} for i, jid in enumerate(job_ids)]
+    return [{"_id": f"{qid}:{first + i}", "workflow_id": wid, "rr": rr_id, "pos": first + i, "job": jid}
+            for i, jid in enumerate(job_ids)]  # fmt: skip
 
 
 async def enqueue(db: Database, wid: int, by_rr: dict[int, list[int]]) -> None:
@@ -88,9 +89,9 @@ async def take(db: Database, wid: int, rr_id: int, count: int) -> list[int]:
         return []
     start, end = after["taken_from"], after["head"]
     slot_ids = [f"{qid}:{n}" for n in range(start, end)]
-    docs = [doc async for doc in db.slots.find({"_id": {"$in": slot_ids}})]
-    await db.slots.delete_many({"_id": {"$in": slot_ids}})
-    return [doc["job"] for doc in docs]
+    # Passed slots stay until the queue is cleared or the workflow deleted: deleting them here
+    # would cost every claim a write.
+    return [doc["job"] async for doc in db.slots.find({"_id": {"$in": slot_ids}})]
 
 
 async def clear(db: Database, wid: int) -> None:
@@ -100,8 +101,10 @@ async def clear(db: Database, wid: int) -> None:
 
 
 async def queued_job_ids(db: Database, wid: int) -> set[int]:
-    """Every job id sitting in a live slot of the workflow's queues."""
-    return {doc["job"] async for doc in db.slots.find({"workflow_id": wid}, {"job": 1})}
+    """Every job id in a slot that no claim has passed yet."""
+    heads = {q["rr_id"]: q["head"] for q in await queues(db, wid)}
+    return {doc["job"] async for doc in db.slots.find({"workflow_id": wid}, {"job": 1, "rr": 1, "pos": 1})
+            if doc["pos"] >= heads.get(doc["rr"], 0)}  # fmt: skip
 
 
 async def repair(db: Database, wid: int) -> int:

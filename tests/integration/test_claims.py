@@ -264,3 +264,15 @@ def test_cancel_stops_claims_and_cancels_waiting_jobs(client: Client, make_workf
     assert status.job_counts == {"canceled": 5}
     answer = client.claim(wf.id, c.ClaimRequest(compute_node_id=node, limit=5, num_cpus=4, memory_gb=4))
     assert answer.jobs == [] and answer.is_canceled
+
+
+def test_claim_with_start_hands_out_running_jobs(client: Client, make_workflow) -> None:
+    wf = make_workflow(independent(4), initialize=True)
+    node = register(client, wf.id)
+    answer = client.claim(wf.id, c.ClaimRequest(compute_node_id=node, limit=3, num_cpus=8, memory_gb=8, start=True))
+    assert answer.started and len(answer.jobs) == 3
+    assert client.workflow_status(wf.id).job_counts == {"ready": 1, "running": 3}
+    done = client.report_complete(wf.id, c.CompleteReport(compute_node_id=node, outcomes=[
+        c.JobOutcome(job_id=j.id, claim_token=j.claim_token, status="completed", return_code=0,
+                     exec_time_minutes=0.0, completion_time="2026-01-01T00:00:00.000Z") for j in answer.jobs]))  # fmt: skip
+    assert len(done.accepted) == 3
