@@ -156,7 +156,9 @@ class JobRunner:
 
     def _loop(self) -> None:
         while True:
-            finished = self._reap()
+            finished = self._collect()
+            if self.stop_signal is not None or (self.end_time is not None and time.monotonic() >= self.end_time):
+                self._report(finished)
             if self.stop_signal is not None:
                 self.summary.interrupted = True
                 self._stop_all(f"the runner received {signal.Signals(self.stop_signal).name}")
@@ -164,7 +166,7 @@ class JobRunner:
             if self.end_time is not None and time.monotonic() >= self.end_time:
                 self._stop_all("the runner's time limit was reached")
                 return
-            answer = self._claim()
+            answer = self._claim(finished)
             if answer.is_canceled:
                 self.summary.canceled = True
                 self._stop_all("the workflow was canceled")
@@ -175,14 +177,21 @@ class JobRunner:
                 return
             self._wait(0 if finished or answer.jobs else self.opts.poll_interval)
 
-    def _claim(self) -> c.ClaimResponse:
-        """Claim what fits; with no room, renew the lease instead (either answer says if the workflow was canceled)."""
+    def _claim(self, finished: list[c.JobOutcome]) -> c.ClaimResponse:
+        """Report what finished and claim what fits, in one request when there is room.
+
+        With no room, finished jobs are reported alone and the lease renewed; either
+        answer says whether the workflow was canceled.
+        """
         request = self._claim_request()
         if request is None:
+            self._report(finished)
             canceled = self._keep_lease()
             return c.ClaimResponse(jobs=[], run_id=0, is_canceled=canceled, is_complete=False)
+        request.outcomes = finished
         answer = self._call(self.client.claim, self.workflow_id, request)
         self._last_contact = time.monotonic()
+        self._note_rejections(answer.report)
         return answer
 
     def _claim_request(self) -> c.ClaimRequest | None:
@@ -226,10 +235,10 @@ class JobRunner:
                 "TORC_ATTEMPT_ID": str(job.attempt_id), "TORC_OUTPUT_DIR": str(self.opts.output_dir.resolve()),
                 "TORC_COMPUTE_NODE_ID": str(self.summary.compute_node_id)}  # fmt: skip
 
-    def _reap(self) -> bool:
-        """Collect exited jobs and report them in one request; returns whether any exited."""
+    def _collect(self) -> list[c.JobOutcome]:
+        """Exited jobs: free their resources here and return their outcomes, to report next."""
         now = time.monotonic()
-        outcomes, done = [], []
+        outcomes = []
         for proc in list(self.running.values()):
             proc.enforce(now, self.opts.kill_grace)
             code = proc.poll()
@@ -237,18 +246,24 @@ class JobRunner:
                 continue
             outcome, note = self._outcome(proc, code)
             outcomes.append(outcome)
-            done.append((proc, outcome, note))
-        if not outcomes:
-            return False
-        self._call(self.client.report_complete, self.workflow_id,
-                   c.CompleteReport(compute_node_id=self.summary.compute_node_id, outcomes=outcomes))  # fmt: skip
-        self._last_contact = time.monotonic()
-        for proc, outcome, note in done:
             self._release(proc)
             key = "retried" if outcome.retry else outcome.status
             self.summary.counts[key] = self.summary.counts.get(key, 0) + 1
             self.reporter.finished(proc.job, outcome, note)
-        return True
+        return outcomes
+
+    def _report(self, outcomes: list[c.JobOutcome]) -> None:
+        """Report finished jobs on their own (when no claim goes with them)."""
+        if not outcomes:
+            return
+        answer = self._call(self.client.report_complete, self.workflow_id,
+                            c.CompleteReport(compute_node_id=self.summary.compute_node_id, outcomes=outcomes))  # fmt: skip
+        self._last_contact = time.monotonic()
+        self._note_rejections(answer)
+
+    def _note_rejections(self, answer: c.ReportResponse | None) -> None:
+        for rejection in answer.rejected if answer else []:
+            self.reporter.message(f"the server refused the report of job {rejection.job_id}: {rejection.reason}")
 
     def _release(self, proc: JobProcess) -> None:
         proc.close()
@@ -299,11 +314,9 @@ class JobRunner:
         for proc in self.running.values():
             proc.stop(reason, self.opts.kill_grace)
         while self.running:
+            finished = self._collect()
             if report:
-                self._reap()
-            else:
-                for proc in [p for p in self.running.values() if p.poll() is not None]:
-                    self._release(proc)
+                self._report(finished)
             for proc in self.running.values():
                 proc.enforce(time.monotonic(), self.opts.kill_grace)
             self._wait(0.05)

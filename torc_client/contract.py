@@ -334,6 +334,8 @@ class ClaimRequest(Struct, kw_only=True):
     ignore_resources: bool = False
     #: Mark the claimed jobs running at once (the runner launches them on receipt): saves a start report.
     start: bool = False
+    #: Jobs that finished since the last request, completed before claiming (saves a completion report).
+    outcomes: list[JobOutcome] = []
 
 
 class FileRef(Record):
@@ -372,6 +374,8 @@ class ClaimResponse(Record):
     reason: str | None = None
     #: The jobs are already running (the request asked for `start`).
     started: bool = False
+    #: What became of the outcomes sent with the claim.
+    report: ReportResponse | None = None
 
 
 class JobStart(Struct, kw_only=True):

@@ -14,7 +14,7 @@ from api.storage import leases, queue, transitions, workflows
 from api.storage.db import Database
 from api.storage.workflows import Event
 from torc_client import resources, states
-from torc_client.contract import ClaimedJob, ClaimRequest, ClaimResponse, FileRef, UnfitGroup
+from torc_client.contract import ClaimedJob, ClaimRequest, ClaimResponse, CompleteReport, FileRef, UnfitGroup
 
 S = states.JobStatus
 #: Rounds of taking when stale slots leave room for more (a slot whose job left the queue).
@@ -25,6 +25,12 @@ REPAIR_EVERY_SECONDS = 10.0
 async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float) -> ClaimResponse:
     """Up to `req.limit` ready jobs that fit the runner's free resources, now pending and leased to it."""
     node = await leases.renew(db, req.compute_node_id, lease_seconds)
+    report = None
+    if req.outcomes:
+        from api.storage import completion
+
+        report = await completion.complete(db, wid, CompleteReport(compute_node_id=req.compute_node_id,
+                                                                   outcomes=req.outcomes))  # fmt: skip
     wf = await workflows.get_doc(db, wid)
     if node["workflow_id"] != wid:
         from torc_client.errors import Conflict
@@ -43,7 +49,8 @@ async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float)
     jobs = await _claimed_jobs(db, wf, won, shapes)
     status = workflows.status_of(wf)
     return ClaimResponse(jobs=jobs, run_id=wf["run_id"], is_canceled=wf["is_canceled"],
-                         is_complete=status.is_complete, reason=reason, started=bool(won) and req.start)  # fmt: skip
+                         is_complete=status.is_complete, reason=reason, started=bool(won) and req.start,
+                         report=report)  # fmt: skip
 
 
 async def _record_claim(db: Database, wid: int, req: ClaimRequest, won: list[dict[str, Any]]) -> dict[str, Any]:

@@ -276,3 +276,18 @@ def test_claim_with_start_hands_out_running_jobs(client: Client, make_workflow) 
         c.JobOutcome(job_id=j.id, claim_token=j.claim_token, status="completed", return_code=0,
                      exec_time_minutes=0.0, completion_time="2026-01-01T00:00:00.000Z") for j in answer.jobs]))  # fmt: skip
     assert len(done.accepted) == 3
+
+
+def test_claim_carries_the_previous_outcomes_and_releases_their_dependents(client: Client, make_workflow) -> None:
+    spec = {"name": "exchange", "jobs": [{"name": "a", "command": "true"},
+                                         {"name": "b", "command": "true", "depends_on": ["a"]}]}  # fmt: skip
+    wf = make_workflow(spec, initialize=True)
+    node = register(client, wf.id)
+    (a,) = client.claim(wf.id, c.ClaimRequest(compute_node_id=node, limit=2, num_cpus=4, memory_gb=4, start=True)).jobs
+    outcome = c.JobOutcome(job_id=a.id, claim_token=a.claim_token, status="completed", return_code=0,
+                           exec_time_minutes=0.0, completion_time="2026-01-01T00:00:00.000Z")
+    answer = client.claim(wf.id, c.ClaimRequest(compute_node_id=node, limit=2, num_cpus=4, memory_gb=4, start=True,
+                                                outcomes=[outcome]))  # fmt: skip
+    assert answer.report.accepted == [a.id]
+    assert [j.name for j in answer.jobs] == ["b"]
+    assert len(client.list_results(wf.id)) == 1
