@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run serve test test-fast bench bench-quick clean
+.PHONY: install run serve test test-fast bench bench-install bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,10 +27,13 @@ test: install  ## the whole suite, against a real embedded database
 test-fast: install  ## unit tests only (no server)
 	$(BIN)/python -m pytest -q tests/unit
 
-bench: install  ## every benchmark, written to bench/results/latest.json and docs/benchmarks.md
+bench-install: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+
+bench: bench-install  ## every benchmark with the peers, written to bench/results/latest.json and docs/benchmarks.md
 	$(BIN)/python -m bench
 
-bench-quick: install  ## a reduced benchmark run (under two minutes)
+bench-quick: bench-install  ## a reduced benchmark run (under two minutes)
 	$(BIN)/python -m bench --quick
 
 clean:

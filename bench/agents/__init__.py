@@ -1,0 +1,1 @@
+"""Small client programs the benchmarks start as separate processes (claimers)."""

@@ -1,0 +1,31 @@
+"""The workflow specs the benchmarks create (plain dicts in the spec format)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def noop(n: int, name: str = "noop") -> dict[str, Any]:
+    """`n` independent jobs running `true`."""
+    return {"name": name, "jobs": [{"name": "j{i}", "command": "true", "parameters": {"i": f"1:{n}"}}]}
+
+
+def sweep(n_jobs: int, name: str = "sweep") -> dict[str, Any]:
+    """A parameter sweep with file dependencies: `prep_{i}` writes `raw_{i}`, `sim_{i}` reads it (n_jobs in all)."""
+    half = max(n_jobs // 2, 1)
+    param = {"i": f"1:{half}"}
+    return {
+        "name": name,
+        "jobs": [
+            {"name": "prep_{i}", "command": "echo {i} > ${files.output.raw_{i}}", "parameters": param},
+            {"name": "sim_{i}", "command": "cat ${files.input.raw_{i}} > /dev/null", "parameters": param},
+        ],
+        "files": [{"name": "raw_{i}", "path": "data/raw_{i}.txt", "parameters": param}],
+    }
+
+
+def chain(n: int, name: str = "chain") -> dict[str, Any]:
+    """`n` jobs, each depending on the one before."""
+    jobs = [{"name": "c1", "command": "true"}]
+    jobs += [{"name": f"c{i}", "command": "true", "depends_on": [f"c{i - 1}"]} for i in range(2, n + 1)]
+    return {"name": name, "jobs": jobs}

@@ -1,0 +1,122 @@
+"""Diagnostic: what one job costs in the runner protocol (claim, start, complete), request by request.
+
+One client claims jobs from a no-op workflow (1, P and 100 at a time), reports them
+started and completed. For each request: its latency, and how many commands the database served
+for it (the server's `opcounters`, read before and after). A runner with P slots
+makes these three requests in series for every turn of its loop, so their sum bounds
+its rate when jobs are short. Also timed: one point read and one findAndModify on the
+database, and an HTTP ping of the API.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import time
+
+from pymongo import MongoClient
+
+from bench import harness, specs
+from bench.config import Config
+from bench.harness import Figure
+from bench.stack import Stack
+from torc_client import contract as c
+
+NAME = "protocol"
+REQUESTS = ("claim", "start", "complete")
+
+
+def _timed(fn, counter) -> tuple[float, int]:
+    before = counter()
+    t0 = time.perf_counter()
+    fn()
+    ms = (time.perf_counter() - t0) * 1000
+    return ms, counter() - before - 1  # the second serverStatus counts itself
+
+
+def one_run(cfg: Config) -> dict[str, float]:
+    """Both batch sizes (1 and P jobs per request) on one fresh stack; keys are suffixed with the size."""
+    out = {}
+    with Stack("protocol") as stack:
+        client = stack.client
+        sizes = _batches(cfg)
+        wf = client.create_workflow_from_spec(specs.noop(sum(_turn_count(cfg, b) * b for b in sizes) + 10),
+                                              working_dir=str(stack.dir))  # fmt: skip
+        client.initialize_workflow(wf.id)
+        mongo = MongoClient(stack.db.uri, directConnection=True)
+        for batch in sizes:
+            measured = _turns(client, mongo, wf.id, batch, _turn_count(cfg, batch))
+            out.update({f"{k}.{batch}": v for k, v in measured.items()})
+        out.update({"find_one_ms": _per_call(lambda: mongo.bench.jobs.find_one({"_id": 1})),
+                    "find_one_and_update_ms": _per_call(lambda: mongo.bench.counters.find_one_and_update(
+                        {"_id": "bench"}, {"$inc": {"n": 1}}, upsert=True)),
+                    "http_ping_ms": _per_call(client.ping)})  # fmt: skip
+        mongo.close()
+    return out
+
+
+def _batches(cfg: Config) -> list[int]:
+    """Jobs per request: 1, P (a runner with P slots), and 100 (what a batching runner could send)."""
+    return sorted({1, cfg.parallelism, 100})
+
+
+def _turn_count(cfg: Config, batch: int) -> int:
+    return cfg.protocol_turns if batch < 100 else max(cfg.protocol_turns // 5, 5)
+
+
+def _turns(client, mongo, wid: int, batch: int, turns: int) -> dict[str, float]:
+    """`turns` rounds of claim, start, complete of `batch` jobs; median latency and database commands of each."""
+    node = client.register_compute_node(c.ComputeNodeCreate(
+        workflow_id=wid, hostname=socket.gethostname(), pid=os.getpid(), num_cpus=batch, memory_gb=8.0)).id  # fmt: skip
+    ops = lambda: sum(mongo.admin.command("serverStatus")["opcounters"].values())  # noqa: E731
+    request = c.ClaimRequest(compute_node_id=node, limit=batch, num_cpus=batch, memory_gb=8.0)
+    lat: dict[str, list[float]] = {r: [] for r in REQUESTS}
+    cmds: dict[str, list[int]] = {r: [] for r in REQUESTS}
+
+    def note(name: str, measured: tuple[float, int]) -> None:
+        lat[name].append(measured[0])
+        cmds[name].append(measured[1])
+
+    for _ in range(turns):
+        got: list[c.ClaimedJob] = []
+        note("claim", _timed(lambda: got.extend(client.claim(wid, request).jobs), ops))
+        starts = c.StartReport(compute_node_id=node, jobs=[c.JobStart(job_id=j.id, claim_token=j.claim_token)
+                                                           for j in got])  # fmt: skip
+        note("start", _timed(lambda: client.report_start(wid, starts), ops))
+        done = c.CompleteReport(compute_node_id=node, outcomes=[c.JobOutcome(
+            job_id=j.id, claim_token=j.claim_token, status="completed", return_code=0, exec_time_minutes=0.0,
+            completion_time="2026-01-01T00:00:00.000Z") for j in got])  # fmt: skip
+        note("complete", _timed(lambda: client.report_complete(wid, done), ops))
+    out = {f"{r}_ms": statistics.median(v) for r, v in lat.items()}
+    out.update({f"{r}_cmds": statistics.median(v) for r, v in cmds.items()})
+    return out
+
+
+def _per_call(fn, n: int = 200) -> float:
+    t0 = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - t0) * 1000 / n
+
+
+def run(cfg: Config) -> list[Figure]:
+    runs = harness.repeat(cfg.repeat, "protocol", lambda _: one_run(cfg), cfg.log)
+    out = []
+    for batch in _batches(cfg):
+        jobs = f"{batch} job{'s' if batch > 1 else ''}"
+        for r in REQUESTS:
+            out.append(Figure(f"protocol.{r}.{batch}", f"`{r}` request, {jobs}, latency", "ms",
+                              [x[f"{r}_ms.{batch}"] for x in runs], higher_is_better=False,
+                              params={"database_commands": [x[f"{r}_cmds.{batch}"] for x in runs],
+                                      "turns": _turn_count(cfg, batch)}))  # fmt: skip
+        cycle = [sum(x[f"{r}_ms.{batch}"] for r in REQUESTS) for x in runs]
+        out.append(Figure(f"protocol.cycle.{batch}", f"claim + start + complete of {jobs} (one runner loop turn)",
+                          "ms", cycle, higher_is_better=False,
+                          params={"database_commands": [sum(x[f"{r}_cmds.{batch}"] for r in REQUESTS) for x in runs],
+                                  "bound_jobs_per_s": [round(1000 * batch / ms, 1) for ms in cycle]}))  # fmt: skip
+    for k, title in (("find_one", "Database point read (find_one by _id)"),
+                     ("find_one_and_update", "Database findAndModify ($inc on one document)"),
+                     ("http_ping", "API round trip (GET /ping)")):  # fmt: skip
+        out.append(Figure(f"protocol.{k}", title, "ms", [x[f"{k}_ms"] for x in runs], higher_is_better=False))
+    return out
