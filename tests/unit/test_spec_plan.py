@@ -1,5 +1,7 @@
 """Building a WorkflowPlan from a spec (torc_client.spec.plan)."""
 
+from pathlib import Path
+
 import msgspec
 import pytest
 
@@ -15,55 +17,8 @@ from torc_client.spec import (
     substitute_user_data_ids,
 )
 
-# The specification from the user's tutorial (seeds/000_ebaa8cf6e498466a.txt), exactly as written.
-TUTORIAL_YAML = """\
-name: config_pipeline
-description: Jobs that pass configuration via user_data
-
-jobs:
-  - name: generate_config
-    command: |
-      echo '{"learning_rate": 0.001, "batch_size": 32, "epochs": 10}' > /tmp/config.json
-      torc user-data update ${user_data.output.ml_config} \\
-        --data "$(cat /tmp/config.json)"
-    resource_requirements: minimal
-
-  - name: train_model
-    command: |
-      echo "Training with config:"
-      torc user-data get ${user_data.input.ml_config} | jq '.data'
-      # In a real workflow: python train.py --config="${user_data.input.ml_config}"
-    resource_requirements: gpu_large
-
-  - name: evaluate_model
-    command: |
-      echo "Evaluating with config:"
-      torc user-data get ${user_data.input.ml_config} | jq '.data'
-      # In a real workflow: python evaluate.py --config="${user_data.input.ml_config}"
-    resource_requirements: gpu_small
-
-user_data:
-  - name: ml_config
-    data: null  # Will be populated by generate_config job
-
-resource_requirements:
-  - name: minimal
-    num_cpus: 1
-    memory: 1g
-    runtime: PT5M
-
-  - name: gpu_small
-    num_cpus: 4
-    num_gpus: 1
-    memory: 16g
-    runtime: PT1H
-
-  - name: gpu_large
-    num_cpus: 8
-    num_gpus: 2
-    memory: 32g
-    runtime: PT4H
-"""
+# The specification from the user's tutorial, kept verbatim in examples/.
+TUTORIAL_YAML = (Path(__file__).parents[2] / "examples" / "user_data_workflow.yaml").read_text()
 
 GIB = 1024**3
 
