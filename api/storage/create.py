@@ -13,6 +13,7 @@ inputs and opens the run, which then costs no write per job.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from api.storage import jobs, queue, records, workflows
@@ -24,6 +25,8 @@ from torc_client.spec import DEFAULT_SETTINGS, PlanResources, WorkflowPlan, subs
 
 S = states.JobStatus
 INSERT_BATCH = 5000
+#: What creation needs of each job document once it is inserted.
+_KEPT = ("_id", "status", "rr_id", "input_files", "output_files", "input_user_data", "output_user_data")
 
 
 async def create_from_plan(db: Database, plan: WorkflowPlan, user: str, working_dir: str | None) -> Workflow:
@@ -53,9 +56,7 @@ async def _insert_all(db: Database, wid: int, plan: WorkflowPlan, user: str, wor
         {"name": h.name, "rules": h.rules} for h in plan.failure_handlers])  # fmt: skip
     first = await db.allocate_ids("jobs", len(plan.jobs)) if plan.jobs else 0
     job_ids = {job.name: first + i for i, job in enumerate(plan.jobs)}
-    job_docs = _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids)
-    for start in range(0, len(job_docs), INSERT_BATCH):
-        await db.jobs.insert_many(job_docs[start : start + INSERT_BATCH], ordered=False)
+    job_docs = await _insert_jobs(db, _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids))
     await _queue_ready(db, wid, job_docs)
     await db.workflow_inputs.insert_one(required_inputs(wid, job_docs))
     doc = workflows.new_document(wid, _workflow_fields(plan, user, working_dir))
@@ -72,13 +73,29 @@ async def _insert_named(db: Database, store: records.Store, wid: int, docs: list
     return {doc["name"]: rid for doc, rid in zip(docs, ids)}
 
 
-def _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids) -> list[dict[str, Any]]:
+async def _insert_jobs(db: Database, documents: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert job documents a batch at a time; returns what later steps need of each (not the whole document).
+
+    Building one batch at a time keeps the API's memory at the plan plus one batch.
+    """
+    kept, batch = [], []
+    for doc in documents:
+        batch.append(doc)
+        kept.append({key: doc[key] for key in _KEPT})
+        if len(batch) == INSERT_BATCH:
+            await db.jobs.insert_many(batch, ordered=False)
+            batch = []
+    if batch:
+        await db.jobs.insert_many(batch, ordered=False)
+    return kept
+
+
+def _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids) -> Iterator[dict[str, Any]]:
     upstream = {job_ids[name]: [job_ids[u] for u in ups] for name, ups in plan.upstream.items()}
     downstream = graph.downstream_map(upstream)
-    docs = []
     for job in plan.jobs:
         jid = job_ids[job.name]
-        docs.append(jobs.new_document(
+        yield jobs.new_document(
             jid, wid, name=job.name, command=substitute_user_data_ids(job.command, ud_ids),
             invocation_script=(substitute_user_data_ids(job.invocation_script, ud_ids)
                                if job.invocation_script else None),
@@ -90,8 +107,7 @@ def _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids) -> list
             input_files=[file_ids[n] for n in job.input_files], output_files=[file_ids[n] for n in job.output_files],
             input_user_data=[ud_ids[n] for n in job.input_user_data],
             output_user_data=[ud_ids[n] for n in job.output_user_data],
-        ))  # fmt: skip
-    return docs
+        )  # fmt: skip
 
 
 async def _queue_ready(db: Database, wid: int, job_docs: list[dict[str, Any]]) -> None:
