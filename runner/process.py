@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from torc_client.contract import ClaimedJob
+from torc_client.settings import job_log_stem
 
 
 def log_paths(output_dir: Path, job: ClaimedJob) -> tuple[Path, Path]:
     """Where a job attempt's stdout and stderr go (Torc's names)."""
-    stem = output_dir / "job_stdio" / f"job_wf{job.workflow_id}_j{job.id}_r{job.run_id}_a{job.attempt_id}"
+    stem = job_log_stem(output_dir, job.workflow_id, job.id, job.run_id, job.attempt_id)
     return stem.with_suffix(".o"), stem.with_suffix(".e")
 
 

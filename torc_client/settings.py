@@ -71,3 +71,8 @@ def resolve(explicit: Any, env_var: str, config_key: str, default: Any) -> Any:
 def api_url(explicit: str | None = None) -> str:
     """The API URL a client talks to."""
     return str(resolve(explicit, "TORC_API_URL", "client.api_url", DEFAULT_API_URL)).rstrip("/")
+
+
+def job_log_stem(output_dir: Path | str, workflow_id: int, job_id: int, run_id: int, attempt_id: int) -> Path:
+    """Where one attempt's stdout (`.o`) and stderr (`.e`) go (Torc's names); the runner writes, viewers read."""
+    return Path(output_dir) / "job_stdio" / f"job_wf{workflow_id}_j{job_id}_r{run_id}_a{attempt_id}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from torc_client import contract as c
+from torc_client import settings
 from torc_client.client import Client
 from torc_client.notebook import paging
 from torc_client.notebook.layout import GraphJob
@@ -58,9 +59,8 @@ def job_page(client: Client, workflow_id: int, query: paging.JobQuery, counts: d
     return JobPage(query, tuple(rows), total, names)
 
 
-def log_stem(output_dir: Path, workflow_id: int, job_id: int, run_id: int, attempt_id: int) -> Path:
-    """Where the runner writes an attempt's stdout (`.o`) and stderr (`.e`): the names of `runner.process.log_paths`."""
-    return Path(output_dir) / "job_stdio" / f"job_wf{workflow_id}_j{job_id}_r{run_id}_a{attempt_id}"
+#: The runner's log naming, shared through torc_client.settings.
+log_stem = settings.job_log_stem
 
 
 def read_tail(path: Path, max_bytes: int = TAIL_BYTES, max_lines: int = TAIL_LINES) -> LogTail:
