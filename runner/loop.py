@@ -1,11 +1,14 @@
-"""The runner loop: reap, report, claim, start, wait; until the workflow is done.
+"""The runner loop: launch claimed jobs as resources free up, report them, until the workflow is done.
 
-Each turn reaps finished jobs and reports them in one request (which releases their
-dependents on the server at once), then claims as many ready jobs as fit the free
-resources, reports their start in one request and launches them, then sleeps until a
-job exits or the poll interval passes. Everything the runner knows about the
-workflow it learns from the API; it can be killed at any moment and its jobs go back
-to the queue when its lease expires.
+Claimed jobs wait in a local backlog and are launched the moment they fit; exited
+jobs are reaped at once. Talking to the server happens beside this, one request in
+flight at a time (`runner.exchange`): each request reports the jobs launched and
+finished since the previous one and claims more, so a runner of short jobs batches
+its reports by itself and a runner of long jobs reports each change right away. The
+backlog holds about half a second of work at the recent pace (none for long jobs),
+so the slots never wait for the network. Everything the runner knows about the
+workflow it learns from the API; it can be killed at any moment, and the jobs it
+held, running or waiting, go back to the queue when its lease expires.
 """
 
 from __future__ import annotations
@@ -14,30 +17,32 @@ import os
 import selectors
 import signal
 import socket
-import subprocess
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner import hardware, outputs
+from runner import attempt, hardware, outputs
+from runner.exchange import Exchange
 from runner.monitor import ResourceMonitor
 from runner.process import JobProcess
 from runner.report import PlainReporter, Reporter, unfit_text
 from torc_client import contract as c
-from torc_client import errors, failure, settings
+from torc_client import errors, settings
 from torc_client.client import Client
-from torc_client.resources import GIB, Capacity, Shape, take
-from torc_client.units import iso_now
+from torc_client.resources import GIB, Capacity, Shape, how_many_fit, take
 
 #: Seconds the "nothing can progress" condition must hold before the runner gives up.
 STUCK_CONFIRM_SECONDS = 2.0
 #: Longest time between contacts with the server while every slot is busy (cancellations are seen this fast).
 HEARTBEAT_SECONDS = 5.0
-#: Longest a failure handler's recovery command may run.
-RECOVERY_TIMEOUT_SECONDS = 600.0
 #: How long the runner keeps retrying while the server does not answer.
 SERVER_WAIT_SECONDS = 20 * 60.0
+#: Seconds of work the local backlog covers at the recent pace (enough to hide a request's round trip).
+BACKLOG_SECONDS = 0.5
+#: Most claimed jobs a runner keeps waiting locally.
+MAX_BACKLOG = 500
 
 
 @dataclass
@@ -99,10 +104,18 @@ class JobRunner:
         )  # fmt: skip
         self.free = self.total
         self.running: dict[int, JobProcess] = {}
+        self.backlog: deque[c.ClaimedJob] = deque()
+        self.pace = Pace()
+        #: Reports not yet sent: jobs launched (by id) and jobs finished.
+        self.starts: dict[int, c.JobStart] = {}
+        self.outcomes: list[c.JobOutcome] = []
         self.stop_signal: int | None = None
         self.end_time = time.monotonic() + self.opts.time_limit if self.opts.time_limit else None
         self.monitor: ResourceMonitor | None = None
         self._last_contact = time.monotonic()
+        self._claim_after = 0.0  # no claim before this (the queue was found empty)
+        self._asked = 0  # jobs the request in flight asks for
+        self._idle_answer: c.ClaimResponse | None = None  # an answer with no jobs, not yet acted on
         self._stuck_since: float | None = None
 
     # --- lifecycle -------------------------------------------------------------------
@@ -117,6 +130,7 @@ class JobRunner:
         if workflow.resource_monitor.enabled:
             self.monitor = ResourceMonitor(workflow.resource_monitor.sample_interval_seconds)
             self.monitor.start()
+        self.exchange = Exchange()
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             self._loop()
@@ -127,6 +141,7 @@ class JobRunner:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            self.exchange.close()
             self._shutdown()
         return self.summary
 
@@ -156,76 +171,118 @@ class JobRunner:
 
     def _loop(self) -> None:
         while True:
-            finished = self._collect()
-            if self.stop_signal is not None or (self.end_time is not None and time.monotonic() >= self.end_time):
-                self._report(finished)
-            if self.stop_signal is not None:
-                self.summary.interrupted = True
-                self._stop_all(f"the runner received {signal.Signals(self.stop_signal).name}")
+            self._collect()
+            answer = self.exchange.answer()
+            if answer is not None:
+                self._receive(answer)
+            reason = self._stop_reason(answer)
+            if reason:
+                self._stop_all(reason)
                 return
-            if self.end_time is not None and time.monotonic() >= self.end_time:
-                self._stop_all("the runner's time limit was reached")
-                return
-            answer = self._claim(finished)
-            if answer.is_canceled:
-                self.summary.canceled = True
-                self._stop_all("the workflow was canceled")
-                return
-            if answer.jobs:
-                self._start(answer.jobs, answer.started)
-            elif not self.running and self._should_exit(answer):
-                return
-            self._wait(0 if finished or answer.jobs else self.opts.poll_interval)
+            self._launch()
+            if not self.exchange.busy:
+                request = self._next_request()
+                if request is not None:
+                    self.exchange.send(self._call, self.client.claim, self.workflow_id, request)
+                elif self._idle_answer is not None and not self.running and not self.backlog:
+                    answer, self._idle_answer = self._idle_answer, None
+                    if self._should_exit(answer):
+                        return
+            self._wait(self._next_wake())
 
-    def _claim(self, finished: list[c.JobOutcome]) -> c.ClaimResponse:
-        """Report what finished and claim what fits, in one request when there is room.
+    def _stop_reason(self, answer: c.ClaimResponse | None) -> str | None:
+        if self.stop_signal is not None:
+            self.summary.interrupted = True
+            return f"the runner received {signal.Signals(self.stop_signal).name}"
+        if self.end_time is not None and time.monotonic() >= self.end_time:
+            return "the runner's time limit was reached"
+        if answer is not None and answer.is_canceled:
+            self.summary.canceled = True
+            return "the workflow was canceled"
+        return None
 
-        With no room, finished jobs are reported alone and the lease renewed; either
-        answer says whether the workflow was canceled.
-        """
-        request = self._claim_request()
-        if request is None:
-            self._report(finished)
-            canceled = self._keep_lease()
-            return c.ClaimResponse(jobs=[], run_id=0, is_canceled=canceled, is_complete=False)
-        request.outcomes = finished
-        answer = self._call(self.client.claim, self.workflow_id, request)
+    def _receive(self, answer: c.ClaimResponse) -> None:
+        """Take in an answer: new jobs join the backlog; refused reports are told (and their jobs stopped)."""
         self._last_contact = time.monotonic()
-        self._note_rejections(answer.report)
-        return answer
+        self.backlog.extend(answer.jobs)
+        for rejection in answer.report.rejected if answer.report else []:
+            self.reporter.message(f"the server refused the report of job {rejection.job_id}: {rejection.reason}")
+            proc = self.running.get(rejection.job_id)
+            if proc is not None:
+                proc.stop("the server no longer assigns this job to this runner", self.opts.kill_grace)
+        if self._asked and len(answer.jobs) < self._asked:
+            # The queue ran dry: claim again after the poll interval, or with the next report.
+            self._claim_after = time.monotonic() + self.opts.poll_interval
+            if not answer.jobs:
+                self._idle_answer = answer
 
-    def _claim_request(self) -> c.ClaimRequest | None:
-        base = {"compute_node_id": self.summary.compute_node_id, "num_cpus": max(self.free.cpus, 0),
-                "memory_gb": max(self.free.memory_bytes, 0) / GIB, "num_gpus": max(self.free.gpus, 0),
-                "num_nodes": self.free.nodes, "time_limit_seconds": self._time_left()}  # fmt: skip
-        if self.opts.max_parallel_jobs:
-            room = self.opts.max_parallel_jobs - len(self.running)
-            return c.ClaimRequest(limit=room, ignore_resources=True, start=True, **base) if room > 0 else None
-        if self.free.cpus <= 0 or self.free.memory_bytes < 0.1 * GIB:
+    def _next_request(self) -> c.ClaimRequest | None:
+        """What to tell the server now: reports, a claim, or a heartbeat; None when there is nothing to say."""
+        now = time.monotonic()
+        # Finished jobs may release others: a report always claims too, in the same request.
+        want_now, want_later = self._wanted() if now >= self._claim_after or self.outcomes else (0, 0)
+        heartbeat = now - self._last_contact >= min(self.lease_seconds / 3, HEARTBEAT_SECONDS)
+        if not (self.starts or self.outcomes or want_now or want_later or heartbeat):
             return None
-        return c.ClaimRequest(limit=self.free.cpus, start=True, **base)
+        free = self.free
+        request = c.ClaimRequest(
+            compute_node_id=self.summary.compute_node_id, limit=want_now, backlog=want_later,
+            num_cpus=max(free.cpus, 0), memory_gb=max(free.memory_bytes, 0) / GIB, num_gpus=max(free.gpus, 0),
+            num_nodes=free.nodes, time_limit_seconds=self._time_left(),
+            ignore_resources=bool(self.opts.max_parallel_jobs),
+            starts=list(self.starts.values()), outcomes=self.outcomes,
+        )  # fmt: skip
+        self.starts, self.outcomes = {}, []
+        self._asked = want_now + want_later
+        return request
+
+    def _wanted(self) -> tuple[int, int]:
+        """How many jobs to claim: (fitting the free resources now, extra for the backlog)."""
+        target = self.pace.target(self._slots())
+        if self.backlog:
+            short = target - len(self.backlog)
+            return 0, short if short > target // 2 else 0
+        if self.opts.max_parallel_jobs:
+            now = max(self.opts.max_parallel_jobs - len(self.running), 0)
+        elif self.free.cpus <= 0 or self.free.memory_bytes < 0.1 * GIB:
+            now = 0
+        else:
+            now = self.free.cpus
+        return now, target
+
+    def _slots(self) -> int:
+        if self.opts.max_parallel_jobs:
+            return self.opts.max_parallel_jobs
+        return max(len(self.running), self.pace.peak_running, 1)
 
     def _time_left(self) -> float | None:
         return None if self.end_time is None else max(self.end_time - time.monotonic(), 60.0)
 
-    def _start(self, jobs: list[c.ClaimedJob], already_started: bool) -> None:
-        accepted = {j.id for j in jobs}
-        if not already_started:
-            report = c.StartReport(compute_node_id=self.summary.compute_node_id,
-                                   jobs=[c.JobStart(job_id=j.id, claim_token=j.claim_token) for j in jobs])  # fmt: skip
-            accepted = set(self._call(self.client.report_start, self.workflow_id, report).accepted)
-        launched = []
-        for job in jobs:
-            if job.id not in accepted:
+    def _launch(self) -> None:
+        """Start backlog jobs, in order, while they fit."""
+        launched, waiting = [], deque()
+        while self.backlog:
+            job = self.backlog.popleft()
+            if not self._fits(job):
+                waiting.append(job)
                 continue
             outputs.make_directories(job, self.cwd)
             proc = JobProcess.launch(job, self._environment(job), self.cwd, self.opts.output_dir)
             self.running[job.id] = proc
             self.free = take(self.free, _shape(job), 1)
+            self.starts[job.id] = c.JobStart(job_id=job.id, claim_token=job.claim_token)
             if self.monitor:
                 self.monitor.watch(job.id, proc.popen.pid)
             launched.append(job)
-        self.reporter.started(launched)
+        self.backlog = waiting
+        if launched:
+            self.pace.running(len(self.running))
+            self.reporter.started(launched)
+
+    def _fits(self, job: c.ClaimedJob) -> bool:
+        if self.opts.max_parallel_jobs:
+            return len(self.running) < self.opts.max_parallel_jobs
+        return how_many_fit(_shape(job), self.free) > 0
 
     def _environment(self, job: c.ClaimedJob) -> dict[str, str]:
         # Jobs call `torc`: the one installed next to this runner comes first on PATH.
@@ -235,91 +292,64 @@ class JobRunner:
                 "TORC_ATTEMPT_ID": str(job.attempt_id), "TORC_OUTPUT_DIR": str(self.opts.output_dir.resolve()),
                 "TORC_COMPUTE_NODE_ID": str(self.summary.compute_node_id)}  # fmt: skip
 
-    def _collect(self) -> list[c.JobOutcome]:
-        """Exited jobs: free their resources here and return their outcomes, to report next."""
+    def _collect(self) -> None:
+        """Reap exited jobs: free their resources and queue their outcomes for the next report."""
         now = time.monotonic()
-        outcomes = []
         for proc in list(self.running.values()):
             proc.enforce(now, self.opts.kill_grace)
             code = proc.poll()
             if code is None:
                 continue
-            outcome, note = self._outcome(proc, code)
-            outcomes.append(outcome)
+            measures = self.monitor.forget(proc.job.id) if self.monitor else {}
+            outcome, note = attempt.outcome(proc, code, measures, self.cwd, self._environment(proc.job))
+            self.pace.finished(time.monotonic() - proc.started)
+            # A start not reported yet goes unsaid: the outcome moves the job on from pending.
+            self.starts.pop(proc.job.id, None)
+            self.outcomes.append(outcome)
             self._release(proc)
             key = "retried" if outcome.retry else outcome.status
             self.summary.counts[key] = self.summary.counts.get(key, 0) + 1
             self.reporter.finished(proc.job, outcome, note)
-        return outcomes
-
-    def _report(self, outcomes: list[c.JobOutcome]) -> None:
-        """Report finished jobs on their own (when no claim goes with them)."""
-        if not outcomes:
-            return
-        answer = self._call(self.client.report_complete, self.workflow_id,
-                            c.CompleteReport(compute_node_id=self.summary.compute_node_id, outcomes=outcomes))  # fmt: skip
-        self._last_contact = time.monotonic()
-        self._note_rejections(answer)
-
-    def _note_rejections(self, answer: c.ReportResponse | None) -> None:
-        for rejection in answer.rejected if answer else []:
-            self.reporter.message(f"the server refused the report of job {rejection.job_id}: {rejection.reason}")
 
     def _release(self, proc: JobProcess) -> None:
         proc.close()
         del self.running[proc.job.id]
         self.free = take(self.free, _shape(proc.job), -1)
 
-    def _outcome(self, proc: JobProcess, code: int) -> tuple[c.JobOutcome, str]:
-        measures = self.monitor.forget(proc.job.id) if self.monitor else {}
-        status, note, mtimes = "completed" if code == 0 else "failed", "", {}
-        if proc.stop_reason:
-            status, note = "terminated", proc.stop_reason
-        elif code == 0:
-            missing, mtimes = outputs.check(proc.job, self.cwd)
-            if missing:
-                status, code, note = "failed", 1, f"exited 0 but did not write {', '.join(missing)}"
-                outputs.append(proc.stderr_path, f"torc: job failed: {note}\n")
-        retry = False
-        if status == "failed" and failure.may_retry(proc.job.failure_rules, code, proc.job.attempt_id):
-            retry, note = self._recover(proc, code)
-        elapsed = (time.monotonic() - proc.started) / 60.0
-        outcome = c.JobOutcome(job_id=proc.job.id, claim_token=proc.job.claim_token, status=status, return_code=code,
-                               exec_time_minutes=elapsed, completion_time=iso_now(), output_file_mtimes=mtimes,
-                               retry=retry, **measures)  # fmt: skip
-        return outcome, note
-
-    def _recover(self, proc: JobProcess, code: int) -> tuple[bool, str]:
-        """Run the failure handler's recovery command (if any); a retry follows only when it succeeds."""
-        rule = failure.match_rule(proc.job.failure_rules, code) or {}
-        script = rule.get("recovery_script")
-        retry_note = f"attempt {proc.job.attempt_id} failed with {code}; retrying"
-        if not script:
-            return True, retry_note
-        env = {**self._environment(proc.job), "TORC_RETURN_CODE": str(code)}
-        try:
-            with open(proc.stderr_path, "ab") as err, open(proc.stdout_path, "ab") as out:
-                returncode = subprocess.run(["bash", "-c", script], cwd=self.cwd, env=env, stdout=out, stderr=err,
-                                            timeout=RECOVERY_TIMEOUT_SECONDS, check=False).returncode  # fmt: skip
-        except subprocess.TimeoutExpired:
-            returncode = -1
-        if returncode != 0:
-            return False, f"recovery command exited {returncode}, so the job is not retried"
-        return True, retry_note + " after its recovery command"
-
     def _stop_all(self, reason: str, report: bool = True) -> None:
-        """Terminate every running job (SIGTERM, grace period, SIGKILL) and report them terminated."""
+        """Terminate every running job (SIGTERM, grace period, SIGKILL), report them, give the backlog back."""
+        try:
+            answer = self.exchange.answer(wait=True) if self.exchange.busy else None
+        except errors.ApiError as error:
+            self.reporter.message(f"the last request failed: {error.message}")
+            answer = None
+        if answer is not None:
+            self.backlog.extend(answer.jobs)
         if self.running:
             self.reporter.message(f"terminating {len(self.running)} running jobs: {reason}")
         for proc in self.running.values():
             proc.stop(reason, self.opts.kill_grace)
         while self.running:
-            finished = self._collect()
-            if report:
-                self._report(finished)
+            self._collect()
             for proc in self.running.values():
                 proc.enforce(time.monotonic(), self.opts.kill_grace)
             self._wait(0.05)
+        if report:
+            self._report_final()
+
+    def _report_final(self) -> None:
+        """Report what finished and return the backlog unstarted, so other runners can take it at once."""
+        returned = [c.JobStart(job_id=j.id, claim_token=j.claim_token) for j in self.backlog]
+        if not (self.outcomes or self.starts or returned):
+            return
+        report = c.CompleteReport(compute_node_id=self.summary.compute_node_id, outcomes=self.outcomes,
+                                  starts=list(self.starts.values()), returned=returned)  # fmt: skip
+        answer = self._call(self.client.report_complete, self.workflow_id, report)
+        self.outcomes, self.starts, self.backlog = [], {}, deque()
+        for rejection in answer.rejected:
+            self.reporter.message(f"the server refused the report of job {rejection.job_id}: {rejection.reason}")
+        if returned:
+            self.reporter.message(f"returned {len(returned)} claimed jobs that had not started")
 
     def _should_exit(self, answer: c.ClaimResponse) -> bool:
         """Nothing runs here and nothing was claimable: stop when the workflow is done or nothing can progress."""
@@ -348,26 +378,31 @@ class JobRunner:
         return self._call(self.client.unfit, self.workflow_id, t.cpus, t.memory_bytes / GIB, t.gpus, t.nodes,
                           self._time_left())  # fmt: skip
 
-    def _keep_lease(self) -> bool:
-        """Heartbeat when due; returns whether the server says the workflow was canceled."""
-        if time.monotonic() - self._last_contact < min(self.lease_seconds / 3, HEARTBEAT_SECONDS):
-            return False
-        beat = self._call(self.client.heartbeat, self.summary.compute_node_id)
-        self.lease_seconds = beat.lease_seconds
-        self._last_contact = time.monotonic()
-        return beat.is_canceled
+    def _next_wake(self) -> float:
+        """How long the loop may sleep when no job exits and no answer comes."""
+        if not self.exchange.busy and (self.starts or self.outcomes):
+            return 0.0
+        now = time.monotonic()
+        beat = self._last_contact + min(self.lease_seconds / 3, HEARTBEAT_SECONDS) - now
+        wake = min(self._claim_after - now if self._claim_after > now else self.opts.poll_interval, beat)
+        if self.end_time is not None:
+            wake = min(wake, self.end_time - now)
+        return max(wake, 0.0)
 
     def _wait(self, timeout: float) -> None:
-        """Sleep until a job exits or `timeout` passes (pidfds make the wake-up immediate)."""
+        """Sleep until a job exits, an answer comes, or `timeout` passes (pidfds make the wake-up immediate)."""
         if timeout <= 0:
             return
         fds = [p.pidfd for p in self.running.values() if p.pidfd is not None]
-        if not fds or len(fds) < len(self.running):
-            time.sleep(min(timeout, 0.05) if self.running else timeout)
+        if len(fds) < len(self.running):
+            time.sleep(min(timeout, 0.01))
             return
+        exchange = getattr(self, "exchange", None)
         with selectors.DefaultSelector() as selector:
             for fd in fds:
                 selector.register(fd, selectors.EVENT_READ)
+            if exchange is not None and exchange.busy:
+                selector.register(exchange.fileno(), selectors.EVENT_READ)
             selector.select(min(timeout, self._next_deadline()))
 
     def _next_deadline(self) -> float:
@@ -392,6 +427,31 @@ class JobRunner:
                                    num_cpus=t.cpus, memory_gb=round(t.memory_bytes / GIB, 3), num_gpus=t.gpus,
                                    num_nodes=t.nodes,
                                    time_limit=f"PT{int(self.opts.time_limit)}S" if self.opts.time_limit else None)  # fmt: skip
+
+
+class Pace:
+    """How many claimed jobs to keep waiting: enough for `BACKLOG_SECONDS` at the recent job length.
+
+    By Little's law the slots get through `slots x seconds / job length` jobs in that
+    time; jobs that run for a minute leave no backlog at all, so a runner of long
+    jobs never hoards work that another runner could start.
+    """
+
+    def __init__(self) -> None:
+        self.mean_seconds: float | None = None
+        self.peak_running = 0
+
+    def running(self, count: int) -> None:
+        self.peak_running = max(self.peak_running, count)
+
+    def finished(self, seconds: float) -> None:
+        seconds = max(seconds, 1e-4)
+        self.mean_seconds = seconds if self.mean_seconds is None else 0.8 * self.mean_seconds + 0.2 * seconds
+
+    def target(self, slots: int) -> int:
+        if self.mean_seconds is None:
+            return 0
+        return min(MAX_BACKLOG, int(slots * BACKLOG_SECONDS / self.mean_seconds))
 
 
 def _shape(job: c.ClaimedJob) -> Shape:

@@ -336,6 +336,13 @@ class ClaimRequest(Struct, kw_only=True):
     start: bool = False
     #: Jobs that finished since the last request, completed before claiming (saves a completion report).
     outcomes: list[JobOutcome] = []
+    #: Jobs launched since the last request (pending -> running); a job that also finished is only in `outcomes`.
+    starts: list[JobStart] = []
+    #: Claimed jobs the runner will not run after all: back to the ready queue, without counting as a lost lease.
+    returned: list[JobStart] = []
+    #: Extra jobs to hold in the runner's local backlog beyond what fits now; each must fit the compute node's
+    #: registered resources. It keeps a runner busy while its next request is in flight.
+    backlog: int = 0
 
 
 class FileRef(Record):
@@ -407,8 +414,12 @@ class JobOutcome(Struct, kw_only=True):
 
 
 class CompleteReport(Struct, kw_only=True):
+    """Finished jobs, and optionally starts and returned jobs, as in a claim without the claiming."""
+
     compute_node_id: int
     outcomes: list[JobOutcome]
+    starts: list[JobStart] = []
+    returned: list[JobStart] = []
 
 
 class Rejection(Record):

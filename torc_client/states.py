@@ -52,7 +52,8 @@ _SOURCES: dict[JobStatus, frozenset[JobStatus]] = {
     S.READY: frozenset({S.UNINITIALIZED, S.BLOCKED, S.PENDING, S.RUNNING, S.FAILED, S.TERMINATED}),
     S.PENDING: frozenset({S.READY}),
     S.RUNNING: frozenset({S.PENDING}),
-    S.COMPLETED: frozenset({S.RUNNING}),
+    # From pending too: a job that starts and ends between two runner reports is reported once.
+    S.COMPLETED: frozenset({S.RUNNING, S.PENDING}),
     S.FAILED: frozenset({S.RUNNING, S.PENDING}),
     S.TERMINATED: frozenset({S.RUNNING, S.PENDING}),
     S.CANCELED: frozenset({S.UNINITIALIZED, S.BLOCKED, S.READY, S.PENDING}),

@@ -18,7 +18,9 @@ from torc_client.contract import ClaimedJob, ClaimRequest, ClaimResponse, Comple
 
 S = states.JobStatus
 #: Rounds of taking when stale slots leave room for more (a slot whose job left the queue).
-MAX_ROUNDS = 4
+MAX_ROUNDS = 6
+#: Most jobs one claim hands out (what fits now plus the backlog).
+MAX_CLAIM = 1000
 REPAIR_EVERY_SECONDS = 10.0
 
 
@@ -26,11 +28,11 @@ async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float)
     """Up to `req.limit` ready jobs that fit the runner's free resources, now pending and leased to it."""
     node = await leases.renew(db, req.compute_node_id, lease_seconds)
     report = None
-    if req.outcomes:
+    if req.outcomes or req.starts or req.returned:
         from api.storage import completion
 
-        report = await completion.complete(db, wid, CompleteReport(compute_node_id=req.compute_node_id,
-                                                                   outcomes=req.outcomes))  # fmt: skip
+        report = await completion.complete(db, wid, CompleteReport(
+            compute_node_id=req.compute_node_id, outcomes=req.outcomes, starts=req.starts, returned=req.returned))
     wf = await workflows.get_doc(db, wid)
     if node["workflow_id"] != wid:
         from torc_client.errors import Conflict
@@ -41,7 +43,7 @@ async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float)
     won: list[dict[str, Any]] = []
     shapes: dict[int, resources.Shape] = {}
     if reason is None:
-        won, shapes = await _take(db, wf, req)
+        won, shapes = await _take(db, wf, req, _node_capacity(node, req.time_limit_seconds))
     if won:
         wf = await _record_claim(db, wid, req, won)
     elif reason is None and await _needs_repair(db, wf):
@@ -76,32 +78,49 @@ def _refusal(wf: dict[str, Any]) -> str | None:
     return None
 
 
-async def _take(db: Database, wf: dict[str, Any], req: ClaimRequest):
+async def _take(db: Database, wf: dict[str, Any], req: ClaimRequest, total: resources.Capacity):
+    """Take jobs that fit the free resources, then up to `req.backlog` more that fit the node at all."""
     queues = await queue.queues(db, wf["_id"])
     shapes = {q["rr_id"]: queue.shape_of(q) for q in queues}
     available = {q["rr_id"]: q["tail"] - q["head"] for q in queues}
     free = resources.Capacity.from_gb(req.num_cpus, req.memory_gb, req.num_gpus, req.num_nodes,
                                       req.time_limit_seconds)  # fmt: skip
-    limit, won, token = req.limit, [], transitions.new_token()
+    limit = min(req.limit, MAX_CLAIM)
+    backlog = min(max(req.backlog, 0), MAX_CLAIM - limit)
+    runnable = [s for s in shapes.values() if req.ignore_resources or resources.how_many_fit(s, total) > 0]
+    won, token = [], transitions.new_token()
     for _ in range(MAX_ROUNDS):
-        if req.ignore_resources:
+        for_now = limit > 0
+        if not for_now:
+            plan = resources.pack_ignoring_resources(available, runnable, backlog) if backlog > 0 else []
+        elif req.ignore_resources:
             plan = resources.pack_ignoring_resources(available, shapes.values(), limit)
         else:
             plan = resources.pack(available, shapes.values(), free, limit, wf.get("jobs_sort_method", "none"))
+        if not plan and for_now and backlog > 0:
+            limit = 0  # nothing more fits now: go on to the backlog
+            continue
         if not plan:
             break
-        short = False
         for shape, count in plan:
             ids = await queue.take(db, wf["_id"], shape.key, count)
             available[shape.key] = max(0, available[shape.key] - max(count, len(ids)))
             mine = await transitions.mark_pending(db, ids, req.compute_node_id, token) if ids else []
             won.extend(mine)
-            free = resources.take(free, shape, len(mine))
-            limit -= len(mine)
-            short = short or len(mine) < count
-        if not short or limit <= 0:
+            if for_now:
+                free = resources.take(free, shape, len(mine))
+                limit -= len(mine)
+            else:
+                backlog -= len(mine)
+        if limit <= 0 and backlog <= 0:
             break
     return won, shapes
+
+
+def _node_capacity(node: dict[str, Any], time_limit_s: float | None) -> resources.Capacity:
+    """Everything the runner's compute node has: what any one job must fit."""
+    return resources.Capacity.from_gb(node.get("num_cpus", 1), node.get("memory_gb", 0.0), node.get("num_gpus", 0),
+                                      node.get("num_nodes", 1), time_limit_s)  # fmt: skip
 
 
 async def _needs_repair(db: Database, wf: dict[str, Any]) -> bool:

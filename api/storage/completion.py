@@ -35,7 +35,7 @@ class Outcome(NamedTuple):
 
 
 async def complete(db: Database, wid: int, report: CompleteReport) -> ReportResponse:
-    """Record what a runner reports about finished jobs."""
+    """Record what a runner reports: jobs it returns unstarted, jobs it started, jobs that finished."""
     outcomes = []
     for o in report.outcomes:
         if o.status not in states.REPORTABLE:
@@ -45,7 +45,24 @@ async def complete(db: Database, wid: int, report: CompleteReport) -> ReportResp
                                                "avg_cpu_percent")}  # fmt: skip
         outcomes.append(Outcome(o.job_id, o.claim_token, o.status, o.return_code, o.exec_time_minutes,
                                 o.completion_time, measures, o.output_file_mtimes, o.retry))  # fmt: skip
-    return await complete_outcomes(db, wid, report.compute_node_id, outcomes)
+    node_id = report.compute_node_id
+    if report.returned:
+        await _take_back(db, wid, node_id, [(j.job_id, j.claim_token) for j in report.returned])
+    start_rejections = []
+    if report.starts:
+        _, start_rejections = await transitions.start(db, wid, node_id, [(j.job_id, j.claim_token)
+                                                                          for j in report.starts])  # fmt: skip
+    response = await complete_outcomes(db, wid, node_id, outcomes) if outcomes else ReportResponse(accepted=[])
+    response.rejected += [Rejection(job_id=jid, reason=why) for jid, why in start_rejections]
+    return response
+
+
+async def _take_back(db: Database, wid: int, node_id: int, jobs: list[tuple[int, str]]) -> None:
+    """Claimed jobs a runner gives back unstarted go back to the queue (not a lost lease)."""
+    tokens = dict(jobs)
+    docs = [d for d in await workflows.find_by_ids(db.jobs, list(tokens))
+            if d["claim_token"] == tokens[d["_id"]] and d["status"] in states.LEASED]  # fmt: skip
+    await transitions.requeue(db, wid, docs, f"compute node {node_id} returned them unstarted", lease_lost=False)
 
 
 async def complete_outcomes(db: Database, wid: int, node_id: int | None, outcomes: list[Outcome],

@@ -60,48 +60,62 @@ async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, st
 
 
 async def finish(db: Database, wid: int, outcomes: list[tuple[int, str, str]]) -> tuple[list[dict], list, dict]:
-    """running -> completed / failed / terminated, fenced by claim token.
+    """pending or running -> completed / failed / terminated, fenced by claim token.
 
-    `outcomes` are (job id, claim token, status). Returns the documents of the
+    `outcomes` are (job id, claim token, status). The jobs are read first, so each
+    update goes to the one status its jobs are in; the guards in the updates still
+    decide races, and only a race costs a second read. Returns the documents of the
     accepted jobs, the rejections, and the count changes made.
     """
-    delta: dict[str, int] = {}
-    groups: dict[tuple[str, str], list[int]] = {}
-    for jid, token, status in outcomes:
-        groups.setdefault((token, status), []).append(jid)
-    for (token, status), ids in groups.items():
-        for source in (s for s in (S.RUNNING, S.PENDING) if states.can_move(s, status)):
-            n = await move(db, ids, source, status, where={"claim_token": token},
-                           sets={"active_compute_node_id": None})  # fmt: skip
-            delta[source] = delta.get(source, 0) - n
-            delta[status] = delta.get(status, 0) + n
-    wanted = {jid: status for jid, _, status in outcomes}
+    wanted = {jid: (token, status) for jid, token, status in outcomes}
     docs = await workflows.find_by_ids(db.jobs, list(wanted))
-    tokens = {jid: token for jid, token, _ in outcomes}
-    accepted = [d for d in docs if d["claim_token"] == tokens[d["_id"]] and d["status"] == wanted[d["_id"]]]
+    groups: dict[tuple[str, str, str], list[dict]] = {}
+    accepted: list[dict] = []
+    for doc in docs:
+        token, status = wanted[doc["_id"]]
+        if doc["claim_token"] != token:
+            continue
+        if doc["status"] == status:  # a repeated report: already done, nothing changes
+            accepted.append(doc)
+        elif states.can_move(doc["status"], status):
+            groups.setdefault((doc["status"], status, token), []).append(doc)
+    delta: dict[str, int] = {}
+    for (source, status, token), group in groups.items():
+        ids = [d["_id"] for d in group]
+        n = await move(db, ids, source, status, where={"claim_token": token}, sets={"active_compute_node_id": None})
+        delta[source] = delta.get(source, 0) - n
+        delta[status] = delta.get(status, 0) + n
+        if n < len(ids):  # another request changed some of them meanwhile
+            group = await workflows.find_by_ids(db.jobs, ids)
+        accepted += [{**d, "status": status} for d in group if n == len(ids) or
+                     (d["claim_token"] == token and d["status"] == status)]  # fmt: skip
     accepted_ids = {d["_id"] for d in accepted}
     rejected = [(jid, _rejection(docs, jid)) for jid in wanted if jid not in accepted_ids]
     return accepted, rejected, delta
 
 
 async def retry(db: Database, wid: int, outcomes: list[tuple[int, str]]) -> tuple[list[dict], dict[str, int]]:
-    """running -> ready with the next attempt id, for failed jobs their failure handler retries.
+    """pending or running -> ready with the next attempt id, for failed jobs their failure handler retries.
 
     Returns the documents as they were (with the attempt that failed) of the jobs moved.
     """
     from api.storage import queue
 
     before = {d["_id"]: d for d in await workflows.find_by_ids(db.jobs, [jid for jid, _ in outcomes])}
-    moved_docs, back = [], {}
+    moved_docs, back, delta = [], {}, {}
     for jid, token in outcomes:
-        n = await move(db, [jid], S.RUNNING, S.READY, where={"claim_token": token},
+        doc = before.get(jid)
+        if doc is None or doc["status"] not in states.LEASED:
+            continue
+        n = await move(db, [jid], doc["status"], S.READY, where={"claim_token": token},
                        sets={"claim_token": None, "active_compute_node_id": None}, inc={"attempt_id": 1})  # fmt: skip
         if n:
-            moved_docs.append(before[jid])
-            back.setdefault(before[jid]["rr_id"], []).append(jid)
+            moved_docs.append(doc)
+            back.setdefault(doc["rr_id"], []).append(jid)
+            delta[doc["status"]] = delta.get(doc["status"], 0) - 1
+            delta[S.READY] = delta.get(S.READY, 0) + 1
     await queue.enqueue(db, wid, back)
-    n = len(moved_docs)
-    return moved_docs, {S.RUNNING: -n, S.READY: n} if n else {}
+    return moved_docs, delta
 
 
 async def _check(db: Database, reports: list[tuple[int, str]], statuses: set[str]) -> tuple[list[int], list]:
@@ -131,24 +145,37 @@ def _by_token(reports: list[tuple[int, str]]) -> dict[str, list[int]]:
     return groups
 
 
-async def requeue(db: Database, wid: int, docs: list[dict[str, Any]], reason: str) -> dict[str, int]:
+async def requeue(db: Database, wid: int, docs: list[dict[str, Any]], reason: str,
+                  lease_lost: bool = True) -> dict[str, int]:  # fmt: skip
     """Leased jobs (pending or running) back to ready, once each; returns the count changes.
 
     The guard on the claim token makes this exactly-once: a second request that tries
-    to requeue the same lease finds the token already cleared.
+    to requeue the same lease finds the token already cleared. `lease_lost` counts
+    the requeue against the job's lease losses (a runner that returns unstarted jobs
+    on its way out does not).
     """
     from api.storage import queue
 
     delta: dict[str, int] = {}
-    back: dict[int, list[int]] = {}
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for doc in docs:
-        n = await move(db, [doc["_id"]], doc["status"], S.READY,
-                       where={"claim_token": doc["claim_token"]},
-                       sets={"claim_token": None, "active_compute_node_id": None},
-                       inc={"lease_losses": 1})  # fmt: skip
-        if n:
-            delta[doc["status"]] = delta.get(doc["status"], 0) - 1
-            delta[S.READY] = delta.get(S.READY, 0) + 1
+        groups.setdefault((doc["status"], doc["claim_token"]), []).append(doc)
+    back: dict[int, list[int]] = {}
+    tag = new_token()
+    for (status, token), group in groups.items():
+        ids = [d["_id"] for d in group]
+        n = await move(db, ids, status, S.READY, where={"claim_token": token},
+                       sets={"claim_token": None, "active_compute_node_id": None, "requeued_by": tag},
+                       inc={"lease_losses": 1} if lease_lost else None)  # fmt: skip
+        if not n:
+            continue
+        if n < len(ids):  # a concurrent request requeued some of them: keep those this one moved
+            moved = {d["_id"] for d in await workflows.find_by_ids(db.jobs, ids, {"requeued_by": 1})
+                     if d.get("requeued_by") == tag}  # fmt: skip
+            group = [d for d in group if d["_id"] in moved]
+        delta[status] = delta.get(status, 0) - len(group)
+        delta[S.READY] = delta.get(S.READY, 0) + len(group)
+        for doc in group:
             back.setdefault(doc["rr_id"], []).append(doc["_id"])
     await queue.enqueue(db, wid, back)
     ids = [jid for group in back.values() for jid in group]

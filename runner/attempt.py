@@ -1,0 +1,55 @@
+"""What one finished attempt amounts to: its outcome, after output checks and recovery."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from runner import outputs
+from runner.process import JobProcess
+from torc_client import contract as c
+from torc_client import failure
+from torc_client.units import iso_now
+
+#: Longest a failure handler's recovery command may run.
+RECOVERY_TIMEOUT_SECONDS = 600.0
+
+
+def outcome(proc: JobProcess, code: int, measures: dict, cwd: Path, env: dict[str, str]) -> tuple[c.JobOutcome, str]:
+    """The report of an attempt that exited with `code`, and a note for the person watching."""
+    status, note, mtimes = "completed" if code == 0 else "failed", "", {}
+    if proc.stop_reason:
+        status, note = "terminated", proc.stop_reason
+    elif code == 0:
+        missing, mtimes = outputs.check(proc.job, cwd)
+        if missing:
+            status, code, note = "failed", 1, f"exited 0 but did not write {', '.join(missing)}"
+            outputs.append(proc.stderr_path, f"torc: job failed: {note}\n")
+    retry = False
+    if status == "failed" and failure.may_retry(proc.job.failure_rules, code, proc.job.attempt_id):
+        retry, note = recover(proc, code, cwd, env)
+    elapsed = (time.monotonic() - proc.started) / 60.0
+    report = c.JobOutcome(job_id=proc.job.id, claim_token=proc.job.claim_token, status=status, return_code=code,
+                          exec_time_minutes=elapsed, completion_time=iso_now(), output_file_mtimes=mtimes,
+                          retry=retry, **measures)  # fmt: skip
+    return report, note
+
+
+def recover(proc: JobProcess, code: int, cwd: Path, env: dict[str, str]) -> tuple[bool, str]:
+    """Run the failure handler's recovery command (if any); a retry follows only when it succeeds."""
+    rule = failure.match_rule(proc.job.failure_rules, code) or {}
+    script = rule.get("recovery_script")
+    retry_note = f"attempt {proc.job.attempt_id} failed with {code}; retrying"
+    if not script:
+        return True, retry_note
+    env = {**env, "TORC_RETURN_CODE": str(code)}
+    try:
+        with open(proc.stderr_path, "ab") as err, open(proc.stdout_path, "ab") as out:
+            returncode = subprocess.run(["bash", "-c", script], cwd=cwd, env=env, stdout=out, stderr=err,
+                                        timeout=RECOVERY_TIMEOUT_SECONDS, check=False).returncode  # fmt: skip
+    except subprocess.TimeoutExpired:
+        returncode = -1
+    if returncode != 0:
+        return False, f"recovery command exited {returncode}, so the job is not retried"
+    return True, retry_note + " after its recovery command"
