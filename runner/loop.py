@@ -20,12 +20,13 @@ import socket
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner import attempt, hardware, outputs
 from runner.exchange import Exchange
 from runner.monitor import ResourceMonitor
+from runner.options import RunnerOptions, RunSummary
+from runner.pace import Pace
 from runner.process import JobProcess
 from runner.report import PlainReporter, Reporter, unfit_text
 from torc_client import contract as c
@@ -39,52 +40,6 @@ STUCK_CONFIRM_SECONDS = 2.0
 HEARTBEAT_SECONDS = 5.0
 #: How long the runner keeps retrying while the server does not answer.
 SERVER_WAIT_SECONDS = 20 * 60.0
-#: Seconds of work the local backlog covers at the recent pace (enough to hide a request's round trip).
-BACKLOG_SECONDS = 0.5
-#: Most claimed jobs a runner keeps waiting locally.
-MAX_BACKLOG = 500
-
-
-@dataclass
-class RunSummary:
-    """What one runner did."""
-
-    workflow_id: int
-    compute_node_id: int
-    counts: dict[str, int] = field(default_factory=dict)
-    workflow_status: c.WorkflowStatus | None = None
-    unfit: list[c.UnfitGroup] = field(default_factory=list)
-    canceled: bool = False
-    interrupted: bool = False
-    lease_lost: bool = False
-
-    @property
-    def failed(self) -> int:
-        return self.counts.get("failed", 0) + self.counts.get("terminated", 0)
-
-    @property
-    def exit_code(self) -> int:
-        if self.lease_lost:
-            return 3
-        if self.interrupted:
-            return 130
-        if self.failed or self.canceled:
-            return 1
-        done = self.workflow_status is not None and self.workflow_status.is_complete
-        return 0 if done else 2
-
-
-@dataclass
-class RunnerOptions:
-    num_cpus: int | None = None
-    memory_gb: float | None = None
-    num_gpus: int | None = None
-    num_nodes: int = 1
-    max_parallel_jobs: int | None = None
-    poll_interval: float = settings.DEFAULT_POLL_INTERVAL
-    output_dir: Path = Path(settings.DEFAULT_OUTPUT_DIR)
-    time_limit: float | None = None
-    kill_grace: float = settings.DEFAULT_KILL_GRACE_SECONDS
 
 
 class JobRunner:
@@ -427,31 +382,6 @@ class JobRunner:
                                    num_cpus=t.cpus, memory_gb=round(t.memory_bytes / GIB, 3), num_gpus=t.gpus,
                                    num_nodes=t.nodes,
                                    time_limit=f"PT{int(self.opts.time_limit)}S" if self.opts.time_limit else None)  # fmt: skip
-
-
-class Pace:
-    """How many claimed jobs to keep waiting: enough for `BACKLOG_SECONDS` at the recent job length.
-
-    By Little's law the slots get through `slots x seconds / job length` jobs in that
-    time; jobs that run for a minute leave no backlog at all, so a runner of long
-    jobs never hoards work that another runner could start.
-    """
-
-    def __init__(self) -> None:
-        self.mean_seconds: float | None = None
-        self.peak_running = 0
-
-    def running(self, count: int) -> None:
-        self.peak_running = max(self.peak_running, count)
-
-    def finished(self, seconds: float) -> None:
-        seconds = max(seconds, 1e-4)
-        self.mean_seconds = seconds if self.mean_seconds is None else 0.8 * self.mean_seconds + 0.2 * seconds
-
-    def target(self, slots: int) -> int:
-        if self.mean_seconds is None:
-            return 0
-        return min(MAX_BACKLOG, int(slots * BACKLOG_SECONDS / self.mean_seconds))
 
 
 def _shape(job: c.ClaimedJob) -> Shape:

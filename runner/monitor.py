@@ -35,10 +35,17 @@ class Usage:
 
 
 class ResourceMonitor:
-    """Samples every watched job each `interval` seconds until stopped."""
+    """Samples every watched job each `interval` seconds until stopped.
+
+    Watching costs the runner nothing on its hot path: the sampling thread opens a
+    job's process at its next tick (which also primes the CPU reading) and samples it
+    from the tick after, so a job that ends within one interval has no figures.
+    """
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
+        self._new: dict[int, int] = {}  # job id -> pid, not opened yet
+        self._opening: set[int] = set()  # being opened by the sampling thread now
         self._jobs: dict[int, tuple[psutil.Process, Usage, dict[int, psutil.Process]]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -52,17 +59,14 @@ class ResourceMonitor:
         self._thread.join(timeout=10)
 
     def watch(self, job_id: int, pid: int) -> None:
-        try:
-            root = psutil.Process(pid)
-            root.cpu_percent(None)  # the first reading is a baseline; prime it so short jobs get a real one
-        except psutil.Error:
-            return
         with self._lock:
-            self._jobs[job_id] = (root, Usage(), {pid: root})
+            self._new[job_id] = pid
 
     def forget(self, job_id: int) -> dict[str, float | int | None]:
         """Stop watching a job; returns its summary (empty when it ended before the first sample)."""
         with self._lock:
+            self._new.pop(job_id, None)
+            self._opening.discard(job_id)
             entry = self._jobs.pop(job_id, None)
         return entry[1].summary() if entry else {}
 
@@ -70,8 +74,27 @@ class ResourceMonitor:
         while not self._stop.wait(self.interval):
             with self._lock:
                 entries = list(self._jobs.values())
+                new, self._new = self._new, {}
+                self._opening = set(new)
             for root, usage, known in entries:
                 _sample(root, usage, known)
+            opened = {job_id: _open(pid) for job_id, pid in new.items()}
+            with self._lock:
+                for job_id, root in opened.items():
+                    # A job forgotten while it was being opened is not watched.
+                    if root is not None and job_id in self._opening:
+                        self._jobs[job_id] = (root, Usage(), {root.pid: root})
+                self._opening = set()
+
+
+def _open(pid: int) -> psutil.Process | None:
+    """The job's root process, its CPU reading primed (the first reading is only a baseline)."""
+    try:
+        root = psutil.Process(pid)
+        root.cpu_percent(None)
+        return root
+    except psutil.Error:
+        return None
 
 
 def _sample(root: psutil.Process, usage: Usage, known: dict[int, psutil.Process]) -> None:

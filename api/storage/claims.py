@@ -2,7 +2,7 @@
 
 A claim reads the workflow document and its queue documents (one per resource
 requirement, a handful), decides with `torc_client.resources.pack` how many jobs of
-each shape fit, takes that many slots from each queue atomically, and marks those
+each shape fit, takes that many positions from each queue atomically, and marks those
 jobs pending under a fresh claim token. No query here scans the ready jobs.
 """
 
@@ -17,7 +17,7 @@ from torc_client import resources, states
 from torc_client.contract import ClaimedJob, ClaimRequest, ClaimResponse, CompleteReport, FileRef, UnfitGroup
 
 S = states.JobStatus
-#: Rounds of taking when stale slots leave room for more (a slot whose job left the queue).
+#: Rounds of taking when stale positions leave room for more (a queued job that left the queue since).
 MAX_ROUNDS = 6
 #: Most jobs one claim hands out (what fits now plus the backlog).
 MAX_CLAIM = 1000
@@ -124,7 +124,7 @@ def _node_capacity(node: dict[str, Any], time_limit_s: float | None) -> resource
 
 
 async def _needs_repair(db: Database, wf: dict[str, Any]) -> bool:
-    """Ready jobs the queues do not account for: a slot was passed before it was written."""
+    """Ready jobs the queues do not account for: a position was passed before it was written."""
     if wf.get("counts", {}).get(S.READY.value, 0) <= 0:
         return False
     queued = sum(q["tail"] - q["head"] for q in await queue.queues(db, wf["_id"]))

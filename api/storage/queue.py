@@ -1,13 +1,16 @@
-"""The ready queue: ready jobs in numbered slots, one queue per resource requirement.
+"""The ready queue: ready jobs at numbered positions, one queue per resource requirement.
 
-A queue document holds `head` and `tail`; slot documents `"{queue}:{n}"` hold job
-ids. Enqueueing reserves positions with one `$inc` of `tail` and writes the slots;
+A queue document holds `head` and `tail`; positions live in block documents of
+`BLOCK` consecutive positions each (`"{queue}:{block}"`, a map of offset to job id),
+so a claim of a few hundred jobs reads a handful of documents and queueing 100,000
+jobs writes 1,000. Enqueueing reserves positions with one `$inc` of `tail` and writes
+its offsets into the blocks (upserts: enqueuers of neighbouring ranges share a block);
 taking moves `head` forward with one conditional pipeline update (`head < tail`,
 `head = min(head + k, tail)`), so each position is handed to exactly one claimer
 without any query over the ready jobs. A claimer then marks the jobs pending with a
-guard on their status, so a stale slot (a job canceled or requeued since) is harmless.
+guard on their status, so a stale position (a job canceled or requeued since) is harmless.
 
-A slot reserved but not yet written when a claimer passes it leaves its job ready
+A position reserved but not yet written when a claimer passes it leaves its job ready
 but unqueued; `repair` finds such jobs when the counts show more ready jobs than the
 queues hold, and queues them again.
 """
@@ -16,10 +19,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
+from pymongo.errors import BulkWriteError
 
-from api.storage.db import Database
+from api.storage.db import Database, chunks
 from torc_client.resources import Shape
+
+#: Positions per block document.
+BLOCK = 100
+DUPLICATE_KEY = 11000
 
 
 def queue_id(wid: int, rr_id: int) -> str:
@@ -55,27 +63,47 @@ async def queues(db: Database, wid: int) -> list[dict[str, Any]]:
     return [doc async for doc in db.queues.find({"workflow_id": wid})]
 
 
-def slot_documents(wid: int, rr_id: int, first: int, job_ids: list[int]) -> list[dict[str, Any]]:
+def block_writes(wid: int, rr_id: int, first: int, job_ids: list[int]) -> list[UpdateOne]:
+    """Upserts that put `job_ids` at positions `first`, `first + 1`, ... of a queue."""
     qid = queue_id(wid, rr_id)
-    return [{"_id": f"{qid}:{first + i}", "workflow_id": wid, "rr": rr_id, "pos": first + i, "job": jid}
-            for i, jid in enumerate(job_ids)]  # fmt: skip
+    blocks: dict[int, dict[str, int]] = {}
+    for pos, jid in enumerate(job_ids, start=first):
+        blocks.setdefault(pos // BLOCK, {})[f"jobs.{pos % BLOCK}"] = jid
+    return [UpdateOne({"_id": f"{qid}:{block}"}, {"$set": entries, "$setOnInsert": {
+                "workflow_id": wid, "rr": rr_id, "block": block}}, upsert=True)
+            for block, entries in blocks.items()]  # fmt: skip
+
+
+async def write_blocks(db: Database, writes: list[UpdateOne]) -> None:
+    """Apply block upserts; two enqueuers creating the same block race on its insert, and the loser retries."""
+    for attempt in range(3):
+        try:
+            if writes:
+                await db.slots.bulk_write(writes, ordered=False)
+            return
+        except BulkWriteError as error:
+            errors = error.details["writeErrors"]
+            if attempt == 2 or any(e["code"] != DUPLICATE_KEY for e in errors):
+                raise
+            writes = [writes[e["index"]] for e in errors]
 
 
 async def enqueue(db: Database, wid: int, by_rr: dict[int, list[int]]) -> None:
     """Append ready jobs to the queue of their resource requirement."""
+    writes = []
     for rr_id, job_ids in by_rr.items():
         if not job_ids:
             continue
         doc = await db.queues.find_one_and_update(
             {"_id": queue_id(wid, rr_id)}, {"$inc": {"tail": len(job_ids)}}, return_document=ReturnDocument.AFTER
         )
-        if doc is None:
-            continue
-        await db.slots.insert_many(slot_documents(wid, rr_id, doc["tail"] - len(job_ids), job_ids), ordered=False)
+        if doc is not None:
+            writes += block_writes(wid, rr_id, doc["tail"] - len(job_ids), job_ids)
+    await write_blocks(db, writes)
 
 
 async def take(db: Database, wid: int, rr_id: int, count: int) -> list[int]:
-    """Move the head of a queue forward by up to `count`; returns the job ids in the slots passed."""
+    """Move the head of a queue forward by up to `count`; returns the job ids at the positions passed."""
     qid = queue_id(wid, rr_id)
     # The old head is captured inside the same update and read from the AFTER document:
     # the embedded server's BEFORE image is not reliable under concurrent updates.
@@ -88,10 +116,15 @@ async def take(db: Database, wid: int, rr_id: int, count: int) -> list[int]:
     if after is None:
         return []
     start, end = after["taken_from"], after["head"]
-    slot_ids = [f"{qid}:{n}" for n in range(start, end)]
-    # Passed slots stay until the queue is cleared or the workflow deleted: deleting them here
-    # would cost every claim a write.
-    return [doc["job"] async for doc in db.slots.find({"_id": {"$in": slot_ids}})]
+    # Passed positions stay in their blocks until the queue is cleared or the workflow deleted:
+    # removing them here would cost every claim a write.
+    block_ids = [f"{qid}:{b}" for b in range(start // BLOCK, (end - 1) // BLOCK + 1)]
+    jobs: dict[int, int] = {}
+    for part in chunks(block_ids):
+        async for doc in db.slots.find({"_id": {"$in": part}}):
+            jobs.update({doc["block"] * BLOCK + int(offset): jid for offset, jid in doc["jobs"].items()})
+    # A position reserved but not written yet is skipped: `repair` queues its job again.
+    return [jobs[pos] for pos in range(start, end) if pos in jobs]
 
 
 async def clear(db: Database, wid: int) -> None:
@@ -101,14 +134,17 @@ async def clear(db: Database, wid: int) -> None:
 
 
 async def queued_job_ids(db: Database, wid: int) -> set[int]:
-    """Every job id in a slot that no claim has passed yet."""
+    """Every job id at a position that no claim has passed yet."""
     heads = {q["rr_id"]: q["head"] for q in await queues(db, wid)}
-    return {doc["job"] async for doc in db.slots.find({"workflow_id": wid}, {"job": 1, "rr": 1, "pos": 1})
-            if doc["pos"] >= heads.get(doc["rr"], 0)}  # fmt: skip
+    queued = set()
+    async for doc in db.slots.find({"workflow_id": wid}):
+        head = heads.get(doc["rr"], 0)
+        queued |= {jid for offset, jid in doc["jobs"].items() if doc["block"] * BLOCK + int(offset) >= head}
+    return queued
 
 
 async def repair(db: Database, wid: int) -> int:
-    """Queue again the ready jobs that sit in no slot; returns how many (O(ready jobs))."""
+    """Queue again the ready jobs that sit at no queue position; returns how many (O(ready jobs))."""
     queued = await queued_job_ids(db, wid)
     lost: dict[int, list[int]] = {}
     async for doc in db.jobs.find({"workflow_id": wid, "status": "ready"}, {"rr_id": 1}):

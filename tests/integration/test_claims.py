@@ -291,3 +291,61 @@ def test_claim_carries_the_previous_outcomes_and_releases_their_dependents(clien
     assert answer.report.accepted == [a.id]
     assert [j.name for j in answer.jobs] == ["b"]
     assert len(client.list_results(wf.id)) == 1
+
+
+def outcome_of(job: c.ClaimedJob, status: str = "completed", return_code: int = 0) -> c.JobOutcome:
+    return c.JobOutcome(job_id=job.id, claim_token=job.claim_token, status=status, return_code=return_code,
+                        exec_time_minutes=0.0, completion_time="2026-01-01T00:00:00.000Z")
+
+
+def test_claim_adds_a_backlog_beyond_what_fits_now(client: Client, make_workflow) -> None:
+    wf = make_workflow(independent(20), initialize=True)
+    node = register(client, wf.id)  # 4 CPUs in total
+    answer = client.claim(wf.id, c.ClaimRequest(compute_node_id=node, limit=2, num_cpus=2, memory_gb=8, backlog=5))
+    assert len(answer.jobs) == 7
+    assert client.workflow_status(wf.id).job_counts == {"ready": 13, "pending": 7}
+
+
+def test_backlog_holds_only_jobs_that_fit_the_node(client: Client, make_workflow) -> None:
+    spec = {"name": "sizes", "jobs": [
+        {"name": "wide_{i}", "command": "true", "resource_requirements": "wide", "parameters": {"i": "1:3"}},
+        {"name": "narrow_{i}", "command": "true", "resource_requirements": "narrow", "parameters": {"i": "1:3"}}],
+        "resource_requirements": [{"name": "wide", "num_cpus": 16, "memory": "1g"},
+                                  {"name": "narrow", "num_cpus": 1, "memory": "1g"}]}  # fmt: skip
+    wf = make_workflow(spec, initialize=True)
+    node = register(client, wf.id)  # 4 CPUs: a wide job can never run on it
+    answer = client.claim(wf.id, c.ClaimRequest(compute_node_id=node, limit=0, num_cpus=0, memory_gb=0, backlog=10))
+    assert sorted(j.name for j in answer.jobs) == ["narrow_1", "narrow_2", "narrow_3"]
+
+
+def test_a_job_reported_without_a_start_completes_from_pending(client: Client, make_workflow) -> None:
+    wf = make_workflow(independent(3), initialize=True)
+    node = register(client, wf.id)
+    jobs = claim(client, wf.id, node, limit=3)
+    answer = client.claim(wf.id, c.ClaimRequest(compute_node_id=node, limit=0, outcomes=[outcome_of(jobs[0])],
+                                                starts=[c.JobStart(job_id=jobs[1].id, claim_token=jobs[1].claim_token)]))
+    assert answer.report.accepted == [jobs[0].id] and answer.report.rejected == []
+    assert client.workflow_status(wf.id).job_counts == {"completed": 1, "running": 1, "pending": 1}
+    assert [r.job_id for r in client.list_results(wf.id)] == [jobs[0].id]
+
+
+def test_returned_jobs_are_ready_again_for_any_runner(client: Client, make_workflow) -> None:
+    wf = make_workflow(independent(4), initialize=True)
+    first, second = register(client, wf.id), register(client, wf.id)
+    jobs = claim(client, wf.id, first, limit=4)
+    back = [c.JobStart(job_id=j.id, claim_token=j.claim_token) for j in jobs[2:]]
+    client.report_complete(wf.id, c.CompleteReport(compute_node_id=first, outcomes=[], returned=back))
+    assert client.workflow_status(wf.id).job_counts == {"ready": 2, "pending": 2}
+    assert sorted(j.id for j in claim(client, wf.id, second)) == sorted(j.id for j in jobs[2:])
+    assert any("2 jobs requeued: compute node" in e.message and "returned them unstarted" in e.message
+               for e in client.list_events(wf.id).items)  # fmt: skip
+
+
+def test_a_start_for_a_job_held_by_another_claim_is_refused(client: Client, make_workflow) -> None:
+    wf = make_workflow(independent(1), initialize=True)
+    node = register(client, wf.id)
+    (job,) = claim(client, wf.id, node, limit=1)
+    answer = client.claim(wf.id, c.ClaimRequest(compute_node_id=node, limit=0,
+                                                starts=[c.JobStart(job_id=job.id, claim_token="not-the-token")]))
+    assert [r.job_id for r in answer.report.rejected] == [job.id]
+    assert client.workflow_status(wf.id).job_counts == {"pending": 1}

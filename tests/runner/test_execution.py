@@ -166,3 +166,33 @@ def test_runner_names_jobs_it_can_never_fit(client, server, make_workflow, start
     assert runner.wait() != 0
     assert "gpu_job" in runner.output() and "--num-gpus 2" in runner.output()
     assert statuses(client, wf.id) == {"gpu_job": "ready", "cpu_job": "completed"}
+
+
+SHORT_JOBS = {"name": "short", "jobs": [{"name": "j{i}", "command": "sleep 0.02", "parameters": {"i": "1:600"}}]}
+
+
+def test_sigterm_gives_the_unstarted_backlog_back(client, server, make_workflow, start_runner) -> None:
+    wf = make_workflow(SHORT_JOBS, initialize=True)
+    runner = start_runner(server.url, wf.id, "--max-parallel-jobs", "2")
+    wait_until(lambda: client.workflow_status(wf.id).job_counts.get("completed", 0) >= 60)
+    runner.signal(signal.SIGTERM)
+    assert runner.wait(60) != 0
+    counts = client.workflow_status(wf.id).job_counts
+    assert "pending" not in counts and "running" not in counts, counts
+    assert "returned" in runner.output() and counts.get("ready", 0) > 0
+    # What it gave back, another runner finishes.
+    assert start_runner(server.url, wf.id).wait(120) == 0
+    assert client.workflow_status(wf.id).is_complete
+
+
+def test_killed_runner_backlog_runs_exactly_once_elsewhere(short_lease_server, start_runner, tmp_path) -> None:
+    with Client(short_lease_server.url) as client:
+        wf = client.create_workflow_from_spec(SHORT_JOBS, working_dir=str(tmp_path))
+        client.initialize_workflow(wf.id)
+        doomed = start_runner(short_lease_server.url, wf.id, "--max-parallel-jobs", "2")
+        wait_until(lambda: client.workflow_status(wf.id).job_counts.get("pending", 0) >= 10)
+        doomed.kill()
+        rescuer = start_runner(short_lease_server.url, wf.id, "--max-parallel-jobs", "2")
+        assert rescuer.wait(180) == 0, rescuer.output()
+        completed = [r.job_id for r in client.list_results(wf.id, all_runs=True) if r.status == "completed"]
+        assert len(completed) == len(set(completed)) == 600

@@ -1,0 +1,51 @@
+"""What a runner is asked to do, and what it reports when it stops."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from torc_client import contract as c
+from torc_client import settings
+
+
+@dataclass
+class RunSummary:
+    """What one runner did."""
+
+    workflow_id: int
+    compute_node_id: int
+    counts: dict[str, int] = field(default_factory=dict)
+    workflow_status: c.WorkflowStatus | None = None
+    unfit: list[c.UnfitGroup] = field(default_factory=list)
+    canceled: bool = False
+    interrupted: bool = False
+    lease_lost: bool = False
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get("failed", 0) + self.counts.get("terminated", 0)
+
+    @property
+    def exit_code(self) -> int:
+        if self.lease_lost:
+            return 3
+        if self.interrupted:
+            return 130
+        if self.failed or self.canceled:
+            return 1
+        done = self.workflow_status is not None and self.workflow_status.is_complete
+        return 0 if done else 2
+
+
+@dataclass
+class RunnerOptions:
+    num_cpus: int | None = None
+    memory_gb: float | None = None
+    num_gpus: int | None = None
+    num_nodes: int = 1
+    max_parallel_jobs: int | None = None
+    poll_interval: float = settings.DEFAULT_POLL_INTERVAL
+    output_dir: Path = Path(settings.DEFAULT_OUTPUT_DIR)
+    time_limit: float | None = None
+    kill_grace: float = settings.DEFAULT_KILL_GRACE_SECONDS
