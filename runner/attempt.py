@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import time
 from pathlib import Path
+from typing import Callable
 
 from runner import outputs
 from runner.process import JobProcess
@@ -16,8 +17,12 @@ from torc_client.units import iso_now
 RECOVERY_TIMEOUT_SECONDS = 600.0
 
 
-def outcome(proc: JobProcess, code: int, measures: dict, cwd: Path, env: dict[str, str]) -> tuple[c.JobOutcome, str]:
-    """The report of an attempt that exited with `code`, and a note for the person watching."""
+def outcome(proc: JobProcess, code: int, measures: dict, cwd: Path,
+            environment: Callable[[c.ClaimedJob], dict[str, str]]) -> tuple[c.JobOutcome, str]:  # fmt: skip
+    """The report of an attempt that exited with `code`, and a note for the person watching.
+
+    `environment` gives the job's environment, for a recovery command.
+    """
     status, note, mtimes = "completed" if code == 0 else "failed", "", {}
     if proc.stop_reason:
         status, note = "terminated", proc.stop_reason
@@ -28,7 +33,7 @@ def outcome(proc: JobProcess, code: int, measures: dict, cwd: Path, env: dict[st
             outputs.append(proc.stderr_path, f"torc: job failed: {note}\n")
     retry = False
     if status == "failed" and failure.may_retry(proc.job.failure_rules, code, proc.job.attempt_id):
-        retry, note = recover(proc, code, cwd, env)
+        retry, note = recover(proc, code, cwd, environment(proc.job))
     elapsed = (time.monotonic() - proc.started) / 60.0
     report = c.JobOutcome(job_id=proc.job.id, claim_token=proc.job.claim_token, status=status, return_code=code,
                           exec_time_minutes=elapsed, completion_time=iso_now(), output_file_mtimes=mtimes,

@@ -72,6 +72,7 @@ class JobRunner:
         self._asked = 0  # jobs the request in flight asks for
         self._idle_answer: c.ClaimResponse | None = None  # an answer with no jobs, not yet acted on
         self._stuck_since: float | None = None
+        self._base_env: dict[str, str] | None = None  # what every job's environment starts from
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -240,12 +241,14 @@ class JobRunner:
         return how_many_fit(_shape(job), self.free) > 0
 
     def _environment(self, job: c.ClaimedJob) -> dict[str, str]:
-        # Jobs call `torc`: the one installed next to this runner comes first on PATH.
-        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-        return {**os.environ, "PATH": path, "TORC_API_URL": self.client.url, "TORC_WORKFLOW_ID": str(job.workflow_id),
-                "TORC_JOB_ID": str(job.id), "TORC_JOB_NAME": job.name, "TORC_RUN_ID": str(job.run_id),
-                "TORC_ATTEMPT_ID": str(job.attempt_id), "TORC_OUTPUT_DIR": str(self.opts.output_dir.resolve()),
-                "TORC_COMPUTE_NODE_ID": str(self.summary.compute_node_id)}  # fmt: skip
+        if self._base_env is None:
+            # Jobs call `torc`: the one installed next to this runner comes first on PATH.
+            path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+            self._base_env = {**os.environ, "PATH": path, "TORC_API_URL": self.client.url,
+                              "TORC_OUTPUT_DIR": str(self.opts.output_dir.resolve()),
+                              "TORC_COMPUTE_NODE_ID": str(self.summary.compute_node_id)}  # fmt: skip
+        return {**self._base_env, "TORC_WORKFLOW_ID": str(job.workflow_id), "TORC_JOB_ID": str(job.id),
+                "TORC_JOB_NAME": job.name, "TORC_RUN_ID": str(job.run_id), "TORC_ATTEMPT_ID": str(job.attempt_id)}
 
     def _collect(self) -> None:
         """Reap exited jobs: free their resources and queue their outcomes for the next report."""
@@ -256,7 +259,7 @@ class JobRunner:
             if code is None:
                 continue
             measures = self.monitor.forget(proc.job.id) if self.monitor else {}
-            outcome, note = attempt.outcome(proc, code, measures, self.cwd, self._environment(proc.job))
+            outcome, note = attempt.outcome(proc, code, measures, self.cwd, self._environment)
             self.pace.finished(time.monotonic() - proc.started)
             # A start not reported yet goes unsaid: the outcome moves the job on from pending.
             self.starts.pop(proc.job.id, None)

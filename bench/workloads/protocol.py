@@ -1,11 +1,13 @@
-"""Diagnostic: what one job costs in the runner protocol (claim, start, complete), request by request.
+"""Diagnostic: what one job costs in the runner protocol, request by request.
 
-One client claims jobs from a no-op workflow (1, P and 100 at a time), reports them
-started and completed. For each request: its latency, and how many commands the database served
-for it (the server's `opcounters`, read before and after). A runner with P slots
-makes these three requests in series for every turn of its loop, so their sum bounds
-its rate when jobs are short. Also timed: one point read and one findAndModify on the
-database, and an HTTP ping of the API.
+A runner makes one kind of request: an exchange that reports the jobs finished since
+its last request and claims the next ones (`POST /claim` with `outcomes`). One
+client here does what a runner of no-op jobs does, with 1, P, 100 and 250 jobs per
+exchange: each request reports the previous batch completed (straight from pending:
+jobs that start and end between two requests are reported once) and claims the next.
+For each size: the latency, the commands the database served (the server's
+`opcounters`, read before and after) and the rate that latency allows. Also timed:
+one point read and one findAndModify on the database, and an HTTP ping of the API.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from bench.stack import Stack
 from torc_client import contract as c
 
 NAME = "protocol"
-REQUESTS = ("claim", "start", "complete")
 
 
 def _timed(fn, counter) -> tuple[float, int]:
@@ -57,8 +58,8 @@ def one_run(cfg: Config) -> dict[str, float]:
 
 
 def _batches(cfg: Config) -> list[int]:
-    """Jobs per request: 1, P (a runner with P slots), and 100 (what a batching runner could send)."""
-    return sorted({1, cfg.parallelism, 100})
+    """Jobs per request: 1, P (a runner with P slots) and the batches a runner of short jobs sends."""
+    return sorted({1, cfg.parallelism, 100, 250})
 
 
 def _turn_count(cfg: Config, batch: int) -> int:
@@ -66,31 +67,23 @@ def _turn_count(cfg: Config, batch: int) -> int:
 
 
 def _turns(client, mongo, wid: int, batch: int, turns: int) -> dict[str, float]:
-    """`turns` rounds of claim, start, complete of `batch` jobs; median latency and database commands of each."""
+    """`turns` exchanges of `batch` jobs; median latency and database commands."""
     node = client.register_compute_node(c.ComputeNodeCreate(
         workflow_id=wid, hostname=socket.gethostname(), pid=os.getpid(), num_cpus=batch, memory_gb=8.0)).id  # fmt: skip
     ops = lambda: sum(mongo.admin.command("serverStatus")["opcounters"].values())  # noqa: E731
-    request = c.ClaimRequest(compute_node_id=node, limit=batch, num_cpus=batch, memory_gb=8.0)
-    lat: dict[str, list[float]] = {r: [] for r in REQUESTS}
-    cmds: dict[str, list[int]] = {r: [] for r in REQUESTS}
-
-    def note(name: str, measured: tuple[float, int]) -> None:
-        lat[name].append(measured[0])
-        cmds[name].append(measured[1])
-
+    latencies, commands = [], []
+    held: list[c.ClaimedJob] = client.claim(wid, c.ClaimRequest(compute_node_id=node, limit=batch, num_cpus=batch,
+                                                                memory_gb=8.0)).jobs  # fmt: skip
     for _ in range(turns):
+        request = c.ClaimRequest(compute_node_id=node, limit=batch, num_cpus=batch, memory_gb=8.0, outcomes=[
+            c.JobOutcome(job_id=j.id, claim_token=j.claim_token, status="completed", return_code=0,
+                         exec_time_minutes=0.0, completion_time="2026-01-01T00:00:00.000Z") for j in held])  # fmt: skip
         got: list[c.ClaimedJob] = []
-        note("claim", _timed(lambda: got.extend(client.claim(wid, request).jobs), ops))
-        starts = c.StartReport(compute_node_id=node, jobs=[c.JobStart(job_id=j.id, claim_token=j.claim_token)
-                                                           for j in got])  # fmt: skip
-        note("start", _timed(lambda: client.report_start(wid, starts), ops))
-        done = c.CompleteReport(compute_node_id=node, outcomes=[c.JobOutcome(
-            job_id=j.id, claim_token=j.claim_token, status="completed", return_code=0, exec_time_minutes=0.0,
-            completion_time="2026-01-01T00:00:00.000Z") for j in got])  # fmt: skip
-        note("complete", _timed(lambda: client.report_complete(wid, done), ops))
-    out = {f"{r}_ms": statistics.median(v) for r, v in lat.items()}
-    out.update({f"{r}_cmds": statistics.median(v) for r, v in cmds.items()})
-    return out
+        ms, n = _timed(lambda: got.extend(client.claim(wid, request).jobs), ops)
+        latencies.append(ms)
+        commands.append(n)
+        held = got
+    return {"exchange_ms": statistics.median(latencies), "exchange_cmds": statistics.median(commands)}
 
 
 def _per_call(fn, n: int = 200) -> float:
@@ -105,16 +98,12 @@ def run(cfg: Config) -> list[Figure]:
     out = []
     for batch in _batches(cfg):
         jobs = f"{batch} job{'s' if batch > 1 else ''}"
-        for r in REQUESTS:
-            out.append(Figure(f"protocol.{r}.{batch}", f"`{r}` request, {jobs}, latency", "ms",
-                              [x[f"{r}_ms.{batch}"] for x in runs], higher_is_better=False,
-                              params={"database_commands": [x[f"{r}_cmds.{batch}"] for x in runs],
-                                      "turns": _turn_count(cfg, batch)}))  # fmt: skip
-        cycle = [sum(x[f"{r}_ms.{batch}"] for r in REQUESTS) for x in runs]
-        out.append(Figure(f"protocol.cycle.{batch}", f"claim + start + complete of {jobs} (one runner loop turn)",
-                          "ms", cycle, higher_is_better=False,
-                          params={"database_commands": [sum(x[f"{r}_cmds.{batch}"] for r in REQUESTS) for x in runs],
-                                  "bound_jobs_per_s": [round(1000 * batch / ms, 1) for ms in cycle]}))  # fmt: skip
+        ms = [x[f"exchange_ms.{batch}"] for x in runs]
+        out.append(Figure(f"protocol.exchange.{batch}", f"exchange: report {jobs} done and claim {jobs}, latency",
+                          "ms", ms, higher_is_better=False,
+                          params={"database_commands": [x[f"exchange_cmds.{batch}"] for x in runs],
+                                  "bound_jobs_per_s": [round(1000 * batch / m, 1) for m in ms],
+                                  "turns": _turn_count(cfg, batch)}))  # fmt: skip
     for k, title in (("find_one", "Database point read (find_one by _id)"),
                      ("find_one_and_update", "Database findAndModify ($inc on one document)"),
                      ("http_ping", "API round trip (GET /ping)")):  # fmt: skip
