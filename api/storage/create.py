@@ -13,6 +13,8 @@ inputs and opens the run, which then costs no write per job.
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import Iterator
 from typing import Any
 
@@ -76,18 +78,38 @@ async def _insert_named(db: Database, store: records.Store, wid: int, docs: list
 async def _insert_jobs(db: Database, documents: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
     """Insert job documents a batch at a time; returns what later steps need of each (not the whole document).
 
-    Building one batch at a time keeps the API's memory at the plan plus one batch.
+    One batch is being inserted while the next is built, so the database and this
+    process work at the same time; the API's memory stays at the plan plus two batches.
     """
-    kept, batch = [], []
-    for doc in documents:
-        batch.append(doc)
-        kept.append({key: doc[key] for key in _KEPT})
-        if len(batch) == INSERT_BATCH:
-            await db.jobs.insert_many(batch, ordered=False)
-            batch = []
-    if batch:
-        await db.jobs.insert_many(batch, ordered=False)
+    kept: list[dict[str, Any]] = []
+    in_flight: asyncio.Task | None = None
+    batch: list[dict[str, Any]] = []
+    try:
+        for doc in documents:
+            batch.append(doc)
+            kept.append({key: doc[key] for key in _KEPT})
+            if len(batch) == INSERT_BATCH:
+                in_flight = await _hand_over(db, in_flight, batch)
+                batch = []
+        if batch:
+            in_flight = await _hand_over(db, in_flight, batch)
+    except BaseException:
+        # The caller's clean-up must not race an insert still under way.
+        if in_flight is not None:
+            await asyncio.gather(in_flight, return_exceptions=True)
+        raise
+    if in_flight is not None:
+        await in_flight
     return kept
+
+
+async def _hand_over(db: Database, previous: asyncio.Task | None, batch: list[dict[str, Any]]) -> asyncio.Task:
+    """Wait for the previous batch's insert, start this one's, and let it reach the database before returning."""
+    if previous is not None:
+        await previous
+    task = asyncio.ensure_future(db.jobs.insert_many(batch, ordered=False))
+    await asyncio.sleep(0)  # the insert encodes and sends its request before the next batch is built
+    return task
 
 
 def _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids) -> Iterator[dict[str, Any]]:

@@ -63,34 +63,47 @@ async def queues(db: Database, wid: int) -> list[dict[str, Any]]:
     return [doc async for doc in db.queues.find({"workflow_id": wid})]
 
 
-def block_writes(wid: int, rr_id: int, first: int, job_ids: list[int]) -> list[UpdateOne]:
-    """Upserts that put `job_ids` at positions `first`, `first + 1`, ... of a queue."""
+def block_writes(wid: int, rr_id: int, first: int, job_ids: list[int]) -> tuple[list[dict], list[UpdateOne]]:
+    """What puts `job_ids` at positions `first`, `first + 1`, ... of a queue.
+
+    Returns whole block documents for the blocks these positions fill completely
+    (nobody else can hold a position in them, so they are plain inserts) and upserts
+    for the blocks they share with neighbouring reservations.
+    """
     qid = queue_id(wid, rr_id)
     blocks: dict[int, dict[str, int]] = {}
     for pos, jid in enumerate(job_ids, start=first):
-        blocks.setdefault(pos // BLOCK, {})[f"jobs.{pos % BLOCK}"] = jid
-    return [UpdateOne({"_id": f"{qid}:{block}"}, {"$set": entries, "$setOnInsert": {
-                "workflow_id": wid, "rr": rr_id, "block": block}}, upsert=True)
-            for block, entries in blocks.items()]  # fmt: skip
+        blocks.setdefault(pos // BLOCK, {})[str(pos % BLOCK)] = jid
+    whole, shared = [], []
+    for block, entries in blocks.items():
+        if len(entries) == BLOCK:
+            whole.append({"_id": f"{qid}:{block}", "workflow_id": wid, "rr": rr_id, "block": block, "jobs": entries})
+        else:
+            shared.append(UpdateOne({"_id": f"{qid}:{block}"}, {
+                "$set": {f"jobs.{offset}": jid for offset, jid in entries.items()},
+                "$setOnInsert": {"workflow_id": wid, "rr": rr_id, "block": block}}, upsert=True))  # fmt: skip
+    return whole, shared
 
 
-async def write_blocks(db: Database, writes: list[UpdateOne]) -> None:
-    """Apply block upserts; two enqueuers creating the same block race on its insert, and the loser retries."""
+async def write_blocks(db: Database, whole: list[dict], shared: list[UpdateOne]) -> None:
+    """Write queue blocks; two enqueuers creating a shared block race on its insert, and the loser retries."""
+    if whole:
+        await db.slots.insert_many(whole, ordered=False)
     for attempt in range(3):
         try:
-            if writes:
-                await db.slots.bulk_write(writes, ordered=False)
+            if shared:
+                await db.slots.bulk_write(shared, ordered=False)
             return
         except BulkWriteError as error:
             errors = error.details["writeErrors"]
             if attempt == 2 or any(e["code"] != DUPLICATE_KEY for e in errors):
                 raise
-            writes = [writes[e["index"]] for e in errors]
+            shared = [shared[e["index"]] for e in errors]
 
 
 async def enqueue(db: Database, wid: int, by_rr: dict[int, list[int]]) -> None:
     """Append ready jobs to the queue of their resource requirement."""
-    writes = []
+    whole, shared = [], []
     for rr_id, job_ids in by_rr.items():
         if not job_ids:
             continue
@@ -98,8 +111,10 @@ async def enqueue(db: Database, wid: int, by_rr: dict[int, list[int]]) -> None:
             {"_id": queue_id(wid, rr_id)}, {"$inc": {"tail": len(job_ids)}}, return_document=ReturnDocument.AFTER
         )
         if doc is not None:
-            writes += block_writes(wid, rr_id, doc["tail"] - len(job_ids), job_ids)
-    await write_blocks(db, writes)
+            w, s = block_writes(wid, rr_id, doc["tail"] - len(job_ids), job_ids)
+            whole += w
+            shared += s
+    await write_blocks(db, whole, shared)
 
 
 async def take(db: Database, wid: int, rr_id: int, count: int) -> list[int]:
