@@ -6,49 +6,43 @@ table shows: update them when the code changes.
 """
 
 _E2E = (
-    "The runner's loop is serial and latency-bound: each turn makes 3 HTTP requests in a row (claim, start, "
-    "complete: `runner/loop.py` `JobRunner._loop`), ~20 ms and ~20 database commands for the 1–2 jobs of a turn "
-    "(the `protocol` rows), so 2 slots cannot go past ~50 jobs/s. After ~1,000 jobs it halves again: every "
-    "retryable write makes SecantusDB prune its retryable-write registry (`secantus/transactions.py` "
-    "`TransactionRegistry._prune_retryable_locked`, a scan plus a sort of 10,000 entries once full): 70% of the "
-    "database's samples, and the database becomes the busiest process (~0.7 core; API ~0.15, runner ~0.05). "
-    "With `retryWrites=false` the same 2,000-job run goes from 23 to 51 jobs/s."
+    "The machine's two cores, shared by four processes: in a 10,000-job run the database used ~0.75 core, the "
+    "jobs themselves (`bash -c true`) ~0.65, the runner ~0.33 and the API server ~0.15, so nothing is waiting on "
+    "anything any more (the runner keeps a backlog and reports from a worker thread, `runner/loop.py`, "
+    "`runner/exchange.py`). The database's share is its per-document cost: two status updates per job (claimed "
+    "→ pending, reported → completed) at ~0.4 ms each, two reads and one result insert, ~1.1 ms per job "
+    "(`protocol.update_doc`, `find_doc`, `insert_result`)."
 )
 
 #: Target id -> what limits it (shown only when that target is missed).
 LIMITS: dict[str, str] = {
     "e2e_rate": _E2E,
-    "e2e_vs_limit": "Per-job request latency, not spawning: the runner's jobs use < 0.1 core ('Where the time goes', "
-    "1 and 2).",
-    "e2e_vs_dask": "Dask keeps its queue in memory and hands tasks to workers without a database; Torc's runner waits "
-    "on 3 HTTP requests and ~20 database commands per 1–2 jobs ('Where the time goes', 1 and 2).",
-    "e2e_vs_parsl": "3 serial HTTP requests per runner loop turn, and SecantusDB's retryable-write registry "
-    "('Where the time goes', 1 and 2).",
-    "e2e_vs_snakemake": "3 serial HTTP requests per runner loop turn, and SecantusDB's retryable-write registry "
-    "('Where the time goes', 1 and 2).",
+    "e2e_vs_limit": "The raw spawner has both cores for `bash` alone; here the database needs ~0.75 core for "
+    "the same jobs ('Where the time goes', 1), which leaves about half the machine for spawning.",
+    "e2e_vs_dask": "Dask keeps its queue in memory; Torc writes every state change to the database, ~1.1 ms of "
+    "database work per job on this server ('Where the time goes', 1).",
+    "e2e_vs_parsl": "The database's per-job work, ~1.1 ms on this server ('Where the time goes', 1).",
+    "e2e_vs_snakemake": "The database's per-job work, ~1.1 ms on this server ('Where the time goes', 1).",
     "claims_rate": (
-        "The database's per-document work in each claim (`api/storage/claims.py` `_take`), on one core: "
-        "`transitions.mark_pending`'s `update_many({_id: {$in: 50 ids}, status: ready})` 36% of its time, "
-        "`queue.take`'s `slots.delete_many({_id: {$in: 100 slot ids}})` 25%, the re-reads (`slots.find`, "
-        "`find_by_ids`) 12%; SecantusDB evaluates `$in` per document (`query._in_candidate_matches`). The API "
-        "server is ~10% busy."
+        "The database, ~99% of one core: marking a claimed job pending is one document update, and this server "
+        "spends ~0.4 ms per updated document (`protocol.update_doc`: ~2,500 per second on one core, before "
+        "anything else), plus ~0.07 ms to read the job back (`protocol.find_doc`). Updates are 53% of its "
+        "samples, reads 13%. A claim that writes nothing per job would need another data model (see 'Where the "
+        "time goes', 2)."
     ),
     "create_100k": (
-        "Inserts, one collection after another (`api/storage/create.py` `_insert_all`): 100,000 job documents "
-        "13.9 s (7,200/s), 50,000 slot documents 6.1 s (one per initially ready job: `_queue_ready` → "
-        "`queue.enqueue`), 50,000 files 5.2 s; on the API side `build_plan` 3.0 s and `_job_documents` 2.6 s (of "
-        "which `hashes.definition_hash` 1.6 s)."
+        "The database's insert cost: 100,000 job documents and 50,000 files at 0.11–0.14 ms each with one index "
+        "(about 21 s of database CPU for a 23 s creation); the API's planning and document building (~5 s) now "
+        "overlap the inserts (`api/storage/create.py` `_insert_jobs`)."
     ),
     "create_ratio": "Same as the row above; each collection's insert rate falls as it grows.",
     "status_100k": "Status reads the counts kept in the workflow document (`workflows.status_of`): O(1).",
     "api_rss": (
-        "Creation holds everything at once: the plan (~50 MB of Python objects for 100,000 jobs, "
-        "`torc_client/spec/plan.py` `build_plan`) plus all 100,000 job documents (~75 MB, `api/storage/create.py` "
-        "`_job_documents` → `jobs.new_document`) before the first insert; tracemalloc peak 220 MB of Python "
-        "objects, and the process keeps the RSS afterwards."
+        "Creation holds the plan (~50 MB of Python objects for 100,000 jobs, `torc_client/spec/plan.py` "
+        "`build_plan`) plus two batches of job documents being built and inserted."
     ),
-    "release_p50": "Two round trips: the completion report (~7 ms, 7 database commands) and the claim (~10 ms).",
-    "release_p99": "Two round trips: the completion report (~7 ms, 7 database commands) and the claim (~10 ms).",
+    "release_p50": "Two round trips: the completion report and the claim, ~16 ms each (`protocol.exchange.1`).",
+    "release_p99": "Two round trips: the completion report and the claim, ~16 ms each (`protocol.exchange.1`).",
 }
 
 PEERS_NOTE = """\
@@ -57,66 +51,53 @@ result and event in a database and can lose its runner or its server without los
 keep their queues in memory (a crash loses the run); Snakemake writes one output file per job plus its
 `.snakemake/` metadata and rebuilds its DAG from the file system on every start. Snakemake ran once (its
 run takes 5–7 minutes at 10,000 jobs here) with `--scheduler greedy`: its default ILP scheduler needed 28 s
-for 1,000 jobs and had finished only ~240 of 10,000 after 5 minutes. Torc's end-to-end runs are capped at
-180 s: at ~20 jobs/s they finish about a third of the 10,000 jobs, and the rate is over the jobs done."""
+for 1,000 jobs and had finished only ~240 of 10,000 after 5 minutes."""
 
 PROFILE = """\
-Profiles (py-spy on every process: `python -m bench.profile e2e|claims|create`; pyinstrument and pymongo
-command monitoring of the create path), taken on this machine while writing the suite:
+Profiles (py-spy on every process: `python -m bench.profile e2e|claims|create`; the database's own profiler,
+`db.setProfilingLevel(2)`, for the time per collection and operation; psutil CPU times per process), taken on
+this machine while changing the code:
 
-1. **End to end, one runner: the runner waits on requests, in series.** In a 2,000-job run the API
-   server was ~16–39% busy, the database ~36% (with `retryWrites=false`), the runner ~16%: nobody is
-   saturated. Each turn of `JobRunner._loop` reaps (`POST /complete`), claims (`POST /claim`) and reports
-   the start (`POST /start`) before it launches anything, and with 2 slots a turn usually carries 1 job
-   (the second job of the previous turn has not exited yet). The `protocol` rows measure a turn at ~20 ms
-   and ~20 database commands (claim 9–10, start 4, complete 7) for 1 job: ~50 jobs/s at best. Batching alone
-   barely reaches 500 jobs/s: a turn of 100 jobs costs 190–290 ms on this server depending on the load
-   (350–520 jobs/s), so the server's per-job work must shrink too (points 3 and the fixes below).
-2. **SecantusDB's retryable-write registry.** pymongo sends every write as a retryable write; SecantusDB
-   records each one and, on every write, prunes the registry with a scan of all entries and, once it holds
-   10,000, a full sort (`secantus/transactions.py` `TransactionRegistry._prune_retryable_locked`). That was
-   ~70% of the database's samples in a 2,000-job run, and is why the rate falls after ~1,000 jobs (45 jobs/s
-   at 500–1,000 jobs, ~20 at 10,000). `--uri-options retryWrites=false` doubles the 2,000-job rate (23 → 51
-   jobs/s). Claims and creation do few writes per job and do not feel it.
-3. **Claims are bound by the database's per-document work** (one core): `update_many` of `$in` 50 ids with
-   a status guard (36%), `delete_many` of the 100 slot documents passed (25%), re-reading slots and jobs
-   (12%). The API server is ~10% busy.
-4. **Creation is bound by inserts, done one collection at a time**: jobs 13.9 s, slots 6.1 s, files 5.2 s
-   for 100,000 jobs, plus ~6 s of planning and document building in the API process.
-5. **API server memory at 100,000 jobs** (tracemalloc of the create path): the plan (~50 MB of Python
-   objects) and all 100,000 job documents (~75 MB, ~770 B each) are alive together before the first insert;
-   peak 220 MB of Python objects. Status and paging cost almost nothing (2 ms, 9 ms); a page filtered by
-   status reads every matching id first (`api/storage/jobs.py` `_filtered`: 1.4 s for the ready jobs of
-   100,000).
+1. **End to end: the machine is full.** With the runner's backlog, ~550 jobs/s use ~1.9 of the 2 cores:
+   database ~0.75, jobs ~0.65, runner ~0.33, API server ~0.15. Of the database's time, 71% is the two
+   status updates per job, 19% storing results, 10% reading jobs. The runner's own time is mostly
+   `subprocess.Popen` (fork and exec) and opening each job's two log files.
+   What changed to get here (65 → ~550 jobs/s): the runner stopped waiting on the network. It used to make
+   a claim, a start and a completion request in series for the 1–2 jobs of each turn (~20 ms and ~20
+   database commands per turn). Now it keeps a backlog of claimed jobs sized by Little's law to ~0.5 s of
+   work (none for long jobs, `runner/pace.py`), launches from it the moment a slot frees, and sends one
+   request at a time from a worker thread: the starts and outcomes gathered since the last request plus the
+   next claim. Requests batch themselves under load (~75 jobs each here) and stay immediate when the
+   runner is quiet. A job that starts and ends between two requests is reported once, pending → completed.
+   Also: the resource monitor opens a job's process in its sampling thread instead of at launch (18% of the
+   runner's time), and the job environment is built from one cached base.
+2. **Claims are bound by the database's per-document update.** It is ~99% busy; updates are 53% of its
+   samples and reads 13%. `protocol.update_doc` measures the update alone at ~0.4 ms per document (~2,500
+   per second on one core), so 3,000 claims per second cannot be reached while each claimed job is marked
+   pending in its own document. The queue itself costs almost nothing now: positions live in blocks of 100
+   per document (`api/storage/queue.py`), so a claim of 250 jobs reads 3–4 queue documents instead of 250
+   (the slot reads were 17% of the database's time end to end, because this server matches `$in` in
+   quadratic time).
+3. **Creation is bound by inserts**: ~21 s of database CPU for 100,000 jobs and 50,000 files (0.11–0.14 ms
+   per document with one index; without an index ~0.05 ms). Queueing the 50,000 initially ready jobs is now
+   500 block inserts (it was 50,000 slot documents, 6 s), and the API builds the next batch of job
+   documents while the database inserts the previous one.
+4. **Results** have one index, unique on (workflow, job, run, attempt), which also serves listing by
+   workflow: a second index cost every stored result ~40% more.
+5. **API server memory at 100,000 jobs**: the plan plus two batches of job documents. Status and the first
+   job page cost almost nothing (counts kept in the workflow document; the page read by id). A page filtered
+   by status still reads every matching id first (`api/storage/jobs.py` `_filtered`: ~1.4 s for the ready
+   jobs of 100,000).
 
-Suggested fixes, in our code:
+What is left, in our code:
 
-- `api/server.py` `EmbeddedDatabase.uri`: add `&retryWrites=false` for the embedded server (our writes are
-  guarded and idempotent, which is what makes retries safe without the registry); keep the driver default
-  for a real MongoDB. Also worth reporting upstream: the O(n) prune per write in SecantusDB.
-- `runner/loop.py` `JobRunner`: stop making three blocking requests per turn. Start jobs first and report
-  later: keep a small local backlog of claimed jobs (e.g. 4×P, which the lease already protects), launch
-  from it as slots free, and send starts and completions from a background thread in batches every
-  ~50 ms, a job's start ahead of its completion in the same batch (or let `completed` come from `pending`
-  in `torc_client/states.py` `_SOURCES`, as `failed` and `terminated` already may).
-- `api/routes/runs.py` / `api/storage/claims.py`: one request for a turn: `POST /workflows/{id}/complete`
-  (or a new `/cycle`) that takes the finished jobs and returns the next claim, and a claim that marks jobs
-  `running` directly when the runner asks for it; per turn that removes 2 round trips and the repeated
-  `leases.renew` + `workflows.get_doc` + `workflows.record` (≈ 7 commands).
-- `api/storage/queue.py` `take`: do not delete the slot documents a claim passes (25% of the database's
-  claim time); delete them in bulk when the queue is cleared or the workflow completes. And let a slot
-  carry what `ClaimedJob` needs (name, command, rr_id), so `transitions.mark_pending` can trust
-  `modified_count == len(ids)` and skip `find_by_ids` on the usual path.
-- `api/storage/create.py`: queue the initially ready jobs as ranges of consecutive ids (one document per
-  range instead of one slot per job: −6 s at 100,000 jobs), run the independent inserts (files, jobs,
-  slots) concurrently with `asyncio.gather`, and build the next batch of job documents while the previous
-  one is being inserted; `hashes.definition_hash` could hash a compact tuple instead of `json.dumps` of a
-  dict (1.6 s at 100,000 jobs).
-- `api/storage/create.py` `_insert_all`: build and insert the job documents a batch (`INSERT_BATCH`) at a time
-  instead of all 100,000 first, computing `required_inputs`, `_counts` and the ready ids as the batches go:
-  the peak is then the plan plus one batch (about −70 MB at 100,000 jobs).
-- `api/storage/jobs.py` `_filtered`: a status-filtered page should not read every matching id; page by `_id`
-  range within the workflow's id blocks and stop after `limit` matches."""
+- `api/storage/jobs.py` `_filtered`: a status-filtered page should stop after `limit` matches instead of
+  reading every matching id.
+- Files are inserted before the jobs, one after the other; their ids could be allocated first and the files
+  inserted while the job documents are built (~1–2 s at 100,000 jobs, bounded by the database either way).
+- Upstream (SecantusDB): `$in` is matched against every candidate in turn (`query._in_candidate_matches`),
+  which is why every id list here is cut into chunks of 50; and its `findAndModify` BEFORE image is stale
+  under concurrent updates (we read the AFTER image with the old value captured in the update)."""
 
 METHOD = """\
 - **Stack.** Every repeat starts a fresh SecantusDB (`api.server.EmbeddedDatabase`) in a new temp
@@ -152,6 +133,8 @@ METHOD = """\
 - **Status and memory.** On a fresh 100,000-job sweep: status and job-page latency from the client; peak
   RSS of the API server, the database and one runner, sampled at 20 Hz from before creation through a
   20 s run of the runner.
-- **Protocol (diagnostic).** One client claims, starts and completes 1, P and 100 jobs at a time;
-  latency of each request and the database commands it caused (`serverStatus` opcounters).
+- **Protocol (diagnostic).** One client does what a runner of no-op jobs does: each request reports the
+  previous batch completed and claims the next, with 1, P, 100 and 250 jobs per request; the latency and the
+  database commands each request caused (`serverStatus` opcounters). Also the database's own cost per
+  document of a job's writes, on copies of real job documents in collections with the real indexes.
 - **Noise.** The machine is shared; the load average is recorded at the start and end of the run."""

@@ -49,6 +49,7 @@ def one_run(cfg: Config) -> dict[str, float]:
         for batch in sizes:
             measured = _turns(client, mongo, wf.id, batch, _turn_count(cfg, batch))
             out.update({f"{k}.{batch}": v for k, v in measured.items()})
+        out.update(_per_document(mongo.bench))
         out.update({"find_one_ms": _per_call(lambda: mongo.bench.jobs.find_one({"_id": 1})),
                     "find_one_and_update_ms": _per_call(lambda: mongo.bench.counters.find_one_and_update(
                         {"_id": "bench"}, {"$inc": {"n": 1}}, upsert=True)),
@@ -86,6 +87,43 @@ def _turns(client, mongo, wid: int, batch: int, turns: int) -> dict[str, float]:
     return {"exchange_ms": statistics.median(latencies), "exchange_cmds": statistics.median(commands)}
 
 
+def _per_document(db) -> dict[str, float]:
+    """What the database spends per document on the writes a job needs: the floor under every rate above.
+
+    On copies of real job documents (with the jobs collection's index) and result
+    documents (with the results collection's index), in collections of their own.
+    """
+    from api.storage.db import INDEXES
+
+    jobs, results = db.scratch_jobs, db.scratch_results
+    for coll, name in ((jobs, "jobs"), (results, "results")):
+        for keys, unique in INDEXES[name]:
+            coll.create_index(keys, unique=unique)
+    docs = [{**d, "status": "ready"} for d in db.jobs.find({}).limit(5000)]
+    jobs.insert_many(docs)
+    ids = [d["_id"] for d in docs]
+    batches = [ids[i : i + 50] for i in range(0, len(ids), 50)]
+    per_doc = {}
+    t0 = time.perf_counter()
+    for part in batches:
+        jobs.update_many({"_id": {"$in": part}, "status": "ready"}, {"$set": {"status": "pending", "claim_token": "x"}})
+    per_doc["update_doc_ms"] = (time.perf_counter() - t0) * 1000 / len(ids)
+    t0 = time.perf_counter()
+    for part in batches:
+        list(jobs.find({"_id": {"$in": part}}))
+    per_doc["find_doc_ms"] = (time.perf_counter() - t0) * 1000 / len(ids)
+    rows = [{"_id": i, "workflow_id": 1, "job_id": i, "run_id": 1, "attempt_id": 1, "return_code": 0,
+             "status": "completed", "exec_time_minutes": 0.0, "completion_time": "2026-01-01T00:00:00.000Z"}
+            for i in ids]  # fmt: skip
+    t0 = time.perf_counter()
+    for i in range(0, len(rows), 250):
+        results.insert_many(rows[i : i + 250], ordered=False)
+    per_doc["insert_result_ms"] = (time.perf_counter() - t0) * 1000 / len(rows)
+    jobs.drop()
+    results.drop()
+    return per_doc
+
+
 def _per_call(fn, n: int = 200) -> float:
     t0 = time.perf_counter()
     for _ in range(n):
@@ -104,6 +142,12 @@ def run(cfg: Config) -> list[Figure]:
                           params={"database_commands": [x[f"exchange_cmds.{batch}"] for x in runs],
                                   "bound_jobs_per_s": [round(1000 * batch / m, 1) for m in ms],
                                   "turns": _turn_count(cfg, batch)}))  # fmt: skip
+    for k, title in (("update_doc", "Database: one job's status update (update_many of 50 ids by `$in`), per job"),
+                     ("find_doc", "Database: one job read (find of 50 ids by `$in`), per job"),
+                     ("insert_result", "Database: one result stored (insert_many of 250), per result")):  # fmt: skip
+        ms = [x[f"{k}_ms"] for x in runs]
+        out.append(Figure(f"protocol.{k}", title, "ms", ms, higher_is_better=False,
+                          params={"per_second_on_one_core": [round(1000 / m) for m in ms]}))
     for k, title in (("find_one", "Database point read (find_one by _id)"),
                      ("find_one_and_update", "Database findAndModify ($inc on one document)"),
                      ("http_ping", "API round trip (GET /ping)")):  # fmt: skip
