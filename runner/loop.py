@@ -215,9 +215,11 @@ class JobRunner:
         return None if self.end_time is None else max(self.end_time - time.monotonic(), 60.0)
 
     def _launch(self) -> None:
-        """Start backlog jobs, in order, while they fit."""
+        """Start backlog jobs, in order, while they fit (the loop runs this after every exit: it stops early)."""
+        if not self.backlog or not self._room():
+            return
         launched, waiting = [], deque()
-        while self.backlog:
+        while self.backlog and self._room():
             job = self.backlog.popleft()
             if not self._fits(job):
                 waiting.append(job)
@@ -230,14 +232,21 @@ class JobRunner:
             if self.monitor:
                 self.monitor.watch(job.id, proc.popen.pid)
             launched.append(job)
+        waiting.extend(self.backlog)
         self.backlog = waiting
         if launched:
             self.pace.running(len(self.running))
             self.reporter.started(launched)
 
-    def _fits(self, job: c.ClaimedJob) -> bool:
+    def _room(self) -> bool:
+        """Whether any job could start now."""
         if self.opts.max_parallel_jobs:
             return len(self.running) < self.opts.max_parallel_jobs
+        return self.free.cpus > 0 or not self.running
+
+    def _fits(self, job: c.ClaimedJob) -> bool:
+        if self.opts.max_parallel_jobs:
+            return True
         return how_many_fit(_shape(job), self.free) > 0
 
     def _environment(self, job: c.ClaimedJob) -> dict[str, str]:
