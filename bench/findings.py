@@ -6,8 +6,8 @@ table shows: update them when the code changes.
 """
 
 _E2E = (
-    "The machine's two cores, shared by four processes: in a 10,000-job run the database used ~0.75 core, the "
-    "jobs themselves (`bash -c true`) ~0.65, the runner ~0.33 and the API server ~0.15, so nothing is waiting on "
+    "The machine's two cores, shared by four processes: in a 10,000-job run the database used ~0.77 core, the "
+    "jobs themselves (`bash -c true`) ~0.68, the runner ~0.23 and the API server ~0.13, so nothing is waiting on "
     "anything any more (the runner keeps a backlog and reports from a worker thread, `runner/loop.py`, "
     "`runner/exchange.py`). The database's share is its per-document cost: two status updates per job (claimed "
     "→ pending, reported → completed) at ~0.4 ms each, two reads and one result insert, ~1.1 ms per job "
@@ -58,11 +58,11 @@ Profiles (py-spy on every process: `python -m bench.profile e2e|claims|create`; 
 `db.setProfilingLevel(2)`, for the time per collection and operation; psutil CPU times per process), taken on
 this machine while changing the code:
 
-1. **End to end: the machine is full.** With the runner's backlog, ~550 jobs/s use ~1.9 of the 2 cores:
-   database ~0.75, jobs ~0.65, runner ~0.33, API server ~0.15. Of the database's time, 71% is the two
+1. **End to end: the machine is full.** With the runner's backlog, ~590 jobs/s use ~1.8 of the 2 cores:
+   database ~0.77, jobs ~0.68, runner ~0.23, API server ~0.13. Of the database's time, 71% is the two
    status updates per job, 19% storing results, 10% reading jobs. The runner's own time is mostly
    `subprocess.Popen` (fork and exec) and opening each job's two log files.
-   What changed to get here (65 → ~550 jobs/s): the runner stopped waiting on the network. It used to make
+   What changed to get here (65 → ~590 jobs/s): the runner stopped waiting on the network. It used to make
    a claim, a start and a completion request in series for the 1–2 jobs of each turn (~20 ms and ~20
    database commands per turn). Now it keeps a backlog of claimed jobs sized by Little's law to ~0.5 s of
    work (none for long jobs, `runner/pace.py`), launches from it the moment a slot frees, and sends one
@@ -70,7 +70,8 @@ this machine while changing the code:
    next claim. Requests batch themselves under load (~75 jobs each here) and stay immediate when the
    runner is quiet. A job that starts and ends between two requests is reported once, pending → completed.
    Also: the resource monitor opens a job's process in its sampling thread instead of at launch (18% of the
-   runner's time), and the job environment is built from one cached base.
+   runner's time), the job environment is built from one cached base, and the loop looks at its backlog
+   only when a job could start (scanning it after every exit took a third of the runner's time).
 2. **Claims are bound by the database's per-document update.** It is ~99% busy; updates are 53% of its
    samples and reads 13%. `protocol.update_doc` measures the update alone at ~0.4 ms per document (~2,500
    per second on one core), so 3,000 claims per second cannot be reached while each claimed job is marked
