@@ -87,13 +87,12 @@ this machine while changing the code:
    workflow: a second index cost every stored result ~40% more.
 5. **API server memory at 100,000 jobs**: the plan plus two batches of job documents. Status and the first
    job page cost almost nothing (counts kept in the workflow document; the page read by id). A page filtered
-   by status still reads every matching id first (`api/storage/jobs.py` `_filtered`: ~1.4 s for the ready
-   jobs of 100,000).
+   by a common status walks the jobs in id order, 50 at a time, until the page is full (`api/storage/jobs.py`
+   `_walk`); asking the index for every match first took ~1.4 s for the ready jobs of 100,000. A rare status
+   still goes through the index, which costs in proportion to its few matches.
 
 What is left, in our code:
 
-- `api/storage/jobs.py` `_filtered`: a status-filtered page should stop after `limit` matches instead of
-  reading every matching id.
 - Files are inserted before the jobs, one after the other; their ids could be allocated first and the files
   inserted while the job documents are built (~1–2 s at 100,000 jobs, bounded by the database either way).
 - Upstream (SecantusDB): `$in` is matched against every candidate in turn (`query._in_candidate_matches`),

@@ -22,6 +22,13 @@ from torc_client.errors import Conflict, InvalidRequest, NotFound
 
 S = states.JobStatus
 
+#: A status-filtered page walks the jobs in id order (instead of asking the index for every match) when the
+#: status has at least this many jobs and the walk should read at most `WALK_MAX_READS` jobs.
+DENSE_MIN_MATCHES = 2000
+WALK_MAX_READS = 5000
+#: Job ids read per step of that walk (`$in` is fastest over a few dozen on the embedded server).
+WALK_CHUNK = 50
+
 #: Fields a caller may change only before the workflow is initialised.
 STRUCTURAL_FIELDS = ("name", "command", "invocation_script")
 
@@ -86,7 +93,7 @@ async def list_page(db: Database, wid: int, status: str | None, offset: int, lim
         total = sum(n for _, n in wf["job_blocks"])
         docs = await workflows.find_by_ids(db.jobs, workflows.id_page(wf["job_blocks"], offset, limit))
     else:
-        docs, total = await _filtered(db, wid, status if initialized else None, name, offset, limit)
+        docs, total = await _filtered(db, wf, status if initialized else None, name, offset, limit)
         if not initialized and status not in (None, S.UNINITIALIZED.value):
             docs, total = [], 0
     items = [to_record(doc, initialized) for doc in docs]
@@ -94,7 +101,11 @@ async def list_page(db: Database, wid: int, status: str | None, offset: int, lim
                 has_more=offset + len(items) < total)  # fmt: skip
 
 
-async def _filtered(db: Database, wid: int, status: str | None, name: str | None, offset: int, limit: int):
+async def _filtered(db: Database, wf: dict[str, Any], status: str | None, name: str | None, offset: int,
+                    limit: int):  # fmt: skip
+    wid = wf["_id"]
+    if name is None and status is not None and _dense(wf, status, offset, limit):
+        return await _walk(db, wf, status, offset, limit), wf["counts"].get(status, 0)
     query: dict[str, Any] = {"workflow_id": wid}
     if status is not None:
         query["status"] = status
@@ -102,6 +113,37 @@ async def _filtered(db: Database, wid: int, status: str | None, name: str | None
         query["name"] = name
     ids = sorted([doc["_id"] async for doc in db.jobs.find(query, {"_id": 1})])
     return await workflows.find_by_ids(db.jobs, ids[offset : offset + limit]), len(ids)
+
+
+def _dense(wf: dict[str, Any], status: str, offset: int, limit: int) -> bool:
+    """Whether walking the jobs in id order finds this page sooner than asking the index for every match.
+
+    The index hands over every matching job before a page can be cut (about 1.4 s for
+    50,000 matches on the embedded server); a walk reads about `(offset + limit) / share`
+    jobs, which is cheap for the first pages of a common status.
+    """
+    count = wf.get("counts", {}).get(status, 0)
+    total = sum(n for _, n in wf["job_blocks"])
+    return count >= DENSE_MIN_MATCHES and (offset + limit) * total <= WALK_MAX_READS * count
+
+
+async def _walk(db: Database, wf: dict[str, Any], status: str, offset: int, limit: int) -> list[dict[str, Any]]:
+    """One page of the jobs with `status`, found by reading the workflow's jobs in id order, a chunk at a time."""
+    found: list[dict[str, Any]] = []
+    skip = offset
+    position = 0
+    total = sum(n for _, n in wf["job_blocks"])
+    while position < total and len(found) < limit:
+        ids = workflows.id_page(wf["job_blocks"], position, WALK_CHUNK)
+        position += len(ids)
+        docs = [d async for d in db.jobs.find({"_id": {"$in": ids}, "status": status})]
+        docs.sort(key=lambda d: d["_id"])
+        if skip >= len(docs):
+            skip -= len(docs)
+            continue
+        found.extend(docs[skip:])
+        skip = 0
+    return found[:limit]
 
 
 async def names(db: Database, ids: list[int]) -> dict[int, str]:

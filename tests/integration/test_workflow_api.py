@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from torc_client import Client
+from torc_client import contract as c
 from torc_client.errors import NotFoundError, ValidationError
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.*"))
@@ -187,3 +188,25 @@ def test_list_pages_follow_id_order(client: Client) -> None:
     assert [j.name for j in page.items] == ["j011", "j012", "j013", "j014", "j015"]
     assert (page.total_count, page.has_more) == (25, True)
     assert len(client.list_jobs(workflow.id)) == 25
+
+
+def test_status_filtered_pages_match_the_jobs_with_that_status(client: Client) -> None:
+    # Enough ready jobs that their first pages are found by walking ids, few enough pending ones to use the index.
+    from api.storage.jobs import DENSE_MIN_MATCHES
+
+    n = DENSE_MIN_MATCHES + 700
+    spec = {"name": "many", "jobs": [{"name": "j{i}", "command": "true", "parameters": {"i": f"1:{n}"}}]}
+    workflow = client.create_workflow_from_spec(spec)
+    client.initialize_workflow(workflow.id)
+    node = client.register_compute_node(c.ComputeNodeCreate(workflow_id=workflow.id, hostname="h", pid=1,
+                                                            num_cpus=1, memory_gb=1))  # fmt: skip
+    claimed = client.claim(workflow.id, c.ClaimRequest(compute_node_id=node.id, limit=600, ignore_resources=True))
+    by_status: dict[str, list[int]] = {}
+    for job in client.list_jobs(workflow.id):
+        by_status.setdefault(job.status, []).append(job.id)
+    assert len(by_status["pending"]) == len(claimed.jobs) == 600
+    for status, offset, limit in (("ready", 0, 100), ("ready", 250, 40), ("ready", n, 10), ("pending", 30, 50)):
+        page = client.jobs_page(workflow.id, status=status, offset=offset, limit=limit)
+        assert [j.id for j in page.items] == by_status[status][offset : offset + limit], (status, offset)
+        assert page.total_count == len(by_status[status])
+        assert {j.status for j in page.items} <= {status}
