@@ -19,6 +19,7 @@ import signal
 import socket
 import sys
 import time
+import uuid
 from collections import deque
 from pathlib import Path
 
@@ -186,7 +187,7 @@ class JobRunner:
             num_cpus=max(free.cpus, 0), memory_gb=max(free.memory_bytes, 0) / GIB, num_gpus=max(free.gpus, 0),
             num_nodes=free.nodes, time_limit_seconds=self._time_left(),
             ignore_resources=bool(self.opts.max_parallel_jobs),
-            starts=list(self.starts.values()), outcomes=self.outcomes,
+            starts=list(self.starts.values()), outcomes=self.outcomes, request_id=uuid.uuid4().hex,
         )  # fmt: skip
         self.starts, self.outcomes = {}, []
         self._asked = want_now + want_later

@@ -47,9 +47,10 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield db.uri
 
 
-def start_server(mongo_uri: str, database: str, log_dir: Path, lease_seconds: float = TEST_LEASE_SECONDS) -> Server:
-    """A `torc-server` process on a free port, answering pings."""
-    port = free_port()
+def start_server(mongo_uri: str, database: str, log_dir: Path, lease_seconds: float = TEST_LEASE_SECONDS,
+                 port: int | None = None) -> Server:  # fmt: skip
+    """A `torc-server` process on `port` (default: a free one), answering pings."""
+    port = port or free_port()
     with open(log_dir / f"server-{port}.log", "wb") as log:
         process = subprocess.Popen(
             [str(BIN / "torc-server"), "--port", str(port), "--mongo-uri", mongo_uri, "--database", database,

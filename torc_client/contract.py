@@ -343,6 +343,9 @@ class ClaimRequest(Struct, kw_only=True):
     #: Extra jobs to hold in the runner's local backlog beyond what fits now; each must fit the compute node's
     #: registered resources. It keeps a runner busy while its next request is in flight.
     backlog: int = 0
+    #: Chosen by the runner and kept when it retries: a claim the server already answered (the answer was lost
+    #: on the way) is answered again with the same jobs, instead of leaving those pending and taking more.
+    request_id: str | None = None
 
 
 class FileRef(Record):

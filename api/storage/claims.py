@@ -42,9 +42,13 @@ async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float)
     reason = _refusal(wf)
     won: list[dict[str, Any]] = []
     shapes: dict[int, resources.Shape] = {}
-    if reason is None:
+    replayed = await _replay(db, node, req)
+    if replayed is not None:
+        won, shapes = replayed
+    elif reason is None:
         won, shapes = await _take(db, wf, req, _node_capacity(node, req.time_limit_seconds))
-    if won:
+    if won and replayed is None:
+        await _remember(db, node, req, won)
         wf = await _record_claim(db, wid, req, won)
     elif reason is None and await _needs_repair(db, wf):
         await queue.repair(db, wid)
@@ -66,6 +70,24 @@ async def _record_claim(db: Database, wid: int, req: ClaimRequest, won: list[dic
                                   [Event("job", f"{len(won)} jobs {verb} by compute node {req.compute_node_id}",
                                          status="running" if started else "pending",
                                          job_ids=[d["_id"] for d in won], compute_node_id=req.compute_node_id)])
+
+
+async def _replay(db: Database, node: dict[str, Any], req: ClaimRequest):
+    """The jobs of this node's last claim when this request repeats it (same `request_id`), else None."""
+    last = node.get("last_claim")
+    if not req.request_id or not last or last["request_id"] != req.request_id:
+        return None
+    docs = [d for d in await workflows.find_by_ids(db.jobs, last["job_ids"])
+            if d["claim_token"] == last["token"] and d["status"] in states.LEASED]  # fmt: skip
+    queues = await queue.queues(db, node["workflow_id"])
+    return docs, {q["rr_id"]: queue.shape_of(q) for q in queues}
+
+
+async def _remember(db: Database, node: dict[str, Any], req: ClaimRequest, won: list[dict[str, Any]]) -> None:
+    """Keep what this claim handed out, so that a retry of the same request gets the same jobs."""
+    if req.request_id:
+        await db.compute_nodes.update_one({"_id": node["_id"]}, {"$set": {"last_claim": {
+            "request_id": req.request_id, "token": won[0]["claim_token"], "job_ids": [d["_id"] for d in won]}}})
 
 
 def _refusal(wf: dict[str, Any]) -> str | None:

@@ -349,3 +349,18 @@ def test_a_start_for_a_job_held_by_another_claim_is_refused(client: Client, make
                                                 starts=[c.JobStart(job_id=job.id, claim_token="not-the-token")]))
     assert [r.job_id for r in answer.report.rejected] == [job.id]
     assert client.workflow_status(wf.id).job_counts == {"pending": 1}
+
+
+def test_a_repeated_claim_gets_the_same_jobs_not_more(client: Client, make_workflow) -> None:
+    # A runner whose answer was lost on the way retries the same request: it must not strand the first jobs.
+    wf = make_workflow(independent(10), initialize=True)
+    node = register(client, wf.id)
+    request = c.ClaimRequest(compute_node_id=node, limit=3, num_cpus=8, memory_gb=8, request_id="r-1")
+    first = client.claim(wf.id, request)
+    again = client.claim(wf.id, request)
+    assert [j.id for j in again.jobs] == [j.id for j in first.jobs] and len(first.jobs) == 3
+    assert [j.claim_token for j in again.jobs] == [j.claim_token for j in first.jobs]
+    assert client.workflow_status(wf.id).job_counts == {"ready": 7, "pending": 3}
+    fresh = client.claim(wf.id, c.ClaimRequest(compute_node_id=node, limit=3, num_cpus=8, memory_gb=8,
+                                               request_id="r-2"))  # fmt: skip
+    assert not {j.id for j in fresh.jobs} & {j.id for j in first.jobs}

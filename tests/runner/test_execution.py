@@ -196,3 +196,28 @@ def test_killed_runner_backlog_runs_exactly_once_elsewhere(short_lease_server, s
         assert rescuer.wait(180) == 0, rescuer.output()
         completed = [r.job_id for r in client.list_results(wf.id, all_runs=True) if r.status == "completed"]
         assert len(completed) == len(set(completed)) == 600
+
+
+def test_runner_rides_out_an_api_server_restart(server, start_runner, tmp_path) -> None:
+    # The runner keeps running its backlog while the server is away, retries the request it had in flight
+    # (the same claim, answered with the same jobs), and reports everything once the server is back.
+    own = start_server(server.mongo_uri, server.database, tmp_path)
+    port = int(own.url.split(":")[2].split("/")[0])
+    try:
+        with Client(own.url) as client:
+            spec = {"name": "restart", "jobs": [{"name": "j{i}", "command": "sleep 0.1",
+                                                 "parameters": {"i": "1:120"}}]}  # fmt: skip
+            wf = client.create_workflow_from_spec(spec, working_dir=str(tmp_path))
+            client.initialize_workflow(wf.id)
+            runner = start_runner(own.url, wf.id, "--max-parallel-jobs", "2")
+            wait_until(lambda: client.workflow_status(wf.id).job_counts.get("completed", 0) >= 10)
+        stop_server(own)
+        own = start_server(server.mongo_uri, server.database, tmp_path, port=port)
+        assert runner.wait(180) == 0, runner.output()
+        assert "retrying" in runner.output()
+        with Client(own.url) as client:
+            completed = [r.job_id for r in client.list_results(wf.id, all_runs=True) if r.status == "completed"]
+            assert len(completed) == len(set(completed)) == 120
+            assert client.workflow_status(wf.id).is_complete
+    finally:
+        stop_server(own)
