@@ -61,7 +61,7 @@ class JobRunner:
         self.free = self.total
         self.running: dict[int, JobProcess] = {}
         self.backlog: deque[c.ClaimedJob] = deque()
-        self.pace = Pace()
+        self.pace = Pace(self.opts.backlog_seconds)
         #: Reports not yet sent: jobs launched (by id) and jobs finished.
         self.starts: dict[int, c.JobStart] = {}
         self.outcomes: list[c.JobOutcome] = []

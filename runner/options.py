@@ -49,3 +49,4 @@ class RunnerOptions:
     output_dir: Path = Path(settings.DEFAULT_OUTPUT_DIR)
     time_limit: float | None = None
     kill_grace: float = settings.DEFAULT_KILL_GRACE_SECONDS
+    backlog_seconds: float = settings.DEFAULT_BACKLOG_SECONDS

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-#: Seconds of work the local backlog covers at the recent pace (enough to hide a request's round trip).
-BACKLOG_SECONDS = 0.5
-#: Most claimed jobs a runner keeps waiting locally.
-MAX_BACKLOG = 500
+from torc_client.settings import DEFAULT_BACKLOG_SECONDS, MAX_BACKLOG_JOBS
 
 
 class Pace:
-    """How many claimed jobs to keep waiting: enough for `BACKLOG_SECONDS` at the recent job length.
+    """How many claimed jobs to keep waiting: enough for `seconds` of work at the recent job length.
 
     By Little's law the slots get through `slots x seconds / job length` jobs in that
     time; jobs that run for a minute leave no backlog at all, so a runner of long
     jobs never hoards work that another runner could start.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, seconds: float = DEFAULT_BACKLOG_SECONDS) -> None:
+        self.seconds = seconds
         self.mean_seconds: float | None = None
         self.peak_running = 0
 
@@ -30,4 +28,4 @@ class Pace:
     def target(self, slots: int) -> int:
         if self.mean_seconds is None:
             return 0
-        return min(MAX_BACKLOG, round(slots * BACKLOG_SECONDS / self.mean_seconds))
+        return min(MAX_BACKLOG_JOBS, round(slots * self.seconds / self.mean_seconds))

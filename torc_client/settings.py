@@ -34,6 +34,10 @@ DEFAULT_OUTPUT_DIR = "output"
 DEFAULT_KILL_GRACE_SECONDS = 10.0
 #: How many times a job may be requeued because its runner died, before it fails.
 DEFAULT_MAX_LEASE_RETRIES = 3
+#: Seconds of work a runner keeps claimed ahead, at the pace its jobs finish (0: only what fits now).
+DEFAULT_BACKLOG_SECONDS = 0.5
+#: Most claimed jobs a runner keeps waiting locally.
+MAX_BACKLOG_JOBS = 500
 
 
 def config_path() -> Path:

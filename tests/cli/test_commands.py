@@ -137,6 +137,21 @@ def test_run_accepts_an_iso_time_limit(cli, make_workflow) -> None:
     assert summary["is_complete"] and summary["runner"]["exit_code"] == 0
 
 
+def _largest_claim(client, workflow_id: int) -> int:
+    sizes = [int(m.group(1)) for e in client.list_events(workflow_id, limit=1000).items
+             if (m := re.match(r"(\d+) jobs claimed", e.message))]  # fmt: skip
+    return max(sizes)
+
+
+def test_run_claims_ahead_for_short_jobs_unless_told_not_to(cli, make_workflow, client) -> None:
+    spec = {"name": "short", "jobs": [{"name": "j{i}", "command": "true", "parameters": {"i": "1:300"}}]}
+    ahead, fitting = make_workflow(spec), make_workflow(spec)
+    cli("run", str(ahead.id), "--max-parallel-jobs", "2")
+    cli("run", str(fitting.id), "--max-parallel-jobs", "2", "--backlog-seconds", "0")
+    assert _largest_claim(client, ahead.id) > 2
+    assert _largest_claim(client, fitting.id) <= 2
+
+
 # --- watching and utilities --------------------------------------------------------------
 
 

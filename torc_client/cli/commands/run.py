@@ -85,6 +85,9 @@ def run_record(summary: RunSummary) -> dict[str, Any]:
                    "longer jobs are not started.")  # fmt: skip
 @click.option("--kill-grace", type=click.FloatRange(min=0), default=settings.DEFAULT_KILL_GRACE_SECONDS,
               show_default=True, help="Seconds between SIGTERM and SIGKILL when a job is stopped.")  # fmt: skip
+@click.option("--backlog-seconds", type=click.FloatRange(min=0), default=settings.DEFAULT_BACKLOG_SECONDS,
+              show_default=True, help="Claim this many seconds of work ahead, at the pace jobs finish, so short jobs "
+              "never wait on the server (0: claim only what fits now).")  # fmt: skip
 @click.option("--working-dir", default=None, help="With a spec file: directory the jobs run in (default: here).")
 @pass_state
 def run(state: State, spec_or_id: str, working_dir: str | None, **options: Any) -> None:
