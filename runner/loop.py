@@ -71,6 +71,7 @@ class JobRunner:
         self._last_contact = time.monotonic()
         self._claim_after = 0.0  # no claim before this (the queue was found empty)
         self._asked = 0  # jobs the request in flight asks for
+        self._sent: c.ClaimRequest | None = None  # the request in flight
         self._idle_answer: c.ClaimResponse | None = None  # an answer with no jobs, not yet acted on
         self._stuck_since: float | None = None
         self._base_env: dict[str, str] | None = None  # what every job's environment starts from
@@ -191,21 +192,24 @@ class JobRunner:
         )  # fmt: skip
         self.starts, self.outcomes = {}, []
         self._asked = want_now + want_later
+        self._sent = request
         return request
 
     def _wanted(self) -> tuple[int, int]:
         """How many jobs to claim: (fitting the free resources now, extra for the backlog)."""
-        target = self.pace.target(self._slots())
-        if self.backlog:
-            short = target - len(self.backlog)
-            return 0, short if short > target // 2 else 0
+        # The backlog was just launched from: whatever is left in it does not fit the free resources.
         if self.opts.max_parallel_jobs:
             now = max(self.opts.max_parallel_jobs - len(self.running), 0)
-        elif self.free.cpus <= 0 or self.free.memory_bytes < 0.1 * GIB:
+        elif self.free.cpus <= 0 or self.free.memory_bytes <= 0:
             now = 0
         else:
             now = self.free.cpus
-        return now, target
+        target = self.pace.target(self._slots())
+        short = target - len(self.backlog)
+        later = short if short > target // 2 else 0
+        if now and self.backlog and self.opts.max_parallel_jobs is None:
+            later = 0
+        return now, later
 
     def _slots(self) -> int:
         if self.opts.max_parallel_jobs:
@@ -286,17 +290,11 @@ class JobRunner:
 
     def _stop_all(self, reason: str, report: bool = True) -> None:
         """Terminate every running job (SIGTERM, grace period, SIGKILL), report them, give the backlog back."""
-        try:
-            answer = self.exchange.answer(wait=True) if self.exchange.busy else None
-        except errors.ApiError as error:
-            self.reporter.message(f"the last request failed: {error.message}")
-            answer = None
-        if answer is not None:
-            self.backlog.extend(answer.jobs)
         if self.running:
             self.reporter.message(f"terminating {len(self.running)} running jobs: {reason}")
         for proc in self.running.values():
             proc.stop(reason, self.opts.kill_grace)
+        self._settle_in_flight()
         while self.running:
             self._collect()
             for proc in self.running.values():
@@ -304,6 +302,21 @@ class JobRunner:
             self._wait(0.05)
         if report:
             self._report_final()
+
+    def _settle_in_flight(self) -> None:
+        """Take the answer of the request in flight; if it failed, its reports go out again with the last one."""
+        if not self.exchange.busy:
+            return
+        sent = self._sent
+        try:
+            answer = self.exchange.answer(wait=True)
+        except errors.ApiError as error:
+            self.reporter.message(f"the last request failed: {error.message}")
+            finished = {o.job_id for o in self.outcomes}
+            self.outcomes = sent.outcomes + self.outcomes
+            self.starts = {**{j.job_id: j for j in sent.starts if j.job_id not in finished}, **self.starts}
+            return
+        self.backlog.extend(answer.jobs)
 
     def _report_final(self) -> None:
         """Report what finished and return the backlog unstarted, so other runners can take it at once."""
@@ -348,9 +361,11 @@ class JobRunner:
 
     def _next_wake(self) -> float:
         """How long the loop may sleep when no job exits and no answer comes."""
-        if not self.exchange.busy and (self.starts or self.outcomes):
-            return 0.0
         now = time.monotonic()
+        if self.exchange.busy:  # the answer wakes the loop; nothing else can be sent before it
+            return min(self.opts.poll_interval, self.end_time - now) if self.end_time else self.opts.poll_interval
+        if self.starts or self.outcomes:
+            return 0.0
         beat = self._last_contact + min(self.lease_seconds / 3, HEARTBEAT_SECONDS) - now
         wake = min(self._claim_after - now if self._claim_after > now else self.opts.poll_interval, beat)
         if self.end_time is not None:

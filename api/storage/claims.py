@@ -46,9 +46,9 @@ async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float)
     if replayed is not None:
         won, shapes = replayed
     elif reason is None:
-        won, shapes = await _take(db, wf, req, _node_capacity(node, req.time_limit_seconds))
+        token = await _remember(db, node, req)
+        won, shapes = await _take(db, wf, req, _node_capacity(node, req.time_limit_seconds), token)
     if won and replayed is None:
-        await _remember(db, node, req, won)
         wf = await _record_claim(db, wid, req, won)
     elif reason is None and await _needs_repair(db, wf):
         await queue.repair(db, wid)
@@ -73,21 +73,28 @@ async def _record_claim(db: Database, wid: int, req: ClaimRequest, won: list[dic
 
 
 async def _replay(db: Database, node: dict[str, Any], req: ClaimRequest):
-    """The jobs of this node's last claim when this request repeats it (same `request_id`), else None."""
+    """The jobs of this node's last claim when this request repeats it (same `request_id`), else None.
+
+    The claim's token is remembered before any job is taken, so even a claim cut short
+    half-way (its answer lost, or the server stopped) is found again by its token.
+    """
     last = node.get("last_claim")
     if not req.request_id or not last or last["request_id"] != req.request_id:
         return None
-    docs = [d for d in await workflows.find_by_ids(db.jobs, last["job_ids"])
-            if d["claim_token"] == last["token"] and d["status"] in states.LEASED]  # fmt: skip
+    query = {"workflow_id": node["workflow_id"], "status": {"$in": sorted(states.LEASED)}}
+    docs = sorted([d async for d in db.jobs.find(query) if d.get("claim_token") == last["token"]],
+                  key=lambda d: d["_id"])  # fmt: skip
     queues = await queue.queues(db, node["workflow_id"])
     return docs, {q["rr_id"]: queue.shape_of(q) for q in queues}
 
 
-async def _remember(db: Database, node: dict[str, Any], req: ClaimRequest, won: list[dict[str, Any]]) -> None:
-    """Keep what this claim handed out, so that a retry of the same request gets the same jobs."""
-    if req.request_id:
-        await db.compute_nodes.update_one({"_id": node["_id"]}, {"$set": {"last_claim": {
-            "request_id": req.request_id, "token": won[0]["claim_token"], "job_ids": [d["_id"] for d in won]}}})
+async def _remember(db: Database, node: dict[str, Any], req: ClaimRequest) -> str:
+    """A fresh claim token, kept on the node with the request id when the runner may retry this claim."""
+    token = transitions.new_token()
+    if req.request_id and (req.limit > 0 or req.backlog > 0):
+        await db.compute_nodes.update_one({"_id": node["_id"]}, {"$set": {
+            "last_claim": {"request_id": req.request_id, "token": token}}})  # fmt: skip
+    return token
 
 
 def _refusal(wf: dict[str, Any]) -> str | None:
@@ -100,7 +107,7 @@ def _refusal(wf: dict[str, Any]) -> str | None:
     return None
 
 
-async def _take(db: Database, wf: dict[str, Any], req: ClaimRequest, total: resources.Capacity):
+async def _take(db: Database, wf: dict[str, Any], req: ClaimRequest, total: resources.Capacity, token: str):
     """Take jobs that fit the free resources, then up to `req.backlog` more that fit the node at all."""
     queues = await queue.queues(db, wf["_id"])
     shapes = {q["rr_id"]: queue.shape_of(q) for q in queues}
@@ -110,7 +117,7 @@ async def _take(db: Database, wf: dict[str, Any], req: ClaimRequest, total: reso
     limit = min(req.limit, MAX_CLAIM)
     backlog = min(max(req.backlog, 0), MAX_CLAIM - limit)
     runnable = [s for s in shapes.values() if req.ignore_resources or resources.how_many_fit(s, total) > 0]
-    won, token = [], transitions.new_token()
+    won: list[dict[str, Any]] = []
     for _ in range(MAX_ROUNDS):
         for_now = limit > 0
         if not for_now:

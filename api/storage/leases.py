@@ -67,12 +67,21 @@ async def heartbeat(db: Database, node_id: int, lease_seconds: float) -> Heartbe
 
 
 async def deactivate(db: Database, node_id: int) -> Any:
-    """A runner's clean exit: its node stops holding a lease."""
+    """A runner's exit: its node stops holding a lease, and any job it still holds goes back to the queue.
+
+    A runner that exits cleanly has reported or returned everything; one that could not
+    (its last request failed) must not leave jobs pending under a node nobody renews.
+    """
     doc = await db.compute_nodes.find_one({"_id": node_id})
     if doc is None:
         raise NotFound("compute_node", node_id)
     duration = time.time() - doc.get("started_at", time.time())
     record = await records.compute_nodes.update(db, node_id, {"is_active": False, "duration_seconds": duration})
+    held = await _held_by(db, doc)
+    reason = f"compute node {node_id} stopped while holding them"
+    await transitions.requeue(db, doc["workflow_id"], [d for d in held if d["status"] == S.PENDING.value], reason,
+                              lease_lost=False)  # fmt: skip
+    await transitions.requeue(db, doc["workflow_id"], [d for d in held if d["status"] == S.RUNNING.value], reason)
     await workflows.record(db, doc["workflow_id"], {}, [Event("compute_node", f"compute node {node_id} stopped",
                                                               compute_node_id=node_id)])  # fmt: skip
     return record
@@ -88,10 +97,15 @@ async def expire_due(db: Database, wf: dict[str, Any], lease_seconds: float) -> 
             await _expire(db, wf, node)
 
 
+async def _held_by(db: Database, node: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pending and running jobs leased to a compute node."""
+    query = {"workflow_id": node["workflow_id"], "status": {"$in": sorted(states.LEASED)}}
+    return [doc async for doc in db.jobs.find(query) if doc.get("active_compute_node_id") == node["_id"]]
+
+
 async def _expire(db: Database, wf: dict[str, Any], node: dict[str, Any]) -> None:
     wid = wf["_id"]
-    leased = [doc async for doc in db.jobs.find({"workflow_id": wid, "status": {"$in": sorted(states.LEASED)}})]
-    mine = [doc for doc in leased if doc.get("active_compute_node_id") == node["_id"]]
+    mine = await _held_by(db, node)
     reason = f"compute node {node['_id']} on {node['hostname']} stopped renewing its lease"
     exhausted = [d for d in mine if d.get("lease_losses", 0) + 1 > DEFAULT_MAX_LEASE_RETRIES or wf["is_canceled"]]
     retry = [d for d in mine if d not in exhausted]

@@ -1,7 +1,7 @@
 """The ready queue: ready jobs at numbered positions, one queue per resource requirement.
 
 A queue document holds `head` and `tail`; positions live in block documents of
-`BLOCK` consecutive positions each (`"{queue}:{block}"`, a map of offset to job id),
+`BLOCK` consecutive positions each (`"{queue}:b{block}"`, a map of offset to job id),
 so a claim of a few hundred jobs reads a handful of documents and queueing 100,000
 jobs writes 1,000. Enqueueing reserves positions with one `$inc` of `tail` and writes
 its offsets into the blocks (upserts: enqueuers of neighbouring ranges share a block);
@@ -63,6 +63,10 @@ async def queues(db: Database, wid: int) -> list[dict[str, Any]]:
     return [doc async for doc in db.queues.find({"workflow_id": wid})]
 
 
+def block_id(qid: str, block: int) -> str:
+    return f"{qid}:b{block}"
+
+
 def block_writes(wid: int, rr_id: int, first: int, job_ids: list[int]) -> tuple[list[dict], list[UpdateOne]]:
     """What puts `job_ids` at positions `first`, `first + 1`, ... of a queue.
 
@@ -77,9 +81,9 @@ def block_writes(wid: int, rr_id: int, first: int, job_ids: list[int]) -> tuple[
     whole, shared = [], []
     for block, entries in blocks.items():
         if len(entries) == BLOCK:
-            whole.append({"_id": f"{qid}:{block}", "workflow_id": wid, "rr": rr_id, "block": block, "jobs": entries})
+            whole.append({"_id": block_id(qid, block), "workflow_id": wid, "rr": rr_id, "block": block, "jobs": entries})
         else:
-            shared.append(UpdateOne({"_id": f"{qid}:{block}"}, {
+            shared.append(UpdateOne({"_id": block_id(qid, block)}, {
                 "$set": {f"jobs.{offset}": jid for offset, jid in entries.items()},
                 "$setOnInsert": {"workflow_id": wid, "rr": rr_id, "block": block}}, upsert=True))  # fmt: skip
     return whole, shared
@@ -133,7 +137,7 @@ async def take(db: Database, wid: int, rr_id: int, count: int) -> list[int]:
     start, end = after["taken_from"], after["head"]
     # Passed positions stay in their blocks until the queue is cleared or the workflow deleted:
     # removing them here would cost every claim a write.
-    block_ids = [f"{qid}:{b}" for b in range(start // BLOCK, (end - 1) // BLOCK + 1)]
+    block_ids = [block_id(qid, b) for b in range(start // BLOCK, (end - 1) // BLOCK + 1)]
     jobs: dict[int, int] = {}
     for part in chunks(block_ids):
         async for doc in db.slots.find({"_id": {"$in": part}}):
@@ -153,6 +157,8 @@ async def queued_job_ids(db: Database, wid: int) -> set[int]:
     heads = {q["rr_id"]: q["head"] for q in await queues(db, wid)}
     queued = set()
     async for doc in db.slots.find({"workflow_id": wid}):
+        if "block" not in doc:  # not a block of positions (left by an older version)
+            continue
         head = heads.get(doc["rr"], 0)
         queued |= {jid for offset, jid in doc["jobs"].items() if doc["block"] * BLOCK + int(offset) >= head}
     return queued

@@ -364,3 +364,16 @@ def test_a_repeated_claim_gets_the_same_jobs_not_more(client: Client, make_workf
     fresh = client.claim(wf.id, c.ClaimRequest(compute_node_id=node, limit=3, num_cpus=8, memory_gb=8,
                                                request_id="r-2"))  # fmt: skip
     assert not {j.id for j in fresh.jobs} & {j.id for j in first.jobs}
+
+
+def test_a_node_that_signs_off_holding_jobs_gives_them_back(client: Client, make_workflow) -> None:
+    # A runner whose last report failed still signs off: nothing may stay pending under a node nobody renews.
+    wf = make_workflow(independent(5), initialize=True)
+    node = register(client, wf.id)
+    jobs = claim(client, wf.id, node, limit=3)
+    client.report_start(wf.id, c.StartReport(compute_node_id=node, jobs=[
+        c.JobStart(job_id=jobs[0].id, claim_token=jobs[0].claim_token)]))  # fmt: skip
+    assert client.workflow_status(wf.id).job_counts == {"ready": 2, "pending": 2, "running": 1}
+    client.deactivate_compute_node(node)
+    assert client.workflow_status(wf.id).job_counts == {"ready": 5}
+    assert len(claim(client, wf.id, register(client, wf.id), limit=10)) == 5
