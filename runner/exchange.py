@@ -12,8 +12,30 @@ load and stay immediate when the runner is quiet.
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
+
+from torc_client import errors
+
+#: How long the runner keeps retrying while the server does not answer.
+SERVER_WAIT_SECONDS = 20 * 60.0
+#: Seconds between those retries.
+RETRY_SECONDS = 5.0
+
+
+def patiently(method: Callable[..., Any], *args: Any, say: Callable[[str], None],
+              stopping: Callable[[], bool]) -> Any:  # fmt: skip
+    """Call the API, waiting out a server that does not answer (the runner's requests are safe to repeat)."""
+    deadline = time.monotonic() + SERVER_WAIT_SECONDS
+    while True:
+        try:
+            return method(*args)
+        except errors.ServerUnavailable as error:
+            if time.monotonic() > deadline or stopping():
+                raise
+            say(f"{error.message}; retrying in {RETRY_SECONDS:.0f} s")
+            time.sleep(RETRY_SECONDS)
 
 
 class Exchange:

@@ -14,21 +14,19 @@ held, running or waiting, go back to the queue when its lease expires.
 from __future__ import annotations
 
 import os
-import selectors
 import signal
 import socket
-import sys
 import time
 import uuid
 from collections import deque
 from pathlib import Path
 
 from runner import attempt, hardware, outputs
-from runner.exchange import Exchange
+from runner.exchange import Exchange, patiently
 from runner.monitor import ResourceMonitor
 from runner.options import RunnerOptions, RunSummary
 from runner.pace import Pace
-from runner.process import JobProcess
+from runner.process import Environment, JobProcess, wait_for_exit
 from runner.report import PlainReporter, Reporter, unfit_text
 from torc_client import contract as c
 from torc_client import errors, settings
@@ -39,8 +37,6 @@ from torc_client.resources import GIB, Capacity, Shape, how_many_fit, take
 STUCK_CONFIRM_SECONDS = 2.0
 #: Longest time between contacts with the server while every slot is busy (cancellations are seen this fast).
 HEARTBEAT_SECONDS = 5.0
-#: How long the runner keeps retrying while the server does not answer.
-SERVER_WAIT_SECONDS = 20 * 60.0
 
 
 class JobRunner:
@@ -74,7 +70,7 @@ class JobRunner:
         self._sent: c.ClaimRequest | None = None  # the request in flight
         self._idle_answer: c.ClaimResponse | None = None  # an answer with no jobs, not yet acted on
         self._stuck_since: float | None = None
-        self._base_env: dict[str, str] | None = None  # what every job's environment starts from
+        self._env: Environment | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -163,8 +159,7 @@ class JobRunner:
         """Take in an answer: new jobs join the backlog; refused reports are told (and their jobs stopped)."""
         self._last_contact = time.monotonic()
         self.backlog.extend(answer.jobs)
-        for rejection in answer.report.rejected if answer.report else []:
-            self.reporter.message(f"the server refused the report of job {rejection.job_id}: {rejection.reason}")
+        for rejection in self._note_rejections(answer.report.rejected if answer.report else []):
             proc = self.running.get(rejection.job_id)
             if proc is not None:
                 proc.stop("the server no longer assigns this job to this runner", self.opts.kill_grace)
@@ -255,14 +250,9 @@ class JobRunner:
         return how_many_fit(_shape(job), self.free) > 0
 
     def _environment(self, job: c.ClaimedJob) -> dict[str, str]:
-        if self._base_env is None:
-            # Jobs call `torc`: the one installed next to this runner comes first on PATH.
-            path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-            self._base_env = {**os.environ, "PATH": path, "TORC_API_URL": self.client.url,
-                              "TORC_OUTPUT_DIR": str(self.opts.output_dir.resolve()),
-                              "TORC_COMPUTE_NODE_ID": str(self.summary.compute_node_id)}  # fmt: skip
-        return {**self._base_env, "TORC_WORKFLOW_ID": str(job.workflow_id), "TORC_JOB_ID": str(job.id),
-                "TORC_JOB_NAME": job.name, "TORC_RUN_ID": str(job.run_id), "TORC_ATTEMPT_ID": str(job.attempt_id)}
+        if self._env is None:
+            self._env = Environment(self.client.url, self.opts.output_dir, self.summary.compute_node_id)
+        return self._env.for_job(job)
 
     def _collect(self) -> None:
         """Reap exited jobs: free their resources and queue their outcomes for the next report."""
@@ -327,10 +317,14 @@ class JobRunner:
                                   starts=list(self.starts.values()), returned=returned)  # fmt: skip
         answer = self._call(self.client.report_complete, self.workflow_id, report)
         self.outcomes, self.starts, self.backlog = [], {}, deque()
-        for rejection in answer.rejected:
-            self.reporter.message(f"the server refused the report of job {rejection.job_id}: {rejection.reason}")
+        self._note_rejections(answer.rejected)
         if returned:
             self.reporter.message(f"returned {len(returned)} claimed jobs that had not started")
+
+    def _note_rejections(self, rejections: list[c.Rejection]) -> list[c.Rejection]:
+        for rejection in rejections:
+            self.reporter.message(f"the server refused the report of job {rejection.job_id}: {rejection.reason}")
+        return rejections
 
     def _should_exit(self, answer: c.ClaimResponse) -> bool:
         """Nothing runs here and nothing was claimable: stop when the workflow is done or nothing can progress."""
@@ -374,35 +368,11 @@ class JobRunner:
 
     def _wait(self, timeout: float) -> None:
         """Sleep until a job exits, an answer comes, or `timeout` passes (pidfds make the wake-up immediate)."""
-        if timeout <= 0:
-            return
-        fds = [p.pidfd for p in self.running.values() if p.pidfd is not None]
-        if len(fds) < len(self.running):
-            time.sleep(min(timeout, 0.01))
-            return
         exchange = getattr(self, "exchange", None)
-        with selectors.DefaultSelector() as selector:
-            for fd in fds:
-                selector.register(fd, selectors.EVENT_READ)
-            if exchange is not None and exchange.busy:
-                selector.register(exchange.fileno(), selectors.EVENT_READ)
-            selector.select(min(timeout, self._next_deadline()))
-
-    def _next_deadline(self) -> float:
-        deadlines = [d for p in self.running.values() for d in (p.deadline, p.kill_at) if d is not None]
-        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else 3600.0
+        wait_for_exit(self.running.values(), timeout, exchange.fileno() if exchange and exchange.busy else None)
 
     def _call(self, method, *args):
-        """Call the API, waiting out a server that does not answer (reports are safe to repeat)."""
-        deadline = time.monotonic() + SERVER_WAIT_SECONDS
-        while True:
-            try:
-                return method(*args)
-            except errors.ServerUnavailable as error:
-                if time.monotonic() > deadline or self.stop_signal is not None:
-                    raise
-                self.reporter.message(f"{error.message}; retrying in 5 s")
-                time.sleep(5)
+        return patiently(method, *args, say=self.reporter.message, stopping=lambda: self.stop_signal is not None)
 
     def _node_record(self) -> c.ComputeNodeCreate:
         t = self.total

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import subprocess
+import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,3 +86,35 @@ def _pidfd(pid: int) -> int | None:
         return os.pidfd_open(pid)
     except (AttributeError, OSError):
         return None
+
+
+class Environment:
+    """The environment jobs run with: this runner's part built once, each job's variables added per launch."""
+
+    def __init__(self, api_url: str, output_dir: Path, compute_node_id: int) -> None:
+        # Jobs call `torc`: the one installed next to this runner comes first on PATH.
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        self.base = {**os.environ, "PATH": path, "TORC_API_URL": api_url, "TORC_OUTPUT_DIR": str(output_dir.resolve()),
+                     "TORC_COMPUTE_NODE_ID": str(compute_node_id)}  # fmt: skip
+
+    def for_job(self, job: ClaimedJob) -> dict[str, str]:
+        return {**self.base, "TORC_WORKFLOW_ID": str(job.workflow_id), "TORC_JOB_ID": str(job.id),
+                "TORC_JOB_NAME": job.name, "TORC_RUN_ID": str(job.run_id), "TORC_ATTEMPT_ID": str(job.attempt_id)}
+
+
+def wait_for_exit(procs: Iterable[JobProcess], timeout: float, also: int | None = None) -> None:
+    """Sleep until one of `procs` exits, `also` turns readable, a deadline of theirs comes, or `timeout` passes."""
+    procs = list(procs)
+    if timeout <= 0:
+        return
+    fds = [p.pidfd for p in procs if p.pidfd is not None]
+    if len(fds) < len(procs):
+        time.sleep(min(timeout, 0.01))
+        return
+    deadlines = [d for p in procs for d in (p.deadline, p.kill_at) if d is not None]
+    if deadlines:
+        timeout = min(timeout, max(0.0, min(deadlines) - time.monotonic()))
+    with selectors.DefaultSelector() as selector:
+        for fd in fds + ([also] if also is not None else []):
+            selector.register(fd, selectors.EVENT_READ)
+        selector.select(timeout)

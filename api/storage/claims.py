@@ -81,8 +81,7 @@ async def _replay(db: Database, node: dict[str, Any], req: ClaimRequest):
     last = node.get("last_claim")
     if not req.request_id or not last or last["request_id"] != req.request_id:
         return None
-    query = {"workflow_id": node["workflow_id"], "status": {"$in": sorted(states.LEASED)}}
-    docs = sorted([d async for d in db.jobs.find(query) if d.get("claim_token") == last["token"]],
+    docs = sorted([d for d in await leases.held_by(db, node) if d["claim_token"] == last["token"]],
                   key=lambda d: d["_id"])  # fmt: skip
     queues = await queue.queues(db, node["workflow_id"])
     return docs, {q["rr_id"]: queue.shape_of(q) for q in queues}

@@ -77,7 +77,7 @@ async def deactivate(db: Database, node_id: int) -> Any:
         raise NotFound("compute_node", node_id)
     duration = time.time() - doc.get("started_at", time.time())
     record = await records.compute_nodes.update(db, node_id, {"is_active": False, "duration_seconds": duration})
-    held = await _held_by(db, doc)
+    held = await held_by(db, doc)
     reason = f"compute node {node_id} stopped while holding them"
     await transitions.requeue(db, doc["workflow_id"], [d for d in held if d["status"] == S.PENDING.value], reason,
                               lease_lost=False)  # fmt: skip
@@ -97,7 +97,7 @@ async def expire_due(db: Database, wf: dict[str, Any], lease_seconds: float) -> 
             await _expire(db, wf, node)
 
 
-async def _held_by(db: Database, node: dict[str, Any]) -> list[dict[str, Any]]:
+async def held_by(db: Database, node: dict[str, Any]) -> list[dict[str, Any]]:
     """The pending and running jobs leased to a compute node."""
     query = {"workflow_id": node["workflow_id"], "status": {"$in": sorted(states.LEASED)}}
     return [doc async for doc in db.jobs.find(query) if doc.get("active_compute_node_id") == node["_id"]]
@@ -105,7 +105,7 @@ async def _held_by(db: Database, node: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def _expire(db: Database, wf: dict[str, Any], node: dict[str, Any]) -> None:
     wid = wf["_id"]
-    mine = await _held_by(db, node)
+    mine = await held_by(db, node)
     reason = f"compute node {node['_id']} on {node['hostname']} stopped renewing its lease"
     exhausted = [d for d in mine if d.get("lease_losses", 0) + 1 > DEFAULT_MAX_LEASE_RETRIES or wf["is_canceled"]]
     retry = [d for d in mine if d not in exhausted]
