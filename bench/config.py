@@ -19,6 +19,8 @@ class Config:
     claim_jobs: int
     claimers: int
     claim_batch: int
+    #: Racing rounds (small workflows, forced queue repairs) behind the double-claim figure.
+    race_rounds: int
     chain_jobs: int
     create_sizes: list[int]
     big_jobs: int
@@ -45,12 +47,12 @@ def make(quick: bool, repeat: int | None) -> Config:
     cores = os.cpu_count() or 1
     if not quick:
         return Config(quick=False, repeat=repeat or 3, parallelism=cores, noop_jobs=10_000, runners_many=4,
-                      claim_jobs=50_000, claimers=4, claim_batch=100, chain_jobs=200,
+                      claim_jobs=50_000, claimers=4, claim_batch=100, race_rounds=20, chain_jobs=200,
                       create_sizes=[1_000, 10_000, 100_000], big_jobs=100_000, status_calls=50, protocol_turns=100,
                       memory_run_seconds=20.0, peers=["parsl", "dask", "snakemake"])  # fmt: skip
     return Config(
         quick=True, repeat=repeat or 1, parallelism=cores, noop_jobs=500, runners_many=4, claim_jobs=5_000,
-        claimers=4, claim_batch=100, chain_jobs=50, create_sizes=[1_000, 10_000], big_jobs=10_000, status_calls=20,
+        claimers=4, claim_batch=100, race_rounds=5, chain_jobs=50, create_sizes=[1_000, 10_000], big_jobs=10_000, status_calls=20,
         protocol_turns=30,
         memory_run_seconds=5.0, peers=["dask"],
         reductions=[

@@ -29,3 +29,19 @@ def chain(n: int, name: str = "chain") -> dict[str, Any]:
     jobs = [{"name": "c1", "command": "true"}]
     jobs += [{"name": f"c{i}", "command": "true", "depends_on": [f"c{i - 1}"]} for i in range(2, n + 1)]
     return {"name": name, "jobs": jobs}
+
+
+def race(n: int, name: str = "race") -> dict[str, Any]:
+    """Small queues that drain in waves: roots in one queue, each with a chain of two dependents across both
+    queues (released while claimers race for the last jobs), and `n` independent jobs (4n jobs in all)."""
+    small = {"name": "small", "num_cpus": 1, "memory": "1m", "runtime": "PT1M"}
+    large = {"name": "large", "num_cpus": 2, "memory": "2m", "runtime": "PT1M"}
+    each = {"i": f"1:{n}"}
+    return {"name": name, "resource_requirements": [small, large], "jobs": [
+        {"name": "root{i}", "command": "true", "resource_requirements": "small", "parameters": each},
+        {"name": "next{i}", "command": "true", "resource_requirements": "large", "depends_on": ["root{i}"],
+         "parameters": each},
+        {"name": "last{i}", "command": "true", "resource_requirements": "small", "depends_on": ["next{i}"],
+         "parameters": each},
+        {"name": "free{i}", "command": "true", "resource_requirements": "large", "parameters": each},
+    ]}  # fmt: skip

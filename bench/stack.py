@@ -7,6 +7,7 @@ stopped and the directory deleted when the `with` block ends.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -27,10 +28,12 @@ LEASE_SECONDS = 300.0
 class Stack:
     """`with Stack() as s:` gives `s.url`, `s.client`, `s.db_pid`, `s.server_pid` and `s.dir`."""
 
-    def __init__(self, label: str = "bench", uri_options: str = "") -> None:
+    def __init__(self, label: str = "bench", uri_options: str = "", server_env: dict[str, str] | None = None) -> None:
         self.label = label
         #: Extra MongoDB URI options for the API server (e.g. `retryWrites=false`, to try a fix).
         self.uri_options = uri_options
+        #: Extra `TORC_*` settings for the API server.
+        self.server_env = server_env or {}
         self.dir = Path(tempfile.mkdtemp(prefix=f"torc-bench-{label}-"))
         self.db: EmbeddedDatabase | None = None
         self.server: subprocess.Popen | None = None
@@ -57,7 +60,7 @@ class Stack:
         self.server = harness.spawn(
             [str(BIN / "torc-server"), "--port", str(port), "--mongo-uri", self.mongo_uri, "--database", "bench",
              "--lease-seconds", str(LEASE_SECONDS)],
-            stdout=self.log, stderr=subprocess.STDOUT,
+            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **self.server_env},
         )  # fmt: skip
         self.db.__enter__()
         self.client = Client(self.url, timeout=600)
@@ -82,6 +85,14 @@ class Stack:
 
         with MongoClient(self.db.uri, directConnection=True) as mongo:
             return sum(mongo.admin.command("serverStatus")["opcounters"].values())
+
+    def duty_runs(self, workflow_id: int) -> dict[str, int]:
+        """How often each periodic duty (lease check, queue repair) ran for a workflow, from its document."""
+        from pymongo import MongoClient
+
+        with MongoClient(self.db.uri, directConnection=True) as mongo:
+            doc = mongo["bench"].workflows.find_one({"_id": workflow_id}, {"turns": 1}) or {}
+        return doc.get("turns", {})
 
     @property
     def db_pid(self) -> int:

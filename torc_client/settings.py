@@ -24,6 +24,8 @@ MAX_PAGE_LIMIT = 1_000_000
 DEFAULT_PAGE_LIMIT = 10_000
 #: Largest request body the API accepts (a 100,000-job spec written out job by job fits).
 MAX_REQUEST_BODY_BYTES = 64 * 1024 * 1024
+#: How often at most a claim that finds nothing checks a workflow's queues for ready jobs they lost.
+DEFAULT_QUEUE_REPAIR_SECONDS = 10.0
 
 # --- client and runner --------------------------------------------------------------
 DEFAULT_API_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}{API_PREFIX}"
@@ -38,6 +40,12 @@ DEFAULT_MAX_LEASE_RETRIES = 3
 DEFAULT_BACKLOG_SECONDS = 0.5
 #: Most claimed jobs a runner keeps waiting locally.
 MAX_BACKLOG_JOBS = 500
+
+
+def queue_repair_seconds() -> float:
+    """The API's interval between queue repairs of one workflow (`TORC_QUEUE_REPAIR_SECONDS`, `[server]`)."""
+    return float(resolve(None, "TORC_QUEUE_REPAIR_SECONDS", "server.queue_repair_seconds",
+                         DEFAULT_QUEUE_REPAIR_SECONDS))  # fmt: skip
 
 
 def config_path() -> Path:

@@ -13,7 +13,7 @@ from typing import Any
 from api.storage import leases, queue, transitions, workflows
 from api.storage.db import Database
 from api.storage.workflows import Event
-from torc_client import resources, states
+from torc_client import resources, settings, states
 from torc_client.contract import ClaimedJob, ClaimRequest, ClaimResponse, CompleteReport, FileRef, UnfitGroup
 
 S = states.JobStatus
@@ -21,7 +21,6 @@ S = states.JobStatus
 MAX_ROUNDS = 6
 #: Most jobs one claim hands out (what fits now plus the backlog).
 MAX_CLAIM = 1000
-REPAIR_EVERY_SECONDS = 10.0
 
 
 async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float) -> ClaimResponse:
@@ -41,17 +40,21 @@ async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float)
     await leases.expire_due(db, wf, lease_seconds)
     reason = _refusal(wf)
     won: list[dict[str, Any]] = []
+    moved = 0
     shapes: dict[int, resources.Shape] = {}
     replayed = await _replay(db, node, req)
     if replayed is not None:
         won, shapes = replayed
     elif reason is None:
         token = await _remember(db, node, req)
-        won, shapes = await _take(db, wf, req, _node_capacity(node, req.time_limit_seconds), token)
-    if won and replayed is None:
-        wf = await _record_claim(db, wid, req, won)
-    elif reason is None and await _needs_repair(db, wf):
-        await queue.repair(db, wid)
+        won, moved, shapes = await _take(db, wf, req, _node_capacity(node, req.time_limit_seconds), token)
+    if moved:
+        wf = await _record_claim(db, wid, req, won, moved)
+    elif reason is None and replayed is None and await _needs_repair(db, wf):
+        repaired = await queue.repair(db, wid)
+        if repaired:
+            wf = await workflows.record(db, wid, {}, [Event("queue", f"{repaired} ready jobs stood at no live queue "
+                                                            "position and were queued again", num_jobs=repaired)])
     jobs = await _claimed_jobs(db, wf, won, shapes)
     status = workflows.status_of(wf)
     return ClaimResponse(jobs=jobs, run_id=wf["run_id"], is_canceled=wf["is_canceled"],
@@ -59,14 +62,19 @@ async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float)
                          report=report)  # fmt: skip
 
 
-async def _record_claim(db: Database, wid: int, req: ClaimRequest, won: list[dict[str, Any]]) -> dict[str, Any]:
-    """Count and log the claim; with `start`, the jobs go on to running in the same request."""
+async def _record_claim(db: Database, wid: int, req: ClaimRequest, won: list[dict[str, Any]],
+                        moved: int) -> dict[str, Any]:  # fmt: skip
+    """Count and log the claim (`moved`: jobs this claim moved to pending); with `start`, on to running.
+
+    The counts follow the updates, not the jobs handed out: a job canceled between its
+    claim and this step was still moved, and its cancellation counted it from pending.
+    """
     started = 0
-    if req.start:
+    if req.start and won:
         started = await transitions.move(db, [d["_id"] for d in won], S.PENDING, S.RUNNING,
                                          where={"claim_token": won[0]["claim_token"]})  # fmt: skip
     verb = "claimed and started" if started else "claimed"
-    return await workflows.record(db, wid, {S.READY: -len(won), S.RUNNING: started, S.PENDING: len(won) - started},
+    return await workflows.record(db, wid, {S.READY: -moved, S.RUNNING: started, S.PENDING: moved - started},
                                   [Event("job", f"{len(won)} jobs {verb} by compute node {req.compute_node_id}",
                                          status="running" if started else "pending",
                                          job_ids=[d["_id"] for d in won], compute_node_id=req.compute_node_id)])
@@ -116,7 +124,8 @@ async def _take(db: Database, wf: dict[str, Any], req: ClaimRequest, total: reso
     limit = min(req.limit, MAX_CLAIM)
     backlog = min(max(req.backlog, 0), MAX_CLAIM - limit)
     runnable = [s for s in shapes.values() if req.ignore_resources or resources.how_many_fit(s, total) > 0]
-    won: list[dict[str, Any]] = []
+    won: dict[int, dict[str, Any]] = {}
+    moved = 0
     for _ in range(MAX_ROUNDS):
         for_now = limit > 0
         if not for_now:
@@ -131,10 +140,14 @@ async def _take(db: Database, wf: dict[str, Any], req: ClaimRequest, total: reso
         if not plan:
             break
         for shape, count in plan:
-            ids = await queue.take(db, wf["_id"], shape.key, count)
-            available[shape.key] = max(0, available[shape.key] - max(count, len(ids)))
-            mine = await transitions.mark_pending(db, ids, req.compute_node_id, token) if ids else []
-            won.extend(mine)
+            entries = await queue.take(db, wf["_id"], shape.key, count)
+            available[shape.key] = max(0, available[shape.key] - max(count, len(entries)))
+            if not entries:
+                continue
+            n, held = await transitions.mark_pending(db, entries, req.compute_node_id, token)
+            moved += n
+            mine = [doc for doc in held if doc["_id"] not in won]
+            won.update((doc["_id"], doc) for doc in mine)
             if for_now:
                 free = resources.take(free, shape, len(mine))
                 limit -= len(mine)
@@ -142,7 +155,7 @@ async def _take(db: Database, wf: dict[str, Any], req: ClaimRequest, total: reso
                 backlog -= len(mine)
         if limit <= 0 and backlog <= 0:
             break
-    return won, shapes
+    return list(won.values()), moved, shapes
 
 
 def _node_capacity(node: dict[str, Any], time_limit_s: float | None) -> resources.Capacity:
@@ -158,7 +171,7 @@ async def _needs_repair(db: Database, wf: dict[str, Any]) -> bool:
     queued = sum(q["tail"] - q["head"] for q in await queue.queues(db, wf["_id"]))
     if wf["counts"][S.READY.value] <= queued:
         return False
-    return await workflows.take_turn(db, wf, "repair_at", REPAIR_EVERY_SECONDS)
+    return await workflows.take_turn(db, wf, "repair_at", settings.queue_repair_seconds())
 
 
 async def _claimed_jobs(db: Database, wf: dict, docs: list[dict], shapes: dict) -> list[ClaimedJob]:

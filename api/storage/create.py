@@ -58,8 +58,9 @@ async def _insert_all(db: Database, wid: int, plan: WorkflowPlan, user: str, wor
         {"name": h.name, "rules": h.rules} for h in plan.failure_handlers])  # fmt: skip
     first = await db.allocate_ids("jobs", len(plan.jobs)) if plan.jobs else 0
     job_ids = {job.name: first + i for i, job in enumerate(plan.jobs)}
-    job_docs = await _insert_jobs(db, _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids))
-    await _queue_ready(db, wid, job_docs)
+    ticket = queue.new_ticket()
+    job_docs = await _insert_jobs(db, _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids, ticket))
+    await _queue_ready(db, wid, job_docs, ticket)
     await db.workflow_inputs.insert_one(required_inputs(wid, job_docs))
     doc = workflows.new_document(wid, _workflow_fields(plan, user, working_dir))
     doc["job_blocks"] = [[first, len(job_docs)]] if job_docs else []
@@ -112,12 +113,13 @@ async def _hand_over(db: Database, previous: asyncio.Task | None, batch: list[di
     return task
 
 
-def _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids) -> Iterator[dict[str, Any]]:
+def _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids, ticket: int) -> Iterator[dict[str, Any]]:
+    """The job documents, staged for the first run: the ready ones under `ticket`."""
     upstream = {job_ids[name]: [job_ids[u] for u in ups] for name, ups in plan.upstream.items()}
     downstream = graph.downstream_map(upstream)
     for job in plan.jobs:
         jid = job_ids[job.name]
-        yield jobs.new_document(
+        doc = jobs.new_document(
             jid, wid, name=job.name, command=substitute_user_data_ids(job.command, ud_ids),
             invocation_script=(substitute_user_data_ids(job.invocation_script, ud_ids)
                                if job.invocation_script else None),
@@ -130,14 +132,17 @@ def _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids) -> Iter
             input_user_data=[ud_ids[n] for n in job.input_user_data],
             output_user_data=[ud_ids[n] for n in job.output_user_data],
         )  # fmt: skip
+        if doc["status"] == S.READY.value:
+            doc.update(queue.ticketed(ticket))
+        yield doc
 
 
-async def _queue_ready(db: Database, wid: int, job_docs: list[dict[str, Any]]) -> None:
+async def _queue_ready(db: Database, wid: int, job_docs: list[dict[str, Any]], ticket: int) -> None:
     by_rr: dict[int, list[int]] = {}
     for doc in job_docs:
         if doc["status"] == S.READY.value:
             by_rr.setdefault(doc["rr_id"], []).append(doc["_id"])
-    await queue.enqueue(db, wid, by_rr)
+    await queue.enqueue(db, wid, by_rr, ticket)
 
 
 def required_inputs(wid: int, job_docs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -120,7 +120,8 @@ async def rebuild(db: Database, wf: dict[str, Any]) -> None:
         raise InvalidRequest("dependency cycle: " + " -> ".join(names[j] for j in cycle + cycle[:1]))
     disabled = {d["_id"] for d in docs if d["status"] == S.DISABLED.value}
     downstream = graph.downstream_map(upstream)
-    await _write_graph(db, docs, upstream, downstream, disabled)
+    ticket = queue.new_ticket()
+    await _write_graph(db, docs, upstream, downstream, disabled, ticket)
     await queue.clear(db, wid)
     ready: dict[int, list[int]] = {}
     counts: dict[str, int] = {}
@@ -129,7 +130,7 @@ async def rebuild(db: Database, wf: dict[str, Any]) -> None:
         counts[status] = counts.get(status, 0) + 1
         if status == S.READY.value:
             ready.setdefault(d["rr_id"], []).append(d["_id"])
-    await queue.enqueue(db, wid, ready)
+    await queue.enqueue(db, wid, ready, ticket)
     await workflows.set_counts(db, wid, counts)
     await db.workflow_inputs.replace_one({"_id": wid}, required_inputs(wid, [_with_lists(d) for d in docs]),
                                          upsert=True)  # fmt: skip
@@ -158,10 +159,11 @@ def implicit_upstream(docs: list[dict[str, Any]]) -> dict[int, list[int]]:
     return upstream
 
 
-async def _write_graph(db, docs, upstream, downstream, disabled) -> None:
+async def _write_graph(db, docs, upstream, downstream, disabled, ticket: int) -> None:
     """Every job not disabled back to the start of a run (any status may return there: see states).
 
-    Relationships are written only where they changed; roots are reset in groups of 50.
+    Relationships are written only where they changed; roots are reset in groups of 50,
+    ready under `ticket`.
     """
     reset = {"claim_token": None, "active_compute_node_id": None, "attempt_id": 1, "lease_losses": 0}
     roots, ops = [], []
@@ -179,9 +181,12 @@ async def _write_graph(db, docs, upstream, downstream, disabled) -> None:
             continue
         waiting = [u for u in upstream[jid] if u not in disabled]
         status = S.BLOCKED.value if waiting else S.READY.value
-        ops.append(UpdateOne({"_id": jid}, {"$set": {**fields, "status": status, "waiting_on": waiting, **reset}}))
+        tickets = queue.ticketed(ticket) if status == S.READY.value else {}
+        ops.append(UpdateOne({"_id": jid}, {"$set": {**fields, "status": status, "waiting_on": waiting, **reset,
+                                                     **tickets}}))  # fmt: skip
     for part in chunks(ops, 1000):
         await db.jobs.bulk_write(part, ordered=False)
     for part in chunks(roots):
         await db.jobs.update_many({"_id": {"$in": part}},
-                                  {"$set": {"status": S.READY.value, "waiting_on": [], **reset}})
+                                  {"$set": {"status": S.READY.value, "waiting_on": [], **reset,
+                                            **queue.ticketed(ticket)}})  # fmt: skip

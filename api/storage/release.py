@@ -16,7 +16,7 @@ from typing import Any
 
 from api.storage import queue, workflows
 from api.storage.db import Database, chunks
-from api.storage.transitions import move, new_token
+from api.storage.transitions import move
 from api.storage.workflows import Event
 from torc_client import states
 
@@ -77,18 +77,18 @@ async def _make_ready(db: Database, wid: int, ids: list[int]) -> None:
     candidates = [d for d in docs if d["status"] == S.BLOCKED.value and not d["waiting_on"]]
     if not candidates:
         return
-    token = new_token()
+    ticket = queue.new_ticket()
     moved = await move(db, [d["_id"] for d in candidates], S.BLOCKED, S.READY, where={"waiting_on": []},
-                       sets={"released_by": token})  # fmt: skip
+                       sets=queue.ticketed(ticket))  # fmt: skip
     if not moved:
         return
     mine = candidates
-    if moved < len(candidates):
-        again = await workflows.find_by_ids(db.jobs, [d["_id"] for d in candidates], {"released_by": 1, "rr_id": 1})
-        mine = [d for d in again if d.get("released_by") == token]
+    if moved < len(candidates):  # a concurrent release moved some: the fresh ticket tells this one's apart
+        again = await workflows.find_by_ids(db.jobs, [d["_id"] for d in candidates], {"queue_ticket": 1, "rr_id": 1})
+        mine = [d for d in again if d.get("queue_ticket") == ticket]
     by_rr: dict[int, list[int]] = {}
     for doc in mine:
         by_rr.setdefault(doc["rr_id"], []).append(doc["_id"])
-    await queue.enqueue(db, wid, by_rr)
+    await queue.enqueue(db, wid, by_rr, ticket)
     await workflows.record(db, wid, {S.BLOCKED: -moved, S.READY: moved},
                            [Event("job", f"{moved} jobs ready", status="ready", job_ids=[d["_id"] for d in mine])])

@@ -163,14 +163,17 @@ async def _apply(db, wf, docs, rerun: set[int], file_changes, data_changes) -> d
     """Open the new run: rerun jobs blocked or ready (and queued), everything else untouched."""
     wid = wf["_id"]
     reset = {"claim_token": None, "active_compute_node_id": None, "attempt_id": 1, "lease_losses": 0}
+    ticket = queue.new_ticket()
     ops, ready, counts = [], {}, {}
     for jid, d in docs.items():
         status = d["status"]
         if jid in rerun:
             waiting = [u for u in d.get("upstream", []) if u in rerun]
             status = S.BLOCKED.value if waiting else S.READY.value
+            tickets = queue.ticketed(ticket) if status == S.READY.value else {}
             ops.append(UpdateOne({"_id": jid, "status": d["status"]}, {"$set": {
-                "status": status, "waiting_on": waiting, "definition_hash": definition_hash(d), **reset}}))  # fmt: skip
+                "status": status, "waiting_on": waiting, "definition_hash": definition_hash(d), **reset,
+                **tickets}}))  # fmt: skip
             if status == S.READY.value:
                 ready.setdefault(d["rr_id"], []).append(jid)
         counts[status] = counts.get(status, 0) + 1
@@ -178,7 +181,7 @@ async def _apply(db, wf, docs, rerun: set[int], file_changes, data_changes) -> d
         await db.jobs.bulk_write(part, ordered=False)
     await _record_inputs(db, file_changes, data_changes)
     await queue.clear(db, wid)
-    await queue.enqueue(db, wid, ready)
+    await queue.enqueue(db, wid, ready, ticket)
     await db.workflows.update_one({"_id": wid}, {"$set": {"counts": counts, "is_canceled": False,
                                                           "completed_run": -1}, "$inc": {"run_id": 1}})  # fmt: skip
     await workflows.record(db, wid, {}, [Event("workflow", f"run {wf['run_id'] + 1} started: {len(rerun)} jobs "

@@ -11,8 +11,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from api.storage import workflows
+from api.storage import queue, workflows
 from api.storage.db import Database, chunks
+from api.storage.queue import Entry
 from api.storage.workflows import Event
 from torc_client import states
 from torc_client.errors import InvalidTransition
@@ -39,11 +40,23 @@ def new_token() -> str:
     return uuid.uuid4().hex[:16]
 
 
-async def mark_pending(db: Database, ids: list[int], node_id: int, token: str) -> list[dict[str, Any]]:
-    """Claim ready jobs for a runner; returns the documents of those this claim won."""
-    await move(db, ids, S.READY, S.PENDING, sets={"claim_token": token, "active_compute_node_id": node_id})
-    docs = await workflows.find_by_ids(db.jobs, ids)
-    return [doc for doc in docs if doc["claim_token"] == token and doc["status"] == S.PENDING.value]
+async def mark_pending(db: Database, entries: list[Entry], node_id: int, token: str) -> tuple[int, list[dict]]:
+    """Claim the jobs at taken queue entries for a runner: ready -> pending, guarded by each entry's ticket.
+
+    An entry hands out its job only while the job is ready and holds the entry's ticket
+    (see `queue`), and the claim clears the ticket; a dead entry moves nothing. Returns
+    how many jobs moved (what the counts must follow) and the documents of the jobs now
+    pending under `token`, each once.
+    """
+    by_ticket: dict[int | None, list[int]] = {}
+    for jid, ticket in entries:
+        by_ticket.setdefault(ticket, []).append(jid)
+    moved = 0
+    for ticket, ids in by_ticket.items():
+        moved += await move(db, ids, S.READY, S.PENDING, where={"queue_ticket": ticket},
+                            sets={"claim_token": token, "active_compute_node_id": node_id, "queue_ticket": None})
+    docs = await workflows.find_by_ids(db.jobs, sorted({jid for jid, _ in entries}))
+    return moved, [doc for doc in docs if doc["claim_token"] == token and doc["status"] == S.PENDING.value]
 
 
 async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, str]]) -> tuple[list[int], list]:
@@ -99,22 +112,22 @@ async def retry(db: Database, wid: int, outcomes: list[tuple[int, str]]) -> tupl
 
     Returns the documents as they were (with the attempt that failed) of the jobs moved.
     """
-    from api.storage import queue
-
     before = {d["_id"]: d for d in await workflows.find_by_ids(db.jobs, [jid for jid, _ in outcomes])}
     moved_docs, back, delta = [], {}, {}
+    ticket = queue.new_ticket()
     for jid, token in outcomes:
         doc = before.get(jid)
         if doc is None or doc["status"] not in states.LEASED:
             continue
         n = await move(db, [jid], doc["status"], S.READY, where={"claim_token": token},
-                       sets={"claim_token": None, "active_compute_node_id": None}, inc={"attempt_id": 1})  # fmt: skip
+                       sets={"claim_token": None, "active_compute_node_id": None, **queue.ticketed(ticket)},
+                       inc={"attempt_id": 1})  # fmt: skip
         if n:
             moved_docs.append(doc)
             back.setdefault(doc["rr_id"], []).append(jid)
             delta[doc["status"]] = delta.get(doc["status"], 0) - 1
             delta[S.READY] = delta.get(S.READY, 0) + 1
-    await queue.enqueue(db, wid, back)
+    await queue.enqueue(db, wid, back, ticket)
     return moved_docs, delta
 
 
@@ -154,30 +167,28 @@ async def requeue(db: Database, wid: int, docs: list[dict[str, Any]], reason: st
     the requeue against the job's lease losses (a runner that returns unstarted jobs
     on its way out does not).
     """
-    from api.storage import queue
-
     delta: dict[str, int] = {}
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for doc in docs:
         groups.setdefault((doc["status"], doc["claim_token"]), []).append(doc)
     back: dict[int, list[int]] = {}
-    tag = new_token()
+    ticket = queue.new_ticket()
     for (status, token), group in groups.items():
         ids = [d["_id"] for d in group]
         n = await move(db, ids, status, S.READY, where={"claim_token": token},
-                       sets={"claim_token": None, "active_compute_node_id": None, "requeued_by": tag},
+                       sets={"claim_token": None, "active_compute_node_id": None, **queue.ticketed(ticket)},
                        inc={"lease_losses": 1} if lease_lost else None)  # fmt: skip
         if not n:
             continue
         if n < len(ids):  # a concurrent request requeued some of them: keep those this one moved
-            moved = {d["_id"] for d in await workflows.find_by_ids(db.jobs, ids, {"requeued_by": 1})
-                     if d.get("requeued_by") == tag}  # fmt: skip
+            moved = {d["_id"] for d in await workflows.find_by_ids(db.jobs, ids, {"queue_ticket": 1})
+                     if d.get("queue_ticket") == ticket}  # fmt: skip
             group = [d for d in group if d["_id"] in moved]
         delta[status] = delta.get(status, 0) - len(group)
         delta[S.READY] = delta.get(S.READY, 0) + len(group)
         for doc in group:
             back.setdefault(doc["rr_id"], []).append(doc["_id"])
-    await queue.enqueue(db, wid, back)
+    await queue.enqueue(db, wid, back, ticket)
     ids = [jid for group in back.values() for jid in group]
     if ids:
         await workflows.record(db, wid, delta, [Event("job", f"{len(ids)} jobs requeued: {reason}", status="ready",

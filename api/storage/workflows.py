@@ -211,8 +211,9 @@ async def take_turn(db: Database, doc: dict[str, Any], field: str, every_seconds
     now = time.time()
     if doc.get(field, 0.0) > now:
         return False
+    # `turns` counts each duty's runs, for diagnostics (the benchmarks read it).
     won = await db.workflows.update_one({"_id": doc["_id"], field: doc.get(field, 0.0)},
-                                        {"$set": {field: now + every_seconds}})  # fmt: skip
+                                        {"$set": {field: now + every_seconds}, "$inc": {f"turns.{field}": 1}})
     return won.modified_count == 1
 
 
