@@ -26,6 +26,7 @@ from runner.exchange import Exchange, patiently
 from runner.monitor import ResourceMonitor
 from runner.options import RunnerOptions, RunSummary
 from runner.pace import Pace
+from runner.guard import Guard
 from runner.process import Environment, JobProcess, wait_for_exit
 from runner.report import PlainReporter, Reporter, unfit_text
 from torc_client import contract as c
@@ -85,6 +86,7 @@ class JobRunner:
             self.monitor = ResourceMonitor(workflow.resource_monitor.sample_interval_seconds)
             self.monitor.start()
         self.exchange = Exchange()
+        self.guard = Guard()
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             self._loop()
@@ -96,6 +98,7 @@ class JobRunner:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             self.exchange.close()
+            self.guard.close()
             self._shutdown()
         return self.summary
 
@@ -225,7 +228,7 @@ class JobRunner:
                 waiting.append(job)
                 continue
             outputs.make_directories(job, self.cwd)
-            proc = JobProcess.launch(job, self._environment(job), self.cwd, self.opts.output_dir)
+            proc = JobProcess.launch(job, self._environment(job), self.cwd, self.opts.output_dir, guard=self.guard)
             self.running[job.id] = proc
             self.free = take(self.free, _shape(job), 1)
             self.starts[job.id] = c.JobStart(job_id=job.id, claim_token=job.claim_token)

@@ -1,4 +1,7 @@
-"""One job's process: `bash -c COMMAND` in its own process group, with logs and a deadline."""
+"""One job's process: `bash -c COMMAND` in its own process group, with logs and a deadline.
+
+The runner's guard (`runner.guard`) is told of every group, so no job outlives its runner.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runner.guard import Guard
 from torc_client.contract import ClaimedJob
 from torc_client.settings import job_log_stem
 
@@ -35,19 +39,22 @@ class JobProcess:
     stop_reason: str | None = None
     kill_at: float | None = None
     pidfd: int | None = field(default=None)
+    guard: Guard | None = None
 
     @classmethod
     def launch(cls, job: ClaimedJob, env: dict[str, str], cwd: Path, output_dir: Path,
-               enforce_runtime: bool = True) -> JobProcess:  # fmt: skip
+               enforce_runtime: bool = True, guard: Guard | None = None) -> JobProcess:  # fmt: skip
         out_path, err_path = log_paths(output_dir, job)
         out_path.parent.mkdir(parents=True, exist_ok=True)
         command = f"{job.invocation_script} {job.command}" if job.invocation_script else job.command
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             popen = subprocess.Popen(["bash", "-c", command], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                      cwd=cwd, env=env, start_new_session=True)  # fmt: skip
+        if guard is not None:
+            guard.watch(popen.pid)
         now = time.monotonic()
         deadline = now + job.runtime_s if enforce_runtime and job.runtime_s > 0 else None
-        return cls(job, popen, now, deadline, out_path, err_path, pidfd=_pidfd(popen.pid))
+        return cls(job, popen, now, deadline, out_path, err_path, pidfd=_pidfd(popen.pid), guard=guard)
 
     def poll(self) -> int | None:
         return self.popen.poll()
@@ -79,6 +86,8 @@ class JobProcess:
             self.pidfd = None
         # The group may outlive bash (a background child): make sure nothing is left behind.
         self._signal(signal.SIGKILL)
+        if self.guard is not None:
+            self.guard.forget(self.popen.pid)
 
 
 def _pidfd(pid: int) -> int | None:

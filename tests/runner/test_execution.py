@@ -7,6 +7,8 @@ import signal
 from collections import Counter
 from pathlib import Path
 
+import psutil
+
 from tests.conftest import start_server, stop_server
 from tests.runner.conftest import wait_until
 from torc_client import Client
@@ -112,18 +114,43 @@ def test_four_runners_share_a_workflow_and_run_each_job_once(client, server, mak
 
 def test_killed_runner_job_reruns_once_elsewhere(short_lease_server, start_runner, tmp_path) -> None:
     with Client(short_lease_server.url) as client:
-        spec = {"name": "crash", "jobs": [{"name": "victim", "command": "sleep 3; echo done >> runs.txt"}]}
+        spec = {"name": "crash", "jobs": [{"name": "victim",
+                                           "command": "echo $$ >> pids.txt; sleep 3; echo done >> runs.txt"}]}
         wf = client.create_workflow_from_spec(spec, working_dir=str(tmp_path))
         client.initialize_workflow(wf.id)
         doomed = start_runner(short_lease_server.url, wf.id)
-        wait_until(lambda: client.workflow_status(wf.id).job_counts.get("running") == 1)
+        wait_until(lambda: (tmp_path / "pids.txt").exists())
         doomed.kill()
+        first = int((tmp_path / "pids.txt").read_text().split()[0])
+        wait_until(lambda: not alive(first), timeout=10)
         rescuer = start_runner(short_lease_server.url, wf.id)
         assert rescuer.wait(120) == 0, rescuer.output()
         results = client.list_results(wf.id, all_runs=True)
         assert [(r.status, r.attempt_id) for r in results] == [("completed", 1)]
         assert results[0].compute_node_id != doomed_node(client, wf.id)
         assert any("stopped renewing its lease" in e.message for e in client.list_events(wf.id).items)
+    # Executions, not results: the killed runner's copy died with it and never finished.
+    assert (tmp_path / "runs.txt").read_text() == "done\n"
+    assert len((tmp_path / "pids.txt").read_text().split()) == 2
+
+
+def test_jobs_and_their_children_die_with_a_killed_runner(client, server, make_workflow, start_runner, tmp_path):
+    command = "sleep 300 & echo $! > child.pid; echo $$ > job.pid; wait"
+    wf = make_workflow({"name": "orphans", "jobs": [{"name": "parent", "command": command}]}, initialize=True)
+    runner = start_runner(server.url, wf.id)
+    wait_until(lambda: (tmp_path / "job.pid").exists() and (tmp_path / "child.pid").exists())
+    pids = [int((tmp_path / name).read_text()) for name in ("job.pid", "child.pid")]
+    assert all(alive(pid) for pid in pids)
+    runner.kill()
+    wait_until(lambda: not any(alive(pid) for pid in pids), timeout=10)
+
+
+def alive(pid: int) -> bool:
+    """Whether a process runs (a zombie waiting for its reaper does not)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def doomed_node(client: Client, wid: int) -> int:
