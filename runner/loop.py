@@ -27,10 +27,11 @@ from runner.monitor import ResourceMonitor
 from runner.options import RunnerOptions, RunSummary
 from runner.pace import Pace
 from runner.guard import Guard
+from runner.hpc import HpcDuties
 from runner.process import Environment, JobProcess, wait_for_exit
 from runner.report import PlainReporter, Reporter, unfit_text
 from torc_client import contract as c
-from torc_client import errors, settings
+from torc_client import errors, settings, slurm
 from torc_client.client import Client
 from torc_client.resources import GIB, Capacity, Shape, how_many_fit, take
 
@@ -44,7 +45,7 @@ class JobRunner:
     """Runs one workflow's jobs on this machine until the workflow is done."""
 
     def __init__(self, client: Client, workflow_id: int, options: RunnerOptions | None = None,
-                 reporter: Reporter | None = None) -> None:  # fmt: skip
+                 reporter: Reporter | None = None, allocation: slurm.Allocation | None = None) -> None:  # fmt: skip
         self.client = client
         self.workflow_id = workflow_id
         self.opts = options or RunnerOptions()
@@ -72,6 +73,7 @@ class JobRunner:
         self._idle_answer: c.ClaimResponse | None = None  # an answer with no jobs, not yet acted on
         self._stuck_since: float | None = None
         self._env: Environment | None = None
+        self.allocation = allocation
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -82,6 +84,8 @@ class JobRunner:
         self.summary = RunSummary(self.workflow_id, node.id)
         self.lease_seconds = settings.DEFAULT_LEASE_SECONDS
         self._announce(workflow)
+        self.hpc = HpcDuties(self.client, self.workflow_id, self.opts.output_dir, self.reporter.message, self.allocation)
+        self.hpc.started(node.id)
         if workflow.resource_monitor.enabled:
             self.monitor = ResourceMonitor(workflow.resource_monitor.sample_interval_seconds)
             self.monitor.start()
@@ -99,6 +103,7 @@ class JobRunner:
                 signal.signal(sig, handler)
             self.exchange.close()
             self.guard.close()
+            self.hpc.finished()
             self._shutdown()
         return self.summary
 
@@ -161,6 +166,7 @@ class JobRunner:
     def _receive(self, answer: c.ClaimResponse) -> None:
         """Take in an answer: new jobs join the backlog; refused reports are told (and their jobs stopped)."""
         self._last_contact = time.monotonic()
+        self.hpc.tick()
         self.backlog.extend(answer.jobs)
         for rejection in self._note_rejections(answer.report.rejected if answer.report else []):
             proc = self.running.get(rejection.job_id)

@@ -19,6 +19,7 @@ import httpx
 import msgspec
 
 from torc_client import contract as c
+from torc_client import contract_hpc as h
 from torc_client import errors, settings
 from torc_client.spec import format_from_filename
 
@@ -273,6 +274,47 @@ class Client:
         return self.request("GET", f"/workflows/{workflow_id}/unfit", list[c.UnfitGroup], params={
             "num_cpus": num_cpus, "memory_gb": memory_gb, "num_gpus": num_gpus, "num_nodes": num_nodes,
             "time_limit_seconds": time_limit_seconds})  # fmt: skip
+
+
+    # --- Slurm schedulers, actions and allocations -----------------------------------
+
+    def list_slurm_schedulers(self, workflow_id: int) -> list[h.SlurmScheduler]:
+        return self._page_all("/slurm_schedulers", h.SlurmScheduler, {"workflow_id": workflow_id}, None)
+
+    def get_slurm_scheduler(self, scheduler_id: int) -> h.SlurmScheduler:
+        return self.request("GET", f"/slurm_schedulers/{scheduler_id}", h.SlurmScheduler)
+
+    def create_slurm_scheduler(self, workflow_id: int, name: str, account: str, **fields: Any) -> h.SlurmScheduler:
+        return self.request("POST", "/slurm_schedulers", h.SlurmScheduler, body=h.SlurmSchedulerCreate(
+            workflow_id=workflow_id, name=name, account=account, **fields))  # fmt: skip
+
+    def update_slurm_scheduler(self, scheduler_id: int, **changes: Any) -> h.SlurmScheduler:
+        return self.request("PATCH", f"/slurm_schedulers/{scheduler_id}", h.SlurmScheduler,
+                            body=h.SlurmSchedulerUpdate(**changes))  # fmt: skip
+
+    def delete_slurm_scheduler(self, scheduler_id: int) -> h.SlurmScheduler:
+        return self.request("DELETE", f"/slurm_schedulers/{scheduler_id}", h.SlurmScheduler)
+
+    def list_actions(self, workflow_id: int, *, pending: bool = False,
+                     compute_node_id: int | None = None) -> list[h.WorkflowAction]:  # fmt: skip
+        return self.request("GET", "/workflow_actions", list[h.WorkflowAction], params={
+            "workflow_id": workflow_id, "pending": pending, "compute_node_id": compute_node_id})  # fmt: skip
+
+    def claim_action(self, action_id: int, compute_node_id: int | None = None) -> h.WorkflowAction:
+        """Take a pending action to execute; ConflictError if another claimer has it."""
+        return self.request("POST", f"/workflow_actions/{action_id}/claim", h.WorkflowAction,
+                            body=h.ActionClaim(compute_node_id=compute_node_id))  # fmt: skip
+
+    def list_scheduled_compute_nodes(self, workflow_id: int, *, status: str | None = None) -> list[h.ScheduledComputeNode]:
+        return self._page_all("/scheduled_compute_nodes", h.ScheduledComputeNode,
+                              {"workflow_id": workflow_id, "status": status}, None)  # fmt: skip
+
+    def create_scheduled_compute_node(self, record: h.ScheduledComputeNodeCreate) -> h.ScheduledComputeNode:
+        return self.request("POST", "/scheduled_compute_nodes", h.ScheduledComputeNode, body=record)
+
+    def update_scheduled_compute_node(self, node_id: int, status: str) -> h.ScheduledComputeNode:
+        return self.request("PATCH", f"/scheduled_compute_nodes/{node_id}", h.ScheduledComputeNode,
+                            body=h.ScheduledComputeNodeUpdate(status=status))  # fmt: skip
 
 
 def _param(value: Any) -> Any:

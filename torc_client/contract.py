@@ -67,6 +67,8 @@ class Workflow(Record):
     compute_node_wait_for_new_jobs_seconds: int = 0
     compute_node_ignore_workflow_completion: bool = False
     resource_monitor: ResourceMonitorConfig = msgspec.field(default_factory=ResourceMonitorConfig)
+    #: sbatch options added to every Slurm allocation of this workflow.
+    slurm_defaults: dict[str, Any] = {}
 
 
 class WorkflowUpdate(Struct, kw_only=True):

@@ -105,6 +105,33 @@ def format_duration(seconds: float) -> str:
     return f"P{date_part}" + (f"T{time_part}" if time_part else "")
 
 
+_WALLTIME_RE = re.compile(r"(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?")
+
+
+def parse_walltime(text: str) -> float:
+    """Return the seconds in a Slurm time limit: `MM`, `MM:SS`, `HH:MM:SS`, `D-HH`, `D-HH:MM` or `D-HH:MM:SS`."""
+    match = _WALLTIME_RE.fullmatch(str(text).strip())
+    if match is None:
+        raise ValueError(f"invalid walltime {text!r}: expected Slurm's HH:MM:SS, D-HH:MM:SS or minutes")
+    days, first, second, third = match.groups()
+    if days is not None:  # D-HH[:MM[:SS]]
+        hours, minutes, seconds = int(first), int(second or 0), int(third or 0)
+        total = int(days) * 86400 + hours * 3600 + minutes * 60 + seconds
+    elif third is not None:  # HH:MM:SS
+        total = int(first) * 3600 + int(second) * 60 + int(third)
+    else:  # MM or MM:SS
+        total = int(first) * 60 + int(second or 0)
+    if total <= 0:
+        raise ValueError(f"invalid walltime {text!r}: it must be longer than zero")
+    return float(total)
+
+
+def format_walltime(seconds: float) -> str:
+    """Seconds as Slurm's `HH:MM:SS` (hours may pass 24), rounded up to whole seconds."""
+    total = int(math.ceil(seconds))
+    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
 def _format_seconds(value: float) -> str:
     text = f"{value:.6f}".rstrip("0").rstrip(".")
     return text or "0"

@@ -2,6 +2,7 @@
 
 from api.routes.compute_nodes import ComputeNodeController
 from api.routes.events import EventController
+from api.routes.hpc import ScheduledComputeNodeController, SlurmSchedulerController, WorkflowActionController
 from api.routes.jobs import JobController
 from api.routes.records import (
     FailureHandlerController,
@@ -26,4 +27,7 @@ ROUTE_HANDLERS = [
     ResultController,
     EventController,
     ComputeNodeController,
+    SlurmSchedulerController,
+    WorkflowActionController,
+    ScheduledComputeNodeController,
 ]

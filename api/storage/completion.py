@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
-from api.storage import release, transitions, workflows
+from api.storage import actions, release, transitions, workflows
 from api.storage.db import Database, iso_now
 from api.storage.workflows import Event
 from torc_client import failure, states
@@ -80,7 +80,9 @@ async def complete_outcomes(db: Database, wid: int, node_id: int | None, outcome
     for status, n in retry_delta.items():
         delta[status] = delta.get(status, 0) + n
     await workflows.record(db, wid, delta, _events(accepted, by_id, node_id, reason) + _retry_events(retried))
-    await release.release(db, wid, accepted)
+    ready = await release.release(db, wid, accepted)
+    await actions.jobs_fired(db, wf, "on_jobs_complete", [d["_id"] for d in accepted])
+    await actions.jobs_fired(db, wf, "on_jobs_ready", ready)
     retried_ids = {d["_id"] for d in retried}
     rejected += [(jid, "no longer held by this claim") for jid in retrying if jid not in retried_ids]
     return ReportResponse(accepted=[d["_id"] for d in accepted] + sorted(retried_ids),

@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
-from api.storage import jobs, queue, records, workflows
+from api.storage import actions, jobs, queue, records, workflows
 from api.storage.db import Database
 from api.storage.workflows import Event
 from torc_client import graph, states
@@ -62,11 +62,22 @@ async def _insert_all(db: Database, wid: int, plan: WorkflowPlan, user: str, wor
     job_docs = await _insert_jobs(db, _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids, ticket))
     await _queue_ready(db, wid, job_docs, ticket)
     await db.workflow_inputs.insert_one(required_inputs(wid, job_docs))
+    await _insert_hpc(db, wid, plan, job_ids)
     doc = workflows.new_document(wid, _workflow_fields(plan, user, working_dir))
     doc["job_blocks"] = [[first, len(job_docs)]] if job_docs else []
     doc["counts"] = _counts(job_docs)
     await db.workflows.insert_one(doc)
     return doc
+
+
+async def _insert_hpc(db: Database, wid: int, plan: WorkflowPlan, job_ids: dict[str, int]) -> None:
+    """Slurm schedulers and workflow actions (jobs and schedulers named in the plan become ids)."""
+    schedulers = [{f: getattr(s, f) for f in s.__struct_fields__ if f != "walltime_s"} for s in plan.slurm_schedulers]
+    scheduler_ids = await _insert_named(db, actions.slurm_schedulers, wid, schedulers)
+    docs = actions.documents(wid, plan.actions, job_ids, scheduler_ids)
+    if docs:
+        first = await db.allocate_ids("workflow_actions", len(docs))
+        await db.workflow_actions.insert_many([{"_id": first + i, **doc} for i, doc in enumerate(docs)])
 
 
 async def _insert_named(db: Database, store: records.Store, wid: int, docs: list[dict[str, Any]]) -> dict[str, int]:
@@ -169,7 +180,8 @@ def _workflow_fields(plan: WorkflowPlan, user: str, working_dir: str | None) -> 
               "metadata": plan.metadata or None}  # fmt: skip
     settings = dict(plan.settings)
     settings.pop("cancel_on_blocking_job_failure", None)
-    return {**fields, **settings}
+    hpc = {"slurm_defaults": plan.slurm_defaults, "action_triggers": sorted({a.trigger_type for a in plan.actions})}
+    return {**fields, **settings, **hpc}
 
 
 def empty_plan(name: str, description: str | None) -> WorkflowPlan:

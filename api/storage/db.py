@@ -27,6 +27,9 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
     "queues": [([("workflow_id", 1)], False)],
     "slots": [([("workflow_id", 1)], False)],
     "workflow_inputs": [([("workflow_id", 1)], False)],
+    "slurm_schedulers": [([("workflow_id", 1)], False)],
+    "workflow_actions": [([("workflow_id", 1)], False)],
+    "scheduled_compute_nodes": [([("workflow_id", 1)], False)],
 }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pymongo import UpdateOne
 
-from api.storage import queue, workflows
+from api.storage import actions, queue, workflows
 from api.storage.create import required_inputs
 from api.storage.db import Database, chunks
 from api.storage.hashes import data_hash, definition_hash
@@ -51,6 +51,7 @@ async def initialize(db: Database, wid: int, force: bool = False) -> InitializeR
     )  # fmt: skip
     if opened is None:
         raise Conflict(f"workflow {wid} was initialised by another request at the same time; check its status")
+    await actions.on_run_start(db, wid)
     doc = await workflows.record(db, wid, {}, [Event("workflow", f"run {wf['run_id'] + 1} started",
                                                      status="initialized", run_id=wf["run_id"] + 1)])  # fmt: skip
     return InitializeResult(workflow_id=wid, run_id=doc["run_id"], job_counts=workflows.presented_counts(doc),

@@ -98,18 +98,18 @@ def _resources(doc: dict) -> c.ResourceRequirements:
     )  # fmt: skip
 
 
-def _from_fields(record_type: type[R], doc: dict) -> R:
+def from_fields(record_type: type[R], doc: dict) -> R:
     """A record from the document's fields that the record has (internal bookkeeping stays behind)."""
     fields = {k: doc[k] for k in record_type.__struct_fields__ if k in doc and k != "id"}
     return record_type(id=doc["_id"], **fields)
 
 
 def _result(doc: dict) -> c.Result:
-    return _from_fields(c.Result, doc)
+    return from_fields(c.Result, doc)
 
 
 def _compute_node(doc: dict) -> c.ComputeNode:
-    return _from_fields(c.ComputeNode, doc)
+    return from_fields(c.ComputeNode, doc)
 
 
 def resources_document(fields: dict[str, Any]) -> dict[str, Any]:

@@ -25,8 +25,11 @@ _PROJECTION = {"status": 1, "blocks": 1, "waiting_on": 1, "rr_id": 1, "cancel_on
                "name": 1}  # fmt: skip
 
 
-async def release(db: Database, wid: int, finished: list[dict[str, Any]]) -> None:
-    """Release or cancel the dependents of `finished` job documents, recursively for cancellations."""
+async def release(db: Database, wid: int, finished: list[dict[str, Any]]) -> list[int]:
+    """Release or cancel the dependents of `finished` job documents, recursively for cancellations.
+
+    Returns the ids of the jobs this request made ready.
+    """
     done = [d for d in finished if d["status"] not in states.UPSTREAM_FAILURES]
     failed = [d for d in finished if d["status"] in states.UPSTREAM_FAILURES]
     touched: set[int] = set()
@@ -38,8 +41,7 @@ async def release(db: Database, wid: int, finished: list[dict[str, Any]]) -> Non
         runs_anyway = [d for d in dependents if not d["cancel_on_blocking_job_failure"]]
         touched |= await _pull(db, failed, only={d["_id"] for d in runs_anyway})
         failed = await _cancel(db, wid, to_cancel, upstream=failed)
-    if touched:
-        await _make_ready(db, wid, sorted(touched))
+    return await _make_ready(db, wid, sorted(touched)) if touched else []
 
 
 def _blocked_ids(docs: list[dict[str, Any]]) -> list[int]:
@@ -71,17 +73,17 @@ async def _cancel(db: Database, wid: int, docs: list[dict[str, Any]], upstream: 
     return canceled
 
 
-async def _make_ready(db: Database, wid: int, ids: list[int]) -> None:
-    """blocked -> ready for those of `ids` that wait on nothing any more, and queue them."""
+async def _make_ready(db: Database, wid: int, ids: list[int]) -> list[int]:
+    """blocked -> ready for those of `ids` that wait on nothing any more, and queue them; returns their ids."""
     docs = await workflows.find_by_ids(db.jobs, ids, _PROJECTION)
     candidates = [d for d in docs if d["status"] == S.BLOCKED.value and not d["waiting_on"]]
     if not candidates:
-        return
+        return []
     ticket = queue.new_ticket()
     moved = await move(db, [d["_id"] for d in candidates], S.BLOCKED, S.READY, where={"waiting_on": []},
                        sets=queue.ticketed(ticket))  # fmt: skip
     if not moved:
-        return
+        return []
     mine = candidates
     if moved < len(candidates):  # a concurrent release moved some: the fresh ticket tells this one's apart
         again = await workflows.find_by_ids(db.jobs, [d["_id"] for d in candidates], {"queue_ticket": 1, "rr_id": 1})
@@ -92,3 +94,4 @@ async def _make_ready(db: Database, wid: int, ids: list[int]) -> None:
     await queue.enqueue(db, wid, by_rr, ticket)
     await workflows.record(db, wid, {S.BLOCKED: -moved, S.READY: moved},
                            [Event("job", f"{moved} jobs ready", status="ready", job_ids=[d["_id"] for d in mine])])
+    return [d["_id"] for d in mine]

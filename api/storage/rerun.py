@@ -20,7 +20,7 @@ from typing import Any
 
 from pymongo import UpdateOne
 
-from api.storage import queue, workflows
+from api.storage import actions, queue, workflows
 from api.storage.db import Database, chunks
 from api.storage.hashes import DEFINITION_FIELDS, data_hash, definition_hash
 from api.storage.initialize import resolve_path
@@ -184,6 +184,7 @@ async def _apply(db, wf, docs, rerun: set[int], file_changes, data_changes) -> d
     await queue.enqueue(db, wid, ready, ticket)
     await db.workflows.update_one({"_id": wid}, {"$set": {"counts": counts, "is_canceled": False,
                                                           "completed_run": -1}, "$inc": {"run_id": 1}})  # fmt: skip
+    await actions.on_run_start(db, wid)
     await workflows.record(db, wid, {}, [Event("workflow", f"run {wf['run_id'] + 1} started: {len(rerun)} jobs "
                                                "rerun", status="reinitialized", run_id=wf["run_id"] + 1,
                                                job_ids=sorted(rerun))])  # fmt: skip

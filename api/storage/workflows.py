@@ -21,7 +21,8 @@ from torc_client.errors import NotFound
 #: Collections whose documents belong to one workflow (deleted with it).
 CHILD_COLLECTIONS = (
     "jobs", "files", "user_data", "resource_requirements", "failure_handlers",
-    "results", "events", "compute_nodes", "queues", "slots", "workflow_inputs",
+    "results", "events", "compute_nodes", "queues", "slots", "workflow_inputs", "slurm_schedulers",
+    "workflow_actions", "scheduled_compute_nodes",
 )  # fmt: skip
 
 #: Fields never needed to answer a hot request.
@@ -68,6 +69,7 @@ def to_record(doc: dict[str, Any]) -> Workflow:
         is_canceled=doc["is_canceled"],
         is_archived=doc["is_archived"],
         resource_monitor=ResourceMonitorConfig(**doc.get("resource_monitor", {})),
+        slurm_defaults=doc.get("slurm_defaults", {}),
         **{key: doc[key] for key in SETTINGS if key in doc},
     )
 
@@ -174,6 +176,9 @@ async def _mark_complete(db: Database, doc: dict[str, Any]) -> None:
         {"_id": doc["_id"], "completed_run": doc["completed_run"]}, {"$set": {"completed_run": doc["run_id"]}}
     )
     if won.modified_count:
+        from api.storage import actions
+
+        await actions.workflow_completed(db, doc)
         counts = presented_counts(doc)
         await record(db, doc["_id"], {}, [Event("workflow", f"workflow complete: {counts}", status="complete",
                                                 run_id=doc["run_id"], job_counts=counts)])  # fmt: skip

@@ -16,7 +16,7 @@ import click
 
 from torc_client import __version__, errors
 from torc_client.cli import render
-from torc_client.cli.commands import events, jobs, records, run, service, user_data, watch, workflows
+from torc_client.cli.commands import events, jobs, records, run, service, slurm, user_data, watch, workflows
 from torc_client.cli.commands.common import AliasGroup, State, attach_global_options
 
 EXIT_ERROR = 1
@@ -47,8 +47,13 @@ cli.add_command(records.files)
 cli.add_command(records.resource_requirements)
 cli.add_command(records.compute_nodes)
 cli.add_command(events.group)
+cli.add_command(slurm.submit)
+cli.add_command(slurm.group)
+cli.add_command(slurm.scheduled_compute_nodes)
+cli.add_command(slurm.actions)
 cli.add_command(service.ping)
 cli.add_command(service.completion)
+workflows.group.add_command(slurm.workflows_submit)
 attach_global_options(cli)
 
 

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from torc_client import contract as c
+from torc_client import contract_hpc as h
 from torc_client import states
 
 #: Width of the console when output is not a terminal: wide enough that nothing wraps or is cut.
@@ -157,6 +158,33 @@ COLUMNS: dict[type, list[Column]] = {
         ("GPUs", lambda n: n.num_gpus),
         ("Start Time", lambda n: n.start_time),
         ("Duration (s)", lambda n: _number(n.duration_seconds, 1)),
+    ],
+    h.SlurmScheduler: [
+        ("ID", lambda s: s.id),
+        ("Name", lambda s: s.name),
+        ("Account", lambda s: s.account),
+        ("Partition", lambda s: s.partition),
+        ("Nodes", lambda s: s.nodes),
+        ("Walltime", lambda s: s.walltime),
+        ("Mem", lambda s: s.mem),
+        ("GRES", lambda s: s.gres),
+    ],
+    h.WorkflowAction: [
+        ("ID", lambda a: a.id),
+        ("Trigger", lambda a: a.trigger_type),
+        ("Action", lambda a: a.action_type),
+        ("Triggers", lambda a: f"{a.trigger_count}/{a.required_triggers}"),
+        ("Pending", lambda a: a.is_pending),
+        ("Executed", lambda a: a.executed),
+        ("Executed By", lambda a: a.executed_by),
+    ],
+    h.ScheduledComputeNode: [
+        ("ID", lambda n: n.id),
+        ("Slurm Job", lambda n: n.scheduler_id),
+        ("Scheduler ID", lambda n: n.scheduler_config_id),
+        ("Status", lambda n: n.status),
+        ("Submitted", lambda n: n.submitted_at),
+        ("Action", lambda n: n.action_id),
     ],
 }
 

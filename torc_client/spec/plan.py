@@ -16,6 +16,7 @@ import msgspec
 
 from torc_client.errors import SpecError
 from torc_client.graph import find_cycle, format_cycle
+from torc_client.spec.hpc import PlanAction, PlanScheduler, check_job_schedulers, plan_actions, plan_schedulers
 from torc_client.spec.params import expand_entries, parse_parameters
 from torc_client.spec.validate import validate_spec
 from torc_client.units import format_memory, parse_duration, parse_memory
@@ -97,6 +98,7 @@ class PlanJob(msgspec.Struct, frozen=True):
     output_files: tuple[str, ...]
     input_user_data: tuple[str, ...]
     output_user_data: tuple[str, ...]
+    scheduler: str | None = None
 
 
 class WorkflowPlan(msgspec.Struct, frozen=True):
@@ -115,6 +117,9 @@ class WorkflowPlan(msgspec.Struct, frozen=True):
     failure_handlers: tuple[PlanFailureHandler, ...]
     jobs: tuple[PlanJob, ...]
     upstream: dict[str, tuple[str, ...]]
+    slurm_schedulers: tuple[PlanScheduler, ...] = ()
+    slurm_defaults: dict[str, Any] = {}
+    actions: tuple[PlanAction, ...] = ()
 
 
 def build_plan(doc: dict[str, Any]) -> WorkflowPlan:
@@ -141,6 +146,10 @@ def build_plan(doc: dict[str, Any]) -> WorkflowPlan:
     cycle = find_cycle(upstream)
     if cycle:
         raise SpecError("jobs", format_cycle(cycle))
+    schedulers = {s.name: s for s in plan_schedulers(doc.get("slurm_schedulers", []))}
+    check_job_schedulers([(path, job.scheduler) for (path, _), job in zip(job_entries, jobs)], schedulers)
+    actions = plan_actions(doc.get("actions", []), schedulers, catalog.names["job"],
+                           lambda pattern, path: catalog.match("job", pattern, path))  # fmt: skip
     return WorkflowPlan(
         name=doc["name"],
         description=doc.get("description"),
@@ -155,6 +164,9 @@ def build_plan(doc: dict[str, Any]) -> WorkflowPlan:
         failure_handlers=tuple(handlers),
         jobs=jobs,
         upstream=upstream,
+        slurm_schedulers=tuple(schedulers.values()),
+        slurm_defaults=dict(doc.get("slurm_defaults", {})),
+        actions=actions,
     )
 
 
@@ -255,6 +267,7 @@ def _job(path: str, entry: Mapping[str, Any], catalog: _Catalog, settings: Mappi
         ),
         supports_termination=entry.get("supports_termination", False),
         **{field: tuple(sorted(names)) for field, names in related.items()},
+        scheduler=entry.get("scheduler"),
     )
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
+from runner.hpc import allocation_options
 from runner.loop import JobRunner, RunnerOptions, RunSummary
-from torc_client import errors, settings
+from torc_client import errors, settings, slurm
 from torc_client.cli import progress, render
 from torc_client.cli.commands.common import State, pass_state
 from torc_client.cli.commands.workflows import create_from_file
@@ -100,8 +102,13 @@ def run(state: State, spec_or_id: str, working_dir: str | None, **options: Any) 
     workflow_id = resolve_workflow(client, spec_or_id, working_dir)
     ensure_initialized(client, workflow_id)
     started = time.monotonic()
+    found = slurm.allocation() if os.environ.get("SLURM_JOB_ID") else None
+    opts = allocation_options(RunnerOptions(**options), client.get_workflow(workflow_id), found)
+    if found is not None:
+        left = f", {opts.time_limit:.0f} s to work before it ends" if opts.time_limit else ""
+        render.message(f"in Slurm allocation {found.job_id}{left}")
     with progress.reporter_for(client.workflow_status(workflow_id)) as reporter:
-        summary = JobRunner(client, workflow_id, RunnerOptions(**options), reporter).run()
+        summary = JobRunner(client, workflow_id, opts, reporter, allocation=found).run()
     progress.print_summary(summary, time.monotonic() - started)
     if state.json:
         render.print_json(run_record(summary))

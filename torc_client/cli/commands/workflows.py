@@ -86,8 +86,14 @@ def status(state: State, workflow_id: int) -> None:
 @pass_state
 def cancel(state: State, workflow_id: int) -> None:
     """Cancel a workflow: its runners stop and its unfinished jobs are canceled."""
-    result = state.client().cancel_workflow(workflow_id)
+    from torc_client.cli.commands.slurm import cancel_allocations
+
+    client = state.client()
+    result = client.cancel_workflow(workflow_id)
     render.message(f"Canceled workflow {workflow_id}")
+    cancelled = cancel_allocations(client, workflow_id)
+    if cancelled:
+        render.message(f"Cancelled Slurm allocation{'s' if len(cancelled) != 1 else ''} {', '.join(cancelled)}")
     render.show_status(result, state.format)
 
 

@@ -1,0 +1,149 @@
+"""Workflow actions: triggers counted in the requests that change job states, claims that run each once.
+
+An action is pending when `trigger_count >= required_triggers` and it has not been
+executed. Job triggers keep the set of watched jobs that fired (`triggered`), grown with
+`$setUnion`, so a repeated report cannot count a job twice. A workflow document lists
+the trigger types its actions use (`action_triggers`): requests of workflows without
+actions pay nothing. Claiming is one conditional update: a non-persistent action is
+executed exactly once however many runners and API processes compete; a persistent one
+once per compute node.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from api.storage import records, workflows
+from api.storage.db import Database, iso_now
+from api.storage.workflows import Event
+from torc_client import contract_hpc as h
+from torc_client import states
+from torc_client.errors import Conflict, NotFound
+from torc_client.spec.hpc import JOB_TRIGGERS, WORKER_TRIGGERS, PlanAction
+
+S = states.JobStatus
+_PENDING = {"executed": False, "$expr": {"$gte": ["$trigger_count", "$required_triggers"]}}
+#: Statuses in which a watched job counts as having been ready.
+_PAST_READY = {S.READY.value, S.PENDING.value, S.RUNNING.value} | {s.value for s in states.DONE}
+
+
+def documents(wid: int, actions: tuple[PlanAction, ...], job_ids: dict[str, int],
+              scheduler_ids: dict[str, int]) -> list[dict[str, Any]]:  # fmt: skip
+    """The action documents of a new workflow, from its plan."""
+    docs = []
+    for action in actions:
+        ids = sorted(job_ids[name] for name in action.jobs)
+        config: dict[str, Any] = {"commands": list(action.commands)} if action.action_type == "run_commands" else {
+            "scheduler_type": action.scheduler_type, "scheduler_id": scheduler_ids[action.scheduler],
+            "scheduler": action.scheduler, "num_allocations": action.num_allocations,
+            "start_one_worker_per_node": action.start_one_worker_per_node,
+            "max_parallel_jobs": action.max_parallel_jobs}  # fmt: skip
+        docs.append({"workflow_id": wid, "trigger_type": action.trigger_type, "action_type": action.action_type,
+                     "action_config": config, "job_ids": ids, "persistent": action.persistent,
+                     **_fresh(action.trigger_type, ids)})  # fmt: skip
+    return docs
+
+
+def _fresh(trigger: str, ids: list[int]) -> dict[str, Any]:
+    required = len(ids) if trigger in JOB_TRIGGERS else 1
+    return {"required_triggers": required, "trigger_count": 0, "triggered": [], "executed": False,
+            "executed_at": None, "executed_by": None, "claimed_by": []}  # fmt: skip
+
+
+async def on_run_start(db: Database, wid: int) -> None:
+    """A new run: every action fresh, counted from the jobs as they stand (start and worker triggers met)."""
+    docs = [d async for d in db.workflow_actions.find({"workflow_id": wid})]
+    for doc in docs:
+        fields = _fresh(doc["trigger_type"], doc["job_ids"])
+        if doc["trigger_type"] == "on_workflow_start" or doc["trigger_type"] in WORKER_TRIGGERS:
+            fields["trigger_count"] = fields["required_triggers"]
+        elif doc["trigger_type"] in JOB_TRIGGERS:
+            wanted = _PAST_READY if doc["trigger_type"] == "on_jobs_ready" else {s.value for s in states.DONE}
+            jobs = await workflows.find_by_ids(db.jobs, doc["job_ids"], {"status": 1})
+            fields["triggered"] = [j["_id"] for j in jobs if j["status"] in wanted]
+            fields["trigger_count"] = len(fields["triggered"])
+        await db.workflow_actions.update_one({"_id": doc["_id"]}, {"$set": fields})
+
+
+async def jobs_fired(db: Database, wf: dict[str, Any], trigger: str, job_ids: list[int]) -> None:
+    """Count `job_ids` (which just became ready, or finished) toward the actions watching them."""
+    if trigger not in wf.get("action_triggers", ()) or not job_ids:
+        return
+    await db.workflow_actions.update_many(
+        {"workflow_id": wf["_id"], "trigger_type": trigger, "job_ids": {"$in": job_ids}},
+        [{"$set": {"triggered": {"$setUnion": ["$triggered", {"$setIntersection": ["$job_ids", job_ids]}]}}},
+         {"$set": {"trigger_count": {"$size": "$triggered"}}}],
+    )  # fmt: skip
+
+
+async def workflow_completed(db: Database, doc: dict[str, Any]) -> None:
+    if "on_workflow_complete" in doc.get("action_triggers", ()):
+        await db.workflow_actions.update_many({"workflow_id": doc["_id"], "trigger_type": "on_workflow_complete"},
+                                              {"$set": {"trigger_count": 1}})  # fmt: skip
+
+
+async def list_actions(db: Database, wid: int, pending_only: bool, compute_node_id: int | None) -> list[h.WorkflowAction]:
+    await workflows.get_doc(db, wid)
+    query: dict[str, Any] = {"workflow_id": wid}
+    docs = [to_record(d, compute_node_id) async for d in db.workflow_actions.find(query).sort("_id", 1)]
+    return [d for d in docs if d.is_pending or not pending_only]
+
+
+async def claim(db: Database, action_id: int, node_id: int | None) -> h.WorkflowAction:
+    """Take a pending action to execute: exactly once, or once per compute node if persistent."""
+    doc = await db.workflow_actions.find_one({"_id": action_id})
+    if doc is None:
+        raise NotFound("workflow_action", action_id)
+    now = iso_now()
+    if doc["persistent"]:
+        query = {"_id": action_id, "$expr": _PENDING["$expr"], "claimed_by": {"$ne": node_id}}
+        update = {"$push": {"claimed_by": node_id}, "$set": {"executed_at": now, "executed_by": node_id}}
+    else:
+        query = {"_id": action_id, **_PENDING}
+        update = {"$set": {"executed": True, "executed_at": now, "executed_by": node_id}}
+    won = await db.workflow_actions.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
+    if won is None:
+        raise Conflict(f"workflow action {action_id} is not pending for this claimer (not triggered yet, or "
+                       "already executed)")  # fmt: skip
+    who = f"compute node {node_id}" if node_id is not None else "the submitting host"
+    await workflows.record(db, doc["workflow_id"], {}, [Event("action", f"{doc['action_type']} action {action_id} "
+                                                              f"({doc['trigger_type']}) claimed by {who}",
+                                                              action_id=action_id, compute_node_id=node_id)])
+    return to_record(won, node_id)
+
+
+def to_record(doc: dict[str, Any], node_id: int | None = None) -> h.WorkflowAction:
+    met = doc["trigger_count"] >= doc["required_triggers"]
+    done = node_id in doc.get("claimed_by", []) if doc["persistent"] else doc["executed"]
+    return h.WorkflowAction(
+        id=doc["_id"], workflow_id=doc["workflow_id"], trigger_type=doc["trigger_type"],
+        action_type=doc["action_type"], action_config=doc["action_config"], job_ids=doc["job_ids"],
+        trigger_count=doc["trigger_count"], required_triggers=doc["required_triggers"], persistent=doc["persistent"],
+        executed=doc["executed"], is_pending=met and not done, executed_at=doc.get("executed_at"),
+        executed_by=doc.get("executed_by"),
+    )  # fmt: skip
+
+
+async def record_allocation(db: Database, fields: dict[str, Any]) -> h.ScheduledComputeNode:
+    """An allocation just submitted to the scheduler, recorded with an event."""
+    await workflows.get_doc(db, fields["workflow_id"])
+    record = await scheduled_compute_nodes.create(db, {**fields, "submitted_at": iso_now()})
+    await workflows.record(db, fields["workflow_id"], {}, [Event(
+        "scheduler", f"{fields['scheduler_type']} allocation {fields['scheduler_id']} submitted",
+        scheduled_compute_node_id=record.id, scheduler_id=fields["scheduler_id"])])  # fmt: skip
+    return record
+
+
+def _scheduler(doc: dict[str, Any]) -> h.SlurmScheduler:
+    return records.from_fields(h.SlurmScheduler, doc)
+
+
+def _scheduled_node(doc: dict[str, Any]) -> h.ScheduledComputeNode:
+    return records.from_fields(h.ScheduledComputeNode, doc)
+
+
+slurm_schedulers = records.Store("slurm_schedulers", "slurm_scheduler", _scheduler, ("name",))
+scheduled_compute_nodes = records.Store("scheduled_compute_nodes", "scheduled_compute_node", _scheduled_node,
+                                        ("status", "submitted_at"))  # fmt: skip
