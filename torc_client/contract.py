@@ -44,6 +44,10 @@ class ResourceMonitorConfig(Record):
     enabled: bool = True
     granularity: str = "summary"
     sample_interval_seconds: float = 5.0
+    #: Torc's keys, accepted so its specs load: plots come from the notebook dashboard, and CPU and memory
+    #: are always what is sampled.
+    generate_plots: bool = False
+    metrics: list[str] = []
 
 
 class Workflow(Record):

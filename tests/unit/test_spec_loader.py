@@ -283,10 +283,11 @@ def test_validate_spec_names_an_unknown_job_key_and_the_allowed_ones():
 
 def test_validate_spec_names_every_unknown_key():
     with pytest.raises(SpecError) as caught:
-        validate_spec(_spec(slurm_schedulers=[], actions=[]))
+        validate_spec(_spec(slurm_scheduler=[], action=[]))
     assert caught.value.path == ""
-    assert "unknown keys 'slurm_schedulers', 'actions'" in caught.value.message
-    assert "allowed keys: cancel_on_blocking_job_failure" in caught.value.message
+    assert "unknown keys 'slurm_scheduler', 'action'" in caught.value.message
+    assert "allowed keys: actions, cancel_on_blocking_job_failure" in caught.value.message
+    assert "did you mean 'slurm_schedulers', 'actions'?" in caught.value.message
 
 
 def test_validate_spec_rejects_unknown_keys_in_nested_records():

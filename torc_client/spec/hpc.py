@@ -61,6 +61,7 @@ def plan_schedulers(entries: list[dict[str, Any]]) -> tuple[PlanScheduler, ...]:
         if entry["name"] in seen:
             raise SpecError(f"{path}.name", f"duplicate slurm scheduler name '{entry['name']}'")
         seen.add(entry["name"])
+        entry = {key: value for key, value in entry.items() if value is not None}  # null means "not set"
         walltime = str(entry.get("walltime", DEFAULT_WALLTIME))
         try:
             seconds = parse_walltime(walltime)

@@ -18,7 +18,7 @@ from torc_client.errors import SpecError
 from torc_client.graph import find_cycle, format_cycle
 from torc_client.spec.hpc import PlanAction, PlanScheduler, check_job_schedulers, plan_actions, plan_schedulers
 from torc_client.spec.params import expand_entries, parse_parameters
-from torc_client.spec.validate import validate_spec
+from torc_client.spec.validate import validate_spec, without_nulls
 from torc_client.units import format_memory, parse_duration, parse_memory
 
 DEFAULT_RESOURCES = "default"
@@ -127,6 +127,7 @@ def build_plan(doc: dict[str, Any]) -> WorkflowPlan:
 
     Jobs, files and user_data keep spec order, each entry's expansions in combination order.
     """
+    doc = without_nulls(doc)
     validate_spec(doc)
     parameters = parse_parameters(doc.get("parameters", {}))
     file_entries = _unique(expand_entries("files", doc.get("files", []), parameters), "file")

@@ -62,6 +62,23 @@ def _relevance(error: ValidationError) -> Any:
     return by_relevance(strong=frozenset({"additionalProperties"}))(error)
 
 
+#: Lists of records whose optional keys may be written as null, as Torc's own specs do.
+_RECORD_LISTS = ("jobs", "files", "user_data", "resource_requirements", "failure_handlers", "slurm_schedulers",
+                 "actions")  # fmt: skip
+
+
+def without_nulls(doc: Any) -> Any:
+    """The spec with every key whose value is null left out (null means "not set"), except user_data's `data`."""
+    if not isinstance(doc, dict):
+        return doc
+    top = {key: value for key, value in doc.items() if value is not None}
+    for key in _RECORD_LISTS:
+        if isinstance(top.get(key), list):
+            top[key] = [{k: v for k, v in entry.items() if v is not None or (key, k) == ("user_data", "data")}
+                        if isinstance(entry, dict) else entry for entry in top[key]]  # fmt: skip
+    return top
+
+
 def validate_spec(doc: dict[str, Any]) -> None:
     """Raise SpecError for the most relevant way `doc` breaks the spec schema; return if it fits."""
     if _accepts()(doc):
