@@ -35,6 +35,8 @@ from torc_client import errors, settings, slurm
 from torc_client.client import Client
 from torc_client.resources import GIB, Capacity, Shape, how_many_fit, take
 
+#: Why a runner stops at its time limit (or its allocation's end): its running jobs go back to the queue.
+OUT_OF_TIME = "the runner's time limit was reached"
 #: Seconds the "nothing can progress" condition must hold before the runner gives up.
 STUCK_CONFIRM_SECONDS = 2.0
 #: Longest time between contacts with the server while every slot is busy (cancellations are seen this fast).
@@ -63,6 +65,7 @@ class JobRunner:
         #: Reports not yet sent: jobs launched (by id) and jobs finished.
         self.starts: dict[int, c.JobStart] = {}
         self.outcomes: list[c.JobOutcome] = []
+        self.given_back: list[c.JobStart] = []  # stopped at the time limit, to be returned
         self.stop_signal: int | None = None
         self.end_time = time.monotonic() + self.opts.time_limit if self.opts.time_limit else None
         self.monitor: ResourceMonitor | None = None
@@ -139,7 +142,7 @@ class JobRunner:
                 self._receive(answer)
             reason = self._stop_reason(answer)
             if reason:
-                self._stop_all(reason)
+                self._stop_all(reason, give_back=reason == OUT_OF_TIME)
                 return
             self._launch()
             if not self.exchange.busy:
@@ -157,7 +160,7 @@ class JobRunner:
             self.summary.interrupted = True
             return f"the runner received {signal.Signals(self.stop_signal).name}"
         if self.end_time is not None and time.monotonic() >= self.end_time:
-            return "the runner's time limit was reached"
+            return OUT_OF_TIME
         if answer is not None and answer.is_canceled:
             self.summary.canceled = True
             return "the workflow was canceled"
@@ -271,6 +274,11 @@ class JobRunner:
             code = proc.poll()
             if code is None:
                 continue
+            if proc.give_back:  # no outcome: the job did nothing wrong, another runner starts it afresh
+                self.starts.pop(proc.job.id, None)
+                self.given_back.append(c.JobStart(job_id=proc.job.id, claim_token=proc.job.claim_token))
+                self._release(proc)
+                continue
             measures = self.monitor.forget(proc.job.id) if self.monitor else {}
             outcome, note = attempt.outcome(proc, code, measures, self.cwd, self._environment)
             self.pace.finished(time.monotonic() - proc.started)
@@ -287,12 +295,14 @@ class JobRunner:
         del self.running[proc.job.id]
         self.free = take(self.free, _shape(proc.job), -1)
 
-    def _stop_all(self, reason: str, report: bool = True) -> None:
-        """Terminate every running job (SIGTERM, grace period, SIGKILL), report them, give the backlog back."""
+    def _stop_all(self, reason: str, report: bool = True, give_back: bool = False) -> None:
+        """Stop every running job (SIGTERM, grace period, SIGKILL) and report them terminated, or with
+        `give_back` return them to the queue; give the backlog back."""
         if self.running:
-            self.reporter.message(f"terminating {len(self.running)} running jobs: {reason}")
+            verb = "stopping and returning" if give_back else "terminating"
+            self.reporter.message(f"{verb} {len(self.running)} running jobs: {reason}")
         for proc in self.running.values():
-            proc.stop(reason, self.opts.kill_grace)
+            proc.stop(reason, self.opts.kill_grace, give_back)
         self._settle_in_flight()
         while self.running:
             self._collect()
@@ -319,16 +329,16 @@ class JobRunner:
 
     def _report_final(self) -> None:
         """Report what finished and return the backlog unstarted, so other runners can take it at once."""
-        returned = [c.JobStart(job_id=j.id, claim_token=j.claim_token) for j in self.backlog]
+        returned = self.given_back + [c.JobStart(job_id=j.id, claim_token=j.claim_token) for j in self.backlog]
         if not (self.outcomes or self.starts or returned):
             return
         report = c.CompleteReport(compute_node_id=self.summary.compute_node_id, outcomes=self.outcomes,
                                   starts=list(self.starts.values()), returned=returned)  # fmt: skip
         answer = self._call(self.client.report_complete, self.workflow_id, report)
-        self.outcomes, self.starts, self.backlog = [], {}, deque()
+        self.outcomes, self.starts, self.backlog, self.given_back = [], {}, deque(), []
         self._note_rejections(answer.rejected)
         if returned:
-            self.reporter.message(f"returned {len(returned)} claimed jobs that had not started")
+            self.reporter.message(f"returned {len(returned)} claimed jobs to the queue")
 
     def _note_rejections(self, rejections: list[c.Rejection]) -> list[c.Rejection]:
         for rejection in rejections:

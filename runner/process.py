@@ -40,6 +40,8 @@ class JobProcess:
     kill_at: float | None = None
     pidfd: int | None = field(default=None)
     guard: Guard | None = None
+    #: Stopped because the runner ran out of time, not because of anything the job did: it goes back to the queue.
+    give_back: bool = False
 
     @classmethod
     def launch(cls, job: ClaimedJob, env: dict[str, str], cwd: Path, output_dir: Path,
@@ -59,10 +61,10 @@ class JobProcess:
     def poll(self) -> int | None:
         return self.popen.poll()
 
-    def stop(self, reason: str, grace: float) -> None:
+    def stop(self, reason: str, grace: float, give_back: bool = False) -> None:
         """Ask the job's whole process group to stop; it is killed if still alive after `grace` seconds."""
         if self.stop_reason is None:
-            self.stop_reason = reason
+            self.stop_reason, self.give_back = reason, give_back
             self.kill_at = time.monotonic() + grace
             self._signal(signal.SIGTERM)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ from typing import Any
 
 from torc_client.contract_hpc import SlurmScheduler
 from torc_client.errors import TorcError
+from torc_client.units import parse_walltime
 
 #: Scheduler fields that become `#SBATCH --key=value` lines (besides account, time and the log files).
 _OPTIONS = ("partition", "qos", "mem", "gres", "nodes", "tmp", "ntasks_per_node")
@@ -97,6 +99,26 @@ def states(job_ids: list[str]) -> dict[str, str]:
         if len(parts) == 2:
             found[parts[0]] = parts[1]
     return found
+
+
+def partitions() -> list[dict[str, Any]]:
+    """The cluster's partitions as `sinfo` reports them: name, CPUs and memory (MB) per node, GPUs, time limit."""
+    rows = {}
+    for line in _run(["sinfo", "-h", "-o", "%P|%c|%m|%l|%G"]).splitlines():
+        name, cpus, memory, limit, gres = (line.split("|") + [""] * 5)[:5]
+        name = name.rstrip("*")
+        gpus = re.search(r"gpu(?::[^:,]+)?:(\d+)", gres)
+        row = {"name": name, "cpus": int(cpus.rstrip("+") or 1), "memory_mb": int(memory.rstrip("+") or 0),
+               "gpus": int(gpus.group(1)) if gpus else 0, "max_walltime_secs": _limit(limit)}  # fmt: skip
+        rows.setdefault(name, row)
+    return list(rows.values())
+
+
+def _limit(text: str) -> int | None:
+    try:
+        return int(parse_walltime(text))
+    except ValueError:  # infinite, or unknown
+        return None
 
 
 @dataclass(frozen=True)

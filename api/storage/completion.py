@@ -58,11 +58,15 @@ async def complete(db: Database, wid: int, report: CompleteReport) -> ReportResp
 
 
 async def _take_back(db: Database, wid: int, node_id: int, jobs: list[tuple[int, str]]) -> None:
-    """Claimed jobs a runner gives back unstarted go back to the queue (not a lost lease)."""
+    """Claimed jobs a runner gives back go back to the queue: unstarted ones freely, running ones (stopped at the
+    runner's time limit, its allocation's end) as a lost lease, so a job that never fits cannot cycle forever."""
     tokens = dict(jobs)
     docs = [d for d in await workflows.find_by_ids(db.jobs, list(tokens))
             if d["claim_token"] == tokens[d["_id"]] and d["status"] in states.LEASED]  # fmt: skip
-    await transitions.requeue(db, wid, docs, f"compute node {node_id} returned them unstarted", lease_lost=False)
+    unstarted = [d for d in docs if d["status"] == states.S.PENDING.value]
+    await transitions.requeue(db, wid, unstarted, f"compute node {node_id} returned them unstarted", lease_lost=False)
+    stopped = [d for d in docs if d["status"] == states.S.RUNNING.value]
+    await transitions.requeue(db, wid, stopped, f"compute node {node_id} stopped them at its time limit")
 
 
 async def complete_outcomes(db: Database, wid: int, node_id: int | None, outcomes: list[Outcome],

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tests.slurm.conftest import squeue, wait_for
-from torc_client import Client
+from torc_client import Client, slurm
 
 pytestmark = pytest.mark.usefixtures("slurm_cluster")
 
@@ -56,7 +56,9 @@ def test_two_stage_workflow_submitted_with_torc_submit(cli, server, tmp_path: Pa
         start, ready = client.list_actions(workflow_id)
         assert (start.trigger_type, start.executed, start.executed_by) == ("on_workflow_start", True, None)
         assert ready.trigger_type == "on_jobs_ready" and ready.executed and ready.executed_by is not None
-        allocations = client.list_scheduled_compute_nodes(workflow_id)
+        # The runner that executes the second action submits and records its allocation right after claiming it.
+        allocations = wait_for(lambda: len(nodes := client.list_scheduled_compute_nodes(workflow_id)) == 2 and nodes,
+                               30, "the second stage's allocation to be recorded")
         assert [a.action_id for a in allocations] == [start.id, ready.id]
         ids = [a.scheduler_id for a in allocations]
         wait_for(lambda: not squeue(ids), 60, f"allocations {ids} to leave the queue")
@@ -89,3 +91,58 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_an_allocation_shorter_than_its_jobs_returns_them_for_the_next_one(cli, server, tmp_path: Path) -> None:
+    # The first attempt of each job outlasts the one-minute allocation; the runner stops it before the
+    # end and returns it, and a second allocation finishes it. Each job runs to completion once.
+    command = ("echo $$ >> starts{i}; if [ -f second{i} ]; then echo done >> runs{i}; "
+               "else touch second{i}; sleep 600; fi")  # fmt: skip
+    # A runner claims jobs of up to a minute even when less is left; these get the allocation's last minute.
+    spec = {"name": "short-allocation", "compute_node_expiration_buffer_seconds": 5,
+            "resource_requirements": [{**SMALL, "runtime": "PT1M"}],
+            "slurm_schedulers": [{"name": "tiny", "account": "test", "walltime": "1"},
+                                 {"name": "roomy", "account": "test", "walltime": "00:05:00"}],
+            "actions": [{"trigger_type": "on_workflow_start", "action_type": "schedule_nodes", "scheduler": "tiny",
+                         "scheduler_type": "slurm", "max_parallel_jobs": 2}],
+            "jobs": [{"name": "slow{i}", "command": command, "resource_requirements": "small",
+                      "parameters": {"i": "1:2"}}]}  # fmt: skip
+    workflow_id = submit(cli, spec, tmp_path)
+    with Client(server.url) as client:
+        (first,) = client.list_scheduled_compute_nodes(workflow_id)
+        wait_for(lambda: sum("stopped them at its time limit" in e.message
+                             for e in client.list_events(workflow_id).items), 120, "the jobs to be returned")
+        assert client.workflow_status(workflow_id).job_counts == {"ready": 2}
+        wait_for(lambda: not squeue([first.scheduler_id]), 30, "the first allocation to end")
+        # The runner left before Slurm's limit (exit 2: work remains), so Slurm did not have to kill it.
+        assert slurm.states([first.scheduler_id]).get(first.scheduler_id) == "FAILED"
+        roomy = next(s for s in client.list_slurm_schedulers(workflow_id) if s.name == "roomy")
+        cli("slurm", "schedule-nodes", str(workflow_id), "--scheduler-id", str(roomy.id))
+        wait_for(lambda: client.workflow_status(workflow_id).is_complete, 120, "the workflow to complete")
+        assert client.workflow_status(workflow_id).job_counts == {"completed": 2}
+        results = client.list_results(workflow_id, all_runs=True)
+        assert [r.status for r in results] == ["completed", "completed"]
+        assert len(results) == 2 and {r.job_id for r in results} == {j.id for j in client.list_jobs(workflow_id)}
+    for i in (1, 2):
+        assert (tmp_path / f"runs{i}").read_text() == "done\n"
+        first_pid = int((tmp_path / f"starts{i}").read_text().split()[0])
+        assert not _alive(first_pid)
+
+
+def test_submit_slurm_generates_three_parallel_allocations_for_a_spec_without_slurm_keys(cli, server, tmp_path):
+    spec = {"name": "plain", "resource_requirements": [SMALL],
+            "jobs": [{"name": "w{i}", "command": "sleep 6", "resource_requirements": "small",
+                      "parameters": {"i": "1:6"}}]}  # fmt: skip
+    (tmp_path / "plain.yaml").write_text(yaml.safe_dump(spec))
+    listed = json.loads(cli("-f", "json", "submit-slurm", "--account", "test", "--profile", "local",
+                            "plain.yaml").stdout)  # fmt: skip
+    ids = [a["scheduler_id"] for a in listed]
+    assert len(ids) == 3
+    wait_for(lambda: slurm.states(ids) == dict.fromkeys(ids, "RUNNING"), 60, "three allocations running at once")
+    with Client(server.url) as client:
+        workflow_id = listed[0]["workflow_id"]
+        wait_for(lambda: client.workflow_status(workflow_id).is_complete, 120, "the workflow to complete")
+        assert client.workflow_status(workflow_id).job_counts == {"completed": 6}
+        (scheduler,) = client.list_slurm_schedulers(workflow_id)
+        assert (scheduler.partition, scheduler.walltime) == ("debug", "00:01:30")
+    wait_for(lambda: not squeue(ids), 60, "the allocations to end")

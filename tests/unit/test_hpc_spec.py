@@ -6,6 +6,8 @@ import pytest
 
 from torc_client import contract_hpc as h
 from torc_client import slurm
+from torc_client.hpc_profiles import detect, profiles
+from torc_client.slurm_generate import generate
 from torc_client.errors import SpecError
 from torc_client.spec import build_plan
 from torc_client.units import format_walltime, parse_walltime
@@ -106,3 +108,50 @@ def test_batch_script_has_the_schedulers_directives_then_the_runner() -> None:
 
 def test_allocation_is_none_outside_slurm() -> None:
     assert slurm.allocation({}) is None
+
+
+# --- slurm generate and HPC profiles ------------------------------------------------------------
+
+
+def sweep(n: int, runtime: str = "PT1M", **rr) -> dict:
+    return {"name": "sweep", "resource_requirements": [{"name": "small", "num_cpus": 1, "memory": "100m",
+                                                        "runtime": runtime, **rr}],
+            "jobs": [{"name": "w{i}", "command": "true", "resource_requirements": "small", "parameters": {"i": f"1:{n}"}},
+                     {"name": "post", "command": "true", "resource_requirements": "small",
+                      "depends_on_regexes": ["^w"]}]}  # fmt: skip
+
+
+def test_generate_gives_each_stage_the_allocations_its_jobs_need() -> None:
+    doc = sweep(6)
+    generated = generate(doc, build_plan(doc), profiles()["local"], "proj")
+    assert generated["slurm_schedulers"] == [{"name": "small_debug", "account": "proj", "partition": "debug",
+                                              "nodes": 1, "walltime": "00:01:30", "mem": "2000M",
+                                              "extra": "--cpus-per-task=2"}]  # fmt: skip
+    assert [(a["trigger_type"], a["num_allocations"], a.get("jobs")) for a in generated["actions"]] == [
+        ("on_workflow_start", 3, None), ("on_jobs_ready", 1, ["post"])]
+    assert build_plan(generated).actions[1].jobs == ("post",)  # what it writes is a valid spec
+
+
+def test_generate_picks_the_partition_with_the_shortest_limit_that_fits() -> None:
+    kestrel = profiles()["kestrel"]
+    for runtime, memory, gpus, expected in (("PT30M", "10g", 0, "debug"), ("PT2H", "10g", 0, "short"),
+                                            ("P3D", "10g", 0, "long"), ("PT3H", "1500g", 0, "bigmem"),
+                                            ("PT2H", "10g", 2, "gpu-h100s"), ("PT3H", "10g", 2, "gpu-h100")):  # fmt: skip
+        doc = sweep(2, runtime, memory=memory, num_gpus=gpus)
+        chosen = generate(doc, build_plan(doc), kestrel, "proj")["slurm_schedulers"][0]["partition"]
+        assert chosen == expected, (runtime, memory, gpus)
+
+
+def test_generate_says_when_no_partition_fits() -> None:
+    doc = sweep(2, "PT1H", num_cpus=4)
+    with pytest.raises(SpecError, match="no partition of HPC profile local fits 4 CPUs"):
+        generate(doc, build_plan(doc), profiles()["local"], "proj")
+
+
+def test_custom_profiles_come_from_the_config_file_in_torcs_layout() -> None:
+    config = {"client": {"hpc": {"custom_profiles": {"research": {
+        "display_name": "Research Cluster", "detect_env_var": "CLUSTER_NAME=research",
+        "partitions": [{"name": "batch", "cpus_per_node": 48, "memory_mb": 192000, "max_walltime_secs": 259200}]}}}}}
+    research = profiles(config)["research"]
+    assert research.partition("batch").cpus_per_node == 48
+    assert detect({"CLUSTER_NAME": "research"}, profiles(config)) == research

@@ -243,6 +243,16 @@ def show_list(records: Sequence[Any], record_type: type, fmt: str, columns: Sequ
     console().print(records_table(records, columns or COLUMNS[record_type]))
 
 
+def show_rows(rows: Sequence[Mapping[str, Any]], fmt: str) -> None:
+    """Plain rows (dicts with the same keys): a table, or a JSON list."""
+    if fmt == "json":
+        print_json(list(rows))
+        return
+    keys = list(rows[0]) if rows else []
+    columns = [(key.replace("_", " ").title(), lambda row, key=key: row[key]) for key in keys]
+    console().print(records_table(rows, columns))
+
+
 def show_record(record: Any, fmt: str) -> None:
     """One record: bare JSON, or a Field │ Value table."""
     if fmt == "json":

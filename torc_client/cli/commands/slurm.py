@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import click
+import yaml
 
 from torc_client import contract_hpc as h
-from torc_client import settings, slurm, workflow_actions
+from torc_client import hpc_profiles, settings, slurm, slurm_generate, workflow_actions
 from torc_client.cli import render
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
 from torc_client.cli.commands.run import ensure_initialized, resolve_workflow
 from torc_client.client import Client
+from torc_client.spec import build_plan, format_from_filename, load_spec_text
 
 _OUTPUT_DIR = click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path),
                            default=settings.DEFAULT_OUTPUT_DIR, show_default=True,
@@ -113,6 +117,28 @@ def create_scheduler(state: State, workflow_id: int, name: str, account: str, **
     render.show_record(state.client().create_slurm_scheduler(workflow_id, name, account, **fields), state.format)
 
 
+@group.command("update")
+@click.argument("scheduler_id", type=int)
+@click.option("--name", default=None)
+@click.option("--account", default=None)
+@click.option("--partition", default=None)
+@click.option("--nodes", type=click.IntRange(min=1), default=None)
+@click.option("--walltime", default=None, help="HH:MM:SS or D-HH:MM:SS.")
+@click.option("--mem", default=None)
+@click.option("--gres", default=None)
+@click.option("--qos", default=None)
+@click.option("--tmp", default=None)
+@click.option("--ntasks-per-node", type=click.IntRange(min=1), default=None)
+@click.option("--extra", default=None)
+@pass_state
+def update_scheduler(state: State, scheduler_id: int, **fields) -> None:
+    """Change a Slurm scheduler; allocations submitted later use the new values."""
+    changes = {key: value for key, value in fields.items() if value is not None}
+    if not changes:
+        raise click.UsageError("nothing to change: give at least one option (see --help)")
+    render.show_record(state.client().update_slurm_scheduler(scheduler_id, **changes), state.format)
+
+
 @group.command("delete")
 @click.argument("scheduler_id", type=int)
 @pass_state
@@ -144,6 +170,99 @@ def schedule_nodes(state: State, workflow_id: int, scheduler_id: int | None, num
         "scheduler_id": scheduler_id, "num_allocations": num_allocations,
         "start_one_worker_per_node": start_one_worker_per_node, "max_parallel_jobs": max_parallel_jobs}, output_dir)
     render.message(f"submitted Slurm allocation{'s' if len(ids) != 1 else ''} {', '.join(ids)}")
+
+
+def _generated(spec_file: str, account: str, profile_name: str | None) -> dict:
+    path = Path(spec_file)
+    doc = load_spec_text(path.read_text(), format_from_filename(path.name), source=spec_file)
+    profile = hpc_profiles.get(profile_name)
+    render.message(f"HPC profile: {profile.name} ({profile.display_name})")
+    return slurm_generate.generate(doc, build_plan(doc), profile, account)
+
+
+@group.command("generate")
+@click.argument("spec_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--account", required=True, help="Slurm account to charge.")
+@click.option("--profile", "profile_name", default=None, help="HPC profile (default: detected; see `torc hpc list`).")
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the spec here (.yaml or .json) instead of printing YAML.")  # fmt: skip
+@pass_state
+def generate(state: State, spec_file: str, account: str, profile_name: str | None, output: Path | None) -> None:
+    """Add Slurm schedulers and stage-aware actions to a spec, from its jobs' resource requirements.
+
+    Each resource requirement gets the partition that fits it with the shortest walltime
+    limit; jobs with no dependencies get allocations at submit, later stages when their
+    jobs become ready.
+    """
+    doc = _generated(spec_file, account, profile_name)
+    text = json.dumps(doc, indent=2) + "\n" if output and output.suffix == ".json" else yaml.safe_dump(doc, sort_keys=False)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        render.message(f"wrote {output}")
+
+
+@click.command("submit-slurm")
+@click.argument("spec_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--account", required=True, help="Slurm account to charge.")
+@click.option("--profile", "profile_name", default=None, help="HPC profile (default: detected; see `torc hpc list`).")
+@_OUTPUT_DIR
+@click.option("--working-dir", default=None, help="Directory the jobs run in (default: here).")
+@pass_state
+def submit_slurm(state: State, spec_file: str, account: str, profile_name: str | None, output_dir: Path,
+                 working_dir: str | None) -> None:  # fmt: skip
+    """Generate Slurm schedulers and actions for a spec (as `torc slurm generate`), create it and submit it."""
+    client = state.client()
+    doc = _generated(spec_file, account, profile_name)
+    workflow = client.create_workflow_from_spec(doc, working_dir=str(Path(working_dir or Path.cwd()).resolve()))
+    render.message(f"Created workflow {workflow.id}")
+    submit_workflow(client, workflow.id, output_dir)
+    render.show_list(client.list_scheduled_compute_nodes(workflow.id), h.ScheduledComputeNode, state.format)
+
+
+# --- torc hpc -------------------------------------------------------------------------------
+
+
+@click.group("hpc")
+def hpc() -> None:
+    """HPC profiles: the partitions of the clusters Torc knows."""
+
+
+@hpc.command("list")
+@pass_state
+def hpc_list(state: State) -> None:
+    """List the known HPC profiles and which one matches this machine."""
+    detected = hpc_profiles.detect()
+    rows = [{"name": p.name, "display_name": p.display_name, "partitions": len(p.partitions),
+             "detected": detected is not None and detected.name == p.name}
+            for p in hpc_profiles.profiles().values()]  # fmt: skip
+    if detected is not None and detected.name == "slurm":
+        rows.append({"name": "slurm", "display_name": detected.display_name, "partitions": len(detected.partitions),
+                     "detected": True})  # fmt: skip
+    render.show_rows(rows, state.format)
+
+
+@hpc.command("show")
+@click.argument("name", required=False)
+@pass_state
+def hpc_show(state: State, name: str | None) -> None:
+    """Show a profile's partitions (default: the detected profile)."""
+    profile = hpc_profiles.get(name)
+    render.show_rows([dataclasses.asdict(p) for p in profile.partitions], state.format)
+
+
+@hpc.command("detect")
+@pass_state
+def hpc_detect(state: State) -> None:
+    """Say which HPC profile matches this machine."""
+    profile = hpc_profiles.detect()
+    if profile is None:
+        raise click.ClickException("no HPC profile matches this machine and no Slurm answers")
+    if state.json:
+        render.print_json({"name": profile.name, "display_name": profile.display_name})
+    else:
+        click.echo(f"{profile.name} ({profile.display_name})")
 
 
 # --- listings -------------------------------------------------------------------------------
