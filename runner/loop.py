@@ -25,7 +25,7 @@ from runner import attempt, hardware, outputs
 from runner.exchange import Exchange, patiently
 from runner.monitor import ResourceMonitor
 from runner.options import RunnerOptions, RunSummary
-from runner.pace import Pace
+from runner.pace import Pace, wanted
 from runner.guard import Guard
 from runner.hpc import HpcDuties
 from runner.process import Environment, JobProcess, wait_for_exit
@@ -77,12 +77,14 @@ class JobRunner:
         self._stuck_since: float | None = None
         self._env: Environment | None = None
         self.allocation = allocation
+        self._idle_since: float | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
     def run(self) -> RunSummary:
         workflow = self._call(self.client.get_workflow, self.workflow_id)
         self.cwd = _job_directory(workflow.working_dir)
+        self.idle_limit = workflow.compute_node_wait_for_new_jobs_seconds
         node = self._call(self.client.register_compute_node, self._node_record())
         self.summary = RunSummary(self.workflow_id, node.id)
         self.lease_seconds = settings.DEFAULT_LEASE_SECONDS
@@ -170,6 +172,8 @@ class JobRunner:
         """Take in an answer: new jobs join the backlog; refused reports are told (and their jobs stopped)."""
         self._last_contact = time.monotonic()
         self.hpc.tick()
+        if answer.jobs:
+            self._idle_since = None
         self.backlog.extend(answer.jobs)
         for rejection in self._note_rejections(answer.report.rejected if answer.report else []):
             proc = self.running.get(rejection.job_id)
@@ -185,7 +189,8 @@ class JobRunner:
         """What to tell the server now: reports, a claim, or a heartbeat; None when there is nothing to say."""
         now = time.monotonic()
         # Finished jobs may release others: a report always claims too, in the same request.
-        want_now, want_later = self._wanted() if now >= self._claim_after or self.outcomes else (0, 0)
+        want_now, want_later = (wanted(self.pace, self.opts.max_parallel_jobs, len(self.running), len(self.backlog),
+                                       self.free) if now >= self._claim_after or self.outcomes else (0, 0))  # fmt: skip
         heartbeat = now - self._last_contact >= min(self.lease_seconds / 3, HEARTBEAT_SECONDS)
         if not (self.starts or self.outcomes or want_now or want_later or heartbeat):
             return None
@@ -201,27 +206,6 @@ class JobRunner:
         self._asked = want_now + want_later
         self._sent = request
         return request
-
-    def _wanted(self) -> tuple[int, int]:
-        """How many jobs to claim: (fitting the free resources now, extra for the backlog)."""
-        # The backlog was just launched from: whatever is left in it does not fit the free resources.
-        if self.opts.max_parallel_jobs:
-            now = max(self.opts.max_parallel_jobs - len(self.running), 0)
-        elif self.free.cpus <= 0 or self.free.memory_bytes <= 0:
-            now = 0
-        else:
-            now = self.free.cpus
-        target = self.pace.target(self._slots())
-        short = target - len(self.backlog)
-        later = short if short > target // 2 else 0
-        if now and self.backlog and self.opts.max_parallel_jobs is None:
-            later = 0
-        return now, later
-
-    def _slots(self) -> int:
-        if self.opts.max_parallel_jobs:
-            return self.opts.max_parallel_jobs
-        return max(len(self.running), self.pace.peak_running, 1)
 
     def _time_left(self) -> float | None:
         return None if self.end_time is None else max(self.end_time - time.monotonic(), 60.0)
@@ -356,7 +340,7 @@ class JobRunner:
         active = sum(status.job_counts.get(s, 0) for s in ("pending", "running"))
         if active:
             self._stuck_since = None
-            return False
+            return self._waited_out()
         now = time.monotonic()
         self._stuck_since = self._stuck_since or now
         if now - self._stuck_since < STUCK_CONFIRM_SECONDS:
@@ -365,6 +349,17 @@ class JobRunner:
         self.reporter.message("no job can run: nothing is running anywhere and no ready job fits this runner")
         for group in self.summary.unfit:
             self.reporter.message(unfit_text(group))
+        return True
+
+    def _waited_out(self) -> bool:
+        """In an allocation, an idle runner leaves after the workflow's `compute_node_wait_for_new_jobs_seconds`."""
+        if self.allocation is None:
+            return False
+        now = time.monotonic()
+        self._idle_since = self._idle_since or now
+        if now - self._idle_since < self.idle_limit:
+            return False
+        self.reporter.message(f"no new job for {self.idle_limit:.0f} s while others run: giving the allocation back")
         return True
 
     def _unfit(self) -> list[c.UnfitGroup]:
@@ -398,7 +393,9 @@ class JobRunner:
         return c.ComputeNodeCreate(workflow_id=self.workflow_id, hostname=socket.gethostname(), pid=os.getpid(),
                                    num_cpus=t.cpus, memory_gb=round(t.memory_bytes / GIB, 3), num_gpus=t.gpus,
                                    num_nodes=t.nodes,
-                                   time_limit=f"PT{int(self.opts.time_limit)}S" if self.opts.time_limit else None)  # fmt: skip
+                                   time_limit=f"PT{int(self.opts.time_limit)}S" if self.opts.time_limit else None,
+                                   compute_node_type="slurm" if self.allocation else "local",
+                                   scheduler_id=self.allocation.job_id if self.allocation else None)  # fmt: skip
 
 
 def _shape(job: c.ClaimedJob) -> Shape:

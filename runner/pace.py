@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from torc_client.resources import Capacity
 from torc_client.settings import DEFAULT_BACKLOG_SECONDS, MAX_BACKLOG_JOBS
 
 
@@ -29,3 +30,21 @@ class Pace:
         if self.mean_seconds is None:
             return 0
         return min(MAX_BACKLOG_JOBS, round(slots * self.seconds / self.mean_seconds))
+
+
+def wanted(pace: Pace, max_parallel_jobs: int | None, running: int, backlog: int, free: Capacity) -> tuple[int, int]:
+    """How many jobs a runner claims: (fitting its free resources now, extra for its backlog)."""
+    # The backlog was just launched from: whatever is left in it does not fit the free resources.
+    if max_parallel_jobs:
+        now = max(max_parallel_jobs - running, 0)
+    elif free.cpus <= 0 or free.memory_bytes <= 0:
+        now = 0
+    else:
+        now = free.cpus
+    slots = max_parallel_jobs or max(running, pace.peak_running, 1)
+    target = pace.target(slots)
+    short = target - backlog
+    later = short if short > target // 2 else 0
+    if now and backlog and max_parallel_jobs is None:
+        later = 0
+    return now, later

@@ -299,6 +299,8 @@ class ComputeNode(Record):
     num_nodes: int = 1
     time_limit: str | None = None
     compute_node_type: str = "local"
+    #: The Slurm job id of the allocation the runner works in.
+    scheduler_id: str | None = None
     lease_expires_at: str | None = None
 
 
@@ -312,6 +314,8 @@ class ComputeNodeCreate(Struct, kw_only=True):
     num_nodes: int = 1
     time_limit: str | None = None
     compute_node_type: str = "local"
+    #: The Slurm job id of the allocation the runner works in.
+    scheduler_id: str | None = None
 
 
 class Heartbeat(Record):

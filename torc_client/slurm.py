@@ -121,6 +121,29 @@ def _limit(text: str) -> int | None:
         return None
 
 
+#: Slurm states of an allocation that still holds (or will hold) nodes.
+LIVE_STATES = frozenset({"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING"})
+_SACCT_FIELDS = "JobID,JobName,State,ExitCode,Start,End,Elapsed"
+
+
+def accounting(job_ids: list[str]) -> list[dict[str, str]]:
+    """Slurm's accounting of allocations (`sacct`), or its job-completion log when accounting is disabled."""
+    if not job_ids:
+        return []
+    query = ["-P", "-n", "-j", ",".join(job_ids), f"--format={_SACCT_FIELDS}"]
+    try:
+        out = _run(["sacct", "-X", *query])
+        disabled = "accounting storage is disabled" in out.lower()
+    except SlurmError as error:
+        disabled = "accounting storage is disabled" in error.message.lower()
+        if not disabled:
+            raise
+    if disabled:  # no slurmdbd: the job-completion log still has every finished allocation
+        out = _run(["sacct", "-c", *query])
+    keys = _SACCT_FIELDS.split(",")
+    return [dict(zip(keys, line.split("|"))) for line in out.splitlines() if line.count("|") == len(keys) - 1]
+
+
 @dataclass(frozen=True)
 class Allocation:
     """The Slurm allocation this process runs in."""

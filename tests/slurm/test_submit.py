@@ -63,6 +63,9 @@ def test_two_stage_workflow_submitted_with_torc_submit(cli, server, tmp_path: Pa
         ids = [a.scheduler_id for a in allocations]
         wait_for(lambda: not squeue(ids), 60, f"allocations {ids} to leave the queue")
         assert {a.status for a in client.list_scheduled_compute_nodes(workflow_id)} == {"complete"}
+    accounted = wait_for(lambda: len(rows := json.loads(cli("-f", "json", "slurm", "sacct", str(workflow_id)).stdout))
+                         == 2 and rows, 30, "Slurm's accounting of both allocations")  # fmt: skip
+    assert [(row["JobID"], row["State"]) for row in accounted] == [(job, "COMPLETED") for job in ids]
 
 
 def test_cancel_scancels_the_allocations_and_leaves_nothing_running(cli, server, tmp_path: Path) -> None:
@@ -146,3 +149,31 @@ def test_submit_slurm_generates_three_parallel_allocations_for_a_spec_without_sl
         (scheduler,) = client.list_slurm_schedulers(workflow_id)
         assert (scheduler.partition, scheduler.walltime) == ("debug", "00:01:30")
     wait_for(lambda: not squeue(ids), 60, "the allocations to end")
+
+
+def test_sync_status_requeues_the_jobs_of_an_allocation_whose_runner_died(cli, server, tmp_path: Path) -> None:
+    spec = {**two_stage(), "resource_requirements": [{**SMALL, "runtime": "PT10M"}],
+            "jobs": [{"name": "long", "command": "echo $$ > pid; sleep 300", "resource_requirements": "small"}],
+            "actions": two_stage()["actions"][:1]}  # fmt: skip
+    spec["slurm_schedulers"][0]["walltime"] = "00:15:00"
+    workflow_id = submit(cli, spec, tmp_path)
+    with Client(server.url) as client:
+        wait_for(lambda: client.workflow_status(workflow_id).job_counts.get("running") == 1, 120, "the job to run")
+        pid = int(wait_for(lambda: (tmp_path / "pid").exists() and (tmp_path / "pid").read_text().strip(), 30, "pid"))
+        (allocation,) = client.list_scheduled_compute_nodes(workflow_id)
+        # The node is lost: the runner inside the allocation dies without a word, and the allocation with it.
+        runners = [p for p in psutil.process_iter(["cmdline"]) if (p.info["cmdline"] or [])[1:2]
+                   and p.info["cmdline"][1].endswith("/torc") and p.info["cmdline"][2:4] == ["run", str(workflow_id)]]
+        assert len(runners) == 1, f"expected the allocation's one runner, found {len(runners)}"
+        runners[0].kill()
+        wait_for(lambda: not squeue([allocation.scheduler_id]), 30, "the allocation to be gone")
+        wait_for(lambda: not _alive(pid), 30, "the job to die with its allocation")
+        synced = cli("workflows", "sync-status", str(workflow_id))
+        assert "1 allocation marked complete" in synced.stderr and "1 runner whose allocation is gone" in synced.stderr
+        assert client.workflow_status(workflow_id).job_counts == {"ready": 1}
+        assert client.list_compute_nodes(workflow_id, is_active=True) == []
+        assert client.list_scheduled_compute_nodes(workflow_id)[0].status == "complete"
+        again = cli("workflows", "sync-status", str(workflow_id))  # nothing left to settle: requeued once
+        assert "0 allocations marked complete" in again.stderr
+        assert client.workflow_status(workflow_id).job_counts == {"ready": 1}
+        cli("cancel", str(workflow_id))

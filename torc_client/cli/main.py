@@ -56,6 +56,7 @@ cli.add_command(slurm.actions)
 cli.add_command(service.ping)
 cli.add_command(service.completion)
 workflows.group.add_command(slurm.workflows_submit)
+workflows.group.add_command(slurm.workflows_sync_status)
 attach_global_options(cli)
 
 

@@ -221,6 +221,50 @@ def submit_slurm(state: State, spec_file: str, account: str, profile_name: str |
     render.show_list(client.list_scheduled_compute_nodes(workflow.id), h.ScheduledComputeNode, state.format)
 
 
+@group.command("sacct")
+@workflow_id_argument
+@pass_state
+def sacct(state: State, workflow_id: int) -> None:
+    """Slurm's accounting of a workflow's allocations: state, exit code, start, end, elapsed."""
+    ids = [n.scheduler_id for n in state.client().list_scheduled_compute_nodes(workflow_id)]
+    rows = slurm.accounting(ids)
+    if not rows:
+        render.message(f"Slurm has no accounting of workflow {workflow_id}'s allocations ({', '.join(ids) or 'none'})")
+    render.show_rows(rows, state.format)
+
+
+def sync_status(client: Client, workflow_id: int) -> tuple[list[str], list[int]]:
+    """Settle what Slurm says is over: allocations that ended are complete, and the runners that worked in them sign
+    off (their jobs go back to the queue at once, instead of when their leases run out).
+
+    Returns the allocations marked complete and the compute nodes signed off.
+    """
+    allocations = client.list_scheduled_compute_nodes(workflow_id)
+    runners = [n for n in client.list_compute_nodes(workflow_id, is_active=True) if n.scheduler_id]
+    ids = sorted({a.scheduler_id for a in allocations} | {n.scheduler_id for n in runners})
+    live = {job for job, status in slurm.states(ids).items() if status in slurm.LIVE_STATES}
+    ended = [a for a in allocations if a.status != "complete" and a.scheduler_id not in live]
+    for allocation in ended:
+        client.update_scheduled_compute_node(allocation.id, "complete")
+    orphaned = [n for n in runners if n.scheduler_id not in live]
+    for node in orphaned:
+        client.deactivate_compute_node(node.id)
+    return [a.scheduler_id for a in ended], [n.id for n in orphaned]
+
+
+@click.command("sync-status")
+@workflow_id_argument
+@pass_state
+def workflows_sync_status(state: State, workflow_id: int) -> None:
+    """Settle jobs whose Slurm allocation is gone: their runners can no longer report, so they are requeued now."""
+    ended, signed_off = sync_status(state.client(), workflow_id)
+    render.message(f"{len(ended)} allocation{'s' if len(ended) != 1 else ''} marked complete"
+                   + (f" ({', '.join(ended)})" if ended else "") + f"; {len(signed_off)} runner"
+                   + ("s" if len(signed_off) != 1 else "") + " whose allocation is gone signed off"
+                   + (f" (compute nodes {', '.join(map(str, signed_off))}), their jobs requeued" if signed_off else ""))
+    render.show_status(state.client().workflow_status(workflow_id), state.format)
+
+
 # --- torc hpc -------------------------------------------------------------------------------
 
 
