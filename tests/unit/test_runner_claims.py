@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runner.loop import JobRunner, RunnerOptions, _shape
+from runner.pace import wanted
 from torc_client import contract as c
 from torc_client.resources import GIB, take
 
@@ -17,8 +18,13 @@ def runner(**options) -> JobRunner:
     return JobRunner(None, 1, RunnerOptions(num_cpus=4, memory_gb=16, num_gpus=1, **options))  # type: ignore[arg-type]
 
 
+def asks(r: JobRunner) -> tuple[int, int]:
+    """What the runner would claim now: (fitting its free resources, extra for its backlog)."""
+    return wanted(r.pace, r.opts.max_parallel_jobs, len(r.running), len(r.backlog), r.free)
+
+
 def test_an_idle_runner_asks_for_what_fits_its_cpus() -> None:
-    assert runner()._wanted() == (4, 0)
+    assert asks(runner()) == (4, 0)
 
 
 def test_free_cpus_are_claimed_for_even_when_the_backlog_waits_for_a_gpu() -> None:
@@ -26,7 +32,7 @@ def test_free_cpus_are_claimed_for_even_when_the_backlog_waits_for_a_gpu() -> No
     gpu_job = claimed(1, cpus=1, gpus=1)
     r.free = take(r.free, _shape(gpu_job), 1)  # the one GPU is busy
     r.backlog.append(claimed(2, cpus=1, gpus=1))  # waits for it
-    assert r._wanted() == (3, 0)
+    assert asks(r) == (3, 0)
 
 
 def test_a_full_runner_of_short_jobs_asks_only_for_backlog() -> None:
@@ -34,5 +40,5 @@ def test_a_full_runner_of_short_jobs_asks_only_for_backlog() -> None:
     r.running = {1: None, 2: None}  # type: ignore[dict-item]
     for _ in range(20):
         r.pace.finished(0.01)
-    now, later = r._wanted()
+    now, later = asks(r)
     assert now == 0 and later == r.pace.target(2) > 0
