@@ -19,7 +19,6 @@ import socket
 import time
 import uuid
 from collections import deque
-from pathlib import Path
 
 from runner import attempt, hardware, outputs
 from runner.exchange import Exchange, patiently
@@ -28,12 +27,12 @@ from runner.options import RunnerOptions, RunSummary
 from runner.pace import Pace, wanted
 from runner.guard import Guard
 from runner.hpc import HpcDuties
-from runner.process import Environment, JobProcess, wait_for_exit
+from runner.process import Environment, JobProcess, job_directory, shape_of, wait_for_exit
 from runner.report import PlainReporter, Reporter, unfit_text
 from torc_client import contract as c
 from torc_client import errors, settings, slurm
 from torc_client.client import Client
-from torc_client.resources import GIB, Capacity, Shape, how_many_fit, take
+from torc_client.resources import GIB, Capacity, how_many_fit, take
 
 #: Why a runner stops at its time limit (or its allocation's end): its running jobs go back to the queue.
 OUT_OF_TIME = "the runner's time limit was reached"
@@ -83,7 +82,7 @@ class JobRunner:
 
     def run(self) -> RunSummary:
         workflow = self._call(self.client.get_workflow, self.workflow_id)
-        self.cwd = _job_directory(workflow.working_dir)
+        self.cwd = job_directory(workflow.working_dir)
         self.idle_limit = workflow.compute_node_wait_for_new_jobs_seconds
         node = self._call(self.client.register_compute_node, self._node_record())
         self.summary = RunSummary(self.workflow_id, node.id)
@@ -144,7 +143,10 @@ class JobRunner:
                 self._receive(answer)
             reason = self._stop_reason(answer)
             if reason:
-                self._stop_all(reason, give_back=reason == OUT_OF_TIME)
+                # Out of time, or SIGTERM in an allocation (Slurm ending or cancelling it): the jobs did nothing
+                # wrong, so they go back to the queue for the next allocation.
+                ending = self.allocation is not None and self.stop_signal == signal.SIGTERM
+                self._stop_all(reason, give_back=reason == OUT_OF_TIME or ending)
                 return
             self._launch()
             if not self.exchange.busy:
@@ -192,7 +194,7 @@ class JobRunner:
         want_now, want_later = (wanted(self.pace, self.opts.max_parallel_jobs, len(self.running), len(self.backlog),
                                        self.free) if now >= self._claim_after or self.outcomes else (0, 0))  # fmt: skip
         heartbeat = now - self._last_contact >= min(self.lease_seconds / 3, HEARTBEAT_SECONDS)
-        if not (self.starts or self.outcomes or want_now or want_later or heartbeat):
+        if not (self.starts or self.outcomes or self.given_back or want_now or want_later or heartbeat):
             return None
         free = self.free
         request = c.ClaimRequest(
@@ -200,9 +202,10 @@ class JobRunner:
             num_cpus=max(free.cpus, 0), memory_gb=max(free.memory_bytes, 0) / GIB, num_gpus=max(free.gpus, 0),
             num_nodes=free.nodes, time_limit_seconds=self._time_left(),
             ignore_resources=bool(self.opts.max_parallel_jobs),
-            starts=list(self.starts.values()), outcomes=self.outcomes, request_id=uuid.uuid4().hex,
+            starts=list(self.starts.values()), outcomes=self.outcomes, returned=self.given_back,
+            request_id=uuid.uuid4().hex,
         )  # fmt: skip
-        self.starts, self.outcomes = {}, []
+        self.starts, self.outcomes, self.given_back = {}, [], []
         self._asked = want_now + want_later
         self._sent = request
         return request
@@ -223,7 +226,7 @@ class JobRunner:
             outputs.make_directories(job, self.cwd)
             proc = JobProcess.launch(job, self._environment(job), self.cwd, self.opts.output_dir, guard=self.guard)
             self.running[job.id] = proc
-            self.free = take(self.free, _shape(job), 1)
+            self.free = take(self.free, shape_of(job), 1)
             self.starts[job.id] = c.JobStart(job_id=job.id, claim_token=job.claim_token)
             if self.monitor:
                 self.monitor.watch(job.id, proc.popen.pid)
@@ -243,7 +246,7 @@ class JobRunner:
     def _fits(self, job: c.ClaimedJob) -> bool:
         if self.opts.max_parallel_jobs:
             return True
-        return how_many_fit(_shape(job), self.free) > 0
+        return how_many_fit(shape_of(job), self.free) > 0
 
     def _environment(self, job: c.ClaimedJob) -> dict[str, str]:
         if self._env is None:
@@ -258,7 +261,9 @@ class JobRunner:
             code = proc.poll()
             if code is None:
                 continue
-            if proc.give_back:  # no outcome: the job did nothing wrong, another runner starts it afresh
+            # In an allocation, a SIGTERM the runner did not send is Slurm ending or cancelling it.
+            ended = self.allocation is not None and code == -signal.SIGTERM and proc.stop_reason is None
+            if proc.give_back or ended:  # no outcome: the job did nothing wrong, another runner starts it afresh
                 self.starts.pop(proc.job.id, None)
                 self.given_back.append(c.JobStart(job_id=proc.job.id, claim_token=proc.job.claim_token))
                 self._release(proc)
@@ -277,7 +282,7 @@ class JobRunner:
     def _release(self, proc: JobProcess) -> None:
         proc.close()
         del self.running[proc.job.id]
-        self.free = take(self.free, _shape(proc.job), -1)
+        self.free = take(self.free, shape_of(proc.job), -1)
 
     def _stop_all(self, reason: str, report: bool = True, give_back: bool = False) -> None:
         """Stop every running job (SIGTERM, grace period, SIGKILL) and report them terminated, or with
@@ -307,6 +312,7 @@ class JobRunner:
             self.reporter.message(f"the last request failed: {error.message}")
             finished = {o.job_id for o in self.outcomes}
             self.outcomes = sent.outcomes + self.outcomes
+            self.given_back = sent.returned + self.given_back
             self.starts = {**{j.job_id: j for j in sent.starts if j.job_id not in finished}, **self.starts}
             return
         self.backlog.extend(answer.jobs)
@@ -397,14 +403,3 @@ class JobRunner:
                                    compute_node_type="slurm" if self.allocation else "local",
                                    scheduler_id=self.allocation.job_id if self.allocation else None)  # fmt: skip
 
-
-def _shape(job: c.ClaimedJob) -> Shape:
-    return Shape(job.resource_requirements_id, job.num_cpus, job.memory_bytes, job.num_gpus, job.num_nodes,
-                 job.runtime_s)  # fmt: skip
-
-
-def _job_directory(working_dir: str | None) -> Path:
-    """Jobs run in the workflow's working directory when this machine has it, else here."""
-    if working_dir and Path(working_dir).is_dir():
-        return Path(working_dir)
-    return Path.cwd()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from runner.guard import Guard
 from torc_client.contract import ClaimedJob
+from torc_client.resources import Shape
 from torc_client.settings import job_log_stem
 
 
@@ -129,3 +130,16 @@ def wait_for_exit(procs: Iterable[JobProcess], timeout: float, also: int | None 
         for fd in fds + ([also] if also is not None else []):
             selector.register(fd, selectors.EVENT_READ)
         selector.select(timeout)
+
+
+def shape_of(job: ClaimedJob) -> Shape:
+    """What a claimed job takes from its runner's resources while it runs."""
+    return Shape(job.resource_requirements_id, job.num_cpus, job.memory_bytes, job.num_gpus, job.num_nodes,
+                 job.runtime_s)  # fmt: skip
+
+
+def job_directory(working_dir: str | None) -> Path:
+    """Jobs run in the workflow's working directory when this machine has it, else here."""
+    if working_dir and Path(working_dir).is_dir():
+        return Path(working_dir)
+    return Path.cwd()

@@ -20,6 +20,8 @@ from torc_client.contract import CompleteReport, Rejection, ReportResponse
 from torc_client.errors import InvalidRequest
 
 DUPLICATE_KEY = 11000
+#: Return code of a job stopped by SIGTERM (128 + 15, as a shell reports it).
+TERMINATED_RETURN_CODE = 143
 
 
 class Outcome(NamedTuple):
@@ -64,9 +66,25 @@ async def _take_back(db: Database, wid: int, node_id: int, jobs: list[tuple[int,
     docs = [d for d in await workflows.find_by_ids(db.jobs, list(tokens))
             if d["claim_token"] == tokens[d["_id"]] and d["status"] in states.LEASED]  # fmt: skip
     unstarted = [d for d in docs if d["status"] == states.S.PENDING.value]
-    await transitions.requeue(db, wid, unstarted, f"compute node {node_id} returned them unstarted", lease_lost=False)
     stopped = [d for d in docs if d["status"] == states.S.RUNNING.value]
-    await transitions.requeue(db, wid, stopped, f"compute node {node_id} stopped them at its time limit")
+    if (await workflows.get_doc(db, wid))["is_canceled"]:  # nothing goes back to a canceled workflow's queue
+        await _end_returned(db, wid, node_id, unstarted, stopped)
+        return
+    await transitions.requeue(db, wid, unstarted, f"compute node {node_id} returned them unstarted", lease_lost=False)
+    await transitions.requeue(db, wid, stopped, f"compute node {node_id} stopped them (its time limit, or its "
+                                                "allocation ending)")
+
+
+async def _end_returned(db: Database, wid: int, node_id: int, unstarted: list[dict], stopped: list[dict]) -> None:
+    """Returned jobs of a canceled workflow: unstarted ones are canceled, stopped ones terminated (with a result)."""
+    S = states.S
+    moved = await transitions.move(db, [d["_id"] for d in unstarted], S.PENDING, S.CANCELED,
+                                   sets={"active_compute_node_id": None}) if unstarted else 0  # fmt: skip
+    if moved:
+        await workflows.record(db, wid, {S.PENDING: -moved, S.CANCELED: moved}, [])
+    outcomes = [Outcome(d["_id"], d["claim_token"], S.TERMINATED.value, TERMINATED_RETURN_CODE) for d in stopped]
+    if outcomes:
+        await complete_outcomes(db, wid, node_id, outcomes, reason="the workflow was canceled")
 
 
 async def complete_outcomes(db: Database, wid: int, node_id: int | None, outcomes: list[Outcome],

@@ -86,7 +86,9 @@ def test_cancel_scancels_the_allocations_and_leaves_nothing_running(cli, server,
         wait_for(lambda: not squeue(ids), 60, f"allocation {ids} to be gone")
         wait_for(lambda: not any(_alive(pid) for pid in pids), 30, "the jobs' processes to be gone")
         assert {a.status for a in client.list_scheduled_compute_nodes(workflow_id)} == {"complete"}
-        assert client.workflow_status(workflow_id).is_canceled
+        status = wait_for(lambda: (st := client.workflow_status(workflow_id)).job_counts.get("terminated") == 2 and st,
+                          30, "the stopped jobs to be recorded terminated")  # fmt: skip
+        assert status.is_canceled and status.job_counts == {"terminated": 2}
 
 
 def _alive(pid: int) -> bool:
@@ -176,4 +178,23 @@ def test_sync_status_requeues_the_jobs_of_an_allocation_whose_runner_died(cli, s
         again = cli("workflows", "sync-status", str(workflow_id))  # nothing left to settle: requeued once
         assert "0 allocations marked complete" in again.stderr
         assert client.workflow_status(workflow_id).job_counts == {"ready": 1}
+        cli("cancel", str(workflow_id))
+
+
+def test_a_scancelled_allocation_returns_its_running_jobs_to_the_queue(cli, server, tmp_path: Path) -> None:
+    spec = {**two_stage(), "resource_requirements": [{**SMALL, "runtime": "PT10M"}],
+            "jobs": [{"name": "long", "command": "echo $$ > pid; sleep 300", "resource_requirements": "small"}],
+            "actions": two_stage()["actions"][:1]}  # fmt: skip
+    spec["slurm_schedulers"][0]["walltime"] = "00:15:00"
+    workflow_id = submit(cli, spec, tmp_path)
+    with Client(server.url) as client:
+        wait_for(lambda: client.workflow_status(workflow_id).job_counts.get("running") == 1, 120, "the job to run")
+        pid = int(wait_for(lambda: (tmp_path / "pid").exists() and (tmp_path / "pid").read_text().strip(), 30, "pid"))
+        (allocation,) = client.list_scheduled_compute_nodes(workflow_id)
+        slurm.cancel([allocation.scheduler_id])  # as the user or the scheduler would: SIGTERM to the runner
+        wait_for(lambda: client.workflow_status(workflow_id).job_counts == {"ready": 1}, 30, "the job to be requeued")
+        wait_for(lambda: not _alive(pid), 30, "the job's process to be gone")
+        assert client.list_results(workflow_id, all_runs=True) == []
+        assert any("stopped them" in e.message for e in client.list_events(workflow_id).items)
+        assert client.list_compute_nodes(workflow_id, is_active=True) == []
         cli("cancel", str(workflow_id))

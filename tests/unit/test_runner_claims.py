@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from runner.loop import JobRunner, RunnerOptions, _shape
+from runner.loop import JobRunner, RunnerOptions
 from runner.pace import wanted
+from runner.process import shape_of
 from torc_client import contract as c
 from torc_client.resources import GIB, take
 
@@ -30,7 +31,7 @@ def test_an_idle_runner_asks_for_what_fits_its_cpus() -> None:
 def test_free_cpus_are_claimed_for_even_when_the_backlog_waits_for_a_gpu() -> None:
     r = runner()
     gpu_job = claimed(1, cpus=1, gpus=1)
-    r.free = take(r.free, _shape(gpu_job), 1)  # the one GPU is busy
+    r.free = take(r.free, shape_of(gpu_job), 1)  # the one GPU is busy
     r.backlog.append(claimed(2, cpus=1, gpus=1))  # waits for it
     assert asks(r) == (3, 0)
 
