@@ -27,8 +27,8 @@ MB = 1_000_000
 
 def generate(doc: dict[str, Any], plan: WorkflowPlan, profile: Profile, account: str) -> dict[str, Any]:
     """`doc` with `slurm_schedulers` and `actions` that run its jobs on `profile`'s partitions."""
-    if doc.get("slurm_schedulers") or doc.get("actions"):
-        raise SpecError("slurm_schedulers", "the spec already has Slurm schedulers or actions; "
+    if doc.get("slurm_schedulers") or any(a.get("action_type") == "schedule_nodes" for a in doc.get("actions", [])):
+        raise SpecError("slurm_schedulers", "the spec already has Slurm schedulers or schedule_nodes actions; "
                                             "`slurm generate` writes them: remove them first")  # fmt: skip
     depth = _depths(plan.upstream)
     used = {job.resource_requirements for job in plan.jobs}
@@ -55,7 +55,7 @@ def generate(doc: dict[str, Any], plan: WorkflowPlan, profile: Profile, account:
             if level:
                 action["jobs"] = names
             actions.append(action)
-    return {**doc, "slurm_schedulers": schedulers, "actions": actions}
+    return {**doc, "slurm_schedulers": schedulers, "actions": list(doc.get("actions", [])) + actions}
 
 
 def choose_partition(rr: PlanResources, profile: Profile) -> Partition:

@@ -135,7 +135,10 @@ def test_an_allocation_shorter_than_its_jobs_returns_them_for_the_next_one(cli, 
 
 
 def test_submit_slurm_generates_three_parallel_allocations_for_a_spec_without_slurm_keys(cli, server, tmp_path):
+    # Three runners start at once; the one on_worker_start action that is not persistent runs once.
     spec = {"name": "plain", "resource_requirements": [SMALL],
+            "actions": [{"trigger_type": "on_worker_start", "action_type": "run_commands",
+                         "commands": ["echo $SLURM_JOB_ID >> ../worker_started.txt"]}],
             "jobs": [{"name": "w{i}", "command": "sleep 6", "resource_requirements": "small",
                       "parameters": {"i": "1:6"}}]}  # fmt: skip
     (tmp_path / "plain.yaml").write_text(yaml.safe_dump(spec))
@@ -150,6 +153,8 @@ def test_submit_slurm_generates_three_parallel_allocations_for_a_spec_without_sl
         assert client.workflow_status(workflow_id).job_counts == {"completed": 6}
         (scheduler,) = client.list_slurm_schedulers(workflow_id)
         assert (scheduler.partition, scheduler.walltime) == ("debug", "00:01:30")
+        assert len({n.scheduler_id for n in client.list_compute_nodes(workflow_id)}) == 3  # a runner in each
+    assert len((tmp_path / "worker_started.txt").read_text().split()) == 1
     wait_for(lambda: not squeue(ids), 60, "the allocations to end")
 
 
@@ -198,3 +203,17 @@ def test_a_scancelled_allocation_returns_its_running_jobs_to_the_queue(cli, serv
         assert any("stopped them" in e.message for e in client.list_events(workflow_id).items)
         assert client.list_compute_nodes(workflow_id, is_active=True) == []
         cli("cancel", str(workflow_id))
+
+
+def test_one_worker_per_node_starts_a_runner_on_every_node_of_an_allocation(cli, server, tmp_path: Path) -> None:
+    spec = {**two_stage(), "actions": [{**two_stage()["actions"][0], "start_one_worker_per_node": True}],
+            "jobs": [{"name": "w{i}", "command": "sleep 2", "resource_requirements": "small",
+                      "parameters": {"i": "1:4"}}]}  # fmt: skip
+    spec["slurm_schedulers"][0]["nodes"] = 2
+    workflow_id = submit(cli, spec, tmp_path)
+    with Client(server.url) as client:
+        wait_for(lambda: client.workflow_status(workflow_id).is_complete, 120, "the workflow to complete")
+        (allocation,) = client.list_scheduled_compute_nodes(workflow_id)
+        runners = client.list_compute_nodes(workflow_id)
+        assert [n.scheduler_id for n in runners] == [allocation.scheduler_id] * 2
+        assert client.workflow_status(workflow_id).job_counts == {"completed": 4}
