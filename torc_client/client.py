@@ -300,6 +300,15 @@ class Client:
         return self.request("GET", "/workflow_actions", list[h.WorkflowAction], params={
             "workflow_id": workflow_id, "pending": pending, "compute_node_id": compute_node_id})  # fmt: skip
 
+    def create_action(self, record: h.WorkflowActionCreate) -> h.WorkflowAction:
+        return self.request("POST", "/workflow_actions", h.WorkflowAction, body=record)
+
+    def get_action(self, action_id: int) -> h.WorkflowAction:
+        return self.request("GET", f"/workflow_actions/{action_id}", h.WorkflowAction)
+
+    def delete_action(self, action_id: int) -> h.WorkflowAction:
+        return self.request("DELETE", f"/workflow_actions/{action_id}", h.WorkflowAction)
+
     def claim_action(self, action_id: int, compute_node_id: int | None = None) -> h.WorkflowAction:
         """Take a pending action to execute; ConflictError if another claimer has it."""
         return self.request("POST", f"/workflow_actions/{action_id}/claim", h.WorkflowAction,

@@ -77,6 +77,21 @@ class WorkflowAction(Record):
     executed_by: int | None = None
 
 
+class WorkflowActionCreate(Struct, kw_only=True):
+    """A new action, as in a spec, with jobs and scheduler named by id."""
+
+    workflow_id: int
+    trigger_type: str
+    action_type: str
+    job_ids: list[int] = []
+    commands: list[str] = []
+    scheduler_id: int | None = None
+    num_allocations: int = 1
+    start_one_worker_per_node: bool = False
+    max_parallel_jobs: int | None = None
+    persistent: bool = False
+
+
 class ActionClaim(Struct, kw_only=True):
     """A runner (or, with no compute node, the login node's `torc submit`) takes a pending action to execute."""
 

@@ -70,6 +70,21 @@ class WorkflowActionController(Controller):
         """A workflow's actions; `pending` keeps those this compute node (or the submitting host) could claim."""
         return await actions.list_actions(db, workflow_id, pending, compute_node_id)
 
+    @post("/", status_code=201)
+    async def create_workflow_action(self, db: Database, data: h.WorkflowActionCreate) -> h.WorkflowAction:
+        """Add an action to a workflow (jobs and scheduler by id); counted at once if its run is open."""
+        return await actions.create(db, data)
+
+    @get("/{action_id:int}")
+    async def get_workflow_action(self, db: Database, action_id: int) -> h.WorkflowAction:
+        """One workflow action."""
+        return await actions.get(db, action_id)
+
+    @delete("/{action_id:int}", status_code=200)
+    async def delete_workflow_action(self, db: Database, action_id: int) -> h.WorkflowAction:
+        """Delete a workflow action."""
+        return await actions.delete(db, action_id)
+
     @post("/{action_id:int}/claim", status_code=200)
     async def claim_workflow_action(self, db: Database, action_id: int, data: h.ActionClaim) -> h.WorkflowAction:
         """Take a pending action to execute (409 if another claimer took it, or it is not triggered)."""

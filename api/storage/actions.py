@@ -20,7 +20,7 @@ from api.storage.db import Database, iso_now
 from api.storage.workflows import Event
 from torc_client import contract_hpc as h
 from torc_client import states
-from torc_client.errors import Conflict, NotFound
+from torc_client.errors import Conflict, InvalidRequest, NotFound
 from torc_client.spec.hpc import JOB_TRIGGERS, WORKER_TRIGGERS, PlanAction
 
 S = states.JobStatus
@@ -56,15 +56,73 @@ async def on_run_start(db: Database, wid: int) -> None:
     """A new run: every action fresh, counted from the jobs as they stand (start and worker triggers met)."""
     docs = [d async for d in db.workflow_actions.find({"workflow_id": wid})]
     for doc in docs:
-        fields = _fresh(doc["trigger_type"], doc["job_ids"])
-        if doc["trigger_type"] == "on_workflow_start" or doc["trigger_type"] in WORKER_TRIGGERS:
-            fields["trigger_count"] = fields["required_triggers"]
-        elif doc["trigger_type"] in JOB_TRIGGERS:
-            wanted = _PAST_READY if doc["trigger_type"] == "on_jobs_ready" else {s.value for s in states.DONE}
-            jobs = await workflows.find_by_ids(db.jobs, doc["job_ids"], {"status": 1})
-            fields["triggered"] = [j["_id"] for j in jobs if j["status"] in wanted]
-            fields["trigger_count"] = len(fields["triggered"])
-        await db.workflow_actions.update_one({"_id": doc["_id"]}, {"$set": fields})
+        await db.workflow_actions.update_one({"_id": doc["_id"]}, {"$set": await _counted_afresh(db, doc)})
+
+
+async def _counted_afresh(db: Database, doc: dict[str, Any]) -> dict[str, Any]:
+    fields = _fresh(doc["trigger_type"], doc["job_ids"])
+    if doc["trigger_type"] == "on_workflow_start" or doc["trigger_type"] in WORKER_TRIGGERS:
+        fields["trigger_count"] = fields["required_triggers"]
+    elif doc["trigger_type"] in JOB_TRIGGERS:
+        wanted = _PAST_READY if doc["trigger_type"] == "on_jobs_ready" else {s.value for s in states.DONE}
+        jobs = await workflows.find_by_ids(db.jobs, doc["job_ids"], {"status": 1})
+        fields["triggered"] = [j["_id"] for j in jobs if j["status"] in wanted]
+        fields["trigger_count"] = len(fields["triggered"])
+    return fields
+
+
+async def create(db: Database, data: h.WorkflowActionCreate) -> h.WorkflowAction:
+    """Add an action to a workflow, checked as a spec's would be; counted at once if the run is open."""
+    wf = await workflows.get_doc(db, data.workflow_id)
+    _check(data)
+    jobs = await workflows.find_by_ids(db.jobs, sorted(set(data.job_ids)), {"workflow_id": 1})
+    foreign = sorted(set(data.job_ids) - {j["_id"] for j in jobs if j["workflow_id"] == wf["_id"]})
+    if foreign:
+        raise InvalidRequest(f"the action watches jobs that are not in workflow {wf['_id']}: {foreign[:10]}")
+    config: dict[str, Any] = {"commands": data.commands}
+    if data.action_type == "schedule_nodes":
+        scheduler = await slurm_schedulers.get_doc(db, data.scheduler_id)
+        if scheduler["workflow_id"] != wf["_id"]:
+            raise InvalidRequest(f"slurm scheduler {data.scheduler_id} is not in workflow {wf['_id']}")
+        config = {"scheduler_type": "slurm", "scheduler_id": scheduler["_id"], "scheduler": scheduler["name"],
+                  "num_allocations": data.num_allocations, "start_one_worker_per_node": data.start_one_worker_per_node,
+                  "max_parallel_jobs": data.max_parallel_jobs}  # fmt: skip
+    doc = {"_id": await db.allocate_ids("workflow_actions", 1), "workflow_id": wf["_id"],
+           "trigger_type": data.trigger_type, "action_type": data.action_type, "action_config": config,
+           "job_ids": sorted(set(data.job_ids)), "persistent": data.persistent}  # fmt: skip
+    doc.update(await _counted_afresh(db, doc) if wf["is_initialized"] else _fresh(doc["trigger_type"], doc["job_ids"]))
+    await db.workflow_actions.insert_one(doc)
+    await db.workflows.update_one({"_id": wf["_id"]}, {"$addToSet": {"action_triggers": data.trigger_type}})
+    return to_record(doc)
+
+
+def _check(data: h.WorkflowActionCreate) -> None:
+    if data.trigger_type not in JOB_TRIGGERS + WORKER_TRIGGERS + ("on_workflow_start", "on_workflow_complete"):
+        raise InvalidRequest(f"unknown trigger_type {data.trigger_type!r}")
+    if data.action_type not in ("run_commands", "schedule_nodes"):
+        raise InvalidRequest(f"unknown action_type {data.action_type!r}: run_commands or schedule_nodes")
+    if data.trigger_type in JOB_TRIGGERS and not data.job_ids:
+        raise InvalidRequest(f"a {data.trigger_type} action must name the jobs it watches (job_ids)")
+    if data.action_type == "run_commands" and not data.commands:
+        raise InvalidRequest("a run_commands action needs at least one command")
+    if data.action_type == "schedule_nodes" and data.scheduler_id is None:
+        raise InvalidRequest("a schedule_nodes action needs scheduler_id")
+    if data.num_allocations < 1:
+        raise InvalidRequest(f"num_allocations must be at least 1, got {data.num_allocations}")
+
+
+async def get(db: Database, action_id: int) -> h.WorkflowAction:
+    doc = await db.workflow_actions.find_one({"_id": action_id})
+    if doc is None:
+        raise NotFound("workflow_action", action_id)
+    return to_record(doc)
+
+
+async def delete(db: Database, action_id: int) -> h.WorkflowAction:
+    doc = await db.workflow_actions.find_one_and_delete({"_id": action_id})
+    if doc is None:
+        raise NotFound("workflow_action", action_id)
+    return to_record(doc)
 
 
 async def jobs_fired(db: Database, wf: dict[str, Any], trigger: str, job_ids: list[int]) -> None:

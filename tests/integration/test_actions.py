@@ -132,3 +132,36 @@ def test_a_scheduler_with_a_walltime_that_does_not_parse_is_refused(client: Clie
     wf = make_workflow(staged())
     with pytest.raises(ValidationError, match="invalid walltime"):
         client.create_slurm_scheduler(wf.id, "bad", "proj", walltime="soon")
+
+
+def test_actions_are_created_read_and_deleted_through_the_api(client: Client, make_workflow) -> None:
+    from torc_client import contract_hpc as h
+
+    wf = make_workflow(staged(), initialize=True)
+    jobs = {j.name: j.id for j in client.list_jobs(wf.id)}
+    (short,) = client.list_slurm_schedulers(wf.id)
+    ready = client.create_action(h.WorkflowActionCreate(workflow_id=wf.id, trigger_type="on_jobs_ready",
+                                                        action_type="schedule_nodes", scheduler_id=short.id,
+                                                        job_ids=[jobs["prep1"], jobs["prep2"]]))  # fmt: skip
+    assert (ready.trigger_count, ready.required_triggers, ready.is_pending) == (2, 2, True)  # counted at once
+    assert ready.action_config["scheduler"] == "short"
+    assert client.get_action(ready.id) == ready
+    client.delete_action(ready.id)
+    assert client.list_actions(wf.id) == []
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"trigger_type": "on_jobs_complete", "action_type": "run_commands", "commands": ["true"]}, "must name the jobs"),
+    ({"trigger_type": "on_job_done", "action_type": "run_commands", "commands": ["true"]}, "unknown trigger_type"),
+    ({"trigger_type": "on_workflow_start", "action_type": "schedule_nodes"}, "needs scheduler_id"),
+    ({"trigger_type": "on_workflow_start", "action_type": "run_commands"}, "at least one command"),
+    ({"trigger_type": "on_jobs_ready", "action_type": "run_commands", "commands": ["x"], "job_ids": [10**9]},
+     "not in workflow"),
+])  # fmt: skip
+def test_a_bad_action_is_refused_with_what_is_wrong(client: Client, make_workflow, fields, message) -> None:
+    from torc_client import contract_hpc as h
+    from torc_client.errors import ValidationError
+
+    wf = make_workflow(staged())
+    with pytest.raises(ValidationError, match=message):
+        client.create_action(h.WorkflowActionCreate(workflow_id=wf.id, **fields))
