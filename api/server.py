@@ -9,98 +9,14 @@ ever run as a separate program and spoken to over the wire, never imported.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import click
 import uvicorn
-from pymongo import MongoClient
-from pymongo.errors import PyMongoError
 
+from api.embedded import EmbeddedDatabase
 from torc_client import settings
-
-EMBEDDED_EXECUTABLE = "secantusd-py"
-START_TIMEOUT_SECONDS = 30.0
-STOP_TIMEOUT_SECONDS = 20.0
-
-
-class EmbeddedDatabase:
-    """A SecantusDB server in a child process, for as long as the `with` block lasts."""
-
-    def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int | None = None) -> None:
-        self.data_dir = data_dir
-        self.host = host
-        self.port = port or free_port(host)
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def uri(self) -> str:
-        return f"mongodb://{self.host}:{self.port}/?directConnection=true"
-
-    def __enter__(self) -> EmbeddedDatabase:
-        executable = find_executable()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.data_dir / "secantusd.log", "ab") as log:
-            self.process = subprocess.Popen(
-                [executable, "--host", self.host, "--port", str(self.port), "--storage-path",
-                 str(self.data_dir / "data"), "--log-level", "WARNING"],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-        wait_for_database(self.uri, self.process, self.data_dir / "secantusd.log")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def find_executable() -> str:
-    beside = Path(sys.executable).parent / EMBEDDED_EXECUTABLE
-    found = str(beside) if beside.exists() else shutil.which(EMBEDDED_EXECUTABLE)
-    if not found:
-        raise click.ClickException(
-            "the embedded database is not installed: install it with `pip install 'torc-py[embedded]'` "
-            "(`make run` does), or point --mongo-uri / TORC_MONGO_URI at a MongoDB server"
-        )
-    return found
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_database(uri: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    client = MongoClient(uri, serverSelectionTimeoutMS=500)
-    try:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                tail = log_path.read_text(errors="replace")[-2000:]
-                raise click.ClickException(f"the embedded database exited at start (code {process.returncode}):\n{tail}")
-            try:
-                client.admin.command("ping")
-                return
-            except PyMongoError:
-                time.sleep(0.1)
-    finally:
-        client.close()
-    raise click.ClickException(f"the embedded database did not answer within {START_TIMEOUT_SECONDS:.0f} s; see {log_path}")
 
 
 def serve(host: str, port: int, mongo_uri: str, database: str, lease_seconds: float, workers: int,

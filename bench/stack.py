@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from api.server import EmbeddedDatabase, free_port
+from api.embedded import EmbeddedDatabase, free_port
 from bench import harness
 from torc_client import Client
 

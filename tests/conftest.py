@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from api.server import EmbeddedDatabase, free_port
+from api.embedded import EmbeddedDatabase, free_port
 from torc_client import Client
 from torc_client.contract import Workflow
 

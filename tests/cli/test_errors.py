@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from api.server import free_port
+from api.embedded import free_port
 
 SPEC = {"name": "errors", "jobs": [{"name": "a", "command": "true"}], "user_data": [{"name": "doc", "data": {"a": 1}}]}
 

@@ -4,34 +4,50 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 import time
 
 import psutil
 import pytest
 
-from api.server import free_port
+from api.embedded import free_port
 from tests.conftest import BIN
 from torc_client import Client
 
 
+def start(data_dir, **kwargs) -> tuple[subprocess.Popen, str]:
+    """A `torc-server` on its embedded database in `data_dir`, answering; returns it and its URL."""
+    port = free_port()
+    server = subprocess.Popen([str(BIN / "torc-server"), "--port", str(port), "--data-dir", str(data_dir)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)  # fmt: skip
+    url = f"http://127.0.0.1:{port}/torc-service/v1"
+    with Client(url, timeout=2) as client:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                client.ping()
+                return server, url
+            except Exception:  # noqa: BLE001 - still starting
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.2)
+
+
+def database_of(server: subprocess.Popen) -> psutil.Process:
+    (database,) = [p for p in psutil.Process(server.pid).children(recursive=True) if "secantus" in " ".join(p.cmdline())]
+    return database
+
+
+def gone(proc: psutil.Process) -> bool:
+    return not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
 def test_server_stops_its_embedded_database(tmp_path, sig) -> None:
-    port = free_port()
-    server = subprocess.Popen([str(BIN / "torc-server"), "--port", str(port), "--data-dir", str(tmp_path / "db")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    server, url = start(tmp_path / "db")
     try:
-        with Client(f"http://127.0.0.1:{port}/torc-service/v1", timeout=2) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    client.ping()
-                    break
-                except Exception:  # noqa: BLE001 - still starting
-                    assert time.monotonic() < deadline and server.poll() is None
-                    time.sleep(0.2)
+        with Client(url, timeout=2) as client:
             assert client.create_workflow_from_spec({"name": "x", "jobs": [{"name": "a", "command": "true"}]}).id
-        database = [p for p in psutil.Process(server.pid).children(recursive=True) if "secantus" in " ".join(p.cmdline())]
-        assert len(database) == 1
+        database = [database_of(server)]
         server.send_signal(sig)
         assert server.wait(60) == 0
         assert not database[0].is_running() or database[0].status() == psutil.STATUS_ZOMBIE
@@ -39,3 +55,55 @@ def test_server_stops_its_embedded_database(tmp_path, sig) -> None:
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def test_a_killed_server_takes_its_database_down_and_the_next_one_starts(tmp_path) -> None:
+    server, url = start(tmp_path / "db")
+    with Client(url, timeout=5) as client:
+        kept = client.create_workflow_from_spec({"name": "kept", "jobs": [{"name": "a", "command": "true"}]}).id
+    database = database_of(server)
+    server.kill()
+    server.wait()
+    deadline = time.monotonic() + 30
+    while not gone(database):
+        assert time.monotonic() < deadline, "the embedded database outlived its killed server"
+        time.sleep(0.2)
+    again, url = start(tmp_path / "db")
+    try:
+        with Client(url, timeout=5) as client:
+            assert client.get_workflow(kept).name == "kept"
+    finally:
+        again.terminate()
+        again.wait(60)
+
+
+def test_a_second_server_on_a_data_dir_in_use_says_so_and_what_to_do(tmp_path) -> None:
+    first, _ = start(tmp_path / "db")
+    try:
+        second = subprocess.run([str(BIN / "torc-server"), "--port", str(free_port()), "--data-dir",
+                                 str(tmp_path / "db")], capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert second.returncode != 0
+        assert f"is in use by the torc-server with pid {first.pid}" in second.stderr
+        assert "Traceback" not in second.stderr and "WiredTiger" not in second.stderr
+    finally:
+        first.terminate()
+        first.wait(60)
+
+
+def test_an_orphaned_database_is_stopped_and_its_data_dir_taken_over(tmp_path) -> None:
+    # A database whose server is gone without it (started here by a process that then exits).
+    from api.embedded import EmbeddedDatabase
+
+    launcher = subprocess.run([sys.executable, "-c", f"""
+import subprocess, sys
+from api.embedded import find_executable, free_port
+p = subprocess.Popen([find_executable(), "--host", "127.0.0.1", "--port", str(free_port()), "--storage-path",
+                      {str(tmp_path / "db" / "data")!r}], start_new_session=True,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(p.pid)
+"""], capture_output=True, text=True, check=True, timeout=60)  # fmt: skip
+    orphan = psutil.Process(int(launcher.stdout))
+    time.sleep(1)
+    with EmbeddedDatabase(tmp_path / "db") as db:
+        assert gone(orphan)
+        assert db.process.poll() is None

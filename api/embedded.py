@@ -1,0 +1,153 @@
+"""The embedded database: SecantusDB in a child process that never outlives the server that started it.
+
+SecantusDB is GPL-2.0: it is only ever run as a separate program and spoken to over the
+wire, never imported. The child asks the kernel for SIGTERM when its parent dies
+(`PR_SET_PDEATHSIG`), so a `torc-server` killed with SIGKILL does not leave it holding
+the data directory. Before starting, the data directory is checked: a database still
+serving it for a live `torc-server` is reported with what to do; one whose server is gone
+is stopped and the directory taken over.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+import psutil
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+EMBEDDED_EXECUTABLE = "secantusd-py"
+START_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 20.0
+_PR_SET_PDEATHSIG = 1
+
+
+class EmbeddedDatabase:
+    """A SecantusDB server in a child process, for as long as the `with` block lasts."""
+
+    def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.host = host
+        self.port = port or free_port(host)
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://{self.host}:{self.port}/?directConnection=true"
+
+    def __enter__(self) -> EmbeddedDatabase:
+        executable = find_executable()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        take_over(self.data_dir / "data")
+        with open(self.data_dir / "secantusd.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [executable, "--host", self.host, "--port", str(self.port), "--storage-path",
+                 str(self.data_dir / "data"), "--log-level", "WARNING"],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
+            )  # fmt: skip
+        wait_for_database(self.uri, self.process, self.data_dir / "secantusd.log")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def find_executable() -> str:
+    beside = Path(sys.executable).parent / EMBEDDED_EXECUTABLE
+    found = str(beside) if beside.exists() else shutil.which(EMBEDDED_EXECUTABLE)
+    if not found:
+        raise click.ClickException(
+            "the embedded database is not installed: install it with `pip install 'torc-py[embedded]'` "
+            "(`make run` does), or point --mongo-uri / TORC_MONGO_URI at a MongoDB server"
+        )
+    return found
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_database(uri: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    client = MongoClient(uri, serverSelectionTimeoutMS=500)
+    try:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                tail = log_path.read_text(errors="replace")[-2000:]
+                raise click.ClickException(f"the embedded database exited at start (code {process.returncode}):\n{tail}")
+            try:
+                client.admin.command("ping")
+                return
+            except PyMongoError:
+                time.sleep(0.1)
+    finally:
+        client.close()
+    raise click.ClickException(f"the embedded database did not answer within {START_TIMEOUT_SECONDS:.0f} s; see {log_path}")
+
+
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the parent dies (Linux; elsewhere the server's exit stops it)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+def take_over(storage: Path) -> None:
+    """Make `storage` free for a new database: refuse if a live server's database holds it, stop an orphaned one."""
+    for proc in _databases_of(storage):
+        owner = _owner(proc)
+        if owner is not None:
+            raise click.ClickException(
+                f"the data directory {storage.parent} is in use by the torc-server with pid {owner.pid} (its database "
+                f"has pid {proc.pid}): stop that server first, or give this one another --data-dir")  # fmt: skip
+        click.echo(f"Stopping the embedded database (pid {proc.pid}) left running on {storage.parent} by a "
+                   "torc-server that is gone", err=True)  # fmt: skip
+        proc.terminate()
+        try:
+            proc.wait(STOP_TIMEOUT_SECONDS)
+        except psutil.TimeoutExpired:
+            proc.kill()
+            proc.wait(STOP_TIMEOUT_SECONDS)
+
+
+def _databases_of(storage: Path) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = proc.info["cmdline"] or []
+        if any(EMBEDDED_EXECUTABLE in part for part in cmdline) and str(storage) in cmdline:
+            found.append(proc)
+    return found
+
+
+def _owner(proc: psutil.Process) -> psutil.Process | None:
+    """The live torc-server (or other program) that started a database, None when it is an orphan."""
+    try:
+        parent = proc.parent()
+    except psutil.NoSuchProcess:
+        return None
+    if parent is None or parent.pid == 1 or parent.status() == psutil.STATUS_ZOMBIE:
+        return None
+    return parent
