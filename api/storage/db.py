@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 from pymongo.asynchronous.collection import AsyncCollection
 
 from torc_client.units import iso_from_epoch, iso_now
@@ -31,6 +32,10 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
     "workflow_actions": [([("workflow_id", 1)], False)],
     "scheduled_compute_nodes": [([("workflow_id", 1)], False)],
 }
+
+
+#: Tries at reserving ids when concurrent first uses race to create a counter.
+ALLOCATE_ATTEMPTS = 10
 
 
 class Database:
@@ -60,11 +65,23 @@ class Database:
         await self.client.close()
 
     async def allocate_ids(self, kind: str, count: int) -> int:
-        """Reserve `count` consecutive integer ids for `kind`; returns the first."""
-        doc = await self.db.counters.find_one_and_update(
-            {"_id": kind}, {"$inc": {"seq": count}}, upsert=True, return_document=ReturnDocument.AFTER
-        )
-        return int(doc["seq"]) - count + 1
+        """Reserve `count` consecutive integer ids for `kind`; returns the first.
+
+        Concurrent first uses race to create the counter: the embedded server may then
+        answer an upsert with no document (having applied it or not), and MongoDB may
+        refuse the losing insert. Either way the counter exists afterwards, so the request
+        is made again; an increment that was applied unseen only leaves a gap in the ids.
+        """
+        for _ in range(ALLOCATE_ATTEMPTS):
+            try:
+                doc = await self.db.counters.find_one_and_update(
+                    {"_id": kind}, {"$inc": {"seq": count}}, upsert=True, return_document=ReturnDocument.AFTER
+                )
+            except DuplicateKeyError:
+                continue
+            if doc is not None:
+                return int(doc["seq"]) - count + 1
+        raise RuntimeError(f"could not reserve {count} {kind} ids after {ALLOCATE_ATTEMPTS} attempts")
 
 
 def now_ms() -> int:
