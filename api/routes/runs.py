@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, get, post
 
-from api.storage import Database, claims, completion, transitions
+from api.storage import Database, claims, completion
 from torc_client.contract import ClaimRequest, ClaimResponse, CompleteReport, ReportResponse, StartReport, UnfitGroup
 from torc_client.contract import Rejection
 from torc_client.resources import Capacity
@@ -22,7 +22,7 @@ class RunController(Controller):
     @post("/start", status_code=200)
     async def start(self, db: Database, workflow_id: int, data: StartReport) -> ReportResponse:
         """Report that claimed jobs started (pending -> running); each must carry its claim token."""
-        accepted, rejected = await transitions.start(
+        accepted, rejected = await completion.start(
             db, workflow_id, data.compute_node_id, [(j.job_id, j.claim_token) for j in data.jobs]
         )
         return ReportResponse(accepted=accepted, rejected=[Rejection(job_id=j, reason=r) for j, r in rejected])

@@ -26,17 +26,15 @@ MAX_CLAIM = 1000
 async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float) -> ClaimResponse:
     """Up to `req.limit` ready jobs that fit the runner's free resources, now pending and leased to it."""
     node = await leases.renew(db, req.compute_node_id, lease_seconds)
+    leases.check_member(node, wid)
     report = None
     if req.outcomes or req.starts or req.returned:
         from api.storage import completion
 
         report = await completion.complete(db, wid, CompleteReport(
-            compute_node_id=req.compute_node_id, outcomes=req.outcomes, starts=req.starts, returned=req.returned))
+            compute_node_id=req.compute_node_id, outcomes=req.outcomes, starts=req.starts, returned=req.returned),
+            node_checked=True)  # fmt: skip
     wf = await workflows.get_doc(db, wid)
-    if node["workflow_id"] != wid:
-        from torc_client.errors import Conflict
-
-        raise Conflict(f"compute node {req.compute_node_id} belongs to workflow {node['workflow_id']}, not {wid}")
     await leases.expire_due(db, wf, lease_seconds)
     reason = _refusal(wf)
     won: list[dict[str, Any]] = []

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
-from api.storage import actions, release, transitions, workflows
+from api.storage import actions, leases, release, transitions, workflows
 from api.storage.db import Database, iso_now
 from api.storage.workflows import Event
 from torc_client import failure, states
@@ -36,8 +36,14 @@ class Outcome(NamedTuple):
     retry: bool = False
 
 
-async def complete(db: Database, wid: int, report: CompleteReport) -> ReportResponse:
-    """Record what a runner reports: jobs it returns unstarted, jobs it started, jobs that finished."""
+async def complete(db: Database, wid: int, report: CompleteReport, node_checked: bool = False) -> ReportResponse:
+    """Record what a runner reports: jobs it returns unstarted, jobs it started, jobs that finished.
+
+    The reporting compute node must belong to the workflow (`node_checked`: the caller
+    has seen to it), and each job must be of the workflow and leased to that node.
+    """
+    if not node_checked:
+        await leases.reporting_node(db, wid, report.compute_node_id)
     outcomes = []
     for o in report.outcomes:
         if o.status not in states.REPORTABLE:
@@ -59,12 +65,18 @@ async def complete(db: Database, wid: int, report: CompleteReport) -> ReportResp
     return response
 
 
+async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, str]]) -> tuple[list[int], list]:
+    """A start report: from a compute node of the workflow, about jobs of the workflow leased to it."""
+    await leases.reporting_node(db, wid, node_id)
+    return await transitions.start(db, wid, node_id, starts)
+
+
 async def _take_back(db: Database, wid: int, node_id: int, jobs: list[tuple[int, str]]) -> None:
     """Claimed jobs a runner gives back go back to the queue: unstarted ones freely, running ones (stopped at the
     runner's time limit, its allocation's end) as a lost lease, so a job that never fits cannot cycle forever."""
     tokens = dict(jobs)
-    docs = [d for d in await workflows.find_by_ids(db.jobs, list(tokens))
-            if d["claim_token"] == tokens[d["_id"]] and d["status"] in states.LEASED]  # fmt: skip
+    docs = [d for d in await workflows.find_by_ids(db.jobs, list(tokens)) if d["claim_token"] == tokens[d["_id"]]
+            and d["status"] in states.LEASED and transitions.fenced(d, wid, node_id)]  # fmt: skip
     unstarted = [d for d in docs if d["status"] == states.S.PENDING.value]
     stopped = [d for d in docs if d["status"] == states.S.RUNNING.value]
     if (await workflows.get_doc(db, wid))["is_canceled"]:  # nothing goes back to a canceled workflow's queue
@@ -92,9 +104,9 @@ async def complete_outcomes(db: Database, wid: int, node_id: int | None, outcome
     wf = await workflows.get_doc(db, wid)
     retrying = await _retries_allowed(db, [o for o in outcomes if o.retry and o.status == states.S.FAILED])
     retried, retry_delta = await transitions.retry(db, wid, [(o.job_id, o.claim_token) for o in outcomes
-                                                             if o.job_id in retrying])  # fmt: skip
+                                                             if o.job_id in retrying], node_id)  # fmt: skip
     accepted, rejected, delta = await transitions.finish(
-        db, wid, [(o.job_id, o.claim_token, o.status) for o in outcomes if o.job_id not in retrying]
+        db, wid, [(o.job_id, o.claim_token, o.status) for o in outcomes if o.job_id not in retrying], node_id
     )
     by_id = {o.job_id: o for o in outcomes}
     await _store_results(db, wf, node_id, accepted + retried, by_id)

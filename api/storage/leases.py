@@ -21,7 +21,7 @@ from api.storage.db import Database, iso_from_epoch, iso_now
 from api.storage.workflows import Event
 from torc_client import states
 from torc_client.contract import ComputeNodeCreate, Heartbeat
-from torc_client.errors import LeaseExpired, NotFound
+from torc_client.errors import Conflict, LeaseExpired, NotFound
 from torc_client.settings import DEFAULT_MAX_LEASE_RETRIES
 
 S = states.JobStatus
@@ -56,6 +56,22 @@ async def renew(db: Database, node_id: int, lease_seconds: float) -> dict[str, A
         raise LeaseExpired(f"compute node {node_id} is no longer active (its lease expired or it stopped); "
                        "its jobs were handed to other runners: register a new compute node to continue")  # fmt: skip
     return doc
+
+
+def check_member(node: dict[str, Any], wid: int) -> None:
+    """A compute node reports and claims only through its own workflow."""
+    if node["workflow_id"] != wid:
+        raise Conflict(f"compute node {node['_id']} belongs to workflow {node['workflow_id']}, not {wid}: "
+                       "report through its own workflow")  # fmt: skip
+
+
+async def reporting_node(db: Database, wid: int, node_id: int) -> dict[str, Any]:
+    """The compute node sending a report: it must exist and belong to the workflow reported on."""
+    node = await db.compute_nodes.find_one({"_id": node_id}, {"workflow_id": 1})
+    if node is None:
+        raise NotFound("compute_node", node_id)
+    check_member(node, wid)
+    return node
 
 
 async def heartbeat(db: Database, node_id: int, lease_seconds: float) -> Heartbeat:

@@ -59,12 +59,22 @@ async def mark_pending(db: Database, entries: list[Entry], node_id: int, token: 
     return moved, [doc for doc in docs if doc["claim_token"] == token and doc["status"] == S.PENDING.value]
 
 
+def fence(wid: int, node_id: int | None) -> dict[str, int]:
+    """What a report's jobs must match besides their claim token: its workflow, and the node holding their lease."""
+    return {"workflow_id": wid} if node_id is None else {"workflow_id": wid, "active_compute_node_id": node_id}
+
+
+def fenced(doc: dict[str, Any], wid: int, node_id: int | None) -> bool:
+    return all(doc.get(key) == value for key, value in fence(wid, node_id).items())
+
+
 async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, str]]) -> tuple[list[int], list]:
-    """pending -> running for jobs whose claim token matches; returns (accepted ids, rejections)."""
+    """pending -> running for jobs whose claim token matches, of this workflow and node; returns (accepted ids,
+    rejections)."""
     moved = 0
     for token, ids in _by_token(starts).items():
-        moved += await move(db, ids, S.PENDING, S.RUNNING, where={"claim_token": token})
-    accepted, rejected = await _check(db, starts, {S.RUNNING.value})
+        moved += await move(db, ids, S.PENDING, S.RUNNING, where={"claim_token": token, **fence(wid, node_id)})
+    accepted, rejected = await _check(db, starts, {S.RUNNING.value}, wid, node_id)
     if moved:
         await workflows.record(db, wid, {S.PENDING: -moved, S.RUNNING: moved},
                                [Event("job", f"{moved} jobs started on compute node {node_id}", status="running",
@@ -72,8 +82,9 @@ async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, st
     return accepted, rejected
 
 
-async def finish(db: Database, wid: int, outcomes: list[tuple[int, str, str]]) -> tuple[list[dict], list, dict]:
-    """pending or running -> completed / failed / terminated, fenced by claim token.
+async def finish(db: Database, wid: int, outcomes: list[tuple[int, str, str]],
+                 node_id: int | None = None) -> tuple[list[dict], list, dict]:  # fmt: skip
+    """pending or running -> completed / failed / terminated, fenced by claim token, workflow and node.
 
     `outcomes` are (job id, claim token, status). The jobs are read first, so each
     update goes to the one status its jobs are in; the guards in the updates still
@@ -86,16 +97,17 @@ async def finish(db: Database, wid: int, outcomes: list[tuple[int, str, str]]) -
     accepted: list[dict] = []
     for doc in docs:
         token, status = wanted[doc["_id"]]
-        if doc["claim_token"] != token:
+        if doc["claim_token"] != token or doc["workflow_id"] != wid:
             continue
         if doc["status"] == status:  # a repeated report: already done, nothing changes
             accepted.append(doc)
-        elif states.can_move(doc["status"], status):
+        elif states.can_move(doc["status"], status) and fenced(doc, wid, node_id):
             groups.setdefault((doc["status"], status, token), []).append(doc)
     delta: dict[str, int] = {}
     for (source, status, token), group in groups.items():
         ids = [d["_id"] for d in group]
-        n = await move(db, ids, source, status, where={"claim_token": token}, sets={"active_compute_node_id": None})
+        n = await move(db, ids, source, status, where={"claim_token": token, **fence(wid, node_id)},
+                       sets={"active_compute_node_id": None})  # fmt: skip
         delta[source] = delta.get(source, 0) - n
         delta[status] = delta.get(status, 0) + n
         if n < len(ids):  # another request changed some of them meanwhile
@@ -103,11 +115,12 @@ async def finish(db: Database, wid: int, outcomes: list[tuple[int, str, str]]) -
         accepted += [{**d, "status": status} for d in group if n == len(ids) or
                      (d["claim_token"] == token and d["status"] == status)]  # fmt: skip
     accepted_ids = {d["_id"] for d in accepted}
-    rejected = [(jid, _rejection(docs, jid)) for jid in wanted if jid not in accepted_ids]
+    rejected = [(jid, _rejection(docs, jid, wid, node_id)) for jid in wanted if jid not in accepted_ids]
     return accepted, rejected, delta
 
 
-async def retry(db: Database, wid: int, outcomes: list[tuple[int, str]]) -> tuple[list[dict], dict[str, int]]:
+async def retry(db: Database, wid: int, outcomes: list[tuple[int, str]],
+                node_id: int | None = None) -> tuple[list[dict], dict[str, int]]:  # fmt: skip
     """pending or running -> ready with the next attempt id, for failed jobs their failure handler retries.
 
     Returns the documents as they were (with the attempt that failed) of the jobs moved.
@@ -117,9 +130,9 @@ async def retry(db: Database, wid: int, outcomes: list[tuple[int, str]]) -> tupl
     ticket = queue.new_ticket()
     for jid, token in outcomes:
         doc = before.get(jid)
-        if doc is None or doc["status"] not in states.LEASED:
+        if doc is None or doc["status"] not in states.LEASED or not fenced(doc, wid, node_id):
             continue
-        n = await move(db, [jid], doc["status"], S.READY, where={"claim_token": token},
+        n = await move(db, [jid], doc["status"], S.READY, where={"claim_token": token, **fence(wid, node_id)},
                        sets={"claim_token": None, "active_compute_node_id": None, **queue.ticketed(ticket)},
                        inc={"attempt_id": 1})  # fmt: skip
         if n:
@@ -131,22 +144,27 @@ async def retry(db: Database, wid: int, outcomes: list[tuple[int, str]]) -> tupl
     return moved_docs, delta
 
 
-async def _check(db: Database, reports: list[tuple[int, str]], statuses: set[str]) -> tuple[list[int], list]:
+async def _check(db: Database, reports: list[tuple[int, str]], statuses: set[str], wid: int,
+                 node_id: int | None) -> tuple[list[int], list]:  # fmt: skip
     docs = {d["_id"]: d for d in await workflows.find_by_ids(db.jobs, [jid for jid, _ in reports])}
     accepted, rejected = [], []
     for jid, token in reports:
         doc = docs.get(jid)
-        if doc is not None and doc["claim_token"] == token and doc["status"] in statuses:
+        if doc is not None and doc["claim_token"] == token and doc["status"] in statuses and fenced(doc, wid, node_id):
             accepted.append(jid)
         else:
-            rejected.append((jid, _rejection(list(docs.values()), jid)))
+            rejected.append((jid, _rejection(list(docs.values()), jid, wid, node_id)))
     return accepted, rejected
 
 
-def _rejection(docs: list[dict], jid: int) -> str:
+def _rejection(docs: list[dict], jid: int, wid: int, node_id: int | None) -> str:
     doc = next((d for d in docs if d["_id"] == jid), None)
     if doc is None:
         return f"job {jid} does not exist"
+    if doc["workflow_id"] != wid:
+        return f"job {jid} belongs to workflow {doc['workflow_id']}, not {wid}: report it through its own workflow"
+    if node_id is not None and doc.get("active_compute_node_id") not in (None, node_id):
+        return f"job {jid} is held by compute node {doc['active_compute_node_id']}, not {node_id}"
     return (f"job {jid} is {doc['status']} and no longer held by this claim "
             "(its runner's lease expired and the job was handed out again, or the workflow changed)")  # fmt: skip
 
