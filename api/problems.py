@@ -8,9 +8,15 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from pymongo.errors import ConnectionFailure, DocumentTooLarge, OperationFailure, PyMongoError
+
 from torc_client.errors import TorcError
 
 PROBLEM_JSON = "application/problem+json"
+#: The database's code for a document over its 16 MB limit.
+DOCUMENT_TOO_LARGE = 10334
+#: Longest error text an unexpected error's problem repeats (it may quote the request).
+MAX_DETAIL = 500
 log = logging.getLogger("torc.api")
 
 
@@ -44,9 +50,45 @@ def http_error(request: Request, error: HTTPException) -> Response:
     return problem_response(error.status_code, _title(error.status_code), str(detail), request)
 
 
+def out_of_range(request: Request, error: OverflowError) -> Response:
+    """An integer the database cannot store (MongoDB keeps 64-bit integers)."""
+    return problem_response(400, "Invalid request", "a number in the request is out of range: ids and other integers "
+                            f"must lie within ±{2**63 - 1}", request)  # fmt: skip
+
+
+def database_refused(request: Request, error: OperationFailure) -> Response:
+    """The database refused a write: a document over its size limit is the caller's to fix, anything else is ours."""
+    codes = {e.get("code") for e in (error.details or {}).get("writeErrors", [])} | {error.code}
+    if DOCUMENT_TOO_LARGE in codes:
+        return too_large(request, error)
+    return unexpected_error(request, error)
+
+
+def too_large(request: Request, error: Exception) -> Response:
+    return problem_response(413, "Request entity too large", "a record in the request is over the database's 16 MB "
+                            "document limit: keep user_data small (store large data in files and record their "
+                            "paths), or split the request", request)  # fmt: skip
+
+
+def too_deep(request: Request, error: RecursionError) -> Response:
+    return problem_response(400, "Invalid request", "the request's JSON is nested too deeply (keep documents to a "
+                            "few hundred levels)", request)  # fmt: skip
+
+
+def database_unavailable(request: Request, error: PyMongoError) -> Response:
+    """The database did not answer in time: the request changed nothing that a retry would not repeat safely."""
+    log.warning("database unavailable in %s %s: %s", request.method, request.url.path, error)
+    response = problem_response(503, "Service unavailable", "the database does not answer; retry in a moment "
+                                f"({type(error).__name__})", request)  # fmt: skip
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def unexpected_error(request: Request, error: Exception) -> Response:
     log.exception("unexpected error in %s %s", request.method, request.url.path)
-    return problem_response(500, "Internal error", f"{type(error).__name__}: {error}", request)
+    text = str(error)
+    text = text if len(text) <= MAX_DETAIL else text[:MAX_DETAIL] + " ..."
+    return problem_response(500, "Internal error", f"{type(error).__name__}: {text}", request)
 
 
 def _title(status: int) -> str:
@@ -62,6 +104,11 @@ EXCEPTION_HANDLERS = {
     TorcError: torc_error,
     ValidationException: validation_error,
     HTTPException: http_error,
+    OverflowError: out_of_range,
+    DocumentTooLarge: too_large,
+    OperationFailure: database_refused,
+    RecursionError: too_deep,
+    ConnectionFailure: database_unavailable,
     Exception: unexpected_error,
 }
 

@@ -56,6 +56,8 @@ class Client:
             response = self.http.request(method, f"{self.url}{path}", params=query, content=payload, headers=hdrs)
         except httpx.TransportError as error:
             raise errors.ServerUnavailable(self.url, type(error).__name__) from None
+        if response.status_code == 503:  # the database is down: as retryable as a server that does not answer
+            raise errors.ServerUnavailable(self.url, _problem(response).get("detail", ""), database=True)
         if response.status_code >= 400:
             raise errors.from_problem(response.status_code, _problem(response))
         return msgspec.json.decode(response.content, type=type_) if response.content else None

@@ -111,14 +111,17 @@ class ApiError(TorcError):
 
 
 class ServerUnavailable(ApiError):
-    """Nothing answered at the API URL (raised by the client)."""
+    """Nothing answered at the API URL, or the server said its database does not (raised by the client)."""
 
-    def __init__(self, url: str, reason: str = "") -> None:
-        message = (
-            f"no Torc server answers at {url}"
-            + (f" ({reason})" if reason else "")
-            + ": start one with `torc-server` (or `make serve`), or point --url / TORC_API_URL at a running server"
-        )
+    def __init__(self, url: str, reason: str = "", database: bool = False) -> None:
+        if database:
+            message = f"the Torc server at {url} cannot reach its database ({reason}); it may be restarting"
+        else:
+            message = (
+                f"no Torc server answers at {url}"
+                + (f" ({reason})" if reason else "")
+                + ": start one with `torc-server` (or `make serve`), or point --url / TORC_API_URL at a running server"
+            )
         super().__init__(503, {"title": "Server unavailable", "status": 503, "detail": message})
         self.url = url
 

@@ -34,6 +34,8 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
 }
 
 
+#: How long a request waits for the database before the API answers 503.
+SERVER_SELECTION_TIMEOUT_MS = 5000
 #: Tries at reserving ids when concurrent first uses race to create a counter.
 ALLOCATE_ATTEMPTS = 10
 
@@ -44,7 +46,9 @@ class Database:
     def __init__(self, uri: str, name: str) -> None:
         # Every write here is guarded or idempotent, so driver-level retries add nothing, and the
         # embedded server's bookkeeping of retryable writes halves its throughput once it fills.
-        options = {} if "retrywrites" in uri.lower() else {"retryWrites": False}
+        options: dict = {} if "retrywrites" in uri.lower() else {"retryWrites": False}
+        if "serverselectiontimeoutms" not in uri.lower():  # a database that is down gets a 503 soon, not after 30 s
+            options["serverSelectionTimeoutMS"] = SERVER_SELECTION_TIMEOUT_MS
         self.client: AsyncMongoClient = AsyncMongoClient(uri, tz_aware=True, connect=False, **options)
         self.db = self.client[name]
 

@@ -21,7 +21,7 @@ from api.storage.db import Database, iso_from_epoch, iso_now
 from api.storage.workflows import Event
 from torc_client import states
 from torc_client.contract import ComputeNodeCreate, Heartbeat
-from torc_client.errors import Conflict, LeaseExpired, NotFound
+from torc_client.errors import Conflict, InvalidRequest, LeaseExpired, NotFound
 from torc_client.settings import DEFAULT_MAX_LEASE_RETRIES
 
 S = states.JobStatus
@@ -29,6 +29,7 @@ ORPHANED_RETURN_CODE = -128
 
 
 async def register(db: Database, node: ComputeNodeCreate, lease_seconds: float) -> Any:
+    _check_resources(node)
     await workflows.get_doc(db, node.workflow_id)
     now = time.time()
     doc = {f: getattr(node, f) for f in node.__struct_fields__}
@@ -56,6 +57,15 @@ async def renew(db: Database, node_id: int, lease_seconds: float) -> dict[str, A
         raise LeaseExpired(f"compute node {node_id} is no longer active (its lease expired or it stopped); "
                        "its jobs were handed to other runners: register a new compute node to continue")  # fmt: skip
     return doc
+
+
+def _check_resources(node: ComputeNodeCreate) -> None:
+    for name, value, least in (("num_cpus", node.num_cpus, 1), ("memory_gb", node.memory_gb, 0),
+                               ("num_gpus", node.num_gpus, 0), ("num_nodes", node.num_nodes, 1)):  # fmt: skip
+        if value < least:
+            raise InvalidRequest(f"a compute node's {name} must be at least {least}, got {value}")
+    if not node.hostname.strip() or not node.hostname.isprintable():
+        raise InvalidRequest(f"a compute node's hostname must be printable and not empty, got {node.hostname!r}")
 
 
 def check_member(node: dict[str, Any], wid: int) -> None:

@@ -1,0 +1,56 @@
+"""Requests a server must refuse with a 4xx that says the limit, never a 500, and without changing anything."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.integration.test_claims import independent
+
+BIG = 2**70
+
+
+@pytest.fixture()
+def http(server):
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        yield client
+
+
+def problem(response: httpx.Response, status: int) -> str:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    return response.json()["detail"]
+
+
+def test_integers_beyond_64_bits_are_refused_in_paths_queries_and_bodies(http, make_workflow) -> None:
+    wf = make_workflow(independent(1))
+    assert "out of range" in problem(http.get(f"/jobs/{BIG}"), 400)
+    assert "out of range" in problem(http.get("/files", params={"workflow_id": BIG}), 400)
+    created = http.post("/user_data", json={"workflow_id": wf.id, "name": "big", "data": {"n": BIG}})
+    assert "out of range" in problem(created, 400)
+    assert [u["name"] for u in http.get("/user_data", params={"workflow_id": wf.id}).json()["items"]] == []
+
+
+def test_user_data_over_the_document_limit_is_refused_with_the_limit(http, make_workflow) -> None:
+    wf = make_workflow(independent(1))
+    body = json.dumps({"workflow_id": wf.id, "name": "huge", "data": "x" * (17 * 1024 * 1024)})
+    detail = problem(http.post("/user_data", content=body, headers={"content-type": "application/json"}), 413)
+    assert "16 MB" in detail
+
+
+def test_json_nested_ten_thousand_deep_is_refused(http, make_workflow) -> None:
+    wf = make_workflow(independent(1))
+    deep = "[" * 10_000 + "]" * 10_000
+    body = f'{{"workflow_id": {wf.id}, "name": "deep", "data": {deep}}}'
+    response = http.post("/user_data", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+
+
+@pytest.mark.parametrize(("field", "value"), [("num_cpus", -1), ("memory_gb", -2.0), ("num_gpus", -1),
+                                              ("num_nodes", 0), ("hostname", ""), ("hostname", "node\x07")])  # fmt: skip
+def test_a_compute_node_with_impossible_resources_is_refused(http, make_workflow, field, value) -> None:
+    wf = make_workflow(independent(1))
+    node = {"workflow_id": wf.id, "hostname": "h", "pid": 1, field: value}
+    assert field in problem(http.post("/compute_nodes", json=node), 422)
