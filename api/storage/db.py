@@ -49,6 +49,10 @@ class Database:
         options: dict = {} if "retrywrites" in uri.lower() else {"retryWrites": False}
         if "serverselectiontimeoutms" not in uri.lower():  # a database that is down gets a 503 soon, not after 30 s
             options["serverSelectionTimeoutMS"] = SERVER_SELECTION_TIMEOUT_MS
+        # Acknowledged means journaled: a killed database loses no change a runner or user was told of (without
+        # this the embedded server lost the last few acknowledged writes when killed).
+        if "journal=" not in uri.lower() and "j=" not in uri.lower():
+            options["journal"] = True
         self.client: AsyncMongoClient = AsyncMongoClient(uri, tz_aware=True, connect=False, **options)
         self.db = self.client[name]
 

@@ -50,10 +50,16 @@ def one_run(cfg: Config) -> dict[str, float]:
             measured = _turns(client, mongo, wf.id, batch, _turn_count(cfg, batch))
             out.update({f"{k}.{batch}": v for k, v in measured.items()})
         out.update(_per_document(mongo.bench))
+        # The API writes with journal=True (acknowledged changes survive a killed database): what that costs.
+        journaled = MongoClient(stack.db.uri, directConnection=True, journal=True)
+        out.update({f"{k}_journaled": v for k, v in _per_document(journaled.bench).items()})
         out.update({"find_one_ms": _per_call(lambda: mongo.bench.jobs.find_one({"_id": 1})),
                     "find_one_and_update_ms": _per_call(lambda: mongo.bench.counters.find_one_and_update(
                         {"_id": "bench"}, {"$inc": {"n": 1}}, upsert=True)),
+                    "find_one_and_update_journaled_ms": _per_call(lambda: journaled.bench.counters.find_one_and_update(
+                        {"_id": "bench"}, {"$inc": {"n": 1}}, upsert=True)),
                     "http_ping_ms": _per_call(client.ping)})  # fmt: skip
+        journaled.close()
         mongo.close()
     return out
 
@@ -148,8 +154,15 @@ def run(cfg: Config) -> list[Figure]:
         ms = [x[f"{k}_ms"] for x in runs]
         out.append(Figure(f"protocol.{k}", title, "ms", ms, higher_is_better=False,
                           params={"per_second_on_one_core": [round(1000 / m) for m in ms]}))
+        if k == "find_doc":  # reads are not journaled
+            continue
+        journaled = [x[f"{k}_ms_journaled"] for x in runs]
+        out.append(Figure(f"protocol.{k}.journaled", f"{title}, journaled (as the API writes)", "ms", journaled,
+                          higher_is_better=False, params={"ratio_to_unjournaled": [round(j / m, 2) for j, m in
+                                                                                     zip(journaled, ms)]}))
     for k, title in (("find_one", "Database point read (find_one by _id)"),
                      ("find_one_and_update", "Database findAndModify ($inc on one document)"),
+                     ("find_one_and_update_journaled", "Database findAndModify ($inc on one document), journaled"),
                      ("http_ping", "API round trip (GET /ping)")):  # fmt: skip
         out.append(Figure(f"protocol.{k}", title, "ms", [x[f"{k}_ms"] for x in runs], higher_is_better=False))
     return out
