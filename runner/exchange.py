@@ -18,24 +18,31 @@ from typing import Any, Callable
 
 from torc_client import errors
 
-#: How long the runner keeps retrying while the server does not answer.
+#: How long the runner keeps retrying while the server does not answer (the workflow's
+#: `compute_node_wait_for_healthy_database_minutes` replaces it once known).
 SERVER_WAIT_SECONDS = 20 * 60.0
-#: Seconds between those retries.
-RETRY_SECONDS = 5.0
+#: Seconds before the first retry; each wait doubles, up to `RETRY_MAX_SECONDS`.
+RETRY_SECONDS = 1.0
+RETRY_MAX_SECONDS = 30.0
 
 
-def patiently(method: Callable[..., Any], *args: Any, say: Callable[[str], None],
-              stopping: Callable[[], bool]) -> Any:  # fmt: skip
-    """Call the API, waiting out a server that does not answer (the runner's requests are safe to repeat)."""
-    deadline = time.monotonic() + SERVER_WAIT_SECONDS
+def patiently(method: Callable[..., Any], *args: Any, say: Callable[[str], None], stopping: Callable[[], bool],
+              wait_seconds: float = SERVER_WAIT_SECONDS, first_retry: float = RETRY_SECONDS) -> Any:  # fmt: skip
+    """Call the API, waiting out a server or database that does not answer, with backoff, for up to
+    `wait_seconds` (the runner's requests are safe to repeat)."""
+    deadline = time.monotonic() + wait_seconds
+    pause = first_retry
     while True:
         try:
             return method(*args)
         except errors.ServerUnavailable as error:
-            if time.monotonic() > deadline or stopping():
+            left = deadline - time.monotonic()
+            if left <= 0 or stopping():
                 raise
-            say(f"{error.message}; retrying in {RETRY_SECONDS:.0f} s")
-            time.sleep(RETRY_SECONDS)
+            pause = min(pause, left)
+            say(f"{error.message}; retrying in {pause:.0f} s (giving up in {left / 60:.1f} min)")
+            time.sleep(pause)
+            pause = min(pause * 2, RETRY_MAX_SECONDS)
 
 
 class Exchange:

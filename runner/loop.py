@@ -21,7 +21,7 @@ import uuid
 from collections import deque
 
 from runner import attempt, hardware, outputs
-from runner.exchange import Exchange, patiently
+from runner.exchange import SERVER_WAIT_SECONDS, Exchange, patiently
 from runner.monitor import ResourceMonitor
 from runner.options import RunnerOptions, RunSummary
 from runner.pace import Pace, wanted
@@ -84,6 +84,7 @@ class JobRunner:
         workflow = self._call(self.client.get_workflow, self.workflow_id)
         self.cwd = job_directory(workflow.working_dir)
         self.idle_limit = workflow.compute_node_wait_for_new_jobs_seconds
+        self.db_wait = workflow.compute_node_wait_for_healthy_database_minutes * 60
         node = self._call(self.client.register_compute_node, self._node_record())
         self.summary = RunSummary(self.workflow_id, node.id)
         self.lease_seconds = settings.DEFAULT_LEASE_SECONDS
@@ -392,7 +393,8 @@ class JobRunner:
         wait_for_exit(self.running.values(), timeout, exchange.fileno() if exchange and exchange.busy else None)
 
     def _call(self, method, *args):
-        return patiently(method, *args, say=self.reporter.message, stopping=lambda: self.stop_signal is not None)
+        return patiently(method, *args, say=self.reporter.message, stopping=lambda: self.stop_signal is not None,
+                         wait_seconds=getattr(self, "db_wait", SERVER_WAIT_SECONDS))  # fmt: skip
 
     def _node_record(self) -> c.ComputeNodeCreate:
         t = self.total

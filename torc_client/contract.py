@@ -70,6 +70,7 @@ class Workflow(Record):
     compute_node_expiration_buffer_seconds: int = 60
     compute_node_wait_for_new_jobs_seconds: int = 0
     compute_node_ignore_workflow_completion: bool = False
+    compute_node_wait_for_healthy_database_minutes: float = 20.0
     resource_monitor: ResourceMonitorConfig = msgspec.field(default_factory=ResourceMonitorConfig)
     #: sbatch options added to every Slurm allocation of this workflow.
     slurm_defaults: dict[str, Any] = {}

@@ -31,6 +31,7 @@ _HOT_PROJECTION = {"job_blocks": 0}
 SETTINGS = (
     "jobs_sort_method", "use_pending_failed", "compute_node_expiration_buffer_seconds",
     "compute_node_wait_for_new_jobs_seconds", "compute_node_ignore_workflow_completion",
+    "compute_node_wait_for_healthy_database_minutes",
 )  # fmt: skip
 
 

@@ -185,6 +185,7 @@ def test_build_plan_applies_torc_setting_defaults():
         "compute_node_expiration_buffer_seconds": 60,
         "compute_node_wait_for_new_jobs_seconds": 90,
         "compute_node_ignore_workflow_completion": False,
+        "compute_node_wait_for_healthy_database_minutes": 20,
         "use_pending_failed": False,
     }
     workflow_fields = (plan.description, plan.user, plan.working_dir, plan.project, plan.metadata)

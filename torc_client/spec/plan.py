@@ -31,6 +31,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "compute_node_expiration_buffer_seconds": 60,
     "compute_node_wait_for_new_jobs_seconds": 90,
     "compute_node_ignore_workflow_completion": False,
+    "compute_node_wait_for_healthy_database_minutes": 20,
     "use_pending_failed": False,
 }
 DEFAULT_RULE: dict[str, Any] = {"match_all_exit_codes": False, "recovery_script": None, "max_retries": 3}
