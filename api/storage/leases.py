@@ -42,21 +42,42 @@ async def register(db: Database, node: ComputeNodeCreate, lease_seconds: float) 
 
 
 async def renew(db: Database, node_id: int, lease_seconds: float) -> dict[str, Any]:
-    """Extend an active node's lease; a node whose lease already expired must not carry on."""
+    """Extend an active node's lease; a node whose lease already expired must not carry on.
+
+    A lease that ran out while the server was checking leases is over, even if no check
+    has got round to it yet: the node is expired on the spot. One that ran out while
+    nobody checked (the server was down) is renewed: see `expire_due`.
+    """
     now = time.time()
     doc = await db.compute_nodes.find_one_and_update(
-        {"_id": node_id},
-        [{"$set": {"lease_until": {"$cond": ["$is_active", now + lease_seconds, "$lease_until"]},
-                   "lease_expires_at": {"$cond": ["$is_active", iso_from_epoch(now + lease_seconds),
-                                                  "$lease_expires_at"]}}}],
-        return_document=ReturnDocument.AFTER,
-    )  # fmt: skip
+        {"_id": node_id, "is_active": True, "lease_until": {"$gte": now}}, _extended(now, lease_seconds),
+        return_document=ReturnDocument.AFTER)  # fmt: skip
+    if doc is not None:
+        return doc
+    doc = await db.compute_nodes.find_one({"_id": node_id})
     if doc is None:
         raise NotFound("compute_node", node_id)
-    if not doc["is_active"]:
-        raise LeaseExpired(f"compute node {node_id} is no longer active (its lease expired or it stopped); "
-                       "its jobs were handed to other runners: register a new compute node to continue")  # fmt: skip
-    return doc
+    if doc["is_active"]:
+        wf = await workflows.get_doc(db, doc["workflow_id"])
+        if _checks_ran(wf, now, lease_seconds):
+            await _expire(db, wf, doc)
+        else:
+            renewed = await db.compute_nodes.find_one_and_update({"_id": node_id, "is_active": True},
+                                                                 _extended(now, lease_seconds),
+                                                                 return_document=ReturnDocument.AFTER)  # fmt: skip
+            if renewed is not None:
+                return renewed
+    raise LeaseExpired(f"compute node {node_id} is no longer active (its lease expired or it stopped); "
+                       "its jobs were handed to other runners: register a new compute node to continue")
+
+
+def _extended(now: float, lease_seconds: float) -> dict[str, Any]:
+    return {"$set": {"lease_until": now + lease_seconds, "lease_expires_at": iso_from_epoch(now + lease_seconds)}}
+
+
+def _checks_ran(wf: dict[str, Any], now: float, lease_seconds: float) -> bool:
+    """Whether this workflow's leases were being checked lately (else the server, or all its runners, were away)."""
+    return now - wf.get("lease_check_at", 0.0) <= lease_seconds
 
 
 def _check_resources(node: ComputeNodeCreate) -> None:
@@ -114,10 +135,24 @@ async def deactivate(db: Database, node_id: int) -> Any:
 
 
 async def expire_due(db: Database, wf: dict[str, Any], lease_seconds: float) -> None:
-    """If this workflow's lease check is due and this request wins it, expire dead nodes."""
+    """If this workflow's lease check is due and this request wins it, expire dead nodes.
+
+    After a time in which nobody checked (the API was down, so no runner could renew),
+    leases that ran out meanwhile say nothing about which runners are alive: every active
+    node first gets a full lease to check in, so live runners keep their jobs whatever
+    order their requests arrive in, and the dead expire one lease later.
+    """
+    checked_before = wf.get("lease_check_at", 0.0)
     if not await workflows.take_turn(db, wf, "lease_check_at", max(0.5, lease_seconds / 4)):
         return
     now = time.time()
+    if checked_before and not _checks_ran({"lease_check_at": checked_before}, now, lease_seconds):
+        await db.compute_nodes.update_many({"workflow_id": wf["_id"], "is_active": True, "lease_until": {"$lt": now}},
+                                           _extended(now, lease_seconds))  # fmt: skip
+        await workflows.record(db, wf["_id"], {}, [Event("compute_node", f"lease checks resume after "
+                                                         f"{now - checked_before:.0f} s: every active runner has "
+                                                         f"{lease_seconds:.0f} s to check in")])  # fmt: skip
+        return
     async for node in db.compute_nodes.find({"workflow_id": wf["_id"], "is_active": True}):
         if node["lease_until"] < now:
             await _expire(db, wf, node)
