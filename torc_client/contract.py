@@ -8,13 +8,17 @@ to `UNSET`, so a PATCH-style update changes only what it names.
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
 T = TypeVar("T")
 
+
+#: A name a caller gives a record: not empty, no control characters (they would garble every table and log line).
+Name = Annotated[str, msgspec.Meta(min_length=1, pattern=r"^[^\x00-\x1f\x7f]+$",
+                                   description="Not empty; no control characters.")]  # fmt: skip
 
 class Record(Struct, kw_only=True):
     """Base of every response record."""
@@ -79,7 +83,7 @@ class Workflow(Record):
 class WorkflowUpdate(Struct, kw_only=True):
     """Fields of a workflow a caller may change."""
 
-    name: str | UnsetType = UNSET
+    name: Name | UnsetType = UNSET
     description: str | None | UnsetType = UNSET
     project: str | None | UnsetType = UNSET
     metadata: dict[str, Any] | None | UnsetType = UNSET
@@ -138,7 +142,7 @@ class JobCreate(Struct, kw_only=True):
     """A job added to an existing, not yet initialised workflow."""
 
     workflow_id: int
-    name: str
+    name: Name
     command: str
     invocation_script: str | None = None
     resource_requirements_id: int | None = None
@@ -154,7 +158,7 @@ class JobCreate(Struct, kw_only=True):
 class JobUpdate(Struct, kw_only=True):
     """Fields of a job a caller may change (name and command only before initialisation)."""
 
-    name: str | UnsetType = UNSET
+    name: Name | UnsetType = UNSET
     command: str | UnsetType = UNSET
     invocation_script: str | None | UnsetType = UNSET
     resource_requirements_id: int | UnsetType = UNSET
@@ -178,12 +182,12 @@ class File(Record):
 
 class FileCreate(Struct, kw_only=True):
     workflow_id: int
-    name: str
+    name: Name
     path: str
 
 
 class FileUpdate(Struct, kw_only=True):
-    name: str | UnsetType = UNSET
+    name: Name | UnsetType = UNSET
     path: str | UnsetType = UNSET
     st_mtime: float | None | UnsetType = UNSET
 
@@ -200,13 +204,13 @@ class UserData(Record):
 
 class UserDataCreate(Struct, kw_only=True):
     workflow_id: int
-    name: str
+    name: Name
     data: Any = None
     is_ephemeral: bool = False
 
 
 class UserDataUpdate(Struct, kw_only=True):
-    name: str | UnsetType = UNSET
+    name: Name | UnsetType = UNSET
     data: Any | UnsetType = UNSET
     is_ephemeral: bool | UnsetType = UNSET
 
@@ -228,7 +232,7 @@ class ResourceRequirements(Record):
 
 class ResourceRequirementsCreate(Struct, kw_only=True):
     workflow_id: int
-    name: str
+    name: Name
     num_cpus: int = 1
     num_gpus: int = 0
     num_nodes: int = 1
@@ -237,7 +241,7 @@ class ResourceRequirementsCreate(Struct, kw_only=True):
 
 
 class ResourceRequirementsUpdate(Struct, kw_only=True):
-    name: str | UnsetType = UNSET
+    name: Name | UnsetType = UNSET
     num_cpus: int | UnsetType = UNSET
     num_gpus: int | UnsetType = UNSET
     num_nodes: int | UnsetType = UNSET

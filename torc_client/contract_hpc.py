@@ -9,7 +9,7 @@ from typing import Any
 
 from msgspec import UNSET, Struct, UnsetType
 
-from torc_client.contract import Record
+from torc_client.contract import Name, Record
 
 
 class SlurmScheduler(Record):
@@ -32,7 +32,7 @@ class SlurmScheduler(Record):
 
 class SlurmSchedulerCreate(Struct, kw_only=True):
     workflow_id: int
-    name: str
+    name: Name
     account: str
     partition: str | None = None
     nodes: int = 1
@@ -46,7 +46,7 @@ class SlurmSchedulerCreate(Struct, kw_only=True):
 
 
 class SlurmSchedulerUpdate(Struct, kw_only=True):
-    name: str | UnsetType = UNSET
+    name: Name | UnsetType = UNSET
     account: str | UnsetType = UNSET
     partition: str | None | UnsetType = UNSET
     nodes: int | UnsetType = UNSET

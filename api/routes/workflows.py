@@ -14,6 +14,7 @@ from api.routes.params import DEFAULT_LIMIT, Limit, Offset
 from api.storage import Database, create, initialize, lifecycle, rerun, workflows
 from torc_client.contract import (
     InitializeResult,
+    Name,
     Page,
     ReinitializeResult,
     ResetResult,
@@ -29,7 +30,7 @@ SPEC_FORMATS = ("yaml", "yml", "json", "json5")
 class WorkflowCreate(msgspec.Struct, kw_only=True):
     """An empty workflow, to fill with jobs through the API."""
 
-    name: str
+    name: Name
     description: str | None = None
     user: str = ""
     working_dir: str | None = None

@@ -54,3 +54,13 @@ def test_a_compute_node_with_impossible_resources_is_refused(http, make_workflow
     wf = make_workflow(independent(1))
     node = {"workflow_id": wf.id, "hostname": "h", "pid": 1, field: value}
     assert field in problem(http.post("/compute_nodes", json=node), 422)
+
+
+@pytest.mark.parametrize("name", ["", "tab\there", "bell\x07", "line\nbreak"])
+def test_a_name_that_is_empty_or_has_control_characters_is_refused(http, make_workflow, name) -> None:
+    wf = make_workflow(independent(1))
+    for path, body in (("/files", {"workflow_id": wf.id, "name": name, "path": "x.txt"}),
+                       ("/user_data", {"workflow_id": wf.id, "name": name}),
+                       ("/workflows", {"name": name})):  # fmt: skip
+        assert "name" in problem(http.post(path, json=body), 400)
+    assert [f["name"] for f in http.get("/files", params={"workflow_id": wf.id}).json()["items"]] == []

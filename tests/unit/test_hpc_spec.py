@@ -155,3 +155,8 @@ def test_custom_profiles_come_from_the_config_file_in_torcs_layout() -> None:
     research = profiles(config)["research"]
     assert research.partition("batch").cpus_per_node == 48
     assert detect({"CLUSTER_NAME": "research"}, profiles(config)) == research
+
+
+def test_a_name_with_a_control_character_is_refused_where_it_stands() -> None:
+    message = refused({"name": "w", "jobs": [{"name": "a\tb", "command": "true"}]})
+    assert message.startswith("jobs[0].name:") and "control character" in message

@@ -121,8 +121,9 @@ def _message(error: ValidationError) -> str:
         return "must not be empty"
     if kind == "minItems":
         return f"must have at least {error.validator_value} item(s)"
-    if kind in ("propertyNames", "pattern"):
-        # The only pattern in the schema is the one for parameter names.
+    if kind == "pattern" and "\x00" in str(error.validator_value):  # the pattern of names
+        return f"{instance!r} contains a control character (a tab, newline, ...): names are one printable line"
+    if kind in ("propertyNames", "pattern"):  # the pattern of parameter names
         return f"{instance!r} is not a valid parameter name: use letters, digits and _, not a leading digit"
     if kind == "anyOf" and "description" in error.schema:
         expected = error.schema["description"].rstrip(".")
@@ -210,6 +211,9 @@ def _keyword(key: str, arg: Any, schema: dict[str, Any], ref: Callable[[str], Ch
         return lambda v: not _is_type(v, "number") or (v > arg if strict else v >= arg)
     if key == "minLength":
         return lambda v: not isinstance(v, str) or len(v) >= arg
+    if key == "pattern":
+        compiled = re.compile(arg)
+        return lambda v: not isinstance(v, str) or compiled.search(v) is not None
     if key == "minItems":
         return lambda v: not isinstance(v, list) or len(v) >= arg
     if key == "propertyNames" and set(arg) == {"pattern"}:
