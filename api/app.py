@@ -45,6 +45,7 @@ def create_app(config: ApiSettings | None = None) -> Litestar:
         finally:
             await db.close()
 
+    problems.document(ROUTE_HANDLERS)
     api = Router(path=settings.API_PREFIX, route_handlers=ROUTE_HANDLERS)
     return Litestar(
         route_handlers=[api],

@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
 
 from pymongo.errors import ConnectionFailure, DocumentTooLarge, OperationFailure, PyMongoError
 
@@ -98,6 +101,39 @@ def _title(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+class Problem(msgspec.Struct, kw_only=True):
+    """An error, as RFC 9457 describes it (some problems add fields, such as `errors` or `path`)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str
+
+
+_STATUSES = {
+    400: "The request does not match the API: a bad parameter, body, number or name",
+    404: "A record the request names does not exist",
+    409: "The request clashes with the current state (for example a claim on a workflow not initialised)",
+    413: "The request, or a record in it, is too large",
+    422: "The values are well-formed but not acceptable (for example a spec with an unknown job name)",
+    500: "A fault in the server (logged)",
+    503: "The database does not answer; retry in a moment",
+}
+#: Every error an operation may answer with, documented for each operation in the OpenAPI schema.
+RESPONSES = {status: ResponseSpec(data_container=Problem, media_type=PROBLEM_JSON, description=text,
+                                  generate_examples=False) for status, text in _STATUSES.items()}  # fmt: skip
+
+
+def document(route_handlers: list[Any]) -> None:
+    """Add the problem responses to every handler of these controllers (Litestar has no layered `responses`)."""
+    for controller in route_handlers:
+        for name in dir(controller):
+            handler = getattr(controller, name)
+            if isinstance(handler, HTTPRouteHandler):
+                handler.responses = {**RESPONSES, **(handler.responses or {})}
 
 
 EXCEPTION_HANDLERS = {

@@ -64,3 +64,16 @@ def test_a_name_that_is_empty_or_has_control_characters_is_refused(http, make_wo
                        ("/workflows", {"name": name})):  # fmt: skip
         assert "name" in problem(http.post(path, json=body), 400)
     assert [f["name"] for f in http.get("/files", params={"workflow_id": wf.id}).json()["items"]] == []
+
+
+def test_the_openapi_schema_documents_the_problems_every_operation_can_answer(http) -> None:
+    schema = http.get("/docs/openapi.json").json()
+    operations = [(path, method, op) for path, item in schema["paths"].items() for method, op in item.items()
+                  if method in ("get", "post", "put", "patch", "delete")]  # fmt: skip
+    assert len(operations) > 50
+    for path, method, op in operations:
+        for status in ("400", "404", "409", "413", "422", "500", "503"):
+            content = op["responses"][status]["content"]
+            assert list(content) == ["application/problem+json"], (method, path, status)
+    problem_schema = schema["components"]["schemas"]["Problem"]
+    assert set(problem_schema["required"]) >= {"title", "status", "detail", "instance"}
