@@ -16,7 +16,7 @@ import click
 import uvicorn
 
 from api.embedded import EmbeddedDatabase
-from torc_client import settings
+from torc_client import __version__, settings
 
 
 def serve(host: str, port: int, mongo_uri: str, database: str, lease_seconds: float, workers: int,
@@ -34,6 +34,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "TORC"})
+@click.version_option(__version__, "-V", "--version", prog_name="torc-server")
 @click.option("--host", default=settings.DEFAULT_HOST, show_default=True, help="Address to listen on.")
 @click.option("--port", "-p", default=settings.DEFAULT_PORT, show_default=True, type=int, help="Port to listen on.")
 @click.option("--mongo-uri", envvar="TORC_MONGO_URI", default=None,

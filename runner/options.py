@@ -32,10 +32,19 @@ class RunSummary:
             return 3
         if self.interrupted:
             return 130
-        if self.failed or self.canceled:
+        if self.failed or self.canceled or self.unsuccessful:
             return 1
         done = self.workflow_status is not None and self.workflow_status.is_complete
         return 0 if done else 2
+
+    @property
+    def unsuccessful(self) -> int:
+        """Jobs of the finished workflow that did not complete, whichever runner (or earlier run) ended them."""
+        status = self.workflow_status
+        if status is None or not status.is_complete:
+            return 0
+        return sum(n for s, n in status.job_counts.items() if s in ("failed", "canceled", "terminated",
+                                                                    "pending_failed"))
 
 
 @dataclass

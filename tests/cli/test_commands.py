@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,26 @@ def test_delete_asks_for_confirmation(cli, make_workflow, client) -> None:
     cli("workflows", "delete", str(workflow.id), input="y\n")
     with pytest.raises(errors.NotFoundError):
         client.get_workflow(workflow.id)
+
+
+def test_delete_of_a_workflow_that_does_not_exist_says_so_before_asking(cli) -> None:
+    result = cli("workflows", "delete", "999999999", check=False, input="")
+    assert result.returncode == 1 and "workflow 999999999 does not exist" in result.stderr
+    assert "Delete workflow" not in result.stderr
+
+
+def test_run_of_a_finished_workflow_with_failed_jobs_exits_non_zero(cli, tmp_path: Path) -> None:
+    (tmp_path / "spec.yaml").write_text("name: f\njobs:\n  - {name: bad, command: 'exit 3'}\n")
+    workflow_id = json.loads(cli("-f", "json", "create", "spec.yaml").stdout)["id"]
+    assert cli("run", str(workflow_id), "-p", "0.2", check=False).returncode == 1  # the job fails here
+    assert cli("run", str(workflow_id), "-p", "0.2", check=False).returncode == 1  # and is still failed
+
+
+def test_server_says_its_version(cli) -> None:
+    from tests.conftest import BIN
+
+    out = subprocess.run([str(BIN / "torc-server"), "--version"], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("torc-server, version ")
 
 
 def test_delete_with_no_prompts_deletes_several(cli, make_workflow, client) -> None:

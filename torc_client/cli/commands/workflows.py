@@ -104,10 +104,13 @@ def cancel(state: State, workflow_id: int) -> None:
 def delete(state: State, workflow_ids: tuple[int, ...], yes: bool) -> None:
     """Delete workflows and everything in them."""
     ids = ", ".join(map(str, workflow_ids))
+    client = state.client()
+    for wid in workflow_ids:  # say a workflow does not exist before asking about any
+        client.get_workflow(wid)
     if not yes:
         click.confirm(f"Delete workflow{'s' if len(workflow_ids) > 1 else ''} {ids} and all their records?",
                       abort=True, err=True)  # fmt: skip
-    deleted = [state.client().delete_workflow(wid) for wid in workflow_ids]
+    deleted = [client.delete_workflow(wid) for wid in workflow_ids]
     for workflow in deleted:
         render.message(f"Deleted workflow {workflow.id}")
     if state.json:
