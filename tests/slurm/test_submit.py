@@ -158,15 +158,20 @@ def test_submit_slurm_generates_three_parallel_allocations_for_a_spec_without_sl
     wait_for(lambda: not squeue(ids), 60, "the allocations to end")
 
 
-def test_sync_status_requeues_the_jobs_of_an_allocation_whose_runner_died(cli, server, tmp_path: Path) -> None:
+def submit_one_long_job(cli, tmp_path: Path) -> tuple[int, int]:
+    """Submit a workflow of one five-minute job in one allocation; returns its id and the job's pid once it runs."""
     spec = {**two_stage(), "resource_requirements": [{**SMALL, "runtime": "PT10M"}],
             "jobs": [{"name": "long", "command": "echo $$ > pid; sleep 300", "resource_requirements": "small"}],
             "actions": two_stage()["actions"][:1]}  # fmt: skip
     spec["slurm_schedulers"][0]["walltime"] = "00:15:00"
     workflow_id = submit(cli, spec, tmp_path)
+    pid = wait_for(lambda: (tmp_path / "pid").exists() and (tmp_path / "pid").read_text().strip(), 120, "the job")
+    return workflow_id, int(pid)
+
+
+def test_sync_status_requeues_the_jobs_of_an_allocation_whose_runner_died(cli, server, tmp_path: Path) -> None:
+    workflow_id, pid = submit_one_long_job(cli, tmp_path)
     with Client(server.url) as client:
-        wait_for(lambda: client.workflow_status(workflow_id).job_counts.get("running") == 1, 120, "the job to run")
-        pid = int(wait_for(lambda: (tmp_path / "pid").exists() and (tmp_path / "pid").read_text().strip(), 30, "pid"))
         (allocation,) = client.list_scheduled_compute_nodes(workflow_id)
         # The node is lost: the runner inside the allocation dies without a word, and the allocation with it.
         runners = [p for p in psutil.process_iter(["cmdline"]) if (p.info["cmdline"] or [])[1:2]
@@ -187,14 +192,8 @@ def test_sync_status_requeues_the_jobs_of_an_allocation_whose_runner_died(cli, s
 
 
 def test_a_scancelled_allocation_returns_its_running_jobs_to_the_queue(cli, server, tmp_path: Path) -> None:
-    spec = {**two_stage(), "resource_requirements": [{**SMALL, "runtime": "PT10M"}],
-            "jobs": [{"name": "long", "command": "echo $$ > pid; sleep 300", "resource_requirements": "small"}],
-            "actions": two_stage()["actions"][:1]}  # fmt: skip
-    spec["slurm_schedulers"][0]["walltime"] = "00:15:00"
-    workflow_id = submit(cli, spec, tmp_path)
+    workflow_id, pid = submit_one_long_job(cli, tmp_path)
     with Client(server.url) as client:
-        wait_for(lambda: client.workflow_status(workflow_id).job_counts.get("running") == 1, 120, "the job to run")
-        pid = int(wait_for(lambda: (tmp_path / "pid").exists() and (tmp_path / "pid").read_text().strip(), 30, "pid"))
         (allocation,) = client.list_scheduled_compute_nodes(workflow_id)
         slurm.cancel([allocation.scheduler_id])  # as the user or the scheduler would: SIGTERM to the runner
         wait_for(lambda: client.workflow_status(workflow_id).job_counts == {"ready": 1}, 30, "the job to be requeued")
