@@ -52,12 +52,12 @@ def start_runner(tmp_path: Path):
             runner.kill()
 
 
-def wait_until(predicate, timeout: float = 60.0, interval: float = 0.1):
-    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+def wait_until(predicate, timeout: float = 60.0, interval: float = 0.1, what: str = "the condition"):
+    """Poll `predicate` until it returns something truthy (and return that); fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")

@@ -8,10 +8,11 @@ without Slurm fails here, saying what to run.
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.runner.conftest import wait_until
 
 SCRIPT = Path(__file__).parents[2] / "scripts" / "slurm.sh"
 
@@ -29,10 +30,5 @@ def squeue(job_ids: list[str]) -> list[str]:
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    """`wait_until` at a pace that suits Slurm, saying what was awaited."""
+    return wait_until(predicate, timeout, interval, what)
