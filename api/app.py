@@ -37,6 +37,8 @@ def create_app(config: ApiSettings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = Database(config.mongo_uri, config.database)
+        await db.check_transactions()
+        await db.end_orphans("API process starting", quiet=True)  # a killed predecessor's would hold their jobs
         await db.ensure_indexes()
         app.state.db = db
         app.state.lease_seconds = config.lease_seconds

@@ -33,10 +33,12 @@ _PR_SET_PDEATHSIG = 1
 class EmbeddedDatabase:
     """A SecantusDB server in a child process, for as long as the `with` block lasts."""
 
-    def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int | None = None,
+                 extra_args: tuple[str, ...] = ()) -> None:  # fmt: skip
         self.data_dir = data_dir
         self.host = host
         self.port = port or free_port(host)
+        self.extra_args = extra_args
         self.process: subprocess.Popen | None = None
 
     @property
@@ -50,7 +52,7 @@ class EmbeddedDatabase:
         with open(self.data_dir / "secantusd.log", "ab") as log:
             self.process = subprocess.Popen(
                 [executable, "--host", self.host, "--port", str(self.port), "--storage-path",
-                 str(self.data_dir / "data"), "--log-level", "WARNING"],
+                 str(self.data_dir / "data"), "--log-level", "WARNING", "--sync-on-commit", *self.extra_args],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
             )  # fmt: skip
         wait_for_database(self.uri, self.process, self.data_dir / "secantusd.log")

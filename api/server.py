@@ -14,8 +14,11 @@ from pathlib import Path
 
 import click
 import uvicorn
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
 
 from api.embedded import EmbeddedDatabase
+from api.storage.db import transactions_refusal
 from torc_client import __version__, settings
 
 
@@ -26,6 +29,20 @@ def serve(host: str, port: int, mongo_uri: str, database: str, lease_seconds: fl
     click.echo(f"Torc API at {url} (interactive docs: {url}/docs)", err=True)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level,
                 access_log=False, timeout_graceful_shutdown=5)  # fmt: skip
+
+
+def check_database(mongo_uri: str) -> None:
+    """Say at once, before serving, when the MongoDB named cannot be reached or cannot hold Torc's data."""
+    client: MongoClient = MongoClient(mongo_uri, serverSelectionTimeoutMS=10_000, connect=False)
+    try:
+        hello = client.admin.command("hello")
+    except PyMongoError as error:
+        raise click.ClickException(f"cannot reach the MongoDB at {mongo_uri}: {error}") from None
+    finally:
+        client.close()
+    refusal = transactions_refusal(hello)
+    if refusal:
+        raise click.ClickException(refusal)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -53,6 +70,7 @@ def main(host, port, mongo_uri, data_dir, database, lease_seconds, workers, log_
     """Serve the Torc HTTP API under /torc-service/v1."""
     signal.signal(signal.SIGTERM, _interrupt)
     if mongo_uri:
+        check_database(mongo_uri)
         serve(host, port, mongo_uri, database, lease_seconds, workers, log_level)
         return
     with EmbeddedDatabase(Path(data_dir).expanduser()) as db:

@@ -43,7 +43,8 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if external:
         yield external
         return
-    with EmbeddedDatabase(tmp_path_factory.mktemp("embedded-db")) as db:
+    # Test commands: the failpoints with which tests cut a request short at a chosen command.
+    with EmbeddedDatabase(tmp_path_factory.mktemp("embedded-db"), extra_args=("--enable-test-commands",)) as db:
         yield db.uri
 
 

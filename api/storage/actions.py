@@ -92,7 +92,7 @@ async def create(db: Database, data: h.WorkflowActionCreate) -> h.WorkflowAction
            "job_ids": sorted(set(data.job_ids)), "persistent": data.persistent}  # fmt: skip
     doc.update(await _counted_afresh(db, doc) if wf["is_initialized"] else _fresh(doc["trigger_type"], doc["job_ids"]))
     await db.workflow_actions.insert_one(doc)
-    await db.workflows.update_one({"_id": wf["_id"]}, {"$addToSet": {"action_triggers": data.trigger_type}})
+    await workflows.change(db, wf["_id"], {"$addToSet": {"action_triggers": data.trigger_type}})
     return to_record(doc)
 
 

@@ -38,17 +38,14 @@ async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float)
     await leases.expire_due(db, wf, lease_seconds)
     reason = _refusal(wf)
     won: list[dict[str, Any]] = []
-    moved = 0
     shapes: dict[int, resources.Shape] = {}
     replayed = await _replay(db, node, req)
     if replayed is not None:
         won, shapes = replayed
     elif reason is None:
         token = await _remember(db, node, req)
-        won, moved, shapes = await _take(db, wf, req, _node_capacity(node, req.time_limit_seconds), token)
-    if moved:
-        wf = await _record_claim(db, wid, req, won, moved)
-    elif reason is None and replayed is None and await _needs_repair(db, wf):
+        won, shapes, wf = await _take(db, wf, req, _node_capacity(node, req.time_limit_seconds), token)
+    if not won and reason is None and replayed is None and await _needs_repair(db, wf):
         repaired = await queue.repair(db, wid)
         if repaired:
             wf = await workflows.record(db, wid, {}, [Event("queue", f"{repaired} ready jobs stood at no live queue "
@@ -60,22 +57,20 @@ async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float)
                          report=report)  # fmt: skip
 
 
-async def _record_claim(db: Database, wid: int, req: ClaimRequest, won: list[dict[str, Any]],
-                        moved: int) -> dict[str, Any]:  # fmt: skip
-    """Count and log the claim (`moved`: jobs this claim moved to pending); with `start`, on to running.
-
-    The counts follow the updates, not the jobs handed out: a job canceled between its
-    claim and this step was still moved, and its cancellation counted it from pending.
-    """
+async def _pend(db: Database, wid: int, entries: list, req: ClaimRequest, token: str) -> tuple[list[dict], dict]:
+    """The jobs at taken queue entries, now pending (with `start`, running) under `token`, counted and logged in
+    one transaction; returns them and the workflow document as it now stands."""
+    moved, held = await transitions.mark_pending(db, entries, req.compute_node_id, token)
     started = 0
-    if req.start and won:
-        started = await transitions.move(db, [d["_id"] for d in won], S.PENDING, S.RUNNING,
-                                         where={"claim_token": won[0]["claim_token"]})  # fmt: skip
+    if req.start and held:
+        started = await transitions.move(db, [d["_id"] for d in held], S.PENDING, S.RUNNING,
+                                         where={"claim_token": token})  # fmt: skip
     verb = "claimed and started" if started else "claimed"
-    return await workflows.record(db, wid, {S.READY: -moved, S.RUNNING: started, S.PENDING: moved - started},
-                                  [Event("job", f"{len(won)} jobs {verb} by compute node {req.compute_node_id}",
-                                         status="running" if started else "pending",
-                                         job_ids=[d["_id"] for d in won], compute_node_id=req.compute_node_id)])
+    events = [Event("job", f"{len(held)} jobs {verb} by compute node {req.compute_node_id}",
+                    status="running" if started else "pending", job_ids=[d["_id"] for d in held],
+                    compute_node_id=req.compute_node_id)] if held else []  # fmt: skip
+    wf = await workflows.record(db, wid, {S.READY: -moved, S.PENDING: moved - started, S.RUNNING: started}, events)
+    return held, wf
 
 
 async def _replay(db: Database, node: dict[str, Any], req: ClaimRequest):
@@ -123,7 +118,6 @@ async def _take(db: Database, wf: dict[str, Any], req: ClaimRequest, total: reso
     backlog = min(max(req.backlog, 0), MAX_CLAIM - limit)
     runnable = [s for s in shapes.values() if req.ignore_resources or resources.how_many_fit(s, total) > 0]
     won: dict[int, dict[str, Any]] = {}
-    moved = 0
     for _ in range(MAX_ROUNDS):
         for_now = limit > 0
         if not for_now:
@@ -142,8 +136,7 @@ async def _take(db: Database, wf: dict[str, Any], req: ClaimRequest, total: reso
             available[shape.key] = max(0, available[shape.key] - max(count, len(entries)))
             if not entries:
                 continue
-            n, held = await transitions.mark_pending(db, entries, req.compute_node_id, token)
-            moved += n
+            held, wf = await db.atomic(wf["_id"], lambda db, entries=entries: _pend(db, wf["_id"], entries, req, token))
             mine = [doc for doc in held if doc["_id"] not in won]
             won.update((doc["_id"], doc) for doc in mine)
             if for_now:
@@ -153,7 +146,7 @@ async def _take(db: Database, wf: dict[str, Any], req: ClaimRequest, total: reso
                 backlog -= len(mine)
         if limit <= 0 and backlog <= 0:
             break
-    return list(won.values()), moved, shapes
+    return list(won.values()), shapes, wf
 
 
 def _node_capacity(node: dict[str, Any], time_limit_s: float | None) -> resources.Capacity:

@@ -1,8 +1,9 @@
 """Completing jobs: fenced status change, one result per attempt, output file times, release.
 
-A report is idempotent: the status update is guarded by the claim token, results are
-unique per (job, run, attempt), and release uses `$pull` and guarded updates, so a
-runner that retries a report after a timeout changes nothing the second time.
+A report is one transaction and idempotent: the status update is guarded by the claim
+token, a result is stored only with the status change it records (and is unique per
+job, run and attempt), and release uses `$pull` and guarded updates, so a runner that
+retries a report after a timeout changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from pymongo import UpdateOne
-from pymongo.errors import BulkWriteError
 
 from api.storage import actions, leases, release, transitions, workflows
 from api.storage.db import Database, iso_now
@@ -19,7 +19,6 @@ from torc_client import failure, states
 from torc_client.contract import CompleteReport, Rejection, ReportResponse
 from torc_client.errors import InvalidRequest
 
-DUPLICATE_KEY = 11000
 #: Return code of a job stopped by SIGTERM (128 + 15, as a shell reports it).
 TERMINATED_RETURN_CODE = 143
 
@@ -90,10 +89,14 @@ async def _take_back(db: Database, wid: int, node_id: int, jobs: list[tuple[int,
 async def _end_returned(db: Database, wid: int, node_id: int, unstarted: list[dict], stopped: list[dict]) -> None:
     """Returned jobs of a canceled workflow: unstarted ones are canceled, stopped ones terminated (with a result)."""
     S = states.S
-    moved = await transitions.move(db, [d["_id"] for d in unstarted], S.PENDING, S.CANCELED,
-                                   sets={"active_compute_node_id": None}) if unstarted else 0  # fmt: skip
-    if moved:
+
+    async def cancel(db: Database) -> None:
+        moved = await transitions.move(db, [d["_id"] for d in unstarted], S.PENDING, S.CANCELED,
+                                       sets={"active_compute_node_id": None})  # fmt: skip
         await workflows.record(db, wid, {S.PENDING: -moved, S.CANCELED: moved}, [])
+
+    if unstarted:
+        await db.atomic(wid, cancel)
     outcomes = [Outcome(d["_id"], d["claim_token"], S.TERMINATED.value, TERMINATED_RETURN_CODE) for d in stopped]
     if outcomes:
         await complete_outcomes(db, wid, node_id, outcomes, reason="the workflow was canceled")
@@ -101,15 +104,23 @@ async def _end_returned(db: Database, wid: int, node_id: int, unstarted: list[di
 
 async def complete_outcomes(db: Database, wid: int, node_id: int | None, outcomes: list[Outcome],
                             reason: str = "") -> ReportResponse:  # fmt: skip
+    """Finished jobs, as one transaction: their status, results, output file times, counts and released dependents
+    are all stored, or none is (the runner's retry then stores them)."""
+    return await db.atomic(wid, lambda db: _complete_outcomes(db, wid, node_id, outcomes, reason))
+
+
+async def _complete_outcomes(db: Database, wid: int, node_id: int | None, outcomes: list[Outcome],
+                             reason: str) -> ReportResponse:  # fmt: skip
     wf = await workflows.get_doc(db, wid)
     retrying = await _retries_allowed(db, [o for o in outcomes if o.retry and o.status == states.S.FAILED])
     retried, retry_delta = await transitions.retry(db, wid, [(o.job_id, o.claim_token) for o in outcomes
                                                              if o.job_id in retrying], node_id)  # fmt: skip
-    accepted, rejected, delta = await transitions.finish(
+    accepted, moved, rejected, delta = await transitions.finish(
         db, wid, [(o.job_id, o.claim_token, o.status) for o in outcomes if o.job_id not in retrying], node_id
     )
     by_id = {o.job_id: o for o in outcomes}
-    await _store_results(db, wf, node_id, accepted + retried, by_id)
+    # A repeated report stored its result with its status, in the same transaction: only moved jobs get one.
+    await _store_results(db, wf, node_id, [d for d in accepted if d["_id"] in moved] + retried, by_id)
     await _store_file_times(db, wid, [by_id[d["_id"]] for d in accepted])
     for status, n in retry_delta.items():
         delta[status] = delta.get(status, 0) + n
@@ -153,12 +164,7 @@ async def _store_results(db: Database, wf: dict, node_id: int | None, docs: list
                      "attempt_id": doc.get("attempt_id", 1), "compute_node_id": node_id,
                      "return_code": o.return_code, "status": o.status, "exec_time_minutes": o.exec_time_minutes,
                      "completion_time": o.completion_time or iso_now(), **o.measures})  # fmt: skip
-    try:
-        await db.results.insert_many(rows, ordered=False)
-    except BulkWriteError as error:
-        # A repeated report: the result of that attempt is already stored.
-        if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
-            raise
+    await db.results.insert_many(rows, ordered=False)
 
 
 async def _store_file_times(db: Database, wid: int, outcomes: list[Outcome]) -> None:

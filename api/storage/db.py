@@ -1,13 +1,22 @@
-"""The database handle: collections, indexes and id allocation."""
+"""The database handle: collections, indexes, id allocation and transactions."""
 
 from __future__ import annotations
 
+import asyncio
+import copy
+import functools
+import itertools
+import logging
+import random
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
+import pymongo
 from pymongo import AsyncMongoClient, ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from torc_client.units import iso_from_epoch, iso_now
 
@@ -38,6 +47,21 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
 SERVER_SELECTION_TIMEOUT_MS = 5000
 #: Tries at reserving ids when concurrent first uses race to create a counter.
 ALLOCATE_ATTEMPTS = 10
+#: How long a transaction that keeps conflicting with other processes' is tried again.
+TRANSACTION_SECONDS = 30.0
+#: How long ending a failed transaction's session may take (the database may be down).
+KILL_SECONDS = 1.0
+#: A transaction that conflicts this long waits for one a dead API process left open: end those.
+ORPHAN_SECONDS = 3.0
+#: For this long after a conflict, a workflow's transactions hold its document from their first statement.
+CONTENDED_SECONDS = 2.0
+
+T = TypeVar("T")
+log = logging.getLogger("torc.api")
+
+
+class TransactionsUnsupported(RuntimeError):
+    """The MongoDB server cannot run multi-document transactions (a standalone `mongod`)."""
 
 
 class Database:
@@ -55,14 +79,97 @@ class Database:
             options["journal"] = True
         self.client: AsyncMongoClient = AsyncMongoClient(uri, tz_aware=True, connect=False, **options)
         self.db = self.client[name]
+        #: The transaction this handle's operations belong to (see `atomic`), and what runs once it commits.
+        self.session: AsyncClientSession | None = None
+        self.after: list[tuple[Callable[..., Awaitable[Any]], tuple]] = []
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._conflicts: dict[int, float] = {}
 
     def __getattr__(self, collection: str) -> AsyncCollection:
         if collection.startswith("_"):
             raise AttributeError(collection)
-        return self.db[collection]
+        return self.collection(collection)
+
+    def collection(self, name: str) -> AsyncCollection:
+        """A collection; inside `atomic`, one whose every operation belongs to the transaction."""
+        return self.db[name] if self.session is None else _InSession(self.db[name], self.session)  # type: ignore
 
     async def ping(self) -> None:
         await self.client.admin.command("ping")
+
+    async def check_transactions(self) -> None:
+        """Refuse a server without multi-document transactions, which keep counts and jobs consistent."""
+        refusal = transactions_refusal(await self.client.admin.command("hello"))
+        if refusal:
+            raise TransactionsUnsupported(refusal)
+
+    async def atomic(self, wid: int, body: Callable[[Database], Awaitable[T]]) -> T:
+        """Run `body` as one transaction: the jobs it changes and the counts it records commit together or not at all.
+
+        `body` gets a handle whose operations belong to the transaction; it may run more
+        than once (a conflict with another API process retries it), so it must decide from
+        what it reads, as every guarded update here does. What it hands to `after_commit`
+        runs once, after the commit. Transactions on one workflow are serialized within
+        this process: they all write its document, and would otherwise abort each other.
+        Across processes, a transaction that conflicted is tried again holding the workflow
+        document from its first statement, so a long one cannot be starved by short ones, and
+        so are the workflow's transactions for a while after a conflict. A transaction of an
+        API process killed mid-way stays open in the database, holding its documents, until
+        the database times it out: a transaction that keeps conflicting for `ORPHAN_SECONDS`
+        ends such orphans (`end_orphans`), as every API process does when it starts.
+        A body already inside a transaction joins it.
+        """
+        if self.session is not None:
+            return await body(self)
+        lock = self._locks.setdefault(wid, asyncio.Lock())
+        async with lock, self.client.start_session() as session:
+            started = time.monotonic()
+            orphans_ended = False
+            for attempt in itertools.count():
+                view = copy.copy(self)
+                view.session, view.after = session, []
+                contended = attempt > 0 or time.monotonic() < self._conflicts.get(wid, -CONTENDED_SECONDS) + CONTENDED_SECONDS
+                try:
+                    result = await _attempt(view, wid, body, contended)
+                except PyMongoError as error:
+                    if not _transient(error) or time.monotonic() > started + TRANSACTION_SECONDS:
+                        await _forget(self.client, session)
+                        raise
+                    self._conflicts[wid] = time.monotonic()
+                    if not orphans_ended and time.monotonic() > started + ORPHAN_SECONDS:
+                        orphans_ended = True  # live transactions last milliseconds: this one waits for a dead one
+                        await self.end_orphans(f"a transaction on workflow {wid} conflicted for {ORPHAN_SECONDS:.0f} s")
+                    log.debug("a transaction on workflow %s conflicted with another process's (try %d): %s", wid,
+                              attempt + 1, error)  # fmt: skip
+                    await asyncio.sleep(random.uniform(0.5, 1.5) * 0.001 * 2 ** min(attempt, 5))
+                    continue
+                except BaseException:
+                    await _forget(self.client, session)
+                    raise
+                for fn, args in view.after:
+                    await fn(self, *args)
+                return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def end_orphans(self, why: str, quiet: bool = False) -> None:
+        """Abort the open transactions of this database user: those of an API process that died keep their documents
+        until the database times them out (a minute), and a live one aborted here is simply tried again. Best effort:
+        a MongoDB user without the `killAnySession` privilege leaves them to time out."""
+        try:
+            with pymongo.timeout(KILL_SECONDS):
+                status = await self.client.admin.command("connectionStatus")
+                users = [{"user": u["user"], "db": u["db"]} for u in status["authInfo"]["authenticatedUsers"]]
+                await self.client.admin.command("killAllSessions", users)  # no users: no authentication, all
+            (log.info if quiet else log.warning)("%s: ended the open transactions of processes that may have died", why)
+        except PyMongoError as error:
+            log.warning("%s: could not end open transactions (%s); a dead process's end within a minute", why, error)
+
+    async def after_commit(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Run `fn(db, *args)` once the current transaction has committed (now, outside one)."""
+        if self.session is None:
+            await fn(self, *args)
+        else:
+            self.after.append((fn, args))
 
     async def ensure_indexes(self) -> None:
         for collection, specs in INDEXES.items():
@@ -90,6 +197,62 @@ class Database:
             if doc is not None:
                 return int(doc["seq"]) - count + 1
         raise RuntimeError(f"could not reserve {count} {kind} ids after {ALLOCATE_ATTEMPTS} attempts")
+
+
+def transactions_refusal(hello: dict[str, Any]) -> str | None:
+    """Why a MongoDB server (its `hello` answer) cannot hold Torc's data, or None when it can."""
+    if hello.get("setName") or hello.get("msg") == "isdbgrid":
+        return None
+    return ("this MongoDB server is a standalone mongod, which cannot run the transactions that keep a workflow's job "
+            "counts and results consistent through crashes: use a replica set (one member is enough: start mongod "
+            "with `--replSet rs0` and run `rs.initiate()` once), MongoDB Atlas, or the embedded database")
+
+
+class _InSession:
+    """A collection whose operations all pass the transaction's session."""
+
+    __slots__ = ("_collection", "_session")
+
+    def __init__(self, collection: AsyncCollection, session: AsyncClientSession) -> None:
+        self._collection, self._session = collection, session
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._collection, name)
+        return functools.partial(attr, session=self._session) if callable(attr) else attr
+
+
+def _transient(error: PyMongoError) -> bool:
+    """A conflict worth retrying; not a database that is down (that is answered at once with a 503)."""
+    return error.has_error_label("TransientTransactionError") and not isinstance(error, ConnectionFailure)
+
+
+async def _attempt(view: Database, wid: int, body: Callable[[Database], Awaitable[T]], contended: bool) -> T:
+    session = view.session
+    assert session is not None
+    await session.start_transaction()
+    try:
+        if contended:  # hold the workflow document from the first statement on
+            await view.workflows.update_one({"_id": wid}, {"$inc": {"transactions_held": 1}})
+        result = await body(view)
+    except BaseException:
+        if session.in_transaction:
+            try:
+                await session.abort_transaction()
+            except PyMongoError:
+                pass  # the server drops a transaction it cannot finish; nothing of it was applied
+        raise
+    await session.commit_transaction()  # the driver tries a commit whose answer was lost once more itself
+    return result
+
+
+async def _forget(client: AsyncMongoClient, session: AsyncClientSession) -> None:
+    """End a transaction that failed for good, so that it cannot hold its documents until the server times it out
+    (a commit cut off by a lost connection leaves it open); best effort: a database that is down has forgotten it."""
+    try:
+        with pymongo.timeout(KILL_SECONDS):
+            await client.admin.command("killSessions", [session.session_id])
+    except PyMongoError:
+        pass
 
 
 def now_ms() -> int:

@@ -38,20 +38,30 @@ async def create_job(db: Database, data: JobCreate) -> Job:
         upstream=data.depends_on_job_ids, input_files=data.input_file_ids, output_files=data.output_file_ids,
         input_user_data=data.input_user_data_ids, output_user_data=data.output_user_data_ids,
     )  # fmt: skip
-    await db.jobs.insert_one(doc)
-    blocks = _add_to_blocks(wf["job_blocks"], jid)
-    await db.workflows.update_one({"_id": wf["_id"]}, {"$set": {"job_blocks": blocks, "needs_full_init": True},
-                                                       "$inc": {f"counts.{doc['status']}": 1}})  # fmt: skip
+
+    async def body(db: Database) -> None:
+        await db.jobs.insert_one(doc)
+        blocks = _add_to_blocks((await workflows.get_doc(db, wf["_id"], full=True))["job_blocks"], jid)
+        await db.workflows.update_one({"_id": wf["_id"]}, {"$set": {"job_blocks": blocks, "needs_full_init": True},
+                                                           "$inc": {f"counts.{doc['status']}": 1}})  # fmt: skip
+
+    await db.atomic(wf["_id"], body)
     return jobs.to_record(doc, initialized=False)
 
 
 async def delete_job(db: Database, jid: int) -> Job:
     doc = await jobs.get_doc(db, jid)
     wf = await _editable(db, doc["workflow_id"], "jobs can be deleted")
-    await db.jobs.delete_one({"_id": jid})
-    blocks = _remove_from_blocks(wf["job_blocks"], jid)
-    await db.workflows.update_one({"_id": wf["_id"]}, {"$set": {"job_blocks": blocks, "needs_full_init": True},
-                                                       "$inc": {f"counts.{doc['status']}": -1}})  # fmt: skip
+
+    async def body(db: Database) -> None:
+        gone = await db.jobs.delete_one({"_id": jid})
+        if not gone.deleted_count:
+            return
+        blocks = _remove_from_blocks((await workflows.get_doc(db, wf["_id"], full=True))["job_blocks"], jid)
+        await db.workflows.update_one({"_id": wf["_id"]}, {"$set": {"job_blocks": blocks, "needs_full_init": True},
+                                                           "$inc": {f"counts.{doc['status']}": -1}})  # fmt: skip
+
+    await db.atomic(wf["_id"], body)
     return jobs.to_record(doc, initialized=False)
 
 
@@ -67,7 +77,7 @@ async def _check_members(db: Database, data: JobCreate) -> None:
                             ("user_data", data.input_user_data_ids + data.output_user_data_ids),
                             ("resource_requirements", [data.resource_requirements_id] if
                              data.resource_requirements_id else [])):  # fmt: skip
-        found = {d["_id"] for d in await workflows.find_by_ids(db.db[collection], sorted(set(ids)), {"workflow_id": 1})
+        found = {d["_id"] for d in await workflows.find_by_ids(db.collection(collection), sorted(set(ids)), {"workflow_id": 1})
                  if d["workflow_id"] == data.workflow_id}  # fmt: skip
         missing = sorted(set(ids) - found)
         if missing:
@@ -92,7 +102,7 @@ def _remove_from_blocks(blocks: list[list[int]], jid: int) -> list[list[int]]:
 
 async def mark_graph_changed(db: Database, wid: int) -> None:
     await _editable(db, wid, "what jobs read and write can change")
-    await db.workflows.update_one({"_id": wid}, {"$set": {"needs_full_init": True}})
+    await workflows.change(db, wid, {"$set": {"needs_full_init": True}})
 
 
 async def create_resources(db: Database, fields: dict[str, Any]) -> Any:

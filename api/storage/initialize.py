@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pymongo import UpdateOne
+from pymongo import ReturnDocument, UpdateOne
 
 from api.storage import actions, queue, workflows
 from api.storage.create import required_inputs
@@ -44,11 +44,10 @@ async def initialize(db: Database, wid: int, force: bool = False) -> InitializeR
     warnings = await _check_inputs(db, wf, inputs, force)
     if wf["is_initialized"] or wf.get("needs_full_init"):
         await rebuild(db, wf)
-    opened = await db.workflows.find_one_and_update(
-        {"_id": wid, "run_id": wf["run_id"]},
-        {"$set": {"is_initialized": True, "is_canceled": False, "needs_full_init": False,
-                  "completed_run": -1}, "$inc": {"run_id": 1}},
-    )  # fmt: skip
+    opened = await workflows.change(db, wid, {"$set": {"is_initialized": True, "is_canceled": False,
+                                                       "needs_full_init": False, "completed_run": -1},
+                                              "$inc": {"run_id": 1}}, where={"run_id": wf["run_id"]},
+                                    return_document=ReturnDocument.BEFORE)  # fmt: skip
     if opened is None:
         raise Conflict(f"workflow {wid} was initialised by another request at the same time; check its status")
     await actions.on_run_start(db, wid)

@@ -177,6 +177,6 @@ async def _disable(db: Database, wf: dict, doc: dict, status: str) -> None:
 
 
 async def _check_owned(db: Database, collection: str, rid: int, wid: int) -> None:
-    doc = await db.db[collection].find_one({"_id": rid}, {"workflow_id": 1})
+    doc = await db.collection(collection).find_one({"_id": rid}, {"workflow_id": 1})
     if doc is None or doc["workflow_id"] != wid:
         raise NotFound(collection.rstrip("s"), rid)

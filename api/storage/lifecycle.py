@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.storage import leases, transitions, workflows
-from api.storage.db import Database
+from api.storage.db import Database, chunks
 from api.storage.workflows import Event
 from torc_client import states
 from torc_client.contract import WorkflowStatus
@@ -12,6 +12,8 @@ from torc_client.errors import Conflict
 S = states.JobStatus
 #: Waiting jobs a cancellation ends at once; running ones are terminated by their runners.
 _CANCELED_AT_ONCE = (S.BLOCKED, S.READY, S.PENDING)
+#: Jobs canceled per transaction (each commits its jobs with their counts).
+CANCEL_CHUNK = 1000
 
 
 async def status(db: Database, wid: int, lease_seconds: float) -> WorkflowStatus:
@@ -26,14 +28,16 @@ async def cancel(db: Database, wid: int) -> WorkflowStatus:
     if not wf["is_initialized"]:
         raise Conflict(f"workflow {wid} has not been initialised, so there is nothing to cancel")
     if not wf["is_canceled"]:
-        await db.workflows.update_one({"_id": wid}, {"$set": {"is_canceled": True}})
+        await workflows.change(db, wid, {"$set": {"is_canceled": True}})
         await workflows.record(db, wid, {}, [Event("workflow", f"workflow {wid} canceled", status="canceled",
                                                    run_id=wf["run_id"])])  # fmt: skip
-    delta: dict[str, int] = {}
     for source in _CANCELED_AT_ONCE:
         ids = [d["_id"] async for d in db.jobs.find({"workflow_id": wid, "status": source.value}, {"_id": 1})]
-        moved = await transitions.move(db, ids, source, S.CANCELED, sets={"active_compute_node_id": None}) if ids else 0
-        delta[source] = -moved
-        delta[S.CANCELED] = delta.get(S.CANCELED, 0) + moved
-    await workflows.record(db, wid, delta, [])
+        for part in chunks(ids, CANCEL_CHUNK):
+            await db.atomic(wid, lambda db, part=part, source=source: _cancel_jobs(db, wid, part, source))
     return await workflows.status(db, wid)
+
+
+async def _cancel_jobs(db: Database, wid: int, ids: list[int], source: S) -> None:
+    moved = await transitions.move(db, ids, source, S.CANCELED, sets={"active_compute_node_id": None})
+    await workflows.record(db, wid, {source: -moved, S.CANCELED: moved}, [])

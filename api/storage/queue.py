@@ -224,8 +224,11 @@ async def repair(db: Database, wid: int) -> int:
         return 0
     ticket = new_ticket()
     for part in chunks(lost, 1000):
-        await db.jobs.bulk_write([UpdateOne({"_id": d["_id"], "status": "ready", "queue_ticket": d.get("queue_ticket")},
-                                            {"$set": ticketed(ticket)}) for d in part], ordered=False)  # fmt: skip
+        # A transaction, as every write of jobs during a run: on the embedded database a plain write that waits for a
+        # transaction's job would hold up that transaction's next write of jobs, and neither would ever finish.
+        ops = [UpdateOne({"_id": d["_id"], "status": "ready", "queue_ticket": d.get("queue_ticket")},
+                         {"$set": ticketed(ticket)}) for d in part]  # fmt: skip
+        await db.atomic(wid, lambda db, ops=ops: db.jobs.bulk_write(ops, ordered=False))
     by_rr: dict[int, list[int]] = {}
     for part in chunks([d["_id"] for d in lost]):
         async for doc in db.jobs.find({"_id": {"$in": part}, "queue_ticket": ticket}, {"rr_id": 1}):

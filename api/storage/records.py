@@ -26,7 +26,7 @@ class Store(Generic[R]):
         self.sortable = ("id",) + sortable
 
     def _coll(self, db: Database):
-        return db.db[self.collection]
+        return db.collection(self.collection)
 
     async def insert(self, db: Database, docs: list[dict[str, Any]]) -> list[int]:
         """Insert documents (without `_id`); returns their new ids."""

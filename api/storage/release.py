@@ -91,7 +91,7 @@ async def _make_ready(db: Database, wid: int, ids: list[int]) -> list[int]:
     by_rr: dict[int, list[int]] = {}
     for doc in mine:
         by_rr.setdefault(doc["rr_id"], []).append(doc["_id"])
-    await queue.enqueue(db, wid, by_rr, ticket)
+    await db.after_commit(queue.enqueue, wid, by_rr, ticket)
     await workflows.record(db, wid, {S.BLOCKED: -moved, S.READY: moved},
                            [Event("job", f"{moved} jobs ready", status="ready", job_ids=[d["_id"] for d in mine])])
     return [d["_id"] for d in mine]

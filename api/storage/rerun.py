@@ -58,7 +58,7 @@ async def reset_status(db: Database, wid: int, failed_only: bool, force: bool = 
                                "active_compute_node_id": None}}) for jid in sorted(targets)]  # fmt: skip
     for part in chunks(ops, 1000):
         await db.jobs.bulk_write(part, ordered=False)
-    await db.workflows.update_one({"_id": wid}, {"$set": {"is_canceled": False}})
+    await workflows.change(db, wid, {"$set": {"is_canceled": False}})
     counts = await workflows.recount(db, wid)
     kind = "failed_only" if failed_only else "all"
     await workflows.record(db, wid, {}, [Event("user_action", f"{len(targets)} jobs reset to uninitialized ({kind})",
@@ -182,8 +182,8 @@ async def _apply(db, wf, docs, rerun: set[int], file_changes, data_changes) -> d
     await _record_inputs(db, file_changes, data_changes)
     await queue.clear(db, wid)
     await queue.enqueue(db, wid, ready, ticket)
-    await db.workflows.update_one({"_id": wid}, {"$set": {"counts": counts, "is_canceled": False,
-                                                          "completed_run": -1}, "$inc": {"run_id": 1}})  # fmt: skip
+    await workflows.change(db, wid, {"$set": {"counts": counts, "is_canceled": False, "completed_run": -1},
+                                     "$inc": {"run_id": 1}})  # fmt: skip
     await actions.on_run_start(db, wid)
     await workflows.record(db, wid, {}, [Event("workflow", f"run {wf['run_id'] + 1} started: {len(rerun)} jobs "
                                                "rerun", status="reinitialized", run_id=wf["run_id"] + 1,

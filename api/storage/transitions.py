@@ -3,7 +3,8 @@
 `move` is the one primitive that writes a status: it checks the transition against
 `torc_client.states` and puts the source status into the update's filter, so two
 requests racing for the same job cannot both win. Counts per status are adjusted by
-exactly what each update modified.
+exactly what each update modified, in the same transaction (`Database.atomic`), so a
+crash anywhere leaves the jobs and their counts agreeing.
 """
 
 from __future__ import annotations
@@ -71,36 +72,43 @@ def fenced(doc: dict[str, Any], wid: int, node_id: int | None) -> bool:
 async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, str]]) -> tuple[list[int], list]:
     """pending -> running for jobs whose claim token matches, of this workflow and node; returns (accepted ids,
     rejections)."""
-    moved = 0
-    for token, ids in _by_token(starts).items():
-        moved += await move(db, ids, S.PENDING, S.RUNNING, where={"claim_token": token, **fence(wid, node_id)})
-    accepted, rejected = await _check(db, starts, {S.RUNNING.value}, wid, node_id)
-    if moved:
-        await workflows.record(db, wid, {S.PENDING: -moved, S.RUNNING: moved},
-                               [Event("job", f"{moved} jobs started on compute node {node_id}", status="running",
-                                      job_ids=accepted, compute_node_id=node_id)])  # fmt: skip
-    return accepted, rejected
+
+    async def body(db: Database) -> tuple[list[int], list]:
+        moved = 0
+        for token, ids in _by_token(starts).items():
+            moved += await move(db, ids, S.PENDING, S.RUNNING, where={"claim_token": token, **fence(wid, node_id)})
+        accepted, rejected = await _check(db, starts, {S.RUNNING.value}, wid, node_id)
+        if moved:
+            await workflows.record(db, wid, {S.PENDING: -moved, S.RUNNING: moved},
+                                   [Event("job", f"{moved} jobs started on compute node {node_id}", status="running",
+                                          job_ids=accepted, compute_node_id=node_id)])  # fmt: skip
+        return accepted, rejected
+
+    return await db.atomic(wid, body)
 
 
 async def finish(db: Database, wid: int, outcomes: list[tuple[int, str, str]],
-                 node_id: int | None = None) -> tuple[list[dict], list, dict]:  # fmt: skip
+                 node_id: int | None = None) -> tuple[list[dict], set[int], list, dict]:  # fmt: skip
     """pending or running -> completed / failed / terminated, fenced by claim token, workflow and node.
 
     `outcomes` are (job id, claim token, status). The jobs are read first, so each
     update goes to the one status its jobs are in; the guards in the updates still
     decide races, and only a race costs a second read. Returns the documents of the
-    accepted jobs, the rejections, and the count changes made.
+    accepted jobs (a repeated report's too), the ids of those this request moved, the
+    rejections, and the count changes made.
     """
     wanted = {jid: (token, status) for jid, token, status in outcomes}
     docs = await workflows.find_by_ids(db.jobs, list(wanted))
     groups: dict[tuple[str, str, str], list[dict]] = {}
     accepted: list[dict] = []
+    repeated: set[int] = set()
     for doc in docs:
         token, status = wanted[doc["_id"]]
         if doc["claim_token"] != token or doc["workflow_id"] != wid:
             continue
         if doc["status"] == status:  # a repeated report: already done, nothing changes
             accepted.append(doc)
+            repeated.add(doc["_id"])
         elif states.can_move(doc["status"], status) and fenced(doc, wid, node_id):
             groups.setdefault((doc["status"], status, token), []).append(doc)
     delta: dict[str, int] = {}
@@ -116,7 +124,7 @@ async def finish(db: Database, wid: int, outcomes: list[tuple[int, str, str]],
                      (d["claim_token"] == token and d["status"] == status)]  # fmt: skip
     accepted_ids = {d["_id"] for d in accepted}
     rejected = [(jid, _rejection(docs, jid, wid, node_id)) for jid in wanted if jid not in accepted_ids]
-    return accepted, rejected, delta
+    return accepted, accepted_ids - repeated, rejected, delta
 
 
 async def retry(db: Database, wid: int, outcomes: list[tuple[int, str]],
@@ -140,7 +148,7 @@ async def retry(db: Database, wid: int, outcomes: list[tuple[int, str]],
             back.setdefault(doc["rr_id"], []).append(jid)
             delta[doc["status"]] = delta.get(doc["status"], 0) - 1
             delta[S.READY] = delta.get(S.READY, 0) + 1
-    await queue.enqueue(db, wid, back, ticket)
+    await db.after_commit(queue.enqueue, wid, back, ticket)
     return moved_docs, delta
 
 
@@ -185,6 +193,12 @@ async def requeue(db: Database, wid: int, docs: list[dict[str, Any]], reason: st
     the requeue against the job's lease losses (a runner that returns unstarted jobs
     on its way out does not).
     """
+    if not docs:
+        return {}
+    return await db.atomic(wid, lambda db: _requeue(db, wid, docs, reason, lease_lost))
+
+
+async def _requeue(db: Database, wid: int, docs: list[dict[str, Any]], reason: str, lease_lost: bool) -> dict:
     delta: dict[str, int] = {}
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for doc in docs:
@@ -206,7 +220,7 @@ async def requeue(db: Database, wid: int, docs: list[dict[str, Any]], reason: st
         delta[S.READY] = delta.get(S.READY, 0) + len(group)
         for doc in group:
             back.setdefault(doc["rr_id"], []).append(doc["_id"])
-    await queue.enqueue(db, wid, back, ticket)
+    await db.after_commit(queue.enqueue, wid, back, ticket)
     ids = [jid for group in back.values() for jid in group]
     if ids:
         await workflows.record(db, wid, delta, [Event("job", f"{len(ids)} jobs requeued: {reason}", status="ready",
@@ -221,7 +235,11 @@ async def disable(db: Database, wf: dict[str, Any], doc: dict[str, Any]) -> None
     status = doc["status"]
     if not states.can_move(status, S.DISABLED):
         raise InvalidTransition(doc["_id"], status, S.DISABLED.value)
-    n = await move(db, [doc["_id"]], status, S.DISABLED)
-    if n:
-        await workflows.record(db, wf["_id"], {status: -1, S.DISABLED: 1},
-                               [Event("job", f"job {doc['name']} disabled", status="disabled", job_ids=[doc["_id"]])])
+
+    async def body(db: Database) -> None:
+        if await move(db, [doc["_id"]], status, S.DISABLED):
+            await workflows.record(db, wf["_id"], {status: -1, S.DISABLED: 1},
+                                   [Event("job", f"job {doc['name']} disabled", status="disabled",
+                                          job_ids=[doc["_id"]])])  # fmt: skip
+
+    await db.atomic(wf["_id"], body)

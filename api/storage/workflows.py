@@ -97,9 +97,7 @@ async def list_page(db: Database, filters: dict[str, Any], offset: int, limit: i
 
 
 async def update(db: Database, wid: int, changes: dict[str, Any]) -> Workflow:
-    doc = await db.workflows.find_one_and_update(
-        {"_id": wid}, {"$set": changes}, projection=_HOT_PROJECTION, return_document=ReturnDocument.AFTER
-    )
+    doc = await change(db, wid, {"$set": changes}, return_document=ReturnDocument.AFTER)
     if doc is None:
         raise NotFound("workflow", wid)
     return to_record(doc)
@@ -115,7 +113,7 @@ async def delete(db: Database, wid: int) -> Workflow:
 
 async def delete_children(db: Database, wid: int) -> None:
     for name in CHILD_COLLECTIONS:
-        await db.db[name].delete_many({"workflow_id": wid})
+        await db.collection(name).delete_many({"workflow_id": wid})
 
 
 def presented_counts(doc: dict[str, Any]) -> dict[str, int]:
@@ -156,6 +154,11 @@ async def record(db: Database, wid: int, delta: dict[str, int], events: list[Eve
     recorded, once per run.
     """
     inc: dict[str, int] = {f"counts.{status}": n for status, n in delta.items() if n}
+    if db.session is None:
+        if inc:
+            raise AssertionError("job counts change only inside the transaction that changes the jobs (db.atomic)")
+        if events:  # the workflow document is written in this process's transactions: take part in their order
+            return await db.atomic(wid, lambda db: record(db, wid, delta, events))
     if events:
         inc["event_seq"] = len(events)
     if not inc:
@@ -195,8 +198,19 @@ async def _insert_events(db: Database, wid: int, first_seq: int, events: list[Ev
     await db.events.insert_many(docs, ordered=False)
 
 
+async def change(db: Database, wid: int, update: dict[str, Any], where: dict[str, Any] | None = None,
+                 return_document: Any = None) -> Any:  # fmt: skip
+    """Change the workflow document, in turn with this process's transactions on it (see `Database.atomic`): a
+    plain write waiting for a transaction's document would hold up that transaction's other writes."""
+    query = {"_id": wid, **(where or {})}
+    if return_document is None:
+        return await db.atomic(wid, lambda db: db.workflows.update_one(query, update))
+    return await db.atomic(wid, lambda db: db.workflows.find_one_and_update(query, update, projection=_HOT_PROJECTION,
+                                                                             return_document=return_document))
+
+
 async def set_counts(db: Database, wid: int, counts: dict[str, int]) -> None:
-    await db.workflows.update_one({"_id": wid}, {"$set": {"counts": counts}})
+    await change(db, wid, {"$set": {"counts": counts}})
 
 
 async def recount(db: Database, wid: int) -> dict[str, int]:
@@ -217,9 +231,11 @@ async def take_turn(db: Database, doc: dict[str, Any], field: str, every_seconds
     now = time.time()
     if doc.get(field, 0.0) > now:
         return False
-    # `turns` counts each duty's runs, for diagnostics (the benchmarks read it).
-    won = await db.workflows.update_one({"_id": doc["_id"], field: doc.get(field, 0.0)},
-                                        {"$set": {field: now + every_seconds}, "$inc": {f"turns.{field}": 1}})
+    # `turns` counts each duty's runs, for diagnostics (the benchmarks read it). A transaction like every hot write
+    # of the workflow document, so that it waits its turn behind this process's transactions instead of aborting them.
+    won = await db.atomic(doc["_id"], lambda db: db.workflows.update_one(
+        {"_id": doc["_id"], field: doc.get(field, 0.0)},
+        {"$set": {field: now + every_seconds}, "$inc": {f"turns.{field}": 1}}))  # fmt: skip
     return won.modified_count == 1
 
 
