@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 
+from bson.errors import InvalidDocument
 from pymongo.errors import ConnectionFailure, DocumentTooLarge, OperationFailure, PyMongoError
 
 from torc_client.errors import TorcError
@@ -71,6 +72,12 @@ def too_large(request: Request, error: Exception) -> Response:
     return problem_response(413, "Request entity too large", "a record in the request is over the database's 16 MB "
                             "document limit: keep user_data small (store large data in files and record their "
                             "paths), or split the request", request)  # fmt: skip
+
+
+def not_storable(request: Request, error: InvalidDocument) -> Response:
+    """A value the database cannot store, such as a key with a NUL character in `metadata` or user_data."""
+    return problem_response(400, "Invalid request", f"the request holds a value the database cannot store: {error}",
+                            request)  # fmt: skip
 
 
 def too_deep(request: Request, error: RecursionError) -> Response:
@@ -144,6 +151,7 @@ EXCEPTION_HANDLERS = {
     DocumentTooLarge: too_large,
     OperationFailure: database_refused,
     RecursionError: too_deep,
+    InvalidDocument: not_storable,
     ConnectionFailure: database_unavailable,
     Exception: unexpected_error,
 }

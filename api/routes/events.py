@@ -44,7 +44,7 @@ class EventController(Controller):
         """Delete a workflow's events."""
         return {"deleted": await history.delete_events(db, workflow_id)}
 
-    @get("/stream")
+    @get("/stream", media_type="text/event-stream")
     async def stream(self, db: Database, workflow_id: int,
                      after: Annotated[int, Parameter(ge=0)] = 0) -> ServerSentEvent:  # fmt: skip
         """Follow the events live (text/event-stream); each message's id is the event id."""

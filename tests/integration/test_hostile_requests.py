@@ -40,6 +40,14 @@ def test_user_data_over_the_document_limit_is_refused_with_the_limit(http, make_
     assert "16 MB" in detail
 
 
+def test_a_key_the_database_cannot_store_is_refused_and_changes_nothing(http, make_workflow) -> None:
+    wf = make_workflow(independent(1))
+    assert "cannot store" in problem(http.put(f"/workflows/{wf.id}", json={"metadata": {"a\u0000b": 1}}), 400)
+    assert "cannot store" in problem(http.post("/user_data", json={"workflow_id": wf.id, "name": "nul",
+                                                                    "data": {"k\u0000": 1}}), 400)  # fmt: skip
+    assert http.get(f"/workflows/{wf.id}").json()["metadata"] in (None, {})
+
+
 def test_json_nested_ten_thousand_deep_is_refused(http, make_workflow) -> None:
     wf = make_workflow(independent(1))
     deep = "[" * 10_000 + "]" * 10_000
