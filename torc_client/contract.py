@@ -17,7 +17,8 @@ T = TypeVar("T")
 
 
 #: A name a caller gives a record: not empty, no control characters (they would garble every table and log line).
-Name = Annotated[str, msgspec.Meta(min_length=1, pattern=r"^[^\x00-\x1f\x7f]+$",
+# `(?![\s\S])`, not `$`: Python's `$` also matches before a final newline.
+Name = Annotated[str, msgspec.Meta(min_length=1, pattern=r"^[^\x00-\x1f\x7f]+(?![\s\S])",
                                    description="Not empty; no control characters.")]  # fmt: skip
 
 class Record(Struct, kw_only=True):

@@ -64,7 +64,7 @@ def test_a_compute_node_with_impossible_resources_is_refused(http, make_workflow
     assert field in problem(http.post("/compute_nodes", json=node), 422)
 
 
-@pytest.mark.parametrize("name", ["", "tab\there", "bell\x07", "line\nbreak"])
+@pytest.mark.parametrize("name", ["", "tab\there", "bell\x07", "line\nbreak", "trailing newline\n"])
 def test_a_name_that_is_empty_or_has_control_characters_is_refused(http, make_workflow, name) -> None:
     wf = make_workflow(independent(1))
     for path, body in (("/files", {"workflow_id": wf.id, "name": name, "path": "x.txt"}),
