@@ -6,14 +6,16 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
 from api import problems
+from api.auth import Authenticator, AuthMiddleware, Htpasswd
 from api.routes import ROUTE_HANDLERS
 from api.storage import Database
 from torc_client import __version__, settings
@@ -28,6 +30,10 @@ class ApiSettings:
     lease_seconds: float = field(
         default_factory=lambda: float(os.environ.get("TORC_LEASE_SECONDS", settings.DEFAULT_LEASE_SECONDS))
     )
+    #: An htpasswd file of bcrypt hashes: requests that name a user must give its password.
+    auth_file: str | None = field(default_factory=lambda: os.environ.get("TORC_AUTH_FILE") or None)
+    #: Every request (but `ping`) must authenticate.
+    require_auth: bool = field(default_factory=lambda: os.environ.get("TORC_REQUIRE_AUTH", "") in ("1", "true"))
 
 
 def create_app(config: ApiSettings | None = None) -> Litestar:
@@ -47,12 +53,16 @@ def create_app(config: ApiSettings | None = None) -> Litestar:
         finally:
             await db.close()
 
+    authenticator = (Authenticator(Htpasswd(Path(config.auth_file)), config.require_auth)
+                     if config.auth_file else None)  # fmt: skip
     problems.document(ROUTE_HANDLERS)
     api = Router(path=settings.API_PREFIX, route_handlers=ROUTE_HANDLERS)
     return Litestar(
         route_handlers=[api],
         lifespan=[lifespan],
-        dependencies={"db": Provide(_db, sync_to_thread=False), "lease": Provide(_lease, sync_to_thread=False)},
+        middleware=[lambda app: AuthMiddleware(app, authenticator)],
+        dependencies={"db": Provide(_db, sync_to_thread=False), "lease": Provide(_lease, sync_to_thread=False),
+                      "caller": Provide(_caller, sync_to_thread=False)},
         exception_handlers=problems.EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.MAX_REQUEST_BODY_BYTES,
         openapi_config=OpenAPIConfig(
@@ -65,6 +75,11 @@ def create_app(config: ApiSettings | None = None) -> Litestar:
         ),
         debug=False,
     )
+
+
+def _caller(request: Request) -> str | None:
+    """The authenticated user of a request (None when the server does not ask)."""
+    return request.scope.get("state", {}).get("user")
 
 
 def _db(state: State) -> Database:

@@ -48,6 +48,7 @@ class EmbeddedDatabase:
     def __enter__(self) -> EmbeddedDatabase:
         executable = find_executable()
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)  # the database's files are the server user's alone
         take_over(self.data_dir / "data")
         with open(self.data_dir / "secantusd.log", "ab") as log:
             self.process = subprocess.Popen(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -17,18 +18,54 @@ import uvicorn
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
+from api.auth import read_htpasswd
 from api.embedded import EmbeddedDatabase
 from api.storage.db import transactions_refusal
 from torc_client import __version__, settings
 
 
+@dataclass(frozen=True)
+class Access:
+    """Who may use the server, and over what: `--auth-file`, `--require-auth`, `--tls-cert`, `--tls-key`."""
+
+    auth_file: str | None = None
+    require_auth: bool = False
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    def check(self, host: str) -> None:
+        if self.require_auth and not self.auth_file:
+            raise click.UsageError("--require-auth needs --auth-file (make one with `torc-htpasswd add FILE USER`)")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise click.UsageError("--tls-cert and --tls-key go together")
+        if self.auth_file:
+            try:
+                read_htpasswd(Path(self.auth_file))  # a broken file is refused now, with its line
+            except ValueError as error:
+                raise click.ClickException(str(error)) from None
+        if host not in LOOPBACK and not self.require_auth:
+            click.secho(f"WARNING: listening on {host} without --require-auth: anyone who can reach this port can "
+                        "read, change and delete every workflow and run commands through its runners. Start it "
+                        "with --auth-file FILE --require-auth" + ("" if self.tls_cert else " (and --tls-cert/--tls-key "
+                        "so that passwords do not cross the network in the clear)"), err=True, fg="red", bold=True)  # fmt: skip
+
+
 def serve(host: str, port: int, mongo_uri: str, database: str, lease_seconds: float, workers: int,
-          log_level: str) -> None:  # fmt: skip
-    os.environ.update(TORC_MONGO_URI=mongo_uri, TORC_DATABASE=database, TORC_LEASE_SECONDS=str(lease_seconds))
-    url = f"http://{host}:{port}{settings.API_PREFIX}"
-    click.echo(f"Torc API at {url} (interactive docs: {url}/docs)", err=True)
+          log_level: str, access: Access = Access()) -> None:  # fmt: skip
+    os.environ.update(TORC_MONGO_URI=mongo_uri, TORC_DATABASE=database, TORC_LEASE_SECONDS=str(lease_seconds),
+                      TORC_AUTH_FILE=access.auth_file or "", TORC_REQUIRE_AUTH="1" if access.require_auth else "")
+    scheme = "https" if access.tls_cert else "http"
+    url = f"{scheme}://{host}:{port}{settings.API_PREFIX}"
+    auth = "passwords required" if access.require_auth else "passwords checked when given" if access.auth_file else \
+        "no passwords"
+    click.echo(f"Torc API at {url} ({auth}; interactive docs: {url}/docs)", err=True)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level,
-                access_log=False, timeout_graceful_shutdown=5)  # fmt: skip
+                access_log=False, timeout_graceful_shutdown=5, ssl_certfile=access.tls_cert,
+                ssl_keyfile=access.tls_key)  # fmt: skip
+
+
+#: Addresses only this machine can reach.
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def check_database(mongo_uri: str) -> None:
@@ -66,17 +103,29 @@ def _interrupt(signum: int, frame: object) -> None:
 @click.option("--workers", "-w", default=1, show_default=True, type=int, help="API processes (they share nothing).")
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-def main(host, port, mongo_uri, data_dir, database, lease_seconds, workers, log_level) -> None:  # noqa: PLR0913
+@click.option("--auth-file", envvar="TORC_AUTH_FILE", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="htpasswd file of bcrypt hashes (`torc-htpasswd add`): a request that names a user must give "
+                   "its password.")
+@click.option("--require-auth", envvar="TORC_REQUIRE_AUTH", is_flag=True,
+              help="Every request must give a user and password from --auth-file.")
+@click.option("--tls-cert", envvar="TORC_TLS_CERT", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Serve HTTPS with this certificate (PEM); needs --tls-key.")
+@click.option("--tls-key", envvar="TORC_TLS_KEY", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="The private key of --tls-cert (PEM).")
+def main(host, port, mongo_uri, data_dir, database, lease_seconds, workers, log_level,  # noqa: PLR0913
+         auth_file, require_auth, tls_cert, tls_key) -> None:  # fmt: skip
     """Serve the Torc HTTP API under /torc-service/v1."""
     signal.signal(signal.SIGTERM, _interrupt)
+    access = Access(auth_file, require_auth, tls_cert, tls_key)
+    access.check(host)
     if mongo_uri:
         check_database(mongo_uri)
-        serve(host, port, mongo_uri, database, lease_seconds, workers, log_level)
+        serve(host, port, mongo_uri, database, lease_seconds, workers, log_level, access)
         return
     with EmbeddedDatabase(Path(data_dir).expanduser()) as db:
         click.echo(f"Embedded database (SecantusDB) at {db.uri}, data in {db.data_dir}", err=True)
         try:
-            serve(host, port, db.uri, database, lease_seconds, workers, log_level)
+            serve(host, port, db.uri, database, lease_seconds, workers, log_level, access)
         except KeyboardInterrupt:
             pass
         click.echo("Stopping the embedded database ...", err=True)

@@ -49,13 +49,13 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def start_server(mongo_uri: str, database: str, log_dir: Path, lease_seconds: float = TEST_LEASE_SECONDS,
-                 port: int | None = None) -> Server:  # fmt: skip
+                 port: int | None = None, extra_args: tuple[str, ...] = ()) -> Server:  # fmt: skip
     """A `torc-server` process on `port` (default: a free one), answering pings."""
     port = port or free_port()
-    with open(log_dir / f"server-{port}.log", "wb") as log:
+    with open(log_dir / f"server-{port}.log", "ab") as log:
         process = subprocess.Popen(
             [str(BIN / "torc-server"), "--port", str(port), "--mongo-uri", mongo_uri, "--database", database,
-             "--lease-seconds", str(lease_seconds)],
+             "--lease-seconds", str(lease_seconds), *extra_args],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}/torc-service/v1"

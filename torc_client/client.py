@@ -31,9 +31,15 @@ class Client:
     """Talks to one Torc server. Every method returns typed records."""
 
     def __init__(self, url: str | None = None, http: httpx.Client | None = None,
-                 timeout: float = settings.DEFAULT_TIMEOUT_SECONDS) -> None:  # fmt: skip
+                 timeout: float = settings.DEFAULT_TIMEOUT_SECONDS, *, user: str | None = None,
+                 password: str | None = None, ca_bundle: str | None = None) -> None:  # fmt: skip
+        """`user` and `password` default to $TORC_USER (else $USER) and $TORC_PASSWORD; without a password,
+        nothing is sent (a server without `--require-auth` accepts that). `ca_bundle` ($TORC_CA_BUNDLE) verifies
+        an https server whose certificate the system does not know."""
         self.url = settings.api_url(url)
-        self.http = http or httpx.Client(timeout=timeout)
+        secret = settings.api_password(password)
+        auth = httpx.BasicAuth(settings.api_user(user), secret) if secret else None
+        self.http = http or httpx.Client(timeout=timeout, auth=auth, verify=settings.ca_bundle(ca_bundle) or True)
 
     def close(self) -> None:
         self.http.close()

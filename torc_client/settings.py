@@ -85,6 +85,22 @@ def api_url(explicit: str | None = None) -> str:
     return str(resolve(explicit, "TORC_API_URL", "client.api_url", DEFAULT_API_URL)).rstrip("/")
 
 
+def api_user(explicit: str | None = None) -> str:
+    """The user a client authenticates as: `--user`, else $TORC_USER, else the login name ($USER)."""
+    return str(resolve(explicit, "TORC_USER", "client.user", os.environ.get("USER", "")))
+
+
+def api_password(explicit: str | None = None) -> str | None:
+    """The password a client sends, if any: `--password` or $TORC_PASSWORD (never from the config file)."""
+    return explicit or os.environ.get("TORC_PASSWORD") or None
+
+
+def ca_bundle(explicit: str | None = None) -> str | None:
+    """A CA bundle to verify an https server with (else the system's): `--ca-bundle` or $TORC_CA_BUNDLE."""
+    value = resolve(explicit, "TORC_CA_BUNDLE", "client.ca_bundle", None)
+    return str(value) if value else None
+
+
 def job_log_stem(output_dir: Path | str, workflow_id: int, job_id: int, run_id: int, attempt_id: int) -> Path:
     """Where one attempt's stdout (`.o`) and stderr (`.e`) go (Torc's names); the runner writes, viewers read."""
     return Path(output_dir) / "job_stdio" / f"job_wf{workflow_id}_j{job_id}_r{run_id}_a{attempt_id}"

@@ -45,6 +45,7 @@ class WorkflowController(Controller):
         self,
         request: Request,
         db: Database,
+        caller: str | None,
         spec_format: Annotated[str | None, Parameter(query="format", description="yaml, json or json5; "
                                                      "default: from the content type, else detected")] = None,
         user: str = "",
@@ -54,13 +55,13 @@ class WorkflowController(Controller):
         text = (await request.body()).decode("utf-8", errors="replace")
         fmt = spec_format or _format_from_content_type(request.headers.get("content-type", ""))
         plan = await anyio.to_thread.run_sync(lambda: build_plan(load_spec_text(text, fmt, source="spec")))
-        return await create.create_from_plan(db, plan, user, working_dir)
+        return await create.create_from_plan(db, plan, caller or user, working_dir)
 
     @post("/", status_code=201)
-    async def create_empty(self, db: Database, data: WorkflowCreate) -> Workflow:
-        """Create an empty workflow (with its `default` resource requirements)."""
+    async def create_empty(self, db: Database, caller: str | None, data: WorkflowCreate) -> Workflow:
+        """Create an empty workflow (with its `default` resource requirements); its user is the authenticated one."""
         plan = create.empty_plan(data.name, data.description)
-        return await create.create_from_plan(db, plan, data.user, data.working_dir)
+        return await create.create_from_plan(db, plan, caller or data.user, data.working_dir)
 
     @get("/")
     async def list_workflows(self, db: Database, name: str | None = None, user: str | None = None,

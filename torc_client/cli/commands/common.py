@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,9 @@ class State:
 
     format: str = field(default_factory=lambda: str(settings.resolve(None, "TORC_FORMAT", "client.format", "table")))
     url: str | None = None
+    user: str | None = None
+    password: str | None = None
+    ca_bundle: str | None = None
     _client: Client | None = None
 
     @property
@@ -30,7 +34,8 @@ class State:
     def client(self) -> Client:
         """The API client, built on first use (so `--url` may come after the subcommand)."""
         if self._client is None:
-            self._client = Client(settings.api_url(self.url))
+            self._client = Client(settings.api_url(self.url), user=self.user, password=self.password,
+                                  ca_bundle=self.ca_bundle)  # fmt: skip
         return self._client
 
     def close(self) -> None:
@@ -52,13 +57,34 @@ def _set_url(ctx: click.Context, param: click.Parameter, value: str | None) -> N
         _state(ctx).url = value
 
 
+def _set_password(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        _state(ctx).password = os.environ["TORC_PASSWORD"] = value  # inherited by jobs, never on a command line
+
+
+def _prompt_password(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and _state(ctx).password is None:
+        _set_password(ctx, param, click.prompt("Torc password", hide_input=True, err=True))
+
+
+def _set_ca_bundle(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        _state(ctx).ca_bundle = os.environ["TORC_CA_BUNDLE"] = value
+
+
 def global_options() -> list[click.Option]:
-    """Fresh `-f/--format` and `--url` options; every command gets its own copy."""
+    """Fresh global options (`-f/--format`, `--url`, credentials); every command gets its own copy."""
     return [
         click.Option(["-f", "--format", "format_"], type=click.Choice(FORMATS), default=None, expose_value=False,
                      callback=_set_format, help="Output format: table (default) or json (records as JSON on stdout)."),
         click.Option(["--url"], default=None, expose_value=False, callback=_set_url,
                      help=f"Torc API URL (env TORC_API_URL; default {settings.DEFAULT_API_URL})."),
+        click.Option(["--password"], default=None, expose_value=False, callback=_set_password,
+                     help="Password of $TORC_USER (else $USER); env TORC_PASSWORD keeps it out of process listings."),
+        click.Option(["--prompt-password"], is_flag=True, default=False, expose_value=False,
+                     callback=_prompt_password, help="Ask for the password."),
+        click.Option(["--ca-bundle"], default=None, expose_value=False, callback=_set_ca_bundle,
+                     help="CA bundle that verifies an https server (env TORC_CA_BUNDLE)."),
     ]  # fmt: skip
 
 

@@ -1,0 +1,133 @@
+"""Users and passwords: a server started with --auth-file and --require-auth, used as two users would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+
+import httpx
+import pytest
+
+from api.embedded import free_port
+from tests.conftest import BIN, start_server, stop_server
+from tests.integration.test_claims import independent
+from torc_client import Client
+from torc_client.errors import ApiError
+
+PASSWORDS = {"alice": "wonderland-7", "bob": "builder-42"}
+
+
+def htpasswd(*args: str, password: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "TORC_PASSWORD"}
+    extra = ["--password", password] if password is not None else []
+    return subprocess.run([str(BIN / "torc-htpasswd"), *args, *extra], capture_output=True, text=True, env=env)
+
+
+@pytest.fixture(scope="module")
+def users_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("auth") / "users.htpasswd"
+    for user, password in PASSWORDS.items():
+        assert htpasswd("add", str(path), user, password=password).returncode == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def auth_server(mongo_uri, users_file, tmp_path_factory):
+    server = start_server(mongo_uri, f"torc_auth_{uuid.uuid4().hex[:8]}", tmp_path_factory.mktemp("auth-server"),
+                          extra_args=("--auth-file", str(users_file), "--require-auth"))  # fmt: skip
+    yield server
+    stop_server(server)
+
+
+def as_user(server, user: str) -> Client:
+    return Client(server.url, user=user, password=PASSWORDS[user])
+
+
+def test_without_a_password_only_ping_answers(auth_server) -> None:
+    assert httpx.get(f"{auth_server.url}/ping").status_code == 200
+    response = httpx.get(f"{auth_server.url}/workflows")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Basic realm="torc"'
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "TORC_PASSWORD" in response.json()["detail"]
+
+
+def test_a_wrong_password_is_refused_and_changes_nothing(auth_server) -> None:
+    with as_user(auth_server, "alice") as alice:
+        before = len(alice.list_workflows())
+    with Client(auth_server.url, user="alice", password="guess") as mallory:
+        with pytest.raises(ApiError) as refused:
+            mallory.create_workflow_from_spec(independent(1))
+    assert refused.value.status_code == 401 and "wrong user name or password" in refused.value.message
+    with as_user(auth_server, "alice") as alice:
+        assert len(alice.list_workflows()) == before
+
+
+def test_a_workflow_belongs_to_the_authenticated_user_not_the_name_sent(auth_server, tmp_path) -> None:
+    with as_user(auth_server, "bob") as bob:
+        wf = bob.create_workflow_from_spec(independent(1), user="alice", working_dir=str(tmp_path))
+        assert wf.user == "bob"
+
+
+def test_cli_and_runner_and_jobs_authenticate_from_the_environment(auth_server, tmp_path) -> None:
+    env = {**os.environ, "TORC_API_URL": auth_server.url, "TORC_USER": "alice", "PATH": f"{BIN}:{os.environ['PATH']}"}
+    env.pop("TORC_PASSWORD", None)
+    spec = tmp_path / "wf.yaml"
+    # The job itself calls the API: it must be let in with the runner's credentials, which it inherits.
+    spec.write_text("name: authed\njobs:\n  - name: asks\n    command: torc -f json workflows get $TORC_WORKFLOW_ID > seen.json\n")
+    refused = subprocess.run([str(BIN / "torc"), "workflows", "list"], env=env, capture_output=True, text=True)
+    assert refused.returncode == 1 and "TORC_PASSWORD" in refused.stderr
+    env["TORC_PASSWORD"] = PASSWORDS["alice"]
+    ran = subprocess.run([str(BIN / "torc"), "run", str(spec), "--poll-interval", "0.2"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert '"user": "alice"' in (tmp_path / "seen.json").read_text().replace('":"', '": "')
+    assert PASSWORDS["alice"] not in ran.stdout + ran.stderr
+
+
+def test_prompt_password_asks_once_and_lets_the_command_in(auth_server) -> None:
+    env = {**os.environ, "TORC_API_URL": auth_server.url, "TORC_USER": "bob"}
+    env.pop("TORC_PASSWORD", None)
+    listed = subprocess.run([str(BIN / "torc"), "--prompt-password", "workflows", "list"], env=env,
+                            input=PASSWORDS["bob"] + "\n", capture_output=True, text=True)  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+
+
+def test_htpasswd_lists_verifies_and_removes_and_the_server_follows_at_once(auth_server, users_file) -> None:
+    assert htpasswd("add", str(users_file), "carol", password="c-pass-1").returncode == 0
+    assert htpasswd("list", str(users_file)).stdout.split() == ["alice", "bob", "carol"]
+    assert htpasswd("verify", str(users_file), "carol", password="c-pass-1").returncode == 0
+    wrong = htpasswd("verify", str(users_file), "carol", password="nope")
+    assert wrong.returncode == 1 and "wrong password" in wrong.stderr
+    assert oct(users_file.stat().st_mode & 0o777) == "0o600"
+    with Client(auth_server.url, user="carol", password="c-pass-1") as carol:
+        carol.list_workflows()
+        assert htpasswd("remove", str(users_file), "carol").returncode == 0
+        with pytest.raises(ApiError) as refused:
+            carol.list_workflows()  # the cached check does not outlive the file's change
+        assert refused.value.status_code == 401
+
+
+def test_a_server_refuses_auth_options_that_cannot_work(mongo_uri, tmp_path) -> None:
+    bad = tmp_path / "bad.htpasswd"
+    bad.write_text("alice:plaintext\n")
+    for args, said in ((["--require-auth"], "--require-auth needs --auth-file"),
+                       (["--auth-file", str(bad)], "line 1")):  # fmt: skip
+        result = subprocess.run([str(BIN / "torc-server"), "--mongo-uri", mongo_uri, "--port", str(free_port()),
+                                 *args], capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert result.returncode != 0 and said in result.stderr, result.stderr
+
+
+def test_listening_beyond_loopback_without_auth_is_announced_loudly(mongo_uri, tmp_path) -> None:
+    port = free_port()
+    process = subprocess.Popen([str(BIN / "torc-server"), "--host", "0.0.0.0", "--port", str(port), "--mongo-uri",
+                                mongo_uri, "--database", "torc_open"], stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        first = process.stderr.readline()
+        assert first.startswith("WARNING: listening on 0.0.0.0 without --require-auth"), first
+    finally:
+        process.terminate()
+        process.wait(15)
+        process.stderr.close()
