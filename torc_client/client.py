@@ -10,6 +10,7 @@ answer raises `ServerUnavailable`.
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,7 +40,9 @@ class Client:
         self.url = settings.api_url(url)
         secret = settings.api_password(password)
         auth = httpx.BasicAuth(settings.api_user(user), secret) if secret else None
-        self.http = http or httpx.Client(timeout=timeout, auth=auth, verify=settings.ca_bundle(ca_bundle) or True)
+        bundle = settings.ca_bundle(ca_bundle)
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=bundle) if bundle else True
+        self.http = http or httpx.Client(timeout=timeout, auth=auth, verify=verify)
 
     def close(self) -> None:
         self.http.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
+import time
 import uuid
 
 import httpx
@@ -127,6 +127,38 @@ def test_listening_beyond_loopback_without_auth_is_announced_loudly(mongo_uri, t
     try:
         first = process.stderr.readline()
         assert first.startswith("WARNING: listening on 0.0.0.0 without --require-auth"), first
+    finally:
+        process.terminate()
+        process.wait(15)
+        process.stderr.close()
+
+
+def test_https_with_a_private_authority_and_its_bundle(mongo_uri, users_file, tmp_path) -> None:
+    cert, key = tmp_path / "server.pem", tmp_path / "server.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)  # fmt: skip
+    port = free_port()
+    process = subprocess.Popen([str(BIN / "torc-server"), "--port", str(port), "--mongo-uri", mongo_uri, "--database",
+                                "torc_tls", "--tls-cert", str(cert), "--tls-key", str(key), "--auth-file",
+                                str(users_file), "--require-auth"], stderr=subprocess.PIPE, text=True)  # fmt: skip
+    url = f"https://127.0.0.1:{port}/torc-service/v1"
+    try:
+        assert process.stderr.readline().startswith(f"Torc API at {url} (passwords required")
+        with Client(url, user="alice", password=PASSWORDS["alice"], ca_bundle=str(cert)) as alice:
+            for _ in range(100):
+                try:
+                    alice.ping()
+                    break
+                except ApiError:
+                    time.sleep(0.1)
+            assert alice.list_workflows() == []
+        with Client(url, user="alice", password=PASSWORDS["alice"]) as unverified, pytest.raises(ApiError):
+            unverified.ping()  # the system does not know this authority: the connection is refused, not trusted
+        env = {**os.environ, "TORC_API_URL": url, "TORC_USER": "alice", "TORC_PASSWORD": PASSWORDS["alice"]}
+        listed = subprocess.run([str(BIN / "torc"), "--ca-bundle", str(cert), "workflows", "list"], env=env,
+                                capture_output=True, text=True)  # fmt: skip
+        assert listed.returncode == 0, listed.stderr
     finally:
         process.terminate()
         process.wait(15)
