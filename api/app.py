@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
 from api import problems
+from api.access import AccessMiddleware
 from api.auth import Authenticator, AuthMiddleware, Htpasswd
 from api.routes import ROUTE_HANDLERS
 from api.storage import Database
@@ -34,6 +35,13 @@ class ApiSettings:
     auth_file: str | None = field(default_factory=lambda: os.environ.get("TORC_AUTH_FILE") or None)
     #: Every request (but `ping`) must authenticate.
     require_auth: bool = field(default_factory=lambda: os.environ.get("TORC_REQUIRE_AUTH", "") in ("1", "true"))
+    #: A workflow may be used only by its owner and the admin users.
+    enforce_access: bool = field(
+        default_factory=lambda: os.environ.get("TORC_ENFORCE_ACCESS_CONTROL", "") in ("1", "true")
+    )
+    admin_users: frozenset[str] = field(
+        default_factory=lambda: frozenset(u for u in os.environ.get("TORC_ADMIN_USERS", "").split(",") if u)
+    )
 
 
 def create_app(config: ApiSettings | None = None) -> Litestar:
@@ -60,7 +68,8 @@ def create_app(config: ApiSettings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[api],
         lifespan=[lifespan],
-        middleware=[lambda app: AuthMiddleware(app, authenticator)],
+        middleware=[lambda app: AuthMiddleware(app, authenticator),
+                    lambda app: AccessMiddleware(app, config.enforce_access, config.admin_users)],
         dependencies={"db": Provide(_db, sync_to_thread=False), "lease": Provide(_lease, sync_to_thread=False),
                       "caller": Provide(_caller, sync_to_thread=False)},
         exception_handlers=problems.EXCEPTION_HANDLERS,  # type: ignore[arg-type]

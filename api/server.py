@@ -32,10 +32,14 @@ class Access:
     require_auth: bool = False
     tls_cert: str | None = None
     tls_key: str | None = None
+    enforce_access_control: bool = False
+    admin_users: tuple[str, ...] = ()
 
     def check(self, host: str) -> None:
         if self.require_auth and not self.auth_file:
             raise click.UsageError("--require-auth needs --auth-file (make one with `torc-htpasswd add FILE USER`)")
+        if self.enforce_access_control and not self.require_auth:
+            raise click.UsageError("--enforce-access-control needs --require-auth (access follows the user)")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise click.UsageError("--tls-cert and --tls-key go together")
         if self.auth_file:
@@ -53,7 +57,9 @@ class Access:
 def serve(host: str, port: int, mongo_uri: str, database: str, lease_seconds: float, workers: int,
           log_level: str, access: Access = Access()) -> None:  # fmt: skip
     os.environ.update(TORC_MONGO_URI=mongo_uri, TORC_DATABASE=database, TORC_LEASE_SECONDS=str(lease_seconds),
-                      TORC_AUTH_FILE=access.auth_file or "", TORC_REQUIRE_AUTH="1" if access.require_auth else "")
+                      TORC_AUTH_FILE=access.auth_file or "", TORC_REQUIRE_AUTH="1" if access.require_auth else "",
+                      TORC_ENFORCE_ACCESS_CONTROL="1" if access.enforce_access_control else "",
+                      TORC_ADMIN_USERS=",".join(access.admin_users))
     scheme = "https" if access.tls_cert else "http"
     url = f"{scheme}://{host}:{port}{settings.API_PREFIX}"
     auth = "passwords required" if access.require_auth else "passwords checked when given" if access.auth_file else \
@@ -112,11 +118,16 @@ def _interrupt(signum: int, frame: object) -> None:
               help="Serve HTTPS with this certificate (PEM); needs --tls-key.")
 @click.option("--tls-key", envvar="TORC_TLS_KEY", default=None, type=click.Path(exists=True, dir_okay=False),
               help="The private key of --tls-cert (PEM).")
+@click.option("--enforce-access-control", envvar="TORC_ENFORCE_ACCESS_CONTROL", is_flag=True,
+              help="A workflow may be used only by its owner (the user who created it) and the admin users.")
+@click.option("--admin-user", "admin_users", multiple=True, help="A user who may use every workflow (repeatable; "
+              "env TORC_ADMIN_USERS, comma-separated).")
 def main(host, port, mongo_uri, data_dir, database, lease_seconds, workers, log_level,  # noqa: PLR0913
-         auth_file, require_auth, tls_cert, tls_key) -> None:  # fmt: skip
+         auth_file, require_auth, tls_cert, tls_key, enforce_access_control, admin_users) -> None:  # fmt: skip
     """Serve the Torc HTTP API under /torc-service/v1."""
     signal.signal(signal.SIGTERM, _interrupt)
-    access = Access(auth_file, require_auth, tls_cert, tls_key)
+    admins = tuple(admin_users) or tuple(u for u in os.environ.get("TORC_ADMIN_USERS", "").split(",") if u)
+    access = Access(auth_file, require_auth, tls_cert, tls_key, enforce_access_control, admins)
     access.check(host)
     if mongo_uri:
         check_database(mongo_uri)

@@ -59,6 +59,7 @@ def _peers(doc: dict[str, Any]) -> list[str]:
     rows = [("Raw spawn limit (`bash -c true`)", "limit.spawn", "nothing"),
             ("**Torc, 1 runner**", "e2e.one_runner", "a database: every job, result and event (embedded SecantusDB)"),
             ("Torc, 4 runner processes", "e2e.many_runners", "a database: every job, result and event"),
+            ("Torc, 1 runner, passwords required", "e2e.one_runner_auth", "the same, every request authenticated"),
             ("Parsl", "peers.parsl", None), ("Dask distributed", "peers.dask", None),
             ("Snakemake", "peers.snakemake", None)]  # fmt: skip
     lines = ["| System | Jobs/s (median, min–max) | Torc 1 runner ÷ this | Wall time (s) | Persists |",

@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import bcrypt
+
 from api.embedded import EmbeddedDatabase, free_port
 from bench import harness
 from torc_client import Client
@@ -23,13 +25,18 @@ from torc_client import Client
 BIN = Path(sys.executable).parent
 #: Long enough that no benchmark runner loses its lease while the machine is saturated.
 LEASE_SECONDS = 300.0
+#: The one user of a stack started with `auth=True` (bcrypt cost 12, as `torc-htpasswd` writes).
+AUTH_USER, AUTH_PASSWORD = "bench", "bench-password-1"
 
 
 class Stack:
     """`with Stack() as s:` gives `s.url`, `s.client`, `s.db_pid`, `s.server_pid` and `s.dir`."""
 
-    def __init__(self, label: str = "bench", uri_options: str = "", server_env: dict[str, str] | None = None) -> None:
+    def __init__(self, label: str = "bench", uri_options: str = "", server_env: dict[str, str] | None = None,
+                 auth: bool = False) -> None:  # fmt: skip
         self.label = label
+        #: Serve with `--auth-file ... --require-auth`; the client and runners send `AUTH_USER`'s password.
+        self.auth = auth
         #: Extra MongoDB URI options for the API server (e.g. `retryWrites=false`, to try a fix).
         self.uri_options = uri_options
         #: Extra `TORC_*` settings for the API server.
@@ -57,13 +64,18 @@ class Stack:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}/torc-service/v1"
         self.log = open(self.dir / "server.log", "wb")  # noqa: SIM115 - closed in close()
+        auth_args = []
+        if self.auth:
+            users = self.dir / "users.htpasswd"
+            users.write_text(f"{AUTH_USER}:{bcrypt.hashpw(AUTH_PASSWORD.encode(), bcrypt.gensalt(12)).decode()}\n")
+            auth_args = ["--auth-file", str(users), "--require-auth"]
         self.server = harness.spawn(
             [str(BIN / "torc-server"), "--port", str(port), "--mongo-uri", self.mongo_uri, "--database", "bench",
-             "--lease-seconds", str(LEASE_SECONDS)],
+             "--lease-seconds", str(LEASE_SECONDS), *auth_args],
             stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **self.server_env},
         )  # fmt: skip
         self.db.__enter__()
-        self.client = Client(self.url, timeout=600)
+        self.client = Client(self.url, timeout=600, **self.credentials())
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -73,6 +85,13 @@ class Stack:
                 if self.server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"torc-server did not start: {(self.dir / 'server.log').read_text()[-2000:]}")
                 time.sleep(0.05)
+
+    def credentials(self) -> dict[str, str]:
+        return {"user": AUTH_USER, "password": AUTH_PASSWORD} if self.auth else {}
+
+    def runner_env(self) -> dict[str, str]:
+        """The environment a runner of this stack is started with (its credentials, when the server asks)."""
+        return {**os.environ, **({"TORC_USER": AUTH_USER, "TORC_PASSWORD": AUTH_PASSWORD} if self.auth else {})}
 
     @property
     def mongo_uri(self) -> str:
@@ -130,5 +149,5 @@ def start_runner(stack: Stack, workflow_id: int, max_parallel_jobs: int, name: s
         return harness.spawn(
             [str(BIN / "torc"), "--url", stack.url, "run", str(workflow_id), "--max-parallel-jobs",
              str(max_parallel_jobs), "--poll-interval", str(poll_interval), "--output-dir", str(workdir / "output")],
-            cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+            cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=stack.runner_env(),
         )  # fmt: skip

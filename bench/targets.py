@@ -38,6 +38,8 @@ TARGETS = [
            ">", 1.0, "ratio"),
     Target("e2e_vs_dask", "End to end, one runner: >= half of Dask distributed's rate",
            ("e2e.one_runner", "peers.dask"), ">=", 0.5, "ratio"),
+    Target("e2e_auth", "End to end, one runner, passwords required: >= 90% of the rate without",
+           ("e2e.one_runner_auth", "e2e.one_runner"), ">=", 0.90, "ratio"),
     Target("claims_rate", "Claims, 4 concurrent claimers on 50,000 ready jobs: >= 3,000 jobs/s", "claims.rate", ">=",
            3000, "jobs/s", needs_jobs=50_000),
     Target("claims_double", "Claims: zero jobs handed out twice (worst repeat)", "claims.double", "<=", 0, "jobs",

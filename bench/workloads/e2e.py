@@ -24,8 +24,8 @@ from bench.stack import Stack, start_runner
 NAME = "e2e"
 
 
-def one_run(cfg: Config, runners: int, slots: int) -> dict[str, float]:
-    with Stack("e2e") as stack:
+def one_run(cfg: Config, runners: int, slots: int, auth: bool = False) -> dict[str, float]:
+    with Stack("e2e", auth=auth) as stack:
         client = stack.client
         wf = client.create_workflow_from_spec(specs.noop(cfg.noop_jobs), working_dir=str(stack.dir))
         client.initialize_workflow(wf.id)
@@ -88,9 +88,12 @@ def run(cfg: Config) -> list[Figure]:
     out = []
     p = cfg.parallelism
     many = cfg.runners_many
-    for key, runners, slots in (("e2e.one_runner", 1, p), ("e2e.many_runners", many, max(1, p // many))):
-        label = f"{runners} runner{'s' if runners > 1 else ''} x {slots} slot{'s' if slots > 1 else ''}"
-        runs = harness.repeat(cfg.repeat, label, lambda _: one_run(cfg, runners, slots), cfg.log)
+    variants = (("e2e.one_runner", 1, p, False), ("e2e.many_runners", many, max(1, p // many), False),
+                ("e2e.one_runner_auth", 1, p, True))
+    for key, runners, slots, auth in variants:
+        label = f"{runners} runner{'s' if runners > 1 else ''} x {slots} slot{'s' if slots > 1 else ''}" + (
+            ", every request authenticated (--require-auth)" if auth else "")
+        runs = harness.repeat(cfg.repeat, label, lambda _: one_run(cfg, runners, slots, auth), cfg.log)
         cpu = {k[4:]: round(sum(r[k] for r in runs) / len(runs), 2) for k in runs[0] if k.startswith("cpu ")}
         fig = Figure(key, f"End to end, {cfg.noop_jobs:,} no-op jobs, {label}", "jobs/s", [r["rate"] for r in runs],
                      params={"jobs": cfg.noop_jobs, "runners": runners, "slots_per_runner": slots,

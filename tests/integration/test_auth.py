@@ -16,7 +16,7 @@ from tests.integration.test_claims import independent
 from torc_client import Client
 from torc_client.errors import ApiError
 
-PASSWORDS = {"alice": "wonderland-7", "bob": "builder-42"}
+PASSWORDS = {"alice": "wonderland-7", "bob": "builder-42", "ada": "lovelace-1815"}
 
 
 def htpasswd(*args: str, password: str | None = None) -> subprocess.CompletedProcess:
@@ -97,7 +97,7 @@ def test_prompt_password_asks_once_and_lets_the_command_in(auth_server) -> None:
 
 def test_htpasswd_lists_verifies_and_removes_and_the_server_follows_at_once(auth_server, users_file) -> None:
     assert htpasswd("add", str(users_file), "carol", password="c-pass-1").returncode == 0
-    assert htpasswd("list", str(users_file)).stdout.split() == ["alice", "bob", "carol"]
+    assert htpasswd("list", str(users_file)).stdout.split() == ["ada", "alice", "bob", "carol"]
     assert htpasswd("verify", str(users_file), "carol", password="c-pass-1").returncode == 0
     wrong = htpasswd("verify", str(users_file), "carol", password="nope")
     assert wrong.returncode == 1 and "wrong password" in wrong.stderr
@@ -163,3 +163,56 @@ def test_https_with_a_private_authority_and_its_bundle(mongo_uri, users_file, tm
         process.terminate()
         process.wait(15)
         process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def guarded_server(mongo_uri, users_file, tmp_path_factory):
+    server = start_server(mongo_uri, f"torc_acl_{uuid.uuid4().hex[:8]}", tmp_path_factory.mktemp("acl-server"),
+                          extra_args=("--auth-file", str(users_file), "--require-auth", "--enforce-access-control",
+                                      "--admin-user", "ada"))  # fmt: skip
+    yield server
+    stop_server(server)
+
+
+def http_as(server, user: str) -> httpx.Client:
+    return httpx.Client(base_url=server.url, auth=(user, PASSWORDS[user]), timeout=30)
+
+
+def test_another_users_workflow_cannot_be_read_changed_or_run_and_stays_as_it_was(guarded_server, tmp_path) -> None:
+    with as_user(guarded_server, "alice") as alice:
+        wf = alice.create_workflow_from_spec(independent(2), working_dir=str(tmp_path))
+        job = alice.list_jobs(wf.id)[0]
+    node = {"workflow_id": wf.id, "hostname": "h", "pid": 1}
+    attempts = [("get", f"/workflows/{wf.id}", None), ("put", f"/workflows/{wf.id}", {"name": "mine"}),
+                ("delete", f"/workflows/{wf.id}", None), ("post", f"/workflows/{wf.id}/initialize", None),
+                ("get", f"/jobs/{job.id}", None), ("put", f"/jobs/{job.id}", {"command": "rm -rf ~"}),
+                ("post", "/jobs", {"workflow_id": wf.id, "name": "extra", "command": "true"}),
+                ("get", "/jobs", None), ("get", f"/workflows/{wf.id}/events", None),
+                ("post", f"/workflows/{wf.id}/events", {"category": "user", "message": "hi"}),
+                ("get", f"/workflows/{wf.id}/events/stream", None), ("post", "/compute_nodes", node),
+                ("post", "/user_data", {"workflow_id": wf.id, "name": "x", "data": 1})]  # fmt: skip
+    with http_as(guarded_server, "bob") as bob:
+        for method, path, body in attempts:
+            params = {"workflow_id": wf.id} if path == "/jobs" and method == "get" else None
+            response = bob.request(method, path, json=body, params=params)
+            assert response.status_code == 403, (method, path, response.text)
+            assert "belongs to another user" in response.json()["detail"]
+        assert wf.id not in [w["id"] for w in bob.get("/workflows").json()["items"]]
+    with as_user(guarded_server, "alice") as alice:
+        assert alice.get_workflow(wf.id).name == wf.name
+        assert [j.command for j in alice.list_jobs(wf.id)] == ["true", "true"]
+        assert len(alice.list_user_data(wf.id)) == 0 and len(alice.list_compute_nodes(wf.id)) == 0
+
+
+def test_an_admin_reaches_every_workflow_and_owners_run_their_own(guarded_server, tmp_path) -> None:
+    env = {**os.environ, "TORC_API_URL": guarded_server.url, "TORC_USER": "alice",
+           "TORC_PASSWORD": PASSWORDS["alice"], "PATH": f"{BIN}:{os.environ['PATH']}"}  # fmt: skip
+    spec = tmp_path / "own.yaml"
+    spec.write_text("name: own\njobs:\n  - name: j\n    command: torc -f json workflows get $TORC_WORKFLOW_ID\n")
+    ran = subprocess.run([str(BIN / "torc"), "run", str(spec), "--poll-interval", "0.2"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    with http_as(guarded_server, "ada") as ada:
+        listed = ada.get("/workflows").json()["items"]
+        assert "alice" in {w["user"] for w in listed}
+        assert ada.get(f"/workflows/{listed[0]['id']}").status_code == 200
