@@ -1,24 +1,26 @@
-"""Who may touch which workflow (`--enforce-access-control`): its owner and the admin users.
+"""Who may touch which workflow (`--enforce-access-control`): its owner, its access groups, the admin users.
 
 One check in front of every operation, so no handler can forget it. The workflow a
 request is about is found the same way for all of them: in the path
 (`/workflows/{id}/...`), through the record the path names (`/jobs/{id}`, `/files/{id}`,
 ... belong to one workflow each), in the `workflow_id` query parameter of every list, or
 in the `workflow_id` of a body that creates a record. A request about a workflow whose
-owner is not the caller is refused with 403 before its handler runs; one about a record
-that does not exist goes on, to be answered 404. The list of workflows shows a caller
-only theirs. Creating a workflow needs nobody's permission: it belongs to its creator.
+caller may not use (see `api.storage.groups`) is refused with 403 before its handler
+runs; one about a record that does not exist goes on, to be answered 404. The list of
+workflows shows a caller only those they may use. Creating a workflow needs nobody's
+permission: it belongs to its creator.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.storage import groups
 from torc_client import settings
 
 #: Path collections whose records belong to one workflow each, and where they are stored.
@@ -45,9 +47,8 @@ class AccessMiddleware:
             return
         parts = [p for p in path[len(settings.API_PREFIX):].split("/") if p]
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        if parts == ["workflows"] and scope["method"] == "GET":  # the list: only the caller's own
-            query["user"] = [user]
-            scope = {**scope, "query_string": urlencode(query, doseq=True).encode()}
+        if parts == ["workflows"] and scope["method"] == "GET":  # the list: the caller's own and those shared
+            scope.setdefault("state", {})["visible_to"] = user
             await self.app(scope, receive, send)
             return
         db = scope["app"].state.db
@@ -56,9 +57,10 @@ class AccessMiddleware:
             receive, body = await _buffered(receive)  # a record created in a workflow names it in its body
             wid = _named_in(body)
         if wid is not None:
-            owner = await db.workflows.find_one({"_id": wid}, {"user": 1})
-            if owner is not None and owner.get("user") != user:
-                await _forbidden(scope, send, f"workflow {wid} belongs to another user: {user} may not use it")
+            wf = await db.workflows.find_one({"_id": wid}, {"user": 1})
+            if wf is not None and not await groups.may_use(db, wf, user, self.admins):
+                await _forbidden(scope, send, f"workflow {wid} belongs to another user and is not shared with "
+                                 f"{user}: its owner can share it through an access group")  # fmt: skip
                 return
         await self.app(scope, receive, send)
 

@@ -55,6 +55,7 @@ def create_app(config: ApiSettings | None = None) -> Litestar:
         await db.end_orphans("API process starting", quiet=True)  # a killed predecessor's would hold their jobs
         await db.ensure_indexes()
         app.state.db = db
+        app.state.admin_users = config.admin_users
         app.state.lease_seconds = config.lease_seconds
         try:
             yield

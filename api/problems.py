@@ -122,6 +122,8 @@ class Problem(msgspec.Struct, kw_only=True):
 
 _STATUSES = {
     400: "The request does not match the API: a bad parameter, body, number or name",
+    401: "A user name and password are required, or the ones given are wrong (servers with --auth-file)",
+    403: "The caller may not use this workflow or do this (servers with --enforce-access-control)",
     404: "A record the request names does not exist",
     409: "The request clashes with the current state (for example a claim on a workflow not initialised)",
     413: "The request, or a record in it, is too large",

@@ -89,6 +89,13 @@ class InvalidTransition(Conflict):
         self.to = to
 
 
+class Forbidden(TorcError):
+    """The caller may not do this (access control)."""
+
+    status_code = 403
+    title = "Forbidden"
+
+
 class InvalidRequest(TorcError):
     """A request is well-formed but its values are not acceptable."""
 

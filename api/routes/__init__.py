@@ -1,5 +1,6 @@
 """HTTP routes: one controller per resource. Each handler is one storage call and one conversion."""
 
+from api.routes.access import AccessGroupController
 from api.routes.compute_nodes import ComputeNodeController
 from api.routes.events import EventController
 from api.routes.hpc import ScheduledComputeNodeController, SlurmSchedulerController, WorkflowActionController
@@ -30,4 +31,5 @@ ROUTE_HANDLERS = [
     SlurmSchedulerController,
     WorkflowActionController,
     ScheduledComputeNodeController,
+    AccessGroupController,
 ]

@@ -11,7 +11,7 @@ from litestar.enums import HttpMethod
 from litestar.params import Parameter
 
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset
-from api.storage import Database, create, initialize, lifecycle, rerun, workflows
+from api.storage import Database, create, groups, initialize, lifecycle, rerun, workflows
 from torc_client.contract import (
     InitializeResult,
     Name,
@@ -64,11 +64,14 @@ class WorkflowController(Controller):
         return await create.create_from_plan(db, plan, caller or data.user, data.working_dir)
 
     @get("/")
-    async def list_workflows(self, db: Database, name: str | None = None, user: str | None = None,
+    async def list_workflows(self, request: Request, db: Database, name: str | None = None, user: str | None = None,
                              is_archived: bool = False, offset: Offset = 0,
                              limit: Limit = DEFAULT_LIMIT) -> Page[Workflow]:  # fmt: skip
-        """List workflows (archived ones only when asked)."""
-        return await workflows.list_page(db, {"name": name, "user": user, "is_archived": is_archived}, offset, limit)
+        """List workflows (archived ones only when asked; with access control, those the caller may use)."""
+        visible_to = request.scope.get("state", {}).get("visible_to")
+        within = await groups.visible_filter(db, visible_to) if visible_to else None
+        return await workflows.list_page(db, {"name": name, "user": user, "is_archived": is_archived}, offset, limit,
+                                         within)  # fmt: skip
 
     @get("/{workflow_id:int}")
     async def get_workflow(self, db: Database, workflow_id: int) -> Workflow:

@@ -86,9 +86,13 @@ async def get(db: Database, wid: int) -> Workflow:
     return to_record(await get_doc(db, wid))
 
 
-async def list_page(db: Database, filters: dict[str, Any], offset: int, limit: int) -> Page[Workflow]:
+async def list_page(db: Database, filters: dict[str, Any], offset: int, limit: int,
+                    within: dict[str, Any] | None = None) -> Page[Workflow]:  # fmt: skip
+    """A page of workflows matching `filters` (None: any), among those `within` selects."""
     query = {key: value for key, value in filters.items() if value is not None}
     query.setdefault("is_archived", False)
+    if within:
+        query = {"$and": [query, within]}
     total = await db.workflows.count_documents(query)
     cursor = db.workflows.find(query, _HOT_PROJECTION).sort("_id", 1).skip(offset).limit(limit)
     items = [to_record(doc) async for doc in cursor]
@@ -107,6 +111,7 @@ async def delete(db: Database, wid: int) -> Workflow:
     """Delete a workflow and everything that belongs to it."""
     record = await get(db, wid)
     await delete_children(db, wid)
+    await db.access_groups.update_many({"workflows": wid}, {"$pull": {"workflows": wid}})
     await db.workflows.delete_one({"_id": wid})
     return record
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -216,3 +217,37 @@ def test_an_admin_reaches_every_workflow_and_owners_run_their_own(guarded_server
         listed = ada.get("/workflows").json()["items"]
         assert "alice" in {w["user"] for w in listed}
         assert ada.get(f"/workflows/{listed[0]['id']}").status_code == 200
+
+
+def test_a_workflow_shared_with_a_group_is_used_by_its_members_until_unshared(guarded_server, tmp_path) -> None:
+    env = {**os.environ, "TORC_API_URL": guarded_server.url, "TORC_USER": "ada", "TORC_PASSWORD": PASSWORDS["ada"]}
+    made = subprocess.run([str(BIN / "torc"), "-f", "json", "access-groups", "create", f"team-{uuid.uuid4().hex[:6]}"],
+                          env=env, capture_output=True, text=True)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    gid = json.loads(made.stdout)["id"]
+    added = subprocess.run([str(BIN / "torc"), "access-groups", "add-user", str(gid), "bob"], env=env,
+                           capture_output=True, text=True)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    with as_user(guarded_server, "alice") as alice, as_user(guarded_server, "bob") as bob:
+        wf = alice.create_workflow_from_spec(independent(1), working_dir=str(tmp_path))
+        with pytest.raises(ApiError) as refused:
+            bob.get_workflow(wf.id)
+        assert refused.value.status_code == 403
+        with pytest.raises(ApiError) as not_his:
+            bob.share_workflow(gid, wf.id)  # only the owner (or an admin) shares a workflow
+        assert not_his.value.status_code == 403
+        with pytest.raises(ApiError) as no_groups:
+            bob.create_access_group("mine")  # only admin users make groups
+        assert no_groups.value.status_code == 403
+        alice.share_workflow(gid, wf.id)
+        assert bob.get_workflow(wf.id).id == wf.id
+        assert wf.id in [w.id for w in bob.list_workflows()]
+        bob.initialize_workflow(wf.id)  # a member runs it
+        assert bob.check_access(wf.id, "bob").allowed
+        alice.unshare_workflow(gid, wf.id)
+        with pytest.raises(ApiError) as again:
+            bob.get_workflow(wf.id)
+        assert again.value.status_code == 403
+    checked = subprocess.run([str(BIN / "torc"), "access-groups", "check", str(wf.id), "bob"], env=env,
+                             capture_output=True, text=True)  # fmt: skip
+    assert checked.returncode == 1

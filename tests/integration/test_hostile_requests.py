@@ -80,7 +80,7 @@ def test_the_openapi_schema_documents_the_problems_every_operation_can_answer(ht
                   if method in ("get", "post", "put", "patch", "delete")]  # fmt: skip
     assert len(operations) > 50
     for path, method, op in operations:
-        for status in ("400", "404", "409", "413", "422", "500", "503"):
+        for status in ("400", "401", "403", "404", "409", "413", "422", "500", "503"):
             content = op["responses"][status]["content"]
             assert list(content) == ["application/problem+json"], (method, path, status)
     problem_schema = schema["components"]["schemas"]["Problem"]

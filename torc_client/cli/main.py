@@ -16,7 +16,7 @@ import click
 
 from torc_client import __version__, errors
 from torc_client.cli import render
-from torc_client.cli.commands import events, jobs, records, run, service, slurm, user_data, watch, workflows
+from torc_client.cli.commands import access, events, jobs, records, run, service, slurm, user_data, watch, workflows
 from torc_client.cli.commands.common import AliasGroup, State, attach_global_options
 
 EXIT_ERROR = 1
@@ -53,6 +53,7 @@ cli.add_command(slurm.submit_slurm)
 cli.add_command(slurm.hpc)
 cli.add_command(slurm.scheduled_compute_nodes)
 cli.add_command(slurm.actions)
+cli.add_command(access.group)
 cli.add_command(service.ping)
 cli.add_command(service.completion)
 workflows.group.add_command(slurm.workflows_submit)
