@@ -56,6 +56,7 @@ def create_app(config: ApiSettings | None = None) -> Litestar:
         await db.ensure_indexes()
         app.state.db = db
         app.state.admin_users = config.admin_users
+        db.private_files = config.enforce_access
         app.state.lease_seconds = config.lease_seconds
         try:
             yield

@@ -84,6 +84,8 @@ class Database:
         self.session: AsyncClientSession | None = None
         self.after: list[tuple[Callable[..., Awaitable[Any]], tuple]] = []
         self._locks: dict[int, asyncio.Lock] = {}
+        #: Access control is enforced: file checks answer only about the workflow owner's files (see `paths`).
+        self.private_files = False
         self._conflicts: dict[int, float] = {}
 
     def __getattr__(self, collection: str) -> AsyncCollection:

@@ -9,13 +9,11 @@ graph, `blocked` for jobs with upstream work, `ready` (and queued) for the rest.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
 
-from api.storage import actions, queue, workflows
+from api.storage import actions, paths, queue, workflows
 from api.storage.create import required_inputs
 from api.storage.db import Database, chunks
 from api.storage.hashes import data_hash, definition_hash
@@ -29,12 +27,6 @@ MTIME_TOLERANCE = 0.01
 _GRAPH_FIELDS = {"status": 1, "name": 1, "rr_id": 1, "depends_on": 1, "upstream": 1, "blocks": 1,
                  "input_files": 1, "output_files": 1, "input_user_data": 1, "output_user_data": 1,
                  "command": 1, "invocation_script": 1, "definition_hash": 1}  # fmt: skip
-
-
-def resolve_path(path: str, working_dir: str | None) -> Path:
-    """A file record's path on this machine: relative paths are relative to the workflow's working directory."""
-    p = Path(path).expanduser()
-    return p if p.is_absolute() or not working_dir else Path(working_dir) / p
 
 
 async def initialize(db: Database, wid: int, force: bool = False) -> InitializeResult:
@@ -71,7 +63,9 @@ async def _check_inputs(db: Database, wf: dict, inputs: dict, force: bool) -> li
     """Required input files must exist and required user_data must have data; returns warnings."""
     warnings: list[str] = []
     files = await workflows.find_by_ids(db.files, inputs["files"])
-    missing = [f for f in files if not resolve_path(f["path"], wf.get("working_dir")).exists()]
+    times = {f["_id"]: paths.mtime(f["path"], wf.get("working_dir"), wf.get("user", ""), db.private_files)
+             for f in files}  # fmt: skip
+    missing = [f for f in files if times[f["_id"]] is None]
     if missing and not force:
         names = ", ".join(f"{f['name']} ({f['path']})" for f in missing[:10])
         raise InvalidRequest(f"{len(missing)} input files that no job produces do not exist: {names}"
@@ -79,6 +73,10 @@ async def _check_inputs(db: Database, wf: dict, inputs: dict, force: bool) -> li
                              "initialise anyway", missing_file_ids=[f["_id"] for f in missing])  # fmt: skip
     if missing:
         warnings.append(f"{len(missing)} input files are missing (initialised anyway because of force)")
+    unchecked = [f for f in files if times[f["_id"]] is paths.UNCHECKED]
+    if unchecked:
+        warnings.append(f"{len(unchecked)} input files were not checked: with access control the server checks only "
+                        f"files that {wf.get('user')} owns on its machine; the jobs will find out")  # fmt: skip
     data = await workflows.find_by_ids(db.user_data, inputs["user_data"])
     empty = [u for u in data if u.get("data") is None]
     if empty:
@@ -86,7 +84,7 @@ async def _check_inputs(db: Database, wf: dict, inputs: dict, force: bool) -> li
                              f"hold no data: {', '.join(u['name'] for u in empty[:10])}; set their data with "
                              "`torc user-data update ID --data JSON`",
                              missing_user_data_ids=[u["_id"] for u in empty])  # fmt: skip
-    await _record_mtimes(db, wf, [f for f in files if f not in missing])
+    await _record_mtimes(db, [(f, times[f["_id"]]) for f in files])
     await _record_data_hashes(db, data)
     return warnings
 
@@ -99,10 +97,11 @@ async def _record_data_hashes(db: Database, data: list[dict[str, Any]]) -> None:
         await db.user_data.bulk_write(ops, ordered=False)
 
 
-async def _record_mtimes(db: Database, wf: dict, files: list[dict[str, Any]]) -> None:
+async def _record_mtimes(db: Database, files: list[tuple[dict[str, Any], Any]]) -> None:
     ops = []
-    for f in files:
-        mtime = os.stat(resolve_path(f["path"], wf.get("working_dir"))).st_mtime
+    for f, mtime in files:
+        if not isinstance(mtime, float):  # missing, or not the server's to check
+            continue
         if f.get("st_mtime") is None or abs(f["st_mtime"] - mtime) > MTIME_TOLERANCE:
             ops.append(UpdateOne({"_id": f["_id"]}, {"$set": {"st_mtime": mtime}}))
     if ops:

@@ -15,15 +15,13 @@ and says, for each job, why it would rerun.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from pymongo import UpdateOne
 
-from api.storage import actions, queue, workflows
+from api.storage import actions, paths, queue, workflows
 from api.storage.db import Database, chunks
 from api.storage.hashes import DEFINITION_FIELDS, data_hash, definition_hash
-from api.storage.initialize import resolve_path
 from api.storage.workflows import Event
 from torc_client import states
 from torc_client.contract import ReinitializeResult, RerunReason, ResetResult
@@ -83,7 +81,7 @@ async def reinitialize(db: Database, wid: int, dry_run: bool = False, force: boo
         _check_idle(wf, force, "reinitialisation")
     docs = {d["_id"]: d async for d in db.jobs.find({"workflow_id": wid}, _FIELDS)}
     files = {f["_id"]: f async for f in db.files.find({"workflow_id": wid})}
-    file_changes = _file_changes(files, wf.get("working_dir"))
+    file_changes = _file_changes(files, wf, db.private_files)
     data_changes = await _data_changes(db, wid)
     reasons = _direct_reasons(docs, files, file_changes, data_changes, wf)
     _add_downstream(reasons, docs)
@@ -96,14 +94,13 @@ async def reinitialize(db: Database, wid: int, dry_run: bool = False, force: boo
     return ReinitializeResult(workflow_id=wid, run_id=wf["run_id"] + 1, dry_run=False, jobs=jobs, job_counts=counts)
 
 
-def _file_changes(files: dict[int, dict], working_dir: str | None) -> dict[int, tuple[str, float | None]]:
-    """file id -> (what happened, the modification time now) for files that changed on disk."""
+def _file_changes(files: dict[int, dict], wf: dict, private: bool) -> dict[int, tuple[str, float | None]]:
+    """file id -> (what happened, the modification time now) for files that changed on disk (see `paths`)."""
     changes = {}
     for fid, f in files.items():
-        try:
-            mtime: float | None = os.stat(resolve_path(f["path"], working_dir)).st_mtime
-        except OSError:
-            mtime = None
+        mtime = paths.mtime(f["path"], wf.get("working_dir"), wf.get("user", ""), private)
+        if mtime is paths.UNCHECKED:
+            continue
         old = f.get("st_mtime")
         if old is None and mtime is not None:
             changes[fid] = ("appeared", mtime)

@@ -17,7 +17,7 @@ from tests.integration.test_claims import independent
 from torc_client import Client
 from torc_client.errors import ApiError
 
-PASSWORDS = {"alice": "wonderland-7", "bob": "builder-42", "ada": "lovelace-1815"}
+PASSWORDS = {"alice": "wonderland-7", "bob": "builder-42", "ada": "lovelace-1815", "root": "the-machine-0"}
 
 
 def htpasswd(*args: str, password: str | None = None) -> subprocess.CompletedProcess:
@@ -98,7 +98,7 @@ def test_prompt_password_asks_once_and_lets_the_command_in(auth_server) -> None:
 
 def test_htpasswd_lists_verifies_and_removes_and_the_server_follows_at_once(auth_server, users_file) -> None:
     assert htpasswd("add", str(users_file), "carol", password="c-pass-1").returncode == 0
-    assert htpasswd("list", str(users_file)).stdout.split() == ["ada", "alice", "bob", "carol"]
+    assert htpasswd("list", str(users_file)).stdout.split() == ["ada", "alice", "bob", "carol", "root"]
     assert htpasswd("verify", str(users_file), "carol", password="c-pass-1").returncode == 0
     wrong = htpasswd("verify", str(users_file), "carol", password="nope")
     assert wrong.returncode == 1 and "wrong password" in wrong.stderr
@@ -251,3 +251,30 @@ def test_a_workflow_shared_with_a_group_is_used_by_its_members_until_unshared(gu
     checked = subprocess.run([str(BIN / "torc"), "access-groups", "check", str(wf.id), "bob"], env=env,
                              capture_output=True, text=True)  # fmt: skip
     assert checked.returncode == 1
+
+
+def reader_of(*paths: str) -> dict:
+    files = [{"name": f"f{i}", "path": p} for i, p in enumerate(paths)]
+    return {"name": "reads", "files": files,
+            "jobs": [{"name": "r", "command": "true", "input_files": [f["name"] for f in files]}]}  # fmt: skip
+
+
+def test_file_checks_answer_owners_about_their_own_files_and_nobody_about_others(guarded_server, tmp_path) -> None:
+    # alice has no account on the server's machine: whether a path exists is never hers to learn, there or not.
+    with as_user(guarded_server, "alice") as alice:
+        answers = []
+        for path in ("/etc/shadow", "/etc/no-such-file"):
+            wf = alice.create_workflow_from_spec(reader_of(path), working_dir=str(tmp_path))
+            answers.append(alice.initialize_workflow(wf.id).warnings)
+            assert [f.st_mtime for f in alice.list_files(wf.id)] == [None]
+        assert answers[0] == answers[1] and "not checked" in answers[0][0]
+    # root owns the files it makes here: it is told as before that one is missing, and its time once it is there.
+    mine = tmp_path / "mine.txt"
+    with as_user(guarded_server, "root") as root:
+        wf = root.create_workflow_from_spec(reader_of(str(mine)), working_dir=str(tmp_path))
+        with pytest.raises(ApiError) as missing:
+            root.initialize_workflow(wf.id)
+        assert missing.value.status_code == 422 and "do not exist" in missing.value.message
+        mine.write_text("data")
+        root.initialize_workflow(wf.id)
+        assert root.list_files(wf.id)[0].st_mtime == pytest.approx(mine.stat().st_mtime)
