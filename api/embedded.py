@@ -11,6 +11,8 @@ is stopped and the directory taken over.
 from __future__ import annotations
 
 import ctypes
+import os
+import secrets
 import shutil
 import signal
 import socket
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import click
 import psutil
@@ -25,6 +28,8 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 EMBEDDED_EXECUTABLE = "secantusd-py"
+#: The embedded database's one user when it requires a password: the torc-server that started it.
+DB_USER = "torc-server"
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 20.0
 _PR_SET_PDEATHSIG = 1
@@ -34,30 +39,65 @@ class EmbeddedDatabase:
     """A SecantusDB server in a child process, for as long as the `with` block lasts."""
 
     def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int | None = None,
-                 extra_args: tuple[str, ...] = ()) -> None:  # fmt: skip
+                 extra_args: tuple[str, ...] = (), private: bool = False) -> None:  # fmt: skip
         self.data_dir = data_dir
         self.host = host
         self.port = port or free_port(host)
         self.extra_args = extra_args
+        #: Require a password of every client (`--auth`); once a data directory has one, it always does.
+        self.private = private or self.credentials_path.exists()
+        self._password: str | None = None
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.data_dir / "db-password"
         self.process: subprocess.Popen | None = None
 
     @property
     def uri(self) -> str:
-        return f"mongodb://{self.host}:{self.port}/?directConnection=true"
+        login = f"{DB_USER}:{quote_plus(self._password)}@" if self._password else ""
+        return f"mongodb://{login}{self.host}:{self.port}/?directConnection=true" + (
+            "&authSource=admin" if self._password else "")
 
     def __enter__(self) -> EmbeddedDatabase:
-        executable = find_executable()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.chmod(0o700)  # the database's files are the server user's alone
         take_over(self.data_dir / "data")
+        if self.private and not self.credentials_path.exists():
+            self._provision()
+        if self.private:
+            self._password = self.credentials_path.read_text().strip()
+        self._start(("--auth",) if self.private else ())
+        return self
+
+    def _start(self, auth: tuple[str, ...]) -> None:
         with open(self.data_dir / "secantusd.log", "ab") as log:
             self.process = subprocess.Popen(
-                [executable, "--host", self.host, "--port", str(self.port), "--storage-path",
-                 str(self.data_dir / "data"), "--log-level", "WARNING", "--sync-on-commit", *self.extra_args],
+                [find_executable(), "--host", self.host, "--port", str(self.port), "--storage-path",
+                 str(self.data_dir / "data"), "--log-level", "WARNING", "--sync-on-commit", *auth, *self.extra_args],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
             )  # fmt: skip
         wait_for_database(self.uri, self.process, self.data_dir / "secantusd.log")
-        return self
+
+    def _provision(self) -> None:
+        """Give a new data directory its one database user (the server), before it is served with `--auth`.
+
+        The database cannot add its first user once it requires one, so it is started once
+        without, on a port of its own, given the user, and stopped; the password is kept in
+        the private data directory (mode 0600).
+        """
+        password = secrets.token_urlsafe(32)
+        port, self.port = self.port, free_port(self.host)
+        self._start(())
+        try:
+            with MongoClient(self.uri, serverSelectionTimeoutMS=5000) as client:
+                client.admin.command("createUser", DB_USER, pwd=password, roles=["root"])
+        finally:
+            self.stop()
+            self.port = port
+        fd = os.open(self.credentials_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(password + "\n")
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -133,8 +133,9 @@ def main(host, port, mongo_uri, data_dir, database, lease_seconds, workers, log_
         check_database(mongo_uri)
         serve(host, port, mongo_uri, database, lease_seconds, workers, log_level, access)
         return
-    with EmbeddedDatabase(Path(data_dir).expanduser()) as db:
-        click.echo(f"Embedded database (SecantusDB) at {db.uri}, data in {db.data_dir}", err=True)
+    with EmbeddedDatabase(Path(data_dir).expanduser(), private=access.require_auth) as db:
+        lock = " (password required: only this server can use it)" if db.private else ""
+        click.echo(f"Embedded database (SecantusDB) at {db.host}:{db.port}{lock}, data in {db.data_dir}", err=True)
         try:
             serve(host, port, db.uri, database, lease_seconds, workers, log_level, access)
         except KeyboardInterrupt:

@@ -10,6 +10,8 @@ import uuid
 
 import httpx
 import pytest
+from pymongo import MongoClient
+from pymongo.errors import OperationFailure
 
 from api.embedded import free_port
 from tests.conftest import BIN, start_server, stop_server
@@ -278,3 +280,36 @@ def test_file_checks_answer_owners_about_their_own_files_and_nobody_about_others
         mine.write_text("data")
         root.initialize_workflow(wf.id)
         assert root.list_files(wf.id)[0].st_mtime == pytest.approx(mine.stat().st_mtime)
+
+
+def test_a_server_that_requires_passwords_locks_its_embedded_database(users_file, tmp_path) -> None:
+    data, port = tmp_path / "data", free_port()
+    args = [str(BIN / "torc-server"), "--port", str(port), "--data-dir", str(data), "--auth-file", str(users_file),
+            "--require-auth"]  # fmt: skip
+    for start in range(2):  # the first start gives the database its user; the second finds it
+        process = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+        try:
+            said = process.stderr.readline()
+            assert "password required: only this server can use it" in said, said
+            port_of_db = int(said.split(" at ")[1].split(" ")[0].split(":")[1])
+            assert "db-password" not in said and data.joinpath("db-password").read_text().strip() not in said
+            with MongoClient(f"mongodb://127.0.0.1:{port_of_db}/?directConnection=true",
+                             serverSelectionTimeoutMS=3000) as stranger:  # fmt: skip
+                with pytest.raises(OperationFailure, match="requires authentication"):
+                    stranger.torc.workflows.find_one()
+            url = f"http://127.0.0.1:{port}/torc-service/v1"
+            with Client(url, user="alice", password=PASSWORDS["alice"]) as alice:
+                for _ in range(100):
+                    try:
+                        alice.ping()
+                        break
+                    except ApiError:
+                        time.sleep(0.1)
+                alice.create_workflow_from_spec(independent(1), working_dir=str(tmp_path))
+                assert len(alice.list_workflows()) == start + 1
+        finally:
+            process.terminate()
+            process.wait(30)
+            process.stderr.close()
+    assert oct(data.stat().st_mode & 0o777) == "0o700"
+    assert oct(data.joinpath("db-password").stat().st_mode & 0o777) == "0o600"
