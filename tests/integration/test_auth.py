@@ -244,7 +244,13 @@ def test_a_workflow_shared_with_a_group_is_used_by_its_members_until_unshared(gu
         alice.share_workflow(gid, wf.id)
         assert bob.get_workflow(wf.id).id == wf.id
         assert wf.id in [w.id for w in bob.list_workflows()]
-        bob.initialize_workflow(wf.id)  # a member runs it
+        bob.initialize_workflow(wf.id)  # a member runs it, with a runner of his own
+        bob_env = {**os.environ, "TORC_API_URL": guarded_server.url, "TORC_USER": "bob",
+                   "TORC_PASSWORD": PASSWORDS["bob"], "PATH": f"{BIN}:{os.environ['PATH']}"}  # fmt: skip
+        ran = subprocess.run([str(BIN / "torc"), "run", str(wf.id), "--poll-interval", "0.2"], env=bob_env,
+                             cwd=tmp_path, capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert ran.returncode == 0, ran.stderr
+        assert alice.workflow_status(wf.id).is_complete
         assert bob.check_access(wf.id, "bob").allowed
         alice.unshare_workflow(gid, wf.id)
         with pytest.raises(ApiError) as again:

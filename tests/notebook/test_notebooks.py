@@ -79,3 +79,29 @@ def test_notebook_runs_top_to_bottom(path: Path, server, tmp_path: Path) -> None
     assert status.is_complete and status.job_counts.get("failed", 0) == 0
     tables = [shown_counts(h) for h in widget_html(nb) if "torc-counts" in h]
     assert {k: v for k, v in status.job_counts.items() if v} in tables
+
+
+@pytest.mark.timeout(900)
+def test_a_notebook_runs_against_a_server_that_requires_passwords(mongo_uri, tmp_path: Path, monkeypatch) -> None:
+    import uuid
+
+    import bcrypt
+
+    from tests.conftest import start_server, stop_server
+
+    users = tmp_path / "users.htpasswd"
+    users.write_text(f"nora:{bcrypt.hashpw(b'notebook-pw', bcrypt.gensalt(4)).decode()}\n")
+    server = start_server(mongo_uri, f"torc_nb_{uuid.uuid4().hex[:8]}", tmp_path,
+                          extra_args=("--auth-file", str(users), "--require-auth"))  # fmt: skip
+    try:
+        # The kernel inherits the credentials as a user's would: the dashboard and its runner send them.
+        monkeypatch.setenv("TORC_USER", "nora")
+        monkeypatch.setenv("TORC_PASSWORD", "notebook-pw")
+        nb = execute(NOTEBOOKS[0], server.url, tmp_path)
+        errors = [out for cell in nb.cells for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+        assert errors == []
+        with Client(server.url, user="nora", password="notebook-pw") as client:
+            (workflow,) = client.list_workflows()
+            assert workflow.user == "nora" and client.workflow_status(workflow.id).is_complete
+    finally:
+        stop_server(server)
