@@ -90,10 +90,18 @@ def run(cfg: Config) -> list[Figure]:
     many = cfg.runners_many
     variants = (("e2e.one_runner", 1, p, False), ("e2e.many_runners", many, max(1, p // many), False),
                 ("e2e.one_runner_auth", 1, p, True))
-    for key, runners, slots, auth in variants:
-        label = f"{runners} runner{'s' if runners > 1 else ''} x {slots} slot{'s' if slots > 1 else ''}" + (
-            ", every request authenticated (--require-auth)" if auth else "")
-        runs = harness.repeat(cfg.repeat, label, lambda _: one_run(cfg, runners, slots, auth), cfg.log)
+    labels = {key: f"{runners} runner{'s' if runners > 1 else ''} x {slots} slot{'s' if slots > 1 else ''}" + (
+        ", every request authenticated (--require-auth)" if auth else "") for key, runners, slots, auth in variants}
+    # Repeats take turns across the variants, so that a ratio of two (with and without passwords) compares runs
+    # made under the same conditions on a shared machine, not one variant's minutes with another's.
+    results: dict[str, list[dict[str, float]]] = {key: [] for key, *_ in variants}
+    for i in range(cfg.repeat):
+        for key, runners, slots, auth in variants:
+            t0 = time.perf_counter()
+            results[key].append(one_run(cfg, runners, slots, auth))
+            cfg.log(f"  {labels[key]}: repeat {i + 1}/{cfg.repeat} done in {time.perf_counter() - t0:.1f} s")
+    for key, runners, slots, _ in variants:
+        label, runs = labels[key], results[key]
         cpu = {k[4:]: round(sum(r[k] for r in runs) / len(runs), 2) for k in runs[0] if k.startswith("cpu ")}
         fig = Figure(key, f"End to end, {cfg.noop_jobs:,} no-op jobs, {label}", "jobs/s", [r["rate"] for r in runs],
                      params={"jobs": cfg.noop_jobs, "runners": runners, "slots_per_runner": slots,
