@@ -22,7 +22,7 @@ import msgspec
 from torc_client import contract as c
 from torc_client import contract_access as a
 from torc_client import contract_hpc as h
-from torc_client import errors, settings
+from torc_client import errors, jsonvalues, settings
 from torc_client.spec import format_from_filename
 
 T = TypeVar("T")
@@ -235,12 +235,13 @@ class Client:
 
     def create_user_data(self, workflow_id: int, name: str, data: Any = None, *, is_ephemeral: bool = False) -> c.UserData:
         return self.request("POST", "/user_data", c.UserData, body=c.UserDataCreate(
-            workflow_id=workflow_id, name=name, data=data, is_ephemeral=is_ephemeral))  # fmt: skip
+            workflow_id=workflow_id, name=name, data=jsonvalues.check(data, f"user_data {name!r}"),
+            is_ephemeral=is_ephemeral))  # fmt: skip
 
     def update_user_data(self, user_data_id: int, *, data: Any = UNSET, name: Any = UNSET,
                          is_ephemeral: Any = UNSET) -> c.UserData:  # fmt: skip
-        return self.request("PATCH", f"/user_data/{user_data_id}", c.UserData,
-                            body=c.UserDataUpdate(data=data, name=name, is_ephemeral=is_ephemeral))  # fmt: skip
+        return self.request("PATCH", f"/user_data/{user_data_id}", c.UserData, body=c.UserDataUpdate(
+            data=jsonvalues.check(data, f"user_data {user_data_id}"), name=name, is_ephemeral=is_ephemeral))  # fmt: skip
 
     def delete_user_data(self, user_data_id: int) -> c.UserData:
         return self.request("DELETE", f"/user_data/{user_data_id}", c.UserData)

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from torc_client import jsonvalues
 from torc_client.errors import SpecError
 from torc_client.graph import find_cycle, format_cycle
 from torc_client.spec.hpc import PlanAction, PlanScheduler, check_job_schedulers, plan_actions, plan_schedulers
@@ -136,8 +137,8 @@ def build_plan(doc: dict[str, Any]) -> WorkflowPlan:
     job_entries = _unique(expand_entries("jobs", doc["jobs"], parameters), "job")
     files = [PlanFile(name=entry["name"], path=entry["path"]) for _, entry in file_entries]
     user_data = [
-        PlanUserData(entry["name"], entry.get("data"), entry.get("is_ephemeral", False))
-        for _, entry in data_entries
+        PlanUserData(entry["name"], _json_data(path, entry.get("data")), entry.get("is_ephemeral", False))
+        for path, entry in data_entries
     ]
     resources = _resources(doc.get("resource_requirements", []))
     handlers = _failure_handlers(doc.get("failure_handlers", []))
@@ -182,6 +183,13 @@ def substitute_user_data_ids(text: str, ids: Mapping[str, int]) -> str:
         return str(ids[name])
 
     return _USER_DATA_VARIABLE_RE.sub(replace, text)
+
+
+def _json_data(path: str, data: Any) -> Any:
+    found = jsonvalues.first_non_finite(data)
+    if found:
+        raise SpecError(f"{path}.data", f"{found} is NaN or infinite, which JSON cannot hold (use null, or a string)")
+    return data
 
 
 def _unique(entries: list[tuple[str, dict[str, Any]]], kind: str) -> list[tuple[str, dict[str, Any]]]:

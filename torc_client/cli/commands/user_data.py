@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from torc_client import contract as c
+from torc_client import jsonvalues
 from torc_client.cli import render
 from torc_client.cli.commands.common import State, paging_options, pass_state, workflow_id_argument
 from torc_client.client import UNSET
@@ -30,9 +31,11 @@ class JsonValue(click.ParamType):
             except OSError as exc:
                 self.fail(f"cannot read {value[1:]}: {exc.strerror or exc}", param, ctx)
         try:
-            return json.loads(text)
+            return json.loads(text, parse_constant=jsonvalues.reject_constant)
         except json.JSONDecodeError as exc:
             self.fail(f"not valid JSON{source} (line {exc.lineno}, column {exc.colno}: {exc.msg})", param, ctx)
+        except jsonvalues.NotJson as exc:
+            self.fail(f"not valid JSON{source}: {exc}", param, ctx)
 
 
 @click.command("list")
