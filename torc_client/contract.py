@@ -70,6 +70,8 @@ class Workflow(Record):
     is_initialized: bool = False
     is_canceled: bool = False
     is_archived: bool = False
+    #: In words: `new` (not initialised), `running` (jobs left), `complete`, `canceled`.
+    status: str = "new"
     jobs_sort_method: str = "gpus_runtime_memory"
     use_pending_failed: bool = False
     compute_node_expiration_buffer_seconds: int = 60

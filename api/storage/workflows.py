@@ -69,6 +69,7 @@ def to_record(doc: dict[str, Any]) -> Workflow:
         is_initialized=doc["is_initialized"],
         is_canceled=doc["is_canceled"],
         is_archived=doc["is_archived"],
+        status=_in_words(doc),
         resource_monitor=ResourceMonitorConfig(**doc.get("resource_monitor", {})),
         slurm_defaults=doc.get("slurm_defaults", {}),
         **{key: doc[key] for key in SETTINGS if key in doc},
@@ -127,6 +128,14 @@ def presented_counts(doc: dict[str, Any]) -> dict[str, int]:
     if not doc["is_initialized"]:
         return {states.S.UNINITIALIZED.value: sum(counts.values())} if counts else {}
     return counts
+
+
+def _in_words(doc: dict[str, Any]) -> str:
+    if doc["is_canceled"]:
+        return "canceled"
+    if not doc["is_initialized"]:
+        return "new"
+    return "complete" if states.workflow_complete(presented_counts(doc)) else "running"
 
 
 def status_of(doc: dict[str, Any]) -> WorkflowStatus:

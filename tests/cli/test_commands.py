@@ -97,8 +97,20 @@ def test_delete_with_no_prompts_deletes_several(cli, make_workflow, client) -> N
 def test_workflows_list_table_has_the_documented_columns(cli, make_workflow) -> None:
     workflow = make_workflow(TWO_STEP)
     out = cli("workflows", "list").stdout
-    assert re.search(r"│ ID\s+│ Name\s+│ Description\s+│ User\s+│ Timestamp\s+│", out)
-    assert re.search(rf"│ {workflow.id}\s+│ two_step\s+│", out)
+    assert re.search(r"│ ID\s+│ Name\s+│ Description\s+│ User\s+│ Status\s+│ Timestamp\s+│", out)
+    assert re.search(rf"│ {workflow.id}\s+│ two_step\s+│.*│ new\s+│", out)
+
+
+def test_workflows_archive_hides_a_workflow_from_the_list_until_unarchived(cli, make_workflow) -> None:
+    workflow = make_workflow(TWO_STEP, initialize=True)
+    listed = json.loads(cli("workflows", "list", "-f", "json").stdout)
+    assert [w["status"] for w in listed if w["id"] == workflow.id] == ["running"]
+    cli("workflows", "archive", str(workflow.id))
+    assert workflow.id not in [w["id"] for w in json.loads(cli("workflows", "list", "-f", "json").stdout)]
+    archived = json.loads(cli("workflows", "list", "--archived", "-f", "json").stdout)
+    assert workflow.id in [w["id"] for w in archived]
+    cli("workflows", "unarchive", str(workflow.id))
+    assert workflow.id in [w["id"] for w in json.loads(cli("workflows", "list", "-f", "json").stdout)]
 
 
 # --- jobs and user_data ------------------------------------------------------------------

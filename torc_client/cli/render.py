@@ -111,6 +111,7 @@ COLUMNS: dict[type, list[Column]] = {
         ("Name", lambda w: w.name),
         ("Description", lambda w: w.description),
         ("User", lambda w: w.user),
+        ("Status", lambda w: w.status),
         ("Timestamp", lambda w: w.timestamp),
     ],
     c.Job: [

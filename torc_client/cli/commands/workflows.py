@@ -144,10 +144,34 @@ def reset_status(state: State, workflow_id: int, failed_only: bool, then_reiniti
         render.print_json(result)
 
 
+def _set_archived(state: State, workflow_id: int, archived: bool) -> None:
+    workflow = state.client().update_workflow(workflow_id, is_archived=archived)
+    render.message(f"{'Archived' if archived else 'Unarchived'} workflow {workflow_id}" + (
+        " (`torc workflows list --archived` shows it)" if archived else ""))
+    if state.json:
+        render.print_json(workflow)
+
+
+@click.command("archive")
+@workflow_id_argument
+@pass_state
+def archive(state: State, workflow_id: int) -> None:
+    """Hide a finished workflow from `workflows list` (it keeps everything; `unarchive` brings it back)."""
+    _set_archived(state, workflow_id, True)
+
+
+@click.command("unarchive")
+@workflow_id_argument
+@pass_state
+def unarchive(state: State, workflow_id: int) -> None:
+    """List an archived workflow again."""
+    _set_archived(state, workflow_id, False)
+
+
 @click.group("workflows", cls=AliasGroup, aliases={"initialize": "init", "reinit": "reinitialize"})
 def group() -> None:
     """Create, list, initialise, inspect, cancel and delete workflows."""
 
 
-for _command in (create, list_, get, init, reinitialize, reset_status, status, cancel, delete):
+for _command in (create, list_, get, init, reinitialize, reset_status, status, cancel, delete, archive, unarchive):
     group.add_command(_command)
