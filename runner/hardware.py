@@ -30,3 +30,16 @@ def detect_gpus() -> int:
     except (OSError, subprocess.TimeoutExpired):
         return 0
     return sum(1 for line in out.splitlines() if line.startswith("GPU "))
+
+
+def overstated(cpus: int | None, memory_gb: float | None, gpus: int | None) -> list[str]:
+    """What a runner was told it has beyond what this machine has (None: not given, so detected)."""
+    said = []
+    if cpus is not None and cpus > (have := detect_cpus()):
+        said.append(f"{cpus} CPUs were given but this machine offers {have}")
+    if memory_gb is not None and memory_gb > (have_gb := detect_memory_gb()):
+        said.append(f"{memory_gb:g} GiB of memory was given but this machine has {have_gb:.1f} GiB")
+    if gpus and gpus > (have_gpus := detect_gpus()):
+        said.append(f"{gpus} GPU{'s' if gpus != 1 else ''} {'were' if gpus != 1 else 'was'} given but this machine "
+                    f"has {have_gpus}")
+    return said

@@ -118,6 +118,8 @@ class JobRunner:
                 else f"{t.cpus} CPUs, {t.memory_bytes / GIB:.1f} GiB memory, {t.gpus} GPUs")  # fmt: skip
         self.reporter.message(f"runner {self.summary.compute_node_id} for workflow {workflow.id} "
                               f"({workflow.name}): {mode}")  # fmt: skip
+        for said in hardware.overstated(self.opts.num_cpus, self.opts.memory_gb, self.opts.num_gpus):
+            self.reporter.message(f"warning: {said}; jobs sized to it will compete for what is really there")
         self.summary.unfit = self._unfit()
         for group in self.summary.unfit:
             self.reporter.message(unfit_text(group))

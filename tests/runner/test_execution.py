@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import json
 import signal
 from collections import Counter
@@ -193,6 +195,16 @@ def test_runner_names_jobs_it_can_never_fit(client, server, make_workflow, start
     assert runner.wait() != 0
     assert "gpu_job" in runner.output() and "--num-gpus 2" in runner.output()
     assert statuses(client, wf.id) == {"gpu_job": "ready", "cpu_job": "completed"}
+
+
+def test_runner_given_more_than_the_machine_has_says_so_at_start(server, make_workflow, start_runner) -> None:
+    wf = make_workflow({"name": "big", "jobs": [{"name": "j", "command": "true"}]}, initialize=True)
+    cpus, memory = os.cpu_count() * 32, psutil.virtual_memory().total / 2**30 * 4
+    runner = start_runner(server.url, wf.id, "--num-cpus", str(cpus), "--memory-gb", str(round(memory)))
+    assert runner.wait() == 0
+    said = runner.output()
+    assert f"warning: {cpus} CPUs were given but this machine offers" in said
+    assert "GiB of memory was given but this machine has" in said
 
 
 SHORT_JOBS = {"name": "short", "jobs": [{"name": "j{i}", "command": "sleep 0.02", "parameters": {"i": "1:600"}}]}
