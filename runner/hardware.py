@@ -36,7 +36,7 @@ def overstated(cpus: int | None, memory_gb: float | None, gpus: int | None) -> l
     """What a runner was told it has beyond what this machine has (None: not given, so detected)."""
     said = []
     if cpus is not None and cpus > (have := detect_cpus()):
-        said.append(f"{cpus} CPUs were given but this machine offers {have}")
+        said.append(f"{cpus} CPU{'s were' if cpus != 1 else ' was'} given but this machine offers {have}")
     if memory_gb is not None and memory_gb > (have_gb := detect_memory_gb()):
         said.append(f"{memory_gb:g} GiB of memory was given but this machine has {have_gb:.1f} GiB")
     if gpus and gpus > (have_gpus := detect_gpus()):

@@ -33,6 +33,7 @@ from torc_client import contract as c
 from torc_client import errors, settings, slurm
 from torc_client.client import Client
 from torc_client.resources import GIB, Capacity, how_many_fit, take
+from torc_client.units import count
 
 #: Why a runner stops at its time limit (or its allocation's end): its running jobs go back to the queue.
 OUT_OF_TIME = "the runner's time limit was reached"
@@ -114,8 +115,8 @@ class JobRunner:
 
     def _announce(self, workflow: c.Workflow) -> None:
         t = self.total
-        mode = (f"up to {self.opts.max_parallel_jobs} jobs at a time" if self.opts.max_parallel_jobs
-                else f"{t.cpus} CPUs, {t.memory_bytes / GIB:.1f} GiB memory, {t.gpus} GPUs")  # fmt: skip
+        mode = (f"up to {count(self.opts.max_parallel_jobs, 'job')} at a time" if self.opts.max_parallel_jobs
+                else f"{count(t.cpus, 'CPU')}, {t.memory_bytes / GIB:.1f} GiB memory, {count(t.gpus, 'GPU')}")  # fmt: skip
         self.reporter.message(f"runner {self.summary.compute_node_id} for workflow {workflow.id} "
                               f"({workflow.name}): {mode}")  # fmt: skip
         for said in hardware.overstated(self.opts.num_cpus, self.opts.memory_gb, self.opts.num_gpus):

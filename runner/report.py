@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from torc_client import contract as c
+from torc_client.units import count
 
 
 class Reporter(Protocol):
@@ -40,5 +41,5 @@ def unfit_text(group: c.UnfitGroup) -> str:
     """One line naming jobs a runner can never run, and the flags that would let it."""
     rr = group.resource_requirements
     names = ", ".join(group.job_names[:5]) + (" ..." if group.num_jobs > 5 else "")
-    return (f"{group.num_jobs} jobs can never run on this runner ({names}): resource requirements "
+    return (f"{count(group.num_jobs, 'job')} can never run on this runner ({names}): resource requirements "
             f"'{rr.name}' {'; '.join(group.shortfalls)}")  # fmt: skip

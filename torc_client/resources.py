@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Iterable, NamedTuple
 
-from torc_client.units import format_memory
+from torc_client.units import count, format_memory
 
 GIB = 1 << 30
 
@@ -113,7 +113,7 @@ def shortfalls(shape: Shape, total: Capacity) -> list[str]:
     """Why one job of `shape` can never run on a runner with `total`, each with the flag that fixes it."""
     reasons = []
     if shape.cpus > total.cpus:
-        reasons.append(f"needs {shape.cpus} CPUs, runner has {total.cpus} (--num-cpus {shape.cpus})")
+        reasons.append(f"needs {count(shape.cpus, 'CPU')}, runner has {total.cpus} (--num-cpus {shape.cpus})")
     if shape.memory_bytes > total.memory_bytes:
         need_gb = math.ceil(shape.memory_bytes / GIB)
         reasons.append(
@@ -121,7 +121,7 @@ def shortfalls(shape: Shape, total: Capacity) -> list[str]:
             f"{total.memory_bytes / GIB:.1f} GiB (--memory-gb {need_gb})"
         )
     if shape.gpus > total.gpus:
-        reasons.append(f"needs {shape.gpus} GPUs, runner has {total.gpus} (--num-gpus {shape.gpus})")
+        reasons.append(f"needs {count(shape.gpus, 'GPU')}, runner has {total.gpus} (--num-gpus {shape.gpus})")
     if shape.nodes > total.nodes:
         reasons.append(f"needs {shape.nodes} nodes, runner has {total.nodes} (--num-nodes {shape.nodes})")
     if total.time_limit_s is not None and shape.runtime_s > total.time_limit_s:

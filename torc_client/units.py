@@ -149,3 +149,8 @@ def iso_now() -> str:
     import time
 
     return iso_from_epoch(time.time())
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`n` and the noun in the number it needs: "1 job", "2 jobs", "1 GPU", "0 GPUs" (`plural`: when not noun+s)."""
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"

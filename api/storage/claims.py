@@ -15,6 +15,7 @@ from api.storage.db import Database
 from api.storage.workflows import Event
 from torc_client import resources, settings, states
 from torc_client.contract import ClaimedJob, ClaimRequest, ClaimResponse, CompleteReport, FileRef, UnfitGroup
+from torc_client.units import count
 
 S = states.JobStatus
 #: Rounds of taking when stale positions leave room for more (a queued job that left the queue since).
@@ -66,7 +67,7 @@ async def _pend(db: Database, wid: int, entries: list, req: ClaimRequest, token:
         started = await transitions.move(db, [d["_id"] for d in held], S.PENDING, S.RUNNING,
                                          where={"claim_token": token})  # fmt: skip
     verb = "claimed and started" if started else "claimed"
-    events = [Event("job", f"{len(held)} jobs {verb} by compute node {req.compute_node_id}",
+    events = [Event("job", f"{count(len(held), 'job')} {verb} by compute node {req.compute_node_id}",
                     status="running" if started else "pending", job_ids=[d["_id"] for d in held],
                     compute_node_id=req.compute_node_id)] if held else []  # fmt: skip
     wf = await workflows.record(db, wid, {S.READY: -moved, S.PENDING: moved - started, S.RUNNING: started}, events)
@@ -131,9 +132,9 @@ async def _take(db: Database, wf: dict[str, Any], req: ClaimRequest, total: reso
             continue
         if not plan:
             break
-        for shape, count in plan:
-            entries = await queue.take(db, wf["_id"], shape.key, count)
-            available[shape.key] = max(0, available[shape.key] - max(count, len(entries)))
+        for shape, wanted in plan:
+            entries = await queue.take(db, wf["_id"], shape.key, wanted)
+            available[shape.key] = max(0, available[shape.key] - max(wanted, len(entries)))
             if not entries:
                 continue
             held, wf = await db.atomic(wf["_id"], lambda db, entries=entries: _pend(db, wf["_id"], entries, req, token))

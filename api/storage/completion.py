@@ -18,6 +18,7 @@ from api.storage.workflows import Event
 from torc_client import failure, states
 from torc_client.contract import CompleteReport, Rejection, ReportResponse
 from torc_client.errors import InvalidRequest
+from torc_client.units import count
 
 #: Return code of a job stopped by SIGTERM (128 + 15, as a shell reports it).
 TERMINATED_RETURN_CODE = 143
@@ -181,7 +182,7 @@ def _events(docs: list[dict], by_id: dict[int, Outcome], node_id: int | None, re
     events = []
     for status, group in sorted(groups.items()):
         names = ", ".join(d["name"] for d in group[:5]) + (" ..." if len(group) > 5 else "")
-        text = f"{len(group)} jobs {status}: {names}" + (f" ({reason})" if reason else "")
+        text = f"{count(len(group), 'job')} {status}: {names}" + (f" ({reason})" if reason else "")
         events.append(Event("job", text, status=status, job_ids=[d["_id"] for d in group], compute_node_id=node_id,
                             return_codes={str(d["_id"]): by_id[d["_id"]].return_code for d in group}))  # fmt: skip
     return events

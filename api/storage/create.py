@@ -24,6 +24,7 @@ from api.storage.workflows import Event
 from torc_client import graph, states
 from torc_client.contract import Workflow
 from torc_client.spec import DEFAULT_SETTINGS, PlanResources, WorkflowPlan, substitute_user_data_ids
+from torc_client.units import count
 
 S = states.JobStatus
 INSERT_BATCH = 5000
@@ -39,7 +40,7 @@ async def create_from_plan(db: Database, plan: WorkflowPlan, user: str, working_
         await workflows.delete_children(db, wid)
         await db.workflows.delete_one({"_id": wid})
         raise
-    await workflows.record(db, wid, {}, [Event("workflow", f"workflow {wid} created with {len(plan.jobs)} jobs",
+    await workflows.record(db, wid, {}, [Event("workflow", f"workflow {wid} created with {count(len(plan.jobs), 'job')}",
                                                num_jobs=len(plan.jobs))])  # fmt: skip
     return workflows.to_record(doc)
 

@@ -21,6 +21,7 @@ from api.storage.workflows import Event
 from torc_client import graph, states
 from torc_client.contract import InitializeResult
 from torc_client.errors import Conflict, InvalidRequest
+from torc_client.units import count
 
 S = states.JobStatus
 MTIME_TOLERANCE = 0.01
@@ -55,8 +56,8 @@ def _check_state(wf: dict[str, Any], force: bool) -> None:
     counts = wf.get("counts", {})
     active = counts.get(S.PENDING.value, 0) + counts.get(S.RUNNING.value, 0)
     if wf["is_initialized"] and active and not force:
-        raise Conflict(f"workflow {wf['_id']} has {active} jobs pending or running; cancel it and let its runners "
-                       "stop, or pass force to initialise anyway")  # fmt: skip
+        raise Conflict(f"workflow {wf['_id']} has {count(active, 'job')} pending or running; cancel it and let its "
+                       "runners stop, or pass force to initialise anyway")  # fmt: skip
 
 
 async def _check_inputs(db: Database, wf: dict, inputs: dict, force: bool) -> list[str]:
@@ -68,15 +69,18 @@ async def _check_inputs(db: Database, wf: dict, inputs: dict, force: bool) -> li
     missing = [f for f in files if times[f["_id"]] is None]
     if missing and not force:
         names = ", ".join(f"{f['name']} ({f['path']})" for f in missing[:10])
-        raise InvalidRequest(f"{len(missing)} input files that no job produces do not exist: {names}"
-                             + (" ..." if len(missing) > 10 else "") + "; create them, or pass force to "
+        verb, them = ("does", "it") if len(missing) == 1 else ("do", "them")
+        raise InvalidRequest(f"{count(len(missing), 'input file')} that no job produces {verb} not exist: {names}"
+                             + (" ..." if len(missing) > 10 else "") + f"; create {them}, or pass force to "
                              "initialise anyway", missing_file_ids=[f["_id"] for f in missing])  # fmt: skip
     if missing:
-        warnings.append(f"{len(missing)} input files are missing (initialised anyway because of force)")
+        verb = "is" if len(missing) == 1 else "are"
+        warnings.append(f"{count(len(missing), 'input file')} {verb} missing (initialised anyway because of force)")
     unchecked = [f for f in files if times[f["_id"]] is paths.UNCHECKED]
     if unchecked:
-        warnings.append(f"{len(unchecked)} input files were not checked: with access control the server checks only "
-                        f"files that {wf.get('user')} owns on its machine; the jobs will find out")  # fmt: skip
+        verb = "was" if len(unchecked) == 1 else "were"
+        warnings.append(f"{count(len(unchecked), 'input file')} {verb} not checked: with access control the server "
+                        f"checks only files that {wf.get('user')} owns on its machine; the jobs will find out")  # fmt: skip
     data = await workflows.find_by_ids(db.user_data, inputs["user_data"])
     empty = [u for u in data if u.get("data") is None]
     if empty:

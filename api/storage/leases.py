@@ -23,6 +23,7 @@ from torc_client import states
 from torc_client.contract import ComputeNodeCreate, Heartbeat
 from torc_client.errors import Conflict, InvalidRequest, LeaseExpired, NotFound
 from torc_client.settings import DEFAULT_MAX_LEASE_RETRIES
+from torc_client.units import count
 
 S = states.JobStatus
 ORPHANED_RETURN_CODE = -128
@@ -175,7 +176,7 @@ async def _expire(db: Database, wf: dict[str, Any], node: dict[str, Any]) -> Non
         await _fail_orphans(db, wf, exhausted, reason)
     await db.compute_nodes.update_one({"_id": node["_id"]}, {"$set": {
         "is_active": False, "expired": True, "duration_seconds": now_since(node)}})  # fmt: skip
-    await workflows.record(db, wid, {}, [Event("compute_node", f"{reason}; {len(retry)} jobs requeued, "
+    await workflows.record(db, wid, {}, [Event("compute_node", f"{reason}; {count(len(retry), 'job')} requeued, "
                                                f"{len(exhausted)} failed", compute_node_id=node["_id"])])  # fmt: skip
 
 

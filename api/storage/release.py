@@ -19,6 +19,7 @@ from api.storage.db import Database, chunks
 from api.storage.transitions import move
 from api.storage.workflows import Event
 from torc_client import states
+from torc_client.units import count
 
 S = states.JobStatus
 _PROJECTION = {"status": 1, "blocks": 1, "waiting_on": 1, "rr_id": 1, "cancel_on_blocking_job_failure": 1,
@@ -68,7 +69,7 @@ async def _cancel(db: Database, wid: int, docs: list[dict[str, Any]], upstream: 
     canceled = [d for d in await workflows.find_by_ids(db.jobs, ids, _PROJECTION) if d["status"] == S.CANCELED.value]
     causes = ", ".join(sorted(d["name"] for d in upstream)[:5])
     await workflows.record(db, wid, {S.BLOCKED: -moved, S.CANCELED: moved},
-                           [Event("job", f"{moved} jobs canceled because an upstream job did not succeed ({causes})",
+                           [Event("job", f"{count(moved, 'job')} canceled because an upstream job did not succeed ({causes})",
                                   status="canceled", job_ids=[d["_id"] for d in canceled])])  # fmt: skip
     return canceled
 
@@ -93,5 +94,5 @@ async def _make_ready(db: Database, wid: int, ids: list[int]) -> list[int]:
         by_rr.setdefault(doc["rr_id"], []).append(doc["_id"])
     await db.after_commit(queue.enqueue, wid, by_rr, ticket)
     await workflows.record(db, wid, {S.BLOCKED: -moved, S.READY: moved},
-                           [Event("job", f"{moved} jobs ready", status="ready", job_ids=[d["_id"] for d in mine])])
+                           [Event("job", f"{count(moved, 'job')} ready", status="ready", job_ids=[d["_id"] for d in mine])])
     return [d["_id"] for d in mine]

@@ -26,6 +26,7 @@ from api.storage.workflows import Event
 from torc_client import states
 from torc_client.contract import ReinitializeResult, RerunReason, ResetResult
 from torc_client.errors import Conflict
+from torc_client.units import count
 
 S = states.JobStatus
 MTIME_TOLERANCE = 0.01
@@ -36,7 +37,7 @@ def _check_idle(wf: dict[str, Any], force: bool, action: str) -> None:
     counts = wf.get("counts", {})
     active = counts.get(S.PENDING.value, 0) + counts.get(S.RUNNING.value, 0)
     if active and not force:
-        raise Conflict(f"workflow {wf['_id']} has {active} jobs pending or running; wait for them, cancel the "
+        raise Conflict(f"workflow {wf['_id']} has {count(active, 'job')} pending or running; wait for them, cancel the "
                        f"workflow, or force the {action}")  # fmt: skip
 
 
@@ -59,7 +60,7 @@ async def reset_status(db: Database, wid: int, failed_only: bool, force: bool = 
     await workflows.change(db, wid, {"$set": {"is_canceled": False}})
     counts = await workflows.recount(db, wid)
     kind = "failed_only" if failed_only else "all"
-    await workflows.record(db, wid, {}, [Event("user_action", f"{len(targets)} jobs reset to uninitialized ({kind})",
+    await workflows.record(db, wid, {}, [Event("user_action", f"{count(len(targets), 'job')} reset to uninitialized ({kind})",
                                                action="reset_job_status", job_ids=sorted(targets))])  # fmt: skip
     return ResetResult(workflow_id=wid, updated_count=len(targets), reset_type=kind, job_counts=counts)
 
@@ -182,7 +183,7 @@ async def _apply(db, wf, docs, rerun: set[int], file_changes, data_changes) -> d
     await workflows.change(db, wid, {"$set": {"counts": counts, "is_canceled": False, "completed_run": -1},
                                      "$inc": {"run_id": 1}})  # fmt: skip
     await actions.on_run_start(db, wid)
-    await workflows.record(db, wid, {}, [Event("workflow", f"run {wf['run_id'] + 1} started: {len(rerun)} jobs "
+    await workflows.record(db, wid, {}, [Event("workflow", f"run {wf['run_id'] + 1} started: {count(len(rerun), 'job')} "
                                                "rerun", status="reinitialized", run_id=wf["run_id"] + 1,
                                                job_ids=sorted(rerun))])  # fmt: skip
     return counts

@@ -18,6 +18,7 @@ from api.storage.queue import Entry
 from api.storage.workflows import Event
 from torc_client import states
 from torc_client.errors import InvalidTransition
+from torc_client.units import count
 
 S = states.JobStatus
 
@@ -80,7 +81,7 @@ async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, st
         accepted, rejected = await _check(db, starts, {S.RUNNING.value}, wid, node_id)
         if moved:
             await workflows.record(db, wid, {S.PENDING: -moved, S.RUNNING: moved},
-                                   [Event("job", f"{moved} jobs started on compute node {node_id}", status="running",
+                                   [Event("job", f"{count(moved, 'job')} started on compute node {node_id}", status="running",
                                           job_ids=accepted, compute_node_id=node_id)])  # fmt: skip
         return accepted, rejected
 
@@ -223,7 +224,7 @@ async def _requeue(db: Database, wid: int, docs: list[dict[str, Any]], reason: s
     await db.after_commit(queue.enqueue, wid, back, ticket)
     ids = [jid for group in back.values() for jid in group]
     if ids:
-        await workflows.record(db, wid, delta, [Event("job", f"{len(ids)} jobs requeued: {reason}", status="ready",
+        await workflows.record(db, wid, delta, [Event("job", f"{count(len(ids), 'job')} requeued: {reason}", status="ready",
                                                       job_ids=ids, reason=reason)])  # fmt: skip
     return delta
 

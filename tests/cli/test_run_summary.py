@@ -37,7 +37,7 @@ def test_unfit_line_names_the_jobs_and_the_flags() -> None:
 def test_rerun_flags_take_the_largest_value_of_each_flag() -> None:
     groups = [
         _unfit("gpu_small", ["evaluate_model"], ["needs 4 CPUs, runner has 2 (--num-cpus 4)",
-                                                 "needs 1 GPUs, runner has 0 (--num-gpus 1)"]),
+                                                 "needs 1 GPU, runner has 0 (--num-gpus 1)"]),
         _unfit("gpu_large", ["train_model"], ["needs 8 CPUs, runner has 2 (--num-cpus 8)",
                                               "needs 32g memory, runner has 23.5 GiB (--memory-gb 32)",
                                               "needs 2 GPUs, runner has 0 (--num-gpus 2)"]),

@@ -282,7 +282,7 @@ def test_file_checks_answer_owners_about_their_own_files_and_nobody_about_others
         wf = root.create_workflow_from_spec(reader_of(str(mine)), working_dir=str(tmp_path))
         with pytest.raises(ApiError) as missing:
             root.initialize_workflow(wf.id)
-        assert missing.value.status_code == 422 and "do not exist" in missing.value.message
+        assert missing.value.status_code == 422 and "1 input file that no job produces does not exist" in missing.value.message
         mine.write_text("data")
         root.initialize_workflow(wf.id)
         assert root.list_files(wf.id)[0].st_mtime == pytest.approx(mine.stat().st_mtime)

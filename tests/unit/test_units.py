@@ -152,3 +152,11 @@ def test_format_duration_round_trips_through_parse(text):
 def test_format_duration_rejects_negative_or_infinite_seconds(seconds):
     with pytest.raises(ValueError, match="invalid duration"):
         format_duration(seconds)
+
+
+def test_count_puts_the_noun_in_the_number_it_needs() -> None:
+    from torc_client.units import count
+
+    assert [count(n, "job") for n in (0, 1, 2, 1500)] == ["0 jobs", "1 job", "2 jobs", "1,500 jobs"]
+    assert count(1, "GPU") == "1 GPU" and count(3, "input file") == "3 input files"
+    assert count(2, "index", "indexes") == "2 indexes"

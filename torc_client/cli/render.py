@@ -22,6 +22,7 @@ from rich.text import Text
 from torc_client import contract as c
 from torc_client import contract_hpc as h
 from torc_client import states
+from torc_client.units import count
 
 #: Width of the console when output is not a terminal: wide enough that nothing wraps or is cut.
 PIPE_WIDTH = 1_000_000
@@ -270,7 +271,7 @@ def show_status(status: c.WorkflowStatus, fmt: str) -> None:
     out = console()
     state = "complete" if status.is_complete else ("canceled" if status.is_canceled else (
         "initialized" if status.is_initialized else "not initialized"))  # fmt: skip
-    out.print(Text(f"Workflow {status.workflow_id}: {state}, run {status.run_id}, {status.num_jobs} jobs"))
+    out.print(Text(f"Workflow {status.workflow_id}: {state}, run {status.run_id}, {count(status.num_jobs, 'job')}"))
     out.print(counts_table(status.job_counts))
 
 
@@ -288,7 +289,7 @@ def show_reinitialized(result: c.ReinitializeResult, fmt: str) -> None:
         print_json(result)
         return
     verb = "would rerun" if result.dry_run else "rerun"
-    head = f"Workflow {result.workflow_id}: {len(result.jobs)} jobs {verb}"
+    head = f"Workflow {result.workflow_id}: {count(len(result.jobs), 'job')} {verb}"
     head += "" if result.dry_run else f" in run {result.run_id}"
     console().print(Text(head))
     if result.jobs:

@@ -33,6 +33,7 @@ from torc_client.notebook.sizing import sizing
 from torc_client.notebook.snapshot import JobDetail, JobPage, Overview, RunClock
 from torc_client.notebook.theme import CSS
 from torc_client.notebook.views import JobDetailView, JobTableView, OverviewView
+from torc_client.units import count
 
 TABS = ("jobs", "graph", "user data", "resources")
 #: Up to this many jobs, the graph and resource tabs refresh on every change; above it, on demand.
@@ -131,7 +132,7 @@ class WorkflowDashboard(w.VBox):
         """Start a new run of what changed or failed (press Start, or call `start()`, to run it)."""
         result = self.client.reinitialize_workflow(self.workflow_id)
         self.overview_view.show_preview(None)
-        self.overview_view.say(f"Run {result.run_id}: {len(result.jobs)} jobs will run again.")
+        self.overview_view.say(f"Run {result.run_id}: {count(len(result.jobs), 'job')} will run again.")
         self.refresh()
         self.poller.start()
         return result

@@ -12,6 +12,7 @@ from torc_client.cli import render
 from torc_client.cli.commands.common import AliasGroup, State, paging_options, pass_state, workflow_id_argument
 from torc_client.client import Client
 from torc_client.spec import format_from_filename
+from torc_client.units import count
 
 
 def create_from_file(client: Client, spec_file: str, working_dir: str | None) -> c.Workflow:
@@ -137,7 +138,7 @@ def reinitialize(state: State, workflow_id: int, dry_run: bool, force: bool) -> 
 def reset_status(state: State, workflow_id: int, failed_only: bool, then_reinitialize: bool, force: bool) -> None:
     """Put jobs back to uninitialized: all of them, or the unfinished ones and what depends on them."""
     result = state.client().reset_workflow_status(workflow_id, failed_only=failed_only, force=force)
-    render.message(f"Reset {result.updated_count} jobs of workflow {workflow_id} to uninitialized")
+    render.message(f"Reset {count(result.updated_count, 'job')} of workflow {workflow_id} to uninitialized")
     if then_reinitialize:
         render.show_reinitialized(state.client().reinitialize_workflow(workflow_id, force=force), state.format)
     elif state.json:
