@@ -13,6 +13,8 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+import swagger_ui_bundle
 
 from api import problems
 from api.access import AccessMiddleware
@@ -20,6 +22,10 @@ from api.auth import Authenticator, AuthMiddleware, Htpasswd
 from api.routes import ROUTE_HANDLERS
 from api.storage import Database
 from torc_client import __version__, settings
+
+
+#: Where the interactive API page's scripts and styles are served from (the `swagger-ui-bundle` package).
+DOCS_ASSETS = f"{settings.API_PREFIX}/docs/assets"
 
 
 @dataclass(frozen=True)
@@ -67,8 +73,10 @@ def create_app(config: ApiSettings | None = None) -> Litestar:
                      if config.auth_file else None)  # fmt: skip
     problems.document(ROUTE_HANDLERS)
     api = Router(path=settings.API_PREFIX, route_handlers=ROUTE_HANDLERS)
+    assets = create_static_files_router(path=DOCS_ASSETS, directories=[swagger_ui_bundle.swagger_ui_path],
+                                        include_in_schema=False)  # fmt: skip
     return Litestar(
-        route_handlers=[api],
+        route_handlers=[api, assets],
         lifespan=[lifespan],
         middleware=[lambda app: AuthMiddleware(app, authenticator),
                     lambda app: AccessMiddleware(app, config.enforce_access, config.admin_users)],
@@ -82,7 +90,11 @@ def create_app(config: ApiSettings | None = None) -> Litestar:
             description="Workflow management for command-line jobs: workflows, jobs, files, user_data, "
             "resource requirements, results, events and compute nodes.",
             path=f"{settings.API_PREFIX}/docs",
-            render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin(path="/openapi.json")],
+            # Swagger UI from the package, not a CDN: the page must work on a cluster node without internet.
+            render_plugins=[SwaggerRenderPlugin(path="/", js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                                css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                                                standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js"),
+                            JsonRenderPlugin(path="/openapi.json")],  # fmt: skip
         ),
         debug=False,
     )

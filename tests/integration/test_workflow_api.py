@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -210,3 +211,14 @@ def test_status_filtered_pages_match_the_jobs_with_that_status(client: Client) -
         assert [j.id for j in page.items] == by_status[status][offset : offset + limit], (status, offset)
         assert page.total_count == len(by_status[status])
         assert {j.status for j in page.items} <= {status}
+
+
+def test_the_api_docs_page_needs_no_internet(server) -> None:
+    page = httpx.get(f"{server.url}/docs/", timeout=30)
+    assert page.status_code == 200
+    scripts = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', page.text)
+    assert scripts and all(s.startswith("/torc-service/v1/docs/assets/") for s in scripts), scripts
+    root = server.url.split("/torc-service")[0]
+    for asset in scripts:
+        served = httpx.get(root + asset, timeout=30)
+        assert served.status_code == 200 and len(served.content) > 1000, asset
