@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,17 @@ def serve(host: str, port: int, mongo_uri: str, database: str, lease_seconds: fl
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def check_port(host: str, port: int) -> None:
+    """Say that the port is taken before announcing a URL nobody will answer at."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror} (another torc-server, or "
+                                       "another program, has it): pick another with --port") from None
+
+
 def check_database(mongo_uri: str) -> None:
     """Say at once, before serving, when the MongoDB named cannot be reached or cannot hold Torc's data."""
     client: MongoClient = MongoClient(mongo_uri, serverSelectionTimeoutMS=10_000, connect=False)
@@ -129,6 +141,7 @@ def main(host, port, mongo_uri, data_dir, database, lease_seconds, workers, log_
     admins = tuple(admin_users) or tuple(u for u in os.environ.get("TORC_ADMIN_USERS", "").split(",") if u)
     access = Access(auth_file, require_auth, tls_cert, tls_key, enforce_access_control, admins)
     access.check(host)
+    check_port(host, port)
     if mongo_uri:
         check_database(mongo_uri)
         serve(host, port, mongo_uri, database, lease_seconds, workers, log_level, access)

@@ -51,24 +51,41 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def start_server(mongo_uri: str, database: str, log_dir: Path, lease_seconds: float = TEST_LEASE_SECONDS,
                  port: int | None = None, extra_args: tuple[str, ...] = ()) -> Server:  # fmt: skip
     """A `torc-server` process on `port` (default: a free one), answering pings."""
-    port = port or free_port()
-    with open(log_dir / f"server-{port}.log", "ab") as log:
-        process = subprocess.Popen(
-            [str(BIN / "torc-server"), "--port", str(port), "--mongo-uri", mongo_uri, "--database", database,
-             "--lease-seconds", str(lease_seconds), *extra_args],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/torc-service/v1"
+    chosen = port
+    for _ in range(PORT_TRIES):
+        port = chosen or free_port()
+        log_path = log_dir / f"server-{port}.log"
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                [str(BIN / "torc-server"), "--port", str(port), "--mongo-uri", mongo_uri, "--database", database,
+                 "--lease-seconds", str(lease_seconds), *extra_args],
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        url = f"http://127.0.0.1:{port}/torc-service/v1"
+        if wait_for_server(url, process, log_path):
+            return Server(url, process, mongo_uri, database)
+    raise RuntimeError(f"torc-server did not start: {log_path.read_text()}")
+
+
+#: Starts tried when a free port is taken by another process before the server binds it (the suite runs many).
+PORT_TRIES = 3
+
+
+def wait_for_server(url: str, process: subprocess.Popen, log_path: Path) -> bool:
+    """True once the server answers; False if it exited because its port was taken meanwhile; else raises."""
     with Client(url, timeout=2) as client:
-        for _ in range(300):
+        for _ in range(600):
             try:
                 client.ping()
-                return Server(url, process, mongo_uri, database)
+                return True
             except Exception:  # noqa: BLE001 - not up yet
                 if process.poll() is not None:
-                    raise RuntimeError((log_dir / f"server-{port}.log").read_text()) from None
+                    said = log_path.read_text(errors="replace")
+                    if "cannot listen on" in said or "address already in use" in said.lower():
+                        return False
+                    raise RuntimeError(f"torc-server exited {process.returncode}:\n{said}") from None
                 time.sleep(0.1)
-    raise RuntimeError(f"torc-server on port {port} did not answer")
+    raise RuntimeError(f"torc-server at {url} did not answer:\n{log_path.read_text(errors='replace')}")
 
 
 def stop_server(server: Server) -> None:

@@ -11,25 +11,22 @@ import psutil
 import pytest
 
 from api.embedded import free_port
-from tests.conftest import BIN
+from tests.conftest import BIN, PORT_TRIES, wait_for_server
 from torc_client import Client
 
 
 def start(data_dir, **kwargs) -> tuple[subprocess.Popen, str]:
     """A `torc-server` on its embedded database in `data_dir`, answering; returns it and its URL."""
-    port = free_port()
-    server = subprocess.Popen([str(BIN / "torc-server"), "--port", str(port), "--data-dir", str(data_dir)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)  # fmt: skip
-    url = f"http://127.0.0.1:{port}/torc-service/v1"
-    with Client(url, timeout=2) as client:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                client.ping()
-                return server, url
-            except Exception:  # noqa: BLE001 - still starting
-                assert time.monotonic() < deadline and server.poll() is None
-                time.sleep(0.2)
+    for _ in range(PORT_TRIES):
+        port = free_port()
+        log_path = data_dir.parent / f"server-{port}.log"
+        with open(log_path, "wb") as log:
+            server = subprocess.Popen([str(BIN / "torc-server"), "--port", str(port), "--data-dir", str(data_dir)],
+                                      stdout=log, stderr=subprocess.STDOUT, **kwargs)  # fmt: skip
+        url = f"http://127.0.0.1:{port}/torc-service/v1"
+        if wait_for_server(url, server, log_path):
+            return server, url
+    raise AssertionError(f"torc-server did not start: {log_path.read_text()}")
 
 
 def database_of(server: subprocess.Popen) -> psutil.Process:
@@ -107,3 +104,17 @@ print(p.pid)
     with EmbeddedDatabase(tmp_path / "db") as db:
         assert gone(orphan)
         assert db.process.poll() is None
+
+
+def test_a_port_in_use_is_reported_before_anything_starts(tmp_path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([str(BIN / "torc-server"), "--port", str(port), "--data-dir", str(tmp_path / "db")],
+                                capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "pick another with --port" in result.stderr
+    assert "Torc API at" not in result.stderr and not (tmp_path / "db").exists()  # no URL announced, no database
