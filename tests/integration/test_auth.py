@@ -44,6 +44,17 @@ def auth_server(mongo_uri, users_file, tmp_path_factory):
     stop_server(server)
 
 
+def answering(client: Client) -> None:
+    """Wait until a server started in the background answers (it is still starting, or its database is)."""
+    for _ in range(100):
+        try:
+            client.ping()
+            return
+        except ApiError:
+            time.sleep(0.1)
+    client.ping()
+
+
 def as_user(server, user: str) -> Client:
     return Client(server.url, user=user, password=PASSWORDS[user])
 
@@ -149,12 +160,7 @@ def test_https_with_a_private_authority_and_its_bundle(mongo_uri, users_file, tm
     try:
         assert process.stderr.readline().startswith(f"Torc API at {url} (passwords required")
         with Client(url, user="alice", password=PASSWORDS["alice"], ca_bundle=str(cert)) as alice:
-            for _ in range(100):
-                try:
-                    alice.ping()
-                    break
-                except ApiError:
-                    time.sleep(0.1)
+            answering(alice)
             assert alice.list_workflows() == []
         with Client(url, user="alice", password=PASSWORDS["alice"]) as unverified, pytest.raises(ApiError):
             unverified.ping()  # the system does not know this authority: the connection is refused, not trusted
@@ -305,12 +311,7 @@ def test_a_server_that_requires_passwords_locks_its_embedded_database(users_file
                     stranger.torc.workflows.find_one()
             url = f"http://127.0.0.1:{port}/torc-service/v1"
             with Client(url, user="alice", password=PASSWORDS["alice"]) as alice:
-                for _ in range(100):
-                    try:
-                        alice.ping()
-                        break
-                    except ApiError:
-                        time.sleep(0.1)
+                answering(alice)
                 alice.create_workflow_from_spec(independent(1), working_dir=str(tmp_path))
                 assert len(alice.list_workflows()) == start + 1
         finally:
