@@ -96,7 +96,7 @@ class Client:
 
     def create_workflow_from_spec(self, spec: str | dict, spec_format: str | None = None, *,
                                   working_dir: str | None = None, user: str | None = None) -> c.Workflow:  # fmt: skip
-        """Create a workflow from spec text (YAML, JSON or JSON5) or a spec dict, in one request."""
+        """Create a workflow from spec text (YAML, JSON, JSON5 or KDL) or a spec dict, in one request."""
         text = json.dumps(spec) if isinstance(spec, dict) else spec
         fmt = "json" if isinstance(spec, dict) else spec_format
         return self.request("POST", "/workflows/specs", c.Workflow, content=text.encode(),

@@ -139,6 +139,12 @@ class Job(Record):
     input_user_data_ids: list[int] = []
     output_user_data_ids: list[int] = []
     active_compute_node_id: int | None = None
+    #: The command and invocation script as the spec wrote them, when `${user_data.*}` variables in them became
+    #: record ids (what `torc workflows export` writes).
+    spec_command: str | None = None
+    spec_invocation_script: str | None = None
+    #: The Slurm scheduler the spec assigned the job to, by name.
+    scheduler: str | None = None
 
 
 class JobCreate(Struct, kw_only=True):

@@ -45,11 +45,30 @@ class SpecError(TorcError):
 
     status_code = 422
     title = "Invalid workflow specification"
+    #: Most problems listed in one error's message (all of them are in `problems`).
+    SHOWN = 50
 
     def __init__(self, path: str, message: str) -> None:
         text = f"{path}: {message}" if path else message
         super().__init__(text, path=path)
         self.path = path
+        self.problems = [{"path": path, "message": message}]
+
+    @classmethod
+    def combine(cls, errors: list[SpecError]) -> SpecError:
+        """One error for several problems (the first one's path), listing each on its own line."""
+        if len(errors) == 1:
+            return errors[0]
+        problems = [problem for error in errors for problem in error.problems]
+        combined = cls(problems[0]["path"], problems[0]["message"])
+        lines = [f"  {p['path']}: {p['message']}" if p["path"] else f"  {p['message']}" for p in problems[: cls.SHOWN]]
+        if len(problems) > cls.SHOWN:
+            lines.append(f"  ... and {len(problems) - cls.SHOWN} more")
+        combined.message = f"{len(problems)} problems in the spec:\n" + "\n".join(lines)
+        combined.args = (combined.message,)
+        combined.problems = problems
+        combined.extra["errors"] = problems
+        return combined
 
 
 class NotFound(TorcError):

@@ -24,9 +24,6 @@ from torc_client.contract import (
 )
 from torc_client.spec import build_plan, load_spec_text
 
-SPEC_FORMATS = ("yaml", "yml", "json", "json5")
-
-
 class WorkflowCreate(msgspec.Struct, kw_only=True):
     """An empty workflow, to fill with jobs through the API."""
 
@@ -46,15 +43,20 @@ class WorkflowController(Controller):
         request: Request,
         db: Database,
         caller: str | None,
-        spec_format: Annotated[str | None, Parameter(query="format", description="yaml, json or json5; "
+        spec_format: Annotated[str | None, Parameter(query="format", description="yaml, json, json5 or kdl; "
                                                      "default: from the content type, else detected")] = None,
         user: str = "",
         working_dir: str | None = None,
     ) -> Workflow:
-        """Create a workflow from a specification (YAML, JSON or JSON5 in the body): all of it, or nothing."""
+        """Create a workflow from a specification (YAML, JSON, JSON5 or KDL in the body): all of it, or nothing.
+
+        A spec with problems is refused (422) with every problem listed in `errors` (`path`, `message`).
+        """
         text = (await request.body()).decode("utf-8", errors="replace")
         fmt = spec_format or _format_from_content_type(request.headers.get("content-type", ""))
         plan = await anyio.to_thread.run_sync(lambda: build_plan(load_spec_text(text, fmt, source="spec")))
+        if caller:  # with passwords, a workflow belongs to who created it, whatever `user:` its spec names
+            plan = msgspec.structs.replace(plan, user=caller)
         return await create.create_from_plan(db, plan, caller or user, working_dir)
 
     @post("/", status_code=201)
@@ -117,7 +119,7 @@ class WorkflowController(Controller):
 
 
 def _format_from_content_type(content_type: str) -> str | None:
-    for fmt in ("json5", "yaml", "json"):
+    for fmt in ("json5", "yaml", "json", "kdl"):
         if fmt in content_type:
             return fmt
     return None

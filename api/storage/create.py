@@ -143,6 +143,7 @@ def _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids, ticket:
             input_files=[file_ids[n] for n in job.input_files], output_files=[file_ids[n] for n in job.output_files],
             input_user_data=[ud_ids[n] for n in job.input_user_data],
             output_user_data=[ud_ids[n] for n in job.output_user_data],
+            **_spec_text(job), scheduler=job.scheduler,
         )  # fmt: skip
         if doc["status"] == S.READY.value:
             doc.update(queue.ticketed(ticket))
@@ -173,6 +174,12 @@ def _counts(job_docs: list[dict[str, Any]]) -> dict[str, int]:
     for doc in job_docs:
         counts[doc["status"]] = counts.get(doc["status"], 0) + 1
     return counts
+
+
+def _spec_text(job: Any) -> dict[str, str]:
+    """The command and invocation script as the spec wrote them, where `${user_data.*}` became ids (for export)."""
+    return {f"spec_{field}": text for field in ("command", "invocation_script")
+            if (text := getattr(job, field)) and "${user_data." in text}  # fmt: skip
 
 
 def _workflow_fields(plan: WorkflowPlan, user: str, working_dir: str | None) -> dict[str, Any]:

@@ -62,6 +62,8 @@ def to_record(doc: dict[str, Any], initialized: bool) -> Job:
         output_file_ids=doc.get("output_files", []), input_user_data_ids=doc.get("input_user_data", []),
         output_user_data_ids=doc.get("output_user_data", []),
         active_compute_node_id=doc.get("active_compute_node_id"),
+        spec_command=doc.get("spec_command"), spec_invocation_script=doc.get("spec_invocation_script"),
+        scheduler=doc.get("scheduler"),
     )  # fmt: skip
 
 
@@ -164,7 +166,9 @@ async def update(db: Database, jid: int, changes: dict[str, Any]) -> Job:
         changes["rr_id"] = changes.pop("resource_requirements_id")
         await _check_owned(db, "resource_requirements", changes["rr_id"], doc["workflow_id"])
     if changes:
-        await db.jobs.update_one({"_id": jid}, {"$set": changes})
+        # A command set by hand is the text itself: the spec's text, kept for export, no longer applies.
+        stale = {f"spec_{key}": "" for key in ("command", "invocation_script") if key in changes}
+        await db.jobs.update_one({"_id": jid}, {"$set": changes, **({"$unset": stale} if stale else {})})
     return await get(db, jid)
 
 

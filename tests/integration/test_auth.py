@@ -83,6 +83,8 @@ def test_a_workflow_belongs_to_the_authenticated_user_not_the_name_sent(auth_ser
     with as_user(auth_server, "bob") as bob:
         wf = bob.create_workflow_from_spec(independent(1), user="alice", working_dir=str(tmp_path))
         assert wf.user == "bob"
+        in_spec = bob.create_workflow_from_spec({**independent(1), "user": "alice"}, working_dir=str(tmp_path))
+        assert in_spec.user == "bob"  # nor the `user:` a spec names
 
 
 def test_cli_and_runner_and_jobs_authenticate_from_the_environment(auth_server, tmp_path) -> None:

@@ -3,8 +3,8 @@
 import pytest
 
 from torc_client.errors import SpecError
+from torc_client.spec.expand import expand_entries
 from torc_client.spec.params import (
-    expand_entries,
     format_value,
     parameter_combinations,
     parse_parameter_values,
@@ -234,8 +234,39 @@ def test_parameter_combinations_zip_rejects_unequal_lengths_naming_them():
 
 
 def test_expand_entries_leaves_entries_without_parameters_alone():
-    entries = [{"name": "a", "command": "echo {i}"}]
-    assert expand_entries("jobs", entries, {"i": [1, 2]}) == [("jobs[0]", {"name": "a", "command": "echo {i}"})]
+    entries = [{"name": "a", "command": "awk '{x}'"}]
+    assert expand_entries("jobs", entries, {"i": [1, 2]}) == [("jobs[0]", {"name": "a", "command": "awk '{x}'"})]
+
+
+def test_a_workflow_parameter_template_in_an_entry_it_does_not_apply_to_names_the_fix():
+    with pytest.raises(SpecError) as caught:
+        expand_entries("jobs", [{"name": "work_{i}", "command": "echo"}], {"i": [1, 2]})
+    assert caught.value.path == "jobs[0].name"
+    assert "job 'work_{i}' uses {i}, but no parameters apply to it: add `use_parameters: [i]`" in str(caught.value)
+    with pytest.raises(SpecError) as caught:
+        expand_entries("files", [{"name": "f", "path": "out_{j}.txt", "use_parameters": ["i"]}], {"i": [1], "j": [2]})
+    assert caught.value.path == "files[0].path"
+    assert "file 'f' uses {j}, which is a workflow parameter that does not apply to it: add j" in str(caught.value)
+
+
+def test_copies_of_a_job_that_share_a_name_are_one_fan_in_job_with_every_dependency():
+    entry = {"name": "report_{d}", "command": "report {d}", "depends_on": ["analyze_{d}_{k}"],
+             "input_files": ["result_{d}_{k}"], "parameters": {"d": "['a','b']", "k": "[1,2]"}}  # fmt: skip
+    assert [job for _, job in expand_entries("jobs", [entry], {})] == [
+        {"name": "report_a", "command": "report a", "depends_on": ["analyze_a_1", "analyze_a_2"],
+         "input_files": ["result_a_1", "result_a_2"]},
+        {"name": "report_b", "command": "report b", "depends_on": ["analyze_b_1", "analyze_b_2"],
+         "input_files": ["result_b_1", "result_b_2"]},
+    ]  # fmt: skip
+
+
+def test_a_fan_in_job_whose_copies_differ_beyond_their_lists_asks_for_the_parameter_in_its_name():
+    entry = {"name": "agg", "command": "agg {i}", "parameters": {"i": "1:3"}}
+    with pytest.raises(SpecError) as caught:
+        expand_entries("jobs", [entry], {})
+    assert caught.value.path == "jobs[0].command"
+    assert "becomes one job 'agg' for 3 parameter combinations" in str(caught.value)
+    assert "e.g. 'agg_{i}'" in str(caught.value)
 
 
 def test_expand_entries_fills_every_job_template_field():
@@ -289,10 +320,9 @@ def test_expand_entries_fills_user_data_name_and_strings_inside_data():
 
 def test_expand_entries_uses_selected_workflow_parameters_in_listed_order():
     workflow = parse_parameters({"a": "1:2", "b": "[x,y]", "c": "9"})
-    job = {"name": "j_{a}_{b}", "command": "run {c}", "use_parameters": ["b", "a"]}
+    job = {"name": "j_{a}_{b}", "command": "run", "use_parameters": ["b", "a"]}
     names = [entry["name"] for _, entry in expand_entries("jobs", [job], workflow)]
     assert names == ["j_1_x", "j_2_x", "j_1_y", "j_2_y"]
-    assert all(entry["command"] == "run {c}" for _, entry in expand_entries("jobs", [job], workflow))
 
 
 def test_expand_entries_prefers_local_parameters_over_use_parameters():
@@ -320,12 +350,12 @@ def test_expand_entries_rejects_duplicate_names_suggesting_the_parameter():
     job = {"name": "worker", "command": "x {i}", "parameters": {"i": "1:3"}}
     with pytest.raises(SpecError) as caught:
         expand_entries("jobs", [job], {})
-    assert caught.value.path == "jobs[0].name"
+    assert caught.value.path == "jobs[0].command"
     assert "worker_{i}" in caught.value.message
 
 
 def test_expand_entries_rejects_names_missing_one_of_several_parameters():
-    job = {"name": "w_{i}", "command": "x", "parameters": {"i": "1:2", "j": "1:2"}}
+    job = {"name": "w_{i}", "command": "x {j}", "parameters": {"i": "1:2", "j": "1:2"}}
     with pytest.raises(SpecError, match=r"w_\{i\}_\{j\}"):
         expand_entries("jobs", [job], {})
 

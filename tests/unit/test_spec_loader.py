@@ -39,7 +39,8 @@ JSON5_SPEC = """\
         ("dir/WF.YAML", "yaml"),
         ("wf.json", "json"),
         ("wf.json5", "json5"),
-        ("wf.kdl", None),
+        ("wf.kdl", "kdl"),
+        ("wf.toml", None),
         ("wf", None),
         ("archive.yaml.txt", None),
     ],
@@ -91,8 +92,8 @@ def test_load_spec_text_accepts_format_names_in_any_case():
 
 
 def test_load_spec_text_rejects_an_unknown_format():
-    with pytest.raises(SpecError, match="kdl"):
-        load_spec_text(JSON_SPEC, "kdl")
+    with pytest.raises(SpecError, match="toml"):
+        load_spec_text(JSON_SPEC, "toml")
 
 
 # --- syntax errors --------------------------------------------------------------------
@@ -260,7 +261,7 @@ def test_validate_spec_accepts_a_spec_using_every_key():
         (_spec(parameters={"x": True}), "parameters.x", "true is not allowed here; expected a range"),
         (_spec(resource_monitor={"granularity": "hourly"}), "resource_monitor.granularity", "time_series"),
         (_spec(name=""), "name", "must not be empty"),
-        (_spec(metadata=[1]), "metadata", "expected a mapping, got a list"),
+        (_spec(metadata=[1]), "metadata", "expected a mapping or a string, got a list"),
     ],
 )
 def test_validate_spec_rejects_bad_shapes_with_paths(doc, path, fragment):

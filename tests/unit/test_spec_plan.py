@@ -397,7 +397,7 @@ def test_build_plan_rejects_an_expansion_colliding_with_another_job():
 
 def test_build_plan_rejects_a_parameterised_job_without_the_parameter_in_its_name():
     error = spec_error(make_spec(job("aggregate", "run {i}", parameters={"i": "1:3"})))
-    assert error.path == "jobs[0].name"
+    assert error.path == "jobs[0].command"
     assert "aggregate_{i}" in error.message
 
 

@@ -16,7 +16,19 @@ import click
 
 from torc_client import __version__, errors
 from torc_client.cli import render
-from torc_client.cli.commands import access, events, jobs, records, run, service, slurm, user_data, watch, workflows
+from torc_client.cli.commands import (
+    access,
+    events,
+    jobs,
+    records,
+    run,
+    service,
+    slurm,
+    user_data,
+    validate,
+    watch,
+    workflows,
+)
 from torc_client.cli.commands.common import AliasGroup, State, attach_global_options
 
 EXIT_ERROR = 1
@@ -34,6 +46,7 @@ def cli() -> None:
 
 
 cli.add_command(workflows.create)
+cli.add_command(validate.validate)
 cli.add_command(run.run)
 cli.add_command(watch.watch)
 cli.add_command(workflows.status)

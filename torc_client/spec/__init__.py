@@ -7,9 +7,9 @@ Everything here is pure (no I/O besides reading the packaged schema) and raises
 `torc_client.errors.SpecError(path, message)` for every problem.
 """
 
-from torc_client.spec.loader import format_from_filename, load_spec_text
+from torc_client.spec.loader import FORMATS, dump_spec_text, format_from_filename, load_spec_text
+from torc_client.spec.expand import expand_entries
 from torc_client.spec.params import (
-    expand_entries,
     format_value,
     parameter_combinations,
     parse_parameter_values,
@@ -39,7 +39,9 @@ __all__ = [
     "PlanResources",
     "PlanUserData",
     "WorkflowPlan",
+    "FORMATS",
     "build_plan",
+    "dump_spec_text",
     "expand_entries",
     "format_from_filename",
     "format_value",

@@ -1,4 +1,4 @@
-"""Turn the text of a workflow spec (YAML, JSON or JSON5) into a plain dict.
+"""Turn the text of a workflow spec (YAML, JSON, JSON5 or KDL) into a plain dict.
 
 Every format becomes the same JSON-like value, so the rest of the spec code never knows which
 one the user wrote. Syntax errors become SpecError with a `line L, column C` path.
@@ -15,10 +15,13 @@ import json5
 import yaml
 
 from torc_client.errors import SpecError
+from torc_client.spec import kdl
 
-FORMATS = ("yaml", "yml", "json", "json5")
-_EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".json5": "json5"}
+FORMATS = ("yaml", "yml", "json", "json5", "kdl")
+_EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".json5": "json5", ".kdl": "kdl"}
 _JSON5_POSITION_RE = re.compile(r"^<string>:(\d+) (.*) at column (\d+)$")
+#: A line that starts with `key:` (a YAML mapping); KDL has no such line.
+_YAML_KEY_RE = re.compile(r"^[ \t]*-?[ \t]*[A-Za-z_][\w-]*:(?:[ \t]|$)", re.MULTILINE)
 
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _INT_TAG = "tag:yaml.org,2002:int"
@@ -73,14 +76,15 @@ _SpecYamlLoader.add_implicit_resolver(
 
 
 def format_from_filename(name: str) -> str | None:
-    """The spec format implied by a file name's extension (`yaml`, `json`, `json5`), or None."""
+    """The spec format implied by a file name's extension (`yaml`, `json`, `json5`, `kdl`), or None."""
     return _EXTENSIONS.get(PurePath(name).suffix.lower())
 
 
 def load_spec_text(text: str, fmt: str | None = None, source: str = "<spec>") -> dict[str, Any]:
     """Parse the text of a spec into a dict.
 
-    `fmt` is `yaml`, `yml`, `json`, `json5` or None; None tries JSON, then JSON5, then YAML.
+    `fmt` is `yaml`, `yml`, `json`, `json5`, `kdl` or None; None tries JSON, JSON5, YAML and KDL
+    in turn, as Torc does, and reports the error of the format the text most looks like.
     `source` (usually the file name) appears in error messages. Raises SpecError, with a
     `line L, column C` path for syntax errors, or if the top level is not a mapping.
     """
@@ -90,6 +94,8 @@ def load_spec_text(text: str, fmt: str | None = None, source: str = "<spec>") ->
         doc = _load_any(text) if fmt is None else _PARSERS[fmt.lower()](text)
     except _ParseFailure as failure:
         raise SpecError(failure.path, f"{source} is not valid {failure.fmt}: {failure.problem}") from None
+    except kdl.KdlShapeError as error:
+        raise SpecError(error.path, f"{source}: {error.problem}") from None
     if not isinstance(doc, dict):
         found = "nothing (the document is empty)" if doc is None else f"a {_json_type(doc)}"
         raise SpecError("", f"{source}: the top level must be a mapping (name, jobs, ...), not {found}")
@@ -115,7 +121,22 @@ def _load_any(text: str) -> Any:
         if text.lstrip().startswith(("{", "[")):
             # Text that opens like JSON was meant as JSON or JSON5: the JSON5 error is the useful one.
             raise
-    return _load_yaml(text)
+    try:
+        doc = _load_yaml(text)
+    except _ParseFailure:
+        if _YAML_KEY_RE.search(text):
+            raise
+        return _load_kdl(text)
+    if not isinstance(doc, str):
+        return doc
+    return _load_kdl(text)  # KDL (`name "x"`, lines of words) reads as one YAML string
+
+
+def _load_kdl(text: str) -> Any:
+    try:
+        return kdl.load_kdl(text)
+    except kdl.KdlSyntaxError as error:
+        raise _ParseFailure("KDL", error.problem, error.line, error.column) from None
 
 
 def _load_json(text: str) -> Any:
@@ -151,7 +172,7 @@ def _load_yaml(text: str) -> Any:
         raise _ParseFailure("YAML", str(error)) from None
 
 
-_PARSERS = {"json": _load_json, "json5": _load_json5, "yaml": _load_yaml, "yml": _load_yaml}
+_PARSERS = {"json": _load_json, "json5": _load_json5, "yaml": _load_yaml, "yml": _load_yaml, "kdl": _load_kdl}
 
 
 def _reject_duplicate_keys(fmt: str) -> Any:
@@ -174,3 +195,17 @@ def _json_type(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
     return "number" if isinstance(value, (int, float)) else type(value).__name__
+
+
+def dump_spec_text(doc: dict[str, Any], fmt: str) -> str:
+    """The text of a spec in `fmt` (`yaml`, `yml`, `json`, `json5` or `kdl`) that `load_spec_text` reads back as `doc`."""
+    fmt = fmt.lower()
+    if fmt in ("yaml", "yml"):
+        return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120)
+    if fmt == "json":
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "json5":
+        return json5.dumps(doc, indent=2, ensure_ascii=False, quote_keys=False, trailing_commas=True) + "\n"
+    if fmt == "kdl":
+        return kdl.dump_kdl(doc)
+    raise SpecError("", f"unknown spec format {fmt!r}; use one of: {', '.join(FORMATS)}")

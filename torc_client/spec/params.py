@@ -1,9 +1,9 @@
-"""Parameter values and `{name}` templates: how one spec entry becomes many.
+"""Parameter values and `{name}` templates: what values a parameter takes and how a template is filled.
 
 A parameter value is a range (`"1:10"`, `"0:10:2"`, `"0.0:1.0:0.25"`), a list (`"[1,5,10]"`,
-`"['a','b']"` or a real YAML/JSON list) or a scalar. An entry with parameters is copied once per
-combination of values (`product`, the default, or `zip`), and `{name}` / `{name:03d}` templates
-in its fields are filled in. Only declared parameter names are templates: `${HOME}`, awk's
+`"['a','b']"` or a real YAML/JSON list) or a scalar. Values combine as a `product` (the default)
+or `zip`, and `{name}` / `{name:03d}` templates are filled in (`torc_client.spec.expand` copies
+the entries). Only declared parameter names are templates: `${HOME}`, awk's
 `{print $1}` and JSON such as `'{"a": 1}'` pass through unchanged.
 """
 
@@ -26,26 +26,6 @@ FLOAT_TOLERANCE = 1e-10
 SIGNIFICANT_DIGITS = 12
 #: Most copies one entry may expand to: catches a typo such as "1:1e9" before it eats the memory.
 MAX_EXPANSION = 10_000_000
-
-JOB_TEMPLATE_FIELDS = (
-    "name",
-    "command",
-    "invocation_script",
-    "resource_requirements",
-    "depends_on",
-    "depends_on_regexes",
-    "input_files",
-    "input_file_regexes",
-    "output_files",
-    "output_file_regexes",
-    "input_user_data",
-    "input_user_data_regexes",
-    "output_user_data",
-    "output_user_data_regexes",
-)
-FILE_TEMPLATE_FIELDS = ("name", "path")
-USER_DATA_TEMPLATE_FIELDS = ("name", "data")
-PARAMETER_KEYS = ("parameters", "parameter_mode", "use_parameters")
 
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _INT_RE = re.compile(r"[-+]?\d+")
@@ -235,90 +215,3 @@ def parameter_combinations(
 def parse_parameters(raw: Mapping[str, Any], path: str = "parameters") -> dict[str, list[Value]]:
     """Parse a `parameters` mapping into name -> values, keeping the declaration order."""
     return {name: parse_parameter_values(value, f"{path}.{name}") for name, value in raw.items()}
-
-
-def expand_entries(
-    section: str, entries: Sequence[Mapping[str, Any]], workflow_values: Mapping[str, list[Value]]
-) -> list[tuple[str, dict[str, Any]]]:
-    """Expand the entries of one spec section (`jobs`, `files` or `user_data`).
-
-    Returns (path of the original entry, e.g. `jobs[2]`, expanded entry) pairs in spec order,
-    each entry's copies in combination order. The copies lose their parameter keys.
-    Local `parameters` win; otherwise `use_parameters` picks workflow parameters.
-    """
-    fields = _TEMPLATE_FIELDS[section]
-    expanded: list[tuple[str, dict[str, Any]]] = []
-    for index, entry in enumerate(entries):
-        path = f"{section}[{index}]"
-        values = _entry_parameters(entry, workflow_values, path)
-        if not values:
-            expanded.append((path, {k: v for k, v in entry.items() if k not in PARAMETER_KEYS}))
-            continue
-        mode = entry.get("parameter_mode", "product")
-        combos = parameter_combinations(values, mode, f"{path}.parameter_mode")
-        copies = [_fill_entry(entry, combo, fields, path) for combo in combos]
-        _check_distinct_names(entry, copies, values, section, path)
-        expanded.extend((path, copy) for copy in copies)
-    return expanded
-
-
-_TEMPLATE_FIELDS = {
-    "jobs": JOB_TEMPLATE_FIELDS,
-    "files": FILE_TEMPLATE_FIELDS,
-    "user_data": USER_DATA_TEMPLATE_FIELDS,
-}
-
-
-def _entry_parameters(
-    entry: Mapping[str, Any], workflow_values: Mapping[str, list[Value]], path: str
-) -> dict[str, list[Value]] | None:
-    if entry.get("parameters"):
-        return parse_parameters(entry["parameters"], f"{path}.parameters")
-    selected = entry.get("use_parameters") or []
-    for index, name in enumerate(selected):
-        if name not in workflow_values:
-            declared = ", ".join(workflow_values) or "none"
-            raise SpecError(
-                f"{path}.use_parameters[{index}]",
-                f"'{name}' is not a workflow parameter; the workflow's parameters are: {declared}",
-            )
-    return {name: workflow_values[name] for name in selected} or None
-
-
-def _fill_entry(
-    entry: Mapping[str, Any], combo: Mapping[str, Value], fields: Sequence[str], path: str
-) -> dict[str, Any]:
-    copy = {key: value for key, value in entry.items() if key not in PARAMETER_KEYS}
-    for field in fields:
-        if field in copy:
-            copy[field] = _fill(copy[field], combo, f"{path}.{field}")
-    return copy
-
-
-def _fill(value: Any, combo: Mapping[str, Value], path: str) -> Any:
-    if isinstance(value, str):
-        return substitute_parameters(value, combo, path)
-    if isinstance(value, list):
-        return [_fill(item, combo, f"{path}[{index}]") for index, item in enumerate(value)]
-    if isinstance(value, dict):
-        return {key: _fill(item, combo, f"{path}.{key}") for key, item in value.items()}
-    return value
-
-
-def _check_distinct_names(
-    entry: Mapping[str, Any], copies: list[dict], values: Mapping[str, list[Value]], section: str, path: str
-) -> None:
-    names = {copy["name"] for copy in copies}
-    if len(names) == len(copies):
-        return
-    template = entry["name"]
-    missing = [name for name in values if name not in template_names(template)]
-    if missing:
-        example = template + "".join(f"_{{{name}}}" for name in missing)
-        hint = f"put the parameters in the name, e.g. '{example}'"
-    else:
-        hint = "use a format in the name that keeps the values apart"
-    raise SpecError(
-        f"{path}.name",
-        f"'{template}' expands to {len(copies)} {section} entries but {len(names)} distinct names; {hint}",
-    )

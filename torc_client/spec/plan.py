@@ -6,10 +6,8 @@ every relationship resolved to names, and the full upstream graph, explicit and 
 
 from __future__ import annotations
 
-import bisect
-import difflib
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -18,8 +16,11 @@ from torc_client import jsonvalues
 from torc_client.errors import SpecError
 from torc_client.graph import find_cycle, format_cycle
 from torc_client.spec.hpc import PlanAction, PlanScheduler, check_job_schedulers, plan_actions, plan_schedulers
-from torc_client.spec.params import expand_entries, parse_parameters
-from torc_client.spec.validate import validate_spec, without_nulls
+from torc_client.spec.expand import expand_entries
+from torc_client.spec.params import parse_parameters
+from torc_client.spec.problems import Problems
+from torc_client.spec.references import RELATIONSHIPS, Catalog, no_variables, related, substitute_variables
+from torc_client.spec.validate import metadata_object, validate_spec, without_nulls
 from torc_client.units import format_memory, parse_duration, parse_memory
 
 DEFAULT_RESOURCES = "default"
@@ -37,17 +38,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 DEFAULT_RULE: dict[str, Any] = {"match_all_exit_codes": False, "recovery_script": None, "max_retries": 3}
 
-# relationship list -> (its regex list, the kind of record it names)
-RELATIONSHIPS = {
-    "depends_on": ("depends_on_regexes", "job"),
-    "input_files": ("input_file_regexes", "file"),
-    "output_files": ("output_file_regexes", "file"),
-    "input_user_data": ("input_user_data_regexes", "user_data"),
-    "output_user_data": ("output_user_data_regexes", "user_data"),
-}
-_VARIABLE_RE = re.compile(r"\$\{(files|user_data)\.(input|output)\.((?:[^{}]|\{[^{}]*\})*)\}")
 _USER_DATA_VARIABLE_RE = re.compile(r"\$\{user_data\.(?:input|output)\.([^{}]*)\}")
-_REGEX_SYNTAX = set(".^$*+?{}[]\\|()")
 
 
 class PlanResources(msgspec.Struct, frozen=True):
@@ -129,30 +120,41 @@ def build_plan(doc: dict[str, Any]) -> WorkflowPlan:
 
     Jobs, files and user_data keep spec order, each entry's expansions in combination order.
     """
-    doc = without_nulls(doc)
-    validate_spec(doc)
-    parameters = parse_parameters(doc.get("parameters", {}))
-    file_entries = _unique(expand_entries("files", doc.get("files", []), parameters), "file")
-    data_entries = _unique(expand_entries("user_data", doc.get("user_data", []), parameters), "user_data")
-    job_entries = _unique(expand_entries("jobs", doc["jobs"], parameters), "job")
+    doc = metadata_object(without_nulls(doc))
+    validate_spec(doc)  # every problem of shape at once; what follows relies on the shape
+    problems = Problems()
+    parameters = problems.attempt(parse_parameters, doc.get("parameters", {}), default={})
+    file_entries = _unique(expand_entries("files", doc.get("files", []), parameters, problems), "file", problems)
+    data_entries = _unique(expand_entries("user_data", doc.get("user_data", []), parameters, problems),
+                           "user_data", problems)  # fmt: skip
+    job_entries = _unique(expand_entries("jobs", doc["jobs"], parameters, problems), "job", problems)
     files = [PlanFile(name=entry["name"], path=entry["path"]) for _, entry in file_entries]
     user_data = [
-        PlanUserData(entry["name"], _json_data(path, entry.get("data")), entry.get("is_ephemeral", False))
+        PlanUserData(entry["name"], data, entry.get("is_ephemeral", False))
         for path, entry in data_entries
+        if (data := problems.attempt(_json_data, path, entry.get("data"), default=_INVALID)) is not _INVALID
     ]
-    resources = _resources(doc.get("resource_requirements", []))
-    handlers = _failure_handlers(doc.get("failure_handlers", []))
+    resources = _resources(doc.get("resource_requirements", []), problems)
+    handlers = _failure_handlers(doc.get("failure_handlers", []), problems)
     settings = _settings(doc)
-    catalog = _Catalog([entry["name"] for _, entry in job_entries], files, user_data, resources, handlers)
-    jobs = tuple(_job(path, entry, catalog, settings) for path, entry in job_entries)
-    upstream = _upstream(jobs, [path for path, _ in job_entries])
+    catalog = Catalog([entry["name"] for _, entry in job_entries], files, user_data, resources, handlers)
+    job_paths, planned = [], []
+    for path, entry in job_entries:
+        try:
+            planned.append(_job(path, entry, catalog, settings, problems))
+            job_paths.append(path)
+        except SpecError as error:
+            problems.add(error)
+    jobs = tuple(planned)
+    upstream = _upstream(jobs, job_paths, problems)
+    schedulers = {s.name: s for s in problems.attempt(plan_schedulers, doc.get("slurm_schedulers", []), default=())}
+    problems.attempt(check_job_schedulers, [(path, job.scheduler) for path, job in zip(job_paths, jobs)], schedulers)
+    actions = problems.attempt(plan_actions, doc.get("actions", []), schedulers, catalog.names["job"],
+                               lambda pattern, path: catalog.match("job", pattern, path), default=())  # fmt: skip
+    problems.raise_any()
     cycle = find_cycle(upstream)
     if cycle:
         raise SpecError("jobs", format_cycle(cycle))
-    schedulers = {s.name: s for s in plan_schedulers(doc.get("slurm_schedulers", []))}
-    check_job_schedulers([(path, job.scheduler) for (path, _), job in zip(job_entries, jobs)], schedulers)
-    actions = plan_actions(doc.get("actions", []), schedulers, catalog.names["job"],
-                           lambda pattern, path: catalog.match("job", pattern, path))  # fmt: skip
     return WorkflowPlan(
         name=doc["name"],
         description=doc.get("description"),
@@ -185,6 +187,9 @@ def substitute_user_data_ids(text: str, ids: Mapping[str, int]) -> str:
     return _USER_DATA_VARIABLE_RE.sub(replace, text)
 
 
+_INVALID = object()
+
+
 def _json_data(path: str, data: Any) -> Any:
     found = jsonvalues.first_non_finite(data)
     if found:
@@ -192,14 +197,19 @@ def _json_data(path: str, data: Any) -> Any:
     return data
 
 
-def _unique(entries: list[tuple[str, dict[str, Any]]], kind: str) -> list[tuple[str, dict[str, Any]]]:
+def _unique(
+    entries: list[tuple[str, dict[str, Any]]], kind: str, problems: Problems
+) -> list[tuple[str, dict[str, Any]]]:
+    """The entries, each name once: a second entry of a name is a problem."""
     seen: dict[str, str] = {}
     for path, entry in entries:
         name = entry["name"]
         if name in seen:
-            raise SpecError(f"{path}.name", f"duplicate {kind} name '{name}': also defined by {seen[name]}")
-        seen[name] = path
-    return entries
+            problems.add(SpecError(f"{path}.name", f"duplicate {kind} name '{name}': also defined by {seen[name]}"))
+        seen.setdefault(name, path)
+    if len(seen) == len(entries):
+        return entries
+    return [(path, entry) for path, entry in entries if seen[entry["name"]] == path]
 
 
 def _settings(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -208,10 +218,11 @@ def _settings(doc: Mapping[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def _resources(entries: list[dict[str, Any]]) -> list[PlanResources]:
+def _resources(entries: list[dict[str, Any]], problems: Problems) -> list[PlanResources]:
     pairs = [(f"resource_requirements[{index}]", entry) for index, entry in enumerate(entries)]
-    _unique(pairs, "resource_requirements")
-    resources = [_resource(path, entry) for path, entry in pairs]
+    planned = [problems.attempt(_resource, path, entry) for path, entry in _unique(pairs, "resource_requirements",
+                                                                                      problems)]  # fmt: skip
+    resources = [resource for resource in planned if resource is not None]
     if all(resource.name != DEFAULT_RESOURCES for resource in resources):
         resources.insert(0, _resource("", {"name": DEFAULT_RESOURCES}))
     return resources
@@ -240,8 +251,9 @@ def _resource(path: str, entry: Mapping[str, Any]) -> PlanResources:
     )
 
 
-def _failure_handlers(entries: list[dict[str, Any]]) -> list[PlanFailureHandler]:
-    pairs = _unique([(f"failure_handlers[{i}]", entry) for i, entry in enumerate(entries)], "failure_handler")
+def _failure_handlers(entries: list[dict[str, Any]], problems: Problems) -> list[PlanFailureHandler]:
+    pairs = _unique([(f"failure_handlers[{i}]", entry) for i, entry in enumerate(entries)], "failure_handler",
+                    problems)  # fmt: skip
     return [
         PlanFailureHandler(
             name=entry["name"], rules=[{"exit_codes": [], **DEFAULT_RULE, **rule} for rule in entry["rules"]]
@@ -250,22 +262,31 @@ def _failure_handlers(entries: list[dict[str, Any]]) -> list[PlanFailureHandler]
     ]
 
 
-def _job(path: str, entry: Mapping[str, Any], catalog: _Catalog, settings: Mapping[str, Any]) -> PlanJob:
+def _job(
+    path: str, entry: Mapping[str, Any], catalog: Catalog, settings: Mapping[str, Any], problems: Problems
+) -> PlanJob:
+    """One expanded job entry as a PlanJob; a wrong reference is recorded in `problems` and left out."""
     name = entry["name"]
-    command, found = _substitute_variables(entry["command"], catalog, f"{path}.command")
+    command, found = entry["command"], no_variables()
+    if "${" in command:
+        command, found = problems.attempt(substitute_variables, command, catalog, f"{path}.command",
+                                          default=(command, found))  # fmt: skip
     script = entry.get("invocation_script")
     if script is not None:
-        script, found_in_script = _substitute_variables(script, catalog, f"{path}.invocation_script")
+        script, found_in_script = problems.attempt(substitute_variables, script, catalog, f"{path}.invocation_script",
+                                                   default=(script, no_variables()))  # fmt: skip
         for field, names in found_in_script.items():
             found[field].extend(names)
-    related = {field: _related(name, path, entry, field, catalog) for field in RELATIONSHIPS}
+    links = {field: related(name, path, entry, field, catalog, problems) for field in RELATIONSHIPS}
     for field, names in found.items():
-        related[field].update(names)
+        links[field].update(names)
     resources = entry.get("resource_requirements", DEFAULT_RESOURCES)
-    catalog.check("resource_requirements", resources, f"{path}.resource_requirements", f"job '{name}' uses")
+    if resources not in catalog.names["resource_requirements"]:
+        problems.attempt(catalog.check, "resource_requirements", resources, f"{path}.resource_requirements",
+                         f"job '{name}' uses")  # fmt: skip
     handler = entry.get("failure_handler")
     if handler is not None:
-        catalog.check("failure_handler", handler, f"{path}.failure_handler", f"job '{name}' uses")
+        problems.attempt(catalog.check, "failure_handler", handler, f"{path}.failure_handler", f"job '{name}' uses")
     return PlanJob(
         name=name,
         command=command,
@@ -276,68 +297,15 @@ def _job(path: str, entry: Mapping[str, Any], catalog: _Catalog, settings: Mappi
             "cancel_on_blocking_job_failure", settings["cancel_on_blocking_job_failure"]
         ),
         supports_termination=entry.get("supports_termination", False),
-        **{field: tuple(sorted(names)) for field, names in related.items()},
+        **{field: tuple(sorted(names)) for field, names in links.items()},
         scheduler=entry.get("scheduler"),
     )
 
 
-def _related(job: str, path: str, entry: Mapping[str, Any], field: str, catalog: _Catalog) -> set[str]:
-    """The names a job lists in one relationship, exactly or through regexes."""
-    regex_field, kind = RELATIONSHIPS[field]
-    names: set[str] = set()
-    if field not in entry and regex_field not in entry:
-        return names
-    for index, name in enumerate(entry.get(field, ())):
-        where = f"{path}.{field}[{index}]"
-        if field == "depends_on" and name == job:
-            raise SpecError(where, f"job '{job}' depends on itself; remove it from its own depends_on")
-        names.add(catalog.check(kind, name, where, f"{field} of job '{job}' names"))
-    for index, pattern in enumerate(entry.get(regex_field, ())):
-        where = f"{path}.{regex_field}[{index}]"
-        matches = catalog.match(kind, pattern, where)
-        if field == "depends_on" and job in matches:
-            message = f"regex {pattern!r} matches the job '{job}' itself; make it more specific, e.g. ^...$"
-            raise SpecError(where, message)
-        names.update(matches)
-    return names
-
-
-def _substitute_variables(text: str, catalog: _Catalog, path: str) -> tuple[str, dict[str, list[str]]]:
-    """Replace `${files.*.NAME}` with paths and collect every `${files|user_data.*.NAME}` by field.
-
-    `${user_data.*.NAME}` stays in the text: it becomes the record id once the server has one.
-    """
-    found: dict[str, list[str]] = {field: [] for field in RELATIONSHIPS if field != "depends_on"}
-    if "${" not in text:
-        return text, found
-
-    def replace(match: re.Match[str]) -> str:
-        section, direction, name = match.groups()
-        kind = "file" if section == "files" else "user_data"
-        if name not in catalog.names[kind]:
-            raise SpecError(path, _unknown_variable_message(match.group(0), name, kind, catalog))
-        found[f"{direction}_{section}"].append(name)
-        return catalog.file_paths[name] if kind == "file" else match.group(0)
-
-    return _VARIABLE_RE.sub(replace, text), found
-
-
-def _unknown_variable_message(variable: str, name: str, kind: str, catalog: _Catalog) -> str:
-    message = f"{variable} names no defined {kind}"
-    if "$" in name:
-        message += (
-            "; variables are resolved when the workflow is created, so the name cannot contain a shell"
-            f" variable: list the {kind} entries in the job's input/output {kind} regexes instead"
-        )
-    elif "{" in name:
-        message += "; is the {...} in it a parameter of this job?"
-    return f"{message}; {_suggest(name, catalog.names[kind], kind)}"
-
-
-def _upstream(jobs: Sequence[PlanJob], paths: list[str]) -> dict[str, tuple[str, ...]]:
+def _upstream(jobs: Sequence[PlanJob], paths: list[str], problems: Problems) -> dict[str, tuple[str, ...]]:
     """Every job's upstream jobs: explicit depends_on plus the producers of its inputs."""
-    file_producers = _producers(jobs, paths, "output_files", "file")
-    data_producers = _producers(jobs, paths, "output_user_data", "user_data")
+    file_producers = _producers(jobs, paths, "output_files", "file", problems)
+    data_producers = _producers(jobs, paths, "output_user_data", "user_data", problems)
     upstream: dict[str, tuple[str, ...]] = {}
     for job in jobs:
         names = set(job.depends_on)
@@ -349,91 +317,15 @@ def _upstream(jobs: Sequence[PlanJob], paths: list[str]) -> dict[str, tuple[str,
     return upstream
 
 
-def _producers(jobs: Sequence[PlanJob], paths: list[str], field: str, kind: str) -> dict[str, str]:
+def _producers(jobs: Sequence[PlanJob], paths: list[str], field: str, kind: str, problems: Problems) -> dict[str, str]:
     producers: dict[str, str] = {}
     for job, path in zip(jobs, paths):
         for name in getattr(job, field):
             producer = producers.setdefault(name, job.name)
             if producer != job.name:
-                raise SpecError(
+                problems.add(SpecError(
                     f"{path}.{field}",
                     f"{kind} '{name}' is produced by both '{producer}' and '{job.name}'; a {kind} can have"
                     " only one producing job (put a parameter in its name to give each job its own)",
-                )
+                ))
     return producers
-
-
-class _Catalog:
-    """The names a job may refer to, with cached regex matches (a sweep reuses a few patterns)."""
-
-    def __init__(
-        self,
-        jobs: list[str],
-        files: list[PlanFile],
-        user_data: list[PlanUserData],
-        resources: list[PlanResources],
-        handlers: list[PlanFailureHandler],
-    ) -> None:
-        self.names: dict[str, Collection[str]] = {
-            "job": dict.fromkeys(jobs),
-            "file": dict.fromkeys(file.name for file in files),
-            "user_data": dict.fromkeys(item.name for item in user_data),
-            "resource_requirements": dict.fromkeys(resource.name for resource in resources),
-            "failure_handler": dict.fromkeys(handler.name for handler in handlers),
-        }
-        self.file_paths = {file.name: file.path for file in files}
-        self._matches: dict[tuple[str, str], list[str]] = {}
-        self._sorted: dict[str, list[str]] = {}
-
-    def check(self, kind: str, name: str, path: str, context: str) -> str:
-        """Return `name` if a `kind` of that name exists, else raise SpecError with suggestions."""
-        if name not in self.names[kind]:
-            suggestion = _suggest(name, self.names[kind], kind)
-            raise SpecError(path, f"{context} '{name}', which is not a defined {kind}; {suggestion}")
-        return name
-
-    def match(self, kind: str, pattern: str, path: str) -> list[str]:
-        """Names of `kind` that the regex finds (unanchored `re.search`); at least one, or SpecError."""
-        key = (kind, pattern)
-        if key not in self._matches:
-            self._matches[key] = self._search(kind, pattern, path)
-        return self._matches[key]
-
-    def _search(self, kind: str, pattern: str, path: str) -> list[str]:
-        names = self.names[kind]
-        exact = pattern.endswith("$")
-        literal = pattern[1 : -1 if exact else None]
-        if pattern.startswith("^") and not _REGEX_SYNTAX & set(literal):
-            # `^name$` and `^prefix` are the usual patterns; answering them without a scan
-            # keeps a sweep in which every job has its own regex linear instead of quadratic.
-            found = ([literal] if literal in names else []) if exact else self._with_prefix(kind, literal)
-        else:
-            try:
-                regex = re.compile(pattern)
-            except re.error as error:
-                raise SpecError(path, f"invalid regular expression {pattern!r}: {error}") from None
-            found = [name for name in names if regex.search(name)]
-        if not found:
-            raise SpecError(path, f"regex {pattern!r} matches no {kind}; {_suggest(pattern, names, kind)}")
-        return found
-
-    def _with_prefix(self, kind: str, prefix: str) -> list[str]:
-        if kind not in self._sorted:
-            self._sorted[kind] = sorted(self.names[kind])
-        ordered = self._sorted[kind]
-        found = []
-        for index in range(bisect.bisect_left(ordered, prefix), len(ordered)):
-            if not ordered[index].startswith(prefix):
-                break
-            found.append(ordered[index])
-        return found
-
-
-def _suggest(name: str, known: Collection[str], kind: str) -> str:
-    close = difflib.get_close_matches(name, list(known), n=3)
-    if close:
-        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
-    if not known:
-        return f"no {kind} is defined"
-    sample = ", ".join(list(known)[:5]) + (f" (and {len(known) - 5} more)" if len(known) > 5 else "")
-    return f"defined: {sample}"

@@ -62,31 +62,47 @@ def _relevance(error: ValidationError) -> Any:
     return by_relevance(strong=frozenset({"additionalProperties"}))(error)
 
 
-#: Lists of records whose optional keys may be written as null, as Torc's own specs do.
-_RECORD_LISTS = ("jobs", "files", "user_data", "resource_requirements", "failure_handlers", "slurm_schedulers",
-                 "actions")  # fmt: skip
+#: Values that are the user's own JSON, where null is a value rather than "not set".
+_FREE_JSON = frozenset({"data", "metadata"})
 
 
 def without_nulls(doc: Any) -> Any:
-    """The spec with every key whose value is null left out (null means "not set"), except user_data's `data`."""
+    """The spec with every key whose value is null left out: null means "not set", as in Torc.
+
+    User_data's `data` and the workflow's `metadata` are the user's own JSON and kept as they are.
+    """
+    if isinstance(doc, list):
+        return [without_nulls(item) for item in doc]
     if not isinstance(doc, dict):
         return doc
-    top = {key: value for key, value in doc.items() if value is not None}
-    for key in _RECORD_LISTS:
-        if isinstance(top.get(key), list):
-            top[key] = [{k: v for k, v in entry.items() if v is not None or (key, k) == ("user_data", "data")}
-                        if isinstance(entry, dict) else entry for entry in top[key]]  # fmt: skip
-    return top
+    return {key: value if key in _FREE_JSON else without_nulls(value)
+            for key, value in doc.items() if value is not None or key == "data"}  # fmt: skip
+
+
+def metadata_object(doc: dict[str, Any]) -> dict[str, Any]:
+    """The spec with `metadata` as a mapping: Torc writes it as a string holding a JSON object."""
+    text = doc.get("metadata")
+    if not isinstance(text, str):
+        return doc
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SpecError("metadata", f"a metadata string must hold a JSON object; it is not JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise SpecError("metadata", f"a metadata string must hold a JSON object, not {_describe(value)}")
+    return {**doc, "metadata": value}
 
 
 def validate_spec(doc: dict[str, Any]) -> None:
-    """Raise SpecError for the most relevant way `doc` breaks the spec schema; return if it fits."""
+    """Raise SpecError for every place `doc` breaks the spec schema (the most relevant error at each); return if it fits."""
     if _accepts()(doc):
         return
-    errors = list(_validator().iter_errors(doc))
-    if errors:
-        error = max(errors, key=_relevance)
-        raise SpecError(format_path(error.absolute_path), _message(error))
+    by_place: dict[str, list[ValidationError]] = {}
+    for error in _validator().iter_errors(doc):
+        by_place.setdefault(format_path(error.absolute_path), []).append(error)
+    found = [SpecError(place, _message(max(errors, key=_relevance))) for place, errors in by_place.items()]
+    if found:
+        raise SpecError.combine(found)
 
 
 def format_path(parts: Iterable[str | int]) -> str:

@@ -9,22 +9,18 @@ import click
 from torc_client import contract as c
 from torc_client import errors
 from torc_client.cli import render
+from torc_client.cli.commands import validate
 from torc_client.cli.commands.common import AliasGroup, State, paging_options, pass_state, workflow_id_argument
 from torc_client.client import Client
-from torc_client.spec import format_from_filename
+from torc_client.spec import dump_spec_text, format_from_filename
 from torc_client.units import count
 
 
 def create_from_file(client: Client, spec_file: str, working_dir: str | None) -> c.Workflow:
-    """Create a workflow from a spec file (YAML, JSON or JSON5, by extension)."""
-    path = Path(spec_file)
+    """Create a workflow from a spec file (YAML, JSON, JSON5 or KDL, by extension; else detected)."""
+    text = validate.read_spec_file(spec_file)
     try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise errors.SpecError("", f"cannot read the spec file {spec_file}: {reason}") from None
-    try:
-        return client.create_workflow_from_spec(text, format_from_filename(path.name),
+        return client.create_workflow_from_spec(text, format_from_filename(Path(spec_file).name),
                                                 working_dir=str(Path(working_dir or Path.cwd()).resolve()))  # fmt: skip
     except errors.ValidationError as exc:
         exc.problem_doc.setdefault("spec_file", spec_file)
@@ -34,9 +30,14 @@ def create_from_file(client: Client, spec_file: str, working_dir: str | None) ->
 @click.command("create")
 @click.argument("spec_file", metavar="SPEC_FILE")
 @click.option("--working-dir", default=None, help="Directory the jobs run in (default: the current directory).")
+@click.option("--dry-run", is_flag=True, help="Create nothing, need no server: check the spec and show what it "
+              "would create (as `torc validate`).")  # fmt: skip
 @pass_state
-def create(state: State, spec_file: str, working_dir: str | None) -> None:
-    """Create a workflow from a spec file (.yaml, .yml, .json or .json5)."""
+def create(state: State, spec_file: str, working_dir: str | None, dry_run: bool) -> None:
+    """Create a workflow from a spec file (.yaml, .yml, .json, .json5 or .kdl; other names are detected)."""
+    if dry_run:
+        validate.check(state, spec_file)
+        return
     workflow = create_from_file(state.client(), spec_file, working_dir)
     render.message(f"Created workflow {workflow.id}")
     render.show_record(workflow, state.format)
@@ -176,3 +177,41 @@ def group() -> None:
 
 for _command in (create, list_, get, init, reinitialize, reset_status, status, cancel, delete, archive, unarchive):
     group.add_command(_command)
+
+
+@click.command("export")
+@workflow_id_argument
+@click.option("-o", "--output", default=None, metavar="FILE", help="Write the spec to FILE (default: stdout).")
+@click.option("--spec-format", type=click.Choice(["yaml", "json", "json5", "kdl"]), default=None,
+              help="Spec format (default: from the extension of FILE, else yaml).")  # fmt: skip
+@pass_state
+def export(state: State, workflow_id: int, output: str | None, spec_format: str | None) -> None:
+    """Write a workflow as a spec file, from which `workflows import` creates a copy."""
+    from torc_client.spec_export import export_spec
+
+    fmt = spec_format or (output and format_from_filename(output)) or "yaml"
+    text = dump_spec_text(export_spec(state.client(), workflow_id), fmt)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    render.message(f"Exported workflow {workflow_id} to {output}")
+
+
+@click.command("import")
+@click.argument("spec_file", metavar="FILE")
+@click.option("--working-dir", default=None,
+              help="Directory the jobs run in, if the spec names none (default: the current directory).")  # fmt: skip
+@pass_state
+def import_(state: State, spec_file: str, working_dir: str | None) -> None:
+    """Create a workflow from a spec file written by `workflows export` (as `workflows create` does)."""
+    workflow = create_from_file(state.client(), spec_file, working_dir)
+    render.message(f"Created workflow {workflow.id}")
+    render.show_record(workflow, state.format)
+
+
+group.add_command(export)
+group.add_command(import_)
