@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run serve test test-fast bench bench-install bench-quick slurm slurm-stop clean
+.PHONY: install system run serve test test-fast bench bench-install bench-quick slurm slurm-stop clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,11 @@ run: install  ## start a server on a fresh embedded database, run the diamond ex
 serve: install  ## keep a server (embedded database in ~/.local/share/torc/db) running in the foreground
 	$(BIN)/torc-server
 
-test: install slurm  ## the whole suite, against a real embedded database and a real one-machine Slurm
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q
+system:  ## the system packages the tests use (Debian, as root): jq, and chromium for the browser check
+	bash scripts/install-system.sh
+
+test: install system slurm  ## the whole suite, against a real embedded database, a real Slurm and a real browser
+	TORC_REQUIRE_BROWSER=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q
 
 slurm:  ## install (Debian packages, as root) and start a one-machine Slurm cluster: three nodes, partition debug
 	bash scripts/slurm.sh start

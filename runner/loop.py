@@ -67,6 +67,7 @@ class JobRunner:
         self.outcomes: list[c.JobOutcome] = []
         self.given_back: list[c.JobStart] = []  # stopped at the time limit, to be returned
         self.stop_signal: int | None = None
+        self._hurry = False  # a second interrupt: kill the jobs without a grace period
         self.end_time = time.monotonic() + self.opts.time_limit if self.opts.time_limit else None
         self.monitor: ResourceMonitor | None = None
         self._last_contact = time.monotonic()
@@ -121,7 +122,8 @@ class JobRunner:
                               f"({workflow.name}): {mode}")  # fmt: skip
         for said in hardware.overstated(self.opts.num_cpus, self.opts.memory_gb, self.opts.num_gpus):
             self.reporter.message(f"warning: {said}; jobs sized to it will compete for what is really there")
-        self.summary.unfit = self._unfit()
+        # With --max-parallel-jobs requirements are ignored, so every job can run here.
+        self.summary.unfit = [] if self.opts.max_parallel_jobs else self._unfit()
         for group in self.summary.unfit:
             self.reporter.message(unfit_text(group))
 
@@ -131,11 +133,15 @@ class JobRunner:
         try:
             self.client.deactivate_compute_node(self.summary.compute_node_id)
             self.summary.workflow_status = self.client.workflow_status(self.workflow_id)
+            if self.summary.unfit:  # only the jobs still waiting now: another runner may have run the rest
+                self.summary.unfit = self.client.unfit(self.workflow_id, *self._capacity_now())
         except errors.ApiError as error:
             self.reporter.message(f"could not sign off from the server: {error.message}")
 
     def _on_signal(self, signum: int, frame: object) -> None:
-        self.stop_signal = signum
+        if self.stop_signal is not None and signum == signal.SIGINT:
+            self._hurry = True  # a second Ctrl-C: `_stop_all` kills the jobs without their grace period
+        self.stop_signal = self.stop_signal or signum
 
     # --- the loop --------------------------------------------------------------------
 
@@ -293,12 +299,18 @@ class JobRunner:
         `give_back` return them to the queue; give the backlog back."""
         if self.running:
             verb = "stopping and returning" if give_back else "terminating"
-            self.reporter.message(f"{verb} {len(self.running)} running jobs: {reason}")
+            self.reporter.message(f"{verb} {count(len(self.running), 'running job')}: {reason}")
         for proc in self.running.values():
             proc.stop(reason, self.opts.kill_grace, give_back)
         self._settle_in_flight()
+        hurried = False
         while self.running:
             self._collect()
+            if self._hurry and not hurried and self.running:
+                hurried = True
+                self.reporter.message(f"interrupted again: killing {count(len(self.running), 'running job')} now")
+                for proc in self.running.values():
+                    proc.kill_now()
             for proc in self.running.values():
                 proc.enforce(time.monotonic(), self.opts.kill_grace)
             self._wait(0.05)
@@ -373,9 +385,11 @@ class JobRunner:
         return True
 
     def _unfit(self) -> list[c.UnfitGroup]:
+        return self._call(self.client.unfit, self.workflow_id, *self._capacity_now())
+
+    def _capacity_now(self) -> tuple[int, float, int, int, float | None]:
         t = self.total
-        return self._call(self.client.unfit, self.workflow_id, t.cpus, t.memory_bytes / GIB, t.gpus, t.nodes,
-                          self._time_left())  # fmt: skip
+        return t.cpus, t.memory_bytes / GIB, t.gpus, t.nodes, self._time_left()
 
     def _next_wake(self) -> float:
         """How long the loop may sleep when no job exits and no answer comes."""

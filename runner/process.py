@@ -69,6 +69,13 @@ class JobProcess:
             self.kill_at = time.monotonic() + grace
             self._signal(signal.SIGTERM)
 
+    def kill_now(self) -> None:
+        """Kill the job's whole process group at once (a second interrupt), reported as terminated."""
+        if self.stop_reason is None:
+            self.stop_reason = "the runner was interrupted twice"
+        self.kill_at = None
+        self._signal(signal.SIGKILL)
+
     def enforce(self, now: float, grace: float) -> None:
         """Stop a job past its run time; kill one that outlived its grace period."""
         if self.deadline is not None and now > self.deadline and self.stop_reason is None:

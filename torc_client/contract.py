@@ -285,10 +285,12 @@ class Event(Record):
 
     id: int
     workflow_id: int
+    #: Milliseconds since the epoch (UTC); `time` is the same instant as ISO 8601 text.
     timestamp: int
     category: str
     message: str = ""
     data: dict[str, Any] = {}
+    time: str = ""
 
 
 class EventCreate(Struct, kw_only=True):

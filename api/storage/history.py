@@ -10,6 +10,7 @@ from api.storage.workflows import Event
 from torc_client.contract import Event as EventRecord
 from torc_client.contract import Page, Result
 from torc_client.errors import NotFound
+from torc_client.units import iso_from_epoch
 
 
 async def list_results(db: Database, wid: int, filters: dict[str, Any], all_runs: bool, offset: int,
@@ -33,8 +34,10 @@ async def list_results(db: Database, wid: int, filters: dict[str, Any], all_runs
 
 
 def _event(doc: dict[str, Any]) -> EventRecord:
-    return EventRecord(id=int(doc["seq"]), workflow_id=doc["workflow_id"], timestamp=int(doc["timestamp"]),
-                       category=doc["category"], message=doc.get("message", ""), data=doc.get("data", {}))  # fmt: skip
+    stamp = int(doc["timestamp"])
+    return EventRecord(id=int(doc["seq"]), workflow_id=doc["workflow_id"], timestamp=stamp,
+                       category=doc["category"], message=doc.get("message", ""), data=doc.get("data", {}),
+                       time=iso_from_epoch(stamp / 1000))  # fmt: skip
 
 
 async def events_after(db: Database, wid: int, after: int, limit: int) -> Page[EventRecord]:

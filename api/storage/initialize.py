@@ -71,8 +71,9 @@ async def _check_inputs(db: Database, wf: dict, inputs: dict, force: bool) -> li
         names = ", ".join(f"{f['name']} ({f['path']})" for f in missing[:10])
         verb, them = ("does", "it") if len(missing) == 1 else ("do", "them")
         raise InvalidRequest(f"{count(len(missing), 'input file')} that no job produces {verb} not exist: {names}"
-                             + (" ..." if len(missing) > 10 else "") + f"; create {them}, or pass force to "
-                             "initialise anyway", missing_file_ids=[f["_id"] for f in missing])  # fmt: skip
+                             + (" ..." if len(missing) > 10 else "") + f"; create {them}, or initialise anyway with "
+                             f"force (`torc workflows init {wf['_id']} --force`, `torc run --force`)",
+                             missing_file_ids=[f["_id"] for f in missing])  # fmt: skip
     if missing:
         verb = "is" if len(missing) == 1 else "are"
         warnings.append(f"{count(len(missing), 'input file')} {verb} missing (initialised anyway because of force)")

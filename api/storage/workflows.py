@@ -198,7 +198,8 @@ async def _mark_complete(db: Database, doc: dict[str, Any]) -> None:
 
         await actions.workflow_completed(db, doc)
         counts = presented_counts(doc)
-        await record(db, doc["_id"], {}, [Event("workflow", f"workflow complete: {counts}", status="complete",
+        words = ", ".join(f"{n:,} {status}" for status, n in counts.items() if n) or "no jobs"
+        await record(db, doc["_id"], {}, [Event("workflow", f"workflow complete: {words}", status="complete",
                                                 run_id=doc["run_id"], job_counts=counts)])  # fmt: skip
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,10 @@ def test_events_watch_prints_json_lines_and_stops_when_the_workflow_completes(cl
     events = [json.loads(line) for line in lines]
     assert events[0]["message"].startswith(f"workflow {finished} created")
     assert events[-1]["category"] == "workflow" and events[-1]["data"]["status"] == "complete"
+    assert events[-1]["message"] == "workflow complete: 2 completed"  # words, not a Python dict
+
+
+def test_events_carry_an_iso_time_beside_the_epoch_milliseconds(cli, finished: int) -> None:
+    for event in json.loads(cli("events", "list", str(finished), "-f", "json").stdout):
+        seconds = datetime.fromisoformat(event["time"].replace("Z", "+00:00")).timestamp()
+        assert event["time"].endswith("Z") and abs(seconds * 1000 - event["timestamp"]) < 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from runner.loop import RunSummary
 from torc_client import contract as c
+from runner.report import unfit_text
 from torc_client.cli import progress
 
 
@@ -28,10 +29,26 @@ def test_summary_line_says_how_many_jobs_are_not_finished() -> None:
         "workflow 3: 1 completed, 1 failed, 1 canceled, 2 not finished in 1.0 s")
 
 
-def test_unfit_line_names_the_jobs_and_the_flags() -> None:
+def test_jobs_stopped_by_a_signal_are_terminated_not_failed() -> None:
+    summary = RunSummary(3, 1, interrupted=True, workflow_status=_status(completed=1, terminated=2, ready=1))
+    assert progress.summary_line(summary, 1.0) == (
+        "workflow 3: 1 completed, 0 failed, 2 terminated, 0 canceled, 1 not finished (interrupted) in 1.0 s")
+
+
+def test_unfit_text_names_the_jobs_and_the_flags() -> None:
     group = _unfit("gpu_large", ["train_model"], ["needs 2 GPUs, runner has 0 (--num-gpus 2)"])
-    assert progress.unfit_line(group) == ("1 job can never run on this runner (train_model): resource requirements "
-                                          "'gpu_large' needs 2 GPUs, runner has 0 (--num-gpus 2)")  # fmt: skip
+    assert unfit_text(group) == ("1 job can never run on this runner (train_model): resource requirements "
+                                 "'gpu_large' needs 2 GPUs, runner has 0 (--num-gpus 2)")  # fmt: skip
+
+
+def test_the_closing_lines_name_a_bigger_runner_only_for_jobs_still_waiting(capsys) -> None:
+    summary = RunSummary(3, 1, workflow_status=_status(completed=3))
+    progress.print_summary(summary, 1.0)
+    assert capsys.readouterr().err == "workflow 3: 3 completed, 0 failed, 0 canceled in 1.0 s\n"
+    summary.unfit = [_unfit("gpu_large", ["train_model"], ["needs 2 GPUs, runner has 0 (--num-gpus 2)"])]
+    progress.print_summary(summary, 1.0)
+    assert capsys.readouterr().err.splitlines()[1] == (
+        "1 job could not run on this runner; to run it, start a runner with: torc run 3 --num-gpus 2")
 
 
 def test_rerun_flags_take_the_largest_value_of_each_flag() -> None:

@@ -1,8 +1,9 @@
 """Notebook 2 in JupyterLab, in headless Chromium: what a person sees matches the server.
 
-Needs Debian's `chromium` (scripts/install-browser.sh) and Playwright for Python pointed at
-it; Playwright's own browser download is never used. Without them the test is skipped,
-except under CI (`CI=true`), where a missing browser fails the suite.
+Needs Debian's `chromium` (scripts/install-system.sh, run by `make test`) and Playwright for Python pointed at
+it; Playwright's own browser download is never used. `make test` installs chromium and
+requires the test to run (`TORC_REQUIRE_BROWSER=1`, as does `CI=true`): a missing browser fails
+the suite. A bare `pytest` without chromium skips it, saying why.
 
 Screenshots go to the test's temporary directory; with TORC_SAVE_SCREENSHOTS=1 they are
 also copied to docs/ (docs/notebook-dashboard.png, docs/notebook-resources.png).
@@ -49,13 +50,13 @@ def _missing_browser() -> str | None:
     except ImportError:
         return "Playwright for Python is not installed"
     if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (run scripts/install-browser.sh)"
+        return f"{CHROMIUM} is missing (`make system` or scripts/install-system.sh installs it)"
     return None
 
 
 if (_reason := _missing_browser()) is not None:
-    if os.environ.get("CI"):
-        pytest.fail(f"the browser test cannot run in CI: {_reason}", pytrace=False)
+    if os.environ.get("CI") or os.environ.get("TORC_REQUIRE_BROWSER"):
+        pytest.fail(f"the browser test must run here but cannot: {_reason}", pytrace=False)
     pytest.skip(_reason, allow_module_level=True)
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402

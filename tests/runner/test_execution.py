@@ -103,6 +103,42 @@ def test_sigterm_terminates_jobs_and_reports_them(client, server, make_workflow,
     assert not client.list_compute_nodes(wf.id, is_active=True)
 
 
+def test_a_second_ctrl_c_kills_the_jobs_without_their_grace_period(client, server, make_workflow,
+                                                                  start_runner) -> None:  # fmt: skip
+    spec = {"name": "stubborn", "jobs": [{"name": "ignores_term", "command": "trap '' TERM; sleep 120"}]}
+    wf = make_workflow(spec, initialize=True)
+    runner = start_runner(server.url, wf.id, "--kill-grace", "300")
+    wait_until(lambda: client.workflow_status(wf.id).job_counts.get("running") == 1)
+    runner.signal(signal.SIGINT)
+    wait_until(lambda: "terminating 1 running job:" in runner.output(), what="the runner to start stopping its job")
+    assert runner.popen.poll() is None  # the job ignores SIGTERM: the runner waits out the grace period
+    runner.signal(signal.SIGINT)
+    assert runner.wait(30) == 130
+    output = runner.output()
+    assert "interrupted again: killing 1 running job now" in output
+    assert "0 failed, 1 terminated, 0 canceled" in output and "(interrupted)" in output
+    (result,) = client.list_results(wf.id)
+    assert result.status == "terminated"
+
+
+def test_a_runner_says_jobs_can_never_run_here_only_when_true(client, server, make_workflow, start_runner) -> None:
+    spec = {"name": "gpu", "resource_requirements": [{"name": "gpu", "num_gpus": 1}],
+            "jobs": [{"name": "on_gpu", "command": "true", "resource_requirements": "gpu"},
+                     {"name": "on_cpu", "command": "sleep 2"}]}  # fmt: skip
+    wf = make_workflow(spec, initialize=True)
+    small = start_runner(server.url, wf.id, "--num-gpus", "0")
+    wait_until(lambda: "1 job can never run on this runner (on_gpu)" in small.output(), what="the unfit notice")
+    big = start_runner(server.url, wf.id, "--num-gpus", "1")
+    assert (small.wait(120), big.wait(120)) == (0, 0)
+    assert small.output().count("can never run") == 1  # said once, at the start, while true
+    assert "could not run on this runner" not in small.output()  # the other runner ran it: no advice at the end
+
+    ignored = make_workflow({**spec, "name": "gpu_parallel"}, initialize=True)
+    parallel = start_runner(server.url, ignored.id, "--num-gpus", "0", "--max-parallel-jobs", "2")
+    assert parallel.wait(120) == 0  # requirements are ignored: every job runs here
+    assert "can never run" not in parallel.output()
+
+
 def test_four_runners_share_a_workflow_and_run_each_job_once(client, server, make_workflow, start_runner) -> None:
     spec = {"name": "shared", "jobs": [{"name": "j{i}", "command": "true", "parameters": {"i": "1:2000"}}]}
     wf = make_workflow(spec, initialize=True)

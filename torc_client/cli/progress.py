@@ -19,6 +19,7 @@ from runner.loop import PlainReporter, Reporter, RunSummary
 from torc_client import contract as c
 from torc_client import states
 from torc_client.cli import render
+from torc_client.units import count
 
 _FLAG_RE = re.compile(r"\((--[a-z-]+) ([^()\s]+)\)")
 
@@ -92,12 +93,16 @@ def reporter_for(status: c.WorkflowStatus) -> Iterator[Reporter]:
 
 
 def summary_line(summary: RunSummary, elapsed: float) -> str:
-    """`workflow 3: 3 completed, 0 failed, 0 canceled in 4.2 s`, from the workflow's final job counts."""
+    """`workflow 3: 3 completed, 0 failed, 0 canceled in 4.2 s`, from the workflow's final job counts.
+
+    Jobs stopped by a signal or their time limit are `terminated`, not failed: they are counted apart.
+    """
     status = summary.workflow_status
     counts = status.job_counts if status else summary.counts
-    failed = sum(counts.get(s, 0) for s in ("failed", "terminated", "pending_failed"))
+    failed = counts.get("failed", 0) + counts.get("pending_failed", 0)
+    terminated = f"{counts['terminated']} terminated, " if counts.get("terminated") else ""
     text = (f"workflow {summary.workflow_id}: {counts.get('completed', 0)} completed, {failed} failed, "
-            f"{counts.get('canceled', 0)} canceled")  # fmt: skip
+            f"{terminated}{counts.get('canceled', 0)} canceled")  # fmt: skip
     unfinished = sum(n for s, n in counts.items() if s not in states.DONE and s != "pending_failed")
     if status and unfinished:
         text += f", {unfinished} not finished"
@@ -106,13 +111,6 @@ def summary_line(summary: RunSummary, elapsed: float) -> str:
     elif summary.canceled:
         text += " (workflow canceled)"
     return f"{text} in {elapsed:.1f} s"
-
-
-def unfit_line(group: c.UnfitGroup) -> str:
-    """Which jobs can never run on this runner, and why (each shortfall names the flag to pass)."""
-    names = ", ".join(group.job_names[:5]) + (", ..." if group.num_jobs > 5 else "")
-    return (f"{group.num_jobs} job{'s' if group.num_jobs != 1 else ''} can never run on this runner ({names}): "
-            f"resource requirements '{group.resource_requirements.name}' {'; '.join(group.shortfalls)}")  # fmt: skip
 
 
 def rerun_flags(groups: list[c.UnfitGroup]) -> str:
@@ -133,10 +131,14 @@ def _larger(old: str | None, new: str) -> str:
 
 
 def print_summary(summary: RunSummary, elapsed: float) -> None:
-    """The closing lines of `torc run` on stderr: the summary, then any jobs this runner could never run."""
+    """The closing lines of `torc run` on stderr: the summary, then how to run the jobs still waiting for a bigger runner.
+
+    The runner named those jobs when it started; `summary.unfit` holds only those still unfinished at the end
+    (another runner may have run them), so nothing is said when nothing is left.
+    """
     render.message(summary_line(summary, elapsed))
-    for group in summary.unfit:
-        render.message(unfit_line(group))
     flags = rerun_flags(summary.unfit)
     if flags:
-        render.message(f"to run them, start a runner with: torc run {summary.workflow_id} {flags}")
+        waiting = sum(group.num_jobs for group in summary.unfit)
+        render.message(f"{count(waiting, 'job')} could not run on this runner; to run {'it' if waiting == 1 else 'them'}, "
+                       f"start a runner with: torc run {summary.workflow_id} {flags}")  # fmt: skip

@@ -51,11 +51,19 @@ def resolve_workflow(client: Client, spec_or_id: str, working_dir: str | None) -
     raise errors.SpecError("", f"{spec_or_id} is neither a spec file nor a workflow id")
 
 
-def ensure_initialized(client: Client, workflow_id: int) -> None:
-    if not client.get_workflow(workflow_id).is_initialized:
-        result = client.initialize_workflow(workflow_id)
-        for warning in result.warnings:
-            render.message(f"warning: {warning}")
+def ensure_initialized(client: Client, workflow_id: int, force: bool = False, created: bool = False) -> None:
+    """Initialise the workflow unless it was; one created by this command is deleted again if that fails."""
+    if client.get_workflow(workflow_id).is_initialized:
+        return
+    try:
+        result = client.initialize_workflow(workflow_id, force=force)
+    except errors.ApiError:
+        if created:  # a retry would otherwise leave one more uninitialised copy behind each time
+            client.delete_workflow(workflow_id)
+            render.message(f"Deleted workflow {workflow_id} again: it could not be initialised")
+        raise
+    for warning in result.warnings:
+        render.message(f"warning: {warning}")
 
 
 def run_record(summary: RunSummary) -> dict[str, Any]:
@@ -91,16 +99,19 @@ def run_record(summary: RunSummary) -> dict[str, Any]:
               show_default=True, help="Claim this many seconds of work ahead, at the pace jobs finish, so short jobs "
               "never wait on the server (0: claim only what fits now).")  # fmt: skip
 @click.option("--working-dir", default=None, help="With a spec file: directory the jobs run in (default: here).")
+@click.option("--force", is_flag=True, help="Initialise the workflow even if input files that no job produces are "
+              "missing.")  # fmt: skip
 @pass_state
-def run(state: State, spec_or_id: str, working_dir: str | None, **options: Any) -> None:
+def run(state: State, spec_or_id: str, working_dir: str | None, force: bool, **options: Any) -> None:
     """Run a workflow's jobs on this machine until it is done.
 
     SPEC_OR_ID is a spec file (the workflow is created first) or a workflow id. The workflow
     is initialised if it was not. Exits non-zero when a job failed or jobs were left undone.
     """
     client = state.client()
+    created = Path(spec_or_id).is_file()
     workflow_id = resolve_workflow(client, spec_or_id, working_dir)
-    ensure_initialized(client, workflow_id)
+    ensure_initialized(client, workflow_id, force, created)
     started = time.monotonic()
     found = slurm.allocation() if os.environ.get("SLURM_JOB_ID") else None
     opts = allocation_options(RunnerOptions(**options), client.get_workflow(workflow_id), found)

@@ -1,0 +1,34 @@
+"""`torc run SPEC` when the workflow cannot be initialised: nothing is left behind, and `--force` is there."""
+
+from __future__ import annotations
+
+import json
+
+SPEC = {
+    "name": "needs_input",
+    "files": [{"name": "raw", "path": "raw.csv"}],
+    "jobs": [{"name": "count", "command": "echo counted", "input_files": ["raw"]}],
+}
+
+
+def test_a_failed_initialisation_deletes_the_workflow_it_created_and_names_the_flag(cli, client) -> None:
+    (cli.cwd / "spec.json").write_text(json.dumps(SPEC))
+    before = len(client.list_workflows())
+    for _ in range(2):  # a retry leaves nothing behind either
+        result = cli("run", "spec.json", check=False)
+        assert result.returncode == 1
+        assert "1 input file that no job produces does not exist: raw (raw.csv)" in result.stderr
+        assert "`torc run --force`" in result.stderr and "pass force" not in result.stderr
+        assert "could not be initialised" in result.stderr
+    assert len(client.list_workflows()) == before
+
+    forced = cli("run", "--force", "spec.json")
+    assert "1 input file is missing (initialised anyway because of force)" in forced.stderr
+    assert "1 completed, 0 failed" in forced.stderr
+
+
+def test_an_existing_workflow_that_cannot_be_initialised_is_kept(cli, client) -> None:
+    workflow = client.create_workflow_from_spec(SPEC, working_dir=str(cli.cwd))
+    result = cli("run", str(workflow.id), check=False)
+    assert result.returncode == 1
+    assert client.get_workflow(workflow.id).name == "needs_input"  # not created by `run`: not deleted
