@@ -30,6 +30,8 @@ class Config:
     peers: list[str]
     #: Snakemake needs ~400 s for 10,000 jobs here: one run, stopped if it takes longer than this.
     snakemake_time_limit: float = 900.0
+    #: The opt-in `million` workload's size (a quick run: 200,000).
+    million_jobs: int = 1_000_000
     snakemake_repeat: int = 1
     #: An end-to-end run still going after this many seconds is stopped and rated on the jobs done by then.
     e2e_time_limit: float = 180.0
@@ -52,7 +54,8 @@ def make(quick: bool, repeat: int | None) -> Config:
                       memory_run_seconds=20.0, peers=["parsl", "dask", "snakemake"])  # fmt: skip
     return Config(
         quick=True, repeat=repeat or 1, parallelism=cores, noop_jobs=500, runners_many=4, claim_jobs=5_000,
-        claimers=4, claim_batch=100, race_rounds=5, chain_jobs=50, create_sizes=[1_000, 10_000], big_jobs=10_000, status_calls=20,
+        claimers=4, claim_batch=100, race_rounds=5, chain_jobs=50, create_sizes=[1_000, 10_000], big_jobs=10_000,
+        status_calls=20, million_jobs=200_000,
         protocol_turns=30,
         memory_run_seconds=5.0, peers=["dask"],
         reductions=[

@@ -53,6 +53,18 @@ TARGETS = [
            needs_jobs=100_000),
     Target("api_rss", "API server peak RSS at 100,000 jobs <= 300 MB", "memory.api", "<=", 300, "MB",
            needs_jobs=100_000),
+    Target("million_create", "Create + initialise 1,000,000 jobs <= 120 s", "million.create", "<=", 120, "s",
+           needs_jobs=1_000_000),
+    Target("million_ratio", "Create + initialise: 1,000,000 jobs <= 11x the 100,000-job time", "million.ratio", "<=",
+           11, "x", needs_jobs=1_000_000),
+    Target("million_rss", "API server peak RSS at 1,000,000 jobs <= 400 MB", "million.rss", "<=", 400, "MB",
+           needs_jobs=1_000_000),
+    Target("million_status", "Status of a 1,000,000-job workflow <= 200 ms", "million.status", "<=", 200, "ms",
+           needs_jobs=1_000_000),
+    Target("million_page", "First page of a filtered job list at 1,000,000 jobs <= 100 ms", "million.page", "<=", 100,
+           "ms", needs_jobs=1_000_000),
+    Target("million_delete", "Delete a 1,000,000-job workflow <= 60 s", "million.delete", "<=", 60, "s",
+           needs_jobs=1_000_000),
 ]  # fmt: skip
 
 

@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from torc_client import contract as c
@@ -101,9 +102,14 @@ class WorkflowBuilder:
         """Check the spec locally (schema, names, parameters, cycles); raises SpecError, returns the plan."""
         return build_plan(self.to_spec())
 
-    def create(self, client: Client, working_dir: str | Path | None = None) -> c.Workflow:
-        """Create the workflow on the server; jobs run in `working_dir` (default: the current directory)."""
-        return client.create_workflow_from_spec(self.to_spec(), working_dir=str(working_dir) if working_dir else None)
+    def create(self, client: Client, working_dir: str | Path | None = None,
+               progress: Callable[[c.Creation], None] | None = None) -> c.Workflow:  # fmt: skip
+        """Create the workflow on the server; jobs run in `working_dir` (default: the current directory).
+
+        No time limit; `progress` sees how far the server is (in a notebook: `torc_client.notebook.CreationBar()`).
+        """
+        return client.create_workflow_from_spec(self.to_spec(), working_dir=str(working_dir) if working_dir else None,
+                                                progress=progress)  # fmt: skip
 
 
 # --- running and reading back -----------------------------------------------------------

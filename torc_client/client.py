@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import ssl
+import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,16 +22,16 @@ import httpx
 import msgspec
 
 from torc_client import contract as c
-from torc_client import contract_access as a
-from torc_client import contract_hpc as h
 from torc_client import errors, jsonvalues, settings
+from torc_client.client_access import AccessGroupCalls
+from torc_client.client_hpc import HpcCalls
 from torc_client.spec import format_from_filename
 
 T = TypeVar("T")
 UNSET = msgspec.UNSET
 
 
-class Client:
+class Client(AccessGroupCalls, HpcCalls):
     """Talks to one Torc server. Every method returns typed records."""
 
     def __init__(self, url: str | None = None, http: httpx.Client | None = None,
@@ -57,13 +59,15 @@ class Client:
     # --- transport -------------------------------------------------------------------
 
     def request(self, method: str, path: str, type_: Any = Any, *, params: dict | None = None,
-                body: Any = None, content: bytes | None = None, headers: dict | None = None) -> Any:  # fmt: skip
+                body: Any = None, content: bytes | None = None, headers: dict | None = None,
+                timeout: Any = httpx.USE_CLIENT_DEFAULT) -> Any:  # fmt: skip
         """Send one request and decode the answer as `type_`; raises ApiError on a problem answer."""
         query = {k: _param(v) for k, v in (params or {}).items() if v is not None}
         payload = msgspec.json.encode(body) if body is not None else content
         hdrs = {"content-type": "application/json", **(headers or {})} if payload is not None else headers
         try:
-            response = self.http.request(method, f"{self.url}{path}", params=query, content=payload, headers=hdrs)
+            response = self.http.request(method, f"{self.url}{path}", params=query, content=payload, headers=hdrs,
+                                         timeout=timeout)  # fmt: skip
         except httpx.TransportError as error:
             raise errors.ServerUnavailable(self.url, type(error).__name__) from None
         if response.status_code == 503:  # the database is down: as retryable as a server that does not answer
@@ -95,14 +99,33 @@ class Client:
     # --- workflows -------------------------------------------------------------------
 
     def create_workflow_from_spec(self, spec: str | dict, spec_format: str | None = None, *,
-                                  working_dir: str | None = None, user: str | None = None) -> c.Workflow:  # fmt: skip
-        """Create a workflow from spec text (YAML, JSON, JSON5 or KDL) or a spec dict, in one request."""
+                                  working_dir: str | None = None, user: str | None = None,
+                                  progress: Callable[[c.Creation], None] | None = None,
+                                  request_id: str | None = None) -> c.Workflow:  # fmt: skip
+        """Create a workflow from spec text (YAML, JSON, JSON5 or KDL) or a spec dict, in one request.
+
+        There is no time limit: a million jobs take minutes. `progress(creation)` is called about twice a
+        second while the server works (`creation.stage`, `.done`, `.total`). If this call is interrupted
+        (Ctrl-C, a killed process), the server stops and undoes the creation: nothing is left behind. A
+        retry with the same `request_id` (default: a new UUID) returns the workflow if it was made.
+        """
         text = json.dumps(spec) if isinstance(spec, dict) else spec
         fmt = "json" if isinstance(spec, dict) else spec_format
-        return self.request("POST", "/workflows/specs", c.Workflow, content=text.encode(),
-                            params={"format": fmt, "working_dir": working_dir or str(Path.cwd()),
-                                    "user": user or _user()},
-                            headers={"content-type": "text/plain; charset=utf-8"})  # fmt: skip
+        request_id = request_id or uuid.uuid4().hex
+        watcher = _CreationWatcher(self, request_id, progress) if progress else None
+        try:
+            return self.request("POST", "/workflows/specs", c.Workflow, content=text.encode(),
+                                params={"format": fmt, "working_dir": working_dir or str(Path.cwd()),
+                                        "user": user or _user(), "request_id": request_id},
+                                headers={"content-type": "text/plain; charset=utf-8"},
+                                timeout=httpx.Timeout(self.http.timeout.connect, read=None))  # fmt: skip
+        finally:
+            if watcher:
+                watcher.stop()
+
+    def creation(self, request_id: str) -> c.Creation:
+        """How far the server is in creating the workflow of a `create_workflow_from_spec(request_id=...)`."""
+        return self.request("GET", f"/workflows/creations/{request_id}", c.Creation)
 
     def create_workflow_from_file(self, path: str | Path, *, working_dir: str | None = None) -> c.Workflow:
         """Create a workflow from a spec file; the format comes from its extension."""
@@ -123,34 +146,6 @@ class Client:
 
     def delete_workflow(self, workflow_id: int) -> c.Workflow:
         return self.request("DELETE", f"/workflows/{workflow_id}", c.Workflow)
-
-    # --- access groups (servers with --enforce-access-control) ----------------------------
-
-    def create_access_group(self, name: str, description: str | None = None) -> a.AccessGroup:
-        return self.request("POST", "/access_groups", a.AccessGroup,
-                            body=a.AccessGroupCreate(name=name, description=description))
-
-    def list_access_groups(self) -> list[a.AccessGroup]:
-        return self.request("GET", "/access_groups", list[a.AccessGroup])
-
-    def delete_access_group(self, group_id: int) -> a.AccessGroup:
-        return self.request("DELETE", f"/access_groups/{group_id}", a.AccessGroup)
-
-    def add_group_member(self, group_id: int, user: str, role: str = "member") -> a.AccessGroup:
-        return self.request("POST", f"/access_groups/{group_id}/members", a.AccessGroup,
-                            body=a.MemberChange(user=user, role=role))
-
-    def remove_group_member(self, group_id: int, user: str) -> a.AccessGroup:
-        return self.request("DELETE", f"/access_groups/{group_id}/members/{user}", a.AccessGroup)
-
-    def share_workflow(self, group_id: int, workflow_id: int) -> a.AccessGroup:
-        return self.request("POST", f"/access_groups/{group_id}/workflows/{workflow_id}", a.AccessGroup)
-
-    def unshare_workflow(self, group_id: int, workflow_id: int) -> a.AccessGroup:
-        return self.request("DELETE", f"/access_groups/{group_id}/workflows/{workflow_id}", a.AccessGroup)
-
-    def check_access(self, workflow_id: int, user: str) -> a.AccessCheck:
-        return self.request("GET", f"/access_groups/check/{workflow_id}/{user}", a.AccessCheck)
 
     def initialize_workflow(self, workflow_id: int, *, force: bool = False) -> c.InitializeResult:
         return self.request("POST", f"/workflows/{workflow_id}/initialize", c.InitializeResult,
@@ -317,56 +312,6 @@ class Client:
             "time_limit_seconds": time_limit_seconds})  # fmt: skip
 
 
-    # --- Slurm schedulers, actions and allocations -----------------------------------
-
-    def list_slurm_schedulers(self, workflow_id: int) -> list[h.SlurmScheduler]:
-        return self._page_all("/slurm_schedulers", h.SlurmScheduler, {"workflow_id": workflow_id}, None)
-
-    def get_slurm_scheduler(self, scheduler_id: int) -> h.SlurmScheduler:
-        return self.request("GET", f"/slurm_schedulers/{scheduler_id}", h.SlurmScheduler)
-
-    def create_slurm_scheduler(self, workflow_id: int, name: str, account: str, **fields: Any) -> h.SlurmScheduler:
-        return self.request("POST", "/slurm_schedulers", h.SlurmScheduler, body=h.SlurmSchedulerCreate(
-            workflow_id=workflow_id, name=name, account=account, **fields))  # fmt: skip
-
-    def update_slurm_scheduler(self, scheduler_id: int, **changes: Any) -> h.SlurmScheduler:
-        return self.request("PATCH", f"/slurm_schedulers/{scheduler_id}", h.SlurmScheduler,
-                            body=h.SlurmSchedulerUpdate(**changes))  # fmt: skip
-
-    def delete_slurm_scheduler(self, scheduler_id: int) -> h.SlurmScheduler:
-        return self.request("DELETE", f"/slurm_schedulers/{scheduler_id}", h.SlurmScheduler)
-
-    def list_actions(self, workflow_id: int, *, pending: bool = False,
-                     compute_node_id: int | None = None) -> list[h.WorkflowAction]:  # fmt: skip
-        return self.request("GET", "/workflow_actions", list[h.WorkflowAction], params={
-            "workflow_id": workflow_id, "pending": pending, "compute_node_id": compute_node_id})  # fmt: skip
-
-    def create_action(self, record: h.WorkflowActionCreate) -> h.WorkflowAction:
-        return self.request("POST", "/workflow_actions", h.WorkflowAction, body=record)
-
-    def get_action(self, action_id: int) -> h.WorkflowAction:
-        return self.request("GET", f"/workflow_actions/{action_id}", h.WorkflowAction)
-
-    def delete_action(self, action_id: int) -> h.WorkflowAction:
-        return self.request("DELETE", f"/workflow_actions/{action_id}", h.WorkflowAction)
-
-    def claim_action(self, action_id: int, compute_node_id: int | None = None) -> h.WorkflowAction:
-        """Take a pending action to execute; ConflictError if another claimer has it."""
-        return self.request("POST", f"/workflow_actions/{action_id}/claim", h.WorkflowAction,
-                            body=h.ActionClaim(compute_node_id=compute_node_id))  # fmt: skip
-
-    def list_scheduled_compute_nodes(self, workflow_id: int, *, status: str | None = None) -> list[h.ScheduledComputeNode]:
-        return self._page_all("/scheduled_compute_nodes", h.ScheduledComputeNode,
-                              {"workflow_id": workflow_id, "status": status}, None)  # fmt: skip
-
-    def create_scheduled_compute_node(self, record: h.ScheduledComputeNodeCreate) -> h.ScheduledComputeNode:
-        return self.request("POST", "/scheduled_compute_nodes", h.ScheduledComputeNode, body=record)
-
-    def update_scheduled_compute_node(self, node_id: int, status: str) -> h.ScheduledComputeNode:
-        return self.request("PATCH", f"/scheduled_compute_nodes/{node_id}", h.ScheduledComputeNode,
-                            body=h.ScheduledComputeNodeUpdate(status=status))  # fmt: skip
-
-
 def _param(value: Any) -> Any:
     return str(value).lower() if isinstance(value, bool) else value
 
@@ -389,3 +334,26 @@ def _user() -> str:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no user name is not an error worth stopping for
         return ""
+
+
+class _CreationWatcher:
+    """Polls a creation's progress from a thread (the client's pool gives it its own connection)."""
+
+    INTERVAL = 0.5
+
+    def __init__(self, client: Client, request_id: str, progress: Callable[[c.Creation], None]) -> None:
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._poll, args=(client, request_id, progress), daemon=True)
+        self.thread.start()
+
+    def _poll(self, client: Client, request_id: str, progress: Callable[[c.Creation], None]) -> None:
+        while not self.done.wait(self.INTERVAL):
+            try:
+                progress(client.creation(request_id))
+            except errors.ApiError:
+                continue  # not begun yet, or the server is busy: ask again
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(timeout=5)
+

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from typing import Annotated, Any
 
 import anyio
@@ -11,8 +13,9 @@ from litestar.enums import HttpMethod
 from litestar.params import Parameter
 
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset
-from api.storage import Database, create, groups, initialize, lifecycle, rerun, workflows
+from api.storage import Database, create, creations, groups, initialize, lifecycle, rerun, workflows
 from torc_client.contract import (
+    Creation,
     InitializeResult,
     Name,
     Page,
@@ -22,7 +25,15 @@ from torc_client.contract import (
     WorkflowStatus,
     WorkflowUpdate,
 )
+from torc_client.errors import TorcError
 from torc_client.spec import build_plan, load_spec_text
+
+
+class ClientGone(TorcError):
+    """The client disconnected before the answer (nobody reads it; the status is nginx's 499)."""
+
+    status_code = 499
+    title = "Client closed request"
 
 class WorkflowCreate(msgspec.Struct, kw_only=True):
     """An empty workflow, to fill with jobs through the API."""
@@ -47,17 +58,29 @@ class WorkflowController(Controller):
                                                      "default: from the content type, else detected")] = None,
         user: str = "",
         working_dir: str | None = None,
+        request_id: Annotated[str | None, Parameter(
+            description="The client's name for this creation (e.g. a UUID): a retry with the same id gets the same "
+            "workflow, and `GET /workflows/creations/{request_id}` shows progress", max_length=100)] = None,
     ) -> Workflow:
         """Create a workflow from a specification (YAML, JSON, JSON5 or KDL in the body): all of it, or nothing.
 
         A spec with problems is refused (422) with every problem listed in `errors` (`path`, `message`).
+        With a `request_id`, a client that disconnects before the answer leaves nothing behind (the
+        creation stops and is undone), and a retry with the same id returns the workflow if it was made.
         """
         text = (await request.body()).decode("utf-8", errors="replace")
         fmt = spec_format or _format_from_content_type(request.headers.get("content-type", ""))
-        plan = await anyio.to_thread.run_sync(lambda: build_plan(load_spec_text(text, fmt, source="spec")))
-        if caller:  # with passwords, a workflow belongs to who created it, whatever `user:` its spec names
-            plan = msgspec.structs.replace(plan, user=caller)
-        return await create.create_from_plan(db, plan, caller or user, working_dir)
+        if request_id is None:
+            return await _create(db, text, fmt, caller, user, working_dir, None)
+        made = await creations.begin(db, request_id)
+        if made is not None:
+            return await workflows.get(db, made)
+        return await _unless_disconnected(request, _create(db, text, fmt, caller, user, working_dir, request_id))
+
+    @get("/creations/{request_id:str}")
+    async def creation(self, db: Database, request_id: str) -> Creation:
+        """How far the creation named `request_id` is: `checking`, `inserting` (`done` of `total` jobs), `done`."""
+        return await creations.get(db, request_id)
 
     @post("/", status_code=201)
     async def create_empty(self, db: Database, caller: str | None, data: WorkflowCreate) -> Workflow:
@@ -116,6 +139,47 @@ class WorkflowController(Controller):
     async def cancel_workflow(self, db: Database, workflow_id: int) -> WorkflowStatus:
         """Cancel: nothing more is claimed, waiting jobs are canceled, runners terminate running ones."""
         return await lifecycle.cancel(db, workflow_id)
+
+
+async def _create(db: Database, text: str, fmt: str | None, caller: str | None, user: str, working_dir: str | None,
+                  request_id: str | None) -> Workflow:  # fmt: skip
+    try:
+        plan = await anyio.to_thread.run_sync(lambda: build_plan(load_spec_text(text, fmt, source="spec")))
+        if caller:  # with passwords, a workflow belongs to who created it, whatever `user:` its spec names
+            plan = msgspec.structs.replace(plan, user=caller)
+        progress = None
+        if request_id is not None:
+            await creations.advance(db, request_id, stage="inserting", total=len(plan.jobs))
+            progress = creations.reporter(db, request_id)
+        workflow = await create.create_from_plan(db, plan, caller or user, working_dir, progress)
+    except BaseException:
+        if request_id is not None:
+            await asyncio.shield(creations.advance(db, request_id, stage="failed"))
+        raise
+    if request_id is not None:
+        await creations.advance(db, request_id, stage="done", done=len(plan.jobs), workflow_id=workflow.id)
+    return workflow
+
+
+async def _unless_disconnected(request: Request, creating: Coroutine[Any, Any, Workflow]) -> Workflow:
+    """Run the creation; if the client hangs up first, stop it (which undoes it) rather than finish unseen."""
+    task = asyncio.ensure_future(creating)
+    gone = asyncio.ensure_future(_disconnect(request))
+    try:
+        await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        gone.cancel()
+    if task.cancelled():
+        raise ClientGone("the client hung up before the workflow was created: its creation was stopped and undone")
+    return task.result()
+
+
+async def _disconnect(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _format_from_content_type(content_type: str) -> str | None:

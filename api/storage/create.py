@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from api.storage import actions, jobs, queue, records, workflows
@@ -28,24 +28,34 @@ from torc_client.units import count
 
 S = states.JobStatus
 INSERT_BATCH = 5000
-#: What creation needs of each job document once it is inserted.
-_KEPT = ("_id", "status", "rr_id", "input_files", "output_files", "input_user_data", "output_user_data")
+Progress = Callable[[int], Awaitable[None]]
+_LISTS = ("input_files", "output_files", "input_user_data", "output_user_data")
 
 
-async def create_from_plan(db: Database, plan: WorkflowPlan, user: str, working_dir: str | None) -> Workflow:
+async def create_from_plan(db: Database, plan: WorkflowPlan, user: str, working_dir: str | None,
+                           progress: Progress | None = None) -> Workflow:  # fmt: skip
+    """Store a plan as a new workflow: all of it, or (on any error, or cancellation) nothing.
+
+    `progress(n)` is awaited after each batch of jobs is stored, with the number stored so far.
+    """
     wid = await db.allocate_ids("workflows", 1)
     try:
-        doc = await _insert_all(db, wid, plan, user, working_dir)
+        doc = await _insert_all(db, wid, plan, user, working_dir, progress)
     except BaseException:
-        await workflows.delete_children(db, wid)
-        await db.workflows.delete_one({"_id": wid})
+        await asyncio.shield(_undo(db, wid))
         raise
     await workflows.record(db, wid, {}, [Event("workflow", f"workflow {wid} created with {count(len(plan.jobs), 'job')}",
                                                num_jobs=len(plan.jobs))])  # fmt: skip
     return workflows.to_record(doc)
 
 
-async def _insert_all(db: Database, wid: int, plan: WorkflowPlan, user: str, working_dir: str | None) -> dict:
+async def _undo(db: Database, wid: int) -> None:
+    await workflows.delete_children(db, wid)
+    await db.workflows.delete_one({"_id": wid})
+
+
+async def _insert_all(db: Database, wid: int, plan: WorkflowPlan, user: str, working_dir: str | None,
+                      progress: Progress | None) -> dict:  # fmt: skip
     rr_ids = await _insert_named(db, records.resource_requirements, wid, [
         records.resources_document({f: getattr(r, f) for f in ("name", "num_cpus", "num_gpus", "num_nodes",
                                                                 "memory", "runtime")})
@@ -60,13 +70,14 @@ async def _insert_all(db: Database, wid: int, plan: WorkflowPlan, user: str, wor
     first = await db.allocate_ids("jobs", len(plan.jobs)) if plan.jobs else 0
     job_ids = {job.name: first + i for i, job in enumerate(plan.jobs)}
     ticket = queue.new_ticket()
-    job_docs = await _insert_jobs(db, _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids, ticket))
-    await _queue_ready(db, wid, job_docs, ticket)
-    await db.workflow_inputs.insert_one(required_inputs(wid, job_docs))
+    stored = await _insert_jobs(db, _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids, ticket),
+                                progress)  # fmt: skip
+    await queue.enqueue(db, wid, stored.ready, ticket)
+    await db.workflow_inputs.insert_one(required_inputs(wid, stored.lists))
     await _insert_hpc(db, wid, plan, job_ids)
     doc = workflows.new_document(wid, _workflow_fields(plan, user, working_dir))
-    doc["job_blocks"] = [[first, len(job_docs)]] if job_docs else []
-    doc["counts"] = _counts(job_docs)
+    doc["job_blocks"] = [[first, stored.count]] if stored.count else []
+    doc["counts"] = stored.counts
     await db.workflows.insert_one(doc)
     return doc
 
@@ -88,22 +99,43 @@ async def _insert_named(db: Database, store: records.Store, wid: int, docs: list
     return {doc["name"]: rid for doc, rid in zip(docs, ids)}
 
 
-async def _insert_jobs(db: Database, documents: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Insert job documents a batch at a time; returns what later steps need of each (not the whole document).
+class _Stored:
+    """What later steps need of the stored jobs, kept small (a million jobs): counts, ready ids, and relationships."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.counts: dict[str, int] = {}
+        self.ready: dict[int, list[int]] = {}  # by resource requirements id
+        self.lists: list[tuple[list[int], ...]] = []  # (inputs, outputs, input data, output data) of jobs with any
+
+    def add(self, doc: dict[str, Any]) -> None:
+        self.count += 1
+        self.counts[doc["status"]] = self.counts.get(doc["status"], 0) + 1
+        if doc["status"] == S.READY.value:
+            self.ready.setdefault(doc["rr_id"], []).append(doc["_id"])
+        lists = tuple(doc[key] for key in _LISTS)
+        if any(lists):
+            self.lists.append(lists)
+
+
+async def _insert_jobs(db: Database, documents: Iterator[dict[str, Any]], progress: Progress | None = None) -> _Stored:
+    """Insert job documents a batch at a time; returns what later steps need of them (not the documents).
 
     One batch is being inserted while the next is built, so the database and this
     process work at the same time; the API's memory stays at the plan plus two batches.
     """
-    kept: list[dict[str, Any]] = []
+    stored = _Stored()
     in_flight: asyncio.Task | None = None
     batch: list[dict[str, Any]] = []
     try:
         for doc in documents:
             batch.append(doc)
-            kept.append({key: doc[key] for key in _KEPT})
+            stored.add(doc)
             if len(batch) == INSERT_BATCH:
                 in_flight = await _hand_over(db, in_flight, batch)
                 batch = []
+                if progress is not None:
+                    await progress(stored.count - INSERT_BATCH)  # the batch before this one is stored
         if batch:
             in_flight = await _hand_over(db, in_flight, batch)
     except BaseException:
@@ -113,7 +145,7 @@ async def _insert_jobs(db: Database, documents: Iterator[dict[str, Any]]) -> lis
         raise
     if in_flight is not None:
         await in_flight
-    return kept
+    return stored
 
 
 async def _hand_over(db: Database, previous: asyncio.Task | None, batch: list[dict[str, Any]]) -> asyncio.Task:
@@ -127,7 +159,8 @@ async def _hand_over(db: Database, previous: asyncio.Task | None, batch: list[di
 
 def _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids, ticket: int) -> Iterator[dict[str, Any]]:
     """The job documents, staged for the first run: the ready ones under `ticket`."""
-    upstream = {job_ids[name]: [job_ids[u] for u in ups] for name, ups in plan.upstream.items()}
+    # Only jobs with a relationship: a million independent jobs need no million empty lists.
+    upstream = {job_ids[name]: [job_ids[u] for u in ups] for name, ups in plan.upstream.items() if ups}
     downstream = graph.downstream_map(upstream)
     for job in plan.jobs:
         jid = job_ids[job.name]
@@ -150,30 +183,18 @@ def _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids, ticket:
         yield doc
 
 
-async def _queue_ready(db: Database, wid: int, job_docs: list[dict[str, Any]], ticket: int) -> None:
-    by_rr: dict[int, list[int]] = {}
-    for doc in job_docs:
-        if doc["status"] == S.READY.value:
-            by_rr.setdefault(doc["rr_id"], []).append(doc["_id"])
-    await queue.enqueue(db, wid, by_rr, ticket)
+def required_inputs(wid: int, lists: Iterable[Sequence[Sequence[int]]]) -> dict[str, Any]:
+    """The files and user_data that jobs read but no job writes: they must exist before a run.
 
-
-def required_inputs(wid: int, job_docs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The files and user_data that jobs read but no job writes: they must exist before a run."""
-    produced_files = {fid for d in job_docs for fid in d["output_files"]}
-    produced_data = {uid for d in job_docs for uid in d["output_user_data"]}
-    return {
-        "_id": wid, "workflow_id": wid,
-        "files": sorted({fid for d in job_docs for fid in d["input_files"]} - produced_files),
-        "user_data": sorted({uid for d in job_docs for uid in d["input_user_data"]} - produced_data),
-    }  # fmt: skip
-
-
-def _counts(job_docs: list[dict[str, Any]]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for doc in job_docs:
-        counts[doc["status"]] = counts.get(doc["status"], 0) + 1
-    return counts
+    `lists` holds each job's (input_files, output_files, input_user_data, output_user_data) ids.
+    """
+    reads, writes, consumes, produces = set(), set(), set(), set()
+    for input_files, output_files, input_data, output_data in lists:
+        reads.update(input_files)
+        writes.update(output_files)
+        consumes.update(input_data)
+        produces.update(output_data)
+    return {"_id": wid, "workflow_id": wid, "files": sorted(reads - writes), "user_data": sorted(consumes - produces)}
 
 
 def _spec_text(job: Any) -> dict[str, str]:

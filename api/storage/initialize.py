@@ -136,12 +136,11 @@ async def rebuild(db: Database, wf: dict[str, Any]) -> None:
             ready.setdefault(d["rr_id"], []).append(d["_id"])
     await queue.enqueue(db, wid, ready, ticket)
     await workflows.set_counts(db, wid, counts)
-    await db.workflow_inputs.replace_one({"_id": wid}, required_inputs(wid, [_with_lists(d) for d in docs]),
-                                         upsert=True)  # fmt: skip
+    await db.workflow_inputs.replace_one({"_id": wid}, required_inputs(wid, map(_lists, docs)), upsert=True)
 
 
-def _with_lists(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: doc.get(k, []) for k in ("input_files", "output_files", "input_user_data", "output_user_data")}
+def _lists(doc: dict[str, Any]) -> tuple[list[int], ...]:
+    return tuple(doc.get(k, []) for k in ("input_files", "output_files", "input_user_data", "output_user_data"))
 
 
 def _initial_status(ups: list[int], disabled: set[int]) -> str:

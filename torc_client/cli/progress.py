@@ -7,8 +7,9 @@ happen. Otherwise: the runner's plain timestamped lines (`runner.loop.PlainRepor
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -142,3 +143,50 @@ def print_summary(summary: RunSummary, elapsed: float) -> None:
         waiting = sum(group.num_jobs for group in summary.unfit)
         render.message(f"{count(waiting, 'job')} could not run on this runner; to run {'it' if waiting == 1 else 'them'}, "
                        f"start a runner with: torc run {summary.workflow_id} {flags}")  # fmt: skip
+
+
+@contextmanager
+def creation_progress(spec_file: str) -> Iterator[Callable[[c.Creation], None]]:
+    """A progress callback for creating a workflow: a bar on a terminal, else a line every 10 s once it takes a while.
+
+    Nothing is shown for a creation that is over within a second or two.
+    """
+    console = render.console(stderr=True)
+    if not console.is_terminal:
+        last = [time.monotonic()]
+
+        def line(creation: c.Creation) -> None:
+            if time.monotonic() - last[0] >= PLAIN_PROGRESS_SECONDS:
+                last[0] = time.monotonic()
+                render.message(f"creating from {spec_file}: {_creation_text(creation)}")
+
+        yield line
+        return
+    bar = Progress(SpinnerColumn(), TextColumn("creating from {task.fields[spec]}: {task.fields[stage]}"), BarColumn(),
+                   MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True)  # fmt: skip
+    task = bar.add_task("create", total=None, spec=spec_file, stage="checking the spec")
+    started = False
+
+    def show(creation: c.Creation) -> None:
+        nonlocal started
+        if not started:
+            bar.start()
+            started = True
+        stage = "storing jobs" if creation.stage == "inserting" else "checking the spec"
+        bar.update(task, total=creation.total or None, completed=creation.done, stage=stage)
+
+    try:
+        yield show
+    finally:
+        if started:
+            bar.stop()
+
+
+#: Without a terminal, how often a long creation says how far it is.
+PLAIN_PROGRESS_SECONDS = 10.0
+
+
+def _creation_text(creation: c.Creation) -> str:
+    if creation.stage == "inserting":
+        return f"{creation.done:,} of {count(creation.total, 'job')} stored"
+    return "checking the spec"

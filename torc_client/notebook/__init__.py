@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["WorkflowDashboard"]
+__all__ = ["CreationBar", "WorkflowDashboard"]
 
 
 def __getattr__(name: str) -> Any:
@@ -23,4 +23,8 @@ def __getattr__(name: str) -> Any:
         from torc_client.notebook.dashboard import WorkflowDashboard
 
         return WorkflowDashboard
+    if name == "CreationBar":
+        from torc_client.notebook.creating import CreationBar
+
+        return CreationBar
     raise AttributeError(name)

@@ -8,7 +8,7 @@ import click
 
 from torc_client import contract as c
 from torc_client import errors
-from torc_client.cli import render
+from torc_client.cli import progress, render
 from torc_client.cli.commands import validate
 from torc_client.cli.commands.common import AliasGroup, State, paging_options, pass_state, workflow_id_argument
 from torc_client.client import Client
@@ -20,8 +20,9 @@ def create_from_file(client: Client, spec_file: str, working_dir: str | None) ->
     """Create a workflow from a spec file (YAML, JSON, JSON5 or KDL, by extension; else detected)."""
     text = validate.read_spec_file(spec_file)
     try:
-        return client.create_workflow_from_spec(text, format_from_filename(Path(spec_file).name),
-                                                working_dir=str(Path(working_dir or Path.cwd()).resolve()))  # fmt: skip
+        with progress.creation_progress(spec_file) as show:
+            return client.create_workflow_from_spec(text, format_from_filename(Path(spec_file).name), progress=show,
+                                                    working_dir=str(Path(working_dir or Path.cwd()).resolve()))  # fmt: skip
     except errors.ValidationError as exc:
         exc.problem_doc.setdefault("spec_file", spec_file)
         raise

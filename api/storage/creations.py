@@ -1,0 +1,70 @@
+"""Workflow creations in progress, by the client's request id: progress to show, and retries made safe.
+
+A client names its create request with a `request_id`. While the server builds the plan and
+inserts the jobs, the creation's document says how far it is (`stage`, `done`, `total`); when it
+ends, it names the workflow. A retry with the same id (say, after the answer was lost on the way)
+gets that workflow instead of a second one, or waits for the creation still under way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from api.storage.db import Database
+from torc_client.contract import Creation
+from torc_client.errors import NotFound
+
+#: How often a retry looks at a creation that another request is still making.
+WAIT_SECONDS = 0.5
+#: A creation not heard from for this long was abandoned (its API process died): a retry starts again.
+STALE_SECONDS = 120.0
+FINISHED = ("done", "failed")
+
+
+async def begin(db: Database, request_id: str) -> int | None:
+    """Claim a creation for this request; returns the workflow id if an earlier try already made it.
+
+    A try still under way is waited for; a failed, abandoned or unknown one is started afresh.
+    """
+    while True:
+        doc = await db.creations.find_one({"_id": request_id})
+        if doc is not None and doc["stage"] == "done":
+            return doc["workflow_id"]
+        if doc is None or doc["stage"] == "failed" or time.time() - doc["updated"] > STALE_SECONDS:
+            fresh = {"stage": "checking", "done": 0, "total": 0, "workflow_id": None, "updated": time.time()}
+            if doc is None:
+                try:
+                    await db.creations.insert_one({"_id": request_id, **fresh})
+                    return None
+                except Exception:  # noqa: BLE001 - a concurrent try inserted it first: look again
+                    continue
+            won = await db.creations.update_one({"_id": request_id, "updated": doc["updated"]}, {"$set": fresh})
+            if won.modified_count:
+                return None
+            continue
+        await asyncio.sleep(WAIT_SECONDS)
+
+
+async def advance(db: Database, request_id: str, **fields: Any) -> None:
+    """Record how far a creation is (`stage`, `done`, `total`, `workflow_id`)."""
+    await db.creations.update_one({"_id": request_id}, {"$set": {**fields, "updated": time.time()}})
+
+
+def reporter(db: Database, request_id: str) -> Callable[[int], Awaitable[None]]:
+    """A progress callback for `create.create_from_plan`: records the number of jobs stored."""
+
+    async def report(done: int) -> None:
+        await advance(db, request_id, done=done)
+
+    return report
+
+
+async def get(db: Database, request_id: str) -> Creation:
+    doc = await db.creations.find_one({"_id": request_id})
+    if doc is None:
+        raise NotFound("creation", request_id)
+    return Creation(request_id=request_id, stage=doc["stage"], done=doc["done"], total=doc["total"],
+                    workflow_id=doc.get("workflow_id"))  # fmt: skip

@@ -1,0 +1,68 @@
+"""9. A million jobs (opt-in: `python -m bench --only million`; about 15 minutes on a 2-core machine).
+
+Each size (100,000 and then `million_jobs`) gets a fresh stack: create + initialise one
+`parameters: i: "1:N"` workflow through the client (progress on, no time limit), then ask its
+status and the first page of its ready jobs, then delete it. The API server's RSS is sampled
+throughout. The ratio of the two create + initialise times shows whether the cost grows
+linearly.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from bench import harness, specs
+from bench.config import Config
+from bench.harness import Figure
+from bench.stack import Stack
+
+NAME = "million"
+MB = 1024 * 1024
+BASE_JOBS = 100_000
+
+
+def _ms(call) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def one_run(n: int) -> dict[str, float]:
+    with Stack(f"million{n}") as stack:
+        client = stack.client
+        sampler = harness.Sampler(interval=0.2)
+        sampler.watch("api", stack.server_pid)
+        with sampler:
+            t0 = time.perf_counter()
+            wf = client.create_workflow_from_spec(specs.noop(n), working_dir=str(stack.dir), progress=lambda _: None)
+            t1 = time.perf_counter()
+            client.initialize_workflow(wf.id)
+            t2 = time.perf_counter()
+            status = statistics.median(_ms(lambda: client.workflow_status(wf.id)) for _ in range(5))
+            page = statistics.median(_ms(lambda: client.jobs_page(wf.id, status="ready", limit=100)) for _ in range(5))
+            t3 = time.perf_counter()
+            client.request("DELETE", f"/workflows/{wf.id}", timeout=None)
+            deleted = time.perf_counter() - t3
+    return {"create": t1 - t0, "init": t2 - t1, "total": t2 - t0, "status": status, "page": page, "delete": deleted,
+            "rss": sampler.peak.get("api", 0) / MB}  # fmt: skip
+
+
+def run(cfg: Config) -> list[Figure]:
+    n = cfg.million_jobs
+    base = harness.repeat(cfg.repeat, f"create {BASE_JOBS:,}", lambda _: one_run(BASE_JOBS), cfg.log)
+    big = harness.repeat(cfg.repeat, f"create {n:,}", lambda _: one_run(n), cfg.log)
+    params = {"jobs": n}
+
+    def fig(key: str, field: str, title: str, unit: str) -> Figure:
+        return Figure(f"million.{key}", title, unit, [r[field] for r in big], higher_is_better=False, params=params)
+
+    return [
+        fig("create", "total", f"Create + initialise {n:,} no-op jobs", "s"),
+        Figure("million.ratio", f"Time ratio, {n:,} / {BASE_JOBS:,} jobs (jobs ratio {n // BASE_JOBS}x)", "x",
+               [b["total"] / s["total"] for s, b in zip(base, big)], higher_is_better=False, params=params),
+        fig("rss", "rss", f"API server peak RSS, creating {n:,} jobs", "MB"),
+        fig("status", "status", f"Status of a {n:,}-job workflow", "ms"),
+        fig("page", "page", f"First page (100) of the ready jobs of {n:,}", "ms"),
+        fig("delete", "delete", f"Delete a {n:,}-job workflow", "s"),
+    ]
