@@ -93,14 +93,15 @@ start() {
     start_munge
     alive /run/slurmctld.pid || slurmctld
     for n in $NODES; do alive "/run/slurmd-$n.pid" || slurmd -N "$n"; done
+    # Up means every node answers: idle, or running allocations (mixed, allocated, completing).
     for _ in $(seq 1 150); do
-        if [ "$(sinfo -h -o '%T' 2>/dev/null | sort -u | tr '\n' ' ')" = "idle " ]; then
-            echo "slurm: nodes $(sinfo -h -o '%N') idle"
+        if [ -n "$(sinfo -h -o '%T' 2>/dev/null)" ] && [ -z "$(sinfo -h -o '%T' 2>/dev/null | grep -Ev '^(idle|mixed|allocated|completing)$')" ]; then
+            echo "slurm: nodes $(sinfo -h -o '%N') up ($(sinfo -h -o '%T' | sort -u | tr '\n' ' ' | sed 's/ $//'))"
             return 0
         fi
         sleep 0.2
     done
-    echo "slurm: the nodes did not become idle; see /var/log/slurm" >&2
+    echo "slurm: the nodes did not come up; see /var/log/slurm" >&2
     sinfo >&2 || true
     return 1
 }

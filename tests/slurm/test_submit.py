@@ -216,3 +216,5 @@ def test_one_worker_per_node_starts_a_runner_on_every_node_of_an_allocation(cli,
         runners = client.list_compute_nodes(workflow_id)
         assert [n.scheduler_id for n in runners] == [allocation.scheduler_id] * 2
         assert client.workflow_status(workflow_id).job_counts == {"completed": 4}
+        # Both runners see the completion at their next poll and leave: the allocation ends with them.
+        wait_for(lambda: not squeue([allocation.scheduler_id]), 60, "the allocation to end")
