@@ -20,7 +20,7 @@ from api import problems
 from api.access import AccessMiddleware
 from api.auth import Authenticator, AuthMiddleware, Htpasswd
 from api.routes import ROUTE_HANDLERS
-from api.storage import Database
+from api.storage import Database, creations
 from torc_client import __version__, settings
 
 
@@ -60,6 +60,7 @@ def create_app(config: ApiSettings | None = None) -> Litestar:
         await db.check_transactions()
         await db.end_orphans("API process starting", quiet=True)  # a killed predecessor's would hold their jobs
         await db.ensure_indexes()
+        await creations.sweep(db)  # jobs a killed predecessor stored for a workflow it never finished
         app.state.db = db
         app.state.admin_users = config.admin_users
         db.private_files = config.enforce_access

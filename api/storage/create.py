@@ -28,7 +28,7 @@ from torc_client.units import count
 
 S = states.JobStatus
 INSERT_BATCH = 5000
-Progress = Callable[[int], Awaitable[None]]
+Progress = Callable[[int, int], Awaitable[None]]
 _LISTS = ("input_files", "output_files", "input_user_data", "output_user_data")
 
 
@@ -36,9 +36,12 @@ async def create_from_plan(db: Database, plan: WorkflowPlan, user: str, working_
                            progress: Progress | None = None) -> Workflow:  # fmt: skip
     """Store a plan as a new workflow: all of it, or (on any error, or cancellation) nothing.
 
-    `progress(n)` is awaited after each batch of jobs is stored, with the number stored so far.
+    `progress(workflow_id, n)` is awaited once the id is chosen (n = 0), then after each batch of jobs is
+    stored, with the number stored so far.
     """
     wid = await db.allocate_ids("workflows", 1)
+    if progress is not None:
+        await progress(wid, 0)
     try:
         doc = await _insert_all(db, wid, plan, user, working_dir, progress)
     except BaseException:
@@ -135,7 +138,7 @@ async def _insert_jobs(db: Database, documents: Iterator[dict[str, Any]], progre
                 in_flight = await _hand_over(db, in_flight, batch)
                 batch = []
                 if progress is not None:
-                    await progress(stored.count - INSERT_BATCH)  # the batch before this one is stored
+                    await progress(doc["workflow_id"], stored.count - INSERT_BATCH)  # the batch before is stored
         if batch:
             in_flight = await _hand_over(db, in_flight, batch)
     except BaseException:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from api.storage import workflows
 from api.storage.db import Database
 from torc_client.contract import Creation
 from torc_client.errors import NotFound
@@ -53,13 +54,32 @@ async def advance(db: Database, request_id: str, **fields: Any) -> None:
     await db.creations.update_one({"_id": request_id}, {"$set": {**fields, "updated": time.time()}})
 
 
-def reporter(db: Database, request_id: str) -> Callable[[int], Awaitable[None]]:
-    """A progress callback for `create.create_from_plan`: records the number of jobs stored."""
+def reporter(db: Database, request_id: str) -> Callable[[int, int], Awaitable[None]]:
+    """A progress callback for `create.create_from_plan`: records the workflow's id and the jobs stored."""
 
-    async def report(done: int) -> None:
-        await advance(db, request_id, done=done)
+    async def report(workflow_id: int, done: int) -> None:
+        await advance(db, request_id, done=done, workflow_id=workflow_id)
 
     return report
+
+
+async def sweep(db: Database) -> int:
+    """Undo the creations whose API process died while storing jobs; returns how many.
+
+    Such a creation stopped being updated (a live one is, every batch) and left jobs that no
+    workflow document names. Run when an API process starts.
+    """
+    undone = 0
+    async for doc in db.creations.find({"stage": "inserting", "updated": {"$lt": time.time() - STALE_SECONDS}}):
+        wid = doc.get("workflow_id")
+        if wid is not None and await db.workflows.find_one({"_id": wid}, {"_id": 1}) is not None:
+            await advance(db, doc["_id"], stage="done")  # it had finished; only the last note was lost
+            continue
+        if wid is not None:
+            await workflows.delete_children(db, wid)
+        await advance(db, doc["_id"], stage="failed")
+        undone += 1
+    return undone
 
 
 async def get(db: Database, request_id: str) -> Creation:

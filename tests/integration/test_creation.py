@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -65,3 +66,21 @@ def _stored(client: Client, request_id: str) -> int:
     except Exception:  # noqa: BLE001 - not begun yet
         return 0
     return creation.done if creation.stage == "inserting" else 0
+
+
+def test_an_api_process_starting_undoes_a_creation_whose_process_died(server, tmp_path: Path) -> None:
+    from tests.conftest import start_server, stop_server
+
+    orphan_wid, request_id = 10**9 + uuid.uuid4().int % 10**6, uuid.uuid4().hex
+    with pymongo.MongoClient(server.mongo_uri) as mongo:
+        db = mongo[server.database]
+        # What a killed API process leaves: some stored jobs, no workflow document, a creation not heard of since.
+        db.jobs.insert_many([{"_id": -(orphan_wid * 10 + i), "workflow_id": orphan_wid, "name": f"j{i}"} for i in range(3)])
+        db.creations.insert_one({"_id": request_id, "stage": "inserting", "done": 3, "total": 10,
+                                 "workflow_id": orphan_wid, "updated": time.time() - 3600})  # fmt: skip
+        second = start_server(server.mongo_uri, server.database, tmp_path)
+        try:
+            assert db.jobs.count_documents({"workflow_id": orphan_wid}) == 0
+            assert db.creations.find_one({"_id": request_id})["stage"] == "failed"
+        finally:
+            stop_server(second)
