@@ -13,6 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pymongo.errors import DuplicateKeyError
+
 from api.storage import workflows
 from api.storage.db import Database
 from torc_client.contract import Creation
@@ -40,7 +42,7 @@ async def begin(db: Database, request_id: str) -> int | None:
                 try:
                     await db.creations.insert_one({"_id": request_id, **fresh})
                     return None
-                except Exception:  # noqa: BLE001 - a concurrent try inserted it first: look again
+                except DuplicateKeyError:  # a concurrent try inserted it first: look again
                     continue
             won = await db.creations.update_one({"_id": request_id, "updated": doc["updated"]}, {"$set": fresh})
             if won.modified_count:

@@ -32,7 +32,7 @@ from typing import Any
 
 import ckdl
 
-from torc_client.spec.validate import _schema
+from torc_client.spec.validate import shared_schema as _schema
 
 _CLOSERS = ("", '"', '"""', '"#', '"""#')
 #: Other names Torc's KDL examples use for a key: their `depends_on_job` (which Torc itself ignores,

@@ -38,11 +38,12 @@ _TYPE_WORDS = {
 
 def spec_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a workflow spec."""
-    return copy.deepcopy(_schema())
+    return copy.deepcopy(shared_schema())
 
 
 @functools.cache
-def _schema() -> dict[str, Any]:
+def shared_schema() -> dict[str, Any]:
+    """The spec's JSON Schema, parsed once and shared: read it, never change it (`spec_schema()` gives a copy)."""
     text = resources.files("torc_client.spec").joinpath("schema.json").read_text(encoding="utf-8")
     return json.loads(text)
 
@@ -51,7 +52,7 @@ def _schema() -> dict[str, Any]:
 def _validator() -> Draft202012Validator:
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(_schema())
+    return Draft202012Validator(shared_schema())
 
 
 def _relevance(error: ValidationError) -> Any:
@@ -178,7 +179,7 @@ _ANNOTATIONS = frozenset({"description", "title", "$schema", "$defs"})
 
 @functools.cache
 def _accepts() -> Check:
-    schema = _schema()
+    schema = shared_schema()
     compiled: dict[str, Check] = {}
 
     def ref(name: str) -> Check:
