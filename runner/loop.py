@@ -20,9 +20,9 @@ import time
 import uuid
 from collections import deque
 
-from runner import attempt, hardware, outputs
+from runner import attempt, hardware, memory, outputs
 from runner.exchange import SERVER_WAIT_SECONDS, Exchange, patiently
-from runner.monitor import ResourceMonitor
+from runner.monitor import ResourceMonitor, Usage
 from runner.options import RunnerOptions, RunSummary
 from runner.pace import Pace, wanted
 from runner.guard import Guard
@@ -90,9 +90,7 @@ class JobRunner(Ending):
         self._announce(workflow)
         self.hpc = HpcDuties(self.client, self.workflow_id, self.opts.output_dir, self.reporter.message, self.allocation)
         self.hpc.started(node.id)
-        if workflow.resource_monitor.enabled:
-            self.monitor = ResourceMonitor(workflow.resource_monitor.sample_interval_seconds)
-            self.monitor.start()
+        self._start_monitor(workflow.resource_monitor)
         self.exchange = Exchange()
         self.guard = Guard()
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -123,6 +121,18 @@ class JobRunner(Ending):
         self.summary.unfit = [] if self.opts.max_parallel_jobs else self._unfit()
         for group in self.summary.unfit:
             self.reporter.message(unfit_text(group))
+
+    def _start_monitor(self, config: c.ResourceMonitorConfig) -> None:
+        """Sample the jobs' resources if the workflow asks for it, or to enforce memory requests (sampling is how)."""
+        if not (config.enabled or self.opts.enforce_memory):
+            return
+        interval = config.sample_interval_seconds
+        if self.opts.enforce_memory:
+            also = "" if config.enabled else " (the workflow's resource monitor is off: sampling for this alone)"
+            self.reporter.message(f"enforcing memory requests: a job using more than its request is killed, checked "
+                                  f"every {interval:g} s{also}")  # fmt: skip
+        self.monitor = ResourceMonitor(interval)
+        self.monitor.start()
 
     def _shutdown(self) -> None:
         if self.monitor:
@@ -225,7 +235,7 @@ class JobRunner(Ending):
             self.free = take(self.free, shape_of(job), 1)
             self.starts[job.id] = c.JobStart(job_id=job.id, claim_token=job.claim_token)
             if self.monitor:
-                self.monitor.watch(job.id, proc.popen.pid)
+                self.monitor.watch(job.id, proc.popen.pid, memory.limit_of(job) if self.opts.enforce_memory else None)
             launched.append(job)
         waiting.extend(self.backlog)
         self.backlog = waiting
@@ -264,8 +274,12 @@ class JobRunner(Ending):
                 self.given_back.append(c.JobStart(job_id=proc.job.id, claim_token=proc.job.claim_token))
                 self._release(proc)
                 continue
-            measures = self.monitor.forget(proc.job.id) if self.monitor else {}
-            outcome, note = attempt.outcome(proc, code, measures, self.cwd, self._environment)
+            usage = self.monitor.forget(proc.job.id) if self.monitor else Usage()
+            # Killed for its memory (and not being stopped for another reason): out of memory, as under Slurm.
+            over = usage.over_limit_bytes if code == -signal.SIGKILL and not proc.stop_reason else None
+            if over is not None:
+                self.reporter.message(memory.killed_text(proc.job, over))
+            outcome, note = attempt.outcome(proc, code, usage.summary(), self.cwd, self._environment, over)
             self.pace.finished(time.monotonic() - proc.started)
             # A start not reported yet goes unsaid: the outcome moves the job on from pending.
             self.starts.pop(proc.job.id, None)

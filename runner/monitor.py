@@ -1,11 +1,16 @@
-"""Resource sampling: CPU and memory of each job's whole process tree, in one background thread."""
+"""Resource sampling: CPU and memory of each job's whole process tree, in one background thread.
+
+A job watched with a memory limit is killed when a sample exceeds it (`runner.memory`).
+"""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psutil
+
+from runner.memory import kill_tree
 
 
 @dataclass
@@ -17,6 +22,8 @@ class Usage:
     total_memory_bytes: int = 0
     peak_cpu_percent: float = 0.0
     total_cpu_percent: float = 0.0
+    #: The sample over the job's memory limit, when the monitor killed the job for it (`runner.memory`).
+    over_limit_bytes: int | None = None
 
     def add(self, memory: int, cpu: float) -> None:
         self.samples += 1
@@ -34,6 +41,16 @@ class Usage:
                 "avg_cpu_percent": round(self.total_cpu_percent / self.samples, 1)}  # fmt: skip
 
 
+@dataclass
+class _Watched:
+    """A job being sampled: its root process, its figures, and the Process objects of its tree."""
+
+    root: psutil.Process
+    memory_limit: int | None
+    usage: Usage = field(default_factory=Usage)
+    known: dict[int, psutil.Process] = field(default_factory=dict)
+
+
 class ResourceMonitor:
     """Samples every watched job each `interval` seconds until stopped.
 
@@ -44,9 +61,9 @@ class ResourceMonitor:
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
-        self._new: dict[int, int] = {}  # job id -> pid, not opened yet
+        self._new: dict[int, tuple[int, int | None]] = {}  # job id -> (pid, memory limit), not opened yet
         self._opening: set[int] = set()  # being opened by the sampling thread now
-        self._jobs: dict[int, tuple[psutil.Process, Usage, dict[int, psutil.Process]]] = {}
+        self._jobs: dict[int, _Watched] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="torc-resource-monitor", daemon=True)
@@ -58,17 +75,18 @@ class ResourceMonitor:
         self._stop.set()
         self._thread.join(timeout=10)
 
-    def watch(self, job_id: int, pid: int) -> None:
+    def watch(self, job_id: int, pid: int, memory_limit: int | None = None) -> None:
+        """Sample the job whose root process is `pid`; kill its tree if it uses more than `memory_limit` bytes."""
         with self._lock:
-            self._new[job_id] = pid
+            self._new[job_id] = (pid, memory_limit)
 
-    def forget(self, job_id: int) -> dict[str, float | int | None]:
-        """Stop watching a job; returns its summary (empty when it ended before the first sample)."""
+    def forget(self, job_id: int) -> Usage:
+        """Stop watching a job; returns its figures (no samples when it ended before the first)."""
         with self._lock:
             self._new.pop(job_id, None)
             self._opening.discard(job_id)
             entry = self._jobs.pop(job_id, None)
-        return entry[1].summary() if entry else {}
+        return entry.usage if entry else Usage()
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
@@ -76,15 +94,25 @@ class ResourceMonitor:
                 entries = list(self._jobs.values())
                 new, self._new = self._new, {}
                 self._opening = set(new)
-            for root, usage, known in entries:
-                _sample(root, usage, known)
-            opened = {job_id: _open(pid) for job_id, pid in new.items()}
+            for entry in entries:
+                _check(entry)
+            opened = {job_id: (_open(pid), limit) for job_id, (pid, limit) in new.items()}
             with self._lock:
-                for job_id, root in opened.items():
+                for job_id, (root, limit) in opened.items():
                     # A job forgotten while it was being opened is not watched.
                     if root is not None and job_id in self._opening:
-                        self._jobs[job_id] = (root, Usage(), {root.pid: root})
+                        self._jobs[job_id] = _Watched(root, limit, known={root.pid: root})
                 self._opening = set()
+
+
+def _check(entry: _Watched) -> None:
+    """Sample one job; kill it if the sample exceeds its memory limit (a killed job is not sampled again)."""
+    if entry.usage.over_limit_bytes is not None:
+        return
+    used = _sample(entry.root, entry.usage, entry.known)
+    if entry.memory_limit is not None and used is not None and used > entry.memory_limit:
+        entry.usage.over_limit_bytes = used  # before the kill: the runner reaps the job only after it
+        kill_tree(entry.root)
 
 
 def _open(pid: int) -> psutil.Process | None:
@@ -97,19 +125,21 @@ def _open(pid: int) -> psutil.Process | None:
         return None
 
 
-def _sample(root: psutil.Process, usage: Usage, known: dict[int, psutil.Process]) -> None:
-    """Add one sample of the tree under `root`; `known` keeps Process objects so CPU % has a baseline."""
+def _sample(root: psutil.Process, usage: Usage, known: dict[int, psutil.Process]) -> int | None:
+    """Add one sample of the tree under `root` and return its memory; `known` keeps Process objects so CPU % has a
+    baseline. None when the root is gone."""
     try:
         tree = [root, *root.children(recursive=True)]
     except psutil.Error:
-        return
-    memory, cpu = 0, 0.0
+        return None
+    used, cpu = 0, 0.0
     for proc in tree:
         proc = known.setdefault(proc.pid, proc)
         try:
             with proc.oneshot():
-                memory += proc.memory_info().rss
+                used += proc.memory_info().rss
                 cpu += proc.cpu_percent(None)
         except psutil.Error:
             continue
-    usage.add(memory, cpu)
+    usage.add(used, cpu)
+    return used

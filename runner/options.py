@@ -59,3 +59,5 @@ class RunnerOptions:
     time_limit: float | None = None
     kill_grace: float = settings.DEFAULT_KILL_GRACE_SECONDS
     backlog_seconds: float = settings.DEFAULT_BACKLOG_SECONDS
+    #: Kill a job whose process tree uses more memory than it requested (`runner.memory`).
+    enforce_memory: bool = False

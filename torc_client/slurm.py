@@ -44,6 +44,8 @@ class RunnerCommand:
     start_one_worker_per_node: bool = False
     max_parallel_jobs: int | None = None
     poll_interval: float = 5.0
+    #: The runner kills jobs that use more memory than they requested (`torc run --enforce-memory`).
+    enforce_memory: bool = False
 
 
 def batch_script(scheduler: SlurmScheduler, defaults: dict[str, Any], runner: RunnerCommand) -> str:
@@ -68,6 +70,8 @@ def batch_script(scheduler: SlurmScheduler, defaults: dict[str, Any], runner: Ru
                "--poll-interval", str(runner.poll_interval)]  # fmt: skip
     if runner.max_parallel_jobs:
         command += ["--max-parallel-jobs", str(runner.max_parallel_jobs)]
+    if runner.enforce_memory:
+        command.append("--enforce-memory")
     lines += ["", f"export TORC_API_URL={shlex.quote(runner.api_url)}"]
     if runner.start_one_worker_per_node:
         lines += ["unset SLURM_MEM_PER_CPU SLURM_MEM_PER_GPU",

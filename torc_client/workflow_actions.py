@@ -55,7 +55,8 @@ def schedule_nodes(client: Client, workflow_id: int, config: dict, output_dir: P
     workflow = client.get_workflow(workflow_id)
     runner = slurm.RunnerCommand(api_url=client.url, workflow_id=workflow_id, output_dir=output_dir.resolve(),
                                  start_one_worker_per_node=bool(config.get("start_one_worker_per_node")),
-                                 max_parallel_jobs=config.get("max_parallel_jobs"))  # fmt: skip
+                                 max_parallel_jobs=config.get("max_parallel_jobs"),
+                                 enforce_memory=bool(config.get("enforce_memory")))  # fmt: skip
     script = slurm.batch_script(scheduler, workflow.slurm_defaults or {}, runner)
     output_dir.mkdir(parents=True, exist_ok=True)
     ids = []

@@ -1,5 +1,6 @@
 """The HPC part of a spec (Slurm schedulers, slurm_defaults, actions), Slurm time limits and batch scripts."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,14 @@ def test_batch_script_has_the_schedulers_directives_then_the_runner() -> None:
     assert lines[-1].startswith("srun --ntasks-per-node=1") and " run 7 --output-dir /o " in lines[-1]
     assert lines[-1].endswith("--max-parallel-jobs 4")
 
+
+
+def test_batch_script_runner_enforces_memory_only_when_asked() -> None:
+    scheduler = h.SlurmScheduler(id=1, workflow_id=7, name="s", account="proj", walltime="01:00:00")
+    runner = slurm.RunnerCommand(api_url="http://login:8080/torc-service/v1", workflow_id=7, output_dir=Path("/o"))
+    assert "--enforce-memory" not in slurm.batch_script(scheduler, {}, runner)
+    enforcing = slurm.batch_script(scheduler, {}, dataclasses.replace(runner, enforce_memory=True)).splitlines()
+    assert enforcing[-1].startswith("exec ") and enforcing[-1].endswith(" --enforce-memory")
 
 def test_allocation_is_none_outside_slurm() -> None:
     assert slurm.allocation({}) is None

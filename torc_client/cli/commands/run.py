@@ -98,6 +98,11 @@ def run_record(summary: RunSummary) -> dict[str, Any]:
 @click.option("--backlog-seconds", type=click.FloatRange(min=0), default=settings.DEFAULT_BACKLOG_SECONDS,
               show_default=True, help="Claim this many seconds of work ahead, at the pace jobs finish, so short jobs "
               "never wait on the server (0: claim only what fits now).")  # fmt: skip
+@click.option("--enforce-memory", is_flag=True,
+              help="Kill a job whose processes use more memory than its resource requirements' `memory` (the whole "
+              "tree, SIGKILL), as Slurm does: it fails with return code 137. Checked at the workflow's "
+              "resource_monitor sample interval (sampling is turned on for it); jobs with no memory request are "
+              "not limited.")  # fmt: skip
 @click.option("--working-dir", default=None, help="With a spec file: directory the jobs run in (default: here).")
 @click.option("--force", is_flag=True, help="Initialise the workflow even if input files that no job produces are "
               "missing.")  # fmt: skip

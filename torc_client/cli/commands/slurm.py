@@ -153,10 +153,13 @@ def delete_scheduler(state: State, scheduler_id: int) -> None:
 @click.option("-n", "--num-allocations", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--start-one-worker-per-node", is_flag=True, help="One runner per node, through srun.")
 @click.option("--max-parallel-jobs", type=click.IntRange(min=1), default=None)
+@click.option("--enforce-memory", is_flag=True, help="The runners kill jobs that use more memory than they "
+              "requested (as `torc run --enforce-memory`).")  # fmt: skip
 @_OUTPUT_DIR
 @pass_state
 def schedule_nodes(state: State, workflow_id: int, scheduler_id: int | None, num_allocations: int,
-                   start_one_worker_per_node: bool, max_parallel_jobs: int | None, output_dir: Path) -> None:  # fmt: skip
+                   start_one_worker_per_node: bool, max_parallel_jobs: int | None, enforce_memory: bool,
+                   output_dir: Path) -> None:  # fmt: skip
     """Submit allocations that run the workflow's jobs, now."""
     client = state.client()
     if scheduler_id is None:
@@ -168,7 +171,8 @@ def schedule_nodes(state: State, workflow_id: int, scheduler_id: int | None, num
     ensure_initialized(client, workflow_id)
     ids = workflow_actions.schedule_nodes(client, workflow_id, {
         "scheduler_id": scheduler_id, "num_allocations": num_allocations,
-        "start_one_worker_per_node": start_one_worker_per_node, "max_parallel_jobs": max_parallel_jobs}, output_dir)
+        "start_one_worker_per_node": start_one_worker_per_node, "max_parallel_jobs": max_parallel_jobs,
+        "enforce_memory": enforce_memory}, output_dir)  # fmt: skip
     render.message(f"submitted Slurm allocation{'s' if len(ids) != 1 else ''} {', '.join(ids)}")
 
 
