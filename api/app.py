@@ -20,7 +20,7 @@ from api import problems
 from api.access import AccessMiddleware
 from api.auth import Authenticator, AuthMiddleware, Htpasswd
 from api.routes import ROUTE_HANDLERS
-from api.storage import Database, creations
+from api.storage import Database, creations, purges
 from torc_client import __version__, settings
 
 
@@ -37,6 +37,8 @@ class ApiSettings:
     lease_seconds: float = field(
         default_factory=lambda: float(os.environ.get("TORC_LEASE_SECONDS", settings.DEFAULT_LEASE_SECONDS))
     )
+    #: How long deleting a workflow waits for its documents to go before answering (the rest go in the background).
+    delete_wait_seconds: float = field(default_factory=lambda: float(os.environ.get("TORC_DELETE_WAIT_SECONDS", "5")))
     #: An htpasswd file of bcrypt hashes: requests that name a user must give its password.
     auth_file: str | None = field(default_factory=lambda: os.environ.get("TORC_AUTH_FILE") or None)
     #: Every request (but `ping`) must authenticate.
@@ -61,13 +63,16 @@ def create_app(config: ApiSettings | None = None) -> Litestar:
         await db.end_orphans("API process starting", quiet=True)  # a killed predecessor's would hold their jobs
         await db.ensure_indexes()
         await creations.sweep(db)  # jobs a killed predecessor stored for a workflow it never finished
+        await purges.resume(db)  # documents of workflows deleted while a killed predecessor removed them
         app.state.db = db
+        app.state.delete_wait_seconds = config.delete_wait_seconds
         app.state.admin_users = config.admin_users
         db.private_files = config.enforce_access
         app.state.lease_seconds = config.lease_seconds
         try:
             yield
         finally:
+            await purges.stop()
             await db.close()
 
     authenticator = (Authenticator(Htpasswd(Path(config.auth_file)), config.require_auth)

@@ -63,8 +63,10 @@ TARGETS = [
            needs_jobs=1_000_000),
     Target("million_page", "First page of a filtered job list at 1,000,000 jobs <= 100 ms", "million.page", "<=", 100,
            "ms", needs_jobs=1_000_000),
-    Target("million_delete", "Delete a 1,000,000-job workflow <= 60 s", "million.delete", "<=", 60, "s",
-           needs_jobs=1_000_000),
+    Target("million_dashboard", "Notebook dashboard opens on 1,000,000 jobs <= 2 s", "million.dashboard", "<=", 2000,
+           "ms", needs_jobs=1_000_000),
+    Target("million_delete", "Delete a 1,000,000-job workflow <= 60 s (the answer; documents go in the background)",
+           "million.delete", "<=", 60, "s", needs_jobs=1_000_000),
 ]  # fmt: skip
 
 

@@ -49,8 +49,9 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def start_server(mongo_uri: str, database: str, log_dir: Path, lease_seconds: float = TEST_LEASE_SECONDS,
-                 port: int | None = None, extra_args: tuple[str, ...] = ()) -> Server:  # fmt: skip
-    """A `torc-server` process on `port` (default: a free one), answering pings."""
+                 port: int | None = None, extra_args: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> Server:  # fmt: skip
+    """A `torc-server` process on `port` (default: a free one), answering pings; `env` adds `TORC_*` settings."""
     chosen = port
     for _ in range(PORT_TRIES):
         port = chosen or free_port()
@@ -59,7 +60,7 @@ def start_server(mongo_uri: str, database: str, log_dir: Path, lease_seconds: fl
             process = subprocess.Popen(
                 [str(BIN / "torc-server"), "--port", str(port), "--mongo-uri", mongo_uri, "--database", database,
                  "--lease-seconds", str(lease_seconds), *extra_args],
-                stdout=log, stderr=subprocess.STDOUT,
+                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
             )  # fmt: skip
         url = f"http://127.0.0.1:{port}/torc-service/v1"
         if wait_for_server(url, process, log_path):

@@ -22,6 +22,7 @@ import httpx
 import msgspec
 
 from torc_client import contract as c
+from torc_client import contract_dependencies as d
 from torc_client import errors, jsonvalues, settings
 from torc_client.client_access import AccessGroupCalls
 from torc_client.client_hpc import HpcCalls
@@ -218,6 +219,12 @@ class Client(AccessGroupCalls, HpcCalls):
     def create_file(self, workflow_id: int, name: str, path: str) -> c.File:
         return self.request("POST", "/files", c.File, body=c.FileCreate(workflow_id=workflow_id, name=name, path=path))
 
+    def update_file(self, file_id: int, **changes: Any) -> c.File:
+        return self.request("PATCH", f"/files/{file_id}", c.File, body=c.FileUpdate(**changes))
+
+    def delete_file(self, file_id: int) -> c.File:
+        return self.request("DELETE", f"/files/{file_id}", c.File)
+
     def list_user_data(self, workflow_id: int, *, name: str | None = None, consumer_job_id: int | None = None,
                        producer_job_id: int | None = None, offset: int = 0,
                        limit: int | None = None) -> list[c.UserData]:  # fmt: skip
@@ -241,13 +248,24 @@ class Client(AccessGroupCalls, HpcCalls):
     def delete_user_data(self, user_data_id: int) -> c.UserData:
         return self.request("DELETE", f"/user_data/{user_data_id}", c.UserData)
 
-    def list_resource_requirements(self, workflow_id: int, *, offset: int = 0,
+    def list_resource_requirements(self, workflow_id: int, *, name: str | None = None, offset: int = 0,
                                    limit: int | None = None) -> list[c.ResourceRequirements]:  # fmt: skip
         return self._page_all("/resource_requirements", c.ResourceRequirements,
-                              {"workflow_id": workflow_id, "offset": offset}, limit)  # fmt: skip
+                              {"workflow_id": workflow_id, "name": name, "offset": offset}, limit)  # fmt: skip
 
     def get_resource_requirements(self, rr_id: int) -> c.ResourceRequirements:
         return self.request("GET", f"/resource_requirements/{rr_id}", c.ResourceRequirements)
+
+    def create_resource_requirements(self, workflow_id: int, name: str, **fields: Any) -> c.ResourceRequirements:
+        return self.request("POST", "/resource_requirements", c.ResourceRequirements,
+                            body=c.ResourceRequirementsCreate(workflow_id=workflow_id, name=name, **fields))
+
+    def update_resource_requirements(self, rr_id: int, **changes: Any) -> c.ResourceRequirements:
+        return self.request("PATCH", f"/resource_requirements/{rr_id}", c.ResourceRequirements,
+                            body=c.ResourceRequirementsUpdate(**changes))  # fmt: skip
+
+    def delete_resource_requirements(self, rr_id: int) -> c.ResourceRequirements:
+        return self.request("DELETE", f"/resource_requirements/{rr_id}", c.ResourceRequirements)
 
     def list_results(self, workflow_id: int, *, job_id: int | None = None, run_id: int | None = None,
                      status: str | None = None, return_code: int | None = None, all_runs: bool = False,
@@ -256,11 +274,16 @@ class Client(AccessGroupCalls, HpcCalls):
             "workflow_id": workflow_id, "job_id": job_id, "run_id": run_id, "status": status,
             "return_code": return_code, "all_runs": all_runs, "offset": offset}, limit)  # fmt: skip
 
+    def get_result(self, result_id: int) -> c.Result:
+        return self.request("GET", f"/results/{result_id}", c.Result)
+
     # --- events ----------------------------------------------------------------------
 
-    def list_events(self, workflow_id: int, *, after: int = 0, limit: int = 1000) -> c.Page[c.Event]:
+    def list_events(self, workflow_id: int, *, after: int = 0, limit: int = 1000,
+                    category: str | None = None) -> c.Page[c.Event]:  # fmt: skip
+        """Events after the id `after`, oldest first; only those of one `category` if given."""
         return self.request("GET", f"/workflows/{workflow_id}/events", c.Page[c.Event],
-                            params={"after": after, "limit": limit})  # fmt: skip
+                            params={"after": after, "limit": limit, "category": category})  # fmt: skip
 
     def add_event(self, workflow_id: int, message: str, *, category: str = "user", **data: Any) -> c.Event:
         return self.request("POST", f"/workflows/{workflow_id}/events", c.Event,
@@ -310,6 +333,17 @@ class Client(AccessGroupCalls, HpcCalls):
         return self.request("GET", f"/workflows/{workflow_id}/unfit", list[c.UnfitGroup], params={
             "num_cpus": num_cpus, "memory_gb": memory_gb, "num_gpus": num_gpus, "num_nodes": num_nodes,
             "time_limit_seconds": time_limit_seconds})  # fmt: skip
+
+    # --- dependency questions --------------------------------------------------------
+
+    def job_why(self, job_id: int, *, max_roots: int | None = None) -> d.JobWhy:
+        """What a job waits for: unfinished upstream jobs, the unblocked jobs behind them, missing inputs."""
+        return self.request("GET", f"/jobs/{job_id}/why", d.JobWhy, params={"max_roots": max_roots})
+
+    def execution_plan(self, workflow_id: int, *, names_per_stage: int | None = None) -> d.ExecutionPlan:
+        """The stages in which a workflow's jobs run (the server reads every job once)."""
+        return self.request("GET", f"/workflows/{workflow_id}/execution_plan", d.ExecutionPlan,
+                            params={"names_per_stage": names_per_stage})  # fmt: skip
 
 
 def _param(value: Any) -> Any:

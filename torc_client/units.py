@@ -132,6 +132,15 @@ def format_walltime(seconds: float) -> str:
     return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
 
 
+def format_span(seconds: float) -> str:
+    """Seconds for people, as Torc's reports write them: `2h 30m 15s`, `4m 0s`, `12s` (rounded to whole seconds)."""
+    hours, rest = divmod(int(round(seconds)), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes}m {secs}s"
+    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
+
+
 def _format_seconds(value: float) -> str:
     text = f"{value:.6f}".rstrip("0").rstrip(".")
     return text or "0"

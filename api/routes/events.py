@@ -16,6 +16,7 @@ from api.storage import Database, history
 from torc_client.contract import Event, EventCreate, Page
 
 STREAM_POLL_SECONDS = 0.25
+Category = Annotated[str | None, Parameter(description="Only events of this category (job, workflow, ...).")]
 
 
 class EventController(Controller):
@@ -25,9 +26,9 @@ class EventController(Controller):
     @get("/")
     async def list_events(self, db: Database, workflow_id: int,
                           after: Annotated[int, Parameter(ge=0, description="Only events with a larger id.")] = 0,
-                          limit: Limit = 1000) -> Page[Event]:  # fmt: skip
+                          limit: Limit = 1000, category: Category = None) -> Page[Event]:  # fmt: skip
         """Events with an id above `after`, oldest first (page with `after` = the last id you saw)."""
-        return await history.events_after(db, workflow_id, after, limit)
+        return await history.events_after(db, workflow_id, after, limit, category)
 
     @post("/", status_code=201)
     async def create_event(self, db: Database, workflow_id: int, data: EventCreate) -> Event:

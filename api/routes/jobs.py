@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, delete, get, post, route
 from litestar.enums import HttpMethod
+from litestar.params import Parameter
 
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
 from api.routes.workflows import _changes
 from api.storage import Database, edits, jobs
+from api.storage import why as why_storage
 from torc_client.contract import Job, JobCreate, JobUpdate, Page
+from torc_client.contract_dependencies import JobWhy
 
 
 class JobController(Controller):
@@ -45,3 +50,14 @@ class JobController(Controller):
     async def delete_job(self, db: Database, job_id: int) -> Job:
         """Remove a job from a workflow that has not run yet."""
         return await edits.delete_job(db, job_id)
+
+    @get("/{job_id:int}/why")
+    async def why(self, db: Database, job_id: int, max_roots: Annotated[int, Parameter(
+            ge=1, le=1000, description="Most root causes listed (all found are counted).")] = why_storage.DEFAULT_ROOTS,
+    ) -> JobWhy:  # fmt: skip
+        """What a job waits for: its unfinished upstream jobs, the unblocked jobs behind them, its missing inputs.
+
+        The walk to the root causes reads at most a bounded number of jobs; `walk_complete` says whether it
+        saw them all.
+        """
+        return await why_storage.why(db, job_id, max_roots)

@@ -45,8 +45,12 @@ class FileController(Controller):
 
     @delete("/{file_id:int}", status_code=200)
     async def delete_file(self, db: Database, file_id: int) -> c.File:
-        """Delete a file record (the file on disk is left alone)."""
-        return await records.files.delete(db, file_id)
+        """Delete a file record (the file on disk is left alone).
+
+        Before the workflow's first run, the jobs that read or write it stop doing so; after it, a file that jobs
+        use cannot be deleted (409).
+        """
+        return await edits.delete_file(db, file_id)
 
 
 class UserDataController(Controller):
@@ -77,8 +81,12 @@ class UserDataController(Controller):
 
     @delete("/{user_data_id:int}", status_code=200)
     async def delete_user_data(self, db: Database, user_data_id: int) -> c.UserData:
-        """Delete a user_data record."""
-        return await records.user_data.delete(db, user_data_id)
+        """Delete a user_data record.
+
+        Before the workflow's first run, the jobs that read or write it stop doing so; after it, a record that jobs
+        use cannot be deleted (409).
+        """
+        return await edits.delete_user_data(db, user_data_id)
 
 
 class ResourceRequirementsController(Controller):
@@ -107,8 +115,16 @@ class ResourceRequirementsController(Controller):
     @route("/{rr_id:int}", http_method=[HttpMethod.PUT, HttpMethod.PATCH])
     async def update_resource_requirements(self, db: Database, rr_id: int,
                                            data: c.ResourceRequirementsUpdate) -> c.ResourceRequirements:  # fmt: skip
-        """Change resource requirements; jobs that use them are claimed with the new values."""
+        """Change resource requirements; jobs that use them are claimed with the new values.
+
+        A new name must not be in use in the workflow, and `default` keeps its name (409).
+        """
         return await edits.update_resources(db, rr_id, _changes(data))
+
+    @delete("/{rr_id:int}", status_code=200)
+    async def delete_resource_requirements(self, db: Database, rr_id: int) -> c.ResourceRequirements:
+        """Delete resource requirements that no job uses, with their ready queue (never `default`: 409)."""
+        return await edits.delete_resources(db, rr_id)
 
 
 class FailureHandlerController(Controller):

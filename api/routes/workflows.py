@@ -13,7 +13,8 @@ from litestar.enums import HttpMethod
 from litestar.params import Parameter
 
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset
-from api.storage import Database, create, creations, groups, initialize, lifecycle, rerun, workflows
+from api.storage import Database, create, creations, groups, initialize, lifecycle, purges, rerun, workflows
+from api.storage.execution_plan import execution_plan as stored_plan
 from torc_client.contract import (
     Creation,
     InitializeResult,
@@ -25,6 +26,8 @@ from torc_client.contract import (
     WorkflowStatus,
     WorkflowUpdate,
 )
+from torc_client.contract_dependencies import ExecutionPlan
+from torc_client.dependencies import NAMES_PER_STAGE
 from torc_client.errors import TorcError
 from torc_client.spec import build_plan, load_spec_text
 
@@ -109,9 +112,13 @@ class WorkflowController(Controller):
         return await workflows.update(db, workflow_id, _changes(data))
 
     @delete("/{workflow_id:int}", status_code=200)
-    async def delete_workflow(self, db: Database, workflow_id: int) -> Workflow:
-        """Delete a workflow and everything in it."""
-        return await workflows.delete(db, workflow_id)
+    async def delete_workflow(self, db: Database, workflow_id: int, request: Request) -> Workflow:
+        """Delete a workflow and everything in it.
+
+        The workflow is gone at once; the answer waits a few seconds at most for its jobs, results and
+        events to be removed, and a big workflow's are removed in the background after it.
+        """
+        return await purges.delete(db, workflow_id, request.app.state.delete_wait_seconds)
 
     @post("/{workflow_id:int}/initialize", status_code=200)
     async def initialize_workflow(self, db: Database, workflow_id: int, force: bool = False) -> InitializeResult:
@@ -139,6 +146,16 @@ class WorkflowController(Controller):
     async def cancel_workflow(self, db: Database, workflow_id: int) -> WorkflowStatus:
         """Cancel: nothing more is claimed, waiting jobs are canceled, runners terminate running ones."""
         return await lifecycle.cancel(db, workflow_id)
+
+    @get("/{workflow_id:int}/execution_plan")
+    async def execution_plan(self, db: Database, workflow_id: int, names_per_stage: Annotated[int, Parameter(
+            ge=0, le=10_000, description="Job names listed per stage (all are counted).")] = NAMES_PER_STAGE,
+    ) -> ExecutionPlan:  # fmt: skip
+        """The stages in which the jobs run: stage 1 waits for nothing, stage k only for earlier stages.
+
+        Reads every job once (by id): it takes time in proportion to the workflow's size.
+        """
+        return await stored_plan(db, workflow_id, names_per_stage)
 
 
 async def _create(db: Database, text: str, fmt: str | None, caller: str | None, user: str, working_dir: str | None,

@@ -3,19 +3,32 @@
 Adding or removing jobs, or changing what they read and write, changes the graph;
 such edits are allowed only before the workflow's first run and mark it for a full
 rebuild at initialisation, which recomputes every relationship and checks cycles.
+A deletion takes the references to the deleted record with it (as NREL Torc's
+cascading tables do), except for resource requirements, which are refused while jobs
+use them (Torc would delete those jobs).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pymongo import UpdateOne
+
 from api.storage import jobs, queue, records, workflows
 from api.storage.db import Database
+from api.storage.hashes import DEFINITION_FIELDS, definition_hash
 from torc_client import states
 from torc_client.contract import Job, JobCreate, Page, UserData
 from torc_client.errors import Conflict, NotFound
+from torc_client.units import count
 
 S = states.JobStatus
+#: Job fields that name the jobs upstream of it (cleared of a deleted job).
+UPSTREAM_FIELDS = ("depends_on", "upstream", "waiting_on")
+#: The resource requirements every workflow has, used by jobs added without any.
+DEFAULT_RR = "default"
+#: Job names quoted in a message about many jobs.
+NAMES_SHOWN = 5
 
 
 async def _editable(db: Database, wid: int, what: str) -> dict[str, Any]:
@@ -41,6 +54,8 @@ async def create_job(db: Database, data: JobCreate) -> Job:
 
     async def body(db: Database) -> None:
         await db.jobs.insert_one(doc)
+        if doc["upstream"]:  # both directions, so that deleting an upstream job finds this one by id
+            await db.jobs.update_many({"_id": {"$in": doc["upstream"]}}, {"$addToSet": {"blocks": jid}})
         blocks = _add_to_blocks((await workflows.get_doc(db, wf["_id"], full=True))["job_blocks"], jid)
         await db.workflows.update_one({"_id": wf["_id"]}, {"$set": {"job_blocks": blocks, "needs_full_init": True},
                                                            "$inc": {f"counts.{doc['status']}": 1}})  # fmt: skip
@@ -50,25 +65,52 @@ async def create_job(db: Database, data: JobCreate) -> Job:
 
 
 async def delete_job(db: Database, jid: int) -> Job:
+    """Remove a job before the first run, and every edge to it: its dependents no longer wait for it.
+
+    As in NREL Torc (whose junction tables cascade), the edges go with the job; the
+    workflow is marked for a full rebuild at initialisation, where files and user_data
+    the job wrote become inputs that must exist.
+    """
     doc = await jobs.get_doc(db, jid)
     wf = await _editable(db, doc["workflow_id"], "jobs can be deleted")
 
-    async def body(db: Database) -> None:
-        gone = await db.jobs.delete_one({"_id": jid})
-        if not gone.deleted_count:
-            return
+    async def body(db: Database) -> dict[str, Any] | None:
+        gone = await db.jobs.find_one_and_delete({"_id": jid})
+        if gone is None:
+            return None
+        await _remove_from_jobs(db, gone.get("blocks", []), UPSTREAM_FIELDS, jid)
+        await _remove_from_jobs(db, sorted(set(gone.get("upstream", [])) | set(gone.get("depends_on", []))),
+                                ("blocks",), jid)  # fmt: skip
         blocks = _remove_from_blocks((await workflows.get_doc(db, wf["_id"], full=True))["job_blocks"], jid)
         await db.workflows.update_one({"_id": wf["_id"]}, {"$set": {"job_blocks": blocks, "needs_full_init": True},
-                                                           "$inc": {f"counts.{doc['status']}": -1}})  # fmt: skip
+                                                           "$inc": {f"counts.{gone['status']}": -1}})  # fmt: skip
+        return gone
 
-    await db.atomic(wf["_id"], body)
-    return jobs.to_record(doc, initialized=False)
+    gone = await db.atomic(wf["_id"], body)
+    if gone is None:
+        raise NotFound("job", jid)
+    return jobs.to_record(gone, initialized=False)
+
+
+async def _remove_from_jobs(db: Database, ids: list[int], fields: tuple[str, ...], rid: int) -> None:
+    """Take id `rid` out of these list fields of these jobs, and refresh their definition hashes."""
+    if not ids:
+        return
+    projection = {field: 1 for field in (*DEFINITION_FIELDS, *fields)}
+    ops = []
+    for doc in await workflows.find_by_ids(db.jobs, ids, projection):
+        changed = {field: [v for v in doc.get(field, []) if v != rid] for field in fields if rid in doc.get(field, [])}
+        if changed:
+            fingerprint = definition_hash({**doc, **changed})
+            ops.append(UpdateOne({"_id": doc["_id"]}, {"$set": {**changed, "definition_hash": fingerprint}}))
+    if ops:
+        await db.jobs.bulk_write(ops, ordered=False)
 
 
 async def _default_rr(db: Database, wid: int) -> int:
-    doc = await db.resource_requirements.find_one({"workflow_id": wid, "name": "default"})
+    doc = await db.resource_requirements.find_one({"workflow_id": wid, "name": DEFAULT_RR})
     if doc is None:
-        raise NotFound("resource_requirements", "default")
+        raise NotFound("resource_requirements", DEFAULT_RR)
     return doc["_id"]
 
 
@@ -92,11 +134,11 @@ def _add_to_blocks(blocks: list[list[int]], jid: int) -> list[list[int]]:
 
 def _remove_from_blocks(blocks: list[list[int]], jid: int) -> list[list[int]]:
     result = []
-    for start, count in blocks:
-        if start <= jid < start + count:
-            result += [[s, n] for s, n in ((start, jid - start), (jid + 1, start + count - jid - 1)) if n > 0]
+    for start, size in blocks:
+        if start <= jid < start + size:
+            result += [[s, n] for s, n in ((start, jid - start), (jid + 1, start + size - jid - 1)) if n > 0]
         else:
-            result.append([start, count])
+            result.append([start, size])
     return result
 
 
@@ -107,8 +149,7 @@ async def mark_graph_changed(db: Database, wid: int) -> None:
 
 async def create_resources(db: Database, fields: dict[str, Any]) -> Any:
     await workflows.get_doc(db, fields["workflow_id"])
-    if fields["name"] == "default":
-        raise Conflict("every workflow already has resource requirements named 'default'; choose another name")
+    await _check_name_free(db, fields["workflow_id"], fields["name"])
     record = await records.resource_requirements.create(db, records.resources_document(fields))
     await queue.update_shape(db, fields["workflow_id"], {"_id": record.id, **records.resources_document(fields)})
     return record
@@ -116,10 +157,95 @@ async def create_resources(db: Database, fields: dict[str, Any]) -> Any:
 
 async def update_resources(db: Database, rid: int, changes: dict[str, Any]) -> Any:
     doc = await records.resource_requirements.get_doc(db, rid)
+    if changes.get("name", doc["name"]) != doc["name"]:
+        if doc["name"] == DEFAULT_RR:
+            raise Conflict(f"resource requirements {rid} are workflow {doc['workflow_id']}'s default (jobs added "
+                           "without requirements use them): they keep the name 'default'; change their amounts, "
+                           "or create a new group")  # fmt: skip
+        await _check_name_free(db, doc["workflow_id"], changes["name"])
     merged = records.resources_document({**doc, **changes})
     record = await records.resource_requirements.update(db, rid, {k: v for k, v in merged.items() if k != "_id"})
     await queue.update_shape(db, doc["workflow_id"], merged)
     return record
+
+
+async def delete_resources(db: Database, rid: int) -> Any:
+    """Delete resource requirements that no job uses (never the workflow's `default`), and their ready queue."""
+    doc = await records.resource_requirements.get_doc(db, rid)
+    wid = doc["workflow_id"]
+    if doc["name"] == DEFAULT_RR:
+        raise Conflict(f"resource requirements {rid} are workflow {wid}'s default (jobs added without requirements "
+                       "use them) and cannot be deleted")  # fmt: skip
+
+    async def body(db: Database) -> Any:
+        users = [d["name"] async for d in db.jobs.find({"workflow_id": wid, "rr_id": rid}, {"name": 1})]
+        if users:
+            raise Conflict(f"resource requirements {rid} ({doc['name']}) are used by {count(len(users), 'job')} of "
+                           f"workflow {wid}: {_some(users)}; give them other requirements first (`torc jobs update "
+                           "JOB -r NAME`) or delete them", job_count=len(users))  # fmt: skip
+        record = await records.resource_requirements.delete(db, rid)
+        await queue.drop(db, wid, rid)
+        return record
+
+    return await db.atomic(wid, body)
+
+
+async def _check_name_free(db: Database, wid: int, name: str) -> None:
+    taken = await db.resource_requirements.find_one({"workflow_id": wid, "name": name}, {"_id": 1})
+    if taken is not None:
+        raise Conflict(f"workflow {wid} already has resource requirements named {name!r} (id {taken['_id']}); "
+                       "choose another name")  # fmt: skip
+
+
+async def delete_file(db: Database, fid: int) -> Any:
+    """Delete a file record; before the first run also from the jobs that read or write it (after it, refused)."""
+    return await _delete_referenced(db, records.files, fid, "files")
+
+
+async def delete_user_data(db: Database, uid: int) -> Any:
+    """Delete a user_data record; before the first run also from the jobs that read or write it (after it, refused)."""
+    return await _delete_referenced(db, records.user_data, uid, "user_data")
+
+
+async def _delete_referenced(db: Database, store: records.Store, rid: int, kind: str) -> Any:
+    """Delete a file or user_data record and every reference to it, or refuse once the workflow has run.
+
+    References go as in NREL Torc: jobs stop reading or writing it, the workflow stops
+    requiring it, and the graph is rebuilt at initialisation. After the first run the
+    graph is fixed, so a record that jobs use stays.
+    """
+    fields = (f"input_{kind}", f"output_{kind}")
+    doc = await store.get_doc(db, rid)
+    wid = doc["workflow_id"]
+
+    async def body(db: Database) -> Any:
+        users = [d async for d in db.jobs.find({"workflow_id": wid, "$or": [{f: rid} for f in fields]},
+                                               {"name": 1, **{f: 1 for f in fields}})]  # fmt: skip
+        if users:
+            if (await workflows.get_doc(db, wid))["is_initialized"]:
+                raise Conflict(_in_use(store.kind, rid, doc["name"], wid, users, fields), job_count=len(users))
+            await _remove_from_jobs(db, [d["_id"] for d in users], fields, rid)
+            await mark_graph_changed(db, wid)
+        record = await store.delete(db, rid)
+        await db.workflow_inputs.update_one({"_id": wid}, {"$pull": {kind: rid}})
+        return record
+
+    return await db.atomic(wid, body)
+
+
+def _in_use(kind: str, rid: int, name: str, wid: int, users: list[dict], fields: tuple[str, str]) -> str:
+    readers = [d["name"] for d in users if rid in d.get(fields[0], [])]
+    writers = [d["name"] for d in users if rid in d.get(fields[1], [])]
+    uses = [f"{verb} by {count(len(names), 'job')} ({_some(names)})"
+            for verb, names in (("read", readers), ("written", writers)) if names]  # fmt: skip
+    return (f"{kind} {rid} ({name}) is {' and '.join(uses)} of workflow {wid}, which has run: its jobs' inputs and "
+            "outputs are fixed at the first run, so it cannot be deleted (create a new workflow without it)")
+
+
+def _some(names: list[str]) -> str:
+    """A few names, and how many more."""
+    shown = ", ".join(sorted(names)[:NAMES_SHOWN])
+    return shown + (f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else "")
 
 
 async def create_in_workflow(db: Database, store: records.Store, fields: dict[str, Any]) -> Any:

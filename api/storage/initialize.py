@@ -25,6 +25,7 @@ from torc_client.units import count
 
 S = states.JobStatus
 MTIME_TOLERANCE = 0.01
+_LIST_FIELDS = ("input_files", "output_files", "input_user_data", "output_user_data")
 _GRAPH_FIELDS = {"status": 1, "name": 1, "rr_id": 1, "depends_on": 1, "upstream": 1, "blocks": 1,
                  "input_files": 1, "output_files": 1, "input_user_data": 1, "output_user_data": 1,
                  "command": 1, "invocation_script": 1, "definition_hash": 1}  # fmt: skip
@@ -33,6 +34,8 @@ _GRAPH_FIELDS = {"status": 1, "name": 1, "rr_id": 1, "depends_on": 1, "upstream"
 async def initialize(db: Database, wid: int, force: bool = False) -> InitializeResult:
     wf = await workflows.get_doc(db, wid)
     _check_state(wf, force)
+    if wf.get("needs_full_init"):  # jobs were added or removed, or stopped using a file or user_data
+        await _refresh_required_inputs(db, wid)
     inputs = await db.workflow_inputs.find_one({"_id": wid}) or {"files": [], "user_data": []}
     warnings = await _check_inputs(db, wf, inputs, force)
     if wf["is_initialized"] or wf.get("needs_full_init"):
@@ -139,8 +142,14 @@ async def rebuild(db: Database, wf: dict[str, Any]) -> None:
     await db.workflow_inputs.replace_one({"_id": wid}, required_inputs(wid, map(_lists, docs)), upsert=True)
 
 
+async def _refresh_required_inputs(db: Database, wid: int) -> None:
+    """Recompute what jobs read that no job writes (after edits, a deleted job's outputs may now be inputs)."""
+    docs = [doc async for doc in db.jobs.find({"workflow_id": wid}, {k: 1 for k in _LIST_FIELDS})]
+    await db.workflow_inputs.replace_one({"_id": wid}, required_inputs(wid, map(_lists, docs)), upsert=True)
+
+
 def _lists(doc: dict[str, Any]) -> tuple[list[int], ...]:
-    return tuple(doc.get(k, []) for k in ("input_files", "output_files", "input_user_data", "output_user_data"))
+    return tuple(doc.get(k, []) for k in _LIST_FIELDS)
 
 
 def _initial_status(ups: list[int], disabled: set[int]) -> str:
@@ -152,9 +161,10 @@ def implicit_upstream(docs: list[dict[str, Any]]) -> dict[int, list[int]]:
     """Each job's upstream jobs: explicit ones plus the producers of its input files and user_data."""
     file_producer = {fid: d["_id"] for d in docs for fid in d.get("output_files", [])}
     data_producer = {uid: d["_id"] for d in docs for uid in d.get("output_user_data", [])}
+    known = {d["_id"] for d in docs}
     upstream: dict[int, list[int]] = {}
     for d in docs:
-        ups = set(d.get("depends_on", []))
+        ups = set(d.get("depends_on", [])) & known  # a job that no longer exists holds nobody back
         ups |= {file_producer[f] for f in d.get("input_files", []) if f in file_producer}
         ups |= {data_producer[u] for u in d.get("input_user_data", []) if u in data_producer}
         ups.discard(d["_id"])

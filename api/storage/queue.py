@@ -84,6 +84,12 @@ async def update_shape(db: Database, wid: int, rr: dict[str, Any]) -> None:
         "workflow_id": wid, "rr_id": rr["_id"], "head": 0, "tail": 0}}, upsert=True)  # fmt: skip
 
 
+async def drop(db: Database, wid: int, rr_id: int) -> None:
+    """Remove the queue of a resource requirement that is being deleted, with its blocks of positions."""
+    await db.slots.delete_many({"workflow_id": wid, "rr": rr_id})
+    await db.queues.delete_one({"_id": queue_id(wid, rr_id)})
+
+
 async def queues(db: Database, wid: int) -> list[dict[str, Any]]:
     return [doc async for doc in db.queues.find({"workflow_id": wid})]
 

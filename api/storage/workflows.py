@@ -108,15 +108,6 @@ async def update(db: Database, wid: int, changes: dict[str, Any]) -> Workflow:
     return to_record(doc)
 
 
-async def delete(db: Database, wid: int) -> Workflow:
-    """Delete a workflow and everything that belongs to it."""
-    record = await get(db, wid)
-    await delete_children(db, wid)
-    await db.access_groups.update_many({"workflows": wid}, {"$pull": {"workflows": wid}})
-    await db.workflows.delete_one({"_id": wid})
-    return record
-
-
 async def delete_children(db: Database, wid: int) -> None:
     for name in CHILD_COLLECTIONS:
         await db.collection(name).delete_many({"workflow_id": wid})

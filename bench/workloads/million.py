@@ -2,7 +2,7 @@
 
 Each size (100,000 and then `million_jobs`) gets a fresh stack: create + initialise one
 `parameters: i: "1:N"` workflow through the client (progress on, no time limit), then ask its
-status and the first page of its ready jobs, then delete it. The API server's RSS is sampled
+status and the first page of its ready jobs, then delete it (the answer, and the background removal of its documents). The API server's RSS is sampled
 throughout. The ratio of the two create + initialise times shows whether the cost grows
 linearly.
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import statistics
 import time
+
+import pymongo
 
 from bench import harness, specs
 from bench.config import Config
@@ -41,11 +43,29 @@ def one_run(n: int) -> dict[str, float]:
             t2 = time.perf_counter()
             status = statistics.median(_ms(lambda: client.workflow_status(wf.id)) for _ in range(5))
             page = statistics.median(_ms(lambda: client.jobs_page(wf.id, status="ready", limit=100)) for _ in range(5))
+            dashboard = statistics.median(_ms(lambda: _open_dashboard(client, wf.id)) for _ in range(3))
             t3 = time.perf_counter()
             client.request("DELETE", f"/workflows/{wf.id}", timeout=None)
             deleted = time.perf_counter() - t3
-    return {"create": t1 - t0, "init": t2 - t1, "total": t2 - t0, "status": status, "page": page, "delete": deleted,
-            "rss": sampler.peak.get("api", 0) / MB}  # fmt: skip
+            purged = _purged(stack, wf.id) - t3
+    return {"create": t1 - t0, "init": t2 - t1, "total": t2 - t0, "status": status, "page": page, "dashboard": dashboard, "delete": deleted,
+            "purge": purged, "rss": sampler.peak.get("api", 0) / MB}  # fmt: skip
+
+
+def _open_dashboard(client, wid: int) -> None:
+    """What a notebook cell showing the dashboard does before it draws: the first refresh of every view."""
+    from torc_client.notebook import WorkflowDashboard
+
+    WorkflowDashboard(wid, client=client, watch=False).close()
+
+
+def _purged(stack: Stack, wid: int) -> float:
+    """When the deleted workflow's documents are all gone (the server removes a big workflow's in the background)."""
+    with pymongo.MongoClient(stack.mongo_uri) as mongo:
+        purges = mongo["bench"].purges
+        while purges.find_one({"_id": wid}) is not None:
+            time.sleep(0.5)
+    return time.perf_counter()
 
 
 def run(cfg: Config) -> list[Figure]:
@@ -64,5 +84,7 @@ def run(cfg: Config) -> list[Figure]:
         fig("rss", "rss", f"API server peak RSS, creating {n:,} jobs", "MB"),
         fig("status", "status", f"Status of a {n:,}-job workflow", "ms"),
         fig("page", "page", f"First page (100) of the ready jobs of {n:,}", "ms"),
-        fig("delete", "delete", f"Delete a {n:,}-job workflow", "s"),
+        fig("dashboard", "dashboard", f"Open the notebook dashboard on {n:,} jobs (first refresh)", "ms"),
+        fig("delete", "delete", f"Delete a {n:,}-job workflow (until the answer)", "s"),
+        fig("purge", "purge", f"Delete a {n:,}-job workflow (until its documents are gone, in the background)", "s"),
     ]

@@ -185,3 +185,29 @@ def test_reinitialize_reruns_what_an_input_change_touches(client, make_dashboard
     reran = {r.job_id for r in client.list_results(workflow.id, all_runs=True) if r.run_id == 2}
     assert reran == {preview.jobs[0].job_id}
     assert (tmp_path / "clean.txt").read_text() == "1\n2\n"
+
+
+def test_recover_shows_its_plan_first_then_reruns_with_more_runtime(client, make_dashboard, tmp_path) -> None:
+    builder = WorkflowBuilder("recover")
+    builder.add_resource_requirements("quick", num_cpus=1, memory="100m", runtime="PT4S")
+    builder.add_job("slow", "sleep 5", resource_requirements="quick")
+    builder.add_job("after", "echo after", depends_on=["slow"])
+    workflow = builder.create(client, working_dir=tmp_path)
+    dash = make_dashboard(workflow.id, runner_options={"num_cpus": 1})
+    assert dash.overview_view.recover_button.disabled  # nothing has failed
+    dash.start()
+    assert dash.wait(WAIT).job_counts == {"terminated": 1, "canceled": 1}
+    dash.refresh()
+    assert not dash.overview_view.recover_button.disabled
+    dash.overview_view.recover_button.click()  # the plan first: nothing changes yet
+    shown = dash.overview_view.recovery.value
+    assert 'data-job-id="' in shown and "quick_timeout1: runtime PT4S -&gt; PT6S" in shown
+    assert "1 canceled job downstream rerun with them." in shown
+    assert "quick_timeout1" not in [rr.name for rr in client.list_resource_requirements(workflow.id)]
+    dash.overview_view.recover_confirm_button.click()
+    assert "Recovered: 2 jobs will run again; press Start" in dash.overview_view.message.value
+    rr = {r.name: r for r in client.list_resource_requirements(workflow.id)}["quick_timeout1"]
+    assert rr.runtime == "PT6S"
+    dash.start()
+    assert dash.wait(WAIT).job_counts == {"completed": 2}
+    assert dash.overview_view.recover_button.disabled

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 from torc_client.notebook.plots import usage_png
-from torc_client.notebook.snapshot import UsageRow
+from torc_client.diagnosis import JobUsage
 
 MIB = 1 << 20
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -16,10 +16,16 @@ def png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def rows(n: int) -> list[UsageRow]:
-    return [UsageRow(i, f"work_{i}", "small" if i % 2 else "big", 1 if i % 2 else 4, 512 * MIB if i % 2 else 4096 * MIB,
-                     peak_cpu_percent=30.0 + i, avg_cpu_percent=10.0 + i, peak_memory_bytes=(20 + i) * MIB,
-                     avg_memory_bytes=(10 + i) * MIB) for i in range(n)]  # fmt: skip
+def usage(job_id: int, name: str, group: str, cpus: int, memory: int, peak_cpu: float | None = None,
+          avg_cpu: float | None = None, peak_memory: int | None = None, avg_memory: int | None = None) -> JobUsage:
+    return JobUsage(job_id, name, "completed", None, group, cpus, memory, 3600.0, 0, 1.0, peak_cpu, avg_cpu,
+                    peak_memory, avg_memory, None)  # fmt: skip
+
+
+def rows(n: int) -> list[JobUsage]:
+    return [usage(i, f"work_{i}", "small" if i % 2 else "big", 1 if i % 2 else 4, 512 * MIB if i % 2 else 4096 * MIB,
+                  peak_cpu=30.0 + i, avg_cpu=10.0 + i, peak_memory=(20 + i) * MIB, avg_memory=(10 + i) * MIB)
+            for i in range(n)]  # fmt: skip
 
 
 def test_usage_plot_is_a_png_of_the_requested_size() -> None:
@@ -31,7 +37,7 @@ def test_usage_plot_handles_hundreds_of_jobs() -> None:
 
 
 def test_usage_plot_without_samples_is_still_an_image() -> None:
-    unsampled = [UsageRow(1, "quick", "small", 1, MIB, None, None, None, None)]
+    unsampled = [usage(1, "quick", "small", 1, MIB)]
     assert png_size(usage_png(unsampled, dpi=40)) == (400, 240)
     assert png_size(usage_png([], dpi=40)) == (400, 240)
 

@@ -21,6 +21,9 @@ from torc_client.cli.commands import (
     events,
     jobs,
     records,
+    recover,
+    reports,
+    resource_requirements,
     run,
     service,
     slurm,
@@ -49,6 +52,7 @@ cli.add_command(workflows.create)
 cli.add_command(validate.validate)
 cli.add_command(run.run)
 cli.add_command(watch.watch)
+cli.add_command(recover.recover)
 cli.add_command(workflows.status)
 cli.add_command(workflows.cancel)
 cli.add_command(workflows.delete)
@@ -57,9 +61,10 @@ cli.add_command(jobs.group)
 cli.add_command(records.results)
 cli.add_command(user_data.group)
 cli.add_command(records.files)
-cli.add_command(records.resource_requirements)
+cli.add_command(resource_requirements.group)
 cli.add_command(records.compute_nodes)
 cli.add_command(events.group)
+cli.add_command(reports.group)
 cli.add_command(slurm.submit)
 cli.add_command(slurm.group)
 cli.add_command(slurm.submit_slurm)
@@ -71,6 +76,7 @@ cli.add_command(service.ping)
 cli.add_command(service.completion)
 workflows.group.add_command(slurm.workflows_submit)
 workflows.group.add_command(slurm.workflows_sync_status)
+workflows.group.add_command(recover.correct_resources)
 attach_global_options(cli)
 
 

@@ -22,14 +22,14 @@ from typing import Any
 import ipywidgets as w
 
 from torc_client import contract as c
-from torc_client import errors, settings
+from torc_client import errors, recovery, settings
 from torc_client.client import Client
+from torc_client.diagnosis import group_usage
 from torc_client.notebook import fetch, launch, plots
 from torc_client.notebook.layout import DEFAULT_MAX_NODES, layout_graph
 from torc_client.notebook.panels import GraphView, ResourcesView, UserDataView
 from torc_client.notebook.paging import DEFAULT_PAGE_SIZE, JobQuery
 from torc_client.notebook.poller import Poller
-from torc_client.notebook.sizing import sizing
 from torc_client.notebook.snapshot import JobDetail, JobPage, Overview, RunClock
 from torc_client.notebook.theme import CSS
 from torc_client.notebook.views import JobDetailView, JobTableView, OverviewView
@@ -75,6 +75,7 @@ class WorkflowDashboard(w.VBox):
         self._job_id: int | None = None
         self._shown: set[str] = set()
         self._resources_at = 0.0
+        self._recovery: recovery.RecoveryPlan | None = None
         self._name = self.client.get_workflow(workflow_id).name
         self._build_views(page_size)
         self.poller = Poller(self._tick, poll_interval, on_error=self._show_error, name=f"torc-dashboard-{workflow_id}")
@@ -90,7 +91,8 @@ class WorkflowDashboard(w.VBox):
         self.tabs = w.Tab(children=[jobs, self.graph_view.box, self.user_data_view.box, self.resources_view.box],
                           titles=[t.capitalize() for t in TABS])  # fmt: skip
         self.overview_view.on(self._guard(self.start), self._guard(self.cancel), self._guard(self.preview_rerun),
-                              self._guard(self.reinitialize))  # fmt: skip
+                              self._guard(self.reinitialize), self._guard(self.preview_recovery),
+                              self._guard(self.recover))  # fmt: skip
         self.table_view.on(self._in_background(self._query_changed), self._guard(self.select_job))
         self.graph_view.on(self._in_background(lambda: self._refresh_panels({"graph"}, force=True)))
         self.resources_view.on(self._in_background(lambda: self._refresh_panels({"resources"}, force=True)))
@@ -136,6 +138,28 @@ class WorkflowDashboard(w.VBox):
         self.refresh()
         self.poller.start()
         return result
+
+    def preview_recovery(self, **options: Any) -> recovery.RecoveryPlan:
+        """Show (and return) what `torc recover` would do: each failed job's cause and its new request; changes nothing.
+
+        `options` are `recovery.diagnose`'s (`memory_multiplier`, `runtime_multiplier`, `retry_unknown`).
+        """
+        self._recovery = recovery.diagnose(self.client, self.workflow_id, **options)
+        self.overview_view.show_recovery(self._recovery)
+        return self._recovery
+
+    def recover(self) -> recovery.Outcome:
+        """Carry out the recovery last previewed (or a fresh one): new requests, then a new run (press Start)."""
+        plan = self._recovery or recovery.diagnose(self.client, self.workflow_id)
+        outcome = recovery.apply(self.client, plan, output_dir=self.output_dir)
+        self._recovery = None
+        self.overview_view.show_recovery(None)
+        where = (f"submitted Slurm allocations {', '.join(outcome.allocations)}" if outcome.allocations
+                 else "press Start to run them")  # fmt: skip
+        self.overview_view.say(f"Recovered: {count(outcome.rerun, 'job')} will run again; {where}.")
+        self.refresh()
+        self.poller.start()
+        return outcome
 
     def select_job(self, job_id: int | None) -> JobDetail | None:
         """Show one job in the detail pane (None clears it)."""
@@ -252,7 +276,7 @@ class WorkflowDashboard(w.VBox):
 
     def _refresh_resources(self) -> None:
         rows = fetch.usage(self.client, self.workflow_id)
-        self.resources_view.show(plots.usage_png(rows), sizing(rows), len(rows))
+        self.resources_view.show(plots.usage_png(rows), group_usage(rows), len(rows))
         self._resources_at = time.monotonic()
 
     # --- handlers ----------------------------------------------------------------------

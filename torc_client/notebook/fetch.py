@@ -12,9 +12,10 @@ from pathlib import Path
 from torc_client import contract as c
 from torc_client import settings
 from torc_client.client import Client
+from torc_client.diagnosis import JobUsage, job_usage
 from torc_client.notebook import paging
 from torc_client.notebook.layout import GraphJob
-from torc_client.notebook.snapshot import JobDetail, JobPage, LogTail, RunClock, UsageRow, usage_rows
+from torc_client.notebook.snapshot import JobDetail, JobPage, LogTail, RunClock
 
 EVENT_PAGE = 1000
 #: Event pages read per refresh, so a long log is caught up over several ticks instead of one slow one.
@@ -106,7 +107,7 @@ def graph_jobs(client: Client, workflow_id: int) -> list[GraphJob]:
     return [GraphJob(j.id, j.name, j.status, tuple(j.depends_on_job_ids)) for j in client.list_jobs(workflow_id)]
 
 
-def usage(client: Client, workflow_id: int) -> list[UsageRow]:
+def usage(client: Client, workflow_id: int) -> list[JobUsage]:
     """Requested against used resources for every job with a result in the current run."""
     requirements = {rr.id: rr for rr in client.list_resource_requirements(workflow_id)}
-    return usage_rows(client.list_jobs(workflow_id), client.list_results(workflow_id), requirements)
+    return job_usage(client.list_jobs(workflow_id), client.list_results(workflow_id), requirements)

@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from torc_client.notebook.snapshot import UsageRow
+from torc_client.diagnosis import JobUsage
 
 #: Up to this many jobs, each gets a tick label with its name.
 MAX_NAMED_JOBS = 30
@@ -26,7 +26,7 @@ ASKED_COLOR = "#31a354"
 LOG_SCALE_RATIO = 20.0
 
 
-def usage_png(rows: Sequence[UsageRow], *, width: float = 10.0, height: float = 6.0, dpi: int = 90) -> bytes:
+def usage_png(rows: Sequence[JobUsage], *, width: float = 10.0, height: float = 6.0, dpi: int = 90) -> bytes:
     """Two panels, CPUs and memory: per job a peak and an average marker, and the requested amount as a line."""
     figure = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
     FigureCanvasAgg(figure)
@@ -44,13 +44,13 @@ def usage_png(rows: Sequence[UsageRow], *, width: float = 10.0, height: float = 
     unit, scale = ("GiB", GIB) if max(_largest_memory(r) for r in sampled) >= GIB else ("MiB", MIB)
     _panel(mem_axes, xs, [_scaled(r.peak_memory_bytes, scale) for r in sampled],
            [_scaled(r.avg_memory_bytes, scale) for r in sampled],
-           [r.requested_memory_bytes / scale for r in sampled], f"memory ({unit})")  # fmt: skip
+           [(r.requested_memory_bytes or 0) / scale for r in sampled], f"memory ({unit})")  # fmt: skip
     cpu_axes.set_title(f"Peak and average use per job against the request ({len(sampled)} jobs with samples)")
     _label_jobs(mem_axes, sampled)
     return _png(figure)
 
 
-def _order(row: UsageRow) -> tuple:
+def _order(row: JobUsage) -> tuple:
     return (row.requirements_name, row.peak_memory_bytes or 0, row.job_id)
 
 
@@ -62,8 +62,8 @@ def _scaled(num: int | None, scale: int) -> float | None:
     return None if num is None else num / scale
 
 
-def _largest_memory(row: UsageRow) -> int:
-    return max(row.peak_memory_bytes or 0, row.requested_memory_bytes)
+def _largest_memory(row: JobUsage) -> int:
+    return max(row.peak_memory_bytes or 0, row.requested_memory_bytes or 0)
 
 
 def _panel(axes: Axes, xs: list[int], peak: list, avg: list, asked: list[float], ylabel: str) -> None:
@@ -87,7 +87,7 @@ def _present(xs: list[int], ys: list) -> tuple[list[int], list[float]]:
     return [x for x, _ in pairs], [y for _, y in pairs]
 
 
-def _label_jobs(axes: Axes, rows: Sequence[UsageRow]) -> None:
+def _label_jobs(axes: Axes, rows: Sequence[JobUsage]) -> None:
     if len(rows) <= MAX_NAMED_JOBS:
         axes.set_xticks(range(len(rows)), [r.job_name for r in rows], rotation=60, ha="right", fontsize=8)
     else:

@@ -13,11 +13,12 @@ from html import escape
 from typing import Any
 
 from torc_client import contract as c
+from torc_client.diagnosis import Sizing
 from torc_client.notebook.paging import STATUS_ORDER, page_count
-from torc_client.notebook.sizing import Sizing
 from torc_client.notebook.snapshot import JobDetail, JobPage, LogTail, Overview
 from torc_client.notebook.theme import status_color, text_color
-from torc_client.units import format_memory
+from torc_client.recovery import RecoveryPlan
+from torc_client.units import count, format_memory
 
 
 # --- small pieces ------------------------------------------------------------------
@@ -202,6 +203,24 @@ def rerun_html(reasons: Sequence[c.RerunReason]) -> str:
     return _table(["ID", "Job", "Status now", "Why it reruns"], rows, "torc-rerun")
 
 
+def recovery_html(plan: RecoveryPlan) -> str:
+    """What a recovery would do: each failed job's diagnosis and the requirements it would move to."""
+    problem = f'<p class="torc-error torc-recovery-problem">{escape(plan.problem)}</p>' if plan.problem else ""
+    moves = {job_id: raised for raised in plan.raises for job_id in raised.job_ids}
+    rows = []
+    for usage in (*plan.resized, *plan.unknown):
+        raised = moves.get(usage.job_id)
+        change = f"{escape(raised.name)}: {escape(raised.change)}" if raised else (
+            "rerun as it is" if plan.retry_unknown else "not retried")  # fmt: skip
+        rows.append(f'<tr data-job-id="{usage.job_id}">{_num(usage.job_id)}<td>{escape(usage.job_name)}</td>'
+                    f"<td>{escape(usage.failure or '')}</td>{_num(usage.return_code)}"
+                    f"{_num(human_bytes(usage.peak_memory_bytes))}<td>{change}</td></tr>")  # fmt: skip
+    table = _table(["ID", "Job", "Cause", "Return code", "Peak memory", "Rerun with"], rows, "torc-recovery")
+    extra = f'<p class="torc-muted">{count(plan.canceled, "canceled job")} downstream rerun with them.</p>' if (
+        plan.canceled) else ""  # fmt: skip
+    return problem + (table if rows else "") + extra
+
+
 def sizing_html(groups: Sequence[Sizing]) -> str:
     """Per requirements group: request, largest peaks, and the request that would fit them."""
     if not groups:
@@ -217,19 +236,12 @@ def sizing_html(groups: Sequence[Sizing]) -> str:
                    "Verdict", "Suggested"], rows, "torc-sizing")  # fmt: skip
 
 
-def _mem(num: int) -> str:
+def _mem(num: int | None) -> str:
     return format_memory(num) if num else "—"
 
 
 def _suggestion(g: Sizing) -> str:
-    if g.suggested_cpus is None and g.suggested_memory_bytes is None:
-        return ""
-    parts = []
-    if g.suggested_cpus is not None:
-        parts.append(f"num_cpus: {g.suggested_cpus}")
-    if g.suggested_memory_bytes is not None:
-        parts.append(f"memory: {format_memory(g.suggested_memory_bytes)}")
-    return f"<code>{escape(', '.join(parts))}</code>"
+    return f"<code>{escape(g.suggestion)}</code>" if g.suggestion else ""
 
 
 # --- editing -----------------------------------------------------------------------

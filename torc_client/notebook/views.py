@@ -15,6 +15,7 @@ from torc_client import contract as c
 from torc_client.notebook import render
 from torc_client.notebook.paging import SORT_KEYS, STATUS_ORDER, JobQuery, page_count
 from torc_client.notebook.snapshot import JobDetail, JobPage, Overview
+from torc_client.recovery import RecoveryPlan
 
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -38,22 +39,33 @@ class OverviewView:
         self.cancel_button = w.Button(description="Cancel", icon="stop", button_style="warning")
         self.reinit_button = w.Button(description="Reinitialize", icon="refresh",
                                       tooltip="Preview which jobs would run again, then confirm")  # fmt: skip
+        self.recover_button = w.Button(description="Recover", icon="medkit", tooltip=(
+            "Preview the memory or runtime that jobs which ran out of it would get, then confirm"))  # fmt: skip
         self.message = w.HTML()
         self.preview = w.HTML()
         self.confirm_button = w.Button(description="Rerun these jobs", button_style="primary")
         self.dismiss_button = w.Button(description="Dismiss")
         self.preview_box = w.VBox([self.preview, w.HBox([self.confirm_button, self.dismiss_button])])
         hidden(self.preview_box, True)
-        buttons = w.HBox([self.start_button, self.cancel_button, self.reinit_button, self.message])
-        self.box = w.VBox([self.header, self.bar, self.counts, buttons, self.preview_box])
+        self.recovery = w.HTML()
+        self.recover_confirm_button = w.Button(description="Recover these jobs", button_style="primary")
+        self.recover_dismiss_button = w.Button(description="Dismiss")
+        self.recovery_box = w.VBox([self.recovery, w.HBox([self.recover_confirm_button, self.recover_dismiss_button])])
+        hidden(self.recovery_box, True)
+        buttons = w.HBox([self.start_button, self.cancel_button, self.reinit_button, self.recover_button, self.message])
+        self.box = w.VBox([self.header, self.bar, self.counts, buttons, self.preview_box, self.recovery_box])
 
     def on(self, start: Callable[[], None], cancel: Callable[[], None], preview: Callable[[], None],
-           confirm: Callable[[], None]) -> None:  # fmt: skip
+           confirm: Callable[[], None], preview_recovery: Callable[[], None],
+           recover: Callable[[], None]) -> None:  # fmt: skip
         self.start_button.on_click(lambda _: start())
         self.cancel_button.on_click(lambda _: cancel())
         self.reinit_button.on_click(lambda _: preview())
         self.confirm_button.on_click(lambda _: confirm())
         self.dismiss_button.on_click(lambda _: self.show_preview(None))
+        self.recover_button.on_click(lambda _: preview_recovery())
+        self.recover_confirm_button.on_click(lambda _: recover())
+        self.recover_dismiss_button.on_click(lambda _: self.show_recovery(None))
 
     def show(self, overview: Overview, now_ms: int) -> None:
         done, total = render.progress(overview)
@@ -67,6 +79,8 @@ class OverviewView:
         self.cancel_button.disabled = not s.is_initialized or s.is_canceled or s.is_complete
         self.reinit_button.disabled = not s.is_initialized or bool(active)
         self.start_button.disabled = s.is_complete or s.is_canceled
+        failed = sum(s.job_counts.get(status, 0) for status in ("failed", "terminated"))
+        self.recover_button.disabled = not s.is_complete or s.is_canceled or not failed
 
     def say(self, text: str, error: bool = False) -> None:
         self.message.value = render.message_html(text, error)
@@ -77,6 +91,13 @@ class OverviewView:
         if result is not None:
             self.preview.value = render.rerun_html(result.jobs)
             self.confirm_button.disabled = not result.jobs
+
+    def show_recovery(self, plan: RecoveryPlan | None) -> None:
+        """Show what a recovery would do (None hides it); it can be confirmed only if it can go ahead."""
+        hidden(self.recovery_box, plan is None)
+        if plan is not None:
+            self.recovery.value = render.recovery_html(plan)
+            self.recover_confirm_button.disabled = plan.problem is not None
 
 
 def _bar_style(overview: Overview) -> str:

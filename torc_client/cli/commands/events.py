@@ -14,12 +14,13 @@ FINAL_STATUSES = frozenset({"complete", "canceled"})
 PAGE = 1000
 
 
-def all_events(client: Client, workflow_id: int, after: int, limit: int | None) -> list[c.Event]:
-    """Events with an id above `after`, oldest first (all of them, or the first `limit`)."""
+def all_events(client: Client, workflow_id: int, after: int, limit: int | None,
+               category: str | None = None) -> list[c.Event]:  # fmt: skip
+    """Events with an id above `after` (of one category, if given), oldest first: all of them, or the first `limit`."""
     found: list[c.Event] = []
     while limit is None or len(found) < limit:
         want = PAGE if limit is None else min(PAGE, limit - len(found))
-        page = client.list_events(workflow_id, after=after, limit=want)
+        page = client.list_events(workflow_id, after=after, limit=want, category=category)
         found.extend(page.items)
         if not page.has_more or not page.items:
             break
@@ -35,10 +36,12 @@ def is_final(event: c.Event) -> bool:
 @workflow_id_argument
 @click.option("--after", type=click.IntRange(min=0), default=0, show_default=True, help="Only events after this id.")
 @click.option("-l", "--limit", type=click.IntRange(min=1), default=None, help="At most this many (default: all).")
+@click.option("-c", "--category", "--type", "category", default=None,
+              help="Only events of this category (job, workflow, compute_node, user, ...).")  # fmt: skip
 @pass_state
-def list_(state: State, workflow_id: int, after: int, limit: int | None) -> None:
+def list_(state: State, workflow_id: int, after: int, limit: int | None, category: str | None) -> None:
     """List a workflow's events, oldest first."""
-    render.show_list(all_events(state.client(), workflow_id, after, limit), c.Event, state.format)
+    render.show_list(all_events(state.client(), workflow_id, after, limit, category), c.Event, state.format)
 
 
 @click.command("watch")

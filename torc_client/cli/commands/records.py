@@ -1,4 +1,4 @@
-"""`torc results|files|resource-requirements|compute-nodes`: read-only listings of a workflow's records."""
+"""`torc results|files|compute-nodes`: a workflow's results, its files (which may be edited) and its runners."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from torc_client import contract as c
 from torc_client import states
 from torc_client.cli import render
 from torc_client.cli.commands.common import State, paging_options, pass_state, workflow_id_argument
+from torc_client.cli.commands.editing import changes, show_changed, show_created
 
 # --- results ----------------------------------------------------------------------------
 
@@ -18,20 +19,39 @@ from torc_client.cli.commands.common import State, paging_options, pass_state, w
 @click.option("-r", "--run-id", type=int, default=None, help="Only results of this run.")
 @click.option("-s", "--status", type=click.Choice(states.ALL), default=None, help="Only results with this status.")
 @click.option("--return-code", type=int, default=None, help="Only results with this return code.")
+@click.option("--failed", is_flag=True, help="Only results that did not complete (non-zero return code, or a "
+              "status other than completed).")  # fmt: skip
 @click.option("--all-runs", is_flag=True, help="Include earlier runs (default: the latest run only).")
 @paging_options
 @pass_state
 def list_results(state: State, workflow_id: int, job_id: int | None, run_id: int | None, status: str | None,
-                 return_code: int | None, all_runs: bool, limit: int | None, offset: int) -> None:  # fmt: skip
+                 return_code: int | None, failed: bool, all_runs: bool, limit: int | None,
+                 offset: int) -> None:  # fmt: skip
     """List the results (one per job attempt) of a workflow."""
     client = state.client()
-    found = client.list_results(workflow_id, job_id=job_id, run_id=run_id, status=status, return_code=return_code,
-                                all_runs=all_runs, offset=offset, limit=limit)  # fmt: skip
+    query = {"job_id": job_id, "run_id": run_id, "status": status, "return_code": return_code, "all_runs": all_runs}
+    if failed:  # the server has no "not completed" filter: select here, then page
+        found = [r for r in client.list_results(workflow_id, **query) if is_failure(r)][offset:][:limit]
+    else:
+        found = client.list_results(workflow_id, **query, offset=offset, limit=limit)
     if state.json:
         render.show_list(found, c.Result, state.format)
         return
     names = {job.id: job.name for job in client.list_jobs(workflow_id)} if found else {}
     render.show_list(found, c.Result, state.format, render.result_columns(names))
+
+
+def is_failure(result: c.Result) -> bool:
+    """Whether a result says its job did not complete: a non-zero return code, or another status."""
+    return result.return_code != 0 or result.status != states.S.COMPLETED
+
+
+@click.command("get")
+@click.argument("result_id", type=int, metavar="ID")
+@pass_state
+def get_result(state: State, result_id: int) -> None:
+    """Show one result."""
+    render.show_record(state.client().get_result(result_id), state.format)
 
 
 @click.group("results")
@@ -40,6 +60,7 @@ def results() -> None:
 
 
 results.add_command(list_results)
+results.add_command(get_result)
 
 # --- files ------------------------------------------------------------------------------
 
@@ -63,42 +84,41 @@ def get_file(state: State, file_id: int) -> None:
     render.show_record(state.client().get_file(file_id), state.format)
 
 
+@click.command("create")
+@workflow_id_argument
+@click.option("-n", "--name", required=True, help="Name of the file (jobs refer to it).")
+@click.option("-p", "--path", required=True, help="Its path.")
+@pass_state
+def create_file(state: State, workflow_id: int, name: str, path: str) -> None:
+    """Add a file record to a workflow."""
+    show_created(state, "file", state.client().create_file(workflow_id, name, path))
+
+
+@click.command("update")
+@click.argument("file_id", type=int, metavar="ID")
+@click.option("-n", "--name", default=None, help="A new name.")
+@click.option("-p", "--path", default=None, help="A new path.")
+@pass_state
+def update_file(state: State, file_id: int, name: str | None, path: str | None) -> None:
+    """Rename a file record or change its path."""
+    show_changed(state, "Updated", "file", state.client().update_file(file_id, **changes(name=name, path=path)))
+
+
+@click.command("delete")
+@click.argument("file_id", type=int, metavar="ID")
+@pass_state
+def delete_file(state: State, file_id: int) -> None:
+    """Delete a file record (the file on disk is left alone)."""
+    show_changed(state, "Deleted", "file", state.client().delete_file(file_id))
+
+
 @click.group("files")
 def files() -> None:
-    """Inspect the files jobs read and write."""
+    """Inspect and edit the files jobs read and write."""
 
 
-files.add_command(list_files)
-files.add_command(get_file)
-
-# --- resource requirements --------------------------------------------------------------
-
-
-@click.command("list")
-@workflow_id_argument
-@paging_options
-@pass_state
-def list_resource_requirements(state: State, workflow_id: int, limit: int | None, offset: int) -> None:
-    """List a workflow's resource requirements."""
-    found = state.client().list_resource_requirements(workflow_id, offset=offset, limit=limit)
-    render.show_list(found, c.ResourceRequirements, state.format)
-
-
-@click.command("get")
-@click.argument("rr_id", type=int, metavar="ID")
-@pass_state
-def get_resource_requirements(state: State, rr_id: int) -> None:
-    """Show one set of resource requirements."""
-    render.show_record(state.client().get_resource_requirements(rr_id), state.format)
-
-
-@click.group("resource-requirements")
-def resource_requirements() -> None:
-    """Inspect the resources jobs need."""
-
-
-resource_requirements.add_command(list_resource_requirements)
-resource_requirements.add_command(get_resource_requirements)
+for _command in (list_files, get_file, create_file, update_file, delete_file):
+    files.add_command(_command)
 
 # --- compute nodes ----------------------------------------------------------------------
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from datetime import datetime
+from pathlib import Path
 
 import click
 from rich.console import Group
@@ -11,12 +13,18 @@ from rich.live import Live
 from rich.text import Text
 
 from torc_client import contract as c
+from torc_client import recovery
+from torc_client.builder import run_workflow
 from torc_client.cli import render
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
+from torc_client.cli.commands.recover import recovery_options, show_plan
 from torc_client.client import Client
+from torc_client.units import count
 
 #: Job statuses that make `torc watch` exit non-zero once the workflow is complete.
 BAD_STATUSES = ("failed", "terminated", "canceled", "pending_failed")
+#: How long `--recover` waits for the runners of a finished workflow to go (a dead one loses its lease in a minute).
+RUNNERS_GONE_SECONDS = 120.0
 
 
 def _view(status: c.WorkflowStatus) -> Group:
@@ -51,19 +59,76 @@ def _poll_plain(client: Client, workflow_id: int, interval: float) -> c.Workflow
 @workflow_id_argument
 @click.option("-p", "--poll-interval", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True,
               help="Seconds between status checks.")  # fmt: skip
+@click.option("--recover", is_flag=True,
+              help="When the workflow ends with jobs out of memory or time, recover them (as `torc recover`) and go on.")
+@click.option("--max-retries", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Recovery rounds at most, with --recover.")  # fmt: skip
+@recovery_options(recovery.WATCH_RUNTIME_MULTIPLIER)
 @pass_state
-def watch(state: State, workflow_id: int, poll_interval: float) -> None:
+def watch(state: State, workflow_id: int, poll_interval: float, recover: bool, max_retries: int,
+          memory_multiplier: float, runtime_multiplier: float, retry_unknown: bool, output_dir: Path,
+          enforce_memory: bool) -> None:  # fmt: skip
     """Show a workflow's job counts until it is complete (a live view on a terminal, else a line per change).
+
+    With --recover, a workflow that ends with failed or terminated jobs is recovered as
+    `torc recover` does (memory or runtime raised for the jobs that lacked it) and watched again,
+    up to --max-retries rounds. The rerun runs in new Slurm allocations if the workflow ran under
+    Slurm, else in a runner this command starts here (`torc run ID`, its log in --output-dir).
 
     Exits 0 when every job completed, 1 when some failed or were canceled.
     """
     client = state.client()
     live = render.console(stderr=True).is_terminal
+    rounds, runner = 0, None
     try:
-        status = (_poll_live if live else _poll_plain)(client, workflow_id, poll_interval)
+        while True:
+            status = (_poll_live if live else _poll_plain)(client, workflow_id, poll_interval)
+            if not recover or status.is_canceled or not _bad(status):
+                break
+            if rounds == max_retries:
+                render.message(f"Giving up: {count(_bad(status), 'job')} still did not complete after "
+                               f"{count(rounds, 'recovery round')} (--max-retries {max_retries})")  # fmt: skip
+                break
+            _wait_for(runner, client, workflow_id)
+            plan = recovery.diagnose(client, workflow_id, memory_multiplier=memory_multiplier,
+                                     runtime_multiplier=runtime_multiplier, retry_unknown=retry_unknown)  # fmt: skip
+            if plan.problem:
+                render.error(f"Cannot recover: {plan.problem}")
+                break
+            outcome = recovery.apply(client, plan, output_dir=output_dir, enforce_memory=enforce_memory)
+            rounds += 1
+            show_plan(plan, f"Recovery round {rounds} of at most {max_retries}:")
+            if not plan.slurm:
+                runner = _start_runner(client, workflow_id, output_dir, rounds, enforce_memory)
+            elif outcome.allocations:
+                render.message(f"Submitted Slurm allocations {', '.join(outcome.allocations)}")
     except KeyboardInterrupt:
         click.get_current_context().exit(130)
+    finally:
+        if runner is not None and runner.poll() is None:
+            runner.wait()
     if state.json:
         render.print_json(status)
-    bad = sum(status.job_counts.get(s, 0) for s in BAD_STATUSES)
-    click.get_current_context().exit(1 if bad or status.is_canceled else 0)
+    click.get_current_context().exit(1 if _bad(status) or status.is_canceled else 0)
+
+
+def _bad(status: c.WorkflowStatus) -> int:
+    return sum(status.job_counts.get(s, 0) for s in BAD_STATUSES)
+
+
+def _wait_for(runner: subprocess.Popen | None, client: Client, workflow_id: int) -> None:
+    """Recovery needs the runners gone: ours exits once the workflow is complete; others exit or lose their lease."""
+    if runner is not None:
+        runner.wait()
+    if not recovery.wait_for_runners(client, workflow_id, timeout=RUNNERS_GONE_SECONDS):
+        raise recovery.RecoveryError(f"workflow {workflow_id} still has runners attached after "
+                                     f"{RUNNERS_GONE_SECONDS:.0f} s; recover it with `torc recover` once they exit")
+
+
+def _start_runner(client: Client, workflow_id: int, output_dir: Path, round_: int,
+                  enforce_memory: bool) -> subprocess.Popen:  # fmt: skip
+    output_dir.mkdir(parents=True, exist_ok=True)
+    log = output_dir / f"watch_runner_wf{workflow_id}_round{round_}.log"
+    render.message(f"Running the rerun here (`torc run {workflow_id}`; log: {log})")
+    return run_workflow(client, workflow_id, wait=False, log=log, output_dir=str(output_dir),
+                        enforce_memory=enforce_memory)  # type: ignore[return-value]

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from torc_client import contract as c
-from torc_client import errors
-from torc_client.cli import progress, render
+from torc_client import errors, resources
+from torc_client import dependencies
+from torc_client.cli import progress, render, render_dependencies
 from torc_client.cli.commands import validate
 from torc_client.cli.commands.common import AliasGroup, State, paging_options, pass_state, workflow_id_argument
+from torc_client.cli.commands.editing import changes, show_changed
+from torc_client.cli.commands.user_data import JsonValue
 from torc_client.client import Client
 from torc_client.spec import dump_spec_text, format_from_filename
 from torc_client.units import count
@@ -62,6 +66,22 @@ def list_(state: State, name: str | None, user: str | None, archived: bool, limi
 def get(state: State, workflow_id: int) -> None:
     """Show one workflow."""
     render.show_record(state.client().get_workflow(workflow_id), state.format)
+
+
+@click.command("update")
+@workflow_id_argument
+@click.option("-n", "--name", default=None, help="A new name.")
+@click.option("-d", "--description", default=None, help="A new description.")
+@click.option("--project", default=None, help="The project it belongs to.")
+@click.option("--metadata", type=JsonValue(), default=None, help="Metadata: a JSON object, or @FILE.")
+@click.option("--jobs-sort-method", type=click.Choice(resources.SORT_METHODS), default=None,
+              help="The order in which runners pick jobs that fit.")  # fmt: skip
+@pass_state
+def update(state: State, workflow_id: int, **options: Any) -> None:
+    """Change a workflow's name, description, project, metadata or job order."""
+    if options["metadata"] is not None and not isinstance(options["metadata"], dict):
+        raise click.BadParameter("must be a JSON object", param_hint="'--metadata'")
+    show_changed(state, "Updated", "workflow", state.client().update_workflow(workflow_id, **changes(**options)))
 
 
 @click.command("init")
@@ -176,7 +196,8 @@ def group() -> None:
     """Create, list, initialise, inspect, cancel and delete workflows."""
 
 
-for _command in (create, list_, get, init, reinitialize, reset_status, status, cancel, delete, archive, unarchive):
+for _command in (create, list_, get, update, init, reinitialize, reset_status, status, cancel, delete, archive,
+                 unarchive):
     group.add_command(_command)
 
 
@@ -216,3 +237,25 @@ def import_(state: State, spec_file: str, working_dir: str | None) -> None:
 
 group.add_command(export)
 group.add_command(import_)
+
+
+@click.command("execution-plan")
+@click.argument("spec_or_id", metavar="SPEC_OR_ID")
+@click.option("--names", "names_per_stage", type=click.IntRange(0, 10_000), default=dependencies.NAMES_PER_STAGE,
+              show_default=True, help="Job names listed per stage (all jobs are counted).")  # fmt: skip
+@pass_state
+def execution_plan(state: State, spec_or_id: str, names_per_stage: int) -> None:
+    """Show the stages in which a workflow's jobs run, or a spec file's would (no server needed for a file).
+
+    Stage 1 holds the jobs that wait for nothing, stage k those whose upstream jobs are all in earlier stages;
+    each stage shows its number of jobs, its first job names and its jobs per resource requirements.
+    """
+    if spec_or_id.isdigit() and not Path(spec_or_id).is_file():
+        plan = state.client().execution_plan(int(spec_or_id), names_per_stage=names_per_stage)
+    else:
+        spec = validate.plan_spec_file(spec_or_id)
+        plan = dependencies.spec_plan(spec, validate.summary(spec)["stages"], spec_or_id, names_per_stage)
+    render_dependencies.show_plan(plan, state.format)
+
+
+group.add_command(execution_plan)
