@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from torc_client.errors import SpecError
-from torc_client.spec.params import Value, parameter_combinations, parse_parameters, substitute_parameters, template_names
+from torc_client.spec.params import Value, iter_combinations, parse_parameters, substitute_parameters, template_names
 from torc_client.spec.problems import Problems
 
 JOB_TEMPLATE_FIELDS = (
@@ -69,7 +69,7 @@ def _expand_entry(
     if not values:
         return [{k: v for k, v in entry.items() if k not in PARAMETER_KEYS}]
     mode = entry.get("parameter_mode", "product")
-    combos = parameter_combinations(values, mode, f"{path}.parameter_mode")
+    combos = iter_combinations(values, mode, f"{path}.parameter_mode")
     copies = [_fill_entry(entry, combo, fields, path) for combo in combos]
     if section == "jobs":
         return _merge_fan_in(entry, copies, values, path)

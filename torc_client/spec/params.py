@@ -14,7 +14,7 @@ import functools
 import itertools
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -198,6 +198,13 @@ def parameter_combinations(
     `product`: the cartesian product, the first parameter varying slowest.
     `zip`: the i-th values together; all parameters must have the same number of values.
     """
+    return list(iter_combinations(values, mode, path))
+
+
+def iter_combinations(
+    values: Mapping[str, Sequence[Value]], mode: str = "product", path: str = ""
+) -> Iterator[dict[str, Value]]:
+    """`parameter_combinations` one at a time (a million combinations need not all be held); checks come first."""
     names = list(values)
     if mode == "zip":
         lengths = {name: len(vals) for name, vals in values.items()}
@@ -209,7 +216,7 @@ def parameter_combinations(
     else:
         _check_size(math.prod(len(vals) for vals in values.values()), "the product of the parameters", path)
         combos = itertools.product(*values.values())
-    return [dict(zip(names, combo)) for combo in combos]
+    return (dict(zip(names, combo)) for combo in combos)
 
 
 def parse_parameters(raw: Mapping[str, Any], path: str = "parameters") -> dict[str, list[Value]]:

@@ -139,13 +139,16 @@ def build_plan(doc: dict[str, Any]) -> WorkflowPlan:
     settings = _settings(doc)
     catalog = Catalog([entry["name"] for _, entry in job_entries], files, user_data, resources, handlers)
     job_paths, planned = [], []
-    for path, entry in job_entries:
+    for index, (path, entry) in enumerate(job_entries):
+        job_entries[index] = None  # type: ignore[call-overload]  # each entry goes as its job comes: one at a time
         try:
             planned.append(_job(path, entry, catalog, settings, problems))
             job_paths.append(path)
         except SpecError as error:
             problems.add(error)
+    del job_entries
     jobs = tuple(planned)
+    del planned
     upstream = _upstream(jobs, job_paths, problems)
     schedulers = {s.name: s for s in problems.attempt(plan_schedulers, doc.get("slurm_schedulers", []), default=())}
     problems.attempt(check_job_schedulers, [(path, job.scheduler) for path, job in zip(job_paths, jobs)], schedulers)
