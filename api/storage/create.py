@@ -14,7 +14,7 @@ inputs and opens the run, which then costs no write per job.
 from __future__ import annotations
 
 import asyncio
-
+from array import array
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -71,10 +71,10 @@ async def _insert_all(db: Database, wid: int, plan: WorkflowPlan, user: str, wor
     fh_ids = await _insert_named(db, records.failure_handlers, wid, [
         {"name": h.name, "rules": h.rules} for h in plan.failure_handlers])  # fmt: skip
     first = await db.allocate_ids("jobs", len(plan.jobs)) if plan.jobs else 0
-    job_ids = {job.name: first + i for i, job in enumerate(plan.jobs)}
+    job_ids = _mentioned_ids(plan, first)
     ticket = queue.new_ticket()
-    stored = await _insert_jobs(db, _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids, ticket),
-                                progress)  # fmt: skip
+    stored = await _insert_jobs(db, _job_documents(wid, plan, first, job_ids, rr_ids, file_ids, ud_ids, fh_ids,
+                                                   ticket), progress)  # fmt: skip
     await queue.enqueue(db, wid, stored.ready, ticket)
     await db.workflow_inputs.insert_one(required_inputs(wid, stored.lists))
     await _insert_hpc(db, wid, plan, job_ids)
@@ -108,14 +108,14 @@ class _Stored:
     def __init__(self) -> None:
         self.count = 0
         self.counts: dict[str, int] = {}
-        self.ready: dict[int, list[int]] = {}  # by resource requirements id
+        self.ready: dict[int, array[int]] = {}  # by resource requirements id; 8 bytes a job
         self.lists: list[tuple[list[int], ...]] = []  # (inputs, outputs, input data, output data) of jobs with any
 
     def add(self, doc: dict[str, Any]) -> None:
         self.count += 1
         self.counts[doc["status"]] = self.counts.get(doc["status"], 0) + 1
         if doc["status"] == S.READY.value:
-            self.ready.setdefault(doc["rr_id"], []).append(doc["_id"])
+            self.ready.setdefault(doc["rr_id"], array("q")).append(doc["_id"])
         lists = tuple(doc[key] for key in _LISTS)
         if any(lists):
             self.lists.append(lists)
@@ -160,13 +160,25 @@ async def _hand_over(db: Database, previous: asyncio.Task | None, batch: list[di
     return task
 
 
-def _job_documents(wid, plan, job_ids, rr_ids, file_ids, ud_ids, fh_ids, ticket: int) -> Iterator[dict[str, Any]]:
+def _mentioned_ids(plan: WorkflowPlan, first: int) -> dict[str, int]:
+    """The ids of the jobs that relationships or actions name (job i gets `first + i`), and no others.
+
+    A million independent jobs need no million-entry map from name to id.
+    """
+    mentioned = {name for name, ups in plan.upstream.items() if ups}
+    mentioned.update(up for ups in plan.upstream.values() for up in ups)
+    mentioned.update(name for action in plan.actions for name in action.jobs)
+    return {job.name: first + i for i, job in enumerate(plan.jobs) if job.name in mentioned}
+
+
+def _job_documents(wid, plan, first: int, job_ids, rr_ids, file_ids, ud_ids, fh_ids,
+                   ticket: int) -> Iterator[dict[str, Any]]:  # fmt: skip
     """The job documents, staged for the first run: the ready ones under `ticket`."""
     # Only jobs with a relationship: a million independent jobs need no million empty lists.
     upstream = {job_ids[name]: [job_ids[u] for u in ups] for name, ups in plan.upstream.items() if ups}
     downstream = graph.downstream_map(upstream)
-    for job in plan.jobs:
-        jid = job_ids[job.name]
+    for index, job in enumerate(plan.jobs):
+        jid = first + index
         doc = jobs.new_document(
             jid, wid, name=job.name, command=substitute_user_data_ids(job.command, ud_ids),
             invocation_script=(substitute_user_data_ids(job.invocation_script, ud_ids)

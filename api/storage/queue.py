@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
@@ -37,6 +38,8 @@ from torc_client.resources import Shape
 
 #: Positions per block document.
 BLOCK = 100
+#: Positions reserved, built and written at a time by one `enqueue` (a multiple of BLOCK).
+ENQUEUE_RUN = 5 * BLOCK * BLOCK
 DUPLICATE_KEY = 11000
 #: Pauses (seconds) of a claimer that passed positions reserved but not yet written, before it skips them.
 UNWRITTEN_WAITS = (0.002, 0.005, 0.01, 0.02, 0.04)
@@ -137,20 +140,28 @@ async def write_blocks(db: Database, whole: list[dict], shared: list[UpdateOne])
             shared = [shared[e["index"]] for e in errors]
 
 
-async def enqueue(db: Database, wid: int, by_rr: dict[int, list[int]], ticket: int) -> None:
-    """Append ready jobs to the queue of their resource requirement, under the ticket they were made ready with."""
+async def enqueue(db: Database, wid: int, by_rr: Mapping[int, Sequence[int]], ticket: int) -> None:
+    """Append ready jobs to the queue of their resource requirement, under the ticket they were made ready with.
+
+    A long list goes in runs of `ENQUEUE_RUN` positions, so that queueing a million jobs holds the
+    block documents of one run at a time. (A job listed twice gets one live entry: the second
+    position's claim finds its ticket already used.)
+    """
     whole, shared = [], []
-    for rr_id, job_ids in by_rr.items():
-        job_ids = list(dict.fromkeys(job_ids))
-        if not job_ids:
-            continue
-        doc = await db.queues.find_one_and_update(
-            {"_id": queue_id(wid, rr_id)}, {"$inc": {"tail": len(job_ids)}}, return_document=ReturnDocument.AFTER
-        )
-        if doc is not None:
+    for rr_id, ids in by_rr.items():
+        for start in range(0, len(ids), ENQUEUE_RUN):
+            job_ids = list(dict.fromkeys(ids[start:start + ENQUEUE_RUN]))
+            doc = await db.queues.find_one_and_update(
+                {"_id": queue_id(wid, rr_id)}, {"$inc": {"tail": len(job_ids)}}, return_document=ReturnDocument.AFTER
+            )
+            if doc is None:
+                break
             w, s = block_writes(wid, rr_id, doc["tail"] - len(job_ids), job_ids, ticket)
             whole += w
             shared += s
+            if len(whole) * BLOCK >= ENQUEUE_RUN:
+                await write_blocks(db, whole, shared)
+                whole, shared = [], []
     await write_blocks(db, whole, shared)
 
 

@@ -131,3 +131,19 @@ def test_a_dead_entry_moves_nothing_even_for_the_claim_that_holds_the_job(mongo_
     both, (moved, docs), (moved_again, _) = run(mongo_uri, scenario)
     assert both == [(7, 11), (7, 12)]
     assert moved == 1 and [d["_id"] for d in docs] == [7] and moved_again == 0
+
+
+def test_a_long_enqueue_goes_in_runs_in_order(mongo_uri: str, monkeypatch) -> None:
+    # Runs of 2 blocks: 5 runs and a tail. A job listed again in a later run gets a second position (only one of
+    # the two can hand it out: claiming clears its ticket).
+    monkeypatch.setattr(queue, "ENQUEUE_RUN", 2 * queue.BLOCK)
+    ids = [*range(1050), 3]
+
+    async def scenario(db: Database):
+        await queue.enqueue(db, 1, {1: ids}, 9)
+        taken = []
+        while entries := await queue.take(db, 1, 1, 97):
+            taken += entries
+        return taken
+
+    assert run(mongo_uri, scenario) == [(jid, 9) for jid in range(1050)] + [(3, 9)]
