@@ -255,10 +255,8 @@ def apply(client: Client, plan: RecoveryPlan, *, output_dir: Path | str = "outpu
 
 
 def recover(client: Client, workflow_id: int, *, dry_run: bool = False, output_dir: Path | str = "output",
-            **options: Any) -> Outcome:  # fmt: skip
-    """Diagnose and (unless `dry_run`) apply: the whole of `torc recover`."""
-    submit = options.pop("submit", True)
-    enforce_memory = options.pop("enforce_memory", False)
+            submit: bool = True, enforce_memory: bool = False, **options: Any) -> Outcome:  # fmt: skip
+    """Diagnose and (unless `dry_run`) apply: the whole of `torc recover`. `options` go to `diagnose`."""
     plan = diagnose(client, workflow_id, **options)
     if dry_run:
         return Outcome(plan)
