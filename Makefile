@@ -4,12 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install system run serve test test-fast bench bench-install bench-quick slurm slurm-stop clean
+.PHONY: install system run serve test test-fast docs docs-serve mutation mutation-install bench bench-install bench-quick slurm slurm-stop clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[embedded,notebook,test]'
+	$(BIN)/python -m pip install --quiet -e '.[embedded,notebook,test,docs]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -36,6 +36,18 @@ slurm-stop:  ## cancel every Slurm job and stop the Slurm daemons
 test-fast: install  ## unit tests only (no server)
 	$(BIN)/python -m pytest -q tests/unit
 
+mutation-install: install
+	$(BIN)/python -m pip install --quiet -e '.[mutation]'
+
+mutation: mutation-install  ## mutation testing of the core (mutmut, minutes; MODULES=api/storage/queue.py for one): bench/results/mutation.md
+	$(BIN)/python scripts/mutation.py $(MODULES)
+
+docs: install  ## build the documentation site into site/ (offline; fails on a broken link or a stale page)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-serve: install  ## serve the documentation at http://127.0.0.1:8000, rebuilt on every change
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
 bench-install: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 
@@ -46,4 +58,4 @@ bench-quick: bench-install  ## a reduced benchmark run (under two minutes)
 	$(BIN)/python -m bench --quick
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build site *.egg-info .pytest_cache mutants
