@@ -19,6 +19,7 @@ import socket
 import time
 import uuid
 from collections import deque
+from pathlib import Path
 
 from runner import attempt, hardware, memory, outputs
 from runner.exchange import SERVER_WAIT_SECONDS, Exchange, patiently
@@ -328,5 +329,6 @@ class JobRunner(Ending):
                                    num_nodes=t.nodes,
                                    time_limit=f"PT{int(self.opts.time_limit)}S" if self.opts.time_limit else None,
                                    compute_node_type="slurm" if self.allocation else "local",
-                                   scheduler_id=self.allocation.job_id if self.allocation else None)  # fmt: skip
+                                   scheduler_id=self.allocation.job_id if self.allocation else None,
+                                   output_dir=str(Path(self.opts.output_dir).resolve()))  # fmt: skip
 

@@ -307,6 +307,8 @@ class ComputeNode(Record):
     #: The Slurm job id of the allocation the runner works in.
     scheduler_id: str | None = None
     lease_expires_at: str | None = None
+    #: The runner's output directory (absolute): its jobs' logs are under `job_stdio/` there.
+    output_dir: str | None = None
 
 
 class ComputeNodeCreate(Struct, kw_only=True):
@@ -321,6 +323,8 @@ class ComputeNodeCreate(Struct, kw_only=True):
     compute_node_type: str = "local"
     #: The Slurm job id of the allocation the runner works in.
     scheduler_id: str | None = None
+    #: The runner's output directory (absolute), where its jobs' logs go.
+    output_dir: str | None = None
 
 
 class Heartbeat(Record):

@@ -38,6 +38,28 @@ def log_pattern(output_dir: str) -> str:
     return str(Path(output_dir) / LOG_PATTERN)
 
 
+@dataclass(frozen=True)
+class LogDirs:
+    """Where an attempt's logs are: the output directory its runner recorded, else `default`.
+
+    Runners record theirs when they start (`ComputeNode.output_dir`); older runners did not, and
+    for their attempts `default` (the runner's default, `output`, unless told) is assumed.
+    """
+
+    default: str
+    by_node: Mapping[int, str] = dataclasses.field(default_factory=dict)
+
+    def of(self, result: Result) -> str:
+        return self.by_node.get(result.compute_node_id or -1, self.default)
+
+    def known(self, result: Result) -> bool:
+        return (result.compute_node_id or -1) in self.by_node
+
+
+def log_dirs(output_dir: str | LogDirs) -> LogDirs:
+    return output_dir if isinstance(output_dir, LogDirs) else LogDirs(output_dir)
+
+
 # --- attempts -----------------------------------------------------------------------------
 
 
@@ -64,9 +86,11 @@ class Attempt:
         return dataclasses.asdict(self)
 
 
-def attempt_of(result: Result, job_name: str, rr: ResourceRequirements | None, output_dir: str) -> Attempt:
-    """The attempt that `result` records; its logs are looked for under `output_dir`."""
-    stem = job_log_stem(output_dir, result.workflow_id, result.job_id, result.run_id, result.attempt_id)
+def attempt_of(result: Result, job_name: str, rr: ResourceRequirements | None,
+               output_dir: str | LogDirs) -> Attempt:  # fmt: skip
+    """The attempt that `result` records; its logs are where its runner wrote them (`LogDirs`), or under `output_dir`."""
+    directory = log_dirs(output_dir).of(result)
+    stem = job_log_stem(directory, result.workflow_id, result.job_id, result.run_id, result.attempt_id)
     return Attempt(
         result_id=result.id, job_id=result.job_id, job_name=job_name, run_id=result.run_id,
         attempt_id=result.attempt_id, status=result.status, return_code=result.return_code,
@@ -77,7 +101,7 @@ def attempt_of(result: Result, job_name: str, rr: ResourceRequirements | None, o
 
 
 def attempts(jobs: Iterable[Job], results: Iterable[Result], requirements: Mapping[int, ResourceRequirements],
-             output_dir: str) -> list[Attempt]:  # fmt: skip
+             output_dir: str | LogDirs) -> list[Attempt]:  # fmt: skip
     """Every attempt in `results`, by job, run and attempt."""
     by_id = {job.id: job for job in jobs}
     ordered = sorted(results, key=lambda r: (r.job_id, r.run_id, r.attempt_id, r.id))
@@ -85,7 +109,7 @@ def attempts(jobs: Iterable[Job], results: Iterable[Result], requirements: Mappi
 
 
 def _attempt(result: Result, job: Job | None, requirements: Mapping[int, ResourceRequirements],
-             output_dir: str) -> Attempt:  # fmt: skip
+             output_dir: str | LogDirs) -> Attempt:  # fmt: skip
     rr_id = job.resource_requirements_id if job else None
     return attempt_of(result, job.name if job else "", requirements.get(rr_id) if rr_id else None, output_dir)
 
@@ -128,7 +152,7 @@ class Summary:
 
 
 def summary(workflow: Workflow, jobs: Iterable[Job], results: Iterable[Result],
-            requirements: Mapping[int, ResourceRequirements], output_dir: str) -> Summary:  # fmt: skip
+            requirements: Mapping[int, ResourceRequirements], output_dir: str | LogDirs) -> Summary:  # fmt: skip
     """The summary of `workflow` from its jobs and the results of its current run."""
     jobs = list(jobs)
     latest = latest_results(results)
@@ -144,7 +168,8 @@ def summary(workflow: Workflow, jobs: Iterable[Job], results: Iterable[Result],
         total_exec_seconds=sum(r.exec_time_minutes for r in latest.values()) * 60.0,
         walltime_seconds=walltime_seconds(latest.values()),
         slowest_jobs=[_attempt(r, job, requirements, output_dir) for job, r in slowest],
-        failed_jobs=[_attempt(r, job, requirements, output_dir) for job, r in failed], output_dir=output_dir,
+        failed_jobs=[_attempt(r, job, requirements, output_dir) for job, r in failed],
+        output_dir=log_dirs(output_dir).default,
     )  # fmt: skip
 
 

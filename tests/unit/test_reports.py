@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from torc_client import contract as c
 from torc_client import reports
 
@@ -65,3 +67,12 @@ def test_utilization_lists_only_jobs_over_their_request_unless_asked_for_all() -
     assert [u.job_id for u in full.jobs] == [1, 2]
     assert [(u.job_id, u.failure) for u in full.failed] == [(3, "timeout")]
     assert [(g.requirements_name, g.jobs) for g in full.groups] == [("small", 3)]
+
+
+def test_log_paths_follow_the_directory_each_runner_recorded_else_the_default() -> None:
+    recorded = make_result(1, 10, minutes=1, end="2026-12-01T00:01:00+00:00")  # its runner is compute node 1
+    older = c.Result(**{**msgspec.structs.asdict(recorded), "id": 2, "compute_node_id": 7})
+    dirs = reports.LogDirs("output", {1: "/scratch/run1"})
+    assert reports.attempt_of(recorded, "a", None, dirs).stderr == "/scratch/run1/job_stdio/job_wf4_j10_r2_a1.e"
+    assert reports.attempt_of(older, "a", None, dirs).stderr == "output/job_stdio/job_wf4_j10_r2_a1.e"
+    assert (dirs.known(recorded), dirs.known(older)) == (True, False)

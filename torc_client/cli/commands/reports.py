@@ -7,7 +7,7 @@ draws it with `torc_client.cli.render_reports` (or prints its JSON).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +17,29 @@ from torc_client import reports, settings
 from torc_client.cli import render, render_reports
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
 from torc_client.client import Client
-from torc_client.contract import ResourceRequirements
+from torc_client.contract import ResourceRequirements, Result
 
 
 def output_dir_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("-o", "--output-dir", default=settings.DEFAULT_OUTPUT_DIR, show_default=True,
-                        help="The runner's --output-dir, where log paths point (the server does not record it; "
-                             "relative paths are as seen from where the runner ran).")(func)  # fmt: skip
+                        help="Where log paths point for attempts whose runner did not record its --output-dir "
+                             "(runners record it when they start; older ones did not).")(func)  # fmt: skip
+
+
+def _log_dirs(client: Client, workflow_id: int, output_dir: str) -> reports.LogDirs:
+    """The output directory each of the workflow's runners recorded, `output_dir` for the others."""
+    recorded = {node.id: node.output_dir for node in client.list_compute_nodes(workflow_id) if node.output_dir}
+    return reports.LogDirs(output_dir, recorded)
 
 
 def _requirements(client: Client, workflow_id: int) -> dict[int, ResourceRequirements]:
     return {rr.id: rr for rr in client.list_resource_requirements(workflow_id)}
 
 
-def _log_note(output_dir: str) -> None:
-    """Say on stderr that log paths are assumed, and whether they are found from here."""
+def _log_note(output_dir: str, dirs: reports.LogDirs, results: Iterable[Result]) -> None:
+    """For attempts whose runner recorded no output directory: say on stderr that their log paths are assumed."""
+    if all(dirs.known(result) for result in results):
+        return
     found = "" if (Path(output_dir) / "job_stdio").is_dir() else f" ({output_dir}/job_stdio is not found from here)"
     render.message(f"Log paths assume the runner's --output-dir was {output_dir!r}{found}; the server does not "
                    f"record it (pass -o to change). Files: {reports.log_pattern(output_dir)}")  # fmt: skip
@@ -103,14 +111,16 @@ def summary(state: State, workflow_id: int, output_dir: str) -> None:
     """
     client = state.client()
     workflow = client.get_workflow(workflow_id)
-    report = reports.summary(workflow, client.list_jobs(workflow.id), client.list_results(workflow.id),
-                             _requirements(client, workflow.id), output_dir)  # fmt: skip
+    dirs = _log_dirs(client, workflow.id, output_dir)
+    found = client.list_results(workflow.id)
+    report = reports.summary(workflow, client.list_jobs(workflow.id), found, _requirements(client, workflow.id), dirs)
     if state.json:
         render.print_json(report.to_dict())
     else:
         render_reports.show_summary(report)
     if report.failed_jobs:
-        _log_note(output_dir)
+        failed = {a.result_id for a in report.failed_jobs}
+        _log_note(output_dir, dirs, [r for r in found if r.id in failed])
 
 
 @click.command("results")
@@ -129,8 +139,9 @@ def results(state: State, workflow_id: int, output_dir: str) -> None:
     """
     client = state.client()
     workflow = client.get_workflow(workflow_id)
-    found = reports.attempts(client.list_jobs(workflow.id), client.list_results(workflow.id, all_runs=True),
-                             _requirements(client, workflow.id), output_dir)  # fmt: skip
+    dirs = _log_dirs(client, workflow.id, output_dir)
+    every = client.list_results(workflow.id, all_runs=True)
+    found = reports.attempts(client.list_jobs(workflow.id), every, _requirements(client, workflow.id), dirs)
     if state.json:
         render.print_json({"workflow_id": workflow.id, "output_dir": output_dir,
                            "log_pattern": reports.log_pattern(output_dir),
@@ -138,7 +149,7 @@ def results(state: State, workflow_id: int, output_dir: str) -> None:
     else:
         render_reports.show_attempts(found)
     if found:
-        _log_note(output_dir)
+        _log_note(output_dir, dirs, every)
 
 
 @click.group("reports")
