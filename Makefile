@@ -39,7 +39,7 @@ test-fast: install  ## unit tests only (no server)
 mutation-install: install
 	$(BIN)/python -m pip install --quiet -e '.[mutation]'
 
-mutation: mutation-install  ## mutation testing of the core (mutmut, minutes; MODULES=api/storage/queue.py for one): bench/results/mutation.md
+mutation: mutation-install  ## mutation testing of queue and transitions (mutmut, ~20 min; MODULES=all: whole core, ~2 h): bench/results/mutation.md
 	$(BIN)/python scripts/mutation.py $(MODULES)
 
 docs: install  ## build the documentation site into site/ (offline; fails on a broken link or a stale page)

@@ -2,8 +2,12 @@
 
 The "what limits it" texts come from profiling runs (`python -m bench.profile ...`, pyinstrument
 and command monitoring of the create path, and the `protocol` workload), not from the run the
-table shows: update them when the code changes.
+table shows: the report labels them as that analysis, with its date (`ANALYSED`). Profile again,
+and update them and the date, when the hot path changes.
 """
+
+#: When the profiles behind `LIMITS` and `PROFILE` were taken (the report prints it beside them).
+ANALYSED = "2026-11-25"
 
 _E2E = (
     "The machine's two cores, shared by four processes: in a 10,000-job run the database used ~0.77 core, the "

@@ -34,7 +34,9 @@ def _spread(f: dict[str, Any]) -> str:
 
 
 def _targets(doc: dict[str, Any]) -> list[str]:
-    lines = ["| Target | Ours (median, min–max) | Result | What limits it |", "|---|---|---|---|"]
+    # The last column is an analysis of earlier profiles, not something this run measured: say so, with its date.
+    analysis = f"What limited it (profile analysis of {findings.ANALYSED}, not this run)"
+    lines = [f"| Target | Ours (median, min–max) | Result | {analysis} |", "|---|---|---|---|"]
     for t in doc["targets"]:
         key = t["id"]
         figure = _figure_for(doc, key)

@@ -25,6 +25,20 @@ def test_a_cycle_made_of_files_through_the_api_is_refused_at_initialisation(clie
     assert not client.get_workflow(wf.id).is_initialized
 
 
+
+def test_a_cycle_made_of_depends_on_and_user_data_edits_is_refused_at_initialisation(client: Client) -> None:
+    # x reads u, y depends on x, z depends on y and writes u: each edit is valid, together they loop.
+    wf = client.create_workflow_from_spec({"name": "loop", "jobs": [{"name": "seed", "command": "true"}]})
+    u = client.create_user_data(wf.id, "u")
+    x = client.create_job(wf.id, "x", "true", input_user_data_ids=[u.id])
+    y = client.create_job(wf.id, "y", "true", depends_on_job_ids=[x.id])
+    client.create_job(wf.id, "z", "true", depends_on_job_ids=[y.id], output_user_data_ids=[u.id])
+    # The cycle is named along the upstream edges (each job, then what it waits on).
+    with pytest.raises(ValidationError, match=r"dependency cycle: (x -> z -> y -> x|z -> y -> x -> z|y -> x -> z -> y)$"):
+        client.initialize_workflow(wf.id)
+    assert not client.get_workflow(wf.id).is_initialized
+    assert {j.name: j.status for j in client.list_jobs(wf.id)} == dict.fromkeys(["seed", "x", "y", "z"], "uninitialized")
+
 def test_a_job_whose_runners_keep_dying_fails_after_its_lease_losses(short_lease_server) -> None:
     with Client(short_lease_server.url) as client:
         wf = client.create_workflow_from_spec(independent(1))

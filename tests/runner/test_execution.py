@@ -22,6 +22,23 @@ def statuses(client: Client, wid: int) -> dict[str, str]:
     return {j.name: j.status for j in client.list_jobs(wid)}
 
 
+#: A job command that records each execution: its job id and the compute node that ran it, one line per run.
+RECORD_RUN = 'echo "$TORC_JOB_ID $TORC_COMPUTE_NODE_ID" >> runs.txt'
+
+
+def executions(directory: Path) -> list[int]:
+    """The job id of every execution recorded by `RECORD_RUN` in `directory`, once per execution."""
+    return [int(line.split()[0]) for line in (directory / "runs.txt").read_text().splitlines()]
+
+
+def executions_by_node(directory: Path) -> dict[int, list[int]]:
+    runs: dict[int, list[int]] = {}
+    for line in (directory / "runs.txt").read_text().splitlines():
+        job, node = line.split()
+        runs.setdefault(int(node), []).append(int(job))
+    return runs
+
+
 def test_diamond_runs_in_dependency_order_with_logs(client, server, make_workflow, start_runner, tmp_path) -> None:
     (tmp_path / "inputs.json").write_text(json.dumps({"a": [1, 2], "b": [3, 4]}))
     wf = client.create_workflow_from_file(EXAMPLES / "diamond_workflow.yaml", working_dir=str(tmp_path))
@@ -139,14 +156,17 @@ def test_a_runner_says_jobs_can_never_run_here_only_when_true(client, server, ma
     assert "can never run" not in parallel.output()
 
 
-def test_four_runners_share_a_workflow_and_run_each_job_once(client, server, make_workflow, start_runner) -> None:
-    spec = {"name": "shared", "jobs": [{"name": "j{i}", "command": "true", "parameters": {"i": "1:2000"}}]}
+def test_four_runners_share_a_workflow_and_run_each_job_once(client, server, make_workflow, start_runner,
+                                                              tmp_path) -> None:
+    spec = {"name": "shared", "jobs": [{"name": "j{i}", "command": RECORD_RUN, "parameters": {"i": "1:2000"}}]}
     wf = make_workflow(spec, initialize=True)
     runners = [start_runner(server.url, wf.id, "--max-parallel-jobs", "8") for _ in range(4)]
     assert [r.wait(600) for r in runners] == [0, 0, 0, 0]
+    # Executions, not results (a result is stored once per job and attempt, whatever ran).
+    runs = executions(tmp_path)
+    assert sorted(runs) == sorted(j.id for j in client.list_jobs(wf.id)) and len(set(runs)) == len(runs) == 2000
     results = client.list_results(wf.id, all_runs=True)
     assert len(results) == 2000
-    assert Counter(r.job_id for r in results).most_common(1)[0][1] == 1
     assert len({r.compute_node_id for r in results}) == 4
 
 
@@ -262,16 +282,29 @@ def test_sigterm_gives_the_unstarted_backlog_back(client, server, make_workflow,
 
 
 def test_killed_runner_backlog_runs_exactly_once_elsewhere(short_lease_server, start_runner, tmp_path) -> None:
+    spec = {"name": "short", "jobs": [{"name": "j{i}", "command": f"sleep 0.02; {RECORD_RUN}", "parameters": {"i": "1:600"}}]}
     with Client(short_lease_server.url) as client:
-        wf = client.create_workflow_from_spec(SHORT_JOBS, working_dir=str(tmp_path))
+        wf = client.create_workflow_from_spec(spec, working_dir=str(tmp_path))
         client.initialize_workflow(wf.id)
         doomed = start_runner(short_lease_server.url, wf.id, "--max-parallel-jobs", "2")
         wait_until(lambda: client.workflow_status(wf.id).job_counts.get("pending", 0) >= 10)
         doomed.kill()
         rescuer = start_runner(short_lease_server.url, wf.id, "--max-parallel-jobs", "2")
         assert rescuer.wait(180) == 0, rescuer.output()
-        completed = [r.job_id for r in client.list_results(wf.id, all_runs=True) if r.status == "completed"]
-        assert len(completed) == len(set(completed)) == 600
+        results = {r.job_id: r.compute_node_id for r in client.list_results(wf.id, all_runs=True)
+                   if r.status == "completed"}  # fmt: skip
+        job_ids = sorted(j.id for j in client.list_jobs(wf.id))
+    # Executions, not results. Each runner ran a job at most once; the rescuer ran exactly the jobs whose results it
+    # reported, and the only jobs that ran twice are those the killed runner finished without its report arriving.
+    runs = executions_by_node(tmp_path)
+    assert sorted(results) == job_ids and set(runs) <= set(results.values())
+    for node, jobs in runs.items():
+        assert len(jobs) == len(set(jobs)), f"compute node {node} ran a job twice"
+    rescued = runs.get(max(runs), [])
+    assert sorted(rescued) == sorted(jid for jid, node in results.items() if node == max(runs))
+    assert sorted(set(executions(tmp_path))) == job_ids
+    twice = [jid for jid, n in Counter(executions(tmp_path)).items() if n > 1]
+    assert all(results[jid] == max(runs) for jid in twice)
 
 
 def test_runner_rides_out_an_api_server_restart(server, start_runner, tmp_path) -> None:
@@ -281,7 +314,7 @@ def test_runner_rides_out_an_api_server_restart(server, start_runner, tmp_path) 
     port = int(own.url.split(":")[2].split("/")[0])
     try:
         with Client(own.url) as client:
-            spec = {"name": "restart", "jobs": [{"name": "j{i}", "command": "sleep 0.1",
+            spec = {"name": "restart", "jobs": [{"name": "j{i}", "command": f"sleep 0.1; {RECORD_RUN}",
                                                  "parameters": {"i": "1:120"}}]}  # fmt: skip
             wf = client.create_workflow_from_spec(spec, working_dir=str(tmp_path))
             client.initialize_workflow(wf.id)
@@ -295,5 +328,7 @@ def test_runner_rides_out_an_api_server_restart(server, start_runner, tmp_path) 
             completed = [r.job_id for r in client.list_results(wf.id, all_runs=True) if r.status == "completed"]
             assert len(completed) == len(set(completed)) == 120
             assert client.workflow_status(wf.id).is_complete
+            # Executions, not results: the retried claim handed out no job a second time.
+            assert sorted(executions(tmp_path)) == sorted(completed)
     finally:
         stop_server(own)
