@@ -193,20 +193,22 @@ def plan_recovery(workflow_id: int, failed: Iterable[JobUsage], requirements: Ma
 def diagnose(client: Client, workflow_id: int, *, memory_multiplier: float = MEMORY_MULTIPLIER,
              runtime_multiplier: float = RUNTIME_MULTIPLIER, retry_unknown: bool = False) -> RecoveryPlan:  # fmt: skip
     """Read a finished workflow's failures and plan their recovery; raises RecoveryError while it still runs."""
-    check_finished(client, workflow_id)
+    allocations = check_finished(client, workflow_id)
     failed_jobs = [job for status in FAILED_STATUSES for job in client.list_jobs(workflow_id, status=status)]
     requirements = {rr.id: rr for rr in client.list_resource_requirements(workflow_id)}
     results = diagnosis.latest_results(client.list_results(workflow_id)) if failed_jobs else {}
     failed = [_usage(job, results.get(job.id), requirements) for job in failed_jobs]
     canceled = client.jobs_page(workflow_id, status="canceled", limit=1).total_count
-    slurm = bool(client.list_scheduled_compute_nodes(workflow_id))
     return plan_recovery(workflow_id, failed, requirements, memory_multiplier=memory_multiplier,
                          runtime_multiplier=runtime_multiplier, retry_unknown=retry_unknown, canceled=canceled,
-                         slurm=slurm)  # fmt: skip
+                         slurm=bool(allocations))  # fmt: skip
 
 
-def check_finished(client: Client, workflow_id: int) -> None:
-    """Recovery needs a finished workflow and no runner still attached to it (Torc's preconditions)."""
+def check_finished(client: Client, workflow_id: int) -> list[Any]:
+    """Recovery needs a finished workflow and no runner still attached to it (Torc's preconditions).
+
+    Returns the workflow's Slurm allocations (none: it did not run under Slurm).
+    """
     status = client.workflow_status(workflow_id)
     if not status.is_initialized:
         raise RecoveryError(f"workflow {workflow_id} has not run yet: nothing to recover")
@@ -217,10 +219,12 @@ def check_finished(client: Client, workflow_id: int) -> None:
     if active:
         raise RecoveryError(f"workflow {workflow_id} still has {count(len(active), 'runner')} attached "
                             f"({', '.join(n.hostname for n in active[:3])}): wait for them to exit")  # fmt: skip
-    pending = client.list_scheduled_compute_nodes(workflow_id, status="pending")
+    allocations = client.list_scheduled_compute_nodes(workflow_id)
+    pending = [a for a in allocations if a.status == "pending"]
     if pending:
         raise RecoveryError(f"workflow {workflow_id} has {count(len(pending), 'Slurm allocation')} still queued: "
                             "wait for them to start, or cancel them")  # fmt: skip
+    return allocations
 
 
 def wait_for_runners(client: Client, workflow_id: int, timeout: float, interval: float = 0.5) -> bool:
