@@ -30,7 +30,7 @@ def generate(doc: dict[str, Any], plan: WorkflowPlan, profile: Profile, account:
     if doc.get("slurm_schedulers") or any(a.get("action_type") == "schedule_nodes" for a in doc.get("actions", [])):
         raise SpecError("slurm_schedulers", "the spec already has Slurm schedulers or schedule_nodes actions; "
                                             "`slurm generate` writes them: remove them first")  # fmt: skip
-    depth = _depths(plan.upstream)
+    depth = _depths(plan.graph())
     used = {job.resource_requirements for job in plan.jobs}
     schedulers, actions = [], []
     for rr in plan.resource_requirements:

@@ -165,7 +165,7 @@ def _mentioned_ids(plan: WorkflowPlan, first: int) -> dict[str, int]:
 
     A million independent jobs need no million-entry map from name to id.
     """
-    mentioned = {name for name, ups in plan.upstream.items() if ups}
+    mentioned = set(plan.upstream)
     mentioned.update(up for ups in plan.upstream.values() for up in ups)
     mentioned.update(name for action in plan.actions for name in action.jobs)
     return {job.name: first + i for i, job in enumerate(plan.jobs) if job.name in mentioned}
@@ -175,7 +175,7 @@ def _job_documents(wid, plan, first: int, job_ids, rr_ids, file_ids, ud_ids, fh_
                    ticket: int) -> Iterator[dict[str, Any]]:  # fmt: skip
     """The job documents, staged for the first run: the ready ones under `ticket`."""
     # Only jobs with a relationship: a million independent jobs need no million empty lists.
-    upstream = {job_ids[name]: [job_ids[u] for u in ups] for name, ups in plan.upstream.items() if ups}
+    upstream = {job_ids[name]: [job_ids[u] for u in ups] for name, ups in plan.upstream.items()}
     downstream = graph.downstream_map(upstream)
     for index, job in enumerate(plan.jobs):
         jid = first + index

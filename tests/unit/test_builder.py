@@ -65,7 +65,7 @@ def test_job_options_and_parameters_appear_in_the_spec() -> None:
 
 def test_validate_returns_the_plan_with_implicit_dependencies() -> None:
     plan = _tutorial().validate()
-    assert plan.upstream == {"generate_config": (), "train_model": ("generate_config",)}
+    assert plan.graph() == {"generate_config": (), "train_model": ("generate_config",)}
 
 
 def test_validate_rejects_a_cycle_naming_the_jobs() -> None:

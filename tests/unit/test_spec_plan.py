@@ -32,7 +32,7 @@ from tests.unit.spec_helpers import job, jobs_by_name, make_spec, spec_error
 def test_build_plan_makes_tutorial_jobs_wait_for_the_config_producer():
     plan = build_plan(load_spec_text(TUTORIAL_YAML, "yaml", "user_data_workflow.yaml"))
     assert [j.name for j in plan.jobs] == ["generate_config", "train_model", "evaluate_model"]
-    assert plan.upstream == {
+    assert plan.graph() == {
         "generate_config": (),
         "train_model": ("generate_config",),
         "evaluate_model": ("generate_config",),
@@ -252,7 +252,7 @@ def test_build_plan_replaces_file_variables_with_paths_and_links_producers():
     jobs = jobs_by_name(plan)
     assert jobs["clean"].command == "clean /d/raw.csv > /d/tidy.csv"
     assert (jobs["clean"].input_files, jobs["clean"].output_files) == (("raw",), ("tidy",))
-    assert plan.upstream == {"prep": (), "clean": ("prep",), "report": ("clean", "prep")}
+    assert plan.graph() == {"prep": (), "clean": ("prep",), "report": ("clean", "prep")}
     assert plan.files == (PlanFile("raw", "/d/raw.csv"), PlanFile("tidy", "/d/tidy.csv"))
 
 
@@ -286,14 +286,14 @@ def test_build_plan_leaves_shell_text_in_commands_alone():
 def test_build_plan_treats_files_nobody_produces_as_workflow_inputs():
     doc = make_spec(job("a", "cat ${files.input.given}"), files=[{"name": "given", "path": "/in"}])
     plan = build_plan(doc)
-    assert plan.upstream == {"a": ()}
+    assert plan.graph() == {"a": ()}
     assert plan.jobs[0].input_files == ("given",)
 
 
 def test_build_plan_does_not_make_a_job_wait_for_a_file_it_rewrites():
     rewrite = job("a", "sed -i s/x/y/ ${files.input.f}", output_files=["f"])
     doc = make_spec(rewrite, files=[{"name": "f", "path": "/f"}])
-    assert build_plan(doc).upstream == {"a": ()}
+    assert build_plan(doc).graph() == {"a": ()}
 
 
 def test_build_plan_resolves_regexes_sorts_and_deduplicates():
@@ -335,4 +335,4 @@ def test_build_plan_builds_a_hundred_thousand_job_sweep():
     assert len(plan.jobs) == 100_000
     assert len(plan.files) == n
     assert plan.upstream[f"sim_{n}"] == (f"prep_{n}",)
-    assert plan.upstream["prep_1"] == ()
+    assert plan.waits_for("prep_1") == ()

@@ -236,3 +236,15 @@ def test_build_plan_leaves_the_spec_unchanged():
     before = copy.deepcopy(doc)
     build_plan(doc)
     assert doc == before
+
+
+def test_a_format_that_fails_on_a_later_copy_is_reported_with_the_other_problems():
+    # Copies of a sweep are made one at a time while the plan is built; the second copy's command
+    # fails to fill, and the problem of another entry is still reported with it.
+    doc = make_spec(
+        {"name": "w_{x}", "command": "run {x:03d}", "parameters": {"x": [1, "b"]}},
+        {"name": "other", "command": "true", "resource_requirements": "huge"},
+    )
+    message = spec_error(doc).message
+    assert "jobs[0].command" in message and "format {x:03d} does not apply to value 'b'" in message
+    assert "jobs[1].resource_requirements" in message and "'huge'" in message

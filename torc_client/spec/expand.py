@@ -8,8 +8,8 @@ apply to the entry is an error.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from torc_client.errors import SpecError
 from torc_client.spec.params import Value, iter_combinations, parse_parameters, substitute_parameters, template_names
@@ -59,6 +59,61 @@ def expand_entries(
                 raise
             problems.add(error)
     return expanded
+
+
+class Expansion(NamedTuple):
+    """One job entry's copies: their names at once, the copies themselves made as they are read.
+
+    A sweep of a million jobs then never holds a million dicts: the plan turns each copy into
+    its job before the next copy is made, and the copies share the name strings in `names`.
+    """
+
+    path: str
+    names: list[str]
+    copies: Callable[[], Iterable[dict[str, Any]]]
+
+
+def expand_jobs(
+    entries: Sequence[Mapping[str, Any]], workflow_values: Mapping[str, list[Value]], problems: Problems
+) -> list[Expansion]:
+    """The `jobs` section as one Expansion per entry, in spec order (the lazy `expand_entries("jobs", ...)`).
+
+    An entry that cannot be expanded is recorded in `problems` and left out; an error that only
+    filling a later field finds is raised while its copies are read.
+    """
+    expansions = []
+    for index, entry in enumerate(entries):
+        try:
+            expansions.append(_job_expansion(entry, workflow_values, f"jobs[{index}]"))
+        except SpecError as error:
+            problems.add(error)
+    return expansions
+
+
+def _job_expansion(entry: Mapping[str, Any], workflow_values: Mapping[str, list[Value]], path: str) -> Expansion:
+    values = _entry_parameters(entry, workflow_values, path)
+    if not values:
+        copies = _expand_entry("jobs", entry, workflow_values, JOB_TEMPLATE_FIELDS, path)
+        return Expansion(path, [copy["name"] for copy in copies], lambda: copies)
+    _check_filled(entry, values, workflow_values, JOB_TEMPLATE_FIELDS, "jobs", path)
+    mode = entry.get("parameter_mode", "product")
+    name_path = f"{path}.name"
+    names = [substitute_parameters(entry["name"], combo, name_path)
+             for combo in iter_combinations(values, mode, f"{path}.parameter_mode")]  # fmt: skip
+    if len(set(names)) < len(names):  # fan-in copies merge, so they are made all at once
+        merged = _expand_entry("jobs", entry, workflow_values, JOB_TEMPLATE_FIELDS, path)
+        return Expansion(path, [copy["name"] for copy in merged], lambda: merged)
+    return Expansion(path, names, lambda: _named_copies(entry, values, mode, names, path))
+
+
+def _named_copies(
+    entry: Mapping[str, Any], values: Mapping[str, list[Value]], mode: str, names: list[str], path: str
+) -> Iterator[dict[str, Any]]:
+    fields = JOB_TEMPLATE_FIELDS[1:]  # the name is already filled in
+    for name, combo in zip(names, iter_combinations(values, mode, f"{path}.parameter_mode")):
+        copy = _fill_entry(entry, combo, fields, path)
+        copy["name"] = name
+        yield copy
 
 
 def _expand_entry(

@@ -43,7 +43,7 @@ def plan_spec_file(spec_file: str) -> WorkflowPlan:
 
 def summary(plan: WorkflowPlan) -> dict[str, Any]:
     """What a plan would create, as plain data (the JSON output of `torc validate`)."""
-    stages = topological_levels(plan.upstream)
+    stages = topological_levels(plan.graph())
     return {
         "valid": True,
         "name": plan.name,
@@ -74,7 +74,7 @@ def show_plan(spec_file: str, plan: WorkflowPlan, fmt: str) -> None:
         print(f"  stage {number} ({count(len(stage), 'job')}): {_some(stage, NAMES_PER_STAGE)}")
     if len(plan.jobs) <= LISTED_JOBS:
         rows = [{"job": job.name, "resources": job.resource_requirements,
-                 "waits_for": _some(plan.upstream[job.name], 3) or "-"} for job in plan.jobs]  # fmt: skip
+                 "waits_for": _some(plan.waits_for(job.name), 3) or "-"} for job in plan.jobs]  # fmt: skip
         render.show_rows(rows, fmt)
 
 
