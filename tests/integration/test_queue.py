@@ -77,16 +77,42 @@ def test_repair_queues_a_job_whose_position_was_passed_unwritten(mongo_uri: str)
     assert (passed, repaired, after) == ([], 1, [(99, ticket)]) and ticket != 5
 
 
-def test_take_waits_for_a_position_its_enqueuer_is_still_writing(mongo_uri: str) -> None:
+def test_take_waits_for_a_position_its_enqueuer_is_still_writing(mongo_uri: str, monkeypatch) -> None:
+    # The enqueuer has reserved position 0 and writes it just after the taker's first read found it empty.
     async def scenario(db: Database):
         await db.queues.update_one({"_id": queue.queue_id(1, 1)}, {"$inc": {"tail": 1}})
-        taking = asyncio.ensure_future(queue.take(db, 1, 1, 5))
-        await asyncio.sleep(0.004)
-        whole, shared = queue.block_writes(1, 1, 0, [42], 3)
-        await queue.write_blocks(db, whole, shared)
-        return await taking
+        read, reads = queue._read_positions, []
 
-    assert run(mongo_uri, scenario) == [(42, 3)]
+        async def read_then_enqueuer_writes(*args):
+            found = await read(*args)
+            reads.append(dict(found))
+            if len(reads) == 1:
+                whole, shared = queue.block_writes(1, 1, 0, [42], 3)
+                await queue.write_blocks(db, whole, shared)
+            return found
+
+        monkeypatch.setattr(queue, "_read_positions", read_then_enqueuer_writes)
+        return await queue.take(db, 1, 1, 5), reads
+
+    taken, reads = run(mongo_uri, scenario)
+    assert reads[0] == {} and taken == [(42, 3)]
+
+
+def test_a_queue_nothing_was_ever_queued_in_is_empty(mongo_uri: str) -> None:
+    # A claim reads every queue's length as tail - head, including a group none of whose jobs is ready yet.
+    async def scenario(db: Database):
+        return [(q["head"], q["tail"]) for q in await queue.queues(db, 1)], await queue.take(db, 1, 1, 5)
+
+    assert run(mongo_uri, scenario) == ([(0, 0)], [])
+
+
+def test_live_entries_pass_over_a_slot_document_of_an_older_version(mongo_uri: str) -> None:
+    async def scenario(db: Database):
+        await db.slots.insert_one({"_id": "1:1:0", "workflow_id": 1, "job_id": 7})  # one position per document
+        await queue.enqueue(db, 1, {1: [1, 2]}, 5)
+        return await queue.live_entries(db, 1)
+
+    assert run(mongo_uri, scenario) == {(1, 5), (2, 5)}
 
 
 def test_claim_is_exactly_once_when_repair_races_a_claim_in_flight(mongo_uri: str) -> None:
