@@ -248,3 +248,13 @@ def test_a_format_that_fails_on_a_later_copy_is_reported_with_the_other_problems
     message = spec_error(doc).message
     assert "jobs[0].command" in message and "format {x:03d} does not apply to value 'b'" in message
     assert "jobs[1].resource_requirements" in message and "'huge'" in message
+
+
+def test_a_duplicate_name_and_a_format_that_fails_are_reported_together():
+    doc = make_spec(
+        {"name": "w_{x}", "command": "run {x:03d}", "parameters": {"x": [1, "b"]}},
+        {"name": "w_1", "command": "true"},
+    )
+    message = spec_error(doc).message
+    assert "format {x:03d} does not apply to value 'b'" in message
+    assert "duplicate job name 'w_1': also defined by jobs[0]" in message

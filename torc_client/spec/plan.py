@@ -7,7 +7,7 @@ every relationship resolved to names, and the full upstream graph, explicit and 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -194,20 +194,25 @@ def _plan_jobs(
     are the copies all made at once, to report each second definition and leave it out.
     """
     if len(catalog.names["job"]) < sum(len(expansion.names) for expansion in expansions):
-        pairs = _unique([(e.path, copy) for e in expansions for copy in e.copies()], "job", problems)
+        pairs = _unique([(e.path, copy) for e in expansions for copy in _copies(e, problems)], "job", problems)
         expansions = [Expansion(path, [entry["name"]], lambda entry=entry: [entry]) for path, entry in pairs]
     jobs, paths = [], []
     for expansion in expansions:
-        try:
-            for entry in expansion.copies():
-                try:
-                    jobs.append(_job(expansion.path, entry, catalog, settings, problems))
-                    paths.append(expansion.path)
-                except SpecError as error:
-                    problems.add(error)
-        except SpecError as error:  # filling a field of a later copy failed
-            problems.add(error)
+        for entry in _copies(expansion, problems):
+            try:
+                jobs.append(_job(expansion.path, entry, catalog, settings, problems))
+                paths.append(expansion.path)
+            except SpecError as error:
+                problems.add(error)
     return tuple(jobs), paths
+
+
+def _copies(expansion: Expansion, problems: Problems) -> Iterator[dict[str, Any]]:
+    """An entry's copies, until one whose fields cannot be filled: that is a problem and ends them."""
+    try:
+        yield from expansion.copies()
+    except SpecError as error:
+        problems.add(error)
 
 
 def substitute_user_data_ids(text: str, ids: Mapping[str, int]) -> str:
