@@ -26,13 +26,16 @@ from torc_client import contract_dependencies as d
 from torc_client import errors, jsonvalues, settings
 from torc_client.client_access import AccessGroupCalls
 from torc_client.client_hpc import HpcCalls
+from torc_client.client_runner import RunnerCalls
 from torc_client.spec import format_from_filename
 
 T = TypeVar("T")
+#: Pauses before the retries of a create whose server could not reach its database (the last try's error stands).
+CREATE_RETRY_SECONDS = (1.0, 2.0, 4.0)
 UNSET = msgspec.UNSET
 
 
-class Client(AccessGroupCalls, HpcCalls):
+class Client(AccessGroupCalls, HpcCalls, RunnerCalls):
     """Talks to one Torc server. Every method returns typed records."""
 
     def __init__(self, url: str | None = None, http: httpx.Client | None = None,
@@ -114,15 +117,27 @@ class Client(AccessGroupCalls, HpcCalls):
         fmt = "json" if isinstance(spec, dict) else spec_format
         request_id = request_id or uuid.uuid4().hex
         watcher = _CreationWatcher(self, request_id, progress) if progress else None
+        params = {"format": fmt, "working_dir": working_dir or str(Path.cwd()), "user": user or _user(),
+                  "request_id": request_id}  # fmt: skip
         try:
-            return self.request("POST", "/workflows/specs", c.Workflow, content=text.encode(),
-                                params={"format": fmt, "working_dir": working_dir or str(Path.cwd()),
-                                        "user": user or _user(), "request_id": request_id},
-                                headers={"content-type": "text/plain; charset=utf-8"},
-                                timeout=httpx.Timeout(self.http.timeout.connect, read=None))  # fmt: skip
+            for pause in CREATE_RETRY_SECONDS:
+                try:
+                    return self._post_spec(text, params)
+                except errors.ServerUnavailable as error:
+                    # The server is up but lost its database for a moment: with the same request id a retry
+                    # returns the workflow if the first try made it, and never makes a second one.
+                    if not error.database:
+                        raise
+                    time.sleep(pause)
+            return self._post_spec(text, params)
         finally:
             if watcher:
                 watcher.stop()
+
+    def _post_spec(self, text: str, params: dict[str, Any]) -> c.Workflow:
+        return self.request("POST", "/workflows/specs", c.Workflow, content=text.encode(), params=params,
+                            headers={"content-type": "text/plain; charset=utf-8"},
+                            timeout=httpx.Timeout(self.http.timeout.connect, read=None))  # fmt: skip
 
     def creation(self, request_id: str) -> c.Creation:
         """How far the server is in creating the workflow of a `create_workflow_from_spec(request_id=...)`."""
@@ -302,37 +317,6 @@ class Client(AccessGroupCalls, HpcCalls):
                         yield msgspec.json.decode(line[5:].strip(), type=c.Event)
         except httpx.TransportError as error:
             raise errors.ServerUnavailable(self.url, type(error).__name__) from None
-
-    # --- compute nodes and the runner protocol ---------------------------------------
-
-    def register_compute_node(self, node: c.ComputeNodeCreate) -> c.ComputeNode:
-        return self.request("POST", "/compute_nodes", c.ComputeNode, body=node)
-
-    def list_compute_nodes(self, workflow_id: int, *, is_active: bool | None = None, offset: int = 0,
-                           limit: int | None = None) -> list[c.ComputeNode]:  # fmt: skip
-        return self._page_all("/compute_nodes", c.ComputeNode, {"workflow_id": workflow_id, "is_active": is_active,
-                                                                "offset": offset}, limit)  # fmt: skip
-
-    def heartbeat(self, node_id: int) -> c.Heartbeat:
-        return self.request("PUT", f"/compute_nodes/{node_id}/heartbeat", c.Heartbeat)
-
-    def deactivate_compute_node(self, node_id: int) -> c.ComputeNode:
-        return self.request("POST", f"/compute_nodes/{node_id}/deactivate", c.ComputeNode)
-
-    def claim(self, workflow_id: int, request: c.ClaimRequest) -> c.ClaimResponse:
-        return self.request("POST", f"/workflows/{workflow_id}/claim", c.ClaimResponse, body=request)
-
-    def report_start(self, workflow_id: int, report: c.StartReport) -> c.ReportResponse:
-        return self.request("POST", f"/workflows/{workflow_id}/start", c.ReportResponse, body=report)
-
-    def report_complete(self, workflow_id: int, report: c.CompleteReport) -> c.ReportResponse:
-        return self.request("POST", f"/workflows/{workflow_id}/complete", c.ReportResponse, body=report)
-
-    def unfit(self, workflow_id: int, num_cpus: int, memory_gb: float, num_gpus: int = 0, num_nodes: int = 1,
-              time_limit_seconds: float | None = None) -> list[c.UnfitGroup]:  # fmt: skip
-        return self.request("GET", f"/workflows/{workflow_id}/unfit", list[c.UnfitGroup], params={
-            "num_cpus": num_cpus, "memory_gb": memory_gb, "num_gpus": num_gpus, "num_nodes": num_nodes,
-            "time_limit_seconds": time_limit_seconds})  # fmt: skip
 
     # --- dependency questions --------------------------------------------------------
 

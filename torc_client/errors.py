@@ -150,6 +150,7 @@ class ServerUnavailable(ApiError):
             )
         super().__init__(503, {"title": "Server unavailable", "status": 503, "detail": message})
         self.url = url
+        self.database = database
 
 
 class NotFoundError(ApiError):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import signal
+import time
 
 import httpx
 
@@ -58,3 +60,28 @@ def test_with_its_database_down_the_api_answers_503_soon_and_still_stops_at_once
     finally:
         stop_server(server)
         db.stop()
+
+
+def test_a_create_rides_out_its_database_restarting_and_makes_one_workflow(tmp_path) -> None:
+    data = tmp_path / "db"
+    db = EmbeddedDatabase(data).__enter__()
+    server = start_server(db.uri, "torc", tmp_path)
+    restarted = None
+    try:
+        db.process.send_signal(signal.SIGKILL)
+        db.process.wait()
+        with Client(server.url) as client, concurrent.futures.ThreadPoolExecutor(1) as pool:
+            started = time.monotonic()
+            creating = pool.submit(client.create_workflow_from_spec, independent(3), working_dir=str(tmp_path))
+            # Longer than the server's 5 s wait for its database, so the first try is answered 503. The database is
+            # started from this thread: it is set to die with the thread that started it.
+            time.sleep(7)
+            restarted = EmbeddedDatabase(data, port=db.port).__enter__()
+            wf = creating.result(timeout=60)
+            waited = time.monotonic() - started
+            assert waited > 5 and client.workflow_status(wf.id).job_counts == {"uninitialized": 3}
+            assert [w.name for w in client.list_workflows()].count(wf.name) == 1
+    finally:
+        stop_server(server)
+        if restarted is not None:
+            restarted.stop()
