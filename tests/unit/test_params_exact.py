@@ -53,7 +53,7 @@ def test_a_list_text_that_python_cannot_read_as_strings_and_numbers_is_split_on_
 @pytest.mark.parametrize(("raw", "expected"), [
     ("''", ""), ('""', ""), ("'", "'"), ("'a", "'a"), ("a'", "a'"), ("'a\"", "'a\""), ("XaX", "XaX"),
     ("'x y'", "x y"), ("-3", -3), ("+4", 4), (".5", 0.5), ("1e3", 1000.0), ("1.", 1.0), ("abc", "abc"),
-    (" 12 ", 12), ("{7}", 7), ("{a,b}", "{a,b}"), ("{ [1] }", [1]),
+    (" 12 ", 12), ("{7}", 7), ("{a,b}", "{a,b}"), ("{ [1] }", [1]), ("x]", "x]"), ("[x", "[x"),
 ])  # fmt: skip
 def test_a_scalar_text_is_an_int_a_float_a_quoted_string_or_the_text_itself(raw, expected) -> None:
     values = parse_parameter_values(raw)
@@ -65,7 +65,7 @@ def test_a_scalar_text_is_an_int_a_float_a_quoted_string_or_the_text_itself(raw,
     ("1:3", [1, 2, 3]), ("3:1:-1", [3, 2, 1]), ("0:6:3", [0, 3, 6]), ("0:7:3", [0, 3, 6]), ("+1:+2", [1, 2]),
     ("1:2:1.0", [1.0, 2.0]), ("0:1:0.5", [0.0, 0.5, 1.0]), ("1.0:0:-0.5", [1.0, 0.5, 0.0]),
     ("0:0.3:0.1", [0.0, 0.1, 0.2, 0.3]), ("0:1:0.3", [0.0, 0.3, 0.6, 0.9]), ("2.5:2.5", [2.5]),
-    ("-1:-3:-1", [-1, -2, -3]), ("1:1:-1", [1]),
+    ("-1:-3:-1", [-1, -2, -3]), ("1:1:-1", [1]), ("0:2999999.9999:1000000.0", [0.0, 1e6, 2e6]),
 ])  # fmt: skip
 def test_a_range_includes_its_end_when_a_step_lands_on_it_and_never_passes_it(raw, expected) -> None:
     values = parse_parameter_values(raw)
