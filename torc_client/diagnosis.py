@@ -223,6 +223,9 @@ class Sizing:
     requested_runtime_seconds: float | None = None
     #: The longest attempt of the group, in seconds.
     peak_exec_seconds: float | None = None
+    #: The mean, over the group's sampled jobs, of each job's average CPUs busy and average memory.
+    avg_cpus: float | None = None
+    avg_memory_bytes: int | None = None
 
     @property
     def suggested_cpus(self) -> int | None:
@@ -293,12 +296,16 @@ def group_usage(rows: Iterable[JobUsage]) -> list[Sizing]:
 def _sizing(rr_id: int | None, name: str, members: list[JobUsage]) -> Sizing:
     cpus = [r.peak_cpu_percent / 100 for r in members if r.peak_cpu_percent is not None]
     memory = [r.peak_memory_bytes for r in members if r.peak_memory_bytes is not None]
+    avg_cpus = [r.avg_cpu_percent / 100 for r in members if r.avg_cpu_percent is not None]
+    avg_memory = [r.avg_memory_bytes for r in members if r.avg_memory_bytes is not None]
     first = members[0]
     return Sizing(requirements_name=name, jobs=len(members), sampled=sum(r.sampled for r in members),
                   requested_cpus=first.requested_cpus, requested_memory_bytes=first.requested_memory_bytes,
                   peak_cpus=max(cpus) if cpus else None, peak_memory_bytes=max(memory) if memory else None,
                   requirements_id=rr_id, requested_runtime_seconds=first.requested_runtime_seconds,
-                  peak_exec_seconds=max(r.exec_seconds for r in members))  # fmt: skip
+                  peak_exec_seconds=max(r.exec_seconds for r in members),
+                  avg_cpus=sum(avg_cpus) / len(avg_cpus) if avg_cpus else None,
+                  avg_memory_bytes=round(sum(avg_memory) / len(avg_memory)) if avg_memory else None)  # fmt: skip
 
 
 def _round(value: float | None) -> float | None:

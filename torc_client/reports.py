@@ -135,6 +135,8 @@ class Summary:
     slowest_jobs: list[Attempt]
     failed_jobs: list[Attempt]
     output_dir: str
+    #: Per job status, the sum of the run times of its jobs' latest attempts (statuses with an attempt only).
+    exec_seconds_by_status: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def all_completed(self) -> bool:
@@ -169,8 +171,16 @@ def summary(workflow: Workflow, jobs: Iterable[Job], results: Iterable[Result],
         walltime_seconds=walltime_seconds(latest.values()),
         slowest_jobs=[_attempt(r, job, requirements, output_dir) for job, r in slowest],
         failed_jobs=[_attempt(r, job, requirements, output_dir) for job, r in failed],
-        output_dir=log_dirs(output_dir).default,
+        output_dir=log_dirs(output_dir).default, exec_seconds_by_status=_seconds_by_status(done),
     )  # fmt: skip
+
+
+def _seconds_by_status(done: Iterable[tuple[Job, Result]]) -> dict[str, float]:
+    """Run time per job status, in the order of the job life cycle."""
+    spent: dict[str, float] = {}
+    for job, result in done:
+        spent[job.status] = spent.get(job.status, 0.0) + result.exec_time_minutes * 60.0
+    return {status: spent[status] for status in sorted(spent, key=states.lifecycle_order)}
 
 
 def walltime_seconds(results: Iterable[Result]) -> float | None:
@@ -210,13 +220,19 @@ class Utilization:
         return [u for u in self.checked if u.violations]
 
     @property
+    def under(self) -> list[JobUsage]:
+        """The checked jobs that used none of their resources beyond the request and some far below it."""
+        return [u for u in self.checked if u.underused and not u.violations]
+
+    @property
     def jobs(self) -> list[JobUsage]:
         """The checked jobs to list."""
         return self.checked if self.show_all else self.over
 
     def to_dict(self) -> dict[str, Any]:
         return {"workflow_id": self.workflow_id, "jobs_checked": len(self.checked),
-                "over_utilization_count": len(self.over), "jobs": [u.to_dict() for u in self.jobs],
+                "over_utilization_count": len(self.over), "under_utilization_count": len(self.under),
+                "jobs": [u.to_dict() for u in self.jobs],
                 "groups": [g.to_dict() for g in self.groups],
                 "failed": None if self.failed is None else [u.to_dict() for u in self.failed]}  # fmt: skip
 

@@ -62,6 +62,11 @@ _SOURCES: dict[JobStatus, frozenset[JobStatus]] = {
 }
 
 
+def lifecycle_order(status: str) -> int:
+    """A sort key that puts statuses in the order of the job life cycle (unknown ones last)."""
+    return CODES.get(status, len(ALL))
+
+
 def parse(value: str) -> JobStatus:
     """The status named `value`; raises ValueError listing the valid names."""
     try:

@@ -44,14 +44,20 @@ def test_check_resource_utilization_names_the_job_over_its_memory_and_suggests_a
     cli, wid = reported
     found = report(cli, "check-resource-utilization", str(wid))
     assert (found["jobs_checked"], found["over_utilization_count"], found["failed"]) == (2, 1, None)
+    assert found["under_utilization_count"] == 1  # fine: a fraction of its CPU and runtime, listed with --all
     (hog,) = found["jobs"]
     assert (hog["job_name"], hog["requirements_name"], hog["requested_memory_bytes"]) == ("hog", "small", 50 * MIB)
     assert hog["peak_memory_bytes"] > 150 * MIB and hog["memory_over_percent"] > 200
     assert "memory" in hog["violations"] and "runtime" in hog["underused"]
     small = next(g for g in found["groups"] if g["requirements_name"] == "small")
     assert small["verdict"] == "too small" and small["suggested_memory_bytes"] >= 1.2 * hog["peak_memory_bytes"]
+    assert 0 < hog["avg_memory_bytes"] <= hog["peak_memory_bytes"] and 0 <= hog["avg_cpu_percent"] <= hog["peak_cpu_percent"]
+    # The group's averages are the mean of its jobs' averages: here one job.
+    assert (small["avg_memory_bytes"], small["avg_cpus"]) == (hog["avg_memory_bytes"], hog["avg_cpu_percent"] / 100)
     table = cli("reports", "check-resource-utilization", str(wid)).stdout
-    assert "2 completed jobs checked; 1 job used more than it asked for" in table
+    assert "2 completed jobs checked; 1 job used more than it asked for; 1 used less than half of some request " \
+           "(listed with --all)" in " ".join(table.split())  # fmt: skip
+    assert "peak · avg / asked" in table
     assert "hog" in table and "memory +" in table and "fine" not in table
 
 
@@ -74,12 +80,16 @@ def test_summary_counts_times_the_slowest_and_points_at_the_failed_jobs_logs(rep
     assert not found["all_completed"]
     assert found["total_exec_seconds"] >= 1.5 and found["walltime_seconds"] >= found["slowest_jobs"][0]["exec_seconds"]
     assert found["slowest_jobs"][0]["job_name"] == "hog"
+    spent = found["exec_seconds_by_status"]
+    assert list(spent) == ["completed", "failed"] and spent["completed"] >= 1.5
+    assert sum(spent.values()) == pytest.approx(found["total_exec_seconds"])
     (breaks,) = found["failed_jobs"]
     # The runner recorded its output directory when it started: the path is exact, wherever the report runs.
     assert breaks["stderr"] == f"{cli.cwd.resolve()}/output/job_stdio/job_wf{wid}_j{breaks['job_id']}_r1_a2.e"
     assert Path(breaks["stderr"]).read_text() == "oops\n"
     shown = cli("reports", "summary", str(wid))
     assert "Failed jobs: 1" in shown.stdout and breaks["stderr"] in shown.stdout
+    assert re.search(r"│ completed\s+│\s+2 │\s+\d+\.\ds │", shown.stdout)
     assert "completed successfully" not in shown.stdout
     assert "the server does not record it" not in shown.stderr  # no path is assumed
 

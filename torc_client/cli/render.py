@@ -214,13 +214,16 @@ def fields_table(record: Any) -> Table:
     return table
 
 
-def counts_table(job_counts: Mapping[str, int]) -> Table:
-    """Jobs per status, in the order of the job life cycle."""
+def counts_table(job_counts: Mapping[str, int], exec_times: Mapping[str, str] | None = None) -> Table:
+    """Jobs per status, in the order of the job life cycle; with `exec_times`, the time each status's jobs ran."""
     table = Table(box=box.ROUNDED)
     table.add_column("Status")
     table.add_column("Jobs", justify="right")
-    for status in sorted(job_counts, key=lambda s: states.ALL.index(s) if s in states.ALL else len(states.ALL)):
-        table.add_row(Text(status), Text(str(job_counts[status])))
+    if exec_times is not None:
+        table.add_column("Exec Time", justify="right")
+    for status in sorted(job_counts, key=states.lifecycle_order):
+        times = [] if exec_times is None else [Text(exec_times.get(status, ""))]
+        table.add_row(Text(status), Text(str(job_counts[status])), *times)
     return table
 
 

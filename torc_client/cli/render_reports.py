@@ -38,6 +38,10 @@ def _pair(used: str, asked: str) -> str:
     return f"{used or '—'} / {asked or '—'}"
 
 
+def _triple(peak: str, average: str, asked: str) -> str:
+    return f"{peak or '—'} · {average or '—'} / {asked or '—'}"
+
+
 def _heading(text: str) -> None:
     render.console().print(Text(text, style="bold"))
 
@@ -57,8 +61,10 @@ USAGE_COLUMNS: list[Column] = [
     ("Job ID", lambda u: u.job_id),
     ("Job", lambda u: u.job_name),
     ("Group", lambda u: u.requirements_name),
-    ("Memory (peak / asked)", lambda u: _pair(human_bytes(u.peak_memory_bytes), human_bytes(u.requested_memory_bytes))),
-    ("CPU (peak / asked)", lambda u: _pair(_percent(u.peak_cpu_percent), _percent(u.requested_cpus * 100.0))),
+    ("Memory (peak · avg / asked)", lambda u: _triple(human_bytes(u.peak_memory_bytes), human_bytes(u.avg_memory_bytes),
+                                                      human_bytes(u.requested_memory_bytes))),
+    ("CPU (peak · avg / asked)", lambda u: _triple(_percent(u.peak_cpu_percent), _percent(u.avg_cpu_percent),
+                                                   _percent(u.requested_cpus * 100.0))),
     ("Runtime (used / asked)", lambda u: _pair(seconds(u.exec_seconds), seconds(u.requested_runtime_seconds))),
     ("Over", _over),
     ("Far under", _under),
@@ -79,8 +85,9 @@ GROUP_COLUMNS: list[Column] = [
     ("Group", lambda g: g.requirements_name),
     ("Jobs", lambda g: g.jobs),
     ("Sampled", lambda g: g.sampled),
-    ("CPUs (peak / asked)", lambda g: _pair(_cpus(g.peak_cpus), str(g.requested_cpus))),
-    ("Memory (peak / asked)", lambda g: _pair(human_bytes(g.peak_memory_bytes), human_bytes(g.requested_memory_bytes))),
+    ("CPUs (peak · avg / asked)", lambda g: _triple(_cpus(g.peak_cpus), _cpus(g.avg_cpus), str(g.requested_cpus))),
+    ("Memory (peak · avg / asked)", lambda g: _triple(human_bytes(g.peak_memory_bytes), human_bytes(g.avg_memory_bytes),
+                                                      human_bytes(g.requested_memory_bytes))),
     ("Runtime (longest / asked)", lambda g: _pair(seconds(g.peak_exec_seconds), seconds(g.requested_runtime_seconds))),
     ("Verdict", lambda g: g.verdict),
     ("Suggested", lambda g: g.suggestion),
@@ -90,9 +97,12 @@ GROUP_COLUMNS: list[Column] = [
 def show_utilization(report: Utilization) -> None:
     """Over-use per job (every job with `show_all`), each group with its suggestion, then the failed jobs."""
     out = render.console()
-    over = report.over
+    over, under = report.over, report.under
     verdict = f"{count(len(over), 'job')} used more than it asked for" if over else \
         "no job used more than it asked for"  # fmt: skip
+    if under:
+        listed = "" if report.show_all else " (listed with --all)"
+        verdict += f"; {len(under)} used less than half of some request{listed}"
     out.print(Text(f"Workflow {report.workflow_id}: {count(len(report.checked), 'completed job')} checked; {verdict}"))
     if report.jobs:
         out.print(records_table(report.jobs, USAGE_COLUMNS))
@@ -129,7 +139,8 @@ def show_summary(report: Summary) -> None:
     out = render.console()
     out.print(Text(f"Workflow {report.workflow_id} ({report.workflow_name}, user {report.workflow_user or '—'}), "
                    f"run {report.run_id}: {count(report.total_jobs, 'job')}"))  # fmt: skip
-    out.print(render.counts_table({s: n for s, n in report.jobs_by_status.items() if n}))
+    spent = {status: seconds(value) for status, value in report.exec_seconds_by_status.items()}
+    out.print(render.counts_table({s: n for s, n in report.jobs_by_status.items() if n}, spent))
     walltime = "—" if report.walltime_seconds is None else format_span(report.walltime_seconds)
     out.print(Text(f"Total exec time: {format_span(report.total_exec_seconds)}   Walltime: {walltime}"))
     if report.slowest_jobs:

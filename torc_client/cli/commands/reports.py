@@ -55,13 +55,16 @@ def check_resource_utilization(state: State, workflow_id: int, show_all: bool, i
     """Jobs that used more memory, CPU or run time than they asked for, and the request that would fit.
 
     Compares each job's latest attempt in the current run: peak memory with its memory, peak CPU
-    with num_cpus × 100 %, run time with its runtime. "Far under" marks use below half of the
-    request. Per resource requirements group: the largest peaks and a suggested request.
+    with num_cpus × 100 %, run time with its runtime, each beside the average use. "Far under"
+    marks use below half of the request; jobs far under and over in nothing are counted, and
+    listed with --all. Per resource requirements group: the largest peaks, the mean of the
+    jobs' averages, a verdict and a suggested request.
 
     \b
     JSON (-f json): an object with
       workflow_id, jobs_checked (completed jobs compared),
       over_utilization_count (jobs over in any resource),
+      under_utilization_count (jobs far under in some resource and over in none),
       jobs: the jobs over (every checked job with --all), each with job_id, job_name, status,
         requirements_id, requirements_name, requested_cpus, requested_memory_bytes,
         requested_runtime_seconds, return_code, exec_seconds, peak_cpu_percent, avg_cpu_percent,
@@ -70,7 +73,8 @@ def check_resource_utilization(state: State, workflow_id: int, show_all: bool, i
         violations and underused (lists of "memory", "cpu", "runtime"),
       groups: per group requirements_id, requirements_name, jobs, sampled, requested_cpus,
         requested_memory_bytes, requested_runtime_seconds, peak_cpus, peak_memory_bytes,
-        peak_exec_seconds, verdict ("too small", "oversized", "about right", "no samples"),
+        peak_exec_seconds, avg_cpus, avg_memory_bytes (the mean of the jobs' averages),
+        verdict ("too small", "oversized", "about right", "no samples"),
         suggested_cpus, suggested_memory_bytes, suggested_runtime_seconds, and suggested_memory,
         suggested_runtime and suggestion in spec notation ("num_cpus: 1, memory: 180m, runtime: PT2M"),
       failed: null, or with --include-failed the failed and terminated jobs as in jobs,
@@ -92,7 +96,7 @@ def check_resource_utilization(state: State, workflow_id: int, show_all: bool, i
 @output_dir_option
 @pass_state
 def summary(state: State, workflow_id: int, output_dir: str) -> None:
-    """Jobs by status, total run time, walltime, the slowest jobs and the failed ones with their logs.
+    """Jobs and run time by status, walltime, the slowest jobs and the failed ones with their logs.
 
     Times are those of each job's latest attempt in the current run; the walltime runs from the
     first start to the last completion.
@@ -103,6 +107,7 @@ def summary(state: State, workflow_id: int, output_dir: str) -> None:
       jobs_by_status (every status, zeros included), all_completed,
       total_exec_seconds, total_exec_time_minutes, total_exec_time_formatted ("2h 30m 15s"),
       walltime_seconds, walltime_formatted (null before any job finished),
+      exec_seconds_by_status (per status of the jobs with an attempt, their run time summed),
       slowest_jobs (the 5 longest) and failed_jobs: attempts, each with result_id, job_id,
         job_name, run_id, attempt_id, status, return_code, exec_seconds, completion_time,
         peak_memory_bytes, peak_cpu_percent, failure ("oom", "timeout", "other" or null),
