@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import signal
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
@@ -105,41 +107,52 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "TORC"})
+def _admin_users(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """Admin users from repeated flags, each maybe comma-separated (so is $TORC_ADMIN_USERS: `alice,bob`)."""
+    return tuple(user.strip() for value in values for user in value.split(",") if user.strip())
+
+
+def _option(*names: str, envvar: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A server option that may also come from `envvar`; `--help` (and the generated reference) names it."""
+    return click.option(*names, envvar=envvar, show_envvar=True, **kwargs)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="torc-server")
-@click.option("--host", default=settings.DEFAULT_HOST, show_default=True, help="Address to listen on.")
-@click.option("--port", "-p", default=settings.DEFAULT_PORT, show_default=True, type=int, help="Port to listen on.")
-@click.option("--mongo-uri", envvar="TORC_MONGO_URI", default=None,
-              help="MongoDB to use (env TORC_MONGO_URI). Without it, an embedded database is started.")
-@click.option("--data-dir", envvar="TORC_DATA_DIR", default=settings.DEFAULT_DATA_DIR, show_default=True,
-              help="Where the embedded database keeps its data (env TORC_DATA_DIR).")
-@click.option("--database", envvar="TORC_DATABASE", default=settings.DEFAULT_DATABASE, show_default=True,
-              help="Database name inside MongoDB.")
-@click.option("--lease-seconds", envvar="TORC_LEASE_SECONDS", default=settings.DEFAULT_LEASE_SECONDS,
-              show_default=True, type=float,
-              help="A runner that has not been heard from for this long loses its jobs to other runners.")
-@click.option("--workers", "-w", default=1, show_default=True, type=int, help="API processes (they share nothing).")
-@click.option("--log-level", default="warning", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-@click.option("--auth-file", envvar="TORC_AUTH_FILE", default=None, type=click.Path(exists=True, dir_okay=False),
-              help="htpasswd file of bcrypt hashes (`torc-htpasswd add`): a request that names a user must give "
-                   "its password.")
-@click.option("--require-auth", envvar="TORC_REQUIRE_AUTH", is_flag=True,
-              help="Every request must give a user and password from --auth-file.")
-@click.option("--tls-cert", envvar="TORC_TLS_CERT", default=None, type=click.Path(exists=True, dir_okay=False),
-              help="Serve HTTPS with this certificate (PEM); needs --tls-key.")
-@click.option("--tls-key", envvar="TORC_TLS_KEY", default=None, type=click.Path(exists=True, dir_okay=False),
-              help="The private key of --tls-cert (PEM).")
-@click.option("--enforce-access-control", envvar="TORC_ENFORCE_ACCESS_CONTROL", is_flag=True,
-              help="A workflow may be used only by its owner (the user who created it) and the admin users.")
-@click.option("--admin-user", "admin_users", multiple=True, help="A user who may use every workflow (repeatable; "
-              "env TORC_ADMIN_USERS, comma-separated).")
+@_option("--host", envvar="TORC_HOST", default=settings.DEFAULT_HOST, show_default=True, help="Address to listen on.")
+@_option("--port", "-p", envvar="TORC_PORT", default=settings.DEFAULT_PORT, show_default=True, type=int,
+         help="Port to listen on.")
+@_option("--mongo-uri", envvar="TORC_MONGO_URI", default=None,
+         help="MongoDB to use. Without it, an embedded database is started.")
+@_option("--data-dir", envvar="TORC_DATA_DIR", default=settings.DEFAULT_DATA_DIR, show_default=True,
+         help="Where the embedded database keeps its data.")
+@_option("--database", envvar="TORC_DATABASE", default=settings.DEFAULT_DATABASE, show_default=True,
+         help="Database name inside MongoDB.")
+@_option("--lease-seconds", envvar="TORC_LEASE_SECONDS", default=settings.DEFAULT_LEASE_SECONDS,
+         show_default=True, type=float,
+         help="A runner that has not been heard from for this long loses its jobs to other runners.")
+@_option("--workers", "-w", envvar="TORC_WORKERS", default=1, show_default=True, type=int,
+         help="API processes (they share nothing).")
+@_option("--log-level", envvar="TORC_LOG_LEVEL", default="warning", show_default=True,
+         type=click.Choice(["critical", "error", "warning", "info", "debug"]), help="What the server logs.")
+@_option("--auth-file", envvar="TORC_AUTH_FILE", default=None, type=click.Path(exists=True, dir_okay=False),
+         help="htpasswd file of bcrypt hashes (`torc-htpasswd add`): a request that names a user must give "
+              "its password.")
+@_option("--require-auth", envvar="TORC_REQUIRE_AUTH", is_flag=True,
+         help="Every request must give a user and password from --auth-file.")
+@_option("--tls-cert", envvar="TORC_TLS_CERT", default=None, type=click.Path(exists=True, dir_okay=False),
+         help="Serve HTTPS with this certificate (PEM); needs --tls-key.")
+@_option("--tls-key", envvar="TORC_TLS_KEY", default=None, type=click.Path(exists=True, dir_okay=False),
+         help="The private key of --tls-cert (PEM).")
+@_option("--enforce-access-control", envvar="TORC_ENFORCE_ACCESS_CONTROL", is_flag=True,
+         help="A workflow may be used only by its owner (the user who created it) and the admin users.")
+@_option("--admin-user", "admin_users", envvar="TORC_ADMIN_USERS", multiple=True, callback=_admin_users,
+         help="A user who may use every workflow (repeatable, or comma-separated).")
 def main(host, port, mongo_uri, data_dir, database, lease_seconds, workers, log_level,  # noqa: PLR0913
          auth_file, require_auth, tls_cert, tls_key, enforce_access_control, admin_users) -> None:  # fmt: skip
     """Serve the Torc HTTP API under /torc-service/v1."""
     signal.signal(signal.SIGTERM, _interrupt)
-    admins = tuple(admin_users) or tuple(u for u in os.environ.get("TORC_ADMIN_USERS", "").split(",") if u)
-    access = Access(auth_file, require_auth, tls_cert, tls_key, enforce_access_control, admins)
+    access = Access(auth_file, require_auth, tls_cert, tls_key, enforce_access_control, admin_users)
     access.check(host)
     check_port(host, port)
     if mongo_uri:

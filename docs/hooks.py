@@ -96,16 +96,57 @@ def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], clic
     return found
 
 
-def cli_reference() -> str:
-    """`--help` of every `torc` command, in the order `torc --help` lists them."""
-    from torc_client.cli.main import cli
-
+def _help_sections(root: click.Command, name: str) -> str:
+    """`--help` of `root` and every command under it, in the order its `--help` lists them."""
     parts = []
-    for path, command in _walk(cli, ["torc"]):
+    for path, command in _walk(root, [name]):
         ctx = click.Context(command, info_name=" ".join(path))
         level = "#" * min(len(path) + 1, 4)
         parts += [f"{level} {' '.join(path)}", "", "```text", command.get_help(ctx), "```", ""]
     return "\n".join(parts)
+
+
+def cli_reference() -> str:
+    """`--help` of every `torc` command, in the order `torc --help` lists them."""
+    from torc_client.cli.main import cli
+
+    return _help_sections(cli, "torc")
+
+
+def cli_overview() -> str:
+    """One row per `torc` command (groups by their subcommands): the first line of its help."""
+    from torc_client.cli.main import cli
+
+    rows = ["| command | does |", "|---|---|"]
+    for path, command in _walk(cli, ["torc"])[1:]:
+        if isinstance(command, click.Group):
+            continue
+        rows.append(f"| `{' '.join(path[1:])}` | {_cell(command.get_short_help_str(limit=200))} |")
+    return "\n".join(rows)
+
+
+def server_cli_reference() -> str:
+    """`--help` of `torc-server` and of every `torc-htpasswd` command."""
+    from api.htpasswd import main as htpasswd
+    from api.server import main as server
+
+    return "\n".join([_help_sections(server, "torc-server"), _help_sections(htpasswd, "torc-htpasswd")])
+
+
+def server_options() -> str:
+    """Every `torc-server` option: its environment variable, its default and what it does."""
+    from api.server import main as server
+
+    rows = ["| option | environment | default | meaning |", "|---|---|---|---|"]
+    for param in server.params:
+        if not isinstance(param, click.Option) or param.name in {"help", "version"} or param.hidden:
+            continue
+        value = param.default
+        default = "off" if param.is_flag else (f"`{value}`" if isinstance(value, (str, int, float)) else "none")
+        envvar = f"`{param.envvar}`" if param.envvar else ""
+        names = ", ".join(f"`{name}`" for name in param.opts + param.secondary_opts)
+        rows.append(f"| {names} | {envvar} | {default} | {_cell(param.help or '')} |")
+    return "\n".join(rows)
 
 
 # -- the HTTP API, from the OpenAPI schema and the handlers --------------------------------------
@@ -179,5 +220,8 @@ def api_reference() -> str:
 GENERATORS: dict[str, Callable[[], str]] = {
     "spec": spec_reference,
     "cli": cli_reference,
+    "cli-overview": cli_overview,
+    "server-cli": server_cli_reference,
+    "server-options": server_options,
     "api": api_reference,
 }

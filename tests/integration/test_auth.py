@@ -178,9 +178,10 @@ def test_https_with_a_private_authority_and_its_bundle(mongo_uri, users_file, tm
 
 @pytest.fixture(scope="module")
 def guarded_server(mongo_uri, users_file, tmp_path_factory):
+    # The admins come as a user of the server would set them for a team: comma-separated in the environment.
     server = start_server(mongo_uri, f"torc_acl_{uuid.uuid4().hex[:8]}", tmp_path_factory.mktemp("acl-server"),
-                          extra_args=("--auth-file", str(users_file), "--require-auth", "--enforce-access-control",
-                                      "--admin-user", "ada"))  # fmt: skip
+                          extra_args=("--auth-file", str(users_file), "--require-auth", "--enforce-access-control"),
+                          env={"TORC_ADMIN_USERS": "operator,ada"})  # fmt: skip
     yield server
     stop_server(server)
 
