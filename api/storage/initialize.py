@@ -37,7 +37,7 @@ async def initialize(db: Database, wid: int, force: bool = False) -> InitializeR
     if wf.get("needs_full_init"):  # jobs were added or removed, or stopped using a file or user_data
         await _refresh_required_inputs(db, wid)
     inputs = await db.workflow_inputs.find_one({"_id": wid}) or {"files": [], "user_data": []}
-    warnings = await _check_inputs(db, wf, inputs, force)
+    warnings, files, data = await _check_inputs(db, wf, inputs, force)
     if wf["is_initialized"] or wf.get("needs_full_init"):
         await rebuild(db, wf)
     opened = await workflows.change(db, wid, {"$set": {"is_initialized": True, "is_canceled": False,
@@ -46,6 +46,9 @@ async def initialize(db: Database, wid: int, force: bool = False) -> InitializeR
                                     return_document=ReturnDocument.BEFORE)  # fmt: skip
     if opened is None:
         raise Conflict(f"workflow {wid} was initialised by another request at the same time; check its status")
+    # Only a run that opened records what its inputs were: a refused one must leave the next one to see the changes.
+    await _record_mtimes(db, files)
+    await _record_data_hashes(db, data)
     await actions.on_run_start(db, wid)
     doc = await workflows.record(db, wid, {}, [Event("workflow", f"run {wf['run_id'] + 1} started",
                                                      status="initialized", run_id=wf["run_id"] + 1)])  # fmt: skip
@@ -63,8 +66,9 @@ def _check_state(wf: dict[str, Any], force: bool) -> None:
                        "runners stop, or pass force to initialise anyway")  # fmt: skip
 
 
-async def _check_inputs(db: Database, wf: dict, inputs: dict, force: bool) -> list[str]:
-    """Required input files must exist and required user_data must have data; returns warnings."""
+async def _check_inputs(db: Database, wf: dict, inputs: dict, force: bool) -> tuple[list[str], list, list[dict]]:
+    """Required input files must exist and required user_data must have data; returns the warnings, each input
+    file with its modification time now, and the input user_data records."""
     warnings: list[str] = []
     files = await workflows.find_by_ids(db.files, inputs["files"])
     times = {f["_id"]: paths.mtime(f["path"], wf.get("working_dir"), wf.get("user", ""), db.private_files)
@@ -88,13 +92,14 @@ async def _check_inputs(db: Database, wf: dict, inputs: dict, force: bool) -> li
     data = await workflows.find_by_ids(db.user_data, inputs["user_data"])
     empty = [u for u in data if u.get("data") is None]
     if empty:
-        raise InvalidRequest(f"{len(empty)} user_data records are read by jobs but no job writes them and they "
-                             f"hold no data: {', '.join(u['name'] for u in empty[:10])}; set their data with "
-                             "`torc user-data update ID --data JSON`",
+        verb, them = ("is", "it holds") if len(empty) == 1 else ("are", "they hold")
+        raise InvalidRequest(f"{count(len(empty), 'user_data record')} {verb} read by jobs but no job writes "
+                             f"{'it' if len(empty) == 1 else 'them'} and {them} no data: "
+                             f"{', '.join(u['name'] for u in empty[:10])}" + (" ..." if len(empty) > 10 else "")
+                             + "; set the data with `torc user-data update ID --data JSON` (force does not "
+                             "help: a job would read nothing)",
                              missing_user_data_ids=[u["_id"] for u in empty])  # fmt: skip
-    await _record_mtimes(db, [(f, times[f["_id"]]) for f in files])
-    await _record_data_hashes(db, data)
-    return warnings
+    return warnings, [(f, times[f["_id"]]) for f in files], data
 
 
 async def _record_data_hashes(db: Database, data: list[dict[str, Any]]) -> None:
@@ -175,20 +180,22 @@ def implicit_upstream(docs: list[dict[str, Any]]) -> dict[int, list[int]]:
 async def _write_graph(db, docs, upstream, downstream, disabled, ticket: int) -> None:
     """Every job not disabled back to the start of a run (any status may return there: see states).
 
-    Relationships are written only where they changed; roots are reset in groups of 50,
-    ready under `ticket`.
+    Relationships are written only where they changed, also for disabled jobs (which keep their status,
+    and whose `blocks` reruns follow); roots are reset in groups of 50, ready under `ticket`.
     """
     reset = {"claim_token": None, "active_compute_node_id": None, "attempt_id": 1, "lease_losses": 0}
     roots, ops = [], []
     for d in docs:
         jid = d["_id"]
-        if jid in disabled:
-            continue
         fields: dict[str, Any] = {}
         graph_fields = {"upstream": upstream[jid], "blocks": sorted(downstream.get(jid, []))}
         fingerprint = definition_hash({**d, **graph_fields})
         if any(d.get(k) != v for k, v in graph_fields.items()) or d.get("definition_hash") != fingerprint:
             fields = {**graph_fields, "definition_hash": fingerprint}
+        if jid in disabled:
+            if fields:
+                ops.append(UpdateOne({"_id": jid}, {"$set": fields}))
+            continue
         if _initial_status(upstream[jid], disabled) == S.READY.value and not fields:
             roots.append(jid)
             continue
