@@ -14,6 +14,8 @@ known equivalent, and not reached by the selected tests, with every survivor nam
     python scripts/mutation.py all                  # every core module: ~2 h on 2 cores
     python scripts/mutation.py api/storage/queue.py # one module (the others keep their last results)
     python scripts/mutation.py --mutants 'api.storage.queue.x_repair__mutmut_*'  # check these mutants again
+    python scripts/mutation.py api/storage/claims.py --tests tests/integration/test_core_claims.py
+                                                    # only these tests: quicker, and a stricter score
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def main() -> int:
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument("--mutants", nargs="+", default=[], help="mutant names or patterns to run (again)")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--tests", nargs="+", default=[],
+                        help="run only these test files (of pyproject's selection) against each mutant")
     args = parser.parse_args()
     core = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]["only_mutate"]
     if args.modules == ["all"]:
@@ -62,17 +66,20 @@ def main() -> int:
         parser.error(f"not a core module: {', '.join(unknown)} (the core: {', '.join(core)})")
     patterns = [module.removesuffix(".py").replace("/", ".") + ".*" for module in args.modules] + args.mutants
     started = time.monotonic()
-    code = run_mutmut(patterns, args.max_children)
-    scope = " ".join(args.modules + ([f"--mutants ... ({len(args.mutants)} names)"] if args.mutants else []))
+    code = run_mutmut(patterns, args.max_children, args.tests)
+    scope = " ".join(args.modules + ([f"--mutants ... ({len(args.mutants)} names)"] if args.mutants else [])
+                     + (["--tests", *args.tests] if args.tests else []))  # fmt: skip
     write_report(args.report, core, time.monotonic() - started, scope)
     print(f"report: {args.report.relative_to(ROOT)}")
     return code
 
 
-def run_mutmut(patterns: list[str], max_children: int) -> int:
+def run_mutmut(patterns: list[str], max_children: int, tests: list[str]) -> int:
     from api.embedded import EmbeddedDatabase
 
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    if tests:
+        env["TORC_TEST_ONLY"] = ",".join(tests)  # tests/conftest.py deselects the others
     with tempfile.TemporaryDirectory(prefix="torc-mutation-") as data, EmbeddedDatabase(Path(data)) as db:
         env["TORC_TEST_MONGO_URI"] = db.uri
         command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children), *patterns]

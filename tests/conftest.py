@@ -29,6 +29,21 @@ TEST_LEASE_SECONDS = 30.0
 SHORT_LEASE_SECONDS = 2.0
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With TORC_TEST_ONLY (comma-separated test paths), only the tests under them run; the others are deselected.
+
+    `scripts/mutation.py --tests` sets it, so a run on one module pays only for the tests written for it.
+    """
+    only = tuple(part.strip() for part in os.environ.get("TORC_TEST_ONLY", "").split(",") if part.strip())
+    if not only:
+        return
+    kept = [item for item in items if item.nodeid.startswith(only)]
+    dropped = [item for item in items if not item.nodeid.startswith(only)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @dataclass
 class Server:
     url: str
