@@ -9,11 +9,12 @@ graph, `blocked` for jobs with upstream work, `ready` (and queued) for the rest.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
 
-from api.storage import actions, paths, queue, workflows
+from api.storage import actions, paths, queue, transitions, workflows
 from api.storage.create import required_inputs
 from api.storage.db import Database, chunks
 from api.storage.hashes import data_hash, definition_hash
@@ -21,10 +22,12 @@ from api.storage.workflows import Event
 from torc_client import graph, states
 from torc_client.contract import InitializeResult
 from torc_client.errors import Conflict, InvalidRequest
-from torc_client.units import count
+from torc_client.units import count, iso_from_epoch
 
 S = states.JobStatus
 MTIME_TOLERANCE = 0.01
+#: How long one initialisation holds its workflow against others; one whose API process died is taken over after it.
+HOLD_SECONDS = 600.0
 _LIST_FIELDS = ("input_files", "output_files", "input_user_data", "output_user_data")
 _GRAPH_FIELDS = {"status": 1, "name": 1, "rr_id": 1, "depends_on": 1, "upstream": 1, "blocks": 1,
                  "input_files": 1, "output_files": 1, "input_user_data": 1, "output_user_data": 1,
@@ -34,6 +37,37 @@ _GRAPH_FIELDS = {"status": 1, "name": 1, "rr_id": 1, "depends_on": 1, "upstream"
 async def initialize(db: Database, wid: int, force: bool = False) -> InitializeResult:
     wf = await workflows.get_doc(db, wid)
     _check_state(wf, force)
+    token = await _hold(db, wf)
+    try:
+        warnings = await _open_run(db, wf, force, token)
+    except BaseException:
+        await workflows.change(db, wid, {"$unset": {"init_token": "", "init_until": ""}}, where={"init_token": token})
+        raise
+    await actions.on_run_start(db, wid)
+    doc = await workflows.record(db, wid, {}, [Event("workflow", f"run {wf['run_id'] + 1} started",
+                                                     status="initialized", run_id=wf["run_id"] + 1)])  # fmt: skip
+    return InitializeResult(workflow_id=wid, run_id=doc["run_id"], job_counts=workflows.presented_counts(doc),
+                            warnings=warnings)  # fmt: skip
+
+
+async def _hold(db: Database, wf: dict[str, Any]) -> str:
+    """Hold the workflow for this initialisation, so that no other one rebuilds its jobs meanwhile (that would put
+    back to ready the jobs this one's runners were already given); returns the hold's token."""
+    token, now = transitions.new_token(), time.time()
+    held = await workflows.change(db, wf["_id"], {"$set": {"init_token": token, "init_until": now + HOLD_SECONDS}},
+                                  where={"run_id": wf["run_id"], "$or": [{"init_until": None},
+                                                                         {"init_until": {"$lt": now}}]})  # fmt: skip
+    if held.modified_count != 1:
+        until = (await workflows.get_doc(db, wf["_id"])).get("init_until")
+        hold = f" (its hold runs out at {iso_from_epoch(until)} if that request's server stopped)" if until else ""
+        raise Conflict(f"workflow {wf['_id']} is being (or was just) initialised by another request{hold}; "
+                       "check its status")  # fmt: skip
+    return token
+
+
+async def _open_run(db: Database, wf: dict[str, Any], force: bool, token: str) -> list[str]:
+    """Check the inputs, rebuild the jobs when needed and open the next run; returns the warnings."""
+    wid = wf["_id"]
     if wf.get("needs_full_init"):  # jobs were added or removed, or stopped using a file or user_data
         await _refresh_required_inputs(db, wid)
     inputs = await db.workflow_inputs.find_one({"_id": wid}) or {"files": [], "user_data": []}
@@ -42,18 +76,15 @@ async def initialize(db: Database, wid: int, force: bool = False) -> InitializeR
         await rebuild(db, wf)
     opened = await workflows.change(db, wid, {"$set": {"is_initialized": True, "is_canceled": False,
                                                        "needs_full_init": False, "completed_run": -1},
-                                              "$inc": {"run_id": 1}}, where={"run_id": wf["run_id"]},
+                                              "$unset": {"init_token": "", "init_until": ""}, "$inc": {"run_id": 1}},
+                                    where={"run_id": wf["run_id"], "init_token": token},
                                     return_document=ReturnDocument.BEFORE)  # fmt: skip
     if opened is None:
         raise Conflict(f"workflow {wid} was initialised by another request at the same time; check its status")
     # Only a run that opened records what its inputs were: a refused one must leave the next one to see the changes.
     await _record_mtimes(db, files)
     await _record_data_hashes(db, data)
-    await actions.on_run_start(db, wid)
-    doc = await workflows.record(db, wid, {}, [Event("workflow", f"run {wf['run_id'] + 1} started",
-                                                     status="initialized", run_id=wf["run_id"] + 1)])  # fmt: skip
-    return InitializeResult(workflow_id=wid, run_id=doc["run_id"], job_counts=workflows.presented_counts(doc),
-                            warnings=warnings)  # fmt: skip
+    return warnings
 
 
 def _check_state(wf: dict[str, Any], force: bool) -> None:

@@ -139,6 +139,20 @@ def test_a_repeated_claim_gets_the_same_jobs_again_and_a_new_one_gets_others(mon
     assert polled.jobs == [] and last == {"request_id": "r2", "token": other.jobs[0].claim_token}
 
 
+@pytest.mark.parametrize(("limit", "backlog"), [(1, 0), (0, 1)])
+def test_a_repeated_claim_of_one_job_now_or_one_for_later_gets_the_same_job(mongo_uri, limit, backlog) -> None:
+    async def scenario(db: Database):
+        wid = await workflow(db, 3)
+        nid = await node(db, wid)
+        first = await claim(db, wid, nid, limit=limit, backlog=backlog, num_cpus=limit, request_id="one")
+        again = await claim(db, wid, nid, limit=limit, backlog=backlog, num_cpus=limit, request_id="one")
+        return first.jobs, again.jobs, await counts(db, wid)
+
+    first, again, now = run(mongo_uri, scenario)
+    assert len(first) == 1 and [(j.id, j.claim_token) for j in again] == [(first[0].id, first[0].claim_token)]
+    assert now == {"ready": 2, "pending": 1}
+
+
 def test_a_repeated_claim_without_a_request_id_or_with_another_token_takes_new_jobs(mongo_uri) -> None:
     async def scenario(db: Database):
         wid = await workflow(db, 4)
@@ -203,25 +217,33 @@ def test_a_backlog_holds_no_job_bigger_than_the_node(mongo_uri) -> None:
     assert run(mongo_uri, scenario).jobs == []
 
 
-def test_one_claim_hands_out_at_most_a_thousand_jobs_now_and_later_together(mongo_uri) -> None:
+def test_one_claim_hands_out_at_most_a_thousand_jobs() -> None:
+    assert claims.MAX_CLAIM == 1000
+
+
+def test_one_claim_hands_out_at_most_its_cap_of_jobs_now_and_later_together(mongo_uri, monkeypatch) -> None:
+    monkeypatch.setattr(claims, "MAX_CLAIM", 20)  # the cap's rule, on a workflow small enough to be quick
+
     async def scenario(db: Database):
-        wid = await workflow(db, claims.MAX_CLAIM + 5)
-        nid = await node(db, wid, cpus=4000, memory_gb=4000.0)
-        big = await claim(db, wid, nid, limit=claims.MAX_CLAIM + 5, num_cpus=4000, memory_gb=4000.0)
+        wid = await workflow(db, 25)
+        nid = await node(db, wid, cpus=100, memory_gb=100.0)
+        big = await claim(db, wid, nid, limit=25, num_cpus=100, memory_gb=100.0)
         return len(big.jobs), await counts(db, wid)
 
     taken, now = run(mongo_uri, scenario)
-    assert taken == claims.MAX_CLAIM == 1000 and now == {"ready": 5, "pending": 1000}
+    assert taken == 20 and now == {"ready": 5, "pending": 20}
 
 
-def test_the_backlog_is_cut_to_what_the_thousand_leaves(mongo_uri) -> None:
+def test_the_backlog_is_cut_to_what_the_cap_leaves(mongo_uri, monkeypatch) -> None:
+    monkeypatch.setattr(claims, "MAX_CLAIM", 20)
+
     async def scenario(db: Database):
-        wid = await workflow(db, 1010)
-        nid = await node(db, wid, cpus=2000, memory_gb=2000.0)
-        answer = await claim(db, wid, nid, limit=995, num_cpus=2000, memory_gb=2000.0, backlog=50)
+        wid = await workflow(db, 30)
+        nid = await node(db, wid, cpus=100, memory_gb=100.0)
+        answer = await claim(db, wid, nid, limit=15, num_cpus=100, memory_gb=100.0, backlog=10)
         return len(answer.jobs)
 
-    assert run(mongo_uri, scenario) == 1000
+    assert run(mongo_uri, scenario) == 20
 
 
 def test_a_claim_goes_past_queue_positions_whose_jobs_left_and_fills_its_limit(mongo_uri) -> None:
@@ -234,10 +256,13 @@ def test_a_claim_goes_past_queue_positions_whose_jobs_left_and_fills_its_limit(m
         for doc in docs[:3]:
             await transitions.disable(db, await workflows.get_doc(db, wid), doc)
         answer = await claim(db, wid, nid, limit=3)
-        return ids, answer, await counts(db, wid)
+        return ids, nid, answer, await counts(db, wid), await events(db, wid, "claimed")
 
-    ids, answer, now = run(mongo_uri, scenario)
+    ids, nid, answer, now, said = run(mongo_uri, scenario)
     assert sorted(j.id for j in answer.jobs) == ids[3:] and now == {"pending": 3, "disabled": 3}
+    # The positions of the disabled jobs gave nothing, and say nothing: one event, for the jobs handed out.
+    assert said == [("job", f"3 jobs claimed by compute node {nid}",
+                     {"status": "pending", "job_ids": ids[3:], "compute_node_id": nid})]  # fmt: skip
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])

@@ -5,6 +5,8 @@ rebuild of the jobs is in test_core_rebuild.py)."""
 from __future__ import annotations
 
 import os
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -220,9 +222,11 @@ def test_initialise_refuses_when_another_request_opened_the_run_meanwhile(mongo_
             await initialize.initialize(db, wid)
         recorded = ((await by_name(db, "files", wid))["f00"].get("st_mtime"),
                     (await by_name(db, "user_data", wid))["cfg"].get("run_hash"))  # fmt: skip
-        return wid, refused.value, run_state(await workflows.get_doc(db, wid)), await started(db, wid), recorded
+        doc = await workflows.get_doc(db, wid)
+        return wid, refused.value, {**run_state(doc), "held": "init_token" in doc}, await started(db, wid), recorded
 
     wid, refused, state, events, recorded = run(mongo_uri, scenario)
+    assert state["held"] is False  # the refused initialisation let go of the workflow
     assert type(refused) is Conflict
     assert str(refused) == f"workflow {wid} was initialised by another request at the same time; check its status"
     assert (state["run_id"], state["is_initialized"], events) == (1, False, [])
@@ -248,3 +252,49 @@ def test_an_initialisation_refused_for_a_cycle_records_nothing_so_the_next_one_s
                 (await by_name(db, "user_data", wid))["cfg"]["run_hash"])  # fmt: skip
 
     assert run(mongo_uri, scenario) == (1e6, data_hash({"k": 1}))
+
+
+def test_a_second_initialisation_while_one_is_under_way_is_refused_and_changes_no_job(mongo_uri, tmp_path, monkeypatch):
+    # The second request arrives while the first checks its inputs, before it rebuilds: played at that exact point.
+    checked = initialize._check_inputs
+    seen = []
+
+    async def meanwhile(db, wf, inputs, force):
+        if not seen:
+            jobs_before = await by_name(db, "jobs", wf["_id"])
+            with pytest.raises(Conflict) as refused:
+                await initialize.initialize(db, wf["_id"], force=True)
+            seen.append((str(refused.value), jobs_before == await by_name(db, "jobs", wf["_id"])))
+        return await checked(db, wf, inputs, force)
+
+    async def scenario(db: Database):
+        wid = await make_workflow(db, reader(tmp_path, 0))
+        await initialize.initialize(db, wid)
+        monkeypatch.setattr(initialize, "_check_inputs", meanwhile)
+        result = await initialize.initialize(db, wid, force=True)
+        return wid, result.run_id, await workflows.get_doc(db, wid)
+
+    wid, run_id, wf = run(mongo_uri, scenario)
+    (said, unchanged), = seen
+    assert re.fullmatch(rf"workflow {wid} is being \(or was just\) initialised by another request \(its hold runs "
+                        r"out at \d{4}-\d\d-\d\dT[\d:.]+Z if that request's server stopped\); check its status",
+                        said) and unchanged  # fmt: skip
+    assert run_id == 2 and "init_token" not in wf and "init_until" not in wf
+
+
+def test_an_initialisation_releases_its_hold_when_refused_and_a_dead_ones_hold_runs_out(mongo_uri, tmp_path):
+    async def scenario(db: Database):
+        wid = await make_workflow(db, reader(tmp_path, 1))  # f00.txt is missing: refused
+        with pytest.raises(InvalidRequest):
+            await initialize.initialize(db, wid)
+        released = await workflows.get_doc(db, wid)
+        (tmp_path / "f00.txt").write_text("here")
+        # An API process died while initialising: its hold stays until it runs out.
+        await db.workflows.update_one({"_id": wid}, {"$set": {"init_token": "dead", "init_until": time.time() + 60}})
+        with pytest.raises(Conflict):
+            await initialize.initialize(db, wid)
+        await db.workflows.update_one({"_id": wid}, {"$set": {"init_until": time.time() - 1}})
+        return released, (await initialize.initialize(db, wid)).run_id
+
+    released, run_id = run(mongo_uri, scenario)
+    assert "init_token" not in released and "init_until" not in released and run_id == 1
