@@ -28,6 +28,8 @@ S = states.JobStatus
 MTIME_TOLERANCE = 0.01
 #: How long one initialisation holds its workflow against others; one whose API process died is taken over after it.
 HOLD_SECONDS = 600.0
+#: The fields of a hold, as `$unset` takes them.
+HOLD_FIELDS = {"init_token": "", "init_until": ""}
 _LIST_FIELDS = ("input_files", "output_files", "input_user_data", "output_user_data")
 _GRAPH_FIELDS = {"status": 1, "name": 1, "rr_id": 1, "depends_on": 1, "upstream": 1, "blocks": 1,
                  "input_files": 1, "output_files": 1, "input_user_data": 1, "output_user_data": 1,
@@ -37,11 +39,11 @@ _GRAPH_FIELDS = {"status": 1, "name": 1, "rr_id": 1, "depends_on": 1, "upstream"
 async def initialize(db: Database, wid: int, force: bool = False) -> InitializeResult:
     wf = await workflows.get_doc(db, wid)
     _check_state(wf, force)
-    token = await _hold(db, wf)
+    token = await hold(db, wf)
     try:
         warnings = await _open_run(db, wf, force, token)
     except BaseException:
-        await workflows.change(db, wid, {"$unset": {"init_token": "", "init_until": ""}}, where={"init_token": token})
+        await release(db, wid, token)
         raise
     await actions.on_run_start(db, wid)
     doc = await workflows.record(db, wid, {}, [Event("workflow", f"run {wf['run_id'] + 1} started",
@@ -50,9 +52,10 @@ async def initialize(db: Database, wid: int, force: bool = False) -> InitializeR
                             warnings=warnings)  # fmt: skip
 
 
-async def _hold(db: Database, wf: dict[str, Any]) -> str:
-    """Hold the workflow for this initialisation, so that no other one rebuilds its jobs meanwhile (that would put
-    back to ready the jobs this one's runners were already given); returns the hold's token."""
+async def hold(db: Database, wf: dict[str, Any]) -> str:
+    """Hold the workflow for this (re)initialisation, so that no other one rebuilds its jobs meanwhile (that would put
+    back to ready the jobs this one's runners were already given); returns the hold's token. The write that opens
+    the run lets go of it (with `$unset: HOLD_FIELDS`, where `init_token` is the token); `release` lets go without opening."""
     token, now = transitions.new_token(), time.time()
     held = await workflows.change(db, wf["_id"], {"$set": {"init_token": token, "init_until": now + HOLD_SECONDS}},
                                   where={"run_id": wf["run_id"], "$or": [{"init_until": None},
@@ -76,7 +79,7 @@ async def _open_run(db: Database, wf: dict[str, Any], force: bool, token: str) -
         await rebuild(db, wf)
     opened = await workflows.change(db, wid, {"$set": {"is_initialized": True, "is_canceled": False,
                                                        "needs_full_init": False, "completed_run": -1},
-                                              "$unset": {"init_token": "", "init_until": ""}, "$inc": {"run_id": 1}},
+                                              "$unset": HOLD_FIELDS, "$inc": {"run_id": 1}},
                                     where={"run_id": wf["run_id"], "init_token": token},
                                     return_document=ReturnDocument.BEFORE)  # fmt: skip
     if opened is None:
@@ -85,6 +88,11 @@ async def _open_run(db: Database, wf: dict[str, Any], force: bool, token: str) -
     await _record_mtimes(db, files)
     await _record_data_hashes(db, data)
     return warnings
+
+
+async def release(db: Database, wid: int, token: str) -> None:
+    """Let go of a hold that did not open a run."""
+    await workflows.change(db, wid, {"$unset": HOLD_FIELDS}, where={"init_token": token})
 
 
 def _check_state(wf: dict[str, Any], force: bool) -> None:

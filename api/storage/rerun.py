@@ -19,7 +19,7 @@ from typing import Any
 
 from pymongo import UpdateOne
 
-from api.storage import actions, paths, queue, workflows
+from api.storage import actions, initialize, paths, queue, workflows
 from api.storage.db import Database, chunks
 from api.storage.hashes import DEFINITION_FIELDS, data_hash, definition_hash
 from api.storage.workflows import Event
@@ -91,7 +91,12 @@ async def reinitialize(db: Database, wid: int, dry_run: bool = False, force: boo
     if dry_run:
         return ReinitializeResult(workflow_id=wid, run_id=wf["run_id"], dry_run=True, jobs=jobs,
                                   job_counts=workflows.presented_counts(wf))  # fmt: skip
-    counts = await _apply(db, wf, docs, set(reasons), file_changes, data_changes)
+    token = await initialize.hold(db, wf)
+    try:
+        counts = await _apply(db, wf, docs, set(reasons), file_changes, data_changes, token)
+    except BaseException:
+        await initialize.release(db, wid, token)
+        raise
     return ReinitializeResult(workflow_id=wid, run_id=wf["run_id"] + 1, dry_run=False, jobs=jobs, job_counts=counts)
 
 
@@ -157,7 +162,7 @@ def _add_downstream(reasons: dict[int, list[str]], docs: dict[int, dict[str, Any
         frontier = nxt
 
 
-async def _apply(db, wf, docs, rerun: set[int], file_changes, data_changes) -> dict[str, int]:
+async def _apply(db, wf, docs, rerun: set[int], file_changes, data_changes, token: str) -> dict[str, int]:
     """Open the new run: rerun jobs blocked or ready (and queued), everything else untouched."""
     wid = wf["_id"]
     reset = {"claim_token": None, "active_compute_node_id": None, "attempt_id": 1, "lease_losses": 0}
@@ -181,7 +186,8 @@ async def _apply(db, wf, docs, rerun: set[int], file_changes, data_changes) -> d
     await queue.clear(db, wid)
     await queue.enqueue(db, wid, ready, ticket)
     await workflows.change(db, wid, {"$set": {"counts": counts, "is_canceled": False, "completed_run": -1},
-                                     "$inc": {"run_id": 1}})  # fmt: skip
+                                     "$unset": initialize.HOLD_FIELDS, "$inc": {"run_id": 1}},
+                           where={"init_token": token})  # fmt: skip
     await actions.on_run_start(db, wid)
     await workflows.record(db, wid, {}, [Event("workflow", f"run {wf['run_id'] + 1} started: {count(len(rerun), 'job')} "
                                                "rerun", status="reinitialized", run_id=wf["run_id"] + 1,

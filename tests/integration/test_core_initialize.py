@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from api.storage import initialize, workflows
+from api.storage import initialize, rerun, workflows
 from api.storage.db import Database
 from api.storage.hashes import data_hash
 from tests.integration.test_core_storage import make_workflow, run
@@ -298,3 +298,20 @@ def test_an_initialisation_releases_its_hold_when_refused_and_a_dead_ones_hold_r
 
     released, run_id = run(mongo_uri, scenario)
     assert "init_token" not in released and "init_until" not in released and run_id == 1
+
+
+def test_a_reinitialisation_is_refused_while_an_initialisation_holds_the_workflow(mongo_uri, tmp_path):
+    async def scenario(db: Database):
+        wid = await make_workflow(db, reader(tmp_path, 0))
+        await initialize.initialize(db, wid)
+        await db.workflows.update_one({"_id": wid}, {"$set": {"init_token": "other", "init_until": time.time() + 60}})
+        with pytest.raises(Conflict) as refused:
+            await rerun.reinitialize(db, wid)
+        previewed = (await rerun.reinitialize(db, wid, dry_run=True)).run_id  # a dry run changes nothing: allowed
+        await db.workflows.update_one({"_id": wid}, {"$unset": initialize.HOLD_FIELDS})
+        done = await rerun.reinitialize(db, wid)
+        return wid, str(refused.value), previewed, done.run_id, await workflows.get_doc(db, wid)
+
+    wid, refused, previewed, run_id, wf = run(mongo_uri, scenario)
+    assert refused.startswith(f"workflow {wid} is being (or was just) initialised by another request")
+    assert (previewed, run_id, wf["run_id"]) == (1, 2, 2) and "init_token" not in wf
