@@ -396,3 +396,104 @@ def test_a_claim_on_a_workflow_with_nothing_ever_ready_hands_out_nothing_and_rep
     stored, answer, said = run(mongo_uri, scenario)
     assert "ready" not in stored and stored == {"disabled": 2}
     assert (answer.jobs, answer.reason, said) == ([], None, [])
+
+
+def three_shapes(method: str | None) -> dict:
+    """One job in each of three groups, ordered differently by each sort method: a (first created), b (most memory),
+    c (longest runtime)."""
+    spec = {"name": "sorted", "resource_requirements": [
+                {"name": "a", "num_cpus": 1, "memory": "1g", "runtime": "PT1M"},
+                {"name": "b", "num_cpus": 1, "memory": "3g", "runtime": "PT1M"},
+                {"name": "c", "num_cpus": 1, "memory": "2g", "runtime": "PT2H"}],
+            "jobs": [{"name": f"job_{g}", "command": "true", "resource_requirements": g} for g in "abc"]}  # fmt: skip
+    return spec if method is None else {**spec, "jobs_sort_method": method}
+
+
+@pytest.mark.parametrize(("method", "first"), [
+    (None, "job_c"), ("gpus_runtime_memory", "job_c"), ("gpus_memory_runtime", "job_b"), ("none", "job_a")])  # fmt: skip
+def test_a_claim_with_room_for_one_job_takes_the_first_in_the_workflows_sort_order(mongo_uri, method, first) -> None:
+    async def scenario(db: Database):
+        wid = (await create.create_from_plan(db, build_plan(three_shapes(method)), "tester", None)).id
+        await initialize.initialize(db, wid)
+        return (await claim(db, wid, await node(db, wid), limit=3, num_cpus=1, memory_gb=4.0)).jobs
+
+    assert [j.name for j in run(mongo_uri, scenario)] == [first]
+
+
+def test_a_claim_passes_over_a_drained_queue_to_the_jobs_of_another(mongo_uri) -> None:
+    # The queue that sorts first has nothing left: its positions are all taken, so the claim must not count on it.
+    spec = three_shapes(None)
+    spec["jobs"] += [{"name": f"job_c{i}", "command": "true", "resource_requirements": "c"} for i in range(2, 7)]
+
+    async def scenario(db: Database):
+        wid = (await create.create_from_plan(db, build_plan(spec), "tester", None)).id
+        await initialize.initialize(db, wid)
+        nid = await node(db, wid, cpus=16, memory_gb=16.0)
+        longest = (await claim(db, wid, nid, limit=6, num_cpus=6, memory_gb=16.0)).jobs  # drains c's queue
+        rest = (await claim(db, wid, nid, limit=1, num_cpus=1, memory_gb=4.0)).jobs
+        return sorted(j.name for j in longest), [j.name for j in rest]
+
+    assert run(mongo_uri, scenario) == (["job_c", *(f"job_c{i}" for i in range(2, 7))], ["job_b"])
+
+
+def test_a_backlog_holds_jobs_that_fit_the_node_exactly_once_and_starts_when_nothing_fits_now(mongo_uri) -> None:
+    async def scenario(db: Database):
+        wid = await workflow(db, 3)
+        nid = await node(db, wid, cpus=2, memory_gb=2.0)
+        await db.queues.update_many({"workflow_id": wid}, {"$set": {"num_cpus": 2}})  # each job takes the whole node
+        exactly_once = await claim(db, wid, nid, limit=0, num_cpus=0, backlog=1)
+        nothing_fits_now = await claim(db, wid, nid, limit=2, num_cpus=1, memory_gb=2.0, backlog=1)
+        return len(exactly_once.jobs), len(nothing_fits_now.jobs)
+
+    assert run(mongo_uri, scenario) == (1, 1)
+
+
+def test_a_claim_with_room_for_one_job_goes_past_a_queue_whose_only_position_gave_nothing(mongo_uri) -> None:
+    async def scenario(db: Database):
+        wid = (await create.create_from_plan(db, build_plan(three_shapes(None)), "tester", None)).id
+        await initialize.initialize(db, wid)
+        job_c = await db.jobs.find_one({"workflow_id": wid, "name": "job_c"})
+        await transitions.disable(db, await workflows.get_doc(db, wid), job_c)  # its queue position stays
+        return [j.name for j in (await claim(db, wid, await node(db, wid), limit=1, num_cpus=1, memory_gb=4.0)).jobs]
+
+    assert run(mongo_uri, scenario) == ["job_b"]
+
+
+@pytest.mark.parametrize(("node_has", "job_needs", "asked", "fits"), [
+    ({"cpus": 4}, {"num_cpus": 4}, {}, True),
+    ({"memory_gb": 3.0}, {"memory_bytes": 3 * GIB}, {}, True),
+    ({"num_gpus": 1}, {"num_gpus": 1}, {}, True),
+    ({"num_nodes": 2}, {"num_nodes": 2}, {}, True),
+    ({}, {"runtime_s": 3600.0}, {"time_limit_seconds": 600.0}, False),
+    ({}, {"runtime_s": 3600.0}, {"time_limit_seconds": 7200.0}, True),
+])  # fmt: skip
+def test_a_backlog_holds_a_job_only_if_it_fits_the_whole_node_before_its_time_limit(mongo_uri, node_has, job_needs,
+                                                                                   asked, fits) -> None:
+    async def scenario(db: Database):
+        wid = await workflow(db, 2)
+        made = await leases.register(db, c.ComputeNodeCreate(workflow_id=wid, hostname="host", pid=1, **{
+            "num_cpus": 1, "memory_gb": 1.0, **{("num_cpus" if k == "cpus" else k): v for k, v in node_has.items()}}),
+            LEASE)  # fmt: skip
+        await db.queues.update_many({"workflow_id": wid}, {"$set": job_needs})
+        return await claim(db, wid, made.id, limit=0, num_cpus=0, memory_gb=0.0, backlog=1, **asked)
+
+    assert len(run(mongo_uri, scenario).jobs) == (1 if fits else 0)
+
+
+@pytest.mark.parametrize("carried", ["outcomes", "starts", "returned"])
+def test_a_claim_reports_whichever_of_outcomes_starts_and_returns_it_carries(mongo_uri, carried) -> None:
+    async def scenario(db: Database):
+        wid = await workflow(db, 2)
+        nid = await node(db, wid)
+        (job,) = (await claim(db, wid, nid, limit=1)).jobs
+        held = c.JobStart(job_id=job.id, claim_token=job.claim_token)
+        reports = {"outcomes": [c.JobOutcome(job_id=job.id, claim_token=job.claim_token, status="completed",
+                                             return_code=0, exec_time_minutes=0.1,
+                                             completion_time="2026-01-01T00:00:00+00:00")],
+                   "starts": [held], "returned": [held]}  # fmt: skip
+        answer = await claim(db, wid, nid, limit=0, **{carried: reports[carried]})
+        return job.id, answer.report, (await statuses(db, wid))[job.id][0]
+
+    job_id, report, status = run(mongo_uri, scenario)
+    assert report is not None and report.rejected == []
+    assert status == {"outcomes": "completed", "starts": "running", "returned": "ready"}[carried]
