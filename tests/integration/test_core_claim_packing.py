@@ -193,3 +193,15 @@ def test_a_backlog_holds_a_job_only_if_it_fits_the_whole_node_before_its_time_li
         return await claim(db, wid, made.id, limit=0, num_cpus=0, memory_gb=0.0, backlog=1, **asked)
 
     assert len(run(mongo_uri, scenario).jobs) == (1 if fits else 0)
+
+
+@pytest.mark.parametrize(("limit", "backlog"), [(2, 0), (0, 2)])
+def test_a_claim_takes_another_round_for_the_last_job_when_a_position_gave_nothing(mongo_uri, limit, backlog) -> None:
+    async def scenario(db: Database):
+        wid = await workflow(db, 3)
+        first = await db.jobs.find_one({"workflow_id": wid, "name": "j1"})
+        await transitions.disable(db, await workflows.get_doc(db, wid), first)  # the first position gives nothing
+        answer = await claim(db, wid, await node(db, wid), limit=limit, backlog=backlog, num_cpus=limit)
+        return sorted(j.name for j in answer.jobs)
+
+    assert run(mongo_uri, scenario) == ["j2", "j3"]

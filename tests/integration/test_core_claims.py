@@ -59,8 +59,8 @@ def test_a_claim_hands_out_jobs_pending_under_one_token_and_says_so_once(mongo_u
 
     wid, nid, answer, found, now, said = run(mongo_uri, scenario)
     a, b = answer.jobs
-    assert (answer.started, answer.reason, answer.is_canceled, answer.is_complete, answer.report) == (
-        False, None, False, False, None)  # fmt: skip
+    assert (answer.run_id, answer.started, answer.reason, answer.is_canceled, answer.is_complete, answer.report) == (
+        1, False, None, False, False, None)  # fmt: skip
     assert a.claim_token == b.claim_token and len(a.claim_token) >= 16
     assert found == {a.id: ("pending", a.claim_token, nid), b.id: ("pending", a.claim_token, nid),
                      a.id + 2: ("ready", None, None)}  # fmt: skip
@@ -317,3 +317,17 @@ def test_a_claim_reports_whichever_of_outcomes_starts_and_returns_it_carries(mon
     job_id, report, status = run(mongo_uri, scenario)
     assert report is not None and report.rejected == []
     assert status == {"outcomes": "completed", "starts": "running", "returned": "ready"}[carried]
+
+
+def test_the_reports_a_claim_carries_count_only_for_jobs_held_by_the_node_that_sends_them(mongo_uri) -> None:
+    async def scenario(db: Database):
+        wid = await workflow(db, 2)
+        holder, other = await node(db, wid), await node(db, wid)
+        (job,) = (await claim(db, wid, holder, limit=1)).jobs
+        answer = await claim(db, wid, other, limit=0, starts=[c.JobStart(job_id=job.id, claim_token=job.claim_token)])
+        return job.id, holder, other, answer.report, (await statuses(db, wid))[job.id]
+
+    job_id, holder, other, report, state = run(mongo_uri, scenario)
+    assert report == c.ReportResponse(accepted=[], rejected=[
+        c.Rejection(job_id=job_id, reason=f"job {job_id} is held by compute node {holder}, not {other}")])
+    assert state[0] == "pending" and state[2] == holder
