@@ -331,3 +331,16 @@ def test_the_reports_a_claim_carries_count_only_for_jobs_held_by_the_node_that_s
     assert report == c.ReportResponse(accepted=[], rejected=[
         c.Rejection(job_id=job_id, reason=f"job {job_id} is held by compute node {holder}, not {other}")])
     assert state[0] == "pending" and state[2] == holder
+
+
+def test_a_job_claimed_again_after_a_retry_carries_its_next_attempt(mongo_uri) -> None:
+    async def scenario(db: Database):
+        wid = await workflow(db, 1)
+        nid = await node(db, wid)
+        (first,) = (await claim(db, wid, nid, limit=1)).jobs
+        await transitions.retry(db, wid, [(first.id, first.claim_token)], nid)
+        (again,) = (await claim(db, wid, nid, limit=1)).jobs
+        return (first.id, first.attempt_id), (again.id, again.attempt_id)
+
+    (first_id, first_attempt), again = run(mongo_uri, scenario)
+    assert first_attempt == 1 and again == (first_id, 2)
