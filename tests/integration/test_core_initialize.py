@@ -315,3 +315,22 @@ def test_a_reinitialisation_is_refused_while_an_initialisation_holds_the_workflo
     wid, refused, previewed, run_id, wf = run(mongo_uri, scenario)
     assert refused.startswith(f"workflow {wid} is being (or was just) initialised by another request")
     assert (previewed, run_id, wf["run_id"]) == (1, 2, 2) and "init_token" not in wf
+
+
+def test_a_refused_initialisation_lets_go_only_of_its_own_hold(mongo_uri, tmp_path, monkeypatch):
+    # Its hold ran out meanwhile and another request took the workflow: refusing must leave that hold in place.
+    checked = initialize._check_inputs
+
+    async def taken_over(db, wf, inputs, force):
+        await db.workflows.update_one({"_id": wf["_id"]}, {"$set": {"init_token": "other"}})
+        return await checked(db, wf, inputs, force)
+
+    monkeypatch.setattr(initialize, "_check_inputs", taken_over)
+
+    async def scenario(db: Database):
+        wid = await make_workflow(db, reader(tmp_path, 1))  # f00.txt is missing: refused
+        with pytest.raises(InvalidRequest):
+            await initialize.initialize(db, wid)
+        return (await workflows.get_doc(db, wid)).get("init_token")
+
+    assert run(mongo_uri, scenario) == "other"

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from api.storage import initialize, queue, workflows
+from api.storage import initialize, queue, transitions, workflows
 from api.storage.db import Database
 from api.storage.hashes import data_hash, definition_hash
 from tests.integration.test_core_initialize import (by_name, graph_of, pipeline, reader, run_state, set_jobs,
@@ -219,3 +219,69 @@ def test_rebuild_takes_missing_lists_as_empty_and_ignores_upstream_jobs_that_are
     jobs, inputs = run(mongo_uri, scenario)
     assert jobs == {"x": ("ready", [], [2], []), "y": ("blocked", [1], [], [1]), "z": ("ready", [], [], [])}
     assert inputs == {"_id": 7, "workflow_id": 7, "files": [], "user_data": []}
+
+
+def test_reinitialising_one_workflow_leaves_another_workflows_jobs_and_inputs_alone(mongo_uri, tmp_path):
+    (tmp_path / "raw.csv").write_text("x")
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+
+    async def scenario(db: Database):
+        wid = await make_workflow(db, pipeline(tmp_path))
+        other = await make_workflow(db, reader(other_dir, 1))  # its input file does not exist: it cannot start
+        await initialize.initialize(db, wid)
+        before = await by_name(db, "jobs", other)
+        await db.workflows.update_one({"_id": wid}, {"$set": {"needs_full_init": True}})
+        await initialize.initialize(db, wid)  # reads only its own jobs, and only its own inputs
+        return before, await by_name(db, "jobs", other), (await db.workflow_inputs.find_one({"_id": wid}))["files"]
+
+    before, after, inputs = run(mongo_uri, scenario)
+    assert after == before and len(inputs) == 1
+
+
+def test_a_queue_position_taken_before_two_rebuilds_hands_out_nothing(mongo_uri, tmp_path):
+    # A claim cut short between taking a position and marking its job must not hand the job out after a new run:
+    # every rebuild queues under a new ticket.
+    (tmp_path / "raw.csv").write_text("x")
+
+    async def scenario(db: Database):
+        wid = await make_workflow(db, pipeline(tmp_path))
+        await initialize.initialize(db, wid)
+        await initialize.initialize(db, wid)
+        jobs = await by_name(db, "jobs", wid)
+        old = await queue.take(db, wid, jobs["prep"]["rr_id"], 1)
+        await initialize.initialize(db, wid, force=True)
+        moved, held = await transitions.mark_pending(db, old, 1, "late")
+        return old, moved, held, (await by_name(db, "jobs", wid))["prep"]["status"]
+
+    old, moved, held, status = run(mongo_uri, scenario)
+    assert len(old) == 1 and (moved, held, status) == (0, [], "ready")
+
+
+def test_reinitialise_records_the_definition_of_a_job_whose_command_was_edited(mongo_uri, tmp_path):
+    (tmp_path / "raw.csv").write_text("x")
+
+    async def scenario(db: Database):
+        wid = await make_workflow(db, pipeline(tmp_path))
+        await initialize.initialize(db, wid)
+        jobs = await by_name(db, "jobs", wid)
+        await set_jobs(db, jobs, "alone", command="echo edited")
+        await initialize.initialize(db, wid)
+        return (await by_name(db, "jobs", wid))["alone"]
+
+    alone = run(mongo_uri, scenario)
+    assert alone["definition_hash"] == definition_hash(alone)
+
+
+def test_reinitialise_clears_what_a_job_waited_on_when_its_only_upstream_job_is_disabled(mongo_uri, tmp_path):
+    (tmp_path / "raw.csv").write_text("x")
+
+    async def scenario(db: Database):
+        wid = await make_workflow(db, pipeline(tmp_path))
+        await initialize.initialize(db, wid)
+        jobs = await by_name(db, "jobs", wid)
+        await set_jobs(db, jobs, "report", status="disabled")
+        await initialize.initialize(db, wid)
+        return graph_of(await by_name(db, "jobs", wid))["publish"]
+
+    assert run(mongo_uri, scenario) == ("ready", ["report"], [], [])
