@@ -334,3 +334,23 @@ def test_a_refused_initialisation_lets_go_only_of_its_own_hold(mongo_uri, tmp_pa
         return (await workflows.get_doc(db, wid)).get("init_token")
 
     assert run(mongo_uri, scenario) == "other"
+
+
+def test_an_initialisation_that_finds_the_run_already_opened_says_so_without_a_hold_time(mongo_uri, tmp_path,
+                                                                                         monkeypatch):
+    # Another request opened the run between this one's read and its hold: there is no hold left to wait for.
+    async def scenario(db: Database):
+        wid = await make_workflow(db, reader(tmp_path, 0))
+        real_hold = initialize.hold
+
+        async def hold_after_the_other(db, wf):
+            await db.workflows.update_one({"_id": wf["_id"]}, {"$inc": {"run_id": 1}})
+            return await real_hold(db, wf)
+
+        monkeypatch.setattr(initialize, "hold", hold_after_the_other)
+        with pytest.raises(Conflict) as refused:
+            await initialize.initialize(db, wid)
+        return wid, str(refused.value)
+
+    wid, said = run(mongo_uri, scenario)
+    assert said == f"workflow {wid} is being (or was just) initialised by another request; check its status"

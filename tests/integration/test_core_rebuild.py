@@ -227,8 +227,8 @@ def test_reinitialising_one_workflow_leaves_another_workflows_jobs_and_inputs_al
     other_dir.mkdir()
 
     async def scenario(db: Database):
-        wid = await make_workflow(db, pipeline(tmp_path))
         other = await make_workflow(db, reader(other_dir, 1))  # its input file does not exist: it cannot start
+        wid = await make_workflow(db, pipeline(tmp_path))
         await initialize.initialize(db, wid)
         before = await by_name(db, "jobs", other)
         await db.workflows.update_one({"_id": wid}, {"$set": {"needs_full_init": True}})
