@@ -4,6 +4,7 @@ rebuild of the jobs is in test_core_rebuild.py)."""
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 import time
@@ -354,3 +355,16 @@ def test_an_initialisation_that_finds_the_run_already_opened_says_so_without_a_h
 
     wid, said = run(mongo_uri, scenario)
     assert said == f"workflow {wid} is being (or was just) initialised by another request; check its status"
+
+
+def test_initialise_with_access_control_checks_and_records_the_input_files_the_owner_owns(mongo_uri, tmp_path):
+    (tmp_path / "f00.txt").write_text("here")  # this process's user owns it, and owns the workflow
+
+    async def scenario(db: Database):
+        wid = await make_workflow(db, reader(tmp_path, 1, user=getpass.getuser()))
+        db.private_files = True
+        result = await initialize.initialize(db, wid)
+        return result.warnings, (await by_name(db, "files", wid))["f00"].get("st_mtime")
+
+    warnings, mtime = run(mongo_uri, scenario)
+    assert warnings == [] and mtime == os.stat(tmp_path / "f00.txt").st_mtime
