@@ -163,7 +163,7 @@ def test_initialise_with_access_control_warns_of_input_files_it_may_not_check(mo
                                f"{NO_SUCH_USER} owns on its machine; the jobs will find out"]
 
 
-@pytest.mark.parametrize(("n", "force"), [(1, False), (1, True), (11, False)])
+@pytest.mark.parametrize(("n", "force"), [(1, False), (1, True), (10, False), (11, False)])
 def test_initialise_refuses_input_user_data_without_data_even_with_force(mongo_uri, tmp_path, n, force):
     (tmp_path / "f00.txt").write_text("here")
     names = [f"u{i:02d}" for i in range(n)]
@@ -182,7 +182,7 @@ def test_initialise_refuses_input_user_data_without_data_even_with_force(mongo_u
     assert type(refused) is InvalidRequest and refused.extra == {"missing_user_data_ids": ids}
     said = ("1 user_data record is read by jobs but no job writes it and it holds no data: u00" if n == 1 else
             f"{n} user_data records are read by jobs but no job writes them and they hold no data: "
-            f"{', '.join(names[:10])} ...")  # fmt: skip
+            f"{', '.join(names[:10])}" + (" ..." if n > 10 else ""))  # fmt: skip
     assert str(refused) == said + ("; set the data with `torc user-data update ID --data JSON` (force does not help: "
                                    "a job would read nothing)")  # fmt: skip
     assert (hashes, mtime, wf["run_id"]) == ([None] * (n + 1), None, 0)

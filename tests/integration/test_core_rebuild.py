@@ -285,3 +285,16 @@ def test_reinitialise_clears_what_a_job_waited_on_when_its_only_upstream_job_is_
         return graph_of(await by_name(db, "jobs", wid))["publish"]
 
     assert run(mongo_uri, scenario) == ("ready", ["report"], [], [])
+
+
+def test_opening_a_run_counts_its_start_action_as_triggered(mongo_uri, tmp_path):
+    spec = {**reader(tmp_path, 0), "actions": [
+        {"trigger_type": "on_workflow_start", "action_type": "run_commands", "commands": ["echo started"]}]}
+
+    async def scenario(db: Database):
+        wid = await make_workflow(db, spec)
+        await initialize.initialize(db, wid)
+        action = await db.workflow_actions.find_one({"workflow_id": wid})
+        return action["required_triggers"], action["trigger_count"], action["executed"]
+
+    assert run(mongo_uri, scenario) == (1, 1, False)
