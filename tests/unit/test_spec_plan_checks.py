@@ -258,3 +258,36 @@ def test_a_duplicate_name_and_a_format_that_fails_are_reported_together():
     message = spec_error(doc).message
     assert "format {x:03d} does not apply to value 'b'" in message
     assert "duplicate job name 'w_1': also defined by jobs[0]" in message
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("resource_requirements", "huge",
+     "job 'a' uses 'huge', which is not a defined resource_requirements; defined: default"),
+    ("failure_handler", "retry",
+     "job 'a' uses 'retry', which is not a defined failure_handler; no failure_handler is defined"),
+])  # fmt: skip
+def test_a_reference_to_an_undefined_record_names_the_job_that_uses_it(key, value, message):
+    error = spec_error(make_spec(job("a", **{key: value})))
+    assert (error.path, error.message) == (f"jobs[0].{key}", f"jobs[0].{key}: {message}")
+
+
+def test_user_data_that_json_cannot_hold_is_refused_at_its_data():
+    error = spec_error(make_spec(job("a"), user_data=[{"name": "u", "data": {"x": [1, float("nan")]}}]))
+    assert error.path == "user_data[0].data"
+    assert error.message.endswith("is NaN or infinite, which JSON cannot hold (use null, or a string)")
+
+
+def test_a_duplicate_name_is_one_problem_and_the_first_definition_is_the_one_used():
+    error = spec_error(make_spec(job("a", input_files=["f"]), files=[{"name": "f", "path": "/f"},
+                                                                     {"name": "f", "path": "/g"}]))  # fmt: skip
+    assert error.problems == [{"path": "files[1].name", "message": "duplicate file name 'f': also defined by files[0]"}]
+
+
+def test_a_user_data_variable_without_an_id_is_refused_in_the_command():
+    from torc_client.errors import SpecError
+    from torc_client.spec.plan import substitute_user_data_ids
+
+    with pytest.raises(SpecError) as refused:
+        substitute_user_data_ids("get ${user_data.input.q}", {"other": 3})
+    assert (refused.value.path, str(refused.value)) == ("command", "command: no user_data id was given for 'q'")
+    assert substitute_user_data_ids("get ${user_data.input.q}", {"q": 7}) == "get 7"
