@@ -291,3 +291,20 @@ def test_a_user_data_variable_without_an_id_is_refused_in_the_command():
         substitute_user_data_ids("get ${user_data.input.q}", {"other": 3})
     assert (refused.value.path, str(refused.value)) == ("command", "command: no user_data id was given for 'q'")
     assert substitute_user_data_ids("get ${user_data.input.q}", {"q": 7}) == "get 7"
+
+
+def test_requirements_keep_their_nodes_and_memory_as_written_and_user_data_its_ephemeral_flag():
+    plan = build_plan(make_spec(job("a", resource_requirements="r"), user_data=[
+        {"name": "u", "data": 1, "is_ephemeral": True}, {"name": "v", "data": 2}], resource_requirements=[
+        {"name": "r", "num_nodes": 2, "memory": " 2G ", "runtime": "PT1M"}, {"name": "b", "memory": 2048}]))  # fmt: skip
+    assert [(r.name, r.num_nodes, r.memory) for r in plan.resource_requirements] == [
+        ("default", 1, "1m"), ("r", 2, "2G"), ("b", 1, "2k")]  # fmt: skip
+    assert [(u.name, u.is_ephemeral) for u in plan.user_data] == [("u", True), ("v", False)]
+
+
+def test_two_producers_of_a_file_are_refused_with_how_to_give_each_its_own():
+    error = spec_error(make_spec(job("a", output_files=["f"]), job("b", output_files=["f"]),
+                                 files=[{"name": "f", "path": "/f"}]))  # fmt: skip
+    assert error.problems == [{"path": "jobs[1].output_files", "message": (
+        "file 'f' is produced by both 'a' and 'b'; a file can have only one producing job (put a parameter in its "
+        "name to give each job its own)")}]  # fmt: skip
