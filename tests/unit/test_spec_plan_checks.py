@@ -308,3 +308,13 @@ def test_two_producers_of_a_file_are_refused_with_how_to_give_each_its_own():
     assert error.problems == [{"path": "jobs[1].output_files", "message": (
         "file 'f' is produced by both 'a' and 'b'; a file can have only one producing job (put a parameter in its "
         "name to give each job its own)")}]  # fmt: skip
+
+
+def test_file_and_user_data_names_with_a_parameter_nothing_fills_are_each_a_problem():
+    error = spec_error(make_spec(job("a"), parameters={"i": "1:2"}, user_data=[{"name": "u_{i}", "data": 1}],
+                                 files=[{"name": "f_{i}", "path": "f_{i}"}]))  # fmt: skip
+    assert error.problems == [
+        {"path": "files[0].name", "message": "file 'f_{i}' uses {i}, but no parameters apply to it: add "
+                                             "`use_parameters: [i]` or `parameters:`"},
+        {"path": "user_data[0].name", "message": "user_data 'u_{i}' uses {i}, but no parameters apply to it: add "
+                                                 "`use_parameters: [i]` or `parameters:`"}]  # fmt: skip
