@@ -9,7 +9,9 @@ graph, `blocked` for jobs with upstream work, `ready` (and queued) for the rest.
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
@@ -39,12 +41,8 @@ _GRAPH_FIELDS = {"status": 1, "name": 1, "rr_id": 1, "depends_on": 1, "upstream"
 async def initialize(db: Database, wid: int, force: bool = False) -> InitializeResult:
     wf = await workflows.get_doc(db, wid)
     _check_state(wf, force)
-    token = await hold(db, wf)
-    try:
+    async with holding(db, wf) as token:
         warnings = await _open_run(db, wf, force, token)
-    except BaseException:
-        await release(db, wid, token)
-        raise
     await actions.on_run_start(db, wid)
     doc = await workflows.record(db, wid, {}, [Event("workflow", f"run {wf['run_id'] + 1} started",
                                                      status="initialized", run_id=wf["run_id"] + 1)])  # fmt: skip
@@ -93,6 +91,18 @@ async def _open_run(db: Database, wf: dict[str, Any], force: bool, token: str) -
 async def release(db: Database, wid: int, token: str) -> None:
     """Let go of a hold that did not open a run."""
     await workflows.change(db, wid, {"$unset": HOLD_FIELDS}, where={"init_token": token})
+
+
+@contextlib.asynccontextmanager
+async def holding(db: Database, wf: dict[str, Any]) -> AsyncIterator[str]:
+    """`hold` the workflow for the block, which opens the run (letting go of the hold); `release` it if the block
+    raises."""
+    token = await hold(db, wf)
+    try:
+        yield token
+    except BaseException:
+        await release(db, wf["_id"], token)
+        raise
 
 
 def _check_state(wf: dict[str, Any], force: bool) -> None:

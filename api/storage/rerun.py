@@ -91,12 +91,8 @@ async def reinitialize(db: Database, wid: int, dry_run: bool = False, force: boo
     if dry_run:
         return ReinitializeResult(workflow_id=wid, run_id=wf["run_id"], dry_run=True, jobs=jobs,
                                   job_counts=workflows.presented_counts(wf))  # fmt: skip
-    token = await initialize.hold(db, wf)
-    try:
+    async with initialize.holding(db, wf) as token:
         counts = await _apply(db, wf, docs, set(reasons), file_changes, data_changes, token)
-    except BaseException:
-        await initialize.release(db, wid, token)
-        raise
     return ReinitializeResult(workflow_id=wid, run_id=wf["run_id"] + 1, dry_run=False, jobs=jobs, job_counts=counts)
 
 
