@@ -30,6 +30,9 @@ from pymongo.errors import PyMongoError
 EMBEDDED_EXECUTABLE = "secantusd-py"
 #: The embedded database's one user when it requires a password: the torc-server that started it.
 DB_USER = "torc-server"
+#: Set in the database's environment: the process that started it ("pid:start time"), so that a
+#: database whose starter is gone is known as an orphan even when a subreaper, not init, adopted it.
+OWNER_VARIABLE = "TORC_DATABASE_OWNER"
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 20.0
 _PR_SET_PDEATHSIG = 1
@@ -47,11 +50,11 @@ class EmbeddedDatabase:
         #: Require a password of every client (`--auth`); once a data directory has one, it always does.
         self.private = private or self.credentials_path.exists()
         self._password: str | None = None
+        self.process: subprocess.Popen | None = None
 
     @property
     def credentials_path(self) -> Path:
         return self.data_dir / "db-password"
-        self.process: subprocess.Popen | None = None
 
     @property
     def uri(self) -> str:
@@ -76,6 +79,7 @@ class EmbeddedDatabase:
                 [find_executable(), "--host", self.host, "--port", str(self.port), "--storage-path",
                  str(self.data_dir / "data"), "--log-level", "WARNING", "--sync-on-commit", *auth, *self.extra_args],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
+                env={**os.environ, OWNER_VARIABLE: _identity(psutil.Process())},
             )  # fmt: skip
         wait_for_database(self.uri, self.process, self.data_dir / "secantusd.log")
 
@@ -168,12 +172,14 @@ def take_over(storage: Path) -> None:
                 f"has pid {proc.pid}): stop that server first, or give this one another --data-dir")  # fmt: skip
         click.echo(f"Stopping the embedded database (pid {proc.pid}) left running on {storage.parent} by a "
                    "torc-server that is gone", err=True)  # fmt: skip
-        proc.terminate()
         try:
+            proc.terminate()
             proc.wait(STOP_TIMEOUT_SECONDS)
         except psutil.TimeoutExpired:
             proc.kill()
             proc.wait(STOP_TIMEOUT_SECONDS)
+        except psutil.NoSuchProcess:
+            pass  # it finished stopping by itself (told by the kernel when its server died)
 
 
 def _databases_of(storage: Path) -> list[psutil.Process]:
@@ -189,8 +195,22 @@ def _owner(proc: psutil.Process) -> psutil.Process | None:
     """The live torc-server (or other program) that started a database, None when it is an orphan."""
     try:
         parent = proc.parent()
+        if parent is None or parent.status() == psutil.STATUS_ZOMBIE:
+            return None
+        recorded = _recorded_owner(proc)
+        if recorded is not None:  # adopted by init or by a subreaper, the parent is not the starter
+            return parent if _identity(parent) == recorded else None
+        return None if parent.pid == 1 else parent  # started before the owner was recorded, or not readable
     except psutil.NoSuchProcess:
         return None
-    if parent is None or parent.pid == 1 or parent.status() == psutil.STATUS_ZOMBIE:
+
+
+def _recorded_owner(proc: psutil.Process) -> str | None:
+    try:
+        return proc.environ().get(OWNER_VARIABLE)
+    except psutil.AccessDenied:  # another user's database: its parent is the only evidence
         return None
-    return parent
+
+
+def _identity(proc: psutil.Process) -> str:
+    return f"{proc.pid}:{proc.create_time():.2f}"

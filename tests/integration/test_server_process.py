@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -54,24 +55,71 @@ def test_server_stops_its_embedded_database(tmp_path, sig) -> None:
             server.kill()
 
 
-def test_a_killed_server_takes_its_database_down_and_the_next_one_starts(tmp_path) -> None:
+def listening(database: psutil.Process) -> bool:
+    port = int(database.cmdline()[database.cmdline().index("--port") + 1])
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_killed_server_tells_its_database_to_stop_and_the_next_one_starts_at_once(tmp_path) -> None:
     server, url = start(tmp_path / "db")
     with Client(url, timeout=5) as client:
         kept = client.create_workflow_from_spec({"name": "kept", "jobs": [{"name": "a", "command": "true"}]}).id
     database = database_of(server)
     server.kill()
     server.wait()
-    deadline = time.monotonic() + 30
-    while not gone(database):
-        assert time.monotonic() < deadline, "the embedded database outlived its killed server"
-        time.sleep(0.2)
+    # The kernel tells the database (PR_SET_PDEATHSIG); its first step in stopping is to stop listening.
+    deadline = time.monotonic() + 60
+    while not gone(database) and listening(database):
+        assert time.monotonic() < deadline, "the database of a killed server was not told to stop"
+        time.sleep(0.1)
+    # The next server does not wait for it to finish: it takes over the data directory at once.
     again, url = start(tmp_path / "db")
     try:
+        assert gone(database)
         with Client(url, timeout=5) as client:
             assert client.get_workflow(kept).name == "kept"
     finally:
         again.terminate()
         again.wait(60)
+
+
+STARTER = """
+import os, subprocess
+import psutil
+from api.embedded import OWNER_VARIABLE, _identity, find_executable, free_port
+p = subprocess.Popen([find_executable(), "--host", "127.0.0.1", "--port", str(free_port()), "--storage-path",
+                      DATA_DIR + "/data"], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     env={**os.environ, OWNER_VARIABLE: _identity(psutil.Process())})
+print(p.pid)
+"""
+
+ADOPTER = """
+import ctypes, subprocess, sys
+from pathlib import Path
+import psutil
+from api.embedded import EmbeddedDatabase
+ctypes.CDLL(None, use_errno=True).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphans below come here
+starter = subprocess.run([sys.executable, "-c", STARTER], capture_output=True, text=True, check=True, timeout=60)
+orphan = psutil.Process(int(starter.stdout))
+assert orphan.parent().pid == psutil.Process().pid, "adopted by init, not here"
+with EmbeddedDatabase(Path(DATA_DIR)) as db:
+    assert not orphan.is_running() or orphan.status() == psutil.STATUS_ZOMBIE
+    assert db.process.poll() is None
+print("taken over")
+"""
+
+
+def test_a_database_adopted_by_a_subreaper_is_known_as_an_orphan_and_stopped(tmp_path) -> None:
+    # Desktop sessions (systemd --user) and container inits adopt orphans in place of init: the
+    # database's parent is then alive, but it is not the server that started it.
+    data_dir = repr(str(tmp_path / "db"))
+    starter = STARTER.replace("DATA_DIR", data_dir)
+    script = f"STARTER = {starter!r}\n" + ADOPTER.replace("DATA_DIR", data_dir)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "taken over" in result.stdout
+    assert "left running on" in result.stderr and "by a torc-server that is gone" in result.stderr
 
 
 def test_a_second_server_on_a_data_dir_in_use_says_so_and_what_to_do(tmp_path) -> None:
@@ -107,8 +155,6 @@ print(p.pid)
 
 
 def test_a_port_in_use_is_reported_before_anything_starts(tmp_path) -> None:
-    import socket
-
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
