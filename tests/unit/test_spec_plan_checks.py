@@ -318,3 +318,25 @@ def test_file_and_user_data_names_with_a_parameter_nothing_fills_are_each_a_prob
                                              "`use_parameters: [i]` or `parameters:`"},
         {"path": "user_data[0].name", "message": "user_data 'u_{i}' uses {i}, but no parameters apply to it: add "
                                                  "`use_parameters: [i]` or `parameters:`"}]  # fmt: skip
+
+
+# --- workflow parameters and actions --------------------------------------------------
+
+
+def test_a_workflow_parameter_that_cannot_be_parsed_is_one_problem_not_also_unknown_to_its_users():
+    doc = make_spec(
+        job("a_{n}_{m}", use_parameters=["n", "m"]),
+        parameters={"n": "5:1", "m": "1:2"},
+        files=[{"name": "f_{n}", "path": "/f_{n}", "use_parameters": ["n"]}],
+    )
+    error = spec_error(doc)
+    assert error.path == "parameters.n"
+    assert error.message == "parameters.n: range 5:1 is empty; did you mean 1:5 or a negative step 5:1:-1?"
+
+
+def test_an_action_regex_that_matches_no_job_is_reported_where_it_is_written():
+    action = {"trigger_type": "on_jobs_ready", "action_type": "run_commands", "commands": ["echo go"],
+              "job_name_regexes": ["^a", "zz"]}  # fmt: skip
+    error = spec_error(make_spec("a", actions=[action]))
+    assert error.path == "actions[0].job_name_regexes[1]"
+    assert error.message == "actions[0].job_name_regexes[1]: regex 'zz' matches no job; defined: a"

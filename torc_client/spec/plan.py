@@ -17,7 +17,7 @@ from torc_client.errors import SpecError
 from torc_client.graph import find_cycle, format_cycle
 from torc_client.spec.hpc import PlanAction, PlanScheduler, check_job_schedulers, plan_actions, plan_schedulers
 from torc_client.spec.expand import Expansion, expand_entries, expand_jobs
-from torc_client.spec.params import parse_parameters
+from torc_client.spec.params import Value, parse_parameter_values
 from torc_client.spec.problems import Problems
 from torc_client.spec.references import RELATIONSHIPS, Catalog, no_variables, related, substitute_variables
 from torc_client.spec.validate import metadata_object, validate_spec, without_nulls
@@ -138,7 +138,7 @@ def build_plan(doc: dict[str, Any]) -> WorkflowPlan:
     doc = metadata_object(without_nulls(doc))
     validate_spec(doc)  # every problem of shape at once; what follows relies on the shape
     problems = Problems()
-    parameters = problems.attempt(parse_parameters, doc.get("parameters", {}), default={})
+    parameters = _workflow_parameters(doc.get("parameters", {}), problems)
     file_entries = _unique(expand_entries("files", doc.get("files", []), parameters, problems), "file", problems)
     data_entries = _unique(expand_entries("user_data", doc.get("user_data", []), parameters, problems),
                            "user_data", problems)  # fmt: skip
@@ -185,6 +185,15 @@ def build_plan(doc: dict[str, Any]) -> WorkflowPlan:
     )
 
 
+def _workflow_parameters(raw: Mapping[str, Any], problems: Problems) -> dict[str, list[Value]]:
+    """Each workflow parameter's values; one that cannot be parsed is a problem and has none.
+
+    It stays declared, so an entry that uses it is not also told it is not a workflow parameter.
+    """
+    return {name: problems.attempt(parse_parameter_values, value, f"parameters.{name}", default=[])
+            for name, value in raw.items()}  # fmt: skip
+
+
 def _plan_jobs(
     expansions: list[Expansion], catalog: Catalog, settings: Mapping[str, Any], problems: Problems
 ) -> tuple[tuple[PlanJob, ...], list[str]]:
@@ -199,11 +208,8 @@ def _plan_jobs(
     jobs, paths = [], []
     for expansion in expansions:
         for entry in _copies(expansion, problems):
-            try:
-                jobs.append(_job(expansion.path, entry, catalog, settings, problems))
-                paths.append(expansion.path)
-            except SpecError as error:
-                problems.add(error)
+            jobs.append(_job(expansion.path, entry, catalog, settings, problems))  # records its own problems
+            paths.append(expansion.path)
     return tuple(jobs), paths
 
 
