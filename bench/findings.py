@@ -49,6 +49,24 @@ LIMITS: dict[str, str] = {
     "release_p99": "Two round trips: the completion report and the claim, ~16 ms each (`protocol.exchange.1`).",
 }
 
+#: Same-session comparisons with the code of an earlier run (`python -m bench.ab REV`, and `--only` workloads of
+#: both trees in turns): whether a change of figures from one run to the next is the code's or the host's.
+REVISIONS = """\
+On 2026-12-02, against d5b6178 (the code of the 2026-11-25 run, 110 commits earlier: leases with tickets,
+journaled writes and transactions, fenced reports, Slurm actions, authentication), in the same session as the
+table above. The host was slower than on 2026-11-25 for everything, the peers and the raw spawner included
+(spawn 0.81x, Parsl 0.72x, Dask 0.82x, one database update 1.5x as long), and its speed drifted by up to 40%
+between two neighbouring runs.
+
+- End to end, one runner (`python -m bench.ab d5b6178 --pairs 6`): paired ratio now ÷ then 0.95 (0.69–1.41),
+  medians 417 and 409 jobs/s; CPU per job the same within noise (database 1.78 and 1.82 ms, runner 0.85
+  and 0.99, API server 0.35 and 0.39). The fall from 603 to 390 jobs/s between the two published runs is the
+  host's.
+- A report-and-claim exchange now takes 18 database commands instead of 16 (the report is fenced by the
+  node holding the job, and the claim reads its queue entry's ticket). `--only release --only protocol`,
+  two runs of each tree in turns: one-job exchange 21–26 ms now, 19–22 ms then; release latency p50 31–38 ms
+  now, 32–33 ms then."""
+
 PEERS_NOTE = """\
 What is compared: the same `bash -c true` jobs, the same number in flight. Torc stores every job, claim,
 result and event in a database and can lose its runner or its server without losing work; Dask and Parsl

@@ -125,7 +125,9 @@ def render(doc: dict[str, Any]) -> str:
     out += ["", "Run it: `make bench` (everything; writes `bench/results/latest.json` and this page), "
             "`make bench-quick` (a reduced run in under two minutes, written to `bench/results/quick.*`), "
             "`python -m bench --only NAME` (one workload), `python -m bench.profile e2e|claims|create` (py-spy "
-            "profiles of the server, database and clients). The peers come with `pip install -e '.[bench]'`."]
+            "profiles of the server, database and clients), `python -m bench.ab REV` (the working tree against an "
+            "earlier revision, end to end, in paired runs that see the same host). The peers come with "
+            "`pip install -e '.[bench]'`."]
     if cfg.get("reductions"):
         out += ["", "**This is a reduced (`--quick`) run:**", ""] + [f"- {r}" for r in cfg["reductions"]]
     if cfg.get("notes"):
@@ -138,6 +140,7 @@ def render(doc: dict[str, Any]) -> str:
     out += ["", "## Torc and its peers, same no-op jobs, same parallelism", ""] + _peers(doc)
     out += ["", findings.PEERS_NOTE]
     out += ["", "## Every figure", ""] + _all_figures(doc)
+    out += ["", "## Against earlier code", "", findings.REVISIONS]
     out += ["", "## Where the time goes", "", findings.PROFILE]
     out += ["", "## How it is measured", "", findings.METHOD, ""]
     return "\n".join(out)
