@@ -111,6 +111,8 @@ class Ending:
         self._stuck_since = self._stuck_since or now
         if now - self._stuck_since < STUCK_CONFIRM_SECONDS:
             return False
+        if self._another_allocation_coming():
+            return self._waited_out()
         self.summary.unfit = self._unfit()
         self.reporter.message("no job can run: nothing is running anywhere and no ready job fits this runner")
         for group in self.summary.unfit:
@@ -127,6 +129,19 @@ class Ending:
             return False
         self.reporter.message(f"no new job for {self.idle_limit:.0f} s while others run: giving the allocation back")
         return True
+
+    def _another_allocation_coming(self) -> bool:
+        """In an allocation: is another allocation of this workflow queued or running, to take what this one can't?
+
+        A staged workflow asks for the next stage's allocation when that stage's jobs become
+        ready, and those jobs may not fit this one (another shape, or more time than it has
+        left). This runner then waits as an idle one does, so that it leaves with a workflow
+        that completed (exit 0), not one it gave up on (exit 2).
+        """
+        if self.allocation is None:
+            return False
+        others = self._call(self.client.list_scheduled_compute_nodes, self.workflow_id)
+        return any(n.status in ("pending", "active") and n.scheduler_id != self.allocation.job_id for n in others)
 
     def _unfit(self) -> list[c.UnfitGroup]:
         return self._call(self.client.unfit, self.workflow_id, *self._capacity_now())

@@ -131,7 +131,10 @@ _SACCT_FIELDS = "JobID,JobName,State,ExitCode,Start,End,Elapsed"
 
 
 def accounting(job_ids: list[str]) -> list[dict[str, str]]:
-    """Slurm's accounting of allocations (`sacct`), or its job-completion log when accounting is disabled."""
+    """Slurm's accounting of allocations (`sacct`), or its job-completion log when accounting is disabled.
+
+    Rows come in the order of `job_ids` (the log lists allocations in the order they ended).
+    """
     if not job_ids:
         return []
     query = ["-P", "-n", "-j", ",".join(job_ids), f"--format={_SACCT_FIELDS}"]
@@ -145,7 +148,9 @@ def accounting(job_ids: list[str]) -> list[dict[str, str]]:
     if disabled:  # no slurmdbd: the job-completion log still has every finished allocation
         out = _run(["sacct", "-c", *query])
     keys = _SACCT_FIELDS.split(",")
-    return [dict(zip(keys, line.split("|"))) for line in out.splitlines() if line.count("|") == len(keys) - 1]
+    rows = [dict(zip(keys, line.split("|"))) for line in out.splitlines() if line.count("|") == len(keys) - 1]
+    asked = {job: i for i, job in enumerate(job_ids)}
+    return sorted(rows, key=lambda row: asked.get(row["JobID"], len(asked)))
 
 
 @dataclass(frozen=True)

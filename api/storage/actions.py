@@ -161,15 +161,37 @@ async def claim(db: Database, action_id: int, node_id: int | None) -> h.Workflow
     else:
         query = {"_id": action_id, **_PENDING}
         update = {"$set": {"executed": True, "executed_at": now, "executed_by": node_id}}
+    finished = await _nothing_left_to_schedule(db, doc)
     won = await db.workflow_actions.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
     if won is None:
         raise Conflict(f"workflow action {action_id} is not pending for this claimer (not triggered yet, or "
                        "already executed)")  # fmt: skip
     who = f"compute node {node_id}" if node_id is not None else "the submitting host"
-    await workflows.record(db, doc["workflow_id"], {}, [Event("action", f"{doc['action_type']} action {action_id} "
-                                                              f"({doc['trigger_type']}) claimed by {who}",
+    head = f"{doc['action_type']} action {action_id} ({doc['trigger_type']})"
+    if finished:
+        why = f"workflow {doc['workflow_id']} is {finished}, so a new allocation would find no job to run"
+        await workflows.record(db, doc["workflow_id"], {}, [Event("action", f"{head} skipped by {who}: {why}",
+                                                                  action_id=action_id, compute_node_id=node_id)])
+        raise Conflict(f"workflow action {action_id} was not executed: {why}")
+    await workflows.record(db, doc["workflow_id"], {}, [Event("action", f"{head} claimed by {who}",
                                                               action_id=action_id, compute_node_id=node_id)])
     return to_record(won, node_id)
+
+
+async def _nothing_left_to_schedule(db: Database, doc: dict[str, Any]) -> str | None:
+    """Why an allocation asked for by this action would be wasted ("complete", "canceled"), or None.
+
+    A job trigger can fire while the runner that caused it is still running: it may run the
+    watched jobs itself and finish the workflow before anyone takes the action. Such an
+    action is then marked done without asking Slurm for anything. An allocation asked for
+    at workflow completion is the user's explicit wish and is not second-guessed.
+    """
+    if doc["action_type"] != "schedule_nodes" or doc["trigger_type"] == "on_workflow_complete":
+        return None
+    status = workflows.status_of(await workflows.get_doc(db, doc["workflow_id"]))
+    if status.is_canceled:
+        return "canceled"
+    return "complete" if status.is_complete else None
 
 
 def to_record(doc: dict[str, Any], node_id: int | None = None) -> h.WorkflowAction:

@@ -107,6 +107,49 @@ def test_an_action_not_yet_triggered_cannot_be_claimed(client: Client, make_work
         client.claim_action(waiting.id, register(client, wf.id))
 
 
+def allocation_when_ready(pattern: str) -> dict:
+    return {"trigger_type": "on_jobs_ready", "action_type": "schedule_nodes", "scheduler": "short",
+            "scheduler_type": "slurm", "job_name_regexes": [pattern]}  # fmt: skip
+
+
+def test_an_allocation_asked_for_while_jobs_remain_is_claimed(client: Client, make_workflow) -> None:
+    wf = make_workflow(staged(allocation_when_ready("^work")), initialize=True)
+    node = register(client, wf.id)
+    run_jobs(client, wf.id, node, {"prep1", "prep2"})
+    (pending,) = client.list_actions(wf.id, pending=True)
+    assert client.claim_action(pending.id, node).executed_by == node
+
+
+def test_an_allocation_action_taken_after_the_workflow_finished_is_skipped_not_submitted(client, make_workflow):
+    # The runner whose jobs fired the trigger ran the watched jobs itself and finished the workflow
+    # before any runner's next action check: an allocation now would find nothing to run.
+    wf = make_workflow(staged(allocation_when_ready("^work")), initialize=True)
+    node = register(client, wf.id)
+    run_jobs(client, wf.id, node, {"prep1", "prep2"})
+    run_jobs(client, wf.id, node, {"work1", "work2"})
+    (fired,) = client.list_actions(wf.id, pending=True)
+    with pytest.raises(ConflictError, match=f"action {fired.id} was not executed: workflow {wf.id} is complete, so "
+                                            "a new allocation would find no job to run"):  # fmt: skip
+        client.claim_action(fired.id, node)
+    assert client.list_actions(wf.id, pending=True) == []
+    with pytest.raises(ConflictError, match="not pending"):
+        client.claim_action(fired.id, register(client, wf.id))
+    skipped = [e.message for e in client.list_events(wf.id).items if e.category == "action"]
+    assert skipped == [f"schedule_nodes action {fired.id} (on_jobs_ready) skipped by compute node {node}: workflow "
+                       f"{wf.id} is complete, so a new allocation would find no job to run"]  # fmt: skip
+
+
+def test_an_allocation_action_of_a_canceled_workflow_is_skipped(client: Client, make_workflow) -> None:
+    wf = make_workflow(staged(allocation_when_ready("^work")), initialize=True)
+    node = register(client, wf.id)
+    run_jobs(client, wf.id, node, {"prep1", "prep2"})
+    (fired,) = client.list_actions(wf.id, pending=True)
+    client.cancel_workflow(wf.id)
+    with pytest.raises(ConflictError, match=f"workflow {wf.id} is canceled"):
+        client.claim_action(fired.id, node)
+    assert client.list_actions(wf.id, pending=True) == []
+
+
 def test_reinitialising_makes_executed_actions_pending_again(client: Client, make_workflow) -> None:
     wf = make_workflow(staged(action("on_workflow_start")), initialize=True)
     (pending,) = client.list_actions(wf.id, pending=True)

@@ -19,11 +19,16 @@ SMALL = {"name": "small", "num_cpus": 1, "memory": "100m", "runtime": "PT1M"}
 
 
 def two_stage() -> dict:
-    """Stage 1 starts at submit; stage 2's allocation is asked for when its jobs become ready."""
+    """Stage 1 starts at submit; stage 2's allocation is asked for when its jobs become ready.
+
+    `combine` may run for ten minutes, longer than stage 1's five-minute allocation: only
+    stage 2's allocation can take it, as on a cluster where each stage has its own shape.
+    """
     return {
-        "name": "two-stage", "compute_node_expiration_buffer_seconds": 5, "resource_requirements": [SMALL],
+        "name": "two-stage", "compute_node_expiration_buffer_seconds": 5,
+        "resource_requirements": [SMALL, {**SMALL, "name": "longer", "runtime": "PT10M"}],
         "slurm_schedulers": [{"name": "stage1", "account": "test", "walltime": "00:05:00"},
-                             {"name": "stage2", "account": "test", "walltime": "00:05:00"}],
+                             {"name": "stage2", "account": "test", "walltime": "00:15:00"}],
         "actions": [
             {"trigger_type": "on_workflow_start", "action_type": "schedule_nodes", "scheduler": "stage1",
              "scheduler_type": "slurm"},
@@ -32,7 +37,7 @@ def two_stage() -> dict:
         "jobs": [
             {"name": "part{i}", "command": "sleep 1; echo {i} > part{i}.txt", "resource_requirements": "small",
              "parameters": {"i": "1:3"}},
-            {"name": "combine", "command": "cat part*.txt > all.txt", "resource_requirements": "small",
+            {"name": "combine", "command": "cat part*.txt > all.txt", "resource_requirements": "longer",
              "depends_on_regexes": ["^part"]}],
     }  # fmt: skip
 
@@ -55,16 +60,15 @@ def test_two_stage_workflow_submitted_with_torc_submit(cli, server, tmp_path: Pa
         assert Counter(r.job_id for r in results) == Counter({job.id: 1 for job in client.list_jobs(workflow_id)})
         start = client.list_actions(workflow_id)[0]
         assert (start.trigger_type, start.executed, start.executed_by) == ("on_workflow_start", True, None)
-        # A runner takes the fired action at its next check (every few seconds, and as it stops): the first
-        # allocation may have run `combine` before that, so the workflow can be complete a moment earlier.
-        ready = wait_for(lambda: (action := client.list_actions(workflow_id)[1]).executed and action, 60,
-                         "a runner to execute the on_jobs_ready action")  # fmt: skip
-        assert ready.trigger_type == "on_jobs_ready" and ready.executed_by is not None
-        # The runner that executes the second action submits and records its allocation right after claiming it.
-        allocations = wait_for(lambda: len(nodes := client.list_scheduled_compute_nodes(workflow_id)) == 2 and nodes,
-                               30, "the second stage's allocation to be recorded")
+        ready = client.list_actions(workflow_id)[1]
+        assert ready.trigger_type == "on_jobs_ready" and ready.executed and ready.executed_by is not None
+        allocations = client.list_scheduled_compute_nodes(workflow_id)
+        (combine,) = [j.id for j in client.list_jobs(workflow_id) if j.name == "combine"]
+        (runner,) = [r.compute_node_id for r in results if r.job_id == combine]
+        combined_by = [n.scheduler_id for n in client.list_compute_nodes(workflow_id) if n.id == runner]
         assert [a.action_id for a in allocations] == [start.id, ready.id]
         ids = [a.scheduler_id for a in allocations]
+        assert combined_by == ids[1:]  # the second allocation ran the second stage
         wait_for(lambda: not squeue(ids), 60, f"allocations {ids} to leave the queue")
         assert {a.status for a in client.list_scheduled_compute_nodes(workflow_id)} == {"complete"}
     accounted = wait_for(lambda: len(rows := json.loads(cli("-f", "json", "slurm", "sacct", str(workflow_id)).stdout))
