@@ -127,7 +127,8 @@ class Ending:
         self._idle_since = self._idle_since or now
         if now - self._idle_since < self.idle_limit:
             return False
-        self.reporter.message(f"no new job for {self.idle_limit:.0f} s while others run: giving the allocation back")
+        self.reporter.message(f"no new job for {self.idle_limit:.0f} s while others work: giving the allocation back")
+        self.summary.handed_over = True
         return True
 
     def _another_allocation_coming(self) -> bool:
@@ -135,8 +136,8 @@ class Ending:
 
         A staged workflow asks for the next stage's allocation when that stage's jobs become
         ready, and those jobs may not fit this one (another shape, or more time than it has
-        left). This runner then waits as an idle one does, so that it leaves with a workflow
-        that completed (exit 0), not one it gave up on (exit 2).
+        left). This runner then waits as an idle one does and leaves with exit code 0: the
+        work is not abandoned (exit 2), another allocation has it.
         """
         if self.allocation is None:
             return False

@@ -21,6 +21,8 @@ class RunSummary:
     canceled: bool = False
     interrupted: bool = False
     lease_lost: bool = False
+    #: It left an allocation idle while other runners or allocations do the remaining work.
+    handed_over: bool = False
 
     @property
     def failed(self) -> int:
@@ -35,7 +37,7 @@ class RunSummary:
         if self.failed or self.canceled or self.unsuccessful:
             return 1
         done = self.workflow_status is not None and self.workflow_status.is_complete
-        return 0 if done else 2
+        return 0 if done or self.handed_over else 2
 
     @property
     def unsuccessful(self) -> int:

@@ -35,6 +35,17 @@ def test_jobs_stopped_by_a_signal_are_terminated_not_failed() -> None:
         "workflow 3: 1 completed, 0 failed, 2 terminated, 0 canceled, 1 not finished (interrupted) in 1.0 s")
 
 
+def test_a_runner_that_gave_its_allocation_back_to_others_exits_0_unless_a_job_failed() -> None:
+    left = RunSummary(3, 1, workflow_status=_status(completed=1, running=1, ready=1))
+    assert left.exit_code == 2  # work remains that this runner cannot do
+    left.handed_over = True
+    assert left.exit_code == 0
+    assert progress.summary_line(left, 1.0) == (
+        "workflow 3: 1 completed, 0 failed, 0 canceled, 2 not finished (left to other runners) in 1.0 s")
+    failed = RunSummary(3, 1, counts={"failed": 1}, handed_over=True, workflow_status=_status(failed=1, running=1))
+    assert failed.exit_code == 1
+
+
 def test_unfit_text_names_the_jobs_and_the_flags() -> None:
     group = _unfit("gpu_large", ["train_model"], ["needs 2 GPUs, runner has 0 (--num-gpus 2)"])
     assert unfit_text(group) == ("1 job can never run on this runner (train_model): resource requirements "

@@ -76,6 +76,28 @@ def test_two_stage_workflow_submitted_with_torc_submit(cli, server, tmp_path: Pa
     assert [(row["JobID"], row["State"]) for row in accounted] == [(job, "COMPLETED") for job in ids]
 
 
+def test_an_idle_allocation_is_given_back_while_another_works_and_both_are_completed(cli, server, tmp_path) -> None:
+    # Two allocations, one job: one runner runs it, the other has nothing to do. It leaves after the
+    # workflow's idle wait, exit code 0: the remaining work is in the other allocation's hands.
+    spec = {**two_stage(), "compute_node_wait_for_new_jobs_seconds": 3,
+            "jobs": [{"name": "only", "command": "sleep 20", "resource_requirements": "small"}],
+            "actions": [{**two_stage()["actions"][0], "num_allocations": 2}]}  # fmt: skip
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    listed = json.loads(cli("-f", "json", "submit", "spec.yaml").stdout)
+    assert len(listed) == 2
+    workflow_id = listed[0]["workflow_id"]
+    with Client(server.url) as client:
+        wait_for(lambda: client.workflow_status(workflow_id).is_complete, 120, "the workflow to complete")
+        ids = [a.scheduler_id for a in client.list_scheduled_compute_nodes(workflow_id)]
+        wait_for(lambda: not squeue(ids), 60, f"allocations {ids} to leave the queue")
+    logs = {job: (tmp_path / "output" / f"slurm_output_wf{workflow_id}_sl{job}.e").read_text() for job in ids}
+    idle = [job for job, log in logs.items() if "giving the allocation back" in log]
+    assert len(idle) == 1 and "started only" not in logs[idle[0]], logs
+    accounted = wait_for(lambda: len(rows := json.loads(cli("-f", "json", "slurm", "sacct", str(workflow_id)).stdout))
+                         == 2 and rows, 30, "Slurm's accounting of both allocations")  # fmt: skip
+    assert [(row["JobID"], row["State"]) for row in accounted] == [(job, "COMPLETED") for job in ids]
+
+
 def test_cancel_scancels_the_allocations_and_leaves_nothing_running(cli, server, tmp_path: Path) -> None:
     spec = {**two_stage(), "jobs": [{"name": "long{i}", "command": "echo $$ > pid{i}; sleep 300",
                                      "resource_requirements": "small", "parameters": {"i": "1:2"}}],

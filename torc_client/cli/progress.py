@@ -109,6 +109,8 @@ def summary_line(summary: RunSummary, elapsed: float) -> str:
         text += f", {unfinished} not finished"
     if summary.interrupted:
         text += " (interrupted)"
+    elif summary.handed_over and unfinished:
+        text += " (left to other runners)"
     elif summary.canceled:
         text += " (workflow canceled)"
     return f"{text} in {elapsed:.1f} s"
