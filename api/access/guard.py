@@ -1,11 +1,13 @@
 """The one guard in front of every API route: the request's shape, then who may use what it touches.
 
 `authorize` runs after routing and before the handler, for every route of the API router.
-It checks the request's shape (`api.access.shape`), then, with `--enforce-access-control`,
-resolves every workflow the request names (its route's rule, a `workflow_id` in the query or
-the body, and each record the body refers to, from that record's own `workflow_id` in the
-database) and refuses the request (403) unless the caller may use all of them; a request
-that names two different workflows is refused (422). Admin users may use every workflow.
+With `--enforce-access-control` it first resolves every workflow the request names, in every
+way the request could be read (its route's rule with the path ids as the router parsed them,
+each `workflow_id` in the query, the body's `workflow_id` and each record the body refers to,
+read from that record's own `workflow_id` in the database; `"1"`, `1.0` and `"+1"` all name
+workflow 1), and refuses the request (403) unless the caller may use all of them. Only then
+is the request's shape checked strictly (`api.access.shape`: 400 or 404), and a request that
+names two different workflows is refused (422). Admin users may use every workflow.
 """
 
 from __future__ import annotations
@@ -35,26 +37,24 @@ REFERENCES = {
 
 
 async def authorize(connection: Any, handler: BaseRouteHandler) -> None:
-    """Refuse a malformed request (400/404), or one about a workflow the caller may not use (403)."""
+    """Refuse a request about a workflow the caller may not use (403), or a malformed one (400/404)."""
     rule, request_shape = handler.opt.get(rules.KEY), handler.opt.get(SHAPE)
     if rule is None or request_shape is None:
         raise PermissionDeniedException("this route has no access rule, so it is not served")
     request: Request = connection
     raw = await request.body() if request_shape.body is not None else None
-    body = shape.check(request, request_shape, raw)
     state = request.app.state
-    if not state.enforce_access:
-        return
     user = request.scope.get("state", {}).get("user")
-    if user in state.admin_users:
-        return
-    db: Database = state.db
-    named = await _named(rule, request, body, db)
-    for wid in sorted(named):
-        exists, owner = await ownership.owner_of(db, wid)
-        if exists and not await ownership.may_use(db, wid, owner, user, state.admin_users):
-            raise Forbidden(f"workflow {wid} belongs to another user and is not shared with {user}: its owner can "
-                            "share it through an access group")  # fmt: skip
+    guarded = state.enforce_access and user not in state.admin_users
+    named: set[int] = set()
+    if guarded:  # every reading of the request first, however it is spelled: none may name another's workflow
+        named = await _named(rule, request, _loose_body(raw), state.db)
+        for wid in sorted(named):
+            exists, owner = await ownership.owner_of(state.db, wid)
+            if exists and not await ownership.may_use(state.db, wid, owner, user, state.admin_users):
+                raise Forbidden(f"workflow {wid} belongs to another user and is not shared with {user}: its owner "
+                                "can share it through an access group")  # fmt: skip
+    shape.check(request, request_shape, raw)
     if len(named) > 1:
         raise InvalidRequest(f"the request names workflows {', '.join(map(str, sorted(named)))}: a record, the "
                              "workflow it belongs to and the records it refers to must be of one workflow")  # fmt: skip
@@ -66,20 +66,44 @@ async def _named(rule: rules.Rule, request: Request, body: Any, db: Database) ->
     wid = await rule.workflow(request, body, db)
     if wid is not None:
         named.add(wid)
-    if "workflow_id" in request.query_params:
-        named.add(int(request.query_params["workflow_id"]))
-    fields = msgspec.structs.asdict(body) if isinstance(body, msgspec.Struct) else body
-    if not isinstance(fields, dict):
+    named |= {i for v in request.query_params.getall("workflow_id", []) if (i := loose_int(v)) is not None}
+    if not isinstance(body, dict):
         return named
-    if isinstance(fields.get("workflow_id"), int):
-        named.add(fields["workflow_id"])
+    if (wid := loose_int(body.get("workflow_id"))) is not None:
+        named.add(wid)
     for name, collection in REFERENCES.items():
-        value = fields.get(name)
-        ids = [value] if isinstance(value, int) else [v for v in value if isinstance(v, int)] \
-            if isinstance(value, list) else []  # fmt: skip
-        if ids:
-            named |= await ownership.workflows_of(db, collection, ids)
+        value = body.get(name)
+        ids = [loose_int(v) for v in (value if isinstance(value, list) else [value])]
+        if any(i is not None for i in ids):
+            named |= await ownership.workflows_of(db, collection, [i for i in ids if i is not None])
     return named
+
+
+def _loose_body(raw: bytes | None) -> Any:
+    """The JSON body as any reader might take it (None if it is not JSON)."""
+    if not raw:
+        return None
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return None
+
+
+def loose_int(value: Any) -> int | None:
+    """Every integer a value could be read as: `1`, `1.0`, `"1"`, `"+1"`, `" 1"`, `"0_1"` are all 1."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str):
+        for read in (int, float):
+            try:
+                return loose_int(read(value))
+            except (ValueError, OverflowError):
+                continue
+    return None
 
 
 def prepare(app: Litestar) -> None:
