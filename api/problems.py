@@ -133,6 +133,7 @@ _STATUSES = {
     409: "The request clashes with the current state (for example a claim on a workflow not initialised)",
     413: "The request, or a record in it, is too large",
     422: "The values are well-formed but not acceptable (for example a spec with an unknown job name)",
+    429: "Too many failed logins for this user name or address: wait for `Retry-After` seconds",
     500: "A fault in the server (logged)",
     503: "The database does not answer; retry in a moment",
 }
