@@ -7,7 +7,6 @@ from litestar import Litestar, Router, get
 
 from api.access import authorize, prepare, rules
 from api.access.guard import SHAPE, loose_int
-from api.app import create_app
 
 
 def test_a_route_without_an_access_rule_stops_the_application_from_starting() -> None:
@@ -25,7 +24,10 @@ def test_a_route_without_an_access_rule_stops_the_application_from_starting() ->
 # Building the application in this process meets Litestar's notices about inferred dependencies and path parameters
 # (the server process logs them); they are not what this test is about.
 @pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_every_route_of_the_api_has_an_access_rule_and_a_request_shape() -> None:
+    from api.app import create_app
+
     app = create_app()
     guarded = [h for route in app.routes for h in getattr(route, "route_handlers", [])
                if authorize in h.resolve_guards()]  # fmt: skip
