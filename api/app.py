@@ -17,7 +17,7 @@ from litestar.static_files import create_static_files_router
 import swagger_ui_bundle
 
 from api import problems
-from api import access
+from api import access, schema
 from api.auth import Authenticator, AuthMiddleware, Htpasswd
 from api.routes import ROUTE_HANDLERS
 from api.storage import Database, creations, purges
@@ -105,6 +105,7 @@ def create_app(config: ApiSettings | None = None) -> Litestar:
         debug=False,
     )
     access.prepare(app)
+    schema.tighten(app)
     return app
 
 

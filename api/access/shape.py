@@ -30,6 +30,8 @@ from litestar.params import ParameterKwarg
 INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
 NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 BOOLEAN = ("true", "false")
+#: The integers the database stores (64-bit).
+INT64 = 2**63 - 1
 #: Signature names that are not request parameters.
 NOT_PARAMETERS = frozenset({"data", "request", "state", "scope", "headers", "cookies", "socket", "body"})
 
@@ -88,6 +90,8 @@ def _check_query(request: Request, shape: Shape) -> None:
         if len(values) > 1:
             raise ValidationException(f"query parameter {key!r} is given {len(values)} times: give it once")
         kind = shape.query.get(key)
+        if kind == "int" and INTEGER.fullmatch(values[0]) and abs(int(values[0])) > INT64:
+            raise ValidationException(f"query parameter {key!r} is out of range: integers must lie within ±{INT64}")
         if kind is not None and not _canonical(kind, values[0]):
             raise ValidationException(f"query parameter {key!r} must be {_EXPECTED[kind]}, not {values[0]!r}")
     if "workflow_id" in request.query_params and not INTEGER.fullmatch(request.query_params["workflow_id"]):
@@ -99,7 +103,7 @@ _EXPECTED = {"int": "an integer in plain digits", "bool": "true or false", "floa
 
 def _canonical(kind: str, value: str) -> bool:
     if kind == "int":
-        return INTEGER.fullmatch(value) is not None
+        return INTEGER.fullmatch(value) is not None and abs(int(value)) <= INT64
     if kind == "bool":
         return value in BOOLEAN
     return NUMBER.fullmatch(value) is not None

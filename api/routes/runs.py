@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get, post
+from litestar.params import Parameter
 
 from api.access import rules
 from api.storage import Database, claims, completion
 from torc_client.contract import ClaimRequest, ClaimResponse, CompleteReport, ReportResponse, StartReport, UnfitGroup
 from torc_client.contract import Rejection
 from torc_client.resources import Capacity
+
+
+#: A runner's size, within what any machine has (and what the database can compare in bytes).
+Count = Annotated[int, Parameter(ge=0, le=1_000_000)]
+Gigabytes = Annotated[float, Parameter(ge=0, le=1e9)]
+#: Time limits beyond this (three centuries) are no limit at all.
+MAX_SECONDS = 1e10
 
 
 class RunController(Controller):
@@ -34,8 +44,9 @@ class RunController(Controller):
         return await completion.complete(db, workflow_id, data)
 
     @get("/unfit", opt=rules.WORKFLOW)
-    async def unfit(self, db: Database, workflow_id: int, num_cpus: int, memory_gb: float, num_gpus: int = 0,
-                    num_nodes: int = 1, time_limit_seconds: float | None = None) -> list[UnfitGroup]:  # fmt: skip
+    async def unfit(self, db: Database, workflow_id: int, num_cpus: Count, memory_gb: Gigabytes, num_gpus: Count = 0,
+                    num_nodes: Count = 1, time_limit_seconds: float | None = None) -> list[UnfitGroup]:  # fmt: skip
         """Unfinished jobs that can never run on a runner this size, with the flags that would let them."""
-        total = Capacity.from_gb(num_cpus, memory_gb, num_gpus, num_nodes, time_limit_seconds)
+        limit = None if time_limit_seconds is None else max(0.0, min(time_limit_seconds, MAX_SECONDS))
+        total = Capacity.from_gb(num_cpus, memory_gb, num_gpus, num_nodes, limit)
         return await claims.unfit(db, workflow_id, total)

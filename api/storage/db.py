@@ -46,7 +46,12 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
 
 
 #: How long a request waits for the database before the API answers 503.
-SERVER_SELECTION_TIMEOUT_MS = 5000
+SERVER_SELECTION_TIMEOUT_MS = 4000
+#: A pooled connection idle this long is closed rather than reused: a database may have closed it meanwhile (the
+#: embedded one closes connections idle for 300 s), and the first request after a quiet spell must not fail on it.
+MAX_IDLE_TIME_MS = 60_000
+#: How long closing waits for the database to hear the goodbye (a database that is gone never answers).
+CLOSE_TIMEOUT_SECONDS = 1.0
 #: Tries at reserving ids when concurrent first uses race to create a counter.
 ALLOCATE_ATTEMPTS = 10
 #: How long a transaction that keeps conflicting with other processes' is tried again.
@@ -75,6 +80,8 @@ class Database:
         options: dict = {} if "retrywrites" in uri.lower() else {"retryWrites": False}
         if "serverselectiontimeoutms" not in uri.lower():  # a database that is down gets a 503 soon, not after 30 s
             options["serverSelectionTimeoutMS"] = SERVER_SELECTION_TIMEOUT_MS
+        if "maxidletimems" not in uri.lower():
+            options["maxIdleTimeMS"] = MAX_IDLE_TIME_MS
         # Acknowledged means journaled: a killed database loses no change a runner or user was told of (without
         # this the embedded server lost the last few acknowledged writes when killed).
         if "journal=" not in uri.lower() and "j=" not in uri.lower():
@@ -181,7 +188,11 @@ class Database:
                 await self.db[collection].create_index(keys, unique=unique)
 
     async def close(self) -> None:
-        await self.client.close()
+        """Close the connections; with the database gone, give up after `CLOSE_TIMEOUT_SECONDS` (a stop stays fast)."""
+        try:
+            await asyncio.wait_for(self.client.close(), CLOSE_TIMEOUT_SECONDS)
+        except (asyncio.TimeoutError, PyMongoError):
+            log.warning("the database did not answer while its connections were closed")
 
     async def allocate_ids(self, kind: str, count: int) -> int:
         """Reserve `count` consecutive integer ids for `kind`; returns the first.

@@ -71,7 +71,8 @@ async def _events_of_category(db: Database, wid: int, after: int, last: int, lim
 
 
 async def get_event(db: Database, wid: int, seq: int) -> EventRecord:
-    doc = await db.events.find_one({"_id": (wid << 32) | seq})
+    in_range = 0 <= wid < 2**31 and 0 <= seq < 2**32  # an event's id packs both into one 64-bit integer
+    doc = await db.events.find_one({"_id": (wid << 32) | seq}) if in_range else None
     if doc is None:
         raise NotFound("event", f"{wid}/{seq}")
     return _event(doc)

@@ -114,7 +114,7 @@ def test_prompt_password_asks_once_and_lets_the_command_in(auth_server) -> None:
 
 def test_htpasswd_lists_verifies_and_removes_and_the_server_follows_at_once(auth_server, users_file) -> None:
     assert htpasswd("add", str(users_file), "carol", password="c-pass-1").returncode == 0
-    assert htpasswd("list", str(users_file)).stdout.split() == ["ada", "alice", "bob", "carol", "root"]
+    assert htpasswd("list", str(users_file)).stdout.split() == ["ada", "alice", "bob", "carol", "nobody", "root"]
     assert htpasswd("verify", str(users_file), "carol", password="c-pass-1").returncode == 0
     wrong = htpasswd("verify", str(users_file), "carol", password="nope")
     assert wrong.returncode == 1 and "wrong password" in wrong.stderr
