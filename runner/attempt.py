@@ -8,13 +8,15 @@ from pathlib import Path
 from typing import Callable
 
 from runner import memory, outputs
-from runner.process import JobProcess
+from runner.process import JobProcess, log_paths
 from torc_client import contract as c
 from torc_client import failure
 from torc_client.units import iso_now
 
 #: Longest a failure handler's recovery command may run.
 RECOVERY_TIMEOUT_SECONDS = 600.0
+#: The return code of a job that could not be started (bash's own for a command that cannot run).
+NOT_STARTED_CODE = 126
 
 
 def outcome(proc: JobProcess, code: int, measures: dict, cwd: Path,
@@ -43,6 +45,21 @@ def outcome(proc: JobProcess, code: int, measures: dict, cwd: Path,
     report = c.JobOutcome(job_id=proc.job.id, claim_token=proc.job.claim_token, status=status, return_code=code,
                           exec_time_minutes=elapsed, completion_time=iso_now(), output_file_mtimes=mtimes,
                           retry=retry, **measures)  # fmt: skip
+    return report, note
+
+
+def not_started(job: c.ClaimedJob, error: OSError, output_dir: Path) -> tuple[c.JobOutcome, str]:
+    """The report of an attempt the operating system refused to start (an argument list too long, say).
+
+    The reason goes to the job's stderr log, where its output would have been; the job fails
+    with `NOT_STARTED_CODE` and the runner goes on with the others.
+    """
+    note = f"could not start: {error.strerror or error}"
+    _, err_path = log_paths(output_dir, job)
+    err_path.parent.mkdir(parents=True, exist_ok=True)
+    outputs.append(err_path, f"torc: job {note}\n")
+    report = c.JobOutcome(job_id=job.id, claim_token=job.claim_token, status="failed", return_code=NOT_STARTED_CODE,
+                          exec_time_minutes=0.0, completion_time=iso_now())  # fmt: skip
     return report, note
 
 

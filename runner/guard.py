@@ -8,7 +8,8 @@ while the first copy goes on.
 
 So the runner starts one guard (`Guard()`), tells it each job's process group as it
 launches and reaps the job, and keeps the write end of a pipe that is the guard's
-stdin. However the runner ends, the kernel closes that pipe: the guard reads
+stdin. Each watches the other: the runner checks its guard on every turn of its loop
+(`Guard.revive`), and starts a new one told of every job still running if the guard died. However the runner ends, the kernel closes that pipe: the guard reads
 end-of-file, stops every group it still knows (SIGTERM, then SIGKILL after
 `GRACE_SECONDS`), and exits. The guard runs in a session of its own, so a signal to
 the runner's process group does not take it down too. It is started by path with `-I`
@@ -31,15 +32,37 @@ class Guard:
     """The runner's side: start the watcher, tell it about process groups, close it on the way out."""
 
     def __init__(self) -> None:
+        self._groups: set[int] = set()
+        self._start()
+
+    def _start(self) -> None:
         self._proc = subprocess.Popen([sys.executable, "-I", os.path.abspath(__file__)], stdin=subprocess.PIPE,
                                       start_new_session=True)  # fmt: skip
         self._fd = self._proc.stdin.fileno()
+        for pgid in sorted(self._groups):
+            self._send(f"+{pgid}\n")
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
 
     def watch(self, pgid: int) -> None:
+        self._groups.add(pgid)
         self._send(f"+{pgid}\n")
 
     def forget(self, pgid: int) -> None:
+        self._groups.discard(pgid)
         self._send(f"-{pgid}\n")
+
+    def revive(self) -> int | None:
+        """If the guard died (someone killed it), start a new one watching every job; returns the dead one's pid."""
+        if self._proc.poll() is None:
+            return None
+        dead = self._proc.pid
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()
+        self._start()
+        return dead
 
     def close(self, timeout: float = GRACE_SECONDS + 1.0) -> None:
         """The runner is done: jobs it still ran (none, when it ended cleanly) are stopped by the guard."""
@@ -54,7 +77,7 @@ class Guard:
     def _send(self, line: str) -> None:
         try:
             os.write(self._fd, line.encode())
-        except OSError:  # the guard is gone (someone killed it): jobs still stop with the runner's own clean-up
+        except OSError:  # the guard is gone (someone killed it): `revive` starts another on the loop's next turn
             pass
 
 

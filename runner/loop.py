@@ -155,6 +155,10 @@ class JobRunner(Ending):
 
     def _loop(self) -> None:
         while True:
+            dead = self.guard.revive()
+            if dead is not None:
+                self.reporter.message(f"the job guard (pid {dead}) died: a new one (pid {self.guard.pid}) watches "
+                                      f"{count(len(self.running), 'running job')}")  # fmt: skip
             self._collect()
             answer = self.exchange.answer()
             if answer is not None:
@@ -231,7 +235,11 @@ class JobRunner(Ending):
                 waiting.append(job)
                 continue
             outputs.make_directories(job, self.cwd)
-            proc = JobProcess.launch(job, self._environment(job), self.cwd, self.opts.output_dir, guard=self.guard)
+            try:
+                proc = JobProcess.launch(job, self._environment(job), self.cwd, self.opts.output_dir, guard=self.guard)
+            except OSError as error:
+                self._not_started(job, error)
+                continue
             self.running[job.id] = proc
             self.free = take(self.free, shape_of(job), 1)
             self.starts[job.id] = c.JobStart(job_id=job.id, claim_token=job.claim_token)
@@ -289,6 +297,13 @@ class JobRunner(Ending):
             key = "retried" if outcome.retry else outcome.status
             self.summary.counts[key] = self.summary.counts.get(key, 0) + 1
             self.reporter.finished(proc.job, outcome, note)
+
+    def _not_started(self, job: c.ClaimedJob, error: OSError) -> None:
+        """A job the system would not start fails with the reason; the others go on."""
+        outcome, note = attempt.not_started(job, error, self.opts.output_dir)
+        self.outcomes.append(outcome)
+        self.summary.counts["failed"] = self.summary.counts.get("failed", 0) + 1
+        self.reporter.finished(job, outcome, note)
 
     def _release(self, proc: JobProcess) -> None:
         proc.close()
