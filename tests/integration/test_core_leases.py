@@ -193,6 +193,21 @@ def test_a_node_reports_only_through_its_own_workflow(mongo_uri) -> None:
     assert message == f"compute node {nid} belongs to workflow {mine}, not {other}: report through its own workflow"
 
 
+def test_a_claim_naming_another_workflows_node_is_refused_without_renewing_its_lease(mongo_uri) -> None:
+    async def scenario(db: Database):
+        mine, other = await workflow(db), await workflow(db)
+        nid = await node(db, mine)
+        await db.compute_nodes.update_one({"_id": nid}, {"$set": {"lease_until": time.time() + 5}})
+        before = (await db.compute_nodes.find_one({"_id": nid}))["lease_until"]
+        with pytest.raises(Conflict) as refused:
+            await claim(db, other, nid, 1)
+        return nid, mine, other, before, (await db.compute_nodes.find_one({"_id": nid}))["lease_until"], refused.value
+
+    nid, mine, other, before, after, refused = run(mongo_uri, scenario)
+    assert str(refused) == f"compute node {nid} belongs to workflow {mine}, not {other}: report through its own workflow"
+    assert after == before  # a dead runner's jobs still go back to the queue when its lease runs out
+
+
 def test_a_heartbeat_renews_the_lease_says_whether_to_stop_and_expires_dead_nodes_when_due(mongo_uri) -> None:
     async def scenario(db: Database):
         wid = await workflow(db)
