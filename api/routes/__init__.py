@@ -14,6 +14,7 @@ from api.routes.records import (
 )
 from api.routes.runs import RunController
 from api.routes.service import ServiceController
+from api.routes.triage import TriageController
 from api.routes.workflows import WorkflowController
 
 ROUTE_HANDLERS = [
@@ -32,4 +33,5 @@ ROUTE_HANDLERS = [
     WorkflowActionController,
     ScheduledComputeNodeController,
     AccessGroupController,
+    TriageController,
 ]

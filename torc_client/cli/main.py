@@ -22,6 +22,7 @@ from torc_client.cli.commands import (
     jobs,
     records,
     recover,
+    reset_jobs,
     reports,
     resource_requirements,
     run,
@@ -77,6 +78,7 @@ cli.add_command(service.completion)
 workflows.group.add_command(slurm.workflows_submit)
 workflows.group.add_command(slurm.workflows_sync_status)
 workflows.group.add_command(recover.correct_resources)
+jobs.group.add_command(reset_jobs.reset_status)
 attach_global_options(cli)
 
 
