@@ -2,7 +2,7 @@
 
 - `bad_input_0` .. `bad_input_4` read an input that is not there yet: they print a
   `ValueError` and exit 2 (until the file `fixed` exists in the working directory);
-- `gpu_0` .. `gpu_4` hit a CUDA error and exit 1;
+- `gpu_0` .. `gpu_4` need a GPU (runners must be given `--num-gpus`), hit a CUDA error and exit 1;
 - `report_0` depends on `bad_input_0` (so it is canceled) and 39 `ok_*` jobs complete.
 """
 
@@ -22,10 +22,11 @@ OK = [f"ok_{i}" for i in range(39)]
 
 def spec() -> dict:
     jobs = [{"name": name, "command": BAD_INPUT.format(i=i)} for i, name in enumerate(BAD)]
-    jobs += [{"name": name, "command": GPU} for name in GPU_JOBS]
+    jobs += [{"name": name, "command": GPU, "resource_requirements": "gpu"} for name in GPU_JOBS]
     jobs += [{"name": name, "command": f"echo done {name}"} for name in OK]
     jobs += [{"name": "report_0", "command": "echo report", "depends_on": ["bad_input_0"]}]
-    return {"name": f"fifty_{uuid.uuid4().hex[:6]}", "jobs": jobs}
+    return {"name": f"fifty_{uuid.uuid4().hex[:6]}", "jobs": jobs,
+            "resource_requirements": [{"name": "gpu", "num_gpus": 1, "memory": "10m", "runtime": "PT1M"}]}
 
 
 def statuses(client: Client, workflow_id: int) -> dict[str, str]:

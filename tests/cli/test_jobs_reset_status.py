@@ -15,7 +15,7 @@ from tests.cli.fifty_jobs import BAD, GPU_JOBS, OK
 def failed_fifty(client, make_workflow, cli):
     """The 50-job workflow after its first run: 5 jobs exited 2, 5 hit a CUDA error, 1 canceled, 39 completed."""
     wf = make_workflow(fifty_jobs.spec(), initialize=True)
-    assert cli("run", str(wf.id), "--poll-interval", "0.2", check=False, timeout=300).returncode == 1
+    assert cli("run", str(wf.id), "--poll-interval", "0.2", "--num-gpus", "1", check=False, timeout=300).returncode == 1
     assert fifty_jobs.statuses(client, wf.id) == fifty_jobs.expected_after_first_run()
     return wf
 
@@ -36,7 +36,7 @@ def test_reset_status_by_return_code_reruns_that_family_alone(client, cli, faile
     assert {n: now[n] for n in GPU_JOBS} == {n: "failed" for n in GPU_JOBS}
 
     (tmp_path / "fixed").write_text("")
-    cli("run", wid, "--poll-interval", "0.2", check=False, timeout=300)
+    cli("run", wid, "--poll-interval", "0.2", "--num-gpus", "1", check=False, timeout=300)
     after = fifty_jobs.statuses(client, failed_fifty.id)
     assert after == {**fifty_jobs.expected_after_first_run(), **{n: "completed" for n in BAD + ["report_0"]}}
     runs = Counter((names[r.job_id], r.run_id) for r in client.list_results(failed_fifty.id, all_runs=True))

@@ -20,6 +20,7 @@ from torc_client.cli.commands import (
     access,
     events,
     jobs,
+    logs,
     records,
     recover,
     reset_jobs,
@@ -66,6 +67,7 @@ cli.add_command(resource_requirements.group)
 cli.add_command(records.compute_nodes)
 cli.add_command(events.group)
 cli.add_command(reports.group)
+cli.add_command(logs.group)
 cli.add_command(slurm.submit)
 cli.add_command(slurm.group)
 cli.add_command(slurm.submit_slurm)
@@ -79,6 +81,7 @@ workflows.group.add_command(slurm.workflows_submit)
 workflows.group.add_command(slurm.workflows_sync_status)
 workflows.group.add_command(recover.correct_resources)
 jobs.group.add_command(reset_jobs.reset_status)
+slurm.group.add_command(logs.parse_logs)
 attach_global_options(cli)
 
 
