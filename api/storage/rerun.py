@@ -19,7 +19,7 @@ from typing import Any
 
 from pymongo import UpdateOne
 
-from api.storage import actions, initialize, paths, queue, workflows
+from api.storage import actions, initialize, paths, priority, queue, workflows
 from api.storage.db import Database, chunks
 from api.storage.hashes import DEFINITION_FIELDS, data_hash, definition_hash
 from api.storage.workflows import Event
@@ -30,7 +30,8 @@ from torc_client.units import count
 
 S = states.JobStatus
 MTIME_TOLERANCE = 0.01
-_FIELDS = {"name": 1, "status": 1, "rr_id": 1, "blocks": 1, "definition_hash": 1, **{f: 1 for f in DEFINITION_FIELDS}}
+_FIELDS = {"name": 1, "status": 1, "rr_id": 1, "blocks": 1, "definition_hash": 1, priority.FIELD: 1,
+           **{f: 1 for f in DEFINITION_FIELDS}}  # fmt: skip
 
 
 def check_idle(wf: dict[str, Any], force: bool, action: str) -> None:
@@ -185,7 +186,7 @@ async def _apply(db, wf, docs, rerun: set[int], file_changes, data_changes, toke
         await db.jobs.bulk_write(part, ordered=False)
     await _record_inputs(db, file_changes, data_changes)
     await queue.clear(db, wid)
-    await queue.enqueue(db, wid, ready, ticket)
+    await queue.enqueue(db, wid, priority.ordered_queues(ready, priority.of(docs.values())), ticket)
     await workflows.change(db, wid, {"$set": {"counts": counts, "is_canceled": False, "completed_run": -1},
                                      "$unset": initialize.HOLD_FIELDS, "$inc": {"run_id": 1}},
                            where={"init_token": token})  # fmt: skip
