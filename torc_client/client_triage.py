@@ -1,9 +1,10 @@
-"""The Client's triage calls: reset exactly the jobs chosen; `Client` inherits them."""
+"""The Client's triage calls: reset exactly the jobs chosen, restore an archived run; `Client` inherits them."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from torc_client import contract_archive as a
 from torc_client import contract_triage as t
 
 
@@ -20,3 +21,7 @@ class TriageCalls:
         body = t.JobsResetRequest(job_ids=list(job_ids or []), status=status, return_code=return_code,
                                   reinitialize=reinitialize, force=force)  # fmt: skip
         return self.request("POST", f"/workflows/{workflow_id}/jobs/reset_status", t.JobsResetResult, body=body)
+
+    def restore_history(self, workflow_id: int, history: a.History) -> a.HistoryRestored:
+        """Give a workflow that has never run the statuses, results and events of an archived run."""
+        return self.request("POST", f"/workflows/{workflow_id}/history", a.HistoryRestored, body=history)

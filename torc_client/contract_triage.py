@@ -12,7 +12,7 @@ class JobsResetRequest(Struct, kw_only=True):
     """Which jobs to reset: the listed ids (all jobs when none), narrowed by status and by return code.
 
     At least one of the three must be given. The return code is that of each job's latest
-    attempt in the workflow's current run.
+    attempt (of any run: a job not rerun since still exited with its last code).
     """
 
     job_ids: list[int] = []

@@ -1,6 +1,7 @@
 """HTTP routes: one controller per resource. Each handler is one storage call and one conversion."""
 
 from api.routes.access import AccessGroupController
+from api.routes.archives import ArchiveController
 from api.routes.compute_nodes import ComputeNodeController
 from api.routes.events import EventController
 from api.routes.hpc import ScheduledComputeNodeController, SlurmSchedulerController, WorkflowActionController
@@ -34,4 +35,5 @@ ROUTE_HANDLERS = [
     ScheduledComputeNodeController,
     AccessGroupController,
     TriageController,
+    ArchiveController,
 ]

@@ -1,10 +1,9 @@
 """Reset exactly the jobs a user chose (`torc jobs reset-status`), and everything downstream of them.
 
 A selection is the listed job ids (every job of the workflow when none are listed),
-narrowed to a status and to the return code of each job's latest attempt in the current
-run. The chosen jobs and their downstream closure go back to uninitialized through
-`transitions.move`, with the job counts, in one transaction; every other job keeps its
-status and its results. With `reinitialize`, a new run starts in which only the reset
+narrowed to a status and to the return code of each job's latest attempt. The chosen jobs
+and their downstream closure go back to uninitialized through `transitions.move`, with the
+job counts, in one transaction; every other job keeps its status and its results. With `reinitialize`, a new run starts in which only the reset
 jobs (and jobs whose inputs changed) run again: a failure family is rerun alone.
 """
 
@@ -72,17 +71,20 @@ async def _select(db: Database, wf: dict[str, Any], docs: dict[int, dict[str, An
     if request.status is not None:
         chosen = {jid for jid in chosen if docs[jid]["status"] == request.status}
     if request.return_code is not None:
-        codes = await latest_return_codes(db, wf["_id"], wf["run_id"])
+        codes = await latest_return_codes(db, wf["_id"])
         chosen = {jid for jid in chosen if codes.get(jid) == request.return_code}
     return sorted(chosen)
 
 
-async def latest_return_codes(db: Database, wid: int, run_id: int) -> dict[int, int]:
-    """job id -> the return code of its latest attempt in run `run_id` (jobs without one are absent)."""
-    latest: dict[int, tuple[tuple[int, int], int]] = {}
-    async for doc in db.results.find({"workflow_id": wid, "run_id": run_id},
-                                     {"job_id": 1, "attempt_id": 1, "return_code": 1}):  # fmt: skip
-        key = (doc.get("attempt_id", 1), doc["_id"])
+async def latest_return_codes(db: Database, wid: int) -> dict[int, int]:
+    """job id -> the return code of its latest attempt, of any run (jobs that never ran are absent).
+
+    A job that failed in run 1 and was not rerun in run 2 still exited with run 1's code.
+    """
+    latest: dict[int, tuple[tuple[int, int, int], int]] = {}
+    async for doc in db.results.find({"workflow_id": wid}, {"job_id": 1, "run_id": 1, "attempt_id": 1,
+                                                             "return_code": 1}):  # fmt: skip
+        key = (doc["run_id"], doc.get("attempt_id", 1), doc["_id"])
         if doc["job_id"] not in latest or key > latest[doc["job_id"]][0]:
             latest[doc["job_id"]] = (key, doc["return_code"])
     return {jid: code for jid, (_, code) in latest.items()}

@@ -16,7 +16,7 @@ from torc_client.units import count
 @click.option("-s", "--status", type=click.Choice(states.ALL), default=None,
               help="Only jobs in this status (e.g. canceled).")  # fmt: skip
 @click.option("--return-code", type=int, default=None,
-              help="Only jobs whose latest attempt in the current run exited with this code.")  # fmt: skip
+              help="Only jobs whose latest attempt exited with this code.")  # fmt: skip
 @click.option("-r", "--reinitialize", "then_reinitialize", is_flag=True,
               help="Then start a new run in which only the reset jobs run again.")  # fmt: skip
 @click.option("--force", is_flag=True, help="Reset even while jobs are pending or running.")
