@@ -29,6 +29,7 @@ from torc_client.cli.commands import (
     run,
     service,
     slurm,
+    torc_paths,
     user_data,
     validate,
     watch,
@@ -82,6 +83,7 @@ workflows.group.add_command(slurm.workflows_sync_status)
 workflows.group.add_command(recover.correct_resources)
 jobs.group.add_command(reset_jobs.reset_status)
 slurm.group.add_command(logs.parse_logs)
+torc_paths.install(cli)  # after every other command: it adds aliases of some of them
 attach_global_options(cli)
 
 
