@@ -51,7 +51,8 @@ def _every_event(client: Client, workflow_id: int) -> list:
         after = page.items[-1].id
 
 
-def split(doc: dict[str, Any], *, skip_results: bool = False, skip_events: bool = False) -> tuple[dict, a.History | None]:
+def split(doc: dict[str, Any], *, skip_results: bool = False,
+          skip_events: bool = False) -> tuple[dict, a.History | None]:  # fmt: skip
     """The spec of an export document, and its history (None if it has none); `skip_*` leave parts out."""
     spec = {key: value for key, value in doc.items() if key != KEY}
     if KEY not in doc:

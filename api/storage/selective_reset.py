@@ -3,8 +3,9 @@
 A selection is the listed job ids (every job of the workflow when none are listed),
 narrowed to a status and to the return code of each job's latest attempt. The chosen jobs
 and their downstream closure go back to uninitialized through `transitions.move`, with the
-job counts, in one transaction; every other job keeps its status and its results. With `reinitialize`, a new run starts in which only the reset
-jobs (and jobs whose inputs changed) run again: a failure family is rerun alone.
+job counts, in one transaction; every other job keeps its status and its results. With
+`reinitialize`, a new run starts in which only the reset jobs (and jobs whose inputs changed)
+run again: a failure family is rerun alone.
 """
 
 from __future__ import annotations

@@ -162,8 +162,9 @@ def config_paths() -> None:
 @pass_state
 def config_show(state: State) -> None:
     """The effective client settings and where each comes from."""
-    rows = [{"setting": "api_url", "value": settings.api_url()}, {"setting": "user", "value": settings.api_user()},
-            {"setting": "format", "value": state.format}, {"setting": "config_file", "value": str(settings.config_path())}]  # fmt: skip
+    values = {"api_url": settings.api_url(), "user": settings.api_user(), "format": state.format,
+              "config_file": str(settings.config_path())}  # fmt: skip
+    rows = [{"setting": key, "value": value} for key, value in values.items()]
     render.show_rows(rows, state.format)
 
 

@@ -241,7 +241,8 @@ def job_dependencies() -> None:
     """How a workflow's jobs depend on each other, on files and on user_data."""
 
 
-for _kind, _name, _what in (("job", "job-job", "jobs they run after"), ("file", "job-file", "files they read and write"),
+for _kind, _name, _what in (("job", "job-job", "jobs they run after"),
+                            ("file", "job-file", "files they read and write"),
                             ("user_data", "job-user-data", "user_data they read and write")):  # fmt: skip
 
     def _command(state: State, workflow_id: int, kind: str = _kind) -> None:

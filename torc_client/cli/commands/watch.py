@@ -72,8 +72,8 @@ def watch(state: State, workflow_id: int, poll_interval: float, recover: bool, m
 
     With --recover, a workflow that ends with failed or terminated jobs is recovered as
     `torc recover` does (memory or runtime raised for the jobs that lacked it; --recovery-hook run
-    for jobs that failed for another reason) and watched again, up to --max-retries rounds. The rerun runs in new Slurm allocations if the workflow ran under
-    Slurm, else in a runner this command starts here (`torc run ID`, its log in --output-dir).
+    for jobs that failed for another reason) and watched again, up to --max-retries rounds. The
+    rerun runs in new Slurm allocations if the workflow ran under Slurm, else in a runner this command starts here (`torc run ID`, its log in --output-dir).
 
     Exits 0 when every job completed, 1 when some failed or were canceled.
     """
