@@ -104,3 +104,7 @@ def test_hpc_and_config_commands_need_no_server(cli, tmp_path) -> None:
     assert {r["setting"]: r["value"] for r in json.loads(shown.stdout)}["api_url"] == "http://example:1/torc-service/v1"
     paths = cli("config", "paths", env={"TORC_CONFIG": str(tmp_path / "torc.toml")})
     assert paths.stdout.strip() == f"{tmp_path / 'torc.toml'} (exists)"
+    assert cli("config", "validate", env={"TORC_CONFIG": str(tmp_path / "torc.toml")}).stdout.endswith("valid\n")
+    (tmp_path / "bad.toml").write_text('[client]\napi_ulr = "x"\n')
+    bad = cli("config", "validate", env={"TORC_CONFIG": str(tmp_path / "bad.toml")}, check=False)
+    assert bad.returncode == 1 and "unknown settings client.api_ulr" in bad.stderr

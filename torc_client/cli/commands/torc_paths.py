@@ -168,6 +168,31 @@ def config_show(state: State) -> None:
     render.show_rows(rows, state.format)
 
 
+#: The `[client]` keys the config file may set (HPC profiles go under `[client.hpc]`).
+CLIENT_KEYS = ("api_url", "user", "format", "ca_bundle", "hpc")
+
+
+@config.command("validate")
+def config_validate() -> None:
+    """Check the config file: valid TOML, and only keys this `torc` reads (exit 1 otherwise)."""
+    import tomllib
+
+    path = settings.config_path()
+    if not path.is_file():
+        click.echo(f"{path}: no config file (every setting has its default)")
+        return
+    try:
+        found = settings.load_config()
+    except tomllib.TOMLDecodeError as exc:
+        raise click.ClickException(f"{path}: not valid TOML: {exc}") from None
+    unknown = [f"[{key}]" for key in found if key != "client"]
+    unknown += [f"client.{key}" for key in found.get("client", {}) if key not in CLIENT_KEYS]
+    if unknown:
+        raise click.ClickException(f"{path}: unknown settings {', '.join(unknown)}; known: "
+                                   f"{', '.join('client.' + k for k in CLIENT_KEYS)}")  # fmt: skip
+    click.echo(f"{path}: valid")
+
+
 _REMOTE = ("start a runner on each host with `ssh HOST torc run WORKFLOW_ID` (runners claim from the server, "
            "wherever they are), or use Slurm (`torc submit`)")  # fmt: skip
 _CONFIG_INIT = "write ~/.config/torc/config.toml by hand: `[client]` api_url, user, format (see `torc config show`)"
@@ -225,7 +250,7 @@ def install(cli: click.Group) -> None:
                             "`torc slurm schedule-nodes ID` submits more of a scheduler's",
         "hpc generate": "`torc hpc detect` reads the partitions from `sinfo` when no profile matches; custom "
                         "profiles go in the config file (`[client.hpc.custom_profiles.NAME]`)",
-        "config init": _CONFIG_INIT, "config validate": _CONFIG_INIT,
+        "config init": _CONFIG_INIT,
         "events delete": "events are a workflow's append-only log; they go with it (`torc workflows delete ID`)",
     }  # fmt: skip
     for path, instead in pointers.items():
