@@ -17,7 +17,7 @@ from litestar.static_files import create_static_files_router
 import swagger_ui_bundle
 
 from api import problems
-from api.access import AccessMiddleware
+from api import access
 from api.auth import Authenticator, AuthMiddleware, Htpasswd
 from api.routes import ROUTE_HANDLERS
 from api.storage import Database, creations, purges
@@ -67,6 +67,7 @@ def create_app(config: ApiSettings | None = None) -> Litestar:
         app.state.db = db
         app.state.delete_wait_seconds = config.delete_wait_seconds
         app.state.admin_users = config.admin_users
+        app.state.enforce_access = config.enforce_access
         db.private_files = config.enforce_access
         app.state.lease_seconds = config.lease_seconds
         try:
@@ -78,14 +79,13 @@ def create_app(config: ApiSettings | None = None) -> Litestar:
     authenticator = (Authenticator(Htpasswd(Path(config.auth_file)), config.require_auth)
                      if config.auth_file else None)  # fmt: skip
     problems.document(ROUTE_HANDLERS)
-    api = Router(path=settings.API_PREFIX, route_handlers=ROUTE_HANDLERS)
+    api = Router(path=settings.API_PREFIX, route_handlers=ROUTE_HANDLERS, guards=[access.authorize])
     assets = create_static_files_router(path=DOCS_ASSETS, directories=[swagger_ui_bundle.swagger_ui_path],
                                         include_in_schema=False)  # fmt: skip
-    return Litestar(
+    app = Litestar(
         route_handlers=[api, assets],
         lifespan=[lifespan],
-        middleware=[lambda app: AuthMiddleware(app, authenticator),
-                    lambda app: AccessMiddleware(app, config.enforce_access, config.admin_users)],
+        middleware=[lambda app: AuthMiddleware(app, authenticator)],
         dependencies={"db": Provide(_db, sync_to_thread=False), "lease": Provide(_lease, sync_to_thread=False),
                       "caller": Provide(_caller, sync_to_thread=False)},
         exception_handlers=problems.EXCEPTION_HANDLERS,  # type: ignore[arg-type]
@@ -104,6 +104,8 @@ def create_app(config: ApiSettings | None = None) -> Litestar:
         ),
         debug=False,
     )
+    access.prepare(app)
+    return app
 
 
 def _caller(request: Request) -> str | None:

@@ -51,7 +51,12 @@ def http_error(request: Request, error: HTTPException) -> Response:
         detail = f"no API endpoint at {request.method} {request.url.path}; see the API docs under /torc-service/v1/docs"
     if error.status_code == 413:
         detail = "request body too large: split the request (for example, create jobs in batches)"
-    return problem_response(error.status_code, _title(error.status_code), str(detail), request)
+    if error.status_code == 405 and detail in ("", "Method Not Allowed"):
+        allowed = (error.headers or {}).get("allow", "")
+        detail = f"{request.method} is not allowed on {request.url.path}" + (f": use {allowed}" if allowed else "")
+    response = problem_response(error.status_code, _title(error.status_code), str(detail), request)
+    response.headers.update(error.headers or {})  # `Allow` on a 405, say
+    return response
 
 
 def out_of_range(request: Request, error: OverflowError) -> Response:
@@ -128,6 +133,7 @@ _STATUSES = {
     409: "The request clashes with the current state (for example a claim on a workflow not initialised)",
     413: "The request, or a record in it, is too large",
     422: "The values are well-formed but not acceptable (for example a spec with an unknown job name)",
+    429: "Too many failed logins for this user name or address: wait for `Retry-After` seconds",
     500: "A fault in the server (logged)",
     503: "The database does not answer; retry in a moment",
 }

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
-from torc_client.contract_base import Name, Page, Record
+from torc_client.contract_base import Command, Name, Page, Record
 
 # --- workflows ---------------------------------------------------------------------
 
@@ -143,7 +143,7 @@ class JobCreate(Struct, kw_only=True):
 
     workflow_id: int
     name: Name
-    command: str
+    command: Command
     invocation_script: str | None = None
     resource_requirements_id: int | None = None
     cancel_on_blocking_job_failure: bool = True
@@ -159,7 +159,7 @@ class JobUpdate(Struct, kw_only=True):
     """Fields of a job a caller may change (name and command only before initialisation)."""
 
     name: Name | UnsetType = UNSET
-    command: str | UnsetType = UNSET
+    command: Command | UnsetType = UNSET
     invocation_script: str | None | UnsetType = UNSET
     resource_requirements_id: int | UnsetType = UNSET
     cancel_on_blocking_job_failure: bool | UnsetType = UNSET

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Generic, TypeVar
 import msgspec
 from msgspec import Struct
 
+from torc_client import settings
+
 T = TypeVar("T")
 
 
@@ -14,6 +16,10 @@ T = TypeVar("T")
 # `(?![\s\S])`, not `$`: Python's `$` also matches before a final newline.
 Name = Annotated[str, msgspec.Meta(min_length=1, pattern=r"^[^\x00-\x1f\x7f]+(?![\s\S])",
                                    description="Not empty; no control characters.")]  # fmt: skip
+#: A job's command: at most what Linux passes in one argument to `bash -c` (a spec's plan counts it in bytes).
+Command = Annotated[str, msgspec.Meta(max_length=settings.MAX_COMMAND_BYTES,
+                                      description=f"At most {settings.MAX_COMMAND_BYTES} characters.")]  # fmt: skip
+
 
 class Record(Struct, kw_only=True):
     """Base of every response record."""

@@ -24,6 +24,12 @@ MAX_PAGE_LIMIT = 1_000_000
 DEFAULT_PAGE_LIMIT = 10_000
 #: Largest request body the API accepts (a 100,000-job spec written out job by job fits).
 MAX_REQUEST_BODY_BYTES = 64 * 1024 * 1024
+#: Limits on a workflow spec, so that no spec can take the server down while it is read: the values YAML aliases
+#: may add beyond those written out (a "billion laughs" adds 10**9), and how deeply values may nest.
+MAX_SPEC_ALIAS_VALUES = 1_000_000
+MAX_SPEC_DEPTH = 64
+#: Longest job command, in bytes: Linux passes at most 128 KiB (with its closing NUL) in one argument of `bash -c`.
+MAX_COMMAND_BYTES = 128 * 1024 - 1
 #: How often at most a claim that finds nothing checks a workflow's queues for ready jobs they lost.
 DEFAULT_QUEUE_REPAIR_SECONDS = 10.0
 

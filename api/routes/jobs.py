@@ -8,6 +8,7 @@ from litestar import Controller, delete, get, post, route
 from litestar.enums import HttpMethod
 from litestar.params import Parameter
 
+from api.access import rules
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
 from api.routes.workflows import _changes
 from api.storage import Database, edits, jobs
@@ -20,7 +21,7 @@ class JobController(Controller):
     path = "/jobs"
     tags = ["jobs"]
 
-    @get("/")
+    @get("/", opt=rules.LIST)
     async def list_jobs(self, db: Database, workflow_id: WorkflowId, status: str | None = None,
                         name: str | None = None, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Page[Job]:  # fmt: skip
         """A workflow's jobs in id order, optionally only those with one status (or one name)."""
@@ -31,27 +32,27 @@ class JobController(Controller):
 
             raise InvalidRequest(str(error)) from None
 
-    @get("/{job_id:int}")
+    @get("/{job_id:int}", opt=rules.record("jobs", "job_id"))
     async def get_job(self, db: Database, job_id: int) -> Job:
         """One job, with its relationships."""
         return await jobs.get(db, job_id)
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, opt=rules.CREATE)
     async def create_job(self, db: Database, data: JobCreate) -> Job:
         """Add a job to a workflow that has not run yet."""
         return await edits.create_job(db, data)
 
-    @route("/{job_id:int}", http_method=[HttpMethod.PUT, HttpMethod.PATCH])
+    @route("/{job_id:int}", http_method=[HttpMethod.PUT, HttpMethod.PATCH], opt=rules.record("jobs", "job_id"))
     async def update_job(self, db: Database, job_id: int, data: JobUpdate) -> Job:
         """Change a job (name, command and script only before the first run; status only to disabled)."""
         return await jobs.update(db, job_id, _changes(data))
 
-    @delete("/{job_id:int}", status_code=200)
+    @delete("/{job_id:int}", status_code=200, opt=rules.record("jobs", "job_id"))
     async def delete_job(self, db: Database, job_id: int) -> Job:
         """Remove a job from a workflow that has not run yet."""
         return await edits.delete_job(db, job_id)
 
-    @get("/{job_id:int}/why")
+    @get("/{job_id:int}/why", opt=rules.record("jobs", "job_id"))
     async def why(self, db: Database, job_id: int, max_roots: Annotated[int, Parameter(
             ge=1, le=1000, description="Most root causes listed (all found are counted).")] = why_storage.DEFAULT_ROOTS,
     ) -> JobWhy:  # fmt: skip

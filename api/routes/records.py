@@ -8,6 +8,7 @@ import msgspec
 from litestar import Controller, delete, get, post, route
 from litestar.enums import HttpMethod
 
+from api.access import rules
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
 from api.routes.workflows import _changes
 from api.storage import Database, edits, history, records
@@ -22,28 +23,28 @@ class FileController(Controller):
     path = "/files"
     tags = ["files"]
 
-    @get("/")
+    @get("/", opt=rules.LIST)
     async def list_files(self, db: Database, workflow_id: WorkflowId, name: str | None = None,
                          path: str | None = None, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> c.Page[c.File]:  # fmt: skip
         """A workflow's files."""
         return await records.files.list_page(db, {"workflow_id": workflow_id, "name": name, "path": path}, offset, limit)
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, opt=rules.CREATE)
     async def create_file(self, db: Database, data: c.FileCreate) -> c.File:
         """Add a file record to a workflow."""
         return await edits.create_in_workflow(db, records.files, _fields(data))
 
-    @get("/{file_id:int}")
+    @get("/{file_id:int}", opt=rules.record("files", "file_id"))
     async def get_file(self, db: Database, file_id: int) -> c.File:
         """One file."""
         return await records.files.get(db, file_id)
 
-    @route("/{file_id:int}", http_method=[HttpMethod.PUT, HttpMethod.PATCH])
+    @route("/{file_id:int}", http_method=[HttpMethod.PUT, HttpMethod.PATCH], opt=rules.record("files", "file_id"))
     async def update_file(self, db: Database, file_id: int, data: c.FileUpdate) -> c.File:
         """Change a file's name, path or recorded modification time."""
         return await records.files.update(db, file_id, _changes(data))
 
-    @delete("/{file_id:int}", status_code=200)
+    @delete("/{file_id:int}", status_code=200, opt=rules.record("files", "file_id"))
     async def delete_file(self, db: Database, file_id: int) -> c.File:
         """Delete a file record (the file on disk is left alone).
 
@@ -57,29 +58,29 @@ class UserDataController(Controller):
     path = "/user_data"
     tags = ["user_data"]
 
-    @get("/")
+    @get("/", opt=rules.LIST)
     async def list_user_data(self, db: Database, workflow_id: WorkflowId, name: str | None = None,
                              consumer_job_id: int | None = None, producer_job_id: int | None = None,
                              offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> c.Page[c.UserData]:  # fmt: skip
         """A workflow's user_data, optionally only what one job reads (consumer) or writes (producer)."""
         return await edits.list_user_data(db, workflow_id, name, consumer_job_id, producer_job_id, offset, limit)
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, opt=rules.CREATE)
     async def create_user_data(self, db: Database, data: c.UserDataCreate) -> c.UserData:
         """Add a user_data record to a workflow."""
         return await edits.create_in_workflow(db, records.user_data, _fields(data))
 
-    @get("/{user_data_id:int}")
+    @get("/{user_data_id:int}", opt=rules.record("user_data", "user_data_id"))
     async def get_user_data(self, db: Database, user_data_id: int) -> c.UserData:
         """One user_data record, with its data."""
         return await records.user_data.get(db, user_data_id)
 
-    @route("/{user_data_id:int}", http_method=[HttpMethod.PUT, HttpMethod.PATCH])
+    @route("/{user_data_id:int}", http_method=[HttpMethod.PUT, HttpMethod.PATCH], opt=rules.record("user_data", "user_data_id"))
     async def update_user_data(self, db: Database, user_data_id: int, data: c.UserDataUpdate) -> c.UserData:
         """Replace a user_data record's data (any JSON), name or ephemeral flag."""
         return await records.user_data.update(db, user_data_id, _changes(data))
 
-    @delete("/{user_data_id:int}", status_code=200)
+    @delete("/{user_data_id:int}", status_code=200, opt=rules.record("user_data", "user_data_id"))
     async def delete_user_data(self, db: Database, user_data_id: int) -> c.UserData:
         """Delete a user_data record.
 
@@ -93,7 +94,7 @@ class ResourceRequirementsController(Controller):
     path = "/resource_requirements"
     tags = ["resource_requirements"]
 
-    @get("/")
+    @get("/", opt=rules.LIST)
     async def list_resource_requirements(self, db: Database, workflow_id: WorkflowId, name: str | None = None,
                                          offset: Offset = 0,
                                          limit: Limit = DEFAULT_LIMIT) -> c.Page[c.ResourceRequirements]:  # fmt: skip
@@ -101,18 +102,18 @@ class ResourceRequirementsController(Controller):
         return await records.resource_requirements.list_page(db, {"workflow_id": workflow_id, "name": name},
                                                              offset, limit)  # fmt: skip
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, opt=rules.CREATE)
     async def create_resource_requirements(self, db: Database,
                                            data: c.ResourceRequirementsCreate) -> c.ResourceRequirements:  # fmt: skip
         """Add resource requirements (memory like `16g`, runtime like `PT4H`)."""
         return await edits.create_resources(db, _fields(data))
 
-    @get("/{rr_id:int}")
+    @get("/{rr_id:int}", opt=rules.record("resource_requirements", "rr_id"))
     async def get_resource_requirements(self, db: Database, rr_id: int) -> c.ResourceRequirements:
         """One set of resource requirements."""
         return await records.resource_requirements.get(db, rr_id)
 
-    @route("/{rr_id:int}", http_method=[HttpMethod.PUT, HttpMethod.PATCH])
+    @route("/{rr_id:int}", http_method=[HttpMethod.PUT, HttpMethod.PATCH], opt=rules.record("resource_requirements", "rr_id"))
     async def update_resource_requirements(self, db: Database, rr_id: int,
                                            data: c.ResourceRequirementsUpdate) -> c.ResourceRequirements:  # fmt: skip
         """Change resource requirements; jobs that use them are claimed with the new values.
@@ -121,7 +122,7 @@ class ResourceRequirementsController(Controller):
         """
         return await edits.update_resources(db, rr_id, _changes(data))
 
-    @delete("/{rr_id:int}", status_code=200)
+    @delete("/{rr_id:int}", status_code=200, opt=rules.record("resource_requirements", "rr_id"))
     async def delete_resource_requirements(self, db: Database, rr_id: int) -> c.ResourceRequirements:
         """Delete resource requirements that no job uses, with their ready queue (never `default`: 409)."""
         return await edits.delete_resources(db, rr_id)
@@ -131,13 +132,13 @@ class FailureHandlerController(Controller):
     path = "/failure_handlers"
     tags = ["failure_handlers"]
 
-    @get("/")
+    @get("/", opt=rules.LIST)
     async def list_failure_handlers(self, db: Database, workflow_id: WorkflowId, offset: Offset = 0,
                                     limit: Limit = DEFAULT_LIMIT) -> c.Page[dict[str, Any]]:  # fmt: skip
         """A workflow's failure handlers."""
         return await records.failure_handlers.list_page(db, {"workflow_id": workflow_id}, offset, limit)
 
-    @get("/{handler_id:int}")
+    @get("/{handler_id:int}", opt=rules.record("failure_handlers", "handler_id"))
     async def get_failure_handler(self, db: Database, handler_id: int) -> dict[str, Any]:
         """One failure handler."""
         return await records.failure_handlers.get(db, handler_id)
@@ -147,7 +148,7 @@ class ResultController(Controller):
     path = "/results"
     tags = ["results"]
 
-    @get("/")
+    @get("/", opt=rules.LIST)
     async def list_results(self, db: Database, workflow_id: WorkflowId, job_id: int | None = None,
                            run_id: int | None = None, status: str | None = None, return_code: int | None = None,
                            all_runs: bool = False, offset: Offset = 0,
@@ -156,12 +157,12 @@ class ResultController(Controller):
         filters = {"job_id": job_id, "run_id": run_id, "status": status, "return_code": return_code}
         return await history.list_results(db, workflow_id, filters, all_runs, offset, limit)
 
-    @get("/{result_id:int}")
+    @get("/{result_id:int}", opt=rules.record("results", "result_id"))
     async def get_result(self, db: Database, result_id: int) -> c.Result:
         """One result."""
         return await records.results.get(db, result_id)
 
-    @delete("/{result_id:int}", status_code=200)
+    @delete("/{result_id:int}", status_code=200, opt=rules.record("results", "result_id"))
     async def delete_result(self, db: Database, result_id: int) -> c.Result:
         """Delete one result."""
         return await records.results.delete(db, result_id)

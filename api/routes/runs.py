@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, get, post
 
+from api.access import rules
 from api.storage import Database, claims, completion
 from torc_client.contract import ClaimRequest, ClaimResponse, CompleteReport, ReportResponse, StartReport, UnfitGroup
 from torc_client.contract import Rejection
@@ -14,12 +15,12 @@ class RunController(Controller):
     path = "/workflows/{workflow_id:int}"
     tags = ["runs"]
 
-    @post("/claim", status_code=200)
+    @post("/claim", status_code=200, opt=rules.WORKFLOW)
     async def claim(self, db: Database, lease: float, workflow_id: int, data: ClaimRequest) -> ClaimResponse:
         """Hand up to `limit` ready jobs that fit the runner's free resources to this runner alone."""
         return await claims.claim(db, workflow_id, data, lease)
 
-    @post("/start", status_code=200)
+    @post("/start", status_code=200, opt=rules.WORKFLOW)
     async def start(self, db: Database, workflow_id: int, data: StartReport) -> ReportResponse:
         """Report that claimed jobs started (pending -> running); each must carry its claim token."""
         accepted, rejected = await completion.start(
@@ -27,12 +28,12 @@ class RunController(Controller):
         )
         return ReportResponse(accepted=accepted, rejected=[Rejection(job_id=j, reason=r) for j, r in rejected])
 
-    @post("/complete", status_code=200)
+    @post("/complete", status_code=200, opt=rules.WORKFLOW)
     async def complete(self, db: Database, workflow_id: int, data: CompleteReport) -> ReportResponse:
         """Report finished jobs: store their results and release (or cancel) their dependents at once."""
         return await completion.complete(db, workflow_id, data)
 
-    @get("/unfit")
+    @get("/unfit", opt=rules.WORKFLOW)
     async def unfit(self, db: Database, workflow_id: int, num_cpus: int, memory_gb: float, num_gpus: int = 0,
                     num_nodes: int = 1, time_limit_seconds: float | None = None) -> list[UnfitGroup]:  # fmt: skip
         """Unfinished jobs that can never run on a runner this size, with the flags that would let them."""

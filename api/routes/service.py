@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Controller, get
 
+from api.access import rules
 from api.storage import Database
 from torc_client import __version__
 from torc_client.spec import spec_schema
@@ -14,18 +15,18 @@ from torc_client.spec import spec_schema
 class ServiceController(Controller):
     tags = ["service"]
 
-    @get("/ping")
+    @get("/ping", opt=rules.OPEN)
     async def ping(self, db: Database) -> dict[str, str]:
         """Answer when the API and its database are up."""
         await db.ping()
         return {"status": "ok"}
 
-    @get("/version")
+    @get("/version", opt=rules.OPEN)
     async def version(self) -> dict[str, str]:
         """The server's version."""
         return {"version": __version__}
 
-    @get("/workflow_spec_schema")
+    @get("/workflow_spec_schema", opt=rules.OPEN)
     async def schema(self) -> dict[str, Any]:
         """The JSON Schema every workflow specification is validated against."""
         return spec_schema()

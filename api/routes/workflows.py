@@ -12,6 +12,7 @@ from litestar import Controller, Request, delete, get, post, put, route
 from litestar.enums import HttpMethod
 from litestar.params import Parameter
 
+from api.access import rules
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset
 from api.storage import Database, create, creations, groups, initialize, lifecycle, purges, rerun, workflows
 from api.storage.execution_plan import execution_plan as stored_plan
@@ -51,7 +52,7 @@ class WorkflowController(Controller):
     path = "/workflows"
     tags = ["workflows"]
 
-    @post("/specs", status_code=201)
+    @post("/specs", status_code=201, opt=rules.CALLER)
     async def create_from_spec(
         self,
         request: Request,
@@ -75,43 +76,48 @@ class WorkflowController(Controller):
         fmt = spec_format or _format_from_content_type(request.headers.get("content-type", ""))
         if request_id is None:
             return await _create(db, text, fmt, caller, user, working_dir, None)
+        request_id = creations.key(caller, request_id)
         made = await creations.begin(db, request_id)
         if made is not None:
             return await workflows.get(db, made)
         return await _unless_disconnected(request, _create(db, text, fmt, caller, user, working_dir, request_id))
 
-    @get("/creations/{request_id:str}")
-    async def creation(self, db: Database, request_id: str) -> Creation:
-        """How far the creation named `request_id` is: `checking`, `inserting` (`done` of `total` jobs), `done`."""
-        return await creations.get(db, request_id)
+    @get("/creations/{request_id:str}", opt=rules.CALLER)
+    async def creation(self, db: Database, caller: str | None, request_id: str) -> Creation:
+        """How far the caller's creation named `request_id` is: `checking`, `inserting` (`done` of `total` jobs), `done`.
 
-    @post("/", status_code=201)
+        Request ids are each user's own: another user's creation of the same name is not theirs to see.
+        """
+        return await creations.get(db, creations.key(caller, request_id), request_id)
+
+    @post("/", status_code=201, opt=rules.CALLER)
     async def create_empty(self, db: Database, caller: str | None, data: WorkflowCreate) -> Workflow:
         """Create an empty workflow (with its `default` resource requirements); its user is the authenticated one."""
         plan = create.empty_plan(data.name, data.description)
         return await create.create_from_plan(db, plan, caller or data.user, data.working_dir)
 
-    @get("/")
-    async def list_workflows(self, request: Request, db: Database, name: str | None = None, user: str | None = None,
-                             is_archived: bool = False, offset: Offset = 0,
+    @get("/", opt=rules.CALLER)
+    async def list_workflows(self, request: Request, db: Database, caller: str | None, name: str | None = None,
+                             user: str | None = None, is_archived: bool = False, offset: Offset = 0,
                              limit: Limit = DEFAULT_LIMIT) -> Page[Workflow]:  # fmt: skip
         """List workflows (archived ones only when asked; with access control, those the caller may use)."""
-        visible_to = request.scope.get("state", {}).get("visible_to")
-        within = await groups.visible_filter(db, visible_to) if visible_to else None
+        state = request.app.state
+        scoped = state.enforce_access and caller not in state.admin_users
+        within = await groups.visible_filter(db, caller or "") if scoped else None
         return await workflows.list_page(db, {"name": name, "user": user, "is_archived": is_archived}, offset, limit,
                                          within)  # fmt: skip
 
-    @get("/{workflow_id:int}")
+    @get("/{workflow_id:int}", opt=rules.WORKFLOW)
     async def get_workflow(self, db: Database, workflow_id: int) -> Workflow:
         """One workflow."""
         return await workflows.get(db, workflow_id)
 
-    @route("/{workflow_id:int}", http_method=[HttpMethod.PUT, HttpMethod.PATCH])
+    @route("/{workflow_id:int}", http_method=[HttpMethod.PUT, HttpMethod.PATCH], opt=rules.WORKFLOW)
     async def update_workflow(self, db: Database, workflow_id: int, data: WorkflowUpdate) -> Workflow:
         """Change a workflow's name, description, project, metadata, archive flag or sort method."""
         return await workflows.update(db, workflow_id, _changes(data))
 
-    @delete("/{workflow_id:int}", status_code=200)
+    @delete("/{workflow_id:int}", status_code=200, opt=rules.WORKFLOW)
     async def delete_workflow(self, db: Database, workflow_id: int, request: Request) -> Workflow:
         """Delete a workflow and everything in it.
 
@@ -120,34 +126,34 @@ class WorkflowController(Controller):
         """
         return await purges.delete(db, workflow_id, request.app.state.delete_wait_seconds)
 
-    @post("/{workflow_id:int}/initialize", status_code=200)
+    @post("/{workflow_id:int}/initialize", status_code=200, opt=rules.WORKFLOW)
     async def initialize_workflow(self, db: Database, workflow_id: int, force: bool = False) -> InitializeResult:
         """Start a new run: check inputs, block jobs with unfinished upstream work, make the rest ready."""
         return await initialize.initialize(db, workflow_id, force)
 
-    @get("/{workflow_id:int}/status")
+    @get("/{workflow_id:int}/status", opt=rules.WORKFLOW)
     async def workflow_status(self, db: Database, lease: float, workflow_id: int) -> WorkflowStatus:
         """Run id, flags and job counts by status (also expires the leases of dead runners)."""
         return await lifecycle.status(db, workflow_id, lease)
 
-    @post("/{workflow_id:int}/reset_status", status_code=200)
+    @post("/{workflow_id:int}/reset_status", status_code=200, opt=rules.WORKFLOW)
     async def reset_status(self, db: Database, workflow_id: int, failed_only: bool = False,
                            force: bool = False) -> ResetResult:  # fmt: skip
         """Failed, canceled and terminated jobs (or all) and everything downstream back to uninitialized."""
         return await rerun.reset_status(db, workflow_id, failed_only, force)
 
-    @post("/{workflow_id:int}/reinitialize", status_code=200)
+    @post("/{workflow_id:int}/reinitialize", status_code=200, opt=rules.WORKFLOW)
     async def reinitialize(self, db: Database, workflow_id: int, dry_run: bool = False,
                            force: bool = False) -> ReinitializeResult:  # fmt: skip
         """Start a new run in which only what changed or failed (and what depends on it) runs again."""
         return await rerun.reinitialize(db, workflow_id, dry_run, force)
 
-    @put("/{workflow_id:int}/cancel")
+    @put("/{workflow_id:int}/cancel", opt=rules.WORKFLOW)
     async def cancel_workflow(self, db: Database, workflow_id: int) -> WorkflowStatus:
         """Cancel: nothing more is claimed, waiting jobs are canceled, runners terminate running ones."""
         return await lifecycle.cancel(db, workflow_id)
 
-    @get("/{workflow_id:int}/execution_plan")
+    @get("/{workflow_id:int}/execution_plan", opt=rules.WORKFLOW)
     async def execution_plan(self, db: Database, workflow_id: int, names_per_stage: Annotated[int, Parameter(
             ge=0, le=10_000, description="Job names listed per stage (all are counted).")] = NAMES_PER_STAGE,
     ) -> ExecutionPlan:  # fmt: skip

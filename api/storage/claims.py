@@ -26,8 +26,7 @@ MAX_CLAIM = 1000
 
 async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float) -> ClaimResponse:
     """Up to `req.limit` ready jobs that fit the runner's free resources, now pending and leased to it."""
-    node = await leases.renew(db, req.compute_node_id, lease_seconds)
-    leases.check_member(node, wid)
+    node = await leases.renew(db, req.compute_node_id, lease_seconds, wid)
     report = None
     if req.outcomes or req.starts or req.returned:
         from api.storage import completion

@@ -84,8 +84,14 @@ async def sweep(db: Database) -> int:
     return undone
 
 
-async def get(db: Database, request_id: str) -> Creation:
-    doc = await db.creations.find_one({"_id": request_id})
+def key(caller: str | None, request_id: str) -> str:
+    """Where a creation is kept: each user's request ids are their own (`user:request_id`; just the id without users)."""
+    return request_id if caller is None else f"{caller}:{request_id}"
+
+
+async def get(db: Database, key: str, request_id: str) -> Creation:
+    """The creation kept under `key`, answered under the `request_id` its client gave."""
+    doc = await db.creations.find_one({"_id": key})
     if doc is None:
         raise NotFound("creation", request_id)
     return Creation(request_id=request_id, stage=doc["stage"], done=doc["done"], total=doc["total"],

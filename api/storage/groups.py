@@ -67,8 +67,18 @@ async def get_doc(db: Database, gid: int) -> dict[str, Any]:
     return doc
 
 
-async def list_all(db: Database) -> list[AccessGroup]:
-    return [to_record(doc) async for doc in db.access_groups.find({}).sort("_id", 1)]
+async def list_visible(db: Database, member: str | None) -> list[AccessGroup]:
+    """The groups `member` belongs to (every group when None)."""
+    query = {} if member is None else {f"members.{member}": {"$exists": True}}
+    return [to_record(doc) async for doc in db.access_groups.find(query).sort("_id", 1)]
+
+
+async def get_visible(db: Database, gid: int, member: str | None) -> AccessGroup:
+    """Group `gid`, if `member` belongs to it (or is None); to anyone else it does not exist."""
+    doc = await get_doc(db, gid)
+    if member is not None and member not in doc["members"]:
+        raise NotFound("access_group", gid)
+    return to_record(doc)
 
 
 async def delete(db: Database, caller: str | None, admins: frozenset[str], gid: int) -> AccessGroup:

@@ -42,22 +42,28 @@ async def register(db: Database, node: ComputeNodeCreate, lease_seconds: float) 
     return record
 
 
-async def renew(db: Database, node_id: int, lease_seconds: float) -> dict[str, Any]:
+async def renew(db: Database, node_id: int, lease_seconds: float, wid: int | None = None) -> dict[str, Any]:
     """Extend an active node's lease; a node whose lease already expired must not carry on.
+
+    With `wid`, only a node of that workflow is renewed: a claim naming another workflow's node
+    is refused (409) without touching that node's lease.
 
     A lease that ran out while the server was checking leases is over, even if no check
     has got round to it yet: the node is expired on the spot. One that ran out while
     nobody checked (the server was down) is renewed: see `expire_due`.
     """
     now = time.time()
+    own = {} if wid is None else {"workflow_id": wid}
     doc = await db.compute_nodes.find_one_and_update(
-        {"_id": node_id, "is_active": True, "lease_until": {"$gte": now}}, _extended(now, lease_seconds),
+        {"_id": node_id, **own, "is_active": True, "lease_until": {"$gte": now}}, _extended(now, lease_seconds),
         return_document=ReturnDocument.AFTER)  # fmt: skip
     if doc is not None:
         return doc
     doc = await db.compute_nodes.find_one({"_id": node_id})
     if doc is None:
         raise NotFound("compute_node", node_id)
+    if wid is not None:
+        check_member(doc, wid)
     if doc["is_active"]:
         wf = await workflows.get_doc(db, doc["workflow_id"])
         if _checks_ran(wf, now, lease_seconds):

@@ -7,7 +7,8 @@ are other people, and a check must not tell anyone whether a path exists that is
 theirs: a path is checked only when the file it names is owned by the OS account of the
 workflow's owner (an account of the same name on the server's machine). Any other path
 (another user's, the system's, one in a directory the server cannot enter) is left
-unchecked, and the answer is the same whether it exists or not.
+unchecked, and the answer is the same whether it exists or not. Symbolic links are followed
+first: a link in the owner's directory to a path of someone else's is someone else's path.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def mtime(path: str, working_dir: str | None, owner: str, private: bool) -> floa
     if private and uid is None:
         return UNCHECKED
     resolved = resolve_path(path, working_dir)
+    if private:  # where a link leads decides whose the path is, not the directory the link is in
+        resolved = Path(os.path.realpath(resolved))
     try:
         st = os.stat(resolved)
     except FileNotFoundError:

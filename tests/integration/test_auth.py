@@ -19,7 +19,8 @@ from tests.integration.test_claims import independent
 from torc_client import Client
 from torc_client.errors import ApiError
 
-PASSWORDS = {"alice": "wonderland-7", "bob": "builder-42", "ada": "lovelace-1815", "root": "the-machine-0"}
+PASSWORDS = {"alice": "wonderland-7", "bob": "builder-42", "ada": "lovelace-1815", "root": "the-machine-0",
+             "nobody": "no-body-65534"}  # fmt: skip
 
 
 def htpasswd(*args: str, password: str | None = None) -> subprocess.CompletedProcess:
@@ -295,6 +296,26 @@ def test_file_checks_answer_owners_about_their_own_files_and_nobody_about_others
         mine.write_text("data")
         root.initialize_workflow(wf.id)
         assert root.list_files(wf.id)[0].st_mtime == pytest.approx(mine.stat().st_mtime)
+
+
+def test_a_link_in_the_owners_directory_tells_nothing_about_where_it_leads(guarded_server, tmp_path) -> None:
+    # `nobody` has an account on the server's machine and owns this directory; /etc is not theirs.
+    home = tmp_path / "nobody"
+    home.mkdir()
+    (home / "to-shadow").symlink_to("/etc/shadow")
+    (home / "to-nothing").symlink_to("/etc/shadow_nope")
+    (home / "own.txt").write_text("mine")
+    for path in (home, *home.iterdir()):
+        os.chown(path, 65534, 65534, follow_symlinks=False)
+    with as_user(guarded_server, "nobody") as owner:
+        answers = []
+        for name in ("to-shadow", "to-nothing"):
+            wf = owner.create_workflow_from_spec(reader_of(str(home / name)), working_dir=str(home))
+            answers.append(owner.initialize_workflow(wf.id).warnings)
+        assert answers[0] == answers[1] and "not checked" in answers[0][0]
+        wf = owner.create_workflow_from_spec(reader_of(str(home / "own.txt")), working_dir=str(home))
+        assert owner.initialize_workflow(wf.id).warnings == []
+        assert owner.list_files(wf.id)[0].st_mtime == pytest.approx((home / "own.txt").stat().st_mtime)
 
 
 def test_a_server_that_requires_passwords_locks_its_embedded_database(users_file, tmp_path) -> None:

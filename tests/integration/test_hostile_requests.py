@@ -85,3 +85,62 @@ def test_the_openapi_schema_documents_the_problems_every_operation_can_answer(ht
             assert list(content) == ["application/problem+json"], (method, path, status)
     problem_schema = schema["components"]["schemas"]["Problem"]
     assert set(problem_schema["required"]) >= {"title", "status", "detail", "instance"}
+
+
+def test_a_billion_laughs_spec_is_refused_before_it_expands_and_the_server_stays_up(http) -> None:
+    from tests.unit.test_spec_limits import LAUGHS
+
+    answer = http.post("/workflows/specs", content=LAUGHS, params={"format": "yaml"})
+    assert "at most 1,000,000 may come from aliases" in problem(answer, 422)
+    assert http.get("/ping").status_code == 200
+
+
+def test_a_command_longer_than_one_command_line_is_refused_when_created(http, make_workflow) -> None:
+    from torc_client.settings import MAX_COMMAND_BYTES
+
+    wf = make_workflow(independent(1))
+    long = "x" * (MAX_COMMAND_BYTES + 1)
+    detail = problem(http.post("/jobs", json={"workflow_id": wf.id, "name": "long", "command": long}), 400)
+    assert f"length <= {MAX_COMMAND_BYTES}" in detail and "$.command" in detail
+    spec = {"name": "long", "jobs": [{"name": "long", "command": long}]}
+    assert f"at most {MAX_COMMAND_BYTES:,} fit in one command line" in problem(http.post("/workflows/specs", json=spec),
+                                                                              422)  # fmt: skip
+    assert [j["name"] for j in http.get("/jobs", params={"workflow_id": wf.id}).json()["items"]] == ["j1"]
+
+
+@pytest.mark.parametrize("value", ["1", 1.0, True])
+def test_a_body_integer_is_an_integer_not_a_string_float_or_boolean(http, make_workflow, value) -> None:
+    wf = make_workflow(independent(1))
+    body = {"workflow_id": value if value != "1" else str(wf.id), "name": "loose", "data": 1}
+    if value == 1.0:
+        body["workflow_id"] = float(wf.id)
+    assert "Expected `int`" in problem(http.post("/user_data", json=body), 400)
+    assert http.get("/user_data", params={"workflow_id": wf.id}).json()["items"] == []
+
+
+def test_a_boolean_is_true_or_false_in_bodies_and_queries(http, make_workflow) -> None:
+    wf = make_workflow(independent(1))
+    created = http.post("/user_data", json={"workflow_id": wf.id, "name": "flag", "data": 1, "is_ephemeral": 0})
+    assert "Expected `bool`" in problem(created, 400)
+    assert "must be true or false, not '0'" in problem(http.get("/workflows", params={"is_archived": "0"}), 400)
+    assert http.get("/workflows", params={"is_archived": "false"}).status_code == 200
+
+
+@pytest.mark.parametrize("spelling", ["+{}", "0{}", "0_{}", "%20{}", "{}%20"])
+def test_an_id_is_written_in_plain_digits(http, make_workflow, spelling) -> None:
+    wf = make_workflow(independent(1))
+    assert "ids are written in plain digits" in problem(http.get(f"/workflows/{spelling.format(wf.id)}"), 404)
+    assert http.get(f"/workflows/{wf.id}").status_code == 200
+
+
+def test_a_query_parameter_given_twice_is_refused(http, make_workflow) -> None:
+    wf = make_workflow(independent(1))
+    answer = http.get("/jobs", params=[("workflow_id", wf.id), ("workflow_id", wf.id)])
+    assert "'workflow_id' is given 2 times: give it once" in problem(answer, 400)
+
+
+def test_a_method_a_path_does_not_allow_is_answered_with_the_ones_it_does(http, make_workflow) -> None:
+    wf = make_workflow(independent(1))
+    answer = http.post(f"/workflows/{wf.id}/status")
+    assert "use" in problem(answer, 405)
+    assert set(answer.headers["allow"].replace(" ", "").split(",")) >= {"GET", "OPTIONS"}

@@ -15,6 +15,7 @@ import json5
 import yaml
 
 from torc_client.errors import SpecError
+from torc_client.settings import MAX_SPEC_ALIAS_VALUES, MAX_SPEC_DEPTH
 from torc_client.spec import kdl
 
 FORMATS = ("yaml", "yml", "json", "json5", "kdl")
@@ -37,6 +38,12 @@ class _SpecYamlLoader(yaml.SafeLoader):
     every value is JSON. A key given twice in one mapping is an error.
     """
 
+    def get_single_node(self) -> yaml.Node | None:
+        node = super().get_single_node()
+        if node is not None:
+            _check_expansion(node)
+        return node
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
@@ -52,6 +59,44 @@ class _SpecYamlLoader(yaml.SafeLoader):
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose aliases would add more than `MAX_SPEC_ALIAS_VALUES` values, or refer to themselves.
+
+    Each node's expanded size is counted once (aliases share the node they name), so the check
+    takes time in proportion to the text, however far its aliases would expand.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if children_done:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            continue
+        if id(node) in open_nodes:
+            raise yaml.constructor.ConstructorError(None, None, "an alias refers to a value that contains it",
+                                                    node.start_mark)  # fmt: skip
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+    if sizes[id(root)] - len(sizes) > MAX_SPEC_ALIAS_VALUES:
+        raise yaml.constructor.ConstructorError(None, None, f"its aliases expand to {sizes[id(root)]:,} values; at "
+                                                f"most {MAX_SPEC_ALIAS_VALUES:,} may come from aliases",
+                                                root.start_mark)  # fmt: skip
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 _REPLACED_TAGS = (_BOOL_TAG, _INT_TAG, _FLOAT_TAG, _TIMESTAMP_TAG)
@@ -96,10 +141,28 @@ def load_spec_text(text: str, fmt: str | None = None, source: str = "<spec>") ->
         raise SpecError(failure.path, f"{source} is not valid {failure.fmt}: {failure.problem}") from None
     except kdl.KdlShapeError as error:
         raise SpecError(error.path, f"{source}: {error.problem}") from None
+    except RecursionError:
+        raise SpecError("", f"{source}: values are nested too deeply (at most {MAX_SPEC_DEPTH} levels)") from None
     if not isinstance(doc, dict):
         found = "nothing (the document is empty)" if doc is None else f"a {_json_type(doc)}"
         raise SpecError("", f"{source}: the top level must be a mapping (name, jobs, ...), not {found}")
+    depth = _depth(doc)
+    if depth > MAX_SPEC_DEPTH:
+        raise SpecError("", f"{source}: values are nested more than {MAX_SPEC_DEPTH} levels deep")
     return doc
+
+
+def _depth(doc: Any) -> int:
+    """How deeply `doc`'s lists and mappings nest (without recursion; stops counting past the limit)."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        value, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_SPEC_DEPTH:
+            return level
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 class _ParseFailure(Exception):

@@ -15,6 +15,7 @@ import msgspec
 from torc_client import jsonvalues
 from torc_client.errors import SpecError
 from torc_client.graph import find_cycle, format_cycle
+from torc_client.settings import MAX_COMMAND_BYTES
 from torc_client.spec.hpc import PlanAction, PlanScheduler, check_job_schedulers, plan_actions, plan_schedulers
 from torc_client.spec.expand import Expansion, expand_entries, expand_jobs
 from torc_client.spec.params import Value, parse_parameter_values
@@ -319,6 +320,11 @@ def _job(
     if "${" in command:
         command, found = problems.attempt(substitute_variables, command, catalog, f"{path}.command",
                                           default=(command, found))  # fmt: skip
+    size = len(f"{entry.get('invocation_script') or ''} {command}".strip().encode())
+    if size > MAX_COMMAND_BYTES:
+        problems.add(SpecError(f"{path}.command", f"job '{name}': its command is {size:,} bytes long; at most "
+                               f"{MAX_COMMAND_BYTES:,} fit in one command line (put long scripts in a file and run "
+                               "that)"))  # fmt: skip
     script = entry.get("invocation_script")
     if script is not None:
         script, found_in_script = problems.attempt(substitute_variables, script, catalog, f"{path}.invocation_script",
