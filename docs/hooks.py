@@ -217,7 +217,25 @@ def api_reference() -> str:
     return "\n".join(parts)
 
 
+def torc_commands() -> str:
+    """Every command path of Torc 0.12 (kept in docs/data/) and what answers it in this `torc`."""
+    from torc_client.cli.main import cli
+    from torc_client.cli.torc_map import command_map
+
+    found = command_map(cli)
+    answered = sum(c.kind != "missing" for c in found)
+    words = {"same": "the same command", "alias": "the same as", "pointer": "not here:", "missing": "not yet"}
+    rows = [f"**{answered} of {len(found)}** Torc 0.12 command paths answer here.", "",
+            "| Torc 0.12 | here | what it does |", "|---|---|---|"]  # fmt: skip
+    for c in found:
+        here = {"same": f"`{c.torc_path}`", "alias": f"{words['alias']} `{c.here}`",
+                "pointer": f"{words['pointer']} {c.here}", "missing": words["missing"]}[c.kind]  # fmt: skip
+        rows.append(f"| `{c.torc_path}` | {_cell(here)} | {_cell(c.summary if c.kind != 'pointer' else '')} |")
+    return "\n".join(rows)
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
+    "torc-commands": torc_commands,
     "spec": spec_reference,
     "cli": cli_reference,
     "cli-overview": cli_overview,

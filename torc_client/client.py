@@ -27,6 +27,8 @@ from torc_client import errors, jsonvalues, settings
 from torc_client.client_access import AccessGroupCalls
 from torc_client.client_hpc import HpcCalls
 from torc_client.client_runner import RunnerCalls
+from torc_client.client_records import RecordCalls
+from torc_client.client_triage import TriageCalls
 from torc_client.spec import format_from_filename
 
 T = TypeVar("T")
@@ -35,7 +37,7 @@ CREATE_RETRY_SECONDS = (1.0, 2.0, 4.0)
 UNSET = msgspec.UNSET
 
 
-class Client(AccessGroupCalls, HpcCalls, RunnerCalls):
+class Client(AccessGroupCalls, HpcCalls, RecordCalls, RunnerCalls, TriageCalls):
     """Talks to one Torc server. Every method returns typed records."""
 
     def __init__(self, url: str | None = None, http: httpx.Client | None = None,

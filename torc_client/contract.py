@@ -134,6 +134,8 @@ class Job(Record):
     spec_invocation_script: str | None = None
     #: The Slurm scheduler the spec assigned the job to, by name.
     scheduler: str | None = None
+    #: Claimed before jobs of lower priority queued with it (spec key `priority`; default 0).
+    priority: int = 0
 
 
 class JobCreate(Struct, kw_only=True):

@@ -22,13 +22,13 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from torc_client import contract as c
-from torc_client import diagnosis
+from torc_client import diagnosis, recovery_hook
 from torc_client.client import Client
 from torc_client.diagnosis import Failure, JobUsage
 from torc_client.errors import ConflictError, TorcError
@@ -103,17 +103,25 @@ class RecoveryPlan:
     slurm: bool = False
     memory_multiplier: float = MEMORY_MULTIPLIER
     runtime_multiplier: float = RUNTIME_MULTIPLIER
+    #: A command run before the rerun when jobs failed for another reason (`--recovery-hook`); they then rerun.
+    recovery_hook: str | None = None
+
+    @property
+    def retries_unknown(self) -> bool:
+        """Jobs that failed for another reason rerun: asked for, or a hook fixes them first."""
+        return self.retry_unknown or self.recovery_hook is not None
 
     @property
     def problem(self) -> str | None:
         """Why recovery cannot go ahead (None: it can)."""
         if not self.resized and not self.unknown:
             return f"workflow {self.workflow_id} has no failed or terminated jobs: nothing to recover"
-        if self.unknown and not self.retry_unknown:
+        if self.unknown and not self.retries_unknown:
             names = ", ".join(u.job_name for u in self.unknown[:5]) + (", ..." if len(self.unknown) > 5 else "")
             return (f"{count(len(self.unknown), 'job')} failed for a reason other than memory or time ({names}): "
-                    "rerunning as they are would likely fail again; look at their logs (`torc reports results "
-                    f"{self.workflow_id}`), then rerun them with `--retry-unknown` or fix them and run "
+                    "rerunning as they are would likely fail again; look at their logs (`torc logs analyze "
+                    f"{self.workflow_id}`), then rerun them with `--retry-unknown`, give a `--recovery-hook` that "
+                    "fixes them, or fix them and run "
                     f"`torc workflows reinitialize {self.workflow_id}`")  # fmt: skip
         return None
 
@@ -122,7 +130,8 @@ class RecoveryPlan:
         lines = [f"{raised.name}: {raised.change} for {count(len(raised.job_ids), 'job')} ({_names(raised.job_names)})"
                  for raised in self.raises]  # fmt: skip
         if self.unknown:
-            verb = "rerun as they are" if self.retry_unknown else "not retried"
+            verb = ("rerun after the recovery hook" if self.recovery_hook else
+                    "rerun as they are" if self.retry_unknown else "not retried")  # fmt: skip
             lines.append(f"{count(len(self.unknown), 'job')} that failed for another reason: {verb} "
                          f"({_names([u.job_name for u in self.unknown])})")  # fmt: skip
         if self.canceled:
@@ -134,9 +143,10 @@ class RecoveryPlan:
     def to_dict(self) -> dict[str, Any]:
         return {"workflow_id": self.workflow_id, "can_recover": self.problem is None, "problem": self.problem,
                 "memory_multiplier": self.memory_multiplier, "runtime_multiplier": self.runtime_multiplier,
-                "retry_unknown": self.retry_unknown, "slurm": self.slurm, "canceled": self.canceled,
+                "retry_unknown": self.retry_unknown, "recovery_hook": self.recovery_hook, "slurm": self.slurm,
+                "canceled": self.canceled,
                 "raises": [r.to_dict() for r in self.raises],
-                "jobs": [{**u.to_dict(), "retried": u.failure != "other" or self.retry_unknown}
+                "jobs": [{**u.to_dict(), "retried": u.failure != "other" or self.retries_unknown}
                          for u in (*self.resized, *self.unknown)]}  # fmt: skip
 
 
@@ -158,7 +168,8 @@ class Outcome:
 
 def plan_recovery(workflow_id: int, failed: Iterable[JobUsage], requirements: Mapping[int, c.ResourceRequirements],
                   *, memory_multiplier: float = MEMORY_MULTIPLIER, runtime_multiplier: float = RUNTIME_MULTIPLIER,
-                  retry_unknown: bool = False, canceled: int = 0, slurm: bool = False) -> RecoveryPlan:  # fmt: skip
+                  retry_unknown: bool = False, canceled: int = 0, slurm: bool = False,
+                  recovery_hook: str | None = None) -> RecoveryPlan:  # fmt: skip
     """What recovery does with these failed jobs (each with its latest attempt): pure.
 
     Memory becomes the larger of the request and the attempt's peak, times `memory_multiplier`
@@ -187,11 +198,12 @@ def plan_recovery(workflow_id: int, failed: Iterable[JobUsage], requirements: Ma
         raises.append(Raise(old, failure, name, memory, runtime, tuple(u.job_id for u in members),
                             tuple(u.job_name for u in members)))  # fmt: skip
     return RecoveryPlan(workflow_id, tuple(resized), tuple(unknown), tuple(raises), retry_unknown, canceled, slurm,
-                        memory_multiplier, runtime_multiplier)  # fmt: skip
+                        memory_multiplier, runtime_multiplier, recovery_hook)  # fmt: skip
 
 
 def diagnose(client: Client, workflow_id: int, *, memory_multiplier: float = MEMORY_MULTIPLIER,
-             runtime_multiplier: float = RUNTIME_MULTIPLIER, retry_unknown: bool = False) -> RecoveryPlan:  # fmt: skip
+             runtime_multiplier: float = RUNTIME_MULTIPLIER, retry_unknown: bool = False,
+             recovery_hook: str | None = None) -> RecoveryPlan:  # fmt: skip
     """Read a finished workflow's failures and plan their recovery; raises RecoveryError while it still runs."""
     allocations = check_finished(client, workflow_id)
     failed_jobs = [job for status in FAILED_STATUSES for job in client.list_jobs(workflow_id, status=status)]
@@ -201,7 +213,7 @@ def diagnose(client: Client, workflow_id: int, *, memory_multiplier: float = MEM
     canceled = client.jobs_page(workflow_id, status="canceled", limit=1).total_count
     return plan_recovery(workflow_id, failed, requirements, memory_multiplier=memory_multiplier,
                          runtime_multiplier=runtime_multiplier, retry_unknown=retry_unknown, canceled=canceled,
-                         slurm=bool(allocations))  # fmt: skip
+                         slurm=bool(allocations), recovery_hook=recovery_hook)  # fmt: skip
 
 
 def check_finished(client: Client, workflow_id: int) -> list[Any]:
@@ -237,9 +249,10 @@ def wait_for_runners(client: Client, workflow_id: int, timeout: float, interval:
     return True
 
 
-def apply(client: Client, plan: RecoveryPlan, *, output_dir: Path | str = "output",
-          submit: bool = True, enforce_memory: bool = False) -> Outcome:  # fmt: skip
-    """Carry out a plan: new requirements, jobs moved onto them, a rerun, and Slurm allocations if it ran there."""
+def apply(client: Client, plan: RecoveryPlan, *, output_dir: Path | str = "output", submit: bool = True,
+          enforce_memory: bool = False, say: Callable[[str], None] = lambda line: None) -> Outcome:  # fmt: skip
+    """Carry out a plan: new requirements, jobs moved onto them, the recovery hook (if jobs failed for another
+    reason), a rerun, and Slurm allocations if it ran there. `say` gets each line the hook prints."""
     if plan.problem is not None:
         raise RecoveryError(plan.problem)
     created: dict[str, int] = {}
@@ -248,6 +261,8 @@ def apply(client: Client, plan: RecoveryPlan, *, output_dir: Path | str = "outpu
         created[raised.name] = rr.id
         for job_id in raised.job_ids:
             client.update_job(job_id, resource_requirements_id=rr.id)
+    if plan.unknown and plan.recovery_hook:
+        recovery_hook.run(plan.recovery_hook, plan.workflow_id, say)
     result = client.reinitialize_workflow(plan.workflow_id)
     client.add_event(plan.workflow_id, "recovery: " + "; ".join(plan.describe()), category="recovery",
                      raises=[r.to_dict() for r in plan.raises])  # fmt: skip
@@ -290,7 +305,7 @@ def submit_allocations(client: Client, plan: RecoveryPlan, output_dir: Path, *,
         scheduler = client.create_slurm_scheduler(plan.workflow_id, name, base.account, **shape)
         ids += workflow_actions.schedule_nodes(client, plan.workflow_id, {
             "scheduler_id": scheduler.id, "num_allocations": 1, "enforce_memory": enforce_memory}, output_dir)  # fmt: skip
-    if plan.unknown and plan.retry_unknown:
+    if plan.unknown and plan.retries_unknown:
         base = _scheduler_of([u.job_id for u in plan.unknown], jobs, by_name, schedulers)
         ids += workflow_actions.schedule_nodes(client, plan.workflow_id, {
             "scheduler_id": base.id, "num_allocations": 1, "enforce_memory": enforce_memory}, output_dir)  # fmt: skip

@@ -182,6 +182,8 @@ def _jobs(jobs: list[c.Job], names: _Names) -> list[dict[str, Any]]:
         if job.supports_termination:
             entry["supports_termination"] = True
         _put(entry, "scheduler", job.scheduler)
+        if job.priority:
+            entry["priority"] = job.priority
         implied = {p for i in job.input_file_ids for p in names.file_producers.get(i, ())}
         implied.update(p for i in job.input_user_data_ids for p in names.data_producers.get(i, ()))
         _put(entry, "depends_on", [names.jobs[i] for i in sorted(set(job.depends_on_job_ids) - implied)

@@ -1,6 +1,7 @@
 """HTTP routes: one controller per resource. Each handler is one storage call and one conversion."""
 
 from api.routes.access import AccessGroupController
+from api.routes.archives import ArchiveController
 from api.routes.compute_nodes import ComputeNodeController
 from api.routes.events import EventController
 from api.routes.hpc import ScheduledComputeNodeController, SlurmSchedulerController, WorkflowActionController
@@ -14,6 +15,7 @@ from api.routes.records import (
 )
 from api.routes.runs import RunController
 from api.routes.service import ServiceController
+from api.routes.triage import TriageController
 from api.routes.workflows import WorkflowController
 
 ROUTE_HANDLERS = [
@@ -32,4 +34,6 @@ ROUTE_HANDLERS = [
     WorkflowActionController,
     ScheduledComputeNodeController,
     AccessGroupController,
+    TriageController,
+    ArchiveController,
 ]

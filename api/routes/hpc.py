@@ -110,6 +110,11 @@ class ScheduledComputeNodeController(Controller):
         """Record an allocation just submitted."""
         return await actions.record_allocation(db, _fields(data))
 
+    @get("/{node_id:int}", opt=rules.record("scheduled_compute_nodes", "node_id"))
+    async def get_scheduled_compute_node(self, db: Database, node_id: int) -> h.ScheduledComputeNode:
+        """One allocation."""
+        return await actions.scheduled_compute_nodes.get(db, node_id)
+
     @route("/{node_id:int}", http_method=[HttpMethod.PUT, HttpMethod.PATCH], opt=rules.record("scheduled_compute_nodes", "node_id"))
     async def update_scheduled_compute_node(self, db: Database, node_id: int,
                                             data: h.ScheduledComputeNodeUpdate) -> h.ScheduledComputeNode:  # fmt: skip

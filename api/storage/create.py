@@ -18,7 +18,7 @@ from array import array
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from api.storage import actions, jobs, queue, records, workflows
+from api.storage import actions, jobs, priority, queue, records, workflows
 from api.storage.db import Database
 from api.storage.workflows import Event
 from torc_client import graph, states
@@ -75,7 +75,8 @@ async def _insert_all(db: Database, wid: int, plan: WorkflowPlan, user: str, wor
     ticket = queue.new_ticket()
     stored = await _insert_jobs(db, _job_documents(wid, plan, first, job_ids, rr_ids, file_ids, ud_ids, fh_ids,
                                                    ticket), progress)  # fmt: skip
-    await queue.enqueue(db, wid, stored.ready, ticket)
+    ready = priority.ordered_queues(stored.ready, stored.priorities) if stored.priorities else stored.ready
+    await queue.enqueue(db, wid, ready, ticket)
     await db.workflow_inputs.insert_one(required_inputs(wid, stored.lists))
     await _insert_hpc(db, wid, plan, job_ids)
     doc = workflows.new_document(wid, _workflow_fields(plan, user, working_dir))
@@ -110,12 +111,15 @@ class _Stored:
         self.counts: dict[str, int] = {}
         self.ready: dict[int, array[int]] = {}  # by resource requirements id; 8 bytes a job
         self.lists: list[tuple[list[int], ...]] = []  # (inputs, outputs, input data, output data) of jobs with any
+        self.priorities: dict[int, int] = {}  # only jobs with a non-zero priority
 
     def add(self, doc: dict[str, Any]) -> None:
         self.count += 1
         self.counts[doc["status"]] = self.counts.get(doc["status"], 0) + 1
         if doc["status"] == S.READY.value:
             self.ready.setdefault(doc["rr_id"], array("q")).append(doc["_id"])
+            if doc.get(priority.FIELD):
+                self.priorities[doc["_id"]] = doc[priority.FIELD]
         lists = tuple(doc[key] for key in _LISTS)
         if any(lists):
             self.lists.append(lists)
@@ -191,7 +195,7 @@ def _job_documents(wid, plan, first: int, job_ids, rr_ids, file_ids, ud_ids, fh_
             input_files=[file_ids[n] for n in job.input_files], output_files=[file_ids[n] for n in job.output_files],
             input_user_data=[ud_ids[n] for n in job.input_user_data],
             output_user_data=[ud_ids[n] for n in job.output_user_data],
-            **_spec_text(job), scheduler=job.scheduler,
+            **_spec_text(job), scheduler=job.scheduler, **({priority.FIELD: job.priority} if job.priority else {}),
         )  # fmt: skip
         if doc["status"] == S.READY.value:
             doc.update(queue.ticketed(ticket))

@@ -16,7 +16,7 @@ from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
 
-from api.storage import actions, paths, queue, transitions, workflows
+from api.storage import actions, paths, priority, queue, transitions, workflows
 from api.storage.create import required_inputs
 from api.storage.db import Database, chunks
 from api.storage.hashes import data_hash, definition_hash
@@ -35,7 +35,7 @@ HOLD_FIELDS = {"init_token": "", "init_until": ""}
 _LIST_FIELDS = ("input_files", "output_files", "input_user_data", "output_user_data")
 _GRAPH_FIELDS = {"status": 1, "name": 1, "rr_id": 1, "depends_on": 1, "upstream": 1, "blocks": 1,
                  "input_files": 1, "output_files": 1, "input_user_data": 1, "output_user_data": 1,
-                 "command": 1, "invocation_script": 1, "definition_hash": 1}  # fmt: skip
+                 "command": 1, "invocation_script": 1, "definition_hash": 1, priority.FIELD: 1}  # fmt: skip
 
 
 async def initialize(db: Database, wid: int, force: bool = False) -> InitializeResult:
@@ -191,7 +191,7 @@ async def rebuild(db: Database, wf: dict[str, Any]) -> None:
         counts[status] = counts.get(status, 0) + 1
         if status == S.READY.value:
             ready.setdefault(d["rr_id"], []).append(d["_id"])
-    await queue.enqueue(db, wid, ready, ticket)
+    await queue.enqueue(db, wid, priority.ordered_queues(ready, priority.of(docs)), ticket)
     await workflows.set_counts(db, wid, counts)
     await db.workflow_inputs.replace_one({"_id": wid}, required_inputs(wid, map(_lists, docs)), upsert=True)
 

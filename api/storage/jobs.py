@@ -63,7 +63,7 @@ def to_record(doc: dict[str, Any], initialized: bool) -> Job:
         output_user_data_ids=doc.get("output_user_data", []),
         active_compute_node_id=doc.get("active_compute_node_id"),
         spec_command=doc.get("spec_command"), spec_invocation_script=doc.get("spec_invocation_script"),
-        scheduler=doc.get("scheduler"),
+        scheduler=doc.get("scheduler"), priority=doc.get("priority", 0),
     )  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.storage import queue, workflows
+from api.storage import priority, queue, workflows
 from api.storage.db import Database, chunks
 from api.storage.transitions import move
 from api.storage.workflows import Event
@@ -23,7 +23,7 @@ from torc_client.units import count
 
 S = states.JobStatus
 _PROJECTION = {"status": 1, "blocks": 1, "waiting_on": 1, "rr_id": 1, "cancel_on_blocking_job_failure": 1,
-               "name": 1}  # fmt: skip
+               "name": 1, priority.FIELD: 1}  # fmt: skip
 
 
 async def release(db: Database, wid: int, finished: list[dict[str, Any]]) -> list[int]:
@@ -92,7 +92,7 @@ async def _make_ready(db: Database, wid: int, ids: list[int]) -> list[int]:
     by_rr: dict[int, list[int]] = {}
     for doc in mine:
         by_rr.setdefault(doc["rr_id"], []).append(doc["_id"])
-    await db.after_commit(queue.enqueue, wid, by_rr, ticket)
+    await db.after_commit(queue.enqueue, wid, priority.ordered_queues(by_rr, priority.of(candidates)), ticket)
     await workflows.record(db, wid, {S.BLOCKED: -moved, S.READY: moved},
                            [Event("job", f"{count(moved, 'job')} ready", status="ready", job_ids=[d["_id"] for d in mine])])
     return [d["_id"] for d in mine]

@@ -19,7 +19,7 @@ from typing import Any
 
 from pymongo import UpdateOne
 
-from api.storage import actions, initialize, paths, queue, workflows
+from api.storage import actions, initialize, paths, priority, queue, workflows
 from api.storage.db import Database, chunks
 from api.storage.hashes import DEFINITION_FIELDS, data_hash, definition_hash
 from api.storage.workflows import Event
@@ -30,10 +30,11 @@ from torc_client.units import count
 
 S = states.JobStatus
 MTIME_TOLERANCE = 0.01
-_FIELDS = {"name": 1, "status": 1, "rr_id": 1, "blocks": 1, "definition_hash": 1, **{f: 1 for f in DEFINITION_FIELDS}}
+_FIELDS = {"name": 1, "status": 1, "rr_id": 1, "blocks": 1, "definition_hash": 1, priority.FIELD: 1,
+           **{f: 1 for f in DEFINITION_FIELDS}}  # fmt: skip
 
 
-def _check_idle(wf: dict[str, Any], force: bool, action: str) -> None:
+def check_idle(wf: dict[str, Any], force: bool, action: str) -> None:
     counts = wf.get("counts", {})
     active = counts.get(S.PENDING.value, 0) + counts.get(S.RUNNING.value, 0)
     if active and not force:
@@ -44,11 +45,11 @@ def _check_idle(wf: dict[str, Any], force: bool, action: str) -> None:
 async def reset_status(db: Database, wid: int, failed_only: bool, force: bool = False) -> ResetResult:
     """Failed, canceled and terminated jobs (or all jobs) and everything downstream of them back to uninitialized."""
     wf = await workflows.get_doc(db, wid)
-    _check_idle(wf, force, "reset")
+    check_idle(wf, force, "reset")
     docs = {d["_id"]: d async for d in db.jobs.find({"workflow_id": wid}, {"status": 1, "blocks": 1, "name": 1})}
     if failed_only:
         seeds = [jid for jid, d in docs.items() if d["status"] in states.UPSTREAM_FAILURES]
-        targets = _downstream_closure(seeds, docs)
+        targets = downstream_closure(seeds, docs)
     else:
         targets = set(docs)
     targets = {jid for jid in targets if docs[jid]["status"] != S.UNINITIALIZED.value}
@@ -65,7 +66,7 @@ async def reset_status(db: Database, wid: int, failed_only: bool, force: bool = 
     return ResetResult(workflow_id=wid, updated_count=len(targets), reset_type=kind, job_counts=counts)
 
 
-def _downstream_closure(seeds: list[int], docs: dict[int, dict[str, Any]]) -> set[int]:
+def downstream_closure(seeds: list[int], docs: dict[int, dict[str, Any]]) -> set[int]:
     found, frontier = set(seeds), list(seeds)
     while frontier:
         nxt = [b for jid in frontier for b in docs[jid].get("blocks", []) if b not in found and b in docs]
@@ -74,17 +75,20 @@ def _downstream_closure(seeds: list[int], docs: dict[int, dict[str, Any]]) -> se
     return found
 
 
-async def reinitialize(db: Database, wid: int, dry_run: bool = False, force: bool = False) -> ReinitializeResult:
+async def reinitialize(db: Database, wid: int, dry_run: bool = False, force: bool = False, *,
+                       reset_only: bool = False) -> ReinitializeResult:  # fmt: skip
+    """A new run of what changed or did not complete; with `reset_only`, of the jobs a reset put back to
+    uninitialized (and those whose inputs changed), while failed, canceled and terminated jobs keep their status."""
     wf = await workflows.get_doc(db, wid)
     if not wf["is_initialized"]:
         raise Conflict(f"workflow {wid} has not run yet: initialise it with `torc workflows init {wid}`")
     if not dry_run:
-        _check_idle(wf, force, "reinitialisation")
+        check_idle(wf, force, "reinitialisation")
     docs = {d["_id"]: d async for d in db.jobs.find({"workflow_id": wid}, _FIELDS)}
     files = {f["_id"]: f async for f in db.files.find({"workflow_id": wid})}
     file_changes = _file_changes(files, wf, db.private_files)
     data_changes = await _data_changes(db, wid)
-    reasons = _direct_reasons(docs, files, file_changes, data_changes, wf)
+    reasons = _direct_reasons(docs, files, file_changes, data_changes, wf, reset_only)
     _add_downstream(reasons, docs)
     jobs = [RerunReason(job_id=jid, job_name=docs[jid]["name"], status=docs[jid]["status"], reasons=why)
             for jid, why in sorted(reasons.items())]  # fmt: skip
@@ -124,11 +128,13 @@ async def _data_changes(db: Database, wid: int) -> dict[int, tuple[str, str]]:
     return changes
 
 
-def _direct_reasons(docs, files, file_changes, data_changes, wf) -> dict[int, list[str]]:
+def _direct_reasons(docs, files, file_changes, data_changes, wf, reset_only: bool = False) -> dict[int, list[str]]:
     reasons: dict[int, list[str]] = {}
     for jid, d in docs.items():
         why = []
-        if d["status"] not in (S.COMPLETED.value, S.DISABLED.value):
+        if d["status"] == S.UNINITIALIZED.value and reset_only:
+            why.append("its status was reset")
+        elif d["status"] not in (S.COMPLETED.value, S.DISABLED.value) and not reset_only:
             why.append(f"it did not complete in run {wf['run_id']} (status {d['status']})")
         if definition_hash(d) != d.get("definition_hash"):
             why.append("its command or relationships changed")
@@ -180,7 +186,7 @@ async def _apply(db, wf, docs, rerun: set[int], file_changes, data_changes, toke
         await db.jobs.bulk_write(part, ordered=False)
     await _record_inputs(db, file_changes, data_changes)
     await queue.clear(db, wid)
-    await queue.enqueue(db, wid, ready, ticket)
+    await queue.enqueue(db, wid, priority.ordered_queues(ready, priority.of(docs.values())), ticket)
     await workflows.change(db, wid, {"$set": {"counts": counts, "is_canceled": False, "completed_run": -1},
                                      "$unset": initialize.HOLD_FIELDS, "$inc": {"run_id": 1}},
                            where={"init_token": token})  # fmt: skip

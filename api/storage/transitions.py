@@ -244,3 +244,26 @@ async def disable(db: Database, wf: dict[str, Any], doc: dict[str, Any]) -> None
                                           job_ids=[doc["_id"]])])  # fmt: skip
 
     await db.atomic(wf["_id"], body)
+
+
+async def restore(db: Database, wid: int, statuses: dict[int, str]) -> int:
+    """Set the statuses a finished run left, on the jobs of a workflow imported from an archive; returns how many.
+
+    Not a transition: the jobs were just created from the archive's spec and have never run,
+    and they take the statuses they ended that run with on the exporting server (any but
+    pending and running, which belong to a runner). Nothing claims them meanwhile: the
+    workflow is not initialised until the restore is done.
+    """
+    groups: dict[str, list[int]] = {}
+    for jid, status in statuses.items():
+        if S(status) in states.LEASED:
+            raise InvalidTransition(jid, "archived", status)
+        groups.setdefault(S(status).value, []).append(jid)
+    moved = 0
+    for status, ids in groups.items():
+        for part in chunks(ids, 1000):
+            result = await db.jobs.update_many({"_id": {"$in": part}, "workflow_id": wid}, {"$set": {
+                "status": status, "waiting_on": [], "claim_token": None, "active_compute_node_id": None,
+                "queue_ticket": None}})  # fmt: skip
+            moved += result.modified_count
+    return moved

@@ -20,13 +20,16 @@ from torc_client.cli.commands import (
     access,
     events,
     jobs,
+    logs,
     records,
     recover,
+    reset_jobs,
     reports,
     resource_requirements,
     run,
     service,
     slurm,
+    torc_paths,
     user_data,
     validate,
     watch,
@@ -65,6 +68,7 @@ cli.add_command(resource_requirements.group)
 cli.add_command(records.compute_nodes)
 cli.add_command(events.group)
 cli.add_command(reports.group)
+cli.add_command(logs.group)
 cli.add_command(slurm.submit)
 cli.add_command(slurm.group)
 cli.add_command(slurm.submit_slurm)
@@ -77,6 +81,9 @@ cli.add_command(service.completion)
 workflows.group.add_command(slurm.workflows_submit)
 workflows.group.add_command(slurm.workflows_sync_status)
 workflows.group.add_command(recover.correct_resources)
+jobs.group.add_command(reset_jobs.reset_status)
+slurm.group.add_command(logs.parse_logs)
+torc_paths.install(cli)  # after every other command: it adds aliases of some of them
 attach_global_options(cli)
 
 

@@ -22,6 +22,7 @@ from rich.text import Text
 from torc_client import contract as c
 from torc_client import contract_hpc as h
 from torc_client import states
+from torc_client.cli import listing
 from torc_client.units import count
 
 #: Width of the console when output is not a terminal: wide enough that nothing wraps or is cut.
@@ -241,7 +242,11 @@ def print_json(value: Any, stream: TextIO | None = None) -> None:
 
 
 def show_list(records: Sequence[Any], record_type: type, fmt: str, columns: Sequence[Column] | None = None) -> None:
-    """A list of records: a bare JSON array, or a table."""
+    """A list of records (in the order `--sort-by` asks for): a bare JSON array, CSV, or a table."""
+    records = listing.ordered(records)
+    if fmt == "csv":
+        listing.write_csv(records)
+        return
     if fmt == "json":
         print_json(list(records))
         return
@@ -249,7 +254,11 @@ def show_list(records: Sequence[Any], record_type: type, fmt: str, columns: Sequ
 
 
 def show_rows(rows: Sequence[Mapping[str, Any]], fmt: str) -> None:
-    """Plain rows (dicts with the same keys): a table, or a JSON list."""
+    """Plain rows (dicts with the same keys), in the order `--sort-by` asks for: a table, CSV, or a JSON list."""
+    rows = listing.ordered(rows)
+    if fmt == "csv":
+        listing.write_csv(rows)
+        return
     if fmt == "json":
         print_json(list(rows))
         return
@@ -259,7 +268,10 @@ def show_rows(rows: Sequence[Mapping[str, Any]], fmt: str) -> None:
 
 
 def show_record(record: Any, fmt: str) -> None:
-    """One record: bare JSON, or a Field │ Value table."""
+    """One record: bare JSON, a CSV row, or a Field │ Value table."""
+    if fmt == "csv":
+        listing.write_csv([record])
+        return
     if fmt == "json":
         print_json(record)
         return

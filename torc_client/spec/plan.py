@@ -97,6 +97,8 @@ class PlanJob(msgspec.Struct, frozen=True, gc=False):
     input_user_data: tuple[str, ...]
     output_user_data: tuple[str, ...]
     scheduler: str | None = None
+    #: Claimed before jobs of lower priority that are queued with it (default 0).
+    priority: int = 0
 
 
 class WorkflowPlan(msgspec.Struct, frozen=True):
@@ -351,6 +353,7 @@ def _job(
         supports_termination=entry.get("supports_termination", False),
         **{field: tuple(sorted(names)) for field, names in links.items()},
         scheduler=entry.get("scheduler"),
+        priority=entry.get("priority", 0),
     )
 
 

@@ -11,9 +11,10 @@ from typing import Any
 import click
 
 from torc_client import settings
+from torc_client.cli import listing
 from torc_client.client import Client
 
-FORMATS = ("table", "json")
+FORMATS = ("table", "json", "csv")
 
 
 @dataclass
@@ -76,7 +77,8 @@ def global_options() -> list[click.Option]:
     """Fresh global options (`-f/--format`, `--url`, credentials); every command gets its own copy."""
     return [
         click.Option(["-f", "--format", "format_"], type=click.Choice(FORMATS), default=None, expose_value=False,
-                     callback=_set_format, help="Output format: table (default) or json (records as JSON on stdout)."),
+                     callback=_set_format,
+                     help="Output format: table (default), json (records as JSON on stdout) or csv (records)."),
         click.Option(["--url"], default=None, expose_value=False, callback=_set_url,
                      help=f"Torc API URL (env TORC_API_URL; default {settings.DEFAULT_API_URL})."),
         click.Option(["--password"], default=None, expose_value=False, callback=_set_password,
@@ -112,7 +114,8 @@ def workflow_id_argument(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def paging_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """`--limit` (default: every record) and `--offset`."""
+    """`--limit` (default: every record) and `--offset`; `--sort-by` and `--reverse-sort` (see `listing`)."""
+    func = listing.options(func)
     func = click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True,
                         help="Skip this many records.")(func)  # fmt: skip
     return click.option("-l", "--limit", type=click.IntRange(min=1), default=None,

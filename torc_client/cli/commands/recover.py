@@ -29,6 +29,9 @@ def recovery_options(runtime_default: float) -> Callable[[Callable[..., Any]], C
                          help="Jobs that ran out of time get their runtime times this."),
             click.option("--retry-unknown", is_flag=True,
                          help="Also rerun, as they are, jobs that failed for another reason."),
+            click.option("--recovery-hook", metavar="COMMAND", default=None,
+                         help="When jobs failed for another reason, run `COMMAND WORKFLOW_ID` (TORC_WORKFLOW_ID set) "
+                              "to fix them, then rerun them too; recovery stops if it exits non-zero."),
             click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), default="output",
                          show_default=True, help="Where Slurm batch scripts and logs go (workflows run under Slurm)."),
             click.option("--enforce-memory", is_flag=True,
@@ -53,7 +56,7 @@ def show_plan(plan: recovery.RecoveryPlan, header: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Change nothing: print the plan.")
 @pass_state
 def recover(state: State, workflow_id: int, memory_multiplier: float, runtime_multiplier: float, retry_unknown: bool,
-            output_dir: Path, enforce_memory: bool, dry_run: bool) -> None:  # fmt: skip
+            recovery_hook: str | None, output_dir: Path, enforce_memory: bool, dry_run: bool) -> None:  # fmt: skip
     """Rerun the jobs that ran out of memory or time, with more of it.
 
     Each failed or terminated job is diagnosed from its last attempt: out of memory (its peak
@@ -64,13 +67,16 @@ def recover(state: State, workflow_id: int, memory_multiplier: float, runtime_mu
     downstream of it. A workflow that ran under Slurm gets new allocations that fit.
 
     The workflow must have finished, with no runner attached. Jobs that failed for another
-    reason stop recovery unless --retry-unknown. Run `torc run ID` afterwards on a workstation.
+    reason stop recovery unless --retry-unknown, or --recovery-hook names a command that fixes
+    them (it runs before the rerun, as `COMMAND ID`; a non-zero exit stops recovery). Run
+    `torc run ID` afterwards on a workstation.
     JSON (-f json): the plan (`raises`, `jobs`, `problem`) and what was done (`created`,
     `jobs_rerun`, `allocations`).
     """
     client = state.client()
     plan = recovery.diagnose(client, workflow_id, memory_multiplier=memory_multiplier,
-                             runtime_multiplier=runtime_multiplier, retry_unknown=retry_unknown)  # fmt: skip
+                             runtime_multiplier=runtime_multiplier, retry_unknown=retry_unknown,
+                             recovery_hook=recovery_hook)  # fmt: skip
     if dry_run:
         show_plan(plan, f"Recovery plan for workflow {workflow_id} (dry run: nothing changed):")
         if plan.problem:
@@ -78,7 +84,7 @@ def recover(state: State, workflow_id: int, memory_multiplier: float, runtime_mu
         if state.json:
             render.print_json(recovery.Outcome(plan).to_dict())
         click.get_current_context().exit(1 if plan.problem else 0)
-    outcome = recovery.apply(client, plan, output_dir=output_dir, enforce_memory=enforce_memory)
+    outcome = recovery.apply(client, plan, output_dir=output_dir, enforce_memory=enforce_memory, say=render.message)
     show_recovered(outcome)
     if state.json:
         render.print_json(outcome.to_dict())

@@ -66,14 +66,14 @@ def _poll_plain(client: Client, workflow_id: int, interval: float) -> c.Workflow
 @recovery_options(recovery.WATCH_RUNTIME_MULTIPLIER)
 @pass_state
 def watch(state: State, workflow_id: int, poll_interval: float, recover: bool, max_retries: int,
-          memory_multiplier: float, runtime_multiplier: float, retry_unknown: bool, output_dir: Path,
-          enforce_memory: bool) -> None:  # fmt: skip
+          memory_multiplier: float, runtime_multiplier: float, retry_unknown: bool, recovery_hook: str | None,
+          output_dir: Path, enforce_memory: bool) -> None:  # fmt: skip
     """Show a workflow's job counts until it is complete (a live view on a terminal, else a line per change).
 
     With --recover, a workflow that ends with failed or terminated jobs is recovered as
-    `torc recover` does (memory or runtime raised for the jobs that lacked it) and watched again,
-    up to --max-retries rounds. The rerun runs in new Slurm allocations if the workflow ran under
-    Slurm, else in a runner this command starts here (`torc run ID`, its log in --output-dir).
+    `torc recover` does (memory or runtime raised for the jobs that lacked it; --recovery-hook run
+    for jobs that failed for another reason) and watched again, up to --max-retries rounds. The
+    rerun runs in new Slurm allocations if the workflow ran under Slurm, else in a runner this command starts here (`torc run ID`, its log in --output-dir).
 
     Exits 0 when every job completed, 1 when some failed or were canceled.
     """
@@ -91,11 +91,13 @@ def watch(state: State, workflow_id: int, poll_interval: float, recover: bool, m
                 break
             _wait_for(runner, client, workflow_id)
             plan = recovery.diagnose(client, workflow_id, memory_multiplier=memory_multiplier,
-                                     runtime_multiplier=runtime_multiplier, retry_unknown=retry_unknown)  # fmt: skip
+                                     runtime_multiplier=runtime_multiplier, retry_unknown=retry_unknown,
+                                     recovery_hook=recovery_hook)  # fmt: skip
             if plan.problem:
                 render.error(f"Cannot recover: {plan.problem}")
                 break
-            outcome = recovery.apply(client, plan, output_dir=output_dir, enforce_memory=enforce_memory)
+            outcome = recovery.apply(client, plan, output_dir=output_dir, enforce_memory=enforce_memory,
+                                     say=render.message)  # fmt: skip
             rounds += 1
             show_plan(plan, f"Recovery round {rounds} of at most {max_retries}:")
             if not plan.slurm:

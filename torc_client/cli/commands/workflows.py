@@ -16,7 +16,7 @@ from torc_client.cli.commands.common import AliasGroup, State, paging_options, p
 from torc_client.cli.commands.editing import changes, show_changed
 from torc_client.cli.commands.user_data import JsonValue
 from torc_client.client import Client
-from torc_client.spec import dump_spec_text, format_from_filename
+from torc_client.spec import dump_spec_text, format_from_filename, load_spec_text
 from torc_client.units import count
 
 
@@ -206,13 +206,28 @@ for _command in (create, list_, get, update, init, reinitialize, reset_status, s
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write the spec to FILE (default: stdout).")
 @click.option("--spec-format", type=click.Choice(["yaml", "json", "json5", "kdl"]), default=None,
               help="Spec format (default: from the extension of FILE, else yaml).")  # fmt: skip
+@click.option("--include-results", is_flag=True, help="Add every result of every run (under `history`).")
+@click.option("--include-events", is_flag=True, help="Add every event (under `history`).")
 @pass_state
-def export(state: State, workflow_id: int, output: str | None, spec_format: str | None) -> None:
-    """Write a workflow as a spec file, from which `workflows import` creates a copy."""
+def export(state: State, workflow_id: int, output: str | None, spec_format: str | None, include_results: bool,
+           include_events: bool) -> None:  # fmt: skip
+    """Write a workflow as a spec file, from which `workflows import` creates a copy.
+
+    With --include-results and/or --include-events the file also holds the workflow's history (its
+    run number, each job's status, and its results and events, jobs named): imported on another
+    server, the copy's reports read as the original's did. Not in KDL.
+    """
+    from torc_client import archive
     from torc_client.spec_export import export_spec
 
     fmt = spec_format or (output and format_from_filename(output)) or "yaml"
-    text = dump_spec_text(export_spec(state.client(), workflow_id), fmt)
+    doc = export_spec(state.client(), workflow_id)
+    if include_results or include_events:
+        if fmt == "kdl":
+            raise click.UsageError("a history (--include-results, --include-events) is written in yaml, json or json5")
+        doc[archive.KEY] = archive.history(state.client(), workflow_id, results=include_results,
+                                           events=include_events)  # fmt: skip
+    text = dump_spec_text(doc, fmt)
     if output is None:
         click.echo(text, nl=False)
         return
@@ -227,10 +242,31 @@ def export(state: State, workflow_id: int, output: str | None, spec_format: str 
 @click.argument("spec_file", metavar="FILE")
 @click.option("--working-dir", default=None,
               help="Directory the jobs run in, if the spec names none (default: the current directory).")  # fmt: skip
+@click.option("--skip-results", is_flag=True, help="Leave out the results of an export with a history.")
+@click.option("--skip-events", is_flag=True, help="Leave out the events of an export with a history.")
 @pass_state
-def import_(state: State, spec_file: str, working_dir: str | None) -> None:
-    """Create a workflow from a spec file written by `workflows export` (as `workflows create` does)."""
-    workflow = create_from_file(state.client(), spec_file, working_dir)
+def import_(state: State, spec_file: str, working_dir: str | None, skip_results: bool, skip_events: bool) -> None:
+    """Create a workflow from a spec file written by `workflows export` (as `workflows create` does).
+
+    An export with a history (--include-results, --include-events) gets it back: the jobs take the
+    statuses the run ended with, and its results and events are restored.
+    """
+    from torc_client import archive
+
+    text = validate.read_spec_file(spec_file)
+    found = None
+    if archive.KEY in text:
+        spec, found = archive.split(load_spec_text(text, format_from_filename(Path(spec_file).name), spec_file),
+                                    skip_results=skip_results, skip_events=skip_events)  # fmt: skip
+    if found is None:
+        workflow = create_from_file(state.client(), spec_file, working_dir)
+    else:
+        workflow = state.client().create_workflow_from_spec(
+            spec, working_dir=str(Path(working_dir or Path.cwd()).resolve()))  # fmt: skip
+        restored = state.client().restore_history(workflow.id, found)
+        render.message(f"Restored run {restored.run_id}: {count(restored.jobs, 'job status', 'job statuses')}, "
+                       f"{count(restored.results, 'result')}, {count(restored.events, 'event')}")  # fmt: skip
+        workflow = state.client().get_workflow(workflow.id)
     render.message(f"Created workflow {workflow.id}")
     render.show_record(workflow, state.format)
 

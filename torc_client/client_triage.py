@@ -1,0 +1,27 @@
+"""The Client's triage calls: reset exactly the jobs chosen, restore an archived run; `Client` inherits them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torc_client import contract_archive as a
+from torc_client import contract_triage as t
+
+
+class TriageCalls:
+    """Selective resets. Needs the `request` method of `Client`."""
+
+    request: Any
+
+    def reset_job_status(self, workflow_id: int, job_ids: list[int] | None = None, *, status: str | None = None,
+                         return_code: int | None = None, reinitialize: bool = False,
+                         force: bool = False) -> t.JobsResetResult:  # fmt: skip
+        """Reset the chosen jobs (ids, narrowed by status and latest return code) and their downstream jobs to
+        uninitialized; with `reinitialize`, start a new run in which only they (and changed inputs) run again."""
+        body = t.JobsResetRequest(job_ids=list(job_ids or []), status=status, return_code=return_code,
+                                  reinitialize=reinitialize, force=force)  # fmt: skip
+        return self.request("POST", f"/workflows/{workflow_id}/jobs/reset_status", t.JobsResetResult, body=body)
+
+    def restore_history(self, workflow_id: int, history: a.History) -> a.HistoryRestored:
+        """Give a workflow that has never run the statuses, results and events of an archived run."""
+        return self.request("POST", f"/workflows/{workflow_id}/history", a.HistoryRestored, body=history)
