@@ -7,6 +7,7 @@ every job, so the dashboard asks for them only when their tab is open.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from torc_client import contract as c
@@ -24,12 +25,17 @@ TAIL_BYTES = 8192
 TAIL_LINES = 40
 
 
-def advance_clock(client: Client, workflow_id: int, clock: RunClock,
-                  max_pages: int = EVENT_PAGES_PER_REFRESH) -> RunClock:  # fmt: skip
-    """The clock after the events logged since it last looked (at most `max_pages` pages of them)."""
+def advance_clock(client: Client, workflow_id: int, clock: RunClock, max_pages: int = EVENT_PAGES_PER_REFRESH,
+                  seen: Callable[[list[c.Event]], None] | None = None) -> RunClock:  # fmt: skip
+    """The clock after the events logged since it last looked (at most `max_pages` pages of them).
+
+    `seen` is handed every page read, so a face can show the events the clock went through.
+    """
     for _ in range(max_pages):
         page = client.list_events(workflow_id, after=clock.last_event_id, limit=EVENT_PAGE)
         clock = clock.advance(page.items)
+        if seen is not None and page.items:
+            seen(page.items)
         if not page.has_more or not page.items:
             break
     return clock
@@ -111,3 +117,8 @@ def usage(client: Client, workflow_id: int) -> list[JobUsage]:
     """Requested against used resources for every job with a result in the current run."""
     requirements = {rr.id: rr for rr in client.list_resource_requirements(workflow_id)}
     return job_usage(client.list_jobs(workflow_id), client.list_results(workflow_id), requirements)
+
+
+def downstream_jobs(client: Client, workflow_id: int, job_id: int) -> list[c.Job]:
+    """The jobs that wait directly for `job_id` (reads every job: the server lists upstream ids only)."""
+    return [j for j in client.list_jobs(workflow_id) if job_id in j.depends_on_job_ids]

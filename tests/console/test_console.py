@@ -1,0 +1,107 @@
+"""The console driven with Textual's pilot, at 80×24, against a real server and real runners."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from tests.console.conftest import run, until
+from tests.console.screens import screen_text
+from torc_client import Client
+from torc_client.builder import WorkflowBuilder, run_workflow
+from torc_client.console.app import TorcConsole
+from torc_client.console.job import JobScreen
+from torc_client.console.widgets import ConfirmScreen, HelpScreen
+from torc_client.console.workflow import WorkflowScreen
+
+SIZE = (80, 24)
+
+
+def sweep(n: int, failing: bool = False) -> WorkflowBuilder:
+    builder = WorkflowBuilder("console_sweep")
+    builder.set_parameters(i=f"1:{n}")
+    builder.add_resource_requirements("small", num_cpus=1, memory="100m", runtime="PT5M")
+    builder.add_job("work_{i}", "echo hello {i}; echo oops {i} >&2", resource_requirements="small",
+                    use_parameters=["i"])  # fmt: skip
+    if failing:
+        # Fails on its first attempt only: the marker file is there for the second.
+        builder.add_job("flaky", "test -f flaky.marker || { touch flaky.marker; echo first try >&2; exit 3; }",
+                        resource_requirements="small")  # fmt: skip
+    return builder
+
+
+def finished(client: Client, builder: WorkflowBuilder, tmp_path: Path) -> int:
+    workflow = builder.create(client, working_dir=tmp_path)
+    run_workflow(client, workflow.id, output_dir=str(tmp_path / "output"), num_cpus=2, memory_gb=2, cwd=tmp_path)
+    return workflow.id
+
+
+def rows(app: TorcConsole) -> list[tuple[str, str]]:
+    """(id, name) of every row of the job table, as the console holds them."""
+    table = app.screen.query_one("#jobs", DataTable)
+    return [(str(table.get_row_at(i)[0]), str(table.get_row_at(i)[2])) for i in range(table.row_count)]
+
+
+def test_console_opens_a_workflow_filters_and_reads_a_job_log_tail(client, tmp_path) -> None:
+    workflow_id = finished(client, sweep(20), tmp_path)
+    server_first = [(str(j.id), j.name) for j in client.list_jobs(workflow_id, limit=12)]
+    app = TorcConsole(client, workflow_id, output_dir=tmp_path / "output", poll_interval=0.2)
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, WorkflowScreen) and app.screen.page is not None,
+                        "the workflow screen shows a page")  # fmt: skip
+            await until(pilot, lambda: rows(app) == server_first, "the first page is the server's first 12 jobs")
+            assert "20/20 done" in screen_text(app)
+            await pilot.press("n")
+            await until(pilot, lambda: app.screen.page.query.page == 1 and len(rows(app)) == 8, "the second page")
+            await pilot.press("slash", *"work_7", "enter")
+            await until(pilot, lambda: [name for _, name in rows(app)] == ["work_7"], "the name filter")
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, JobScreen) and app.screen.detail is not None,
+                        "the job screen")  # fmt: skip
+            assert app.screen.detail.job.name == "work_7"
+            await until(pilot, lambda: "hello 7" in screen_text(app), "the stdout tail on screen")
+            await pilot.press("E")
+            await until(pilot, lambda: "oops 7" in screen_text(app), "the stderr tail on screen")
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, WorkflowScreen), "back to the workflow")
+            await pilot.press("question_mark")
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+            text = screen_text(app)
+            for key, what in (("/", "filter by name"), ("s", "filter by status"), ("x", "reset failed")):
+                assert re.search(rf"█{re.escape(key)} +{what}█", text), what
+
+    run(scenario)
+
+
+def test_console_resets_a_failed_job_and_a_runner_started_there_reruns_it(client, tmp_path) -> None:
+    workflow_id = finished(client, sweep(3, failing=True), tmp_path)
+    assert client.workflow_status(workflow_id).job_counts == {"completed": 3, "failed": 1}
+    app = TorcConsole(client, workflow_id, output_dir=tmp_path / "output", poll_interval=0.2)
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, WorkflowScreen) and app.screen.page is not None,
+                        "the workflow screen")  # fmt: skip
+            await pilot.press("s")
+            await until(pilot, lambda: [name for _, name in rows(app)] == ["flaky"], "only the failed job listed")
+            await pilot.press("x")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the reset confirmation")
+            said = "\n".join(app.screen.proposal.lines)
+            assert "1 failed job(s), and every job downstream" in said
+            await pilot.press("y")
+            await until(pilot, lambda: client.workflow_status(workflow_id).run_id == 2, "a new run")
+            await pilot.press("r")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the run confirmation")
+            await pilot.press("y")
+            await until(pilot, lambda: client.workflow_status(workflow_id).is_complete, "the rerun")
+            screen = app.screen
+            assert isinstance(screen, WorkflowScreen)
+            screen.target.runner.wait(60)
+            await until(pilot, lambda: "4/4 done" in screen_text(app), "the console shows the rerun")
+
+    run(scenario)
+    assert client.workflow_status(workflow_id).job_counts == {"completed": 4}
