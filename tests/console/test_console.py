@@ -71,7 +71,7 @@ def test_console_opens_a_workflow_filters_and_reads_a_job_log_tail(client, tmp_p
             await pilot.press("question_mark")
             await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
             text = screen_text(app)
-            for key, what in (("/", "filter by name"), ("s", "filter by status"), ("x", "reset failed")):
+            for key, what in (("/", "name filter"), ("s", "status filter"), ("x", "reset failed"), ("?", "this help")):
                 assert re.search(rf"█{re.escape(key)} +{what}█", text), what
 
     run(scenario)

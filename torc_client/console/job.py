@@ -72,8 +72,8 @@ class JobScreen(Screen):
             "results": text.results_text(detail.results),
             "why": text.why_text(why) if why is not None else "completed: it waits for nothing",
             "neighbours": text.neighbours_text(detail.job.depends_on_job_ids, downstream),
-            "stdout": text.tail_text(detail.stdout),
-            "stderr": text.tail_text(detail.stderr),
+            "stdout": text.tail_text(detail.stdout, self.reader.output_dir),
+            "stderr": text.tail_text(detail.stderr, self.reader.output_dir),
         }
         for name, content in parts.items():
             self.query_one(f"#{name}", Static).update(content)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 
 from rich.text import Text
 
@@ -135,12 +136,15 @@ def results_text(results: Sequence[c.Result]) -> Text:
     return text
 
 
-def tail_text(tail: LogTail | None) -> Text:
+def tail_text(tail: LogTail | None, base: Path | None = None) -> Text:
+    """A log tail under its file's name (relative to `base`, the output directory, when inside it)."""
     if tail is None:
         return Text("no attempt to show", style="dim")
+    path = Path(tail.path)
+    shown = path.relative_to(base) if base is not None and path.is_relative_to(base) else path
     if not tail.exists:
-        return Text(f"{tail.path}: not written (yet)", style="dim")
-    text = Text(f"{tail.path}{' (last lines)' if tail.truncated else ''}\n", style="dim")
+        return Text(f"{shown}: not written (yet)", style="dim")
+    text = Text(f"{shown}{' (last lines)' if tail.truncated else ''}\n", style="dim")
     text.append(tail.text or "(empty)")
     return text
 

@@ -31,16 +31,16 @@ class WorkflowScreen(Screen):
 
     BINDINGS = [
         Binding("enter", "open_job", "open job"),
-        Binding("slash", "filter_name", "filter by name", key_display="/"),
-        Binding("s", "next_status", "filter by status"),
-        Binding("o", "next_sort", "sort by id, status, name"),
-        Binding("d", "reverse", "reverse order"),
-        Binding("n", "page(1)", "next page"),
-        Binding("p", "page(-1)", "previous page"),
-        Binding("e", "events", "events (live)"),
-        Binding("g", "graph", "graph"),
-        Binding("u", "user_data", "user data"),
-        *(Binding(a.key, f"act('{a.key}')", a.name) for a in actions.ACTIONS),
+        Binding("slash", "filter_name", "name filter", key_display="/"),
+        Binding("s", "next_status", "status filter"),
+        Binding("o", "next_sort", "sort (id, status, name)", show=False),
+        Binding("d", "reverse", "reverse order", show=False),
+        Binding("n", "page(1)", "next page", show=False),
+        Binding("p", "page(-1)", "previous page", show=False),
+        Binding("e", "events", "events (live)", show=False),
+        Binding("g", "graph", "graph", show=False),
+        Binding("u", "user_data", "user data", show=False),
+        *(Binding(a.key, f"act('{a.key}')", a.name, show=False) for a in actions.ACTIONS),
     ]
     DEFAULT_CSS = """
     WorkflowScreen #overview { height: auto; padding: 0 1; }
