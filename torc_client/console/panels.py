@@ -91,7 +91,7 @@ class GraphScreen(Screen):
 class UserDataScreen(Screen):
     """The user_data records; enter edits one, ctrl+s saves it (only valid JSON; errors give line and column)."""
 
-    BINDINGS = [Binding("enter", "edit", "edit record"), Binding("ctrl+s", "save", "save the edit"),
+    BINDINGS = [Binding("enter", "edit", "edit record", show=False), Binding("ctrl+s", "save", "save the edit"),
                 Binding("ctrl+r", "revert", "revert the edit")]  # fmt: skip
     DEFAULT_CSS = """
     UserDataScreen #records { height: 1fr; }

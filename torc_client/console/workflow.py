@@ -30,7 +30,7 @@ class WorkflowScreen(Screen):
     """A workflow's overview and job table; enter opens a job."""
 
     BINDINGS = [
-        Binding("enter", "open_job", "open job"),
+        Binding("enter", "open_job", "open job", show=False),
         Binding("slash", "filter_name", "name filter", key_display="/"),
         Binding("s", "next_status", "status filter"),
         Binding("o", "next_sort", "sort (id, status, name)", show=False),

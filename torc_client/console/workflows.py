@@ -20,7 +20,7 @@ MAX_WORKFLOWS = 100
 class WorkflowsScreen(Screen):
     """A table of workflows, newest first; enter opens one."""
 
-    BINDINGS = [Binding("enter", "open", "open workflow"), Binding("a", "toggle_archived", "archived on/off")]
+    BINDINGS = [Binding("enter", "open", "open workflow", show=False), Binding("a", "toggle_archived", "archived on/off")]
 
     def __init__(self) -> None:
         super().__init__()
