@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, TextArea
 
 from tests.console.conftest import run, until
+from tests.conftest import start_server, stop_server
 from tests.console.screens import screen_text
+from api.embedded import free_port
 from torc_client import Client
 from torc_client.builder import WorkflowBuilder, run_workflow
 from torc_client.console.app import TorcConsole
 from torc_client.console.job import JobScreen
+from torc_client.console.panels import UserDataScreen
 from torc_client.console.widgets import ConfirmScreen, HelpScreen
 from torc_client.console.workflow import WorkflowScreen
 
@@ -105,3 +109,57 @@ def test_console_resets_a_failed_job_and_a_runner_started_there_reruns_it(client
 
     run(scenario)
     assert client.workflow_status(workflow_id).job_counts == {"completed": 4}
+
+
+def test_console_saves_edited_user_data_and_refuses_invalid_json(client, tmp_path) -> None:
+    builder = sweep(2)
+    builder.add_user_data("settings", data={"learning_rate": 0.1})
+    workflow_id = finished(client, builder, tmp_path)
+    record = client.list_user_data(workflow_id)[0]
+    app = TorcConsole(client, workflow_id, output_dir=tmp_path / "output", poll_interval=0.2)
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, WorkflowScreen) and app.screen.page is not None,
+                        "the workflow screen")  # fmt: skip
+            await pilot.press("u")
+            await until(pilot, lambda: isinstance(app.screen, UserDataScreen) and app.screen.records, "the records")
+            await pilot.press("enter")
+            editor = app.screen.query_one(TextArea)
+            editor.text = '{"learning_rate": 0.2,\n "layers": [64, 32],}'
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: "Invalid JSON" in screen_text(app), "the JSON error")
+            assert re.search(r"at line 2,\s+column 21", screen_text(app))
+            assert client.get_user_data(record.id).data == {"learning_rate": 0.1}
+            editor.text = '{"learning_rate": 0.2,\n "layers": [64, 32]}'
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: "saved settings" in screen_text(app), "the save")
+
+    run(scenario)
+    assert client.get_user_data(record.id).data == {"learning_rate": 0.2, "layers": [64, 32]}
+
+
+def test_console_says_when_the_server_is_lost_and_recovers_when_it_is_back(mongo_uri, tmp_path) -> None:
+    port = free_port()
+    own = start_server(mongo_uri, f"torc_console_{uuid.uuid4().hex[:8]}", tmp_path, port=port)
+    try:
+        with Client(own.url, timeout=5) as client:
+            workflow_id = finished(client, sweep(2), tmp_path)
+            app = TorcConsole(client, workflow_id, output_dir=tmp_path / "output", poll_interval=0.2)
+
+            async def scenario() -> None:
+                nonlocal own
+                async with app.run_test(size=SIZE) as pilot:
+                    await until(pilot, lambda: isinstance(app.screen, WorkflowScreen) and app.screen.page is not None,
+                                "the workflow screen")  # fmt: skip
+                    assert app.lost is None
+                    stop_server(own)
+                    await until(pilot, lambda: "Server lost" in screen_text(app), "the lost-server banner")
+                    own = start_server(mongo_uri, own.database, tmp_path, port=port)
+                    await until(pilot, lambda: app.lost is None and "Server lost" not in screen_text(app),
+                                "the banner cleared once the server answers again")  # fmt: skip
+                    assert "2/2 done" in screen_text(app)
+
+            run(scenario)
+    finally:
+        stop_server(own)
