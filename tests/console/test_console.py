@@ -50,17 +50,17 @@ def rows(app: TorcConsole) -> list[tuple[str, str]]:
 
 def test_console_opens_a_workflow_filters_and_reads_a_job_log_tail(client, tmp_path) -> None:
     workflow_id = finished(client, sweep(20), tmp_path)
-    server_first = [(str(j.id), j.name) for j in client.list_jobs(workflow_id, limit=12)]
+    server_first = [(str(j.id), j.name) for j in client.list_jobs(workflow_id, limit=17)]  # the rows 24 lines hold
     app = TorcConsole(client, workflow_id, output_dir=tmp_path / "output", poll_interval=0.2)
 
     async def scenario() -> None:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: isinstance(app.screen, WorkflowScreen) and app.screen.page is not None,
                         "the workflow screen shows a page")  # fmt: skip
-            await until(pilot, lambda: rows(app) == server_first, "the first page is the server's first 12 jobs")
+            await until(pilot, lambda: rows(app) == server_first, "the first page is the server's first 17 jobs")
             assert "20/20 done" in screen_text(app)
             await pilot.press("n")
-            await until(pilot, lambda: app.screen.page.query.page == 1 and len(rows(app)) == 8, "the second page")
+            await until(pilot, lambda: app.screen.page.query.page == 1 and len(rows(app)) == 3, "the second page")
             await pilot.press("slash", *"work_7", "enter")
             await until(pilot, lambda: [name for _, name in rows(app)] == ["work_7"], "the name filter")
             await pilot.press("enter")
@@ -77,6 +77,9 @@ def test_console_opens_a_workflow_filters_and_reads_a_job_log_tail(client, tmp_p
             text = screen_text(app)
             for key, what in (("/", "name filter"), ("s", "status filter"), ("x", "reset failed"), ("?", "this help")):
                 assert re.search(rf"█{re.escape(key)} +{what}█", text), what
+            await pilot.press("escape", "e")
+            await until(pilot, lambda: "job_completed" in screen_text(app) or "✔ completed" in screen_text(app),
+                        "the events screen lists the jobs' events")  # fmt: skip
 
     run(scenario)
 

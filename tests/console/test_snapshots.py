@@ -35,7 +35,7 @@ def test_main_screens_match_their_kept_snapshots(client, tmp_path) -> None:
     async def scenario() -> None:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: isinstance(app.screen, WorkflowScreen) and app.screen.page is not None
-                        and app.screen.query_one(DataTable).row_count == 12, "the workflow screen")  # fmt: skip
+                        and app.screen.query_one(DataTable).row_count == 17, "the workflow screen")  # fmt: skip
             await same_structure(pilot, app, "workflow")
             await pilot.press("enter")
             await until(pilot, lambda: isinstance(app.screen, JobScreen) and app.screen.detail is not None

@@ -22,8 +22,15 @@ from torc_client.watching.paging import SORT_KEYS, STATUS_ORDER, JobQuery, page_
 from torc_client.watching.reader import WorkflowReader
 from torc_client.watching.snapshot import JobPage, Overview
 
-#: Rows per page: what fits a 24-line terminal, with the overview and the footer.
-PAGE_SIZE = 12
+#: Lines the screen keeps for other things than job rows: overview (3), query, table header, message, footer.
+OTHER_LINES = 7
+#: Fewest rows per page, however small the terminal.
+MIN_PAGE_SIZE = 5
+
+
+def page_size_for(height: int) -> int:
+    """Rows per page that fit a terminal `height` lines high (17 at 24 lines)."""
+    return max(MIN_PAGE_SIZE, height - OTHER_LINES)
 
 
 class WorkflowScreen(Screen):
@@ -50,10 +57,10 @@ class WorkflowScreen(Screen):
     WorkflowScreen #name.-shown { display: block; }
     """
 
-    def __init__(self, workflow_id: int, page_size: int = PAGE_SIZE) -> None:
+    def __init__(self, workflow_id: int) -> None:
         super().__init__()
         self.workflow_id = workflow_id
-        self.job_query = JobQuery(page_size=page_size)
+        self.job_query = JobQuery()
         self.overview: Overview | None = None
         self.page: JobPage | None = None
         self.reader: WorkflowReader | None = None
@@ -72,9 +79,16 @@ class WorkflowScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.job_query = replace(self.job_query, page_size=page_size_for(self.app.size.height))
         self.query_one(DataTable).focus()
         self.query_one(DataTable).loading = True
         self.app.read(self.poll, group=f"workflow-{self.workflow_id}")
+
+    def on_resize(self) -> None:
+        size = page_size_for(self.app.size.height)
+        if size != self.job_query.page_size:
+            first = self.job_query.page * self.job_query.page_size
+            self._requery(replace(self.job_query, page_size=size, page=first // size))
 
     def on_screen_resume(self) -> None:
         self.app.read(self.poll, group=f"workflow-{self.workflow_id}")
