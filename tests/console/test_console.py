@@ -19,6 +19,7 @@ from torc_client.console.job import JobScreen
 from torc_client.console.panels import UserDataScreen
 from torc_client.console.widgets import ConfirmScreen, HelpScreen
 from torc_client.console.workflow import WorkflowScreen
+from torc_client.console.workflows import WorkflowsScreen
 
 SIZE = (80, 24)
 
@@ -166,3 +167,27 @@ def test_console_says_when_the_server_is_lost_and_recovers_when_it_is_back(mongo
             run(scenario)
     finally:
         stop_server(own)
+
+
+def test_console_lists_the_workflows_with_their_counts_and_opens_one(client, tmp_path) -> None:
+    workflow_id = finished(client, sweep(3, failing=True), tmp_path)
+    app = TorcConsole(client, output_dir=tmp_path / "output", poll_interval=0.2)
+
+    def listed() -> list[str]:
+        table = app.screen.query_one("#workflows", DataTable)
+        return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, WorkflowsScreen) and str(workflow_id) in listed(),
+                        "the new workflow listed")  # fmt: skip
+            assert re.search(rf"{workflow_id} +console_sweep .*✘ failed 1 +✔ completed 3", screen_text(app))
+            app.screen.query_one("#workflows", DataTable).move_cursor(row=listed().index(str(workflow_id)))
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, WorkflowScreen) and app.screen.page is not None,
+                        "the workflow opened")  # fmt: skip
+            assert app.screen.workflow_id == workflow_id
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, WorkflowsScreen), "back to the list")
+
+    run(scenario)

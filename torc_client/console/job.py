@@ -40,6 +40,8 @@ class JobScreen(Screen):
         self.reader = reader
         self.job_id = job_id
         self.detail: JobDetail | None = None
+        self._downstream: list[c.Job] | None = None
+        self._downstream_read = False
         self._lock = threading.Lock()
 
     def compose(self) -> ComposeResult:
@@ -59,8 +61,10 @@ class JobScreen(Screen):
         """Read the job, its results, tails, why and neighbours (in a thread), then show them."""
         with self._lock:
             detail = self.reader.detail(self.job_id)
-            why = self.reader.client.job_why(self.job_id) if detail.job.status not in ("completed",) else None
-            downstream = self.reader.downstream(self.job_id)
+            why = self.reader.client.job_why(self.job_id) if detail.job.status != "completed" else None
+            if not self._downstream_read:  # the graph does not change while the screen is open
+                self._downstream, self._downstream_read = self.reader.downstream(self.job_id), True
+            downstream = self._downstream
         self.app.deliver(self.show, detail, why, downstream)
 
     def show(self, detail: JobDetail, why: d.JobWhy | None, downstream: list[c.Job] | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +16,8 @@ from torc_client.console.widgets import Banner
 
 #: The most recent workflows listed (their counts are one request each).
 MAX_WORKFLOWS = 100
+#: Fewest seconds between two automatic rereads of the list (each reads every listed workflow's counts).
+EVERY_SECONDS = 5.0
 
 
 class WorkflowsScreen(Screen):
@@ -27,6 +30,7 @@ class WorkflowsScreen(Screen):
         self.archived = False
         self.rows: list[tuple[c.Workflow, c.WorkflowStatus]] = []
         self._lock = threading.Lock()
+        self._read_at = float("-inf")
 
     def compose(self) -> ComposeResult:
         yield Banner()
@@ -38,14 +42,16 @@ class WorkflowsScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).loading = True
-        self.app.read(self.poll, group="workflows")
 
     def on_screen_resume(self) -> None:
-        self.app.read(self.poll, group="workflows")
+        self.app.read(lambda: self.poll(force=True), group="workflows")
 
-    def poll(self) -> None:
-        """Read the list and every listed workflow's counts (in a thread), then show them."""
+    def poll(self, force: bool = False) -> None:
+        """Read the list and every listed workflow's counts (in a thread, at most every few seconds), then show them."""
         with self._lock:
+            if not force and time.monotonic() - self._read_at < EVERY_SECONDS:
+                return
+            self._read_at = time.monotonic()
             client = self.app.client
             listed = client.list_workflows(is_archived=self.archived)
             listed = sorted(listed, key=lambda w: w.id, reverse=True)[:MAX_WORKFLOWS]
@@ -83,4 +89,4 @@ class WorkflowsScreen(Screen):
         self.archived = not self.archived
         self.query_one("#heading", Static).update(
             f"{'Archived workflows' if self.archived else 'Workflows'} you may see · enter opens one")
-        self.app.read(self.poll, group="workflows")
+        self.app.read(lambda: self.poll(force=True), group="workflows")
