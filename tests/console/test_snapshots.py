@@ -16,6 +16,7 @@ from tests.console.test_console import SIZE, finished, sweep
 from torc_client.console.app import TorcConsole
 from torc_client.console.job import JobScreen
 from torc_client.console.panels import GraphScreen, UserDataScreen
+from torc_client.console.usage import UsageScreen
 from torc_client.console.widgets import HelpScreen
 from torc_client.console.workflow import WorkflowScreen
 
@@ -53,7 +54,10 @@ def test_main_screens_match_their_kept_snapshots(client, tmp_path) -> None:
             await until(pilot, lambda: "Invalid JSON" in screen_text(app), "the JSON error")
             assert "Invalid JSON: Extra data at line 2, column 11" in screen_text(app)
             await same_structure(pilot, app, "user-data")
-            await pilot.press("escape", "escape", "question_mark")
+            await pilot.press("escape", "escape", "m")
+            await until(pilot, lambda: isinstance(app.screen, UsageScreen) and "small  41 jobs" in screen_text(app),
+                        "the resources, used against requested")  # fmt: skip
+            await pilot.press("escape", "question_mark")
             await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
             await same_structure(pilot, app, "help")
 

@@ -6,9 +6,13 @@ from pathlib import Path
 
 from torc_client import contract as c
 from torc_client.console import text
+from torc_client.console.usage import usage_text
+from torc_client.diagnosis import Sizing
 from torc_client.watching.layout import GraphJob, layout_graph
 from torc_client.watching.paging import JobQuery
 from torc_client.watching.snapshot import JobPage, LogTail, Overview, RunClock
+
+MIB = 1024 * 1024
 
 
 def status(counts: dict[str, int], run_id: int = 1) -> c.WorkflowStatus:
@@ -60,3 +64,15 @@ def test_graph_text_collapses_a_parameterised_group_into_one_box() -> None:
 def test_progress_bar_of_an_empty_workflow_is_empty_not_an_error() -> None:
     assert text.progress_bar(0, 0, width=4) == "[░░░░] 0%"
     assert text.progress_bar(1, 2, width=4) == "[██░░] 50%"
+
+
+def test_usage_bars_compare_peaks_with_requests_and_mark_an_overrun() -> None:
+    group = Sizing(requirements_name="small", jobs=40, sampled=38, requested_cpus=2, requested_memory_bytes=100 * MIB,
+                   peak_cpus=1.0, peak_memory_bytes=150 * MIB, requested_runtime_seconds=300.0,
+                   peak_exec_seconds=75.0)  # fmt: skip
+    lines = usage_text([group]).plain.splitlines()
+    assert lines[0] == "small  40 jobs, 38 sampled"
+    assert lines[1] == "  CPUs     [" + "█" * 12 + "░" * 12 + "] 1.00 of 2"
+    assert lines[2] == "  memory   [" + "█" * 24 + "]! 150.0 MiB of 100.0 MiB"
+    assert lines[3] == "  run time [" + "█" * 6 + "░" * 18 + "] 1:15 of 5:00"
+    assert usage_text([]).plain == "No job has a result in this run yet."

@@ -18,7 +18,7 @@ from torc_client.units import count, format_memory
 from torc_client.watching.layout import GraphLayout
 from torc_client.watching.paging import STATUS_ORDER, page_count
 from torc_client.watching.snapshot import JobDetail, JobPage, LogTail, Overview
-from torc_client.watching.values import format_elapsed
+from torc_client.watching.values import format_elapsed, human_bytes
 
 #: Okabe-Ito colours and a symbol for each status.
 STATUS_STYLE: dict[str, tuple[str, str]] = {
@@ -130,7 +130,7 @@ def results_text(results: Sequence[c.Result]) -> Text:
     for r in sorted(results, key=lambda r: (r.run_id, r.attempt_id, r.id)):
         text.append(f"run {r.run_id} attempt {r.attempt_id}: ")
         text.append_text(status_text(r.status))
-        memory = f" · peak {format_memory(r.peak_memory_bytes)}" if r.peak_memory_bytes else ""
+        memory = f" · peak {human_bytes(r.peak_memory_bytes)}" if r.peak_memory_bytes else ""
         text.append(f" · return code {r.return_code} · {r.exec_time_minutes:.2f} min{memory}\n")
     text.rstrip()
     return text

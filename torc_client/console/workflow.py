@@ -47,6 +47,7 @@ class WorkflowScreen(Screen):
         Binding("e", "events", "events (live)", show=False),
         Binding("g", "graph", "graph", show=False),
         Binding("u", "user_data", "user data", show=False),
+        Binding("m", "usage", "resources: used against requested", show=False),
         *(Binding(a.key, f"act('{a.key}')", a.name, show=False) for a in actions.ACTIONS),
     ]
     DEFAULT_CSS = """
@@ -209,6 +210,11 @@ class WorkflowScreen(Screen):
         from torc_client.console.panels import UserDataScreen
 
         self.app.open(UserDataScreen(self.workflow_id))
+
+    def action_usage(self) -> None:
+        from torc_client.console.usage import UsageScreen
+
+        self.app.open(UsageScreen(self.workflow_id))
 
     # --- actions -----------------------------------------------------------------------
 

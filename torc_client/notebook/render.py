@@ -18,7 +18,7 @@ from torc_client.watching.snapshot import JobDetail, JobPage, LogTail, Overview
 from torc_client.notebook.theme import status_color, text_color
 from torc_client.recovery import RecoveryPlan
 from torc_client.units import count, format_memory
-from torc_client.watching.values import Parsed, edit_text, format_elapsed, parse_json  # noqa: F401 - names kept here
+from torc_client.watching.values import Parsed, edit_text, format_elapsed, human_bytes, parse_json  # noqa: F401 - names kept here
 
 
 # --- small pieces ------------------------------------------------------------------
@@ -27,17 +27,6 @@ from torc_client.watching.values import Parsed, edit_text, format_elapsed, parse
 def status_badge(status: str) -> str:
     return (f'<span class="torc-status" style="background:{status_color(status)};color:{text_color(status)}">'
             f"{escape(status)}</span>")  # fmt: skip
-
-
-def human_bytes(num: int | float | None) -> str:
-    if num is None:
-        return "—"
-    size = float(num)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"
 
 
 def _table(headers: Sequence[str], rows: Iterable[str], cls: str, extra: str = "", caption: str = "") -> str:

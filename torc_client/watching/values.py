@@ -1,4 +1,4 @@
-"""Pure helpers every face uses to show and edit values: elapsed time, user_data as editable JSON."""
+"""Pure helpers every face uses to show and edit values: elapsed time, sizes, user_data as editable JSON."""
 
 from __future__ import annotations
 
@@ -15,6 +15,18 @@ def format_elapsed(seconds: float | None) -> str:
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def human_bytes(num: int | float | None) -> str:
+    """`12.3 MiB`; an em dash when unknown."""
+    if num is None:
+        return "—"
+    size = float(num)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
 
 
 @dataclass(frozen=True)
