@@ -191,3 +191,34 @@ def test_console_lists_the_workflows_with_their_counts_and_opens_one(client, tmp
             await until(pilot, lambda: isinstance(app.screen, WorkflowsScreen), "back to the list")
 
     run(scenario)
+
+
+def test_job_screen_follows_a_running_jobs_output(client, tmp_path) -> None:
+    builder = WorkflowBuilder("console_follow")
+    builder.add_resource_requirements("small", num_cpus=1, memory="100m", runtime="PT5M")
+    # Writes `line-1`, then waits for the test's signal before writing `line-2` (words its command does not hold).
+    builder.add_job("talker", "echo line-$((0+1)); while [ ! -f go ]; do sleep 0.1; done; echo line-$((1+1))",
+                    resource_requirements="small")  # fmt: skip
+    workflow = builder.create(client, working_dir=tmp_path)
+    client.initialize_workflow(workflow.id)
+    runner = run_workflow(client, workflow.id, wait=False, output_dir=str(tmp_path / "output"), num_cpus=1,
+                          memory_gb=1, cwd=tmp_path)  # fmt: skip
+    app = TorcConsole(client, workflow.id, output_dir=tmp_path / "output", poll_interval=0.2)
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, WorkflowScreen) and app.screen.page is not None
+                        and "▶ running" in screen_text(app), "the job running")  # fmt: skip
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, JobScreen) and "line-1" in screen_text(app),
+                        "the first line of the running job's stdout")  # fmt: skip
+            assert "line-2" not in screen_text(app)
+            (tmp_path / "go").touch()
+            await until(pilot, lambda: "line-2" in screen_text(app), "the tail following the job")
+            await until(pilot, lambda: "✔ completed" in screen_text(app), "the job shown completed")
+
+    try:
+        run(scenario)
+    finally:
+        (tmp_path / "go").touch()
+        runner.wait(60)
