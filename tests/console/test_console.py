@@ -222,3 +222,16 @@ def test_job_screen_follows_a_running_jobs_output(client, tmp_path) -> None:
     finally:
         (tmp_path / "go").touch()
         runner.wait(60)
+
+
+def test_an_unknown_workflow_is_said_in_a_notice_not_as_a_lost_server(client, tmp_path) -> None:
+    missing = 987_654_321
+    app = TorcConsole(client, missing, output_dir=tmp_path / "output", poll_interval=0.2)
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: str(missing) in screen_text(app), "a notice naming the workflow")
+            assert app.lost is None
+            assert "Server lost" not in screen_text(app)
+
+    run(scenario)

@@ -73,7 +73,11 @@ class TorcConsole(App[None]):
         return True
 
     def _poll_failed(self, error: Exception) -> None:
-        self.deliver(self.set_lost, describe(error))
+        if isinstance(error, errors.ServerUnavailable):
+            self.deliver(self.set_lost, describe(error))
+        else:  # the server answered: it is not lost, but the screen could not be read (the poller backs off)
+            self.deliver(self.set_lost, None)
+            self.deliver(self.warn, describe(error))
 
     def deliver(self, function: Callable[..., Any], *args: Any) -> None:
         """Run `function` on the event loop from a thread (a no-op once the app is closing)."""
