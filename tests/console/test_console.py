@@ -76,8 +76,9 @@ def test_console_opens_a_workflow_filters_and_reads_a_job_log_tail(client, tmp_p
             await pilot.press("question_mark")
             await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
             text = screen_text(app)
-            for key, what in (("/", "name filter"), ("s", "status filter"), ("x", "reset failed"), ("?", "this help")):
-                assert re.search(rf"█{re.escape(key)} +{what}█", text), what
+            for key, what in (("/", "name filter"), ("s", "status filter"), ("m", "resources"), ("x", "reset failed")):
+                assert re.search(rf"█{re.escape(key)} +{what}", text), what
+            assert re.search(r"everywhere:.*\n.*\? +this help", text)
             await pilot.press("escape", "e")
             await until(pilot, lambda: "job_completed" in screen_text(app) or "✔ completed" in screen_text(app),
                         "the events screen lists the jobs' events")  # fmt: skip
@@ -181,7 +182,8 @@ def test_console_lists_the_workflows_with_their_counts_and_opens_one(client, tmp
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: isinstance(app.screen, WorkflowsScreen) and str(workflow_id) in listed(),
                         "the new workflow listed")  # fmt: skip
-            assert re.search(rf"{workflow_id} +console_sweep .*✘ failed 1 +✔ completed 3", screen_text(app))
+            await until(pilot, lambda: re.search(rf"{workflow_id} +console_sweep .*✘ failed 1 +✔ completed 3",
+                                                 screen_text(app)), "its row with its counts")  # fmt: skip
             app.screen.query_one("#workflows", DataTable).move_cursor(row=listed().index(str(workflow_id)))
             await pilot.press("enter")
             await until(pilot, lambda: isinstance(app.screen, WorkflowScreen) and app.screen.page is not None,

@@ -17,7 +17,7 @@ from textual.widgets import Footer, Static
 from torc_client import contract as c
 from torc_client import contract_dependencies as d
 from torc_client.console import text
-from torc_client.console.widgets import Banner
+from torc_client.console.widgets import Banner, done_with, wait_for
 from torc_client.watching.reader import WorkflowReader
 from torc_client.watching.snapshot import JobDetail
 
@@ -54,7 +54,7 @@ class JobScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#job").loading = True
+        wait_for(self, self.query_one("#job"))
         self.app.read(self.poll, group=f"job-{self.job_id}")
 
     def poll(self) -> None:
@@ -68,7 +68,7 @@ class JobScreen(Screen):
         self.app.deliver(self.show, detail, why, downstream)
 
     def show(self, detail: JobDetail, why: d.JobWhy | None, downstream: list[c.Job] | None) -> None:
-        self.query_one("#job").loading = False
+        done_with(self.query_one("#job"))
         self.detail = detail
         parts = {
             "header": text.job_header(detail),

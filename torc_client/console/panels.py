@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, RichLog, Static, TextArea
 
 from torc_client import contract as c
 from torc_client.console.text import event_line, graph_text
-from torc_client.console.widgets import Banner
+from torc_client.console.widgets import Banner, done_with, wait_for
 from torc_client.watching import fetch
 from torc_client.watching.layout import layout_graph
 from torc_client.watching.reader import WorkflowReader
@@ -78,13 +78,13 @@ class GraphScreen(Screen):
         self.action_redraw()
 
     def action_redraw(self) -> None:
-        self.query_one("#graph-box").loading = True
+        wait_for(self, self.query_one("#graph-box"))
         client = self.app.client
         self.app.read(lambda: graph_text(layout_graph(fetch.graph_jobs(client, self.workflow_id), GRAPH_MAX_NODES)),
                       self.show, group="graph")  # fmt: skip
 
     def show(self, drawn: object) -> None:
-        self.query_one("#graph-box").loading = False
+        done_with(self.query_one("#graph-box"))
         self.query_one("#graph", Static).update(drawn)
 
 

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from torc_client.console.widgets import Banner
+from torc_client.console.widgets import Banner, done_with, wait_for
 from torc_client.diagnosis import Sizing, group_usage
 from torc_client.watching import fetch
 from torc_client.watching.values import format_elapsed, human_bytes
@@ -82,11 +82,11 @@ class UsageScreen(Screen):
         self.action_redraw()
 
     def action_redraw(self) -> None:
-        self.query_one("#usage-box").loading = True
+        wait_for(self, self.query_one("#usage-box"))
         client = self.app.client
         self.app.read(lambda: usage_text(group_usage(fetch.usage(client, self.workflow_id))), self.show,
                       group="usage")  # fmt: skip
 
     def show(self, drawn: Text) -> None:
-        self.query_one("#usage-box").loading = False
+        done_with(self.query_one("#usage-box"))
         self.query_one("#usage", Static).update(drawn)

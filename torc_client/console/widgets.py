@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from textual.app import ComposeResult
+from textual.timer import Timer
+from textual.widget import Widget
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from torc_client.console.actions import Proposal
+
+
+#: A read that takes longer than this shows a spinner over what it will fill.
+SLOW_SECONDS = 0.3
+
+
+def wait_for(screen: Screen, widget: Widget) -> None:
+    """Show a spinner over `widget` if the read about to start takes longer than `SLOW_SECONDS`.
+
+    The spinner is set from a timer, when the widget is surely mounted: Textual defers the
+    loading state of a widget not mounted yet, which could otherwise cover it after `done_with`.
+    """
+    done_with(widget)
+    _SPINNER_TIMERS[widget] = screen.set_timer(SLOW_SECONDS, lambda: setattr(widget, "loading", True))
+
+
+def done_with(widget: Widget) -> None:
+    """The read has delivered: no spinner (now or later)."""
+    timer = _SPINNER_TIMERS.pop(widget, None)
+    if timer is not None:
+        timer.stop()
+    widget.loading = False
+
+
+_SPINNER_TIMERS: WeakKeyDictionary[Widget, Timer] = WeakKeyDictionary()
 
 
 class Banner(Static):
@@ -57,8 +86,11 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "close", "close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 90%; max-width: 90; height: 90%; border: thick $accent;
+    HelpScreen > VerticalScroll { width: 96%; max-width: 100; height: 96%; border: thick $accent;
                                   background: $surface; padding: 0 1; }
+    HelpScreen Horizontal { height: auto; }
+    HelpScreen #keys { width: 2fr; }
+    HelpScreen #everywhere { width: 1fr; }
     """
 
     def __init__(self, under: Screen, everywhere: list[tuple[str, str]]) -> None:
@@ -67,11 +99,13 @@ class HelpScreen(ModalScreen[None]):
         self.everywhere = everywhere
 
     def compose(self) -> ComposeResult:
-        lines = [f"{key:<14} {what}" for key, what in self.rows]
-        lines += ["", "everywhere:"] + [f"{key:<14} {what}" for key, what in self.everywhere]
+        here = [f"{key:<8} {what}" for key, what in self.rows]
+        everywhere = ["everywhere:"] + [f"{key:<7} {what}" for key, what in self.everywhere]
         with VerticalScroll():
-            yield Static("[b]Keys[/b]  (escape closes)")
-            yield Static("\n".join(lines), markup=False, id="keys")
+            yield Static("[b]Keys of this screen[/b]  (escape closes)")
+            with Horizontal():
+                yield Static("\n".join(here), markup=False, id="keys")
+                yield Static("\n".join(everywhere), markup=False, id="everywhere")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from torc_client.console import actions
 from torc_client.console.text import job_row, overview_text, query_label
-from torc_client.console.widgets import Banner, ConfirmScreen
+from torc_client.console.widgets import Banner, ConfirmScreen, done_with, wait_for
 from torc_client.watching import launch
 from torc_client.watching.paging import SORT_KEYS, STATUS_ORDER, JobQuery, page_count
 from torc_client.watching.reader import WorkflowReader
@@ -82,7 +82,7 @@ class WorkflowScreen(Screen):
     def on_mount(self) -> None:
         self.job_query = replace(self.job_query, page_size=page_size_for(self.app.size.height))
         self.query_one(DataTable).focus()
-        self.query_one(DataTable).loading = True
+        wait_for(self, self.query_one(DataTable))
         self.app.read(self.poll, group=f"workflow-{self.workflow_id}")
 
     def on_resize(self) -> None:
@@ -115,7 +115,7 @@ class WorkflowScreen(Screen):
         self.job_query = page.query  # moved back to the last page if the rows it pointed at are gone
         self.query_one("#query", Static).update(query_label(page))
         table = self.query_one(DataTable)
-        table.loading = False
+        done_with(table)
         if self.page is not None and page.rows == self.page.rows and page.query == self.page.query:
             return
         self.page = page
@@ -127,7 +127,7 @@ class WorkflowScreen(Screen):
 
     def _requery(self, query: JobQuery) -> None:
         self.job_query = query
-        self.query_one(DataTable).loading = True
+        wait_for(self, self.query_one(DataTable))
         self.app.read(self.poll, group=f"workflow-{self.workflow_id}")
 
     # --- keys ------------------------------------------------------------------------

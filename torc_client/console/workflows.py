@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from torc_client import contract as c
 from torc_client.console.text import counts_text
-from torc_client.console.widgets import Banner
+from torc_client.console.widgets import Banner, done_with, wait_for
 
 #: The most recent workflows listed (their counts are one request each).
 MAX_WORKFLOWS = 100
@@ -40,10 +40,8 @@ class WorkflowsScreen(Screen):
         yield table
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.query_one(DataTable).loading = True
-
     def on_screen_resume(self) -> None:
+        wait_for(self, self.query_one(DataTable))
         self.app.read(lambda: self.poll(force=True), group="workflows")
 
     def poll(self, force: bool = False) -> None:
@@ -60,7 +58,7 @@ class WorkflowsScreen(Screen):
 
     def show(self, rows: list[tuple[c.Workflow, c.WorkflowStatus]]) -> None:
         table = self.query_one(DataTable)
-        table.loading = False
+        done_with(table)
         if rows == self.rows:
             return
         self.rows = rows
