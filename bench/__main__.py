@@ -23,13 +23,13 @@ from importlib import metadata
 from pathlib import Path
 
 from bench import config, harness, report, targets
-from bench.workloads import big, claims, create, e2e, limit, million, peers, protocol, release
+from bench.workloads import big, claims, console, create, e2e, limit, million, peers, protocol, release
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-WORKLOADS = {m.NAME: m for m in (limit, e2e, peers, protocol, claims, release, create, big, million)}
+WORKLOADS = {m.NAME: m for m in (limit, e2e, peers, protocol, claims, release, create, big, million, console)}
 #: Run only when asked for by name (`--only million`): too long for the default run.
-OPT_IN = {"million"}
+OPT_IN = {"million", "console"}
 ALIASES = {"status": "big", "memory": "big", "spawn": "limit"}
 #: Workloads whose figures are compared with the limit's (ratios need both from the same run).
 NEEDS_LIMIT = {"e2e", "peers"}

@@ -65,6 +65,8 @@ TARGETS = [
            "ms", needs_jobs=1_000_000),
     Target("million_dashboard", "Notebook dashboard opens on 1,000,000 jobs <= 2 s", "million.dashboard", "<=", 2000,
            "ms", needs_jobs=1_000_000),
+    Target("console_open", "The console (`torc tui`) opens on 1,000,000 jobs <= 2 s", "console.first", "<=", 2000,
+           "ms", needs_jobs=1_000_000),
     Target("million_rate", "One runner's rate at 1,000,000 jobs within 10% of its rate at 10,000", "million.rate_ratio",
            ">=", 0.9, "ratio", needs_jobs=1_000_000),
     Target("million_spawn", "One runner at 1,000,000 jobs >= 40% of the raw spawn limit, same run",

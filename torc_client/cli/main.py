@@ -30,6 +30,7 @@ from torc_client.cli.commands import (
     service,
     slurm,
     torc_paths,
+    tui,
     user_data,
     validate,
     watch,
@@ -78,6 +79,7 @@ cli.add_command(slurm.actions)
 cli.add_command(access.group)
 cli.add_command(service.ping)
 cli.add_command(service.completion)
+cli.add_command(tui.tui)
 workflows.group.add_command(slurm.workflows_submit)
 workflows.group.add_command(slurm.workflows_sync_status)
 workflows.group.add_command(recover.correct_resources)

@@ -25,15 +25,16 @@ from torc_client import contract as c
 from torc_client import errors, recovery, settings
 from torc_client.client import Client
 from torc_client.diagnosis import group_usage
-from torc_client.notebook import fetch, launch, plots
-from torc_client.notebook.layout import DEFAULT_MAX_NODES, layout_graph
+from torc_client.notebook import plots
 from torc_client.notebook.panels import GraphView, ResourcesView, UserDataView
-from torc_client.notebook.paging import DEFAULT_PAGE_SIZE, JobQuery
-from torc_client.notebook.poller import Poller
-from torc_client.notebook.snapshot import JobDetail, JobPage, Overview, RunClock
 from torc_client.notebook.theme import CSS
 from torc_client.notebook.views import JobDetailView, JobTableView, OverviewView
 from torc_client.units import count
+from torc_client.watching import fetch, launch
+from torc_client.watching.layout import DEFAULT_MAX_NODES, layout_graph
+from torc_client.watching.paging import DEFAULT_PAGE_SIZE, JobQuery
+from torc_client.watching.poller import Poller
+from torc_client.watching.snapshot import JobDetail, JobPage, Overview, RunClock
 
 TABS = ("jobs", "graph", "user data", "resources")
 #: Up to this many jobs, the graph and resource tabs refresh on every change; above it, on demand.

@@ -10,7 +10,7 @@ import ipywidgets as w
 from torc_client import contract as c
 from torc_client.diagnosis import Sizing
 from torc_client.notebook import render
-from torc_client.notebook.layout import GraphLayout
+from torc_client.watching.layout import GraphLayout
 from torc_client.notebook.svg import graph_svg
 
 

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from torc_client import contract as c
 from torc_client.diagnosis import Sizing
-from torc_client.notebook.paging import STATUS_ORDER, page_count
-from torc_client.notebook.snapshot import JobDetail, JobPage, LogTail, Overview
+from torc_client.watching.paging import STATUS_ORDER, page_count
+from torc_client.watching.snapshot import JobDetail, JobPage, LogTail, Overview
 from torc_client.notebook.theme import status_color, text_color
 from torc_client.recovery import RecoveryPlan
 from torc_client.units import count, format_memory
+from torc_client.watching.values import Parsed, edit_text, format_elapsed, human_bytes, parse_json  # noqa: F401 - names kept here
 
 
 # --- small pieces ------------------------------------------------------------------
@@ -27,27 +27,6 @@ from torc_client.units import count, format_memory
 def status_badge(status: str) -> str:
     return (f'<span class="torc-status" style="background:{status_color(status)};color:{text_color(status)}">'
             f"{escape(status)}</span>")  # fmt: skip
-
-
-def format_elapsed(seconds: float | None) -> str:
-    """`1:02:03` (or `2:03` under an hour); an em dash when unknown."""
-    if seconds is None:
-        return "—"
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def human_bytes(num: int | float | None) -> str:
-    if num is None:
-        return "—"
-    size = float(num)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"
 
 
 def _table(headers: Sequence[str], rows: Iterable[str], cls: str, extra: str = "", caption: str = "") -> str:
@@ -245,37 +224,6 @@ def _suggestion(g: Sizing) -> str:
 
 
 # --- editing -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """JSON text read for saving: the value, or why it cannot be saved."""
-
-    value: Any = None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-def parse_json(text: str) -> Parsed:
-    """Parse the editor's text; invalid JSON gives a message naming the line and column."""
-    try:
-        return Parsed(json.loads(text, parse_constant=_reject_constant))
-    except json.JSONDecodeError as error:
-        return Parsed(error=f"Invalid JSON: {error.msg} at line {error.lineno}, column {error.colno}")
-    except ValueError as error:
-        return Parsed(error=f"Invalid JSON: {error}")
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
-
-
-def edit_text(value: Any) -> str:
-    """How a user_data value appears in the editor."""
-    return json.dumps(value, indent=2, sort_keys=True)
 
 
 def message_html(text: str, error: bool = False) -> str:

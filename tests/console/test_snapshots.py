@@ -1,0 +1,64 @@
+"""SVG snapshots of the console's main screens at 80×24, kept under tests/console/snapshots.
+
+Each screen is drawn from a finished workflow, so what it shows does not depend on timing;
+numbers (ids, times) are masked when a new drawing is compared with the kept one, row by row.
+TORC_UPDATE_SNAPSHOTS=1 rewrites the kept drawings; TORC_SAVE_SCREENSHOTS=1 also copies them to
+the docs.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from tests.console.conftest import run, until
+from tests.console.screens import keep, kept, screen_text, structure
+from tests.console.test_console import SIZE, finished, sweep
+from torc_client.console.app import TorcConsole
+from torc_client.console.job import JobScreen
+from torc_client.console.panels import GraphScreen, UserDataScreen
+from torc_client.console.usage import UsageScreen
+from torc_client.console.widgets import HelpScreen
+from torc_client.console.workflow import WorkflowScreen
+
+
+async def same_structure(pilot, app: TorcConsole, name: str) -> None:
+    await until(pilot, lambda: "palette" in screen_text(app), "the footer drawn")
+    drawn = keep(app, name)
+    assert structure(drawn) == structure(kept(name)), f"the {name} screen changed (TORC_UPDATE_SNAPSHOTS=1 keeps it)"
+
+
+def test_main_screens_match_their_kept_snapshots(client, tmp_path) -> None:
+    builder = sweep(40, failing=True)
+    builder.add_user_data("settings", data={"learning_rate": 0.1, "layers": [64, 32]})
+    workflow_id = finished(client, builder, tmp_path)
+    app = TorcConsole(client, workflow_id, output_dir=tmp_path / "output", poll_interval=0.2)
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, WorkflowScreen) and app.screen.page is not None
+                        and app.screen.query_one(DataTable).row_count == 17, "the workflow screen")  # fmt: skip
+            await same_structure(pilot, app, "workflow")
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, JobScreen) and app.screen.detail is not None
+                        and "hello 1" in screen_text(app), "the job screen")  # fmt: skip
+            await same_structure(pilot, app, "job")
+            await pilot.press("escape", "g")
+            await until(pilot, lambda: isinstance(app.screen, GraphScreen) and "work_{n}" in screen_text(app),
+                        "the graph, its sweep collapsed")  # fmt: skip
+            await same_structure(pilot, app, "graph")
+            await pilot.press("escape", "u")
+            await until(pilot, lambda: isinstance(app.screen, UserDataScreen) and "learning_rate" in screen_text(app),
+                        "the user_data")  # fmt: skip
+            await pilot.press("enter", "end", "backspace")
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: "Invalid JSON" in screen_text(app), "the JSON error")
+            assert "Invalid JSON: Extra data at line 2, column 11" in screen_text(app)
+            await same_structure(pilot, app, "user-data")
+            await pilot.press("escape", "escape", "m")
+            await until(pilot, lambda: isinstance(app.screen, UsageScreen) and "small  41 jobs" in screen_text(app),
+                        "the resources, used against requested")  # fmt: skip
+            await pilot.press("escape", "question_mark")
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+            await same_structure(pilot, app, "help")
+
+    run(scenario)

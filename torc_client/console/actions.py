@@ -1,0 +1,169 @@
+"""What the console's actions change, said before they change it, then done through the client.
+
+Each action has a preview, read from the server and changing nothing, that says exactly what
+will change; the console shows it for confirmation and only then calls `carry_out`. Both run
+in a worker thread, never on the console's event loop.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from torc_client import recovery, states
+from torc_client.client import Client
+from torc_client.units import count
+from torc_client.watching import launch
+
+#: Job statuses that `reset` puts back (the server's failed-only reset), with everything downstream of them.
+RESET_STATUSES = tuple(sorted(s.value for s in states.UPSTREAM_FAILURES))
+
+
+@dataclass
+class Target:
+    """The workflow the actions act on, and the local runner the console started, if any."""
+
+    client: Client
+    workflow_id: int
+    output_dir: Path
+    runner: subprocess.Popen | None = None
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What an action will change, in words; `possible` is False when there is nothing it can do."""
+
+    title: str
+    lines: tuple[str, ...]
+    possible: bool = True
+
+
+@dataclass(frozen=True)
+class Action:
+    key: str
+    name: str
+    preview: Callable[[Target], Proposal]
+    carry_out: Callable[[Target], str]
+    description: str = field(default="")
+
+
+def _active(target: Target) -> int:
+    counts = target.client.workflow_status(target.workflow_id).job_counts
+    return counts.get("running", 0) + counts.get("pending", 0)
+
+
+# --- run a local runner ----------------------------------------------------------------
+
+
+def preview_run(target: Target) -> Proposal:
+    if target.runner is not None and target.runner.poll() is None:
+        return Proposal("Run here", (f"A runner started here is still running (pid {target.runner.pid}).",), False)
+    status = target.client.workflow_status(target.workflow_id)
+    lines = [] if status.is_initialized else [f"Initialise workflow {target.workflow_id} (it has not run yet)."]
+    lines.append(f"Start `torc run {target.workflow_id}` on this machine with its free CPUs, memory and GPUs; "
+                 f"it runs ready jobs until none are left.")  # fmt: skip
+    lines.append(f"Job logs go to {target.output_dir}; the runner's own to "
+                 f"{launch.log_path(target.output_dir, target.workflow_id).name} there.")  # fmt: skip
+    return Proposal("Run here", tuple(lines))
+
+
+def run_here(target: Target) -> str:
+    if not target.client.get_workflow(target.workflow_id).is_initialized:
+        target.client.initialize_workflow(target.workflow_id)
+    target.runner = launch.start_runner(target.client, target.workflow_id, target.output_dir, {})
+    return f"Runner started (pid {target.runner.pid})."
+
+
+# --- cancel ------------------------------------------------------------------------------
+
+
+def preview_cancel(target: Target) -> Proposal:
+    status = target.client.workflow_status(target.workflow_id)
+    if status.is_canceled:
+        return Proposal("Cancel", (f"Workflow {target.workflow_id} is already canceled.",), False)
+    active = _active(target)
+    left = sum(n for s, n in status.job_counts.items() if s not in states.DONE)
+    return Proposal("Cancel", (
+        f"Cancel workflow {target.workflow_id}: no job starts any more.",
+        f"Runners stop its {count(active, 'pending or running job')}; {count(left, 'unfinished job')} in all "
+        "will not finish in this run.",
+    ))  # fmt: skip
+
+
+def cancel(target: Target) -> str:
+    target.client.cancel_workflow(target.workflow_id)
+    return f"Workflow {target.workflow_id} canceled."
+
+
+# --- reinitialize ------------------------------------------------------------------------
+
+
+def preview_reinitialize(target: Target) -> Proposal:
+    if not target.client.get_workflow(target.workflow_id).is_initialized:
+        return Proposal("Reinitialize", ("The workflow has not run yet: use run (r) to start it.",), False)
+    result = target.client.reinitialize_workflow(target.workflow_id, dry_run=True)
+    if not result.jobs:
+        return Proposal("Reinitialize", ("Nothing changed or failed: no job would run again.",), False)
+    lines = [f"Start run {result.run_id + 1}: {count(len(result.jobs), 'job')} run again:"]
+    lines += [f"  {r.job_id} {r.job_name} ({r.status}): {'; '.join(r.reasons)}" for r in result.jobs[:15]]
+    if len(result.jobs) > 15:
+        lines.append(f"  … {len(result.jobs) - 15:,} more")
+    return Proposal("Reinitialize", tuple(lines), _active(target) == 0)
+
+
+def reinitialize(target: Target) -> str:
+    result = target.client.reinitialize_workflow(target.workflow_id)
+    return f"Run {result.run_id}: {count(len(result.jobs), 'job')} will run again (r runs them here)."
+
+
+# --- recover -----------------------------------------------------------------------------
+
+
+def preview_recover(target: Target) -> Proposal:
+    try:
+        plan = recovery.diagnose(target.client, target.workflow_id)
+    except recovery.RecoveryError as error:
+        return Proposal("Recover", (str(error),), False)
+    if plan.problem is not None:
+        return Proposal("Recover", (plan.problem,), False)
+    return Proposal("Recover", ("Give failed jobs what they ran out of, then start a new run:", *plan.describe()))
+
+
+def recover(target: Target) -> str:
+    outcome = recovery.apply(target.client, recovery.diagnose(target.client, target.workflow_id),
+                             output_dir=target.output_dir)  # fmt: skip
+    where = f"allocations {', '.join(outcome.allocations)} submitted" if outcome.allocations else "r runs them here"
+    return f"Recovered: {count(outcome.rerun, 'job')} will run again; {where}."
+
+
+# --- reset failed jobs -------------------------------------------------------------------
+
+
+def preview_reset(target: Target) -> Proposal:
+    status = target.client.workflow_status(target.workflow_id)
+    seeds = {s: status.job_counts.get(s, 0) for s in RESET_STATUSES if status.job_counts.get(s, 0)}
+    if not seeds:
+        return Proposal("Reset failed jobs", ("No failed, canceled or terminated job to reset.",), False)
+    listed = ", ".join(f"{n:,} {s}" for s, n in seeds.items())
+    return Proposal("Reset failed jobs", (
+        f"Put back to uninitialized: {listed} job(s), and every job downstream of them.",
+        f"Then start run {status.run_id + 1} that runs them again (r runs it here).",
+        "The server resets all jobs with these statuses; resetting only chosen jobs needs `jobs reset-status`.",
+    ), _active(target) == 0)  # fmt: skip
+
+
+def reset_failed(target: Target) -> str:
+    reset = target.client.reset_workflow_status(target.workflow_id, failed_only=True)
+    result = target.client.reinitialize_workflow(target.workflow_id)
+    return f"Reset {count(reset.updated_count, 'job')}; run {result.run_id} will run them (r runs them here)."
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("r", "run here", preview_run, run_here, "start a local runner (initialising first if needed)"),
+    Action("c", "cancel", preview_cancel, cancel, "cancel the workflow"),
+    Action("i", "reinitialize", preview_reinitialize, reinitialize, "rerun what changed or failed"),
+    Action("v", "recover", preview_recover, recover, "resize failed jobs and rerun them"),
+    Action("x", "reset failed", preview_reset, reset_failed, "reset failed jobs with their downstream, new run"),
+)
