@@ -1,0 +1,76 @@
+"""Jobs as Slurm job steps: `srun --exact` with the job's CPUs, memory and GPUs, so Slurm's cgroups confine it.
+
+Inside an allocation whose Slurm runs `task/cgroup`, a step that outgrows its `--mem` is
+killed by the kernel and Slurm says so on the step's stderr ("oom_kill event"); the job
+is then recorded out of memory (137), as under the `cgroup` launcher. Steps also show in
+`sacct` and `sstat`, so the cluster's own accounting sees every job.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from runner import memory
+from runner.launch import Ended, Launcher
+from torc_client import slurm
+from torc_client.contract import ClaimedJob
+
+#: What slurmstepd writes to a step's stderr when the kernel killed in its cgroup for memory.
+OOM_MARKERS = ("oom_kill event", "oom-kill event", "out-of-memory")
+#: Slurm variables of the runner's own step that would contradict the options given to each job's step.
+_CONFLICTING = ("SLURM_MEM_PER_CPU", "SLURM_MEM_PER_GPU", "SLURM_MEM_PER_NODE", "SLURM_CPUS_PER_TASK",
+                "SLURM_NTASKS", "SLURM_NPROCS", "SLURM_TRES_PER_TASK", "SLURM_GPUS_PER_NODE")  # fmt: skip
+#: Bytes read from the end of a step's stderr to find Slurm's out-of-memory message.
+_TAIL_BYTES = 8192
+
+
+class SrunLauncher(Launcher):
+    """Each job a job step of the allocation the runner is in."""
+
+    name = "srun"
+    enforces_memory = True
+    measures_job = False  # the step's processes are children of slurmstepd, not of srun
+
+    def __init__(self, gpus: int, allocation: slurm.Allocation) -> None:
+        super().__init__(gpus, enforce_memory=True)
+        self.allocation = allocation
+
+    def start(self, job: ClaimedJob, command: str) -> tuple[list[str], dict[str, str]]:
+        _, env = super().start(job, command)
+        env.update({name: "" for name in _CONFLICTING})  # emptied: srun then takes the options below
+        return srun_command(job, command, gres=bool(self.allocation.gpus)), env
+
+    def end(self, job: ClaimedJob, code: int, stderr: Path) -> Ended:
+        super().end(job, code, stderr)
+        if code != 0 and _says_out_of_memory(stderr):
+            return Ended(True, "killed by Slurm: over its memory request (--mem) in its job step's cgroup")
+        return Ended()
+
+    def describe(self) -> list[str]:
+        line = (f"each job runs as a job step of Slurm allocation {self.allocation.job_id} (srun --exact with its "
+                "CPUs, memory and GPUs): Slurm's cgroups confine it")  # fmt: skip
+        return [line, *([self.gpus.describe()] if self.gpus.count else [])]
+
+
+def srun_command(job: ClaimedJob, command: str, gres: bool = False) -> list[str]:
+    """`srun` running `command` as one task with the job's resources (memory only when the job states it)."""
+    argv = ["srun", "--exact", "--ntasks=1", f"--nodes={job.num_nodes}", f"--cpus-per-task={job.num_cpus}",
+            f"--job-name={job.name}", "--quiet"]  # fmt: skip
+    limit = memory.limit_of(job)
+    # A job with no memory request gets the default share per CPU; one with a request gets exactly it.
+    argv.append(f"--mem={math.ceil(limit / 2**20)}M" if limit is not None else "--mem-per-cpu=0")
+    if job.num_gpus and gres:
+        argv.append(f"--gres=gpu:{job.num_gpus}")
+    return [*argv, "bash", "-c", command]
+
+
+def _says_out_of_memory(stderr: Path) -> bool:
+    try:
+        with open(stderr, "rb") as err:
+            err.seek(0, 2)
+            err.seek(max(0, err.tell() - _TAIL_BYTES))
+            tail = err.read().decode(errors="replace").lower()
+    except OSError:
+        return False
+    return any(marker in tail for marker in OOM_MARKERS)
