@@ -20,6 +20,7 @@ from torc_client.cli.commands import (
     access,
     events,
     jobs,
+    plots,
     records,
     recover,
     reports,
@@ -65,6 +66,7 @@ cli.add_command(resource_requirements.group)
 cli.add_command(records.compute_nodes)
 cli.add_command(events.group)
 cli.add_command(reports.group)
+cli.add_command(plots.plot_resources)
 cli.add_command(slurm.submit)
 cli.add_command(slurm.group)
 cli.add_command(slurm.submit_slurm)
