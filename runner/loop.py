@@ -244,9 +244,8 @@ class JobRunner(Ending):
                 waiting.append(job)
                 continue
             outputs.make_directories(job, self.cwd)
-            argv, devices = self.launcher.start(job, command_of(job))
-            proc = JobProcess.launch(job, argv, {**self._environment(job), **devices}, self.cwd, self.opts.output_dir,
-                                     guard=self.guard)  # fmt: skip
+            argv, env = self.launcher.start(job, command_of(job), self._environment(job))
+            proc = JobProcess.launch(job, argv, env, self.cwd, self.opts.output_dir, guard=self.guard)
             self.running[job.id] = proc
             self.free = take(self.free, shape_of(job), 1)
             self.starts[job.id] = c.JobStart(job_id=job.id, claim_token=job.claim_token)

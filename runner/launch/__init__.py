@@ -65,10 +65,10 @@ class Launcher:
         self.gpus = GpuPool(gpus)
         self.enforce_memory = enforce_memory
 
-    def start(self, job: ClaimedJob, command: str) -> tuple[list[str], dict[str, str]]:
-        """The command line that runs `command` for `job`, and the environment it adds."""
+    def start(self, job: ClaimedJob, command: str, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+        """The command line that runs `command` for `job`, and its environment (`env` with its GPUs)."""
         ids = self.gpus.take(job.id, job.num_gpus)
-        return ["bash", "-c", command], visibility(ids)
+        return ["bash", "-c", command], {**env, **visibility(ids)}
 
     def end(self, job: ClaimedJob, code: int, stderr: Path) -> Ended:
         """The job exited with `code` (negative: a signal): free what it held and say what became of it."""
@@ -99,8 +99,8 @@ class CgroupLauncher(Launcher):
         super().__init__(gpus, enforce_memory=True)
         self.cgroups = cgroups
 
-    def start(self, job: ClaimedJob, command: str) -> tuple[list[str], dict[str, str]]:
-        _, env = super().start(job, command)
+    def start(self, job: ClaimedJob, command: str, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+        _, env = super().start(job, command, env)
         procs = self.cgroups.prepare(job.id, memory.limit_of(job))
         # The shell joins the cgroup before the command runs, so every process of the job is confined from its start.
         return ["bash", "-c", 'echo $$ > "$0" || exit 125; exec bash -c "$1"', str(procs), command], env

@@ -16,8 +16,9 @@ from runner.launch import Ended, Launcher
 from torc_client import slurm
 from torc_client.contract import ClaimedJob
 
-#: What slurmstepd writes to a step's stderr when the kernel killed in its cgroup for memory.
-OOM_MARKERS = ("oom_kill event", "oom-kill event", "out-of-memory")
+#: What srun and slurmstepd write to a step's stderr when the kernel killed in its cgroup for memory
+#: (`srun: error: n1: task 0: Out Of Memory`, `Detected 1 oom-kill event(s) in StepId=...`), lower-cased.
+OOM_MARKERS = ("oom-kill event", "oom_kill event", "out of memory")
 #: Slurm variables of the runner's own step that would contradict the options given to each job's step.
 _CONFLICTING = ("SLURM_MEM_PER_CPU", "SLURM_MEM_PER_GPU", "SLURM_MEM_PER_NODE", "SLURM_CPUS_PER_TASK",
                 "SLURM_NTASKS", "SLURM_NPROCS", "SLURM_TRES_PER_TASK", "SLURM_GPUS_PER_NODE")  # fmt: skip
@@ -36,10 +37,18 @@ class SrunLauncher(Launcher):
         super().__init__(gpus, enforce_memory=True)
         self.allocation = allocation
 
-    def start(self, job: ClaimedJob, command: str) -> tuple[list[str], dict[str, str]]:
-        _, env = super().start(job, command)
-        env.update({name: "" for name in _CONFLICTING})  # emptied: srun then takes the options below
-        return srun_command(job, command, gres=bool(self.allocation.gpus)), env
+    def start(self, job: ClaimedJob, command: str, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+        _, env = super().start(job, command, env)
+        env = {k: v for k, v in env.items() if k not in _CONFLICTING}  # srun takes the options below instead
+        return srun_command(job, command, gres=bool(self.allocation.gpus), share=self._share(job)), env
+
+    def _share(self, job: ClaimedJob) -> int | None:
+        """MiB for a job with no memory request: its CPUs' share of the allocation's memory (a step without `--mem`
+        would take all of it, and the next step would wait for it)."""
+        a = self.allocation
+        if not a.memory_gb or not a.cpus:
+            return None
+        return max(1, int(a.memory_gb * 1024 * min(job.num_cpus, a.cpus) / a.cpus))
 
     def end(self, job: ClaimedJob, code: int, stderr: Path) -> Ended:
         super().end(job, code, stderr)
@@ -53,13 +62,18 @@ class SrunLauncher(Launcher):
         return [line, *([self.gpus.describe()] if self.gpus.count else [])]
 
 
-def srun_command(job: ClaimedJob, command: str, gres: bool = False) -> list[str]:
-    """`srun` running `command` as one task with the job's resources (memory only when the job states it)."""
+def srun_command(job: ClaimedJob, command: str, gres: bool = False, share: int | None = None) -> list[str]:
+    """`srun` running `command` as one task with the job's CPUs, memory and GPUs.
+
+    A job with a memory request gets exactly it; one without gets `share` MiB (none given: no `--mem`).
+    """
     argv = ["srun", "--exact", "--ntasks=1", f"--nodes={job.num_nodes}", f"--cpus-per-task={job.num_cpus}",
             f"--job-name={job.name}", "--quiet"]  # fmt: skip
     limit = memory.limit_of(job)
-    # A job with no memory request gets the default share per CPU; one with a request gets exactly it.
-    argv.append(f"--mem={math.ceil(limit / 2**20)}M" if limit is not None else "--mem-per-cpu=0")
+    if limit is not None:
+        argv.append(f"--mem={math.ceil(limit / 2**20)}M")
+    elif share is not None:
+        argv.append(f"--mem={share}M")
     if job.num_gpus and gres:
         argv.append(f"--gres=gpu:{job.num_gpus}")
     return [*argv, "bash", "-c", command]

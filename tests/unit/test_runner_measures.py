@@ -68,3 +68,4 @@ def test_srun_command_asks_for_exactly_the_jobs_cpus_memory_and_gpus() -> None:
         "--mem=3072M", "--gres=gpu:2", "bash", "-c", "python train.py"]  # fmt: skip
     unstated = srun_command(_job(memory_bytes=2**20, num_gpus=0), "true")
     assert not any(arg.startswith("--mem=") or arg.startswith("--gres") for arg in unstated)
+    assert "--mem=500M" in srun_command(_job(memory_bytes=2**20), "true", share=500)
