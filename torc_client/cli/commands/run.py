@@ -98,7 +98,7 @@ def run_record(summary: RunSummary) -> dict[str, Any]:
 @click.option("--backlog-seconds", type=click.FloatRange(min=0), default=settings.DEFAULT_BACKLOG_SECONDS,
               show_default=True, help="Claim this many seconds of work ahead, at the pace jobs finish, so short jobs "
               "never wait on the server (0: claim only what fits now).")  # fmt: skip
-@click.option("--enforce-memory", is_flag=True,
+@click.option("--enforce-memory", is_flag=True, envvar="TORC_ENFORCE_MEMORY",
               help="Kill a job whose processes use more memory than its resource requirements' `memory`, as Slurm "
               "does: it fails with return code 137, out of memory. Each job runs in a memory cgroup of its own "
               "where the node allows it (the kernel kills it at once), else the runner samples every job every "
