@@ -60,8 +60,7 @@ def out_of_memory_text(job: ClaimedJob, code: int, seen: Ended, over_limit_bytes
     """What the runner says of a job killed for its memory, by the kernel or Slurm (`seen`) or by the sampler
     (`over_limit_bytes`, when the job then died of SIGKILL); None when it was not."""
     if seen.out_of_memory:
-        return f"job {job.name} ({job.id}) reached its {size_text(job.memory_bytes)} memory request: {seen.cause} " \
-               "(out of memory)"
+        return f"job {job.name} ({job.id}) reached its {size_text(job.memory_bytes)} memory request: {seen.cause}"
     if over_limit_bytes is not None and code == -signal.SIGKILL:
         return killed_text(job, over_limit_bytes)
     return None

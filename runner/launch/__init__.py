@@ -45,7 +45,7 @@ class LaunchError(TorcError):
 
 @dataclass(frozen=True)
 class Ended:
-    """What a launcher saw of a job that exited: out of memory (and why), and the peak it measured."""
+    """What a launcher saw of a job that exited: out of memory (and what killed it), and the peak it measured."""
 
     out_of_memory: bool = False
     cause: str = ""
@@ -109,8 +109,7 @@ class CgroupLauncher(Launcher):
         super().end(job, code, stderr)
         found = self.cgroups.finish(job.id)
         if found.out_of_memory and code != 0:
-            return Ended(True, f"killed by the kernel: over its memory request in its {self.cgroups.describe()} "
-                               "cgroup", found.peak_bytes)  # fmt: skip
+            return Ended(True, f"killed by the kernel (out of memory, cgroup v{self.cgroups.version})", found.peak_bytes)
         return Ended(peak_bytes=found.peak_bytes)
 
     def close(self) -> None:

@@ -53,7 +53,7 @@ class SrunLauncher(Launcher):
     def end(self, job: ClaimedJob, code: int, stderr: Path) -> Ended:
         super().end(job, code, stderr)
         if code != 0 and _says_out_of_memory(stderr):
-            return Ended(True, "killed by Slurm: over its memory request (--mem) in its job step's cgroup")
+            return Ended(True, "killed by Slurm (out of memory, in its job step's cgroup)")
         return Ended()
 
     def describe(self) -> list[str]:

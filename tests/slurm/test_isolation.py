@@ -51,7 +51,7 @@ def test_a_job_under_srun_in_an_allocation_cannot_exceed_its_memory(cli, server,
     step = memory_cgroup(tmp_path / "modest.cgroup")
     assert "/step_" in step and "step_batch" not in step
     (stderr,) = (tmp_path / "output" / "job_stdio").glob(f"job_wf*_j{hungry.job_id}_r1_a1.e")
-    assert "killed by Slurm: over its memory request" in stderr.read_text()
+    assert "reached its 100 MiB memory request: killed by Slurm (out of memory" in stderr.read_text()
 
 
 def test_execution_mode_direct_runs_jobs_as_the_runners_children(cli, server, tmp_path: Path) -> None:
