@@ -130,7 +130,7 @@ class JobRunner(Ending):
     def _choose_launcher(self, workflow: c.Workflow) -> None:
         """Choose how jobs are launched and confined (`runner.launch`), once (`_announce` says which)."""
         self.launcher = launch.choose(workflow, self.total.gpus, self.opts.enforce_memory, self.opts.memory_limits,
-                                      self.allocation)  # fmt: skip
+                                      self.allocation, self.opts.max_parallel_jobs)  # fmt: skip
         # Where neither the kernel nor Slurm holds jobs to their memory requests, the monitor's samples do.
         self._sampler_limits = self.opts.enforce_memory and not self.launcher.enforces_memory
 
@@ -283,6 +283,7 @@ class JobRunner(Ending):
             if code is None:
                 continue
             seen = self.launcher.end(proc.job, code, proc.stderr_path)
+            code = code if seen.code is None else seen.code
             usage = self.monitor.forget(proc.job.id) if self.monitor else Usage()
             # In an allocation, a SIGTERM the runner did not send is Slurm ending or cancelling it.
             ended = self.allocation is not None and code == -signal.SIGTERM and proc.stop_reason is None

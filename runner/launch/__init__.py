@@ -50,6 +50,8 @@ class Ended:
     out_of_memory: bool = False
     cause: str = ""
     peak_bytes: int | None = None
+    #: The job's own exit code when the launcher's differs (srun's 128+N for a task killed by signal N is -N).
+    code: int | None = None
 
 
 class Launcher:
@@ -61,9 +63,10 @@ class Launcher:
     #: The exit of the launched process accounts for the job's own processes (its resource usage is the job's).
     measures_job = True
 
-    def __init__(self, gpus: int, enforce_memory: bool = False) -> None:
+    def __init__(self, gpus: int, enforce_memory: bool = False, note: str = "") -> None:
         self.gpus = GpuPool(gpus)
         self.enforce_memory = enforce_memory
+        self.note = note  # why jobs are not job steps, in an allocation
 
     def start(self, job: ClaimedJob, command: str, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
         """The command line that runs `command` for `job`, and its environment (`env` with its GPUs)."""
@@ -80,7 +83,7 @@ class Launcher:
 
     def describe(self) -> list[str]:
         """What the runner says at start: how jobs are launched and confined."""
-        how = "jobs run as child processes"
+        how = "jobs run as child processes" + (f" ({self.note})" if self.note else "")
         if not self.enforce_memory:
             limits = "memory requests are not enforced (--enforce-memory enforces them)"
         else:
@@ -122,18 +125,33 @@ class CgroupLauncher(Launcher):
 
 
 def choose(workflow: Workflow, gpus: int, enforce_memory: bool, method: str = "auto",
-           allocation: slurm.Allocation | None = None) -> Launcher:  # fmt: skip
+           allocation: slurm.Allocation | None = None, max_parallel_jobs: int | None = None) -> Launcher:  # fmt: skip
     """The launcher this runner uses for all its jobs, from where it runs and what it was asked."""
-    mode = workflow.execution_config.mode
-    if allocation is not None and mode != "direct" and shutil.which("srun"):
-        from runner.launch.srun import SrunLauncher
+    note = ""
+    if allocation is not None:
+        note = _no_steps(workflow.execution_config.mode, max_parallel_jobs)
+        if not note:
+            from runner.launch.srun import SrunLauncher
 
-        return SrunLauncher(gpus, allocation)
+            return SrunLauncher(gpus, allocation)
     if not enforce_memory or method == "sampler":
-        return Launcher(gpus, enforce_memory)
+        return Launcher(gpus, enforce_memory, note)
     cgroups = MemoryCgroups.open(f"torc_runner_{os.getpid()}")
     if cgroups is not None:
         return CgroupLauncher(gpus, cgroups)
     if method == "cgroup":
         raise LaunchError("--memory-limits cgroup: this node has no memory cgroup this runner may write")
-    return Launcher(gpus, enforce_memory)
+    return Launcher(gpus, enforce_memory, note)
+
+
+def _no_steps(mode: str, max_parallel_jobs: int | None) -> str:
+    """Why a runner in an allocation does not run its jobs as job steps ("" when it does)."""
+    if mode == "direct":
+        return "the workflow's execution_config.mode is direct"
+    if max_parallel_jobs:
+        return "--max-parallel-jobs ignores resource requirements, so there are none to give each job step"
+    if os.environ.get("SLURM_STEP_ID"):
+        return "this runner is itself a job step (one per node), which holds the node's resources"
+    if not shutil.which("srun"):
+        return "srun is not on PATH"
+    return ""

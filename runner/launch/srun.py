@@ -54,7 +54,8 @@ class SrunLauncher(Launcher):
         super().end(job, code, stderr)
         if code != 0 and _says_out_of_memory(stderr):
             return Ended(True, "killed by Slurm (out of memory, in its job step's cgroup)")
-        return Ended()
+        # srun exits 128+N when the task was killed by signal N (Slurm ending the allocation sends SIGTERM).
+        return Ended(code=-(code - 128) if 128 < code < 128 + 65 else None)
 
     def describe(self) -> list[str]:
         line = (f"each job runs as a job step of Slurm allocation {self.allocation.job_id} (srun --exact with its "
