@@ -41,6 +41,8 @@ class MemoryCgroups:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        #: Cgroups of ended jobs that still held an exiting process: removed at a later call, never waited for.
+        self._leftover: list[Path] = []
 
     @staticmethod
     def open(label: str) -> MemoryCgroups | None:
@@ -60,7 +62,8 @@ class MemoryCgroups:
     def prepare(self, job_id: int, limit: int | None) -> Path:
         """Make the job's cgroup with `limit` bytes (None: no limit, only counted); returns its `cgroup.procs`."""
         path = self.job_path(job_id)
-        self.remove(job_id)  # a leftover of an earlier attempt of the same job on this runner
+        if path.is_dir():  # a leftover of an earlier attempt of the same job on this runner
+            _empty_and_remove(path)
         path.mkdir()
         if limit is not None:
             self._limit(path, limit)
@@ -73,13 +76,8 @@ class MemoryCgroups:
             finding = Finding(self._oom_kills(path) > 0, self._peak(path))
         except OSError:
             finding = Finding(False, None)
-        self.remove(job_id)
+        self._leftover = [p for p in [*self._leftover, path] if not _empty_and_remove(p, wait=False)]
         return finding
-
-    def remove(self, job_id: int) -> None:
-        path = self.job_path(job_id)
-        if path.is_dir():
-            _empty_and_remove(path)
 
     def close(self) -> None:
         """Remove the runner's cgroup (jobs' cgroups first; a job still in one is killed)."""
@@ -223,9 +221,13 @@ def _own_path(controller: str) -> str | None:
     return None
 
 
-def _empty_and_remove(path: Path) -> None:
-    """Kill whatever still runs in a cgroup and remove it (a runner's leftovers never linger)."""
-    deadline = time.monotonic() + REMOVE_WAIT_SECONDS
+def _empty_and_remove(path: Path, wait: bool = True) -> bool:
+    """Kill whatever still runs in a cgroup and remove it (a runner's leftovers never linger); whether it is gone.
+
+    A process the kernel is still tearing down keeps its cgroup busy for a moment: without
+    `wait` one attempt is made (the runner's loop must not stall on it), else it is retried.
+    """
+    deadline = time.monotonic() + (REMOVE_WAIT_SECONDS if wait else 0.0)
     while True:
         try:
             pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
@@ -238,12 +240,12 @@ def _empty_and_remove(path: Path) -> None:
                 pass
         try:
             path.rmdir()
-            return
+            return True
         except FileNotFoundError:
-            return
+            return True
         except OSError:
-            if time.monotonic() > deadline:
-                return
+            if time.monotonic() >= deadline:
+                return False
             time.sleep(0.01)
 
 

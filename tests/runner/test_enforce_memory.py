@@ -57,6 +57,14 @@ def test_enforce_memory_kills_a_job_over_its_request_as_out_of_memory(client, se
     assert said and "(out of memory" in said[0], runner.output()
     stderr = Path(runner.log.parent, "output", "job_stdio", f"job_wf{wf.id}_j{job_id}_r1_a1.e").read_text()
     assert cause in stderr and "(out of memory" in stderr
+    if method == "cgroup":  # the runner's cgroups went with it
+        assert not list(own_memory_cgroup().glob(f"torc_runner_{runner.popen.pid}*"))
+
+
+def own_memory_cgroup() -> Path:
+    """This process's cgroup v1 memory directory (where a runner it starts makes its own)."""
+    line = next(line for line in Path("/proc/self/cgroup").read_text().splitlines() if ":memory:" in line)
+    return Path("/sys/fs/cgroup/memory", line.split(":", 2)[2].lstrip("/"))
 
 
 def test_enforce_memory_announces_plain_children_without_it(client, server, make_workflow, start_runner) -> None:
