@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 
 def noop(n: int, name: str = "noop") -> dict[str, Any]:
-    """`n` independent jobs running `true`."""
-    return {"name": name, "jobs": [{"name": "j{i}", "command": "true", "parameters": {"i": f"1:{n}"}}]}
+    """`n` independent jobs running `true`; $BENCH_GRANULARITY sets their resource monitor's granularity (to measure
+    what `time_series` costs: `BENCH_GRANULARITY=time_series python -m bench.ab REV`)."""
+    spec: dict[str, Any] = {"name": name, "jobs": [{"name": "j{i}", "command": "true", "parameters": {"i": f"1:{n}"}}]}
+    if os.environ.get("BENCH_GRANULARITY"):
+        spec["resource_monitor"] = {"granularity": os.environ["BENCH_GRANULARITY"]}
+    return spec
 
 
 def sweep(n_jobs: int, name: str = "sweep") -> dict[str, Any]:

@@ -21,18 +21,18 @@ NOT_STARTED_CODE = 126
 
 def outcome(proc: JobProcess, code: int, measures: dict, cwd: Path,
             environment: Callable[[c.ClaimedJob], dict[str, str]],
-            over_limit_bytes: int | None = None) -> tuple[c.JobOutcome, str]:  # fmt: skip
+            out_of_memory: str | None = None) -> tuple[c.JobOutcome, str]:  # fmt: skip
     """The report of an attempt that exited with `code`, and a note for the person watching.
 
-    `environment` gives the job's environment, for a recovery command. `over_limit_bytes` is
-    the memory sample for which the resource monitor killed the job (`runner.memory`).
+    `environment` gives the job's environment, for a recovery command. `out_of_memory` says
+    how the job was killed for its memory, when it was (`runner.memory`).
     """
     status, note, mtimes = "completed" if code == 0 else "failed", "", {}
     if proc.stop_reason:
         status, note = "terminated", proc.stop_reason
-    elif over_limit_bytes is not None:
+    elif out_of_memory is not None:
         status, code, note = "failed", memory.OUT_OF_MEMORY_CODE, "out of memory"
-        outputs.append(proc.stderr_path, f"torc: {memory.killed_text(proc.job, over_limit_bytes)}\n")
+        outputs.append(proc.stderr_path, f"torc: {out_of_memory}\n")
     elif code == 0:
         missing, mtimes = outputs.check(proc.job, cwd)
         if missing:

@@ -21,14 +21,14 @@ import uuid
 from collections import deque
 from pathlib import Path
 
-from runner import attempt, hardware, memory, outputs
+from runner import attempt, hardware, launch, memory, outputs
 from runner.exchange import SERVER_WAIT_SECONDS, Exchange, patiently
-from runner.monitor import ResourceMonitor, Usage
+from runner.monitor import ResourceMonitor, Usage, figures
 from runner.options import RunnerOptions, RunSummary
 from runner.pace import Pace, wanted
 from runner.guard import Guard
 from runner.hpc import HpcDuties
-from runner.process import Environment, JobProcess, job_directory, shape_of, wait_for_exit
+from runner.process import Environment, JobProcess, command_of, job_directory, log_paths, shape_of, wait_for_exit
 from runner.ending import OUT_OF_TIME, Ending
 from runner.report import PlainReporter, Reporter, unfit_text
 from torc_client import contract as c
@@ -85,6 +85,7 @@ class JobRunner(Ending):
         self.cwd = job_directory(workflow.working_dir)
         self.idle_limit = workflow.compute_node_wait_for_new_jobs_seconds
         self.db_wait = workflow.compute_node_wait_for_healthy_database_minutes * 60
+        self._choose_launcher(workflow)
         node = self._call(self.client.register_compute_node, self._node_record())
         self.summary = RunSummary(self.workflow_id, node.id)
         self.lease_seconds = settings.DEFAULT_LEASE_SECONDS
@@ -108,6 +109,7 @@ class JobRunner(Ending):
             self.guard.close()
             self.hpc.finished()
             self._shutdown()
+            self.launcher.close()
         return self.summary
 
     def _announce(self, workflow: c.Workflow) -> None:
@@ -116,6 +118,8 @@ class JobRunner(Ending):
                 else f"{count(t.cpus, 'CPU')}, {t.memory_bytes / GIB:.1f} GiB memory, {count(t.gpus, 'GPU')}")  # fmt: skip
         self.reporter.message(f"runner {self.summary.compute_node_id} for workflow {workflow.id} "
                               f"({workflow.name}): {mode}")  # fmt: skip
+        for line in self.launcher.describe():
+            self.reporter.message(line)
         for said in hardware.overstated(self.opts.num_cpus, self.opts.memory_gb, self.opts.num_gpus):
             self.reporter.message(f"warning: {said}; jobs sized to it will compete for what is really there")
         # With --max-parallel-jobs requirements are ignored, so every job can run here.
@@ -123,16 +127,25 @@ class JobRunner(Ending):
         for group in self.summary.unfit:
             self.reporter.message(unfit_text(group))
 
+    def _choose_launcher(self, workflow: c.Workflow) -> None:
+        """Choose how jobs are launched and confined (`runner.launch`), once (`_announce` says which)."""
+        self.launcher = launch.choose(workflow, self.total.gpus, self.opts.enforce_memory, self.opts.memory_limits,
+                                      self.allocation, self.opts.max_parallel_jobs)  # fmt: skip
+        # Where neither the kernel nor Slurm holds jobs to their memory requests, the monitor's samples do.
+        self._sampler_limits = self.opts.enforce_memory and not self.launcher.enforces_memory
+
     def _start_monitor(self, config: c.ResourceMonitorConfig) -> None:
-        """Sample the jobs' resources if the workflow asks for it, or to enforce memory requests (sampling is how)."""
-        if not (config.enabled or self.opts.enforce_memory):
+        """Sample the jobs' resources if the workflow asks for it, or to enforce memory requests by sampling."""
+        self.measuring = config.enabled or self.opts.enforce_memory
+        if not (config.enabled or self._sampler_limits) or not self.launcher.measures_job:
             return
         interval = config.sample_interval_seconds
-        if self.opts.enforce_memory:
-            also = "" if config.enabled else " (the workflow's resource monitor is off: sampling for this alone)"
-            self.reporter.message(f"enforcing memory requests: a job using more than its request is killed, checked "
-                                  f"every {interval:g} s{also}")  # fmt: skip
-        self.monitor = ResourceMonitor(interval)
+        if self._sampler_limits:
+            interval = min(interval, launch.ENFORCE_SAMPLE_SECONDS)
+            if not config.enabled:
+                self.reporter.message("the workflow's resource monitor is off: sampling only to enforce memory")
+        series = config.sample_interval_seconds if config.enabled and config.granularity == "time_series" else None
+        self.monitor = ResourceMonitor(interval, series)
         self.monitor.start()
 
     def _shutdown(self) -> None:
@@ -235,16 +248,18 @@ class JobRunner(Ending):
                 waiting.append(job)
                 continue
             outputs.make_directories(job, self.cwd)
+            argv, env = self.launcher.start(job, command_of(job), self._environment(job))
             try:
-                proc = JobProcess.launch(job, self._environment(job), self.cwd, self.opts.output_dir, guard=self.guard)
+                proc = JobProcess.launch(job, argv, env, self.cwd, self.opts.output_dir, guard=self.guard)
             except OSError as error:
+                self.launcher.end(job, attempt.NOT_STARTED_CODE, log_paths(self.opts.output_dir, job)[1])  # GPUs, cgroup
                 self._not_started(job, error)
                 continue
             self.running[job.id] = proc
             self.free = take(self.free, shape_of(job), 1)
             self.starts[job.id] = c.JobStart(job_id=job.id, claim_token=job.claim_token)
             if self.monitor:
-                self.monitor.watch(job.id, proc.popen.pid, memory.limit_of(job) if self.opts.enforce_memory else None)
+                self.monitor.watch(job.id, proc.popen.pid, memory.limit_of(job) if self._sampler_limits else None)
             launched.append(job)
         waiting.extend(self.backlog)
         self.backlog = waiting
@@ -276,6 +291,9 @@ class JobRunner(Ending):
             code = proc.poll()
             if code is None:
                 continue
+            seen = self.launcher.end(proc.job, code, proc.stderr_path)
+            code = code if seen.code is None else seen.code
+            usage = self.monitor.forget(proc.job.id) if self.monitor else Usage()
             # In an allocation, a SIGTERM the runner did not send is Slurm ending or cancelling it.
             ended = self.allocation is not None and code == -signal.SIGTERM and proc.stop_reason is None
             if proc.give_back or ended:  # no outcome: the job did nothing wrong, another runner starts it afresh
@@ -283,12 +301,11 @@ class JobRunner(Ending):
                 self.given_back.append(c.JobStart(job_id=proc.job.id, claim_token=proc.job.claim_token))
                 self._release(proc)
                 continue
-            usage = self.monitor.forget(proc.job.id) if self.monitor else Usage()
-            # Killed for its memory (and not being stopped for another reason): out of memory, as under Slurm.
-            over = usage.over_limit_bytes if code == -signal.SIGKILL and not proc.stop_reason else None
-            if over is not None:
-                self.reporter.message(memory.killed_text(proc.job, over))
-            outcome, note = attempt.outcome(proc, code, usage.summary(), self.cwd, self._environment, over)
+            oom = None if proc.stop_reason else memory.out_of_memory_text(proc.job, code, seen, usage.over_limit_bytes)
+            if oom is not None:
+                self.reporter.message(oom)
+            measures = self._measures(proc, usage, seen.peak_bytes)
+            outcome, note = attempt.outcome(proc, code, measures, self.cwd, self._environment, oom)
             self.pace.finished(time.monotonic() - proc.started)
             # A start not reported yet goes unsaid: the outcome moves the job on from pending.
             self.starts.pop(proc.job.id, None)
@@ -304,6 +321,16 @@ class JobRunner(Ending):
         self.outcomes.append(outcome)
         self.summary.counts["failed"] = self.summary.counts.get("failed", 0) + 1
         self.reporter.finished(job, outcome, note)
+
+    def _measures(self, proc: JobProcess, usage: Usage, peak_bytes: int | None) -> dict:
+        """A finished job's peak and average CPU and memory (and its samples with `granularity: time_series`)."""
+        if not self.measuring:
+            return {}
+        rusage = proc.rusage if self.launcher.measures_job else None
+        measures = figures(usage, time.monotonic() - proc.started, rusage, peak_bytes)
+        if usage.series is not None and usage.series.points:
+            measures["samples"] = usage.series.wire()
+        return measures
 
     def _release(self, proc: JobProcess) -> None:
         proc.close()

@@ -1,12 +1,14 @@
 """Memory requests enforced (`torc run --enforce-memory`): a job that uses more than it asked for is killed.
 
 Under Slurm, a job that outgrows its cgroup is killed by the kernel with SIGKILL and ends
-with 137. With `--enforce-memory` a runner does the same on any machine, per job: the
-resource monitor compares each sample of a job's process tree (resident memory, summed)
-with the job's `memory` request, and kills the whole tree the moment a sample exceeds it.
-The job is reported `failed` with return code 137 and a peak at least its request, so an
-out-of-memory failure on a workstation looks like one on a cluster, and `torc recover`
-tells it apart the same way.
+with 137. With `--enforce-memory` a runner does the same on any machine, per job: where the
+node has a writable memory cgroup, each job runs in one of its own limited to its request
+(`runner.launch.cgroups`) and the kernel kills it at once; elsewhere the resource monitor
+compares a sample of the job's process tree (resident memory, summed) with the request
+every `runner.launch.ENFORCE_SAMPLE_SECONDS` and kills the whole tree the moment one
+exceeds it. Either way the job is reported `failed` with return code 137, the cause is
+written to its stderr, and its peak is at least its request, so an out-of-memory failure
+on a workstation looks like one on a cluster, and `torc recover` tells it apart the same way.
 """
 
 from __future__ import annotations
@@ -14,11 +16,16 @@ from __future__ import annotations
 import os
 import signal
 
+from typing import TYPE_CHECKING
+
 import psutil
 
 from torc_client.contract import ClaimedJob
 from torc_client.spec.plan import DEFAULT_MEMORY
 from torc_client.units import parse_memory
+
+if TYPE_CHECKING:
+    from runner.launch import Ended
 
 #: The return code of a job killed for using too much memory: 128 + SIGKILL, as Slurm and Torc report it.
 OUT_OF_MEMORY_CODE = 128 + signal.SIGKILL
@@ -47,6 +54,16 @@ def kill_tree(root: psutil.Process) -> None:
             proc.kill()  # psutil checks the pid still names the same process
         except psutil.Error:
             pass
+
+
+def out_of_memory_text(job: ClaimedJob, code: int, seen: Ended, over_limit_bytes: int | None) -> str | None:
+    """What the runner says of a job killed for its memory, by the kernel or Slurm (`seen`) or by the sampler
+    (`over_limit_bytes`, when the job then died of SIGKILL); None when it was not."""
+    if seen.out_of_memory:
+        return f"job {job.name} ({job.id}) reached its {size_text(job.memory_bytes)} memory request: {seen.cause}"
+    if over_limit_bytes is not None and code == -signal.SIGKILL:
+        return killed_text(job, over_limit_bytes)
+    return None
 
 
 def killed_text(job: ClaimedJob, used_bytes: int) -> str:

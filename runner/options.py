@@ -63,3 +63,5 @@ class RunnerOptions:
     backlog_seconds: float = settings.DEFAULT_BACKLOG_SECONDS
     #: Kill a job whose process tree uses more memory than it requested (`runner.memory`).
     enforce_memory: bool = False
+    #: How: `auto` (a memory cgroup per job where the node allows it, else sampling), `cgroup` or `sampler`.
+    memory_limits: str = "auto"

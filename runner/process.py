@@ -1,4 +1,4 @@
-"""One job's process: `bash -c COMMAND` in its own process group, with logs and a deadline.
+"""One job's process: the launcher's command line in its own process group, with logs, a deadline, and what it used.
 
 The runner's guard (`runner.guard`) is told of every group, so no job outlives its runner.
 """
@@ -6,6 +6,7 @@ The runner's guard (`runner.guard`) is told of every group, so no job outlives i
 from __future__ import annotations
 
 import os
+import resource
 import selectors
 import signal
 import subprocess
@@ -43,16 +44,18 @@ class JobProcess:
     guard: Guard | None = None
     #: Stopped because the runner ran out of time, not because of anything the job did: it goes back to the queue.
     give_back: bool = False
+    #: What the process and the children it waited for used, once it has exited (`os.wait4`).
+    rusage: resource.struct_rusage | None = None
 
     @classmethod
-    def launch(cls, job: ClaimedJob, env: dict[str, str], cwd: Path, output_dir: Path,
+    def launch(cls, job: ClaimedJob, argv: list[str], env: dict[str, str], cwd: Path, output_dir: Path,
                enforce_runtime: bool = True, guard: Guard | None = None) -> JobProcess:  # fmt: skip
+        """Start `argv` (the launcher's command line for the job) with its stdout and stderr in the job's logs."""
         out_path, err_path = log_paths(output_dir, job)
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        command = f"{job.invocation_script} {job.command}" if job.invocation_script else job.command
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            popen = subprocess.Popen(["bash", "-c", command], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                     cwd=cwd, env=env, start_new_session=True)  # fmt: skip
+            popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=cwd, env=env,
+                                     start_new_session=True)  # fmt: skip
         if guard is not None:
             guard.watch(popen.pid)
         now = time.monotonic()
@@ -60,7 +63,22 @@ class JobProcess:
         return cls(job, popen, now, deadline, out_path, err_path, pidfd=_pidfd(popen.pid), guard=guard)
 
     def poll(self) -> int | None:
-        return self.popen.poll()
+        """The exit code once the process has exited (negative: the signal that killed it), else None.
+
+        Reaped with `wait4`, so what the job used comes for free: its largest resident set and
+        CPU time, exact however short the job was.
+        """
+        if self.popen.returncode is not None:
+            return self.popen.returncode
+        try:
+            pid, status, usage = os.wait4(self.popen.pid, os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere: Popen knows the code
+            return self.popen.poll()
+        if pid == 0:
+            return None
+        self.rusage = usage
+        self.popen.returncode = os.waitstatus_to_exitcode(status)
+        return self.popen.returncode
 
     def stop(self, reason: str, grace: float, give_back: bool = False) -> None:
         """Ask the job's whole process group to stop; it is killed if still alive after `grace` seconds."""
@@ -143,6 +161,11 @@ def shape_of(job: ClaimedJob) -> Shape:
     """What a claimed job takes from its runner's resources while it runs."""
     return Shape(job.resource_requirements_id, job.num_cpus, job.memory_bytes, job.num_gpus, job.num_nodes,
                  job.runtime_s)  # fmt: skip
+
+
+def command_of(job: ClaimedJob) -> str:
+    """The shell command a job runs: its invocation script, if any, then its command."""
+    return f"{job.invocation_script} {job.command}" if job.invocation_script else job.command
 
 
 def job_directory(working_dir: str | None) -> Path:

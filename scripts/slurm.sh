@@ -7,10 +7,35 @@
 #
 # Three virtual nodes (n1..n3, 2 CPUs and 2,000 MB each) share the machine through slurmd's
 # config_overrides; jobs run as the user who submits them. Needs root (apt, daemons).
+#
+# Where the machine lets Slurm use cgroups (a writable cgroup v1 memory hierarchy, or cgroup v2
+# with the memory controller), jobs and job steps are confined by Slurm's cgroups, as on a real
+# cluster: proctrack/cgroup and task/cgroup, with their CPUs, memory (RAM and swap) constrained
+# (cgroup.conf). A step that outgrows its --mem is killed by the kernel. Elsewhere nothing is
+# confined (proctrack/linuxproc, task/none). SLURM_CGROUPS=0 forces the latter.
 set -euo pipefail
 
 NODES="n1 n2 n3"
 CONF=/etc/slurm/slurm.conf
+CGROUP_CONF=/etc/slurm/cgroup.conf
+
+# Whether Slurm can confine jobs with cgroups here: a read-write memory controller, v1 or v2.
+cgroups_usable() {
+    [ "${SLURM_CGROUPS:-1}" = 1 ] || return 1
+    awk '($3 == "cgroup" && $4 ~ /(^|,)rw(,|$)/ && $4 ~ /(^|,)memory(,|$)/) {found=1} END {exit !found}' /proc/mounts \
+        && return 0
+    [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] && grep -qw memory /sys/fs/cgroup/cgroup.controllers
+}
+
+cgroup_conf() {
+    local swap=no
+    # Swap is constrained where the kernel accounts it (v1 memsw, v2 swap.max): no escape into swap.
+    if [ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] || [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then
+        swap=yes
+    fi
+    printf '%s\n' "CgroupPlugin=autodetect" "CgroupMountpoint=/sys/fs/cgroup" "ConstrainCores=yes" \
+        "ConstrainRAMSpace=yes" "AllowedRAMSpace=100" "ConstrainSwapSpace=${swap}" "AllowedSwapSpace=0"
+}
 
 install() {
     local missing=()
@@ -35,7 +60,10 @@ write_conf() {
     grep -qE "^[0-9.]+\s.*\b${host}\b" /etc/hosts || echo "127.0.0.1 ${host}" >> /etc/hosts
     mkdir -p /etc/slurm /var/lib/slurm/slurmctld /var/log/slurm
     for n in $NODES; do mkdir -p "/var/lib/slurm/slurmd-$n"; done
-    local new
+    local new proctrack=proctrack/linuxproc task=task/none cgroups=""
+    if cgroups_usable; then
+        proctrack=proctrack/cgroup task=task/cgroup cgroups=$(cgroup_conf)
+    fi
     new=$(cat <<EOF
 ClusterName=torc
 SlurmctldHost=${host}(127.0.0.1)
@@ -44,8 +72,8 @@ SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
 MpiDefault=none
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+ProctrackType=${proctrack}
+TaskPlugin=${task}
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 ReturnToService=2
@@ -69,8 +97,11 @@ NodeName=n[1-3] NodeHostname=${host} NodeAddr=127.0.0.1 Port=17001-17003 CPUs=2 
 PartitionName=debug Nodes=n[1-3] Default=YES MaxTime=INFINITE DefaultTime=01:00:00 DefMemPerCPU=500 State=UP
 EOF
 )
-    if [ ! -f "$CONF" ] || [ "$(cat "$CONF")" != "$new" ]; then
+    local old_cgroups=""
+    [ -f "$CGROUP_CONF" ] && old_cgroups=$(cat "$CGROUP_CONF")
+    if [ ! -f "$CONF" ] || [ "$(cat "$CONF")" != "$new" ] || [ "$old_cgroups" != "$cgroups" ]; then
         echo "$new" > "$CONF"
+        if [ -n "$cgroups" ]; then echo "$cgroups" > "$CGROUP_CONF"; else rm -f "$CGROUP_CONF"; fi
         stop_daemons
     fi
 }
@@ -96,7 +127,9 @@ start() {
     # Up means every node answers: idle, or running allocations (mixed, allocated, completing).
     for _ in $(seq 1 150); do
         if [ -n "$(sinfo -h -o '%T' 2>/dev/null)" ] && [ -z "$(sinfo -h -o '%T' 2>/dev/null | grep -Ev '^(idle|mixed|allocated|completing)$')" ]; then
-            echo "slurm: nodes $(sinfo -h -o '%N') up ($(sinfo -h -o '%T' | sort -u | tr '\n' ' ' | sed 's/ $//'))"
+            local confined="jobs not confined"
+            grep -q '^TaskPlugin=task/cgroup' "$CONF" && confined="jobs confined by cgroups"
+            echo "slurm: nodes $(sinfo -h -o '%N') up ($(sinfo -h -o '%T' | sort -u | tr '\n' ' ' | sed 's/ $//')), $confined"
             return 0
         fi
         sleep 0.2

@@ -34,6 +34,8 @@ from torc_client.spec import format_from_filename
 T = TypeVar("T")
 #: Pauses before the retries of a create whose server could not reach its database (the last try's error stands).
 CREATE_RETRY_SECONDS = (1.0, 2.0, 4.0)
+#: Time series fetched per request (each may hold thousands of samples).
+SERIES_PAGE = 100
 UNSET = msgspec.UNSET
 
 
@@ -293,6 +295,19 @@ class Client(AccessGroupCalls, HpcCalls, RecordCalls, RunnerCalls, TriageCalls):
 
     def get_result(self, result_id: int) -> c.Result:
         return self.request("GET", f"/results/{result_id}", c.Result)
+
+    def list_resource_series(self, workflow_id: int, *, job_id: int | None = None,
+                             all_runs: bool = False) -> list[c.ResourceSeries]:  # fmt: skip
+        """Jobs' time series of resource samples (`granularity: time_series`), the latest attempt of each job unless
+        `all_runs`; fetched a page of `SERIES_PAGE` jobs at a time (each may hold thousands of samples)."""
+        items: list[c.ResourceSeries] = []
+        while True:
+            page = self.request("GET", "/results/samples", c.Page[c.ResourceSeries], params={
+                "workflow_id": workflow_id, "job_id": job_id, "all_runs": all_runs, "offset": len(items),
+                "limit": SERIES_PAGE})  # fmt: skip
+            items.extend(page.items)
+            if not page.has_more or not page.count:
+                return items
 
     # --- events ----------------------------------------------------------------------
 

@@ -30,6 +30,17 @@ class ResourceMonitorConfig(Record):
     metrics: list[str] = []
 
 
+class ExecutionConfig(Record):
+    """How runners launch jobs (Torc's `execution_config`).
+
+    `auto`: inside a Slurm allocation each job is a job step (`srun --exact` with its CPUs,
+    memory and GPUs), elsewhere a child process; `direct`: always a child process (the
+    opt-out); `slurm`: as `auto` (a job step wherever there is an allocation).
+    """
+
+    mode: str = "auto"
+
+
 class Workflow(Record):
     """A workflow: a named set of jobs, files, user_data and resource requirements."""
 
@@ -54,6 +65,7 @@ class Workflow(Record):
     compute_node_ignore_workflow_completion: bool = False
     compute_node_wait_for_healthy_database_minutes: float = 20.0
     resource_monitor: ResourceMonitorConfig = msgspec.field(default_factory=ResourceMonitorConfig)
+    execution_config: ExecutionConfig = msgspec.field(default_factory=ExecutionConfig)
     #: sbatch options added to every Slurm allocation of this workflow.
     slurm_defaults: dict[str, Any] = {}
 
@@ -271,6 +283,16 @@ class Result(Record):
     avg_cpu_percent: float | None = None
 
 
+class ResourceSeries(Record):
+    """The time series of one job attempt (`resource_monitor.granularity: time_series`), from its result."""
+
+    result_id: int
+    job_id: int
+    run_id: int
+    attempt_id: int
+    samples: list[ResourceSample]
+
+
 class Event(Record):
     """Something that happened in a workflow; `id` increases within the workflow."""
 
@@ -351,6 +373,7 @@ from torc_client.contract_runner import (  # noqa: E402 - re-exported: `c.ClaimR
     JobStart,
     Rejection,
     ReportResponse,
+    ResourceSample,
     StartReport,
 )
 

@@ -86,6 +86,18 @@ class StartReport(Struct, kw_only=True):
     jobs: list[JobStart]
 
 
+class ResourceSample(Struct, array_like=True, frozen=True):
+    """One sample of a job's processes, sent as `[t, cpu_percent, memory_bytes, num_processes]`.
+
+    `t` is seconds since the job was launched; CPU % may exceed 100 on several cores.
+    """
+
+    t: float
+    cpu_percent: float
+    memory_bytes: int
+    num_processes: int
+
+
 class JobOutcome(Struct, kw_only=True):
     """What happened to one claimed job, as its runner saw it."""
 
@@ -99,6 +111,8 @@ class JobOutcome(Struct, kw_only=True):
     avg_memory_bytes: int | None = None
     peak_cpu_percent: float | None = None
     avg_cpu_percent: float | None = None
+    #: The job's samples, with `resource_monitor.granularity: time_series` (kept with its result).
+    samples: list[ResourceSample] | None = None
     output_file_mtimes: dict[int, float] = {}
     #: The runner ran the failure handler's recovery and asks for another attempt.
     retry: bool = False

@@ -44,7 +44,8 @@ _ACTION_DEFAULTS: dict[str, Any] = {"num_allocations": 1, "start_one_worker_per_
 _MONITOR_DEFAULTS = {**DEFAULT_SETTINGS["resource_monitor"], "generate_plots": False, "metrics": []}
 #: Workflow settings kept on the workflow record (the workflow's `cancel_on_blocking_job_failure` is only a
 #: default for its jobs, each of which keeps its own value).
-_SETTINGS = [key for key in DEFAULT_SETTINGS if key not in ("cancel_on_blocking_job_failure", "resource_monitor")]
+_SETTINGS = [key for key in DEFAULT_SETTINGS if key not in ("cancel_on_blocking_job_failure", "resource_monitor",
+                                                           "execution_config")]  # fmt: skip
 
 
 def export_spec(client: Client, workflow_id: int) -> dict[str, Any]:
@@ -69,6 +70,8 @@ def export_spec(client: Client, workflow_id: int) -> dict[str, Any]:
             doc[key] = getattr(workflow, key)
     _put(doc, "resource_monitor", {k: v for k, v in workflow.resource_monitor.to_dict().items()
                                    if v != _MONITOR_DEFAULTS.get(k)})  # fmt: skip
+    _put(doc, "execution_config", {k: v for k, v in workflow.execution_config.to_dict().items()
+                                   if v != DEFAULT_SETTINGS["execution_config"].get(k)})  # fmt: skip
     _put(doc, "resource_requirements", [entry for entry in map(_resources, resources) if entry])
     _put(doc, "files", [{"name": f.name, "path": f.path} for f in files])
     _put(doc, "user_data", [_user_data(record) for record in user_data])

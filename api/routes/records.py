@@ -144,6 +144,10 @@ class FailureHandlerController(Controller):
         return await records.failure_handlers.get(db, handler_id)
 
 
+#: Series per page by default: each may hold thousands of samples.
+SERIES_LIMIT = 100
+
+
 class ResultController(Controller):
     path = "/results"
     tags = ["results"]
@@ -156,6 +160,13 @@ class ResultController(Controller):
         """Results: the latest of each job, or every run and attempt with `all_runs`."""
         filters = {"job_id": job_id, "run_id": run_id, "status": status, "return_code": return_code}
         return await history.list_results(db, workflow_id, filters, all_runs, offset, limit)
+
+    @get("/samples", opt=rules.LIST)
+    async def list_resource_series(self, db: Database, workflow_id: WorkflowId, job_id: int | None = None,
+                                   all_runs: bool = False, offset: Offset = 0,
+                                   limit: Limit = SERIES_LIMIT) -> c.Page[c.ResourceSeries]:  # fmt: skip
+        """Jobs' time series of resource samples (`resource_monitor.granularity: time_series`)."""
+        return await history.resource_series(db, workflow_id, job_id, all_runs, offset, limit)
 
     @get("/{result_id:int}", opt=rules.record("results", "result_id"))
     async def get_result(self, db: Database, result_id: int) -> c.Result:

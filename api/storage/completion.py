@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import msgspec
 from pymongo import UpdateOne
 
 from api.storage import actions, leases, release, transitions, workflows
@@ -51,6 +52,8 @@ async def complete(db: Database, wid: int, report: CompleteReport, node_checked:
                                  f"not {o.status!r}")  # fmt: skip
         measures = {k: getattr(o, k) for k in ("peak_memory_bytes", "avg_memory_bytes", "peak_cpu_percent",
                                                "avg_cpu_percent")}  # fmt: skip
+        if o.samples:  # the time series lives in the result's document, read only by `history.resource_series`
+            measures["samples"] = [list(msgspec.structs.astuple(s)) for s in o.samples]
         outcomes.append(Outcome(o.job_id, o.claim_token, o.status, o.return_code, o.exec_time_minutes,
                                 o.completion_time, measures, o.output_file_mtimes, o.retry))  # fmt: skip
     node_id = report.compute_node_id

@@ -8,7 +8,7 @@ from api.storage import records, workflows
 from api.storage.db import Database
 from api.storage.workflows import Event
 from torc_client.contract import Event as EventRecord
-from torc_client.contract import Page, Result
+from torc_client.contract import Page, ResourceSample, ResourceSeries, Result
 from torc_client.errors import NotFound
 from torc_client.units import iso_from_epoch
 
@@ -18,19 +18,42 @@ async def list_results(db: Database, wid: int, filters: dict[str, Any], all_runs
     """Results of a workflow: by default only the latest (run, attempt) of each job."""
     await workflows.get_doc(db, wid)
     query = {"workflow_id": wid, **{k: v for k, v in filters.items() if v is not None}}
-    docs = [doc async for doc in db.results.find(query)]
-    if not all_runs:
-        latest: dict[int, dict] = {}
-        for doc in docs:
-            best = latest.get(doc["job_id"])
-            if best is None or (doc["run_id"], doc["attempt_id"], doc["_id"]) > (
-                    best["run_id"], best["attempt_id"], best["_id"]):  # fmt: skip
-                latest[doc["job_id"]] = doc
-        docs = list(latest.values())
-    docs.sort(key=lambda d: (d["job_id"], d["run_id"], d["attempt_id"], d["_id"]))
+    docs = [doc async for doc in db.results.find(query, {"samples": 0})]
+    docs = _sorted(docs if all_runs else _latest(docs))
     items = [records.results.to_record(doc) for doc in docs[offset : offset + limit]]
     return Page(items=items, offset=offset, limit=limit, count=len(items), total_count=len(docs),
                 has_more=offset + len(items) < len(docs))  # fmt: skip
+
+
+async def resource_series(db: Database, wid: int, job_id: int | None, all_runs: bool, offset: int,
+                          limit: int) -> Page[ResourceSeries]:  # fmt: skip
+    """The time series kept with a workflow's results (`granularity: time_series`), by default the latest per job."""
+    await workflows.get_doc(db, wid)
+    query = {"workflow_id": wid, "samples": {"$exists": True}, **({"job_id": job_id} if job_id is not None else {})}
+    heads = [doc async for doc in db.results.find(query, {"job_id": 1, "run_id": 1, "attempt_id": 1})]
+    heads = _sorted(heads if all_runs else _latest(heads))
+    page = heads[offset : offset + limit]
+    bodies = {d["_id"]: d["samples"] for d in await workflows.find_by_ids(db.results, [d["_id"] for d in page],
+                                                                         {"samples": 1})}  # fmt: skip
+    items = [ResourceSeries(result_id=d["_id"], job_id=d["job_id"], run_id=d["run_id"], attempt_id=d["attempt_id"],
+                            samples=[ResourceSample(*s) for s in bodies.get(d["_id"], [])]) for d in page]  # fmt: skip
+    return Page(items=items, offset=offset, limit=limit, count=len(items), total_count=len(heads),
+                has_more=offset + len(items) < len(heads))  # fmt: skip
+
+
+def _latest(docs: list[dict]) -> list[dict]:
+    """The latest (run, attempt) of each job."""
+    latest: dict[int, dict] = {}
+    for doc in docs:
+        best = latest.get(doc["job_id"])
+        if best is None or (doc["run_id"], doc["attempt_id"], doc["_id"]) > (
+                best["run_id"], best["attempt_id"], best["_id"]):  # fmt: skip
+            latest[doc["job_id"]] = doc
+    return list(latest.values())
+
+
+def _sorted(docs: list[dict]) -> list[dict]:
+    return sorted(docs, key=lambda d: (d["job_id"], d["run_id"], d["attempt_id"], d["_id"]))
 
 
 def _event(doc: dict[str, Any]) -> EventRecord:

@@ -15,7 +15,7 @@ from pymongo import ReturnDocument
 
 from api.storage.db import Database, chunks, iso_now, now_ms
 from torc_client import states
-from torc_client.contract import Page, ResourceMonitorConfig, Workflow, WorkflowStatus
+from torc_client.contract import ExecutionConfig, Page, ResourceMonitorConfig, Workflow, WorkflowStatus
 from torc_client.errors import NotFound
 
 #: Collections whose documents belong to one workflow (deleted with it).
@@ -71,6 +71,7 @@ def to_record(doc: dict[str, Any]) -> Workflow:
         is_archived=doc["is_archived"],
         status=_in_words(doc),
         resource_monitor=ResourceMonitorConfig(**doc.get("resource_monitor", {})),
+        execution_config=ExecutionConfig(**doc.get("execution_config", {})),
         slurm_defaults=doc.get("slurm_defaults", {}),
         **{key: doc[key] for key in SETTINGS if key in doc},
     )

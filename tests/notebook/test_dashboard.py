@@ -211,3 +211,18 @@ def test_recover_shows_its_plan_first_then_reruns_with_more_runtime(client, make
     dash.start()
     assert dash.wait(WAIT).job_counts == {"completed": 2}
     assert dash.overview_view.recover_button.disabled
+
+
+def test_resources_tab_shows_time_series_per_resource_group(client, make_dashboard, tmp_path) -> None:
+    hold = "python3 -c \"import time; x = bytearray(20 * 2**20); time.sleep(0.6)\""
+    builder = sweep(2, command=hold + " && echo {i} > ${files.output.out_{i}}")
+    builder.spec["resource_monitor"] = {"granularity": "time_series", "sample_interval_seconds": 0.1}
+    workflow = builder.create(client, working_dir=tmp_path)
+    dash = make_dashboard(workflow.id, runner_options={"num_cpus": 2, "memory_gb": 2})
+    dash.start()
+    assert dash.wait(WAIT).job_counts == {"completed": 3}
+    dash.show_tab("resources")
+    eventually(lambda: len(dash.resources_view.series.children) == 2, "a time series plot of the group")
+    title, image = dash.resources_view.series.children
+    assert "resource group small" in title.value
+    assert image.value[:8] == b"\x89PNG\r\n\x1a\n"

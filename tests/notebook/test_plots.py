@@ -44,3 +44,17 @@ def test_usage_plot_without_samples_is_still_an_image() -> None:
 
 def test_usage_plot_depends_on_the_data() -> None:
     assert usage_png(rows(5), dpi=40) != usage_png(rows(6), dpi=40)
+
+
+def test_series_png_draws_a_line_per_job_and_says_when_there_is_no_series() -> None:
+    from torc_client.contract import ResourceSample
+    from torc_client.notebook.series_plots import series_png
+    from torc_client.series import JobSeries, by_group, file_stem
+
+    points = tuple(ResourceSample(t / 5, 80.0, t * 2**20, 1) for t in range(10))
+    jobs = [JobSeries(i, f"job{i}", "small" if i < 3 else "big", 1, 100 * 2**20, 1, 1, points) for i in range(1, 5)]
+    assert {group: [j.job_id for j in members] for group, members in by_group(jobs).items()} == {
+        "big": [3, 4], "small": [1, 2]}
+    drawn, empty = series_png("small", jobs[:2]), series_png("nothing", [])
+    assert drawn[:8] == empty[:8] == b"\x89PNG\r\n\x1a\n" and drawn != empty
+    assert file_stem("job", "train model/α", 7) == "job_7_train_model"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from torc_client import Client
 from torc_client.builder import run_workflow
 
@@ -28,11 +30,22 @@ def results_by_name(client: Client, workflow_id: int) -> dict:
     return {names[r.job_id]: r for r in client.list_results(workflow_id)}
 
 
-def test_enforce_memory_kills_a_job_over_its_request_as_out_of_memory(client, server, make_workflow,
-                                                                       start_runner) -> None:  # fmt: skip
-    wf = make_workflow(hungry_spec("oom", within="enough", unstated=""), initialize=True)
-    runner = start_runner(server.url, wf.id, "--enforce-memory")
+#: How each way of enforcing announces itself at the runner's start, and what it writes of the killed job.
+METHODS = {
+    "cgroup": ("each job runs in a cgroup of its own (cgroup v", "killed by the kernel"),
+    "sampler": ("memory requests enforced by sampling each job every", "more than its 100 MiB request: killed"),
+}
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_enforce_memory_kills_a_job_over_its_request_as_out_of_memory(client, server, make_workflow, start_runner,
+                                                                       method) -> None:  # fmt: skip
+    """On this machine's memory cgroups (forced: the test fails where there are none) and with sampling forced."""
+    announced, cause = METHODS[method]
+    wf = make_workflow(hungry_spec(f"oom_{method}", within="enough", unstated=""), initialize=True)
+    runner = start_runner(server.url, wf.id, "--enforce-memory", "--memory-limits", method)
     assert runner.wait(60) == 1, runner.output()
+    assert announced in runner.output()
     results = results_by_name(client, wf.id)
     hungry = results["hungry"]
     assert (hungry.status, hungry.return_code) == ("failed", 137)
@@ -40,16 +53,32 @@ def test_enforce_memory_kills_a_job_over_its_request_as_out_of_memory(client, se
     assert {name: (r.status, r.return_code) for name, r in results.items() if name != "hungry"} == {
         "within": ("completed", 0), "unstated": ("completed", 0)}
     job_id = hungry.job_id
-    assert f"job hungry ({job_id}) used " in runner.output()
-    assert "more than its 100 MiB request: killed (out of memory)" in runner.output()
+    said = [line for line in runner.output().splitlines() if f"job hungry ({job_id})" in line and cause in line]
+    assert said and "(out of memory" in said[0], runner.output()
     stderr = Path(runner.log.parent, "output", "job_stdio", f"job_wf{wf.id}_j{job_id}_r1_a1.e").read_text()
-    assert "killed (out of memory)" in stderr
+    assert cause in stderr and "(out of memory" in stderr
+    if method == "cgroup":  # the runner's cgroups went with it
+        assert not list(own_memory_cgroup().glob(f"torc_runner_{runner.popen.pid}*"))
+
+
+def own_memory_cgroup() -> Path:
+    """This process's cgroup v1 memory directory (where a runner it starts makes its own)."""
+    line = next(line for line in Path("/proc/self/cgroup").read_text().splitlines() if ":memory:" in line)
+    return Path("/sys/fs/cgroup/memory", line.split(":", 2)[2].lstrip("/"))
+
+
+def test_enforce_memory_announces_plain_children_without_it(client, server, make_workflow, start_runner) -> None:
+    wf = make_workflow(hungry_spec("announce_plain", {"enabled": False}), initialize=True)
+    runner = start_runner(server.url, wf.id)
+    assert runner.wait(60) == 0, runner.output()
+    assert "memory requests are not enforced" in runner.output()
 
 
 def test_enforce_memory_samples_when_the_workflows_monitor_is_off(client, make_workflow, tmp_path) -> None:
     wf = make_workflow(hungry_spec("oom_unmonitored", {"enabled": False}), initialize=True)
     # Through the Python API: `run_workflow` passes its options on to `torc run`.
-    status = run_workflow(client, wf.id, cwd=tmp_path, enforce_memory=True, log=tmp_path / "runner.log")
+    status = run_workflow(client, wf.id, cwd=tmp_path, enforce_memory=True, memory_limits="sampler",
+                          log=tmp_path / "runner.log")
     assert status.job_counts.get("failed") == 1, (tmp_path / "runner.log").read_text()
     (result,) = client.list_results(wf.id)
     assert result.return_code == 137 and result.peak_memory_bytes >= REQUEST

@@ -21,6 +21,7 @@ from torc_client.cli.commands import (
     events,
     jobs,
     logs,
+    plots,
     records,
     recover,
     reset_jobs,
@@ -70,6 +71,7 @@ cli.add_command(records.compute_nodes)
 cli.add_command(events.group)
 cli.add_command(reports.group)
 cli.add_command(logs.group)
+cli.add_command(plots.plot_resources)
 cli.add_command(slurm.submit)
 cli.add_command(slurm.group)
 cli.add_command(slurm.submit_slurm)

@@ -22,10 +22,10 @@ from typing import Any
 import ipywidgets as w
 
 from torc_client import contract as c
-from torc_client import errors, recovery, settings
+from torc_client import errors, recovery, series, settings
 from torc_client.client import Client
 from torc_client.diagnosis import group_usage
-from torc_client.notebook import plots
+from torc_client.notebook import plots, series_plots
 from torc_client.notebook.panels import GraphView, ResourcesView, UserDataView
 from torc_client.notebook.theme import CSS
 from torc_client.notebook.views import JobDetailView, JobTableView, OverviewView
@@ -278,6 +278,11 @@ class WorkflowDashboard(w.VBox):
     def _refresh_resources(self) -> None:
         rows = fetch.usage(self.client, self.workflow_id)
         self.resources_view.show(plots.usage_png(rows), group_usage(rows), len(rows))
+        found = series.collect(self.client, self.workflow_id)
+        self.resources_view.show_series([(f"CPU and memory over time: resource group {group or '(none)'}",
+                                          series_plots.series_png(f"{group or '(none)'}: {len(members)} jobs",
+                                                                  members))
+                                         for group, members in series.by_group(found).items()])  # fmt: skip
         self._resources_at = time.monotonic()
 
     # --- handlers ----------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -112,14 +114,16 @@ class UserDataView:
 
 
 class ResourcesView:
-    """Peak and average CPU and memory per job against the request, and a right-sizing table."""
+    """Peak and average CPU and memory per job against the request, a right-sizing table, and with
+    `granularity: time_series` CPU and memory over time per resource group (as `torc plot-resources`)."""
 
     def __init__(self) -> None:
         self.refresh_button = w.Button(description="Refresh plots", icon="refresh")
         self.note = w.HTML()
         self.image = w.Image(format="png", layout=w.Layout(max_width="100%"))
         self.table = w.HTML('<p class="torc-muted">Open this tab to plot what jobs used.</p>')
-        self.box = w.VBox([w.HBox([self.refresh_button, self.note]), self.table, self.image])
+        self.series = w.VBox()
+        self.box = w.VBox([w.HBox([self.refresh_button, self.note]), self.table, self.image, self.series])
 
     def on(self, refresh: Callable[[], None]) -> None:
         self.refresh_button.on_click(lambda _: refresh())
@@ -128,3 +132,11 @@ class ResourcesView:
         self.image.value = png
         self.table.value = render.sizing_html(groups)
         self.note.value = f'<span class="torc-muted">{jobs} jobs with results in this run.</span>'
+
+    def show_series(self, plots: Sequence[tuple[str, bytes]]) -> None:
+        """One titled PNG per resource group (none: the workflow keeps no time series)."""
+        children = []
+        for title, png in plots:
+            children += [w.HTML(f"<h4>{html.escape(title)}</h4>"),
+                         w.Image(value=png, format="png", layout=w.Layout(max_width="100%"))]  # fmt: skip
+        self.series.children = children

@@ -36,6 +36,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "compute_node_ignore_workflow_completion": False,
     "compute_node_wait_for_healthy_database_minutes": 20,
     "use_pending_failed": False,
+    "execution_config": {"mode": "auto"},
 }
 DEFAULT_RULE: dict[str, Any] = {"match_all_exit_codes": False, "recovery_script": None, "max_retries": 3}
 
@@ -263,7 +264,8 @@ def _unique(
 
 def _settings(doc: Mapping[str, Any]) -> dict[str, Any]:
     settings = {key: doc.get(key, default) for key, default in DEFAULT_SETTINGS.items()}
-    settings["resource_monitor"] = {**DEFAULT_SETTINGS["resource_monitor"], **doc.get("resource_monitor", {})}
+    for key in ("resource_monitor", "execution_config"):
+        settings[key] = {**DEFAULT_SETTINGS[key], **doc.get(key, {})}
     return settings
 
 

@@ -98,11 +98,16 @@ def run_record(summary: RunSummary) -> dict[str, Any]:
 @click.option("--backlog-seconds", type=click.FloatRange(min=0), default=settings.DEFAULT_BACKLOG_SECONDS,
               show_default=True, help="Claim this many seconds of work ahead, at the pace jobs finish, so short jobs "
               "never wait on the server (0: claim only what fits now).")  # fmt: skip
-@click.option("--enforce-memory", is_flag=True,
-              help="Kill a job whose processes use more memory than its resource requirements' `memory` (the whole "
-              "tree, SIGKILL), as Slurm does: it fails with return code 137. Checked at the workflow's "
-              "resource_monitor sample interval (sampling is turned on for it); jobs with no memory request are "
-              "not limited.")  # fmt: skip
+@click.option("--enforce-memory", is_flag=True, envvar="TORC_ENFORCE_MEMORY",
+              help="Kill a job whose processes use more memory than its resource requirements' `memory`, as Slurm "
+              "does: it fails with return code 137, out of memory. Each job runs in a memory cgroup of its own "
+              "where the node allows it (the kernel kills it at once), else the runner samples every job every "
+              "0.05 s; jobs with no memory request are not limited. Inside a Slurm allocation, Slurm's own "
+              "limits hold each job (srun).")  # fmt: skip
+@click.option("--memory-limits", type=click.Choice(["auto", "cgroup", "sampler"]), default="auto",
+              envvar="TORC_MEMORY_LIMITS", show_default=True,
+              help="How --enforce-memory holds jobs to their requests: a cgroup per job where the node allows it, "
+              "else sampling (auto), or either one forced.")  # fmt: skip
 @click.option("--working-dir", default=None, help="With a spec file: directory the jobs run in (default: here).")
 @click.option("--force", is_flag=True, help="Initialise the workflow even if input files that no job produces are "
               "missing.")  # fmt: skip

@@ -1,0 +1,159 @@
+"""How a job is launched, and which devices it gets: the one place that knows.
+
+A runner picks its launcher once, at start, and says which in one line:
+
+- `srun`: inside a Slurm allocation (unless the workflow's `execution_config.mode` is
+  `direct`), each job is a job step, `srun --exact` with its CPUs, memory and GPUs, so
+  Slurm's cgroups confine it (`runner.launch.srun`);
+- `cgroup`: with `--enforce-memory` where the node has a writable memory cgroup, each job
+  runs in a cgroup of its own limited to its memory request: the kernel kills it the
+  moment it goes over (`runner.launch.cgroups`);
+- `plain`: a child process in its own session. With `--enforce-memory` the resource
+  monitor then samples each job every `ENFORCE_SAMPLE_SECONDS` and kills one over its
+  request (`runner.memory`).
+
+Whichever it is, each job that asks for GPUs gets ids of its own (`runner.launch.devices`),
+and after a job exits the launcher says whether it ran out of memory and the peak it
+saw. The rest of the runner calls `start` and `end` and does not know which launcher runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner import memory
+from runner.launch.cgroups import MemoryCgroups
+from runner.launch.devices import GpuPool, visibility
+from torc_client import slurm
+from torc_client.errors import TorcError
+from torc_client.contract import ClaimedJob, Workflow
+
+#: Seconds between the samples that enforce memory requests where no cgroup can (`--memory-limits sampler`).
+ENFORCE_SAMPLE_SECONDS = 0.05
+#: How `--enforce-memory` is enforced: `auto` (a cgroup where the node allows it, else sampling), or either forced.
+MEMORY_LIMIT_METHODS = ("auto", "cgroup", "sampler")
+
+
+class LaunchError(TorcError):
+    """A launcher that was asked for cannot work here (a forced cgroup on a node without one)."""
+
+    title = "Cannot launch jobs"
+
+
+@dataclass(frozen=True)
+class Ended:
+    """What a launcher saw of a job that exited: out of memory (and what killed it), and the peak it measured."""
+
+    out_of_memory: bool = False
+    cause: str = ""
+    peak_bytes: int | None = None
+    #: The job's own exit code when the launcher's differs (srun's 128+N for a task killed by signal N is -N).
+    code: int | None = None
+
+
+class Launcher:
+    """A plain child process in its own session; GPUs of its own. Subclasses confine jobs further."""
+
+    name = "plain"
+    #: Memory requests hold without the runner's sampler (the kernel or Slurm enforces them).
+    enforces_memory = False
+    #: The exit of the launched process accounts for the job's own processes (its resource usage is the job's).
+    measures_job = True
+
+    def __init__(self, gpus: int, enforce_memory: bool = False, note: str = "") -> None:
+        self.gpus = GpuPool(gpus)
+        self.enforce_memory = enforce_memory
+        self.note = note  # why jobs are not job steps, in an allocation
+
+    def start(self, job: ClaimedJob, command: str, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+        """The command line that runs `command` for `job`, and its environment (`env` with its GPUs)."""
+        ids = self.gpus.take(job.id, job.num_gpus)
+        return ["bash", "-c", command], {**env, **visibility(ids)}
+
+    def end(self, job: ClaimedJob, code: int, stderr: Path) -> Ended:
+        """The job exited with `code` (negative: a signal): free what it held and say what became of it."""
+        self.gpus.give_back(job.id)
+        return Ended()
+
+    def close(self) -> None:
+        pass
+
+    def describe(self) -> list[str]:
+        """What the runner says at start: how jobs are launched and confined."""
+        how = "jobs run as child processes" + (f" ({self.note})" if self.note else "")
+        if not self.enforce_memory:
+            limits = "memory requests are not enforced (--enforce-memory enforces them)"
+        else:
+            limits = (f"memory requests enforced by sampling each job every {ENFORCE_SAMPLE_SECONDS:g} s and "
+                      "killing one over its request (no writable memory cgroup here)")  # fmt: skip
+        return [f"{how}; {limits}", *([self.gpus.describe()] if self.gpus.count else [])]
+
+
+class CgroupLauncher(Launcher):
+    """Each job in a memory cgroup of its own, limited to its request: the kernel kills it when it goes over."""
+
+    name = "cgroup"
+    enforces_memory = True
+
+    def __init__(self, gpus: int, cgroups: MemoryCgroups) -> None:
+        super().__init__(gpus, enforce_memory=True)
+        self.cgroups = cgroups
+
+    def start(self, job: ClaimedJob, command: str, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+        _, env = super().start(job, command, env)
+        procs = self.cgroups.prepare(job.id, memory.limit_of(job))
+        # The shell joins the cgroup before the command runs, so every process of the job is confined from its start
+        # (one shell: a second one to exec would cost each job about a millisecond of CPU).
+        return ["bash", "-c", f"echo $$ > {shlex.quote(str(procs))} || exit 125\n{command}"], env
+
+    def end(self, job: ClaimedJob, code: int, stderr: Path) -> Ended:
+        super().end(job, code, stderr)
+        found = self.cgroups.finish(job.id)
+        if found.out_of_memory and code != 0:
+            return Ended(True, f"killed by the kernel (out of memory, cgroup v{self.cgroups.version})", found.peak_bytes)
+        return Ended(peak_bytes=found.peak_bytes)
+
+    def close(self) -> None:
+        self.cgroups.close()
+
+    def describe(self) -> list[str]:
+        line = (f"each job runs in a cgroup of its own ({self.cgroups.describe()}) limited to its memory request: "
+                "the kernel kills a job that goes over (jobs with no memory request are not limited)")  # fmt: skip
+        return [line, *([self.gpus.describe()] if self.gpus.count else [])]
+
+
+def choose(workflow: Workflow, gpus: int, enforce_memory: bool, method: str = "auto",
+           allocation: slurm.Allocation | None = None, max_parallel_jobs: int | None = None) -> Launcher:  # fmt: skip
+    """The launcher this runner uses for all its jobs, from where it runs and what it was asked."""
+    note = ""
+    if allocation is not None:
+        note = _no_steps(workflow.execution_config.mode, max_parallel_jobs)
+        if not note:
+            from runner.launch.srun import SrunLauncher
+
+            return SrunLauncher(gpus, allocation)
+    if not enforce_memory or method == "sampler":
+        return Launcher(gpus, enforce_memory, note)
+    cgroups = MemoryCgroups.open(f"torc_runner_{os.getpid()}")
+    if cgroups is not None:
+        return CgroupLauncher(gpus, cgroups)
+    if method == "cgroup":
+        raise LaunchError("--memory-limits cgroup: this node has no memory cgroup this runner may write")
+    return Launcher(gpus, enforce_memory, note)
+
+
+def _no_steps(mode: str, max_parallel_jobs: int | None) -> str:
+    """Why a runner in an allocation does not run its jobs as job steps ("" when it does)."""
+    if mode == "direct":
+        return "the workflow's execution_config.mode is direct"
+    if max_parallel_jobs:
+        return "--max-parallel-jobs ignores resource requirements, so there are none to give each job step"
+    if os.environ.get("SLURM_STEP_ID"):
+        return "this runner is itself a job step (one per node), which holds the node's resources"
+    if not shutil.which("srun"):
+        return "srun is not on PATH"
+    return ""
