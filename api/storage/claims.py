@@ -25,28 +25,28 @@ MAX_CLAIM = 1000
 
 
 async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float) -> ClaimResponse:
-    """Up to `req.limit` ready jobs that fit the runner's free resources, now pending and leased to it."""
+    """Up to `req.limit` ready jobs that fit the runner's free resources, now pending and leased to it.
+
+    The lease is renewed first, on arrival, so a request that then waits its turn at
+    this server cannot lose its runner the lease. The claim (the lease check, the
+    taking and marking, the counts and events) is one transaction, which this process
+    runs together with the other exchanges of the workflow that arrive
+    meanwhile (group commit, `Database.atomic`); the report before the claim is another,
+    so that the jobs it releases are queued before the claim takes.
+    """
     node = await leases.renew(db, req.compute_node_id, lease_seconds)
     leases.check_member(node, wid)
     report = None
     if req.outcomes or req.starts or req.returned:
         from api.storage import completion
 
+        # A transaction of its own: the jobs it makes ready are queued once it commits, in time for the claim.
         report = await completion.complete(db, wid, CompleteReport(
             compute_node_id=req.compute_node_id, outcomes=req.outcomes, starts=req.starts, returned=req.returned),
-            node_checked=True)  # fmt: skip
-    wf = await workflows.get_doc(db, wid)
-    await leases.expire_due(db, wf, lease_seconds)
-    reason = _refusal(wf)
-    won: list[dict[str, Any]] = []
-    shapes: dict[int, resources.Shape] = {}
-    replayed = await _replay(db, node, req)
-    if replayed is not None:
-        won, shapes = replayed
-    elif reason is None:
-        token = await _remember(db, node, req)
-        won, shapes, wf = await _take(db, wf, req, _node_capacity(node, req.time_limit_seconds), token)
-    if not won and reason is None and replayed is None and await _needs_repair(db, wf):
+            node_checked=True, atomic=True)  # fmt: skip
+    wf, reason, won, shapes, replayed = await db.atomic(wid, lambda db: _exchange(db, wid, node, req, lease_seconds))
+    asked = req.limit > 0 or req.backlog > 0
+    if not won and asked and reason is None and replayed is None and await _needs_repair(db, wf):
         repaired = await queue.repair(db, wid)
         if repaired:
             wf = await workflows.record(db, wid, {}, [Event("queue", f"{repaired} ready jobs stood at no live queue "
@@ -56,6 +56,22 @@ async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float)
     return ClaimResponse(jobs=jobs, run_id=wf["run_id"], is_canceled=wf["is_canceled"],
                          is_complete=status.is_complete, reason=reason, started=bool(won) and req.start,
                          report=report)  # fmt: skip
+
+
+async def _exchange(db: Database, wid: int, node: dict[str, Any], req: ClaimRequest, lease_seconds: float):
+    """The claim of an exchange, inside its transaction: the lease check when due, then the taking and marking."""
+    wf = await workflows.get_doc(db, wid)
+    await leases.expire_due(db, wf, lease_seconds)
+    reason = _refusal(wf)
+    won: list[dict[str, Any]] = []
+    shapes: dict[int, resources.Shape] = {}
+    replayed = await _replay(db, node, req)
+    if replayed is not None:
+        won, shapes = replayed
+    elif reason is None and (req.limit > 0 or req.backlog > 0):
+        token = await _remember(db, node, req)
+        won, shapes, wf = await _take(db, wf, req, _node_capacity(node, req.time_limit_seconds), token)
+    return wf, reason, won, shapes, replayed
 
 
 async def _pend(db: Database, wid: int, entries: list, req: ClaimRequest, token: str) -> tuple[list[dict], dict]:

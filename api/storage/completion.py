@@ -36,12 +36,17 @@ class Outcome(NamedTuple):
     retry: bool = False
 
 
-async def complete(db: Database, wid: int, report: CompleteReport, node_checked: bool = False) -> ReportResponse:
+async def complete(db: Database, wid: int, report: CompleteReport, node_checked: bool = False,
+                   atomic: bool = False) -> ReportResponse:  # fmt: skip
     """Record what a runner reports: jobs it returns unstarted, jobs it started, jobs that finished.
 
     The reporting compute node must belong to the workflow (`node_checked`: the caller
-    has seen to it), and each job must be of the workflow and leased to that node.
+    has seen to it), and each job must be of the workflow and leased to that node. With
+    `atomic`, the whole report is one transaction (run together with the workflow's
+    other transactions in this process: one commit for a report of starts and outcomes).
     """
+    if atomic:
+        return await db.atomic(wid, lambda db: complete(db, wid, report, node_checked))
     if not node_checked:
         await leases.reporting_node(db, wid, report.compute_node_id)
     outcomes = []
