@@ -127,7 +127,9 @@ class Database:
         while one runs are run together, one after the other, in the next transaction (at most
         `GROUP_MAX` of them): one commit, one update of the workflow document (see
         `workflows.record`) for all of them, so the cost of a transaction is shared by the
-        concurrent requests of a workflow and falls per request as load rises. A body that
+        concurrent requests of a workflow and falls per request as load rises. Bodies that are
+        `Combined` go further: those of one kind are served by one call, with the commands of
+        one request doing the work of all (the runners' exchanges: `claims`, `exchanges`). A body that
         fails makes its group's transaction abort; the group's bodies are then run each in a
         transaction of its own, so one request's error is never another's. Correctness still
         rests on the guarded updates alone: the grouping is only this process's batching.
@@ -264,6 +266,20 @@ def transactions_refusal(hello: dict[str, Any]) -> str | None:
             "with `--replSet rs0` and run `rs.initiate()` once), MongoDB Atlas, or the embedded database")
 
 
+class Combined:
+    """A transaction body that can be served together with the others of its `kind` in a group (see
+    `Database.atomic`): `serve(db, items)` does the work of all their `item`s with a few commands in all, and returns
+    one result per item, in order. Alone (or run again after its group failed), it is served by itself."""
+
+    __slots__ = ("kind", "item", "serve")
+
+    def __init__(self, kind: Any, item: Any, serve: Callable[[Database, list[Any]], Awaitable[list[Any]]]) -> None:
+        self.kind, self.item, self.serve = kind, item, serve
+
+    async def __call__(self, db: Database) -> Any:
+        return (await self.serve(db, [self.item]))[0]
+
+
 class _Group:
     """A workflow's transactions waiting to run in this process, and the task running them."""
 
@@ -300,7 +316,7 @@ async def _attempt(view: Database, wid: int, bodies: list[Callable[[Database], A
     try:
         if contended:  # hold the workflow document from the first statement on
             await view.workflows.update_one({"_id": wid}, {"$inc": {"transactions_held": 1}})
-        results = [await body(view) for body in bodies]
+        results = await _run_bodies(view, bodies)
         for fn in view.before_commit:
             await fn(view)
     except BaseException:
@@ -311,6 +327,26 @@ async def _attempt(view: Database, wid: int, bodies: list[Callable[[Database], A
                 pass  # the server drops a transaction it cannot finish; nothing of it was applied
         raise
     await session.commit_transaction()  # the driver tries a commit whose answer was lost once more itself
+    return results
+
+
+async def _run_bodies(view: Database, bodies: list[Callable[[Database], Awaitable[Any]]]) -> list[Any]:
+    """Run a group's bodies in arrival order; the `Combined` ones of a kind are served together, by one call, where
+    the first of them stands."""
+    results: list[Any] = [None] * len(bodies)
+    served: set[int] = set()
+    for i, body in enumerate(bodies):
+        if i in served:
+            continue
+        if isinstance(body, Combined):
+            same = [j for j in range(i, len(bodies)) if isinstance(bodies[j], Combined)
+                    and bodies[j].kind == body.kind]  # type: ignore[attr-defined]  # fmt: skip
+            outs = await body.serve(view, [bodies[j].item for j in same])  # type: ignore[attr-defined]
+            for j, out in zip(same, outs):
+                results[j] = out
+            served.update(same)
+        else:
+            results[i] = await body(view)
     return results
 
 
