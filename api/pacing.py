@@ -17,7 +17,7 @@ import random
 import time
 
 #: Exchange time (arrival to answer) the pace aims at.
-TARGET_SECONDS = 0.25
+TARGET_SECONDS = 0.5
 #: Shortest pace worth asking for; below it, none.
 MIN_SECONDS = 0.1
 #: Longest pace, whatever the load (it is also capped at a quarter of the lease).
@@ -58,7 +58,7 @@ class Pacer:
             return
         typical = times[len(times) // 2]  # the median: one slow exchange does not move the fleet
         if typical > TARGET_SECONDS:
-            self.pace = min(MAX_SECONDS, max(self.pace, MIN_SECONDS) * min(2.0, typical / TARGET_SECONDS))
+            self.pace = min(MAX_SECONDS, max(self.pace, MIN_SECONDS) * min(1.5, typical / TARGET_SECONDS))
         elif typical < TARGET_SECONDS / 2:
             self.pace *= 0.8
             if self.pace < MIN_SECONDS:

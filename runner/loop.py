@@ -78,6 +78,7 @@ class JobRunner(Ending):
         self.allocation = allocation
         self._idle_since: float | None = None
         self._come_back: float | None = None  # the server's pace: no request sooner than this after its last answer
+        self._sent_at: float | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -180,6 +181,8 @@ class JobRunner(Ending):
 
     def _receive(self, answer: c.ClaimResponse) -> None:
         """Take in an answer: new jobs join the backlog; refused reports are told (and their jobs stopped)."""
+        if self._sent_at is not None:
+            self.pace.exchanged(time.monotonic() - self._sent_at)
         self._last_contact = time.monotonic()
         self._come_back = answer.next_exchange_seconds
         self.hpc.tick()
@@ -220,6 +223,7 @@ class JobRunner(Ending):
         self.starts, self.outcomes, self.given_back = {}, [], []
         self._asked = want_now + want_later
         self._sent = request
+        self._sent_at = now
         return request
 
     def _heartbeat(self) -> float:

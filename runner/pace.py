@@ -25,6 +25,8 @@ class Pace:
         self.seconds = seconds
         self.mean_seconds: float | None = None
         self.peak_running = 0
+        #: How long the server takes to answer (recent exchanges): the backlog covers that too, under pacing.
+        self.exchange_seconds = 0.0
 
     def running(self, count: int) -> None:
         self.peak_running = max(self.peak_running, count)
@@ -33,10 +35,14 @@ class Pace:
         seconds = max(seconds, 1e-4)
         self.mean_seconds = seconds if self.mean_seconds is None else 0.8 * self.mean_seconds + 0.2 * seconds
 
+    def exchanged(self, seconds: float) -> None:
+        self.exchange_seconds = seconds if not self.exchange_seconds else 0.7 * self.exchange_seconds + 0.3 * seconds
+
     def target(self, slots: int, come_back: float | None = None) -> int:
         if self.mean_seconds is None:
             return 0
-        cover = self.seconds + (come_back or 0.0)
+        # Paced, the next jobs come a pace (jittered by up to a quarter) and an exchange from now.
+        cover = self.seconds + (1.25 * come_back + self.exchange_seconds if come_back else 0.0)
         return min(MAX_BACKLOG_JOBS, round(slots * cover / self.mean_seconds))
 
 
@@ -53,7 +59,8 @@ def wanted(pace: Pace, max_parallel_jobs: int | None, running: int, backlog: int
     slots = max_parallel_jobs or max(running, pace.peak_running, 1)
     target = pace.target(slots, come_back)
     short = target - backlog
-    later = short if short > target // 2 else 0
+    # Unpaced, a backlog is topped up once it is half gone (fewer, larger requests); paced, at every request.
+    later = short if short > (0 if come_back else target // 2) else 0
     if now and backlog and max_parallel_jobs is None and not come_back:
         later = 0
     return now, later

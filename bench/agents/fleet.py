@@ -151,6 +151,7 @@ class Fleet:
                     continue
                 t1 = time.monotonic()
                 last_answer = t1
+                pace.exchanged(t1 - t0)
                 stats.exchanges += 1
                 if stats.inside(t1):
                     stats.latencies.append(t1 - t0)

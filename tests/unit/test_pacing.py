@@ -80,12 +80,14 @@ def test_a_paced_runner_keeps_a_backlog_that_covers_the_wait() -> None:
     pace.running(4)
     for _ in range(5):
         pace.finished(5.0)
+    pace.exchanged(1.5)
     busy = Capacity.from_gb(0, 8.0, 0, 1)
-    # Unpaced, 5 s jobs leave no backlog; told to come back in 10 s, 4 slots get through 8 jobs meanwhile.
+    # Unpaced, 5 s jobs leave no backlog. Told to come back in 8 s (up to 10 s with the jitter) and answered in
+    # 1.5 s, 4 slots get through round(4 x 12 / 5) = 10 jobs before the next jobs arrive.
     assert wanted(pace, None, 4, 0, busy) == (0, 0)
-    assert wanted(pace, None, 4, 0, busy, 10.0) == (0, 8)
-    # What is already waiting counts, and a backlog more than half full asks for nothing.
-    assert wanted(pace, None, 4, 5, busy, 10.0) == (0, 0)
-    assert wanted(pace, None, 4, 3, busy, 10.0) == (0, 5)
+    assert wanted(pace, None, 4, 0, busy, 8.0) == (0, 10)
+    # What is already waiting counts, and a paced runner tops its backlog up at every request.
+    assert wanted(pace, None, 4, 7, busy, 8.0) == (0, 3)
+    assert wanted(pace, None, 4, 10, busy, 8.0) == (0, 0)
     # Free slots are filled now and the backlog topped up in the same request.
-    assert wanted(pace, None, 2, 0, Capacity.from_gb(2, 8.0, 0, 1), 10.0) == (2, 8)
+    assert wanted(pace, None, 2, 0, Capacity.from_gb(2, 8.0, 0, 1), 8.0) == (2, 10)
