@@ -66,30 +66,33 @@ class Fleet:
         self._timeout = timeout
 
     async def run(self, until: float) -> FleetStats:
-        limits = httpx.Limits(max_connections=self.n + 16, max_keepalive_connections=self.n + 16)
-        async with httpx.AsyncClient(timeout=self._timeout, limits=limits, auth=self._auth) as http:
-            self._http = http
+        # A client (one connection) per runner, as real runners have: one pool of a thousand connections would cost
+        # the simulator a scan of the pool per request.
+        self._http = [httpx.AsyncClient(timeout=self._timeout, auth=self._auth) for _ in range(self.n)]
+        try:
             sem = asyncio.Semaphore(32)
 
             async def register(i: int) -> int:
                 async with sem:
-                    return await self._register()
+                    return await self._register(i)
 
             nodes = await asyncio.gather(*(register(i) for i in range(self.n)))
             await asyncio.gather(*(self._runner(i, node, until) for i, node in enumerate(nodes)))
+        finally:
+            await asyncio.gather(*(http.aclose() for http in self._http), return_exceptions=True)
         return self.stats
 
-    async def _post(self, path: str, body: object, type_: type) -> object:
-        response = await self._http.post(f"{self.url}{path}", content=msgspec.json.encode(body),
-                                         headers={"content-type": "application/json"})  # fmt: skip
+    async def _post(self, index: int, path: str, body: object, type_: type) -> object:
+        response = await self._http[index].post(f"{self.url}{path}", content=msgspec.json.encode(body),
+                                                headers={"content-type": "application/json"})  # fmt: skip
         if response.status_code >= 400:
             raise _Refused(response.status_code, response.text[:300])
         return msgspec.json.decode(response.content, type=type_)
 
-    async def _register(self) -> int:
-        record = c.ComputeNodeCreate(workflow_id=self.workflow_id, hostname="fleet", pid=0, num_cpus=CPUS,
+    async def _register(self, index: int) -> int:
+        record = c.ComputeNodeCreate(workflow_id=self.workflow_id, hostname="fleet", pid=index, num_cpus=CPUS,
                                      memory_gb=MEMORY_GB)  # fmt: skip
-        node = await self._post("/compute_nodes", record, c.ComputeNode)
+        node = await self._post(index, "/compute_nodes", record, c.ComputeNode)
         return node.id  # type: ignore[attr-defined]
 
     async def _runner(self, index: int, node: int, until: float) -> None:
@@ -130,7 +133,7 @@ class Fleet:
                 starts, outcomes = {}, []
                 t0 = time.monotonic()
                 try:
-                    answer = await self._post(f"/workflows/{self.workflow_id}/claim", request, c.ClaimResponse)
+                    answer = await self._post(index, f"/workflows/{self.workflow_id}/claim", request, c.ClaimResponse)
                 except _Refused as error:
                     if error.status == 409 and "lease" in error.text.lower() or "no longer active" in error.text:
                         stats.lease_losses += 1
@@ -138,7 +141,7 @@ class Fleet:
                             self.holder.pop(jid, None)
                         running.clear()
                         backlog.clear()
-                        node = await self._register()
+                        node = await self._register(index)
                     else:
                         stats.errors.append(f"{error.status}: {error.text}")
                         starts, outcomes = {**sent_starts, **starts}, sent_outcomes + outcomes
@@ -166,7 +169,7 @@ class Fleet:
                     if answer.is_complete and not answer.jobs and not running and not backlog:  # type: ignore[attr-defined]
                         return
                 continue
-            wake = [now + 0.5]
+            wake = [claim_after if claim_after > now else now + HEARTBEAT_SECONDS]
             if running:
                 wake.append(min(end for end, _ in running.values()))
             if hint is not None:

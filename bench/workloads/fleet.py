@@ -14,6 +14,7 @@ the fleet's rate can be read as a share of it.
 
 from __future__ import annotations
 
+import os
 import time
 
 from pymongo import MongoClient
@@ -46,13 +47,15 @@ def one_run(cfg: Config, runners: int, workers: int) -> dict[str, float]:
         wf = stack.client.create_workflow_from_spec(specs.noop(jobs, "fleet"), working_dir=str(stack.dir))
         stack.client.initialize_workflow(wf.id)
         cmds0 = stack.db_commands()
-        cpu0 = {"database": harness.cpu_of(stack.db_pid), "api server": _server_cpu(stack)}
+        cpu0 = {"database": harness.cpu_of(stack.db_pid), "api server": _server_cpu(stack),
+                "simulated runners": harness.cpu_of(os.getpid())}  # fmt: skip
         t0 = time.monotonic()
         stats = run_fleet(stack.url, wf.id, runners, window, warmup, JOB_SECONDS)
         seconds = time.monotonic() - t0
         cmds = stack.db_commands() - cmds0
         cpu = {"database": harness.cpu_of(stack.db_pid) - cpu0["database"],
-               "api server": _server_cpu(stack) - cpu0["api server"]}  # fmt: skip
+               "api server": _server_cpu(stack) - cpu0["api server"],
+               "simulated runners": harness.cpu_of(os.getpid()) - cpu0["simulated runners"]}  # fmt: skip
         twice_stored = _completed_twice(stack, wf.id)
     lat = stats.latencies or [0.0]
     return {"rate": stats.completed / window, "demand": demand, "jobs": jobs,
