@@ -48,6 +48,7 @@ class FleetStats:
     handed_twice: int = 0
     completed_twice: int = 0
     hints: list[float] = field(default_factory=list)
+    answered: set[int] = field(default_factory=set)  # runners that have had an answer
 
     def inside(self, t: float) -> bool:
         return self.window[0] <= t < self.window[1]
@@ -90,10 +91,17 @@ class Fleet:
         return msgspec.json.decode(response.content, type=type_)
 
     async def _register(self, index: int) -> int:
+        """A new compute node; a dropped connection is tried again after a second, as the runner does (counted)."""
         record = c.ComputeNodeCreate(workflow_id=self.workflow_id, hostname="fleet", pid=index, num_cpus=CPUS,
                                      memory_gb=MEMORY_GB)  # fmt: skip
-        node = await self._post(index, "/compute_nodes", record, c.ComputeNode)
-        return node.id  # type: ignore[attr-defined]
+        for _ in range(60):
+            try:
+                node = await self._post(index, "/compute_nodes", record, c.ComputeNode)
+                return node.id  # type: ignore[attr-defined]
+            except httpx.TransportError as error:
+                self.stats.errors.append(f"registering: {type(error).__name__}: {error}")
+                await asyncio.sleep(1.0)
+        raise RuntimeError("the server did not register a compute node for a minute")
 
     async def _runner(self, index: int, node: int, until: float) -> None:
         running: dict[int, tuple[float, c.ClaimedJob]] = {}
@@ -154,6 +162,7 @@ class Fleet:
                     continue
                 t1 = time.monotonic()
                 last_answer = t1
+                stats.answered.add(index)
                 pace.exchanged(t1 - t0)
                 stats.exchanges += 1
                 if stats.inside(t1):
@@ -204,8 +213,9 @@ class _Refused(Exception):
 
 def run_fleet(url: str, workflow_id: int, n: int, seconds: float, warmup: float = 0.0, job_seconds: float = 5.0,
               auth: tuple[str, str] | None = None) -> FleetStats:  # fmt: skip
-    """Run `n` simulated runners for `warmup + seconds` (after registering); completions and latencies count in the
-    last `seconds` only."""
+    """Run `n` simulated runners until `seconds` after a warm-up; completions and latencies count in those `seconds`
+    only. The warm-up starts once nine in ten runners have had their first answer (a big fleet takes a while to
+    register and claim for the first time)."""
 
     async def main() -> FleetStats:
         fleet = Fleet(url, workflow_id, n, job_seconds, auth)
@@ -214,15 +224,18 @@ def run_fleet(url: str, workflow_id: int, n: int, seconds: float, warmup: float 
         fleet.stats.window = (float("inf"), float("inf"))
 
         async def frame() -> None:
-            while fleet.stats.exchanges == 0:
+            while len(fleet.stats.answered) < 0.9 * n:
                 await asyncio.sleep(0.05)
             t = time.monotonic()
             fleet.stats.window = (t + warmup, t + warmup + seconds)
 
         framing = asyncio.ensure_future(frame())
-        # `until` is re-read as the window is set: run generously, then stop at the window's end.
+        # Run generously, then stop at the window's end.
         task = asyncio.ensure_future(fleet.run(start + 3600))
-        await framing
+        await asyncio.wait([framing, task], return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            framing.cancel()
+            return task.result()
         await asyncio.sleep(max(0.0, fleet.stats.window[1] - time.monotonic()))
         task.cancel()
         try:
