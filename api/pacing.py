@@ -3,7 +3,7 @@
 Every claim answer carries a pace (`ClaimResponse.next_exchange_seconds`). It comes from
 what this process sees of its own load, with no shared state: the time its exchanges
 take (arrival to answer) and how many are in flight. While exchanges answer well within
-`TARGET_SECONDS`, the pace shrinks towards nothing (an idle server is asked nothing: a
+`TARGET_SECONDS`, or hardly any are in flight at once, the pace shrinks towards nothing (an idle server is asked nothing: a
 runner talks as soon as it has news, as a lone runner of short jobs must); when they take
 longer, it grows, so a growing fleet makes fewer, larger exchanges instead of a queue.
 It is bounded by a quarter of the lease, so a paced runner always renews in time, and
@@ -28,6 +28,9 @@ ADJUST_SECONDS = 0.5
 PER_IN_FLIGHT_SECONDS = 0.004
 #: Spread of the pace handed out: x (1 - JITTER .. 1 + JITTER).
 JITTER = 0.2
+#: With no more exchanges than this in flight at once, nothing waits behind anything: slow answers then come from
+#: the host, not from a queue, and pacing would only hold a lone runner back.
+QUIET_IN_FLIGHT = 4
 
 
 class Pacer:
@@ -37,11 +40,13 @@ class Pacer:
         self.clock, self.rand = clock, rand
         self.pace = 0.0
         self.in_flight = 0
+        self._peak = 0
         self._window: list[float] = []
         self._adjusted = clock()
 
     def started(self) -> float:
         self.in_flight += 1
+        self._peak = max(self._peak, self.in_flight)
         return self.clock()
 
     def finished(self, started: float) -> None:
@@ -53,13 +58,14 @@ class Pacer:
 
     def _adjust(self, now: float) -> None:
         times = sorted(self._window)
+        peak, self._peak = self._peak, self.in_flight
         self._window, self._adjusted = [], now
         if not times:
             return
         typical = times[len(times) // 2]  # the median: one slow exchange does not move the fleet
-        if typical > TARGET_SECONDS:
+        if typical > TARGET_SECONDS and peak > QUIET_IN_FLIGHT:
             self.pace = min(MAX_SECONDS, max(self.pace, MIN_SECONDS) * min(1.5, typical / TARGET_SECONDS))
-        elif typical < TARGET_SECONDS / 2:
+        elif typical < TARGET_SECONDS / 2 or peak <= QUIET_IN_FLIGHT:
             self.pace *= 0.8
             if self.pace < MIN_SECONDS:
                 self.pace = 0.0

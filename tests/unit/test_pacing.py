@@ -16,11 +16,13 @@ class Clock:
         return self.t
 
 
-def _exchanges(pacer: Pacer, clock: Clock, seconds_each: float, count: int) -> None:
-    for _ in range(count):
-        started = pacer.started()
+def _exchanges(pacer: Pacer, clock: Clock, seconds_each: float, count: int, together: int = 1) -> None:
+    """`count` exchanges of `seconds_each`, `together` of them in flight at a time."""
+    for _ in range(0, count, together):
+        started = [pacer.started() for _ in range(together)]
         clock.t += seconds_each
-        pacer.finished(started)
+        for t in started:
+            pacer.finished(t)
 
 
 def test_an_idle_server_asks_for_no_pace() -> None:
@@ -35,7 +37,7 @@ def test_slow_exchanges_lengthen_the_pace_and_fast_ones_shorten_it_back_to_none(
     pacer = Pacer(clock, rand=lambda: 0.5)
     paces = []
     for _ in range(6):
-        _exchanges(pacer, clock, pacing.TARGET_SECONDS * 2, 3)
+        _exchanges(pacer, clock, pacing.TARGET_SECONDS * 2, 20, together=10)
         paces.append(pacer.advice(600.0))
     assert paces[0] is not None and all(b >= a for a, b in zip(paces, paces[1:])) and paces[-1] > paces[0]
     for _ in range(200):
@@ -47,9 +49,16 @@ def test_the_pace_stays_within_a_quarter_of_the_lease_and_its_ceiling() -> None:
     clock = Clock()
     pacer = Pacer(clock, rand=lambda: 0.5)
     for _ in range(50):
-        _exchanges(pacer, clock, 30.0, 2)
+        _exchanges(pacer, clock, 30.0, 20, together=10)
     assert pacer.advice(20.0) == 5.0
     assert pacer.advice(1000.0) == pacing.MAX_SECONDS
+
+
+def test_a_lone_runner_on_a_slow_host_is_not_paced() -> None:
+    clock = Clock()
+    pacer = Pacer(clock, rand=lambda: 0.5)
+    _exchanges(pacer, clock, pacing.TARGET_SECONDS * 4, 50, together=1)
+    assert pacer.advice(600.0) is None
 
 
 def test_a_burst_in_flight_paces_before_any_answer_is_timed() -> None:
