@@ -57,6 +57,11 @@ class Access:
                         "so that passwords do not cross the network in the clear)"), err=True, fg="red", bold=True)  # fmt: skip
 
 
+#: How long an idle runner connection stays open: longer than the longest pace (`api.pacing`), so a paced runner
+#: reuses its connection instead of finding it closed under it.
+KEEP_ALIVE_SECONDS = 75
+
+
 def serve(host: str, port: int, mongo_uri: str, database: str, lease_seconds: float, workers: int,
           log_level: str, access: Access = Access()) -> None:  # fmt: skip
     os.environ.update(TORC_MONGO_URI=mongo_uri, TORC_DATABASE=database, TORC_LEASE_SECONDS=str(lease_seconds),
@@ -69,7 +74,8 @@ def serve(host: str, port: int, mongo_uri: str, database: str, lease_seconds: fl
         "no passwords"
     click.echo(f"Torc API at {url} ({auth}; interactive docs: {url}/docs)", err=True)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level,
-                access_log=False, timeout_graceful_shutdown=5, ssl_certfile=access.tls_cert,
+                access_log=False, timeout_graceful_shutdown=5, timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                ssl_certfile=access.tls_cert,
                 ssl_keyfile=access.tls_key)  # fmt: skip
 
 

@@ -5,7 +5,8 @@
     python -m bench --only claims    # one workload (plus `limit` when a ratio needs it)
     python -m bench --repeat 5 --out /tmp/r.json
 
-Workloads, in order: limit, e2e, peers, protocol (diagnostic), claims, release, create, big (status + memory).
+Workloads, in order: limit, e2e, peers, protocol (diagnostic), claims, release, create, big (status + memory);
+opt-in: million, fleet (50, 250 and 1,000 simulated runners on one server).
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ from importlib import metadata
 from pathlib import Path
 
 from bench import config, harness, report, targets
-from bench.workloads import big, claims, console, create, e2e, limit, million, peers, protocol, release
+from bench.workloads import big, claims, console, create, e2e, fleet, limit, million, peers, protocol, release
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-WORKLOADS = {m.NAME: m for m in (limit, e2e, peers, protocol, claims, release, create, big, million, console)}
-#: Run only when asked for by name (`--only million`): too long for the default run.
-OPT_IN = {"million", "console"}
+WORKLOADS = {m.NAME: m for m in (limit, e2e, peers, protocol, claims, release, create, big, million, console, fleet)}
+#: Run only when asked for by name (`--only million`, `--only fleet`): too long for the default run.
+OPT_IN = {"million", "console", "fleet"}
 ALIASES = {"status": "big", "memory": "big", "spawn": "limit"}
 #: Workloads whose figures are compared with the limit's (ratios need both from the same run).
 NEEDS_LIMIT = {"e2e", "peers"}

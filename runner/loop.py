@@ -25,7 +25,7 @@ from runner import attempt, hardware, launch, memory, outputs
 from runner.exchange import SERVER_WAIT_SECONDS, Exchange, patiently
 from runner.monitor import ResourceMonitor, Usage, figures
 from runner.options import RunnerOptions, RunSummary
-from runner.pace import Pace, wanted
+from runner.pace import Pace, exchange_due, heartbeat_seconds, wanted
 from runner.guard import Guard
 from runner.hpc import HpcDuties
 from runner.process import Environment, JobProcess, command_of, job_directory, log_paths, shape_of, wait_for_exit
@@ -77,6 +77,8 @@ class JobRunner(Ending):
         self._env: Environment | None = None
         self.allocation = allocation
         self._idle_since: float | None = None
+        self._come_back: float | None = None  # the server's pace: no request sooner than this after its last answer
+        self._sent_at: float | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -196,7 +198,10 @@ class JobRunner(Ending):
 
     def _receive(self, answer: c.ClaimResponse) -> None:
         """Take in an answer: new jobs join the backlog; refused reports are told (and their jobs stopped)."""
+        if self._sent_at is not None:
+            self.pace.exchanged(time.monotonic() - self._sent_at)
         self._last_contact = time.monotonic()
+        self._come_back = answer.next_exchange_seconds
         self.hpc.tick()
         if answer.jobs:
             self._idle_since = None
@@ -216,9 +221,12 @@ class JobRunner(Ending):
         now = time.monotonic()
         # Finished jobs may release others: a report always claims too, in the same request.
         want_now, want_later = (wanted(self.pace, self.opts.max_parallel_jobs, len(self.running), len(self.backlog),
-                                       self.free) if now >= self._claim_after or self.outcomes else (0, 0))  # fmt: skip
-        heartbeat = now - self._last_contact >= min(self.lease_seconds / 3, HEARTBEAT_SECONDS)
-        if not (self.starts or self.outcomes or self.given_back or want_now or want_later or heartbeat):
+                                       self.free, self._come_back)
+                                if now >= self._claim_after or self.outcomes else (0, 0))  # fmt: skip
+        heartbeat = now - self._last_contact >= self._heartbeat()
+        news = self.starts or self.outcomes or self.given_back or want_now or want_later
+        # The server's pace holds news back (the backlog covers the wait), not a heartbeat.
+        if not ((news and exchange_due(self._last_contact, self._come_back, now)) or heartbeat):
             return None
         free = self.free
         request = c.ClaimRequest(
@@ -232,7 +240,12 @@ class JobRunner(Ending):
         self.starts, self.outcomes, self.given_back = {}, [], []
         self._asked = want_now + want_later
         self._sent = request
+        self._sent_at = now
         return request
+
+    def _heartbeat(self) -> float:
+        """Longest silence: the runner's own interval, or the server's pace when longer (it stays within the lease)."""
+        return heartbeat_seconds(min(self.lease_seconds / 3, HEARTBEAT_SECONDS), self._come_back)
 
     def _time_left(self) -> float | None:
         return None if self.end_time is None else max(self.end_time - time.monotonic(), 60.0)
@@ -348,8 +361,8 @@ class JobRunner(Ending):
         if self.exchange.busy:  # the answer wakes the loop; nothing else can be sent before it
             return min(self.opts.poll_interval, self.end_time - now) if self.end_time else self.opts.poll_interval
         if self.starts or self.outcomes:
-            return 0.0
-        beat = self._last_contact + min(self.lease_seconds / 3, HEARTBEAT_SECONDS) - now
+            return max(self._last_contact + (self._come_back or 0.0) - now, 0.0)
+        beat = self._last_contact + self._heartbeat() - now
         wake = min(self._claim_after - now if self._claim_after > now else self.opts.poll_interval, beat)
         if self.end_time is not None:
             wake = min(wake, self.end_time - now)

@@ -1,4 +1,10 @@
-"""How much claimed work a runner keeps waiting locally, from the pace its jobs finish at."""
+"""How much claimed work a runner keeps waiting locally, and when it may talk to the server next.
+
+The server paces its runners: every claim answer says how long to wait before the next
+request (`ClaimResponse.next_exchange_seconds`, short when the server is idle, longer
+under load). A runner obeys it, and keeps enough claimed jobs waiting to cover that
+wait, so its slots do not idle while it holds back.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +17,16 @@ class Pace:
 
     By Little's law the slots get through `slots x seconds / job length` jobs in that
     time; jobs that run for a minute leave no backlog at all, so a runner of long
-    jobs never hoards work that another runner could start.
+    jobs never hoards work that another runner could start. While the server asks the
+    runner to wait `come_back` seconds between requests, the backlog also covers that wait.
     """
 
     def __init__(self, seconds: float = DEFAULT_BACKLOG_SECONDS) -> None:
         self.seconds = seconds
         self.mean_seconds: float | None = None
         self.peak_running = 0
+        #: How long the server takes to answer (recent exchanges): the backlog covers that too, under pacing.
+        self.exchange_seconds = 0.0
 
     def running(self, count: int) -> None:
         self.peak_running = max(self.peak_running, count)
@@ -26,13 +35,19 @@ class Pace:
         seconds = max(seconds, 1e-4)
         self.mean_seconds = seconds if self.mean_seconds is None else 0.8 * self.mean_seconds + 0.2 * seconds
 
-    def target(self, slots: int) -> int:
+    def exchanged(self, seconds: float) -> None:
+        self.exchange_seconds = seconds if not self.exchange_seconds else 0.7 * self.exchange_seconds + 0.3 * seconds
+
+    def target(self, slots: int, come_back: float | None = None) -> int:
         if self.mean_seconds is None:
             return 0
-        return min(MAX_BACKLOG_JOBS, round(slots * self.seconds / self.mean_seconds))
+        # Paced, the next jobs come a pace (jittered by up to a quarter) and an exchange from now.
+        cover = self.seconds + (1.25 * come_back + self.exchange_seconds if come_back else 0.0)
+        return min(MAX_BACKLOG_JOBS, round(slots * cover / self.mean_seconds))
 
 
-def wanted(pace: Pace, max_parallel_jobs: int | None, running: int, backlog: int, free: Capacity) -> tuple[int, int]:
+def wanted(pace: Pace, max_parallel_jobs: int | None, running: int, backlog: int, free: Capacity,
+           come_back: float | None = None) -> tuple[int, int]:  # fmt: skip
     """How many jobs a runner claims: (fitting its free resources now, extra for its backlog)."""
     # The backlog was just launched from: whatever is left in it does not fit the free resources.
     if max_parallel_jobs:
@@ -42,9 +57,22 @@ def wanted(pace: Pace, max_parallel_jobs: int | None, running: int, backlog: int
     else:
         now = free.cpus
     slots = max_parallel_jobs or max(running, pace.peak_running, 1)
-    target = pace.target(slots)
+    target = pace.target(slots, come_back)
     short = target - backlog
-    later = short if short > target // 2 else 0
-    if now and backlog and max_parallel_jobs is None:
+    # Unpaced, a backlog is topped up once it is half gone (fewer, larger requests); paced, at every request.
+    later = short if short > (0 if come_back else target // 2) else 0
+    if now and backlog and max_parallel_jobs is None and not come_back:
         later = 0
     return now, later
+
+
+def exchange_due(last_answer: float, come_back: float | None, now: float) -> bool:
+    """Whether the server's pacing lets the runner send its next request now (its last answer came at
+    `last_answer` and asked it to wait `come_back` seconds; None: no pacing)."""
+    return come_back is None or now >= last_answer + come_back
+
+
+def heartbeat_seconds(base: float, come_back: float | None) -> float:
+    """Longest silence before the runner checks in with nothing to say: its own interval, or the server's pace if
+    longer (the server keeps the pace well inside the lease)."""
+    return max(base, come_back or 0.0)

@@ -74,6 +74,10 @@ class ClaimResponse(Record):
     started: bool = False
     #: What became of the outcomes sent with the claim.
     report: ReportResponse | None = None
+    #: The server's pacing: send the next request no sooner than this many seconds after this answer (short when
+    #: the server is idle, longer under load; None: whenever there is something to say). A runner keeps enough
+    #: claimed jobs waiting to cover the time until then.
+    next_exchange_seconds: float | None = None
 
 
 class JobStart(Struct, kw_only=True):

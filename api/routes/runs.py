@@ -8,6 +8,7 @@ from litestar import Controller, get, post
 from litestar.params import Parameter
 
 from api.access import rules
+from api.pacing import PACER
 from api.storage import Database, claims, completion
 from torc_client.contract import ClaimRequest, ClaimResponse, CompleteReport, ReportResponse, StartReport, UnfitGroup
 from torc_client.contract import Rejection
@@ -27,8 +28,15 @@ class RunController(Controller):
 
     @post("/claim", status_code=200, opt=rules.WORKFLOW)
     async def claim(self, db: Database, lease: float, workflow_id: int, data: ClaimRequest) -> ClaimResponse:
-        """Hand up to `limit` ready jobs that fit the runner's free resources to this runner alone."""
-        return await claims.claim(db, workflow_id, data, lease)
+        """Hand up to `limit` ready jobs that fit the runner's free resources to this runner alone; the answer says
+        when to come back (`next_exchange_seconds`)."""
+        started = PACER.started()
+        try:
+            answer = await claims.claim(db, workflow_id, data, lease)
+        finally:
+            PACER.finished(started)
+        answer.next_exchange_seconds = PACER.advice(lease)
+        return answer
 
     @post("/start", status_code=200, opt=rules.WORKFLOW)
     async def start(self, db: Database, workflow_id: int, data: StartReport) -> ReportResponse:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pymongo import UpdateOne
+
 from api.storage import leases, queue, transitions, workflows
-from api.storage.db import Database
+from api.storage.db import Combined, Database
 from api.storage.workflows import Event
 from torc_client import resources, settings, states
 from torc_client.contract import ClaimedJob, ClaimRequest, ClaimResponse, CompleteReport, FileRef, UnfitGroup
@@ -25,27 +27,27 @@ MAX_CLAIM = 1000
 
 
 async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float) -> ClaimResponse:
-    """Up to `req.limit` ready jobs that fit the runner's free resources, now pending and leased to it."""
+    """Up to `req.limit` ready jobs that fit the runner's free resources, now pending and leased to it.
+
+    The lease is renewed first, on arrival, so a request that then waits its turn at
+    this server cannot lose its runner the lease. The claim (the lease check, the
+    taking and marking, the counts and events) is one transaction, which this process
+    runs together with the other exchanges of the workflow that arrive
+    meanwhile (group commit, `Database.atomic`); the report before the claim is another,
+    so that the jobs it releases are queued before the claim takes.
+    """
     node = await leases.renew(db, req.compute_node_id, lease_seconds, wid)
     report = None
     if req.outcomes or req.starts or req.returned:
         from api.storage import completion
 
-        report = await completion.complete(db, wid, CompleteReport(
-            compute_node_id=req.compute_node_id, outcomes=req.outcomes, starts=req.starts, returned=req.returned),
-            node_checked=True)  # fmt: skip
-    wf = await workflows.get_doc(db, wid)
-    await leases.expire_due(db, wf, lease_seconds)
-    reason = _refusal(wf)
-    won: list[dict[str, Any]] = []
-    shapes: dict[int, resources.Shape] = {}
-    replayed = await _replay(db, node, req)
-    if replayed is not None:
-        won, shapes = replayed
-    elif reason is None:
-        token = await _remember(db, node, req)
-        won, shapes, wf = await _take(db, wf, req, _node_capacity(node, req.time_limit_seconds), token)
-    if not won and reason is None and replayed is None and await _needs_repair(db, wf):
+        # A transaction of its own: the jobs it makes ready are queued once it commits, in time for the claim.
+        report = await completion.complete_together(db, wid, CompleteReport(
+            compute_node_id=req.compute_node_id, outcomes=req.outcomes, starts=req.starts, returned=req.returned))
+    wf, reason, won, shapes, replayed = await db.atomic(wid, Combined(("claims", wid), (wid, node, req, lease_seconds),
+                                                                      serve_claims))  # fmt: skip
+    asked = req.limit > 0 or req.backlog > 0
+    if not won and asked and reason is None and replayed is None and await _needs_repair(db, wf):
         repaired = await queue.repair(db, wid)
         if repaired:
             wf = await workflows.record(db, wid, {}, [Event("queue", f"{repaired} ready jobs stood at no live queue "
@@ -57,20 +59,49 @@ async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float)
                          report=report)  # fmt: skip
 
 
-async def _pend(db: Database, wid: int, entries: list, req: ClaimRequest, token: str) -> tuple[list[dict], dict]:
-    """The jobs at taken queue entries, now pending (with `start`, running) under `token`, counted and logged in
-    one transaction; returns them and the workflow document as it now stands."""
-    moved, held = await transitions.mark_pending(db, entries, req.compute_node_id, token)
-    started = 0
-    if req.start and held:
-        started = await transitions.move(db, [d["_id"] for d in held], S.PENDING, S.RUNNING,
-                                         where={"claim_token": token})  # fmt: skip
-    verb = "claimed and started" if started else "claimed"
-    events = [Event("job", f"{count(len(held), 'job')} {verb} by compute node {req.compute_node_id}",
-                    status="running" if started else "pending", job_ids=[d["_id"] for d in held],
-                    compute_node_id=req.compute_node_id)] if held else []  # fmt: skip
-    wf = await workflows.record(db, wid, {S.READY: -moved, S.PENDING: moved - started, S.RUNNING: started}, events)
-    return held, wf
+async def serve_claims(db: Database, items: list[tuple]) -> list[tuple]:
+    """Several runners' claims on one workflow, inside one transaction (`Database.atomic` hands over the claims
+    that arrived together): one read of the workflow and its queues, one move of each queue's head for all, one
+    update marking every claimed job, one read back. Each item is (workflow id, node document, request, lease)
+    and gets (workflow document, refusal, jobs won, shapes, replayed or None)."""
+    if len(items) == 1:
+        return [await _exchange(db, *items[0])]
+    wid, lease_seconds = items[0][0], items[0][3]
+    wf = await workflows.get_doc(db, wid)
+    await leases.expire_due(db, wf, lease_seconds)
+    reason = _refusal(wf)
+    results: list[Any] = [(wf, reason, [], {}, None)] * len(items)
+    wants: list[tuple[int, _Want]] = []
+    for i, (_, node, req, _) in enumerate(items):
+        replayed = await _replay(db, node, req)
+        if replayed is not None:
+            results[i] = (wf, reason, *replayed, replayed)
+        elif reason is None and (req.limit > 0 or req.backlog > 0):
+            wants.append((i, _Want(req, node, transitions.new_token())))
+    if wants:
+        await _remember_all(db, [(w.node, w.req, w.token) for _, w in wants])
+        shapes, wf = await _take_many(db, wf, [w for _, w in wants])
+        for i, w in wants:
+            results[i] = (wf, reason, list(w.won.values()), shapes, None)
+    return results
+
+
+async def _exchange(db: Database, wid: int, node: dict[str, Any], req: ClaimRequest, lease_seconds: float):
+    """One claim inside its transaction: the lease check when due, then the taking and marking."""
+    wf = await workflows.get_doc(db, wid)
+    await leases.expire_due(db, wf, lease_seconds)
+    reason = _refusal(wf)
+    won: list[dict[str, Any]] = []
+    shapes: dict[int, resources.Shape] = {}
+    replayed = await _replay(db, node, req)
+    if replayed is not None:
+        won, shapes = replayed
+    elif reason is None and (req.limit > 0 or req.backlog > 0):
+        want = _Want(req, node, transitions.new_token())
+        await _remember_all(db, [(node, req, want.token)])
+        shapes, wf = await _take_many(db, wf, [want])
+        won = list(want.won.values())
+    return wf, reason, won, shapes, replayed
 
 
 async def _replay(db: Database, node: dict[str, Any], req: ClaimRequest):
@@ -88,13 +119,14 @@ async def _replay(db: Database, node: dict[str, Any], req: ClaimRequest):
     return docs, {q["rr_id"]: queue.shape_of(q) for q in queues}
 
 
-async def _remember(db: Database, node: dict[str, Any], req: ClaimRequest) -> str:
-    """A fresh claim token, kept on the node with the request id when the runner may retry this claim."""
-    token = transitions.new_token()
-    if req.request_id and (req.limit > 0 or req.backlog > 0):
-        await db.compute_nodes.update_one({"_id": node["_id"]}, {"$set": {
-            "last_claim": {"request_id": req.request_id, "token": token}}})  # fmt: skip
-    return token
+async def _remember_all(db: Database, claims: list[tuple[dict[str, Any], ClaimRequest, str]]) -> None:
+    """Keep each claim's fresh token on its node with the request id, when the runner may retry the claim (one
+    command for all). The token is kept before any job is taken, so even a claim cut short half-way (its answer
+    lost, or the server stopped) is found again by its token."""
+    ops = [UpdateOne({"_id": node["_id"]}, {"$set": {"last_claim": {"request_id": req.request_id, "token": token}}})
+           for node, req, token in claims if req.request_id]  # fmt: skip
+    if ops:
+        await db.compute_nodes.bulk_write(ops, ordered=False)
 
 
 def _refusal(wf: dict[str, Any]) -> str | None:
@@ -107,46 +139,103 @@ def _refusal(wf: dict[str, Any]) -> str | None:
     return None
 
 
-async def _take(db: Database, wf: dict[str, Any], req: ClaimRequest, total: resources.Capacity, token: str):
-    """Take jobs that fit the free resources, then up to `req.backlog` more that fit the node at all."""
+class _Want:
+    """What one claim still wants while claims are served together: jobs that fit its free resources now, then its
+    backlog (jobs that fit its node at all)."""
+
+    def __init__(self, req: ClaimRequest, node: dict[str, Any], token: str) -> None:
+        self.req, self.node, self.token = req, node, token
+        self.total = _node_capacity(node, req.time_limit_seconds)
+        self.free = resources.Capacity.from_gb(req.num_cpus, req.memory_gb, req.num_gpus, req.num_nodes,
+                                               req.time_limit_seconds)  # fmt: skip
+        self.limit = min(req.limit, MAX_CLAIM)
+        self.backlog = min(max(req.backlog, 0), MAX_CLAIM - self.limit)
+        self.won: dict[int, dict[str, Any]] = {}
+        self.for_now = True
+
+    def plan(self, available: dict[int, int], shapes: dict[int, resources.Shape], sort: str) -> list:
+        """How many of each shape to take this round; moves on to the backlog when nothing more fits now."""
+        req = self.req
+        while True:
+            self.for_now = self.limit > 0
+            if not self.for_now:
+                runnable = [s for s in shapes.values() if req.ignore_resources or resources.how_many_fit(s, self.total)]
+                plan = resources.pack_ignoring_resources(available, runnable, self.backlog) if self.backlog > 0 else []
+            elif req.ignore_resources:
+                plan = resources.pack_ignoring_resources(available, shapes.values(), self.limit)
+            else:
+                plan = resources.pack(available, shapes.values(), self.free, self.limit, sort)
+            if not plan and self.for_now and self.backlog > 0:
+                self.limit = 0  # nothing more fits now: go on to the backlog
+                continue
+            return plan
+
+    def got(self, docs: list[dict[str, Any]], shapes: dict[int, resources.Shape]) -> None:
+        mine = [d for d in docs if d["_id"] not in self.won]
+        self.won.update((d["_id"], d) for d in mine)
+        for d in mine:
+            if self.for_now:
+                self.free = resources.take(self.free, shapes[d["rr_id"]], 1)
+                self.limit -= 1
+            else:
+                self.backlog -= 1
+
+    @property
+    def satisfied(self) -> bool:
+        return self.limit <= 0 and self.backlog <= 0
+
+
+async def _take_many(db: Database, wf: dict[str, Any], wants: list[_Want]):
+    """Take and mark jobs for every claim in `wants`, a round at a time: each queue's head moves once a round for
+    all of them, and one update marks the jobs of every claim (each under its own token). A round takes again
+    what stale positions (a job that left the queue since it was queued) left short."""
     queues = await queue.queues(db, wf["_id"])
     shapes = {q["rr_id"]: queue.shape_of(q) for q in queues}
     available = {q["rr_id"]: q["tail"] - q["head"] for q in queues}
-    free = resources.Capacity.from_gb(req.num_cpus, req.memory_gb, req.num_gpus, req.num_nodes,
-                                      req.time_limit_seconds)  # fmt: skip
-    limit = min(req.limit, MAX_CLAIM)
-    backlog = min(max(req.backlog, 0), MAX_CLAIM - limit)
-    runnable = [s for s in shapes.values() if req.ignore_resources or resources.how_many_fit(s, total) > 0]
-    won: dict[int, dict[str, Any]] = {}
+    active = list(wants)
     for _ in range(MAX_ROUNDS):
-        for_now = limit > 0
-        if not for_now:
-            plan = resources.pack_ignoring_resources(available, runnable, backlog) if backlog > 0 else []
-        elif req.ignore_resources:
-            plan = resources.pack_ignoring_resources(available, shapes.values(), limit)
-        else:
-            plan = resources.pack(available, shapes.values(), free, limit, wf.get("jobs_sort_method", "none"))
-        if not plan and for_now and backlog > 0:
-            limit = 0  # nothing more fits now: go on to the backlog
-            continue
-        if not plan:
+        asked: dict[int, list[tuple[_Want, int]]] = {}
+        for want in active:
+            for shape, n in want.plan(available, shapes, wf.get("jobs_sort_method", "none")):
+                available[shape.key] = max(0, available[shape.key] - n)
+                asked.setdefault(shape.key, []).append((want, n))
+        if not asked:
             break
-        for shape, wanted in plan:
-            entries = await queue.take(db, wf["_id"], shape.key, wanted)
-            available[shape.key] = max(0, available[shape.key] - max(wanted, len(entries)))
-            if not entries:
-                continue
-            held, wf = await db.atomic(wf["_id"], lambda db, entries=entries: _pend(db, wf["_id"], entries, req, token))
-            mine = [doc for doc in held if doc["_id"] not in won]
-            won.update((doc["_id"], doc) for doc in mine)
-            if for_now:
-                free = resources.take(free, shape, len(mine))
-                limit -= len(mine)
-            else:
-                backlog -= len(mine)
-        if limit <= 0 and backlog <= 0:
+        taken: dict[int, list] = {}
+        for key, asks in asked.items():
+            entries = await queue.take(db, wf["_id"], key, sum(n for _, n in asks))
+            if len(entries) < sum(n for _, n in asks):
+                available[key] = 0  # the queue ran dry
+            for want, n in asks:
+                taken.setdefault(id(want), []).extend(entries[:n])
+                entries = entries[n:]
+        served = [w for w in active if taken.get(id(w))]
+        if served:
+            wf = await _pend(db, wf, served, [(taken[id(w)], w.node["_id"], w.token) for w in served], shapes)
+        active = [w for w in served if not w.satisfied]
+        if not active:
             break
-    return list(won.values()), shapes, wf
+    return shapes, wf
+
+
+async def _pend(db: Database, wf: dict[str, Any], wants: list[_Want], claimed: list, shapes: dict) -> dict[str, Any]:
+    """The jobs at the taken entries, now pending (with `start`, running) under each claim's token, counted and logged
+    in the transaction; returns the workflow document as it now stands."""
+    moved, held = await transitions.mark_pending_many(db, claimed)
+    starting = [w for w in wants if w.req.start and held[w.token]]
+    started = await transitions.move_many(db, [([d["_id"] for d in held[w.token]], S.PENDING, S.RUNNING,
+                                                {"claim_token": w.token}, {}) for w in starting])  # fmt: skip
+    events = []
+    for w in wants:
+        docs = held[w.token]
+        w.got(docs, shapes)
+        if docs:
+            verb = "claimed and started" if w.req.start else "claimed"
+            events.append(Event("job", f"{count(len(docs), 'job')} {verb} by compute node {w.node['_id']}",
+                                status="running" if w.req.start else "pending", job_ids=[d["_id"] for d in docs],
+                                compute_node_id=w.node["_id"]))  # fmt: skip
+    return await workflows.record(db, wf["_id"], {S.READY: -moved, S.PENDING: moved - started, S.RUNNING: started},
+                                  events)  # fmt: skip
 
 
 def _node_capacity(node: dict[str, Any], time_limit_s: float | None) -> resources.Capacity:

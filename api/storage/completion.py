@@ -14,7 +14,7 @@ import msgspec
 from pymongo import UpdateOne
 
 from api.storage import actions, leases, release, transitions, workflows
-from api.storage.db import Database, iso_now
+from api.storage.db import Combined, Database, iso_now
 from api.storage.workflows import Event
 from torc_client import failure, states
 from torc_client.contract import CompleteReport, Rejection, ReportResponse
@@ -37,14 +37,33 @@ class Outcome(NamedTuple):
     retry: bool = False
 
 
-async def complete(db: Database, wid: int, report: CompleteReport, node_checked: bool = False) -> ReportResponse:
+async def complete(db: Database, wid: int, report: CompleteReport, node_checked: bool = False,
+                   atomic: bool = False) -> ReportResponse:  # fmt: skip
     """Record what a runner reports: jobs it returns unstarted, jobs it started, jobs that finished.
 
     The reporting compute node must belong to the workflow (`node_checked`: the caller
-    has seen to it), and each job must be of the workflow and leased to that node.
+    has seen to it), and each job must be of the workflow and leased to that node. With
+    `atomic`, the whole report is one transaction (run together with the workflow's
+    other transactions in this process: one commit for a report of starts and outcomes).
     """
+    if atomic:
+        return await db.atomic(wid, lambda db: complete(db, wid, report, node_checked))
     if not node_checked:
         await leases.reporting_node(db, wid, report.compute_node_id)
+    outcomes = _outcomes(report)
+    node_id = report.compute_node_id
+    if report.returned:
+        await _take_back(db, wid, node_id, [(j.job_id, j.claim_token) for j in report.returned])
+    start_rejections = []
+    if report.starts:
+        _, start_rejections = await transitions.start(db, wid, node_id, [(j.job_id, j.claim_token)
+                                                                          for j in report.starts])  # fmt: skip
+    response = await complete_outcomes(db, wid, node_id, outcomes) if outcomes else ReportResponse(accepted=[])
+    response.rejected += [Rejection(job_id=jid, reason=why) for jid, why in start_rejections]
+    return response
+
+
+def _outcomes(report: CompleteReport) -> list[Outcome]:
     outcomes = []
     for o in report.outcomes:
         if o.status not in states.REPORTABLE:
@@ -56,16 +75,54 @@ async def complete(db: Database, wid: int, report: CompleteReport, node_checked:
             measures["samples"] = [list(msgspec.structs.astuple(s)) for s in o.samples]
         outcomes.append(Outcome(o.job_id, o.claim_token, o.status, o.return_code, o.exec_time_minutes,
                                 o.completion_time, measures, o.output_file_mtimes, o.retry))  # fmt: skip
-    node_id = report.compute_node_id
-    if report.returned:
-        await _take_back(db, wid, node_id, [(j.job_id, j.claim_token) for j in report.returned])
-    start_rejections = []
-    if report.starts:
-        _, start_rejections = await transitions.start(db, wid, node_id, [(j.job_id, j.claim_token)
-                                                                          for j in report.starts])  # fmt: skip
-    response = await complete_outcomes(db, wid, node_id, outcomes) if outcomes else ReportResponse(accepted=[])
-    response.rejected += [Rejection(job_id=jid, reason=why) for jid, why in start_rejections]
-    return response
+    return outcomes
+
+
+async def complete_together(db: Database, wid: int, report: CompleteReport) -> ReportResponse:
+    """`complete` for a runner's exchange (its compute node checked): one transaction, which this process serves
+    together with the workflow's other reports that arrive meanwhile (`serve_reports`)."""
+    return await db.atomic(wid, Combined(("reports", wid), (wid, report), serve_reports))
+
+
+async def serve_reports(db: Database, items: list[tuple[int, CompleteReport]]) -> list[ReportResponse]:
+    """Several runners' reports on one workflow, inside one transaction: the starts with one update, the outcomes with
+    one read and one update, their results with one insert, and the dependents released together. A report that
+    returns jobs or retries one is served on its own, as is a lone report (`complete`)."""
+    wid = items[0][0]
+    reports = [report for _, report in items]
+    if len(reports) == 1 or any(r.returned or any(o.retry for o in r.outcomes) for r in reports):
+        return [await complete(db, wid, r, node_checked=True) for r in reports]
+    outcomes = [_outcomes(r) for r in reports]
+    starting = [i for i, r in enumerate(reports) if r.starts]
+    started = dict(zip(starting, await transitions.start_many(db, wid, [
+        (reports[i].compute_node_id, [(j.job_id, j.claim_token) for j in reports[i].starts]) for i in starting])))
+    finishing = [i for i, r in enumerate(reports) if r.outcomes]
+    finished = dict(zip(finishing, await transitions.finish_many(db, wid, [
+        (reports[i].compute_node_id, [(o.job_id, o.claim_token, o.status) for o in outcomes[i]]) for i in finishing])))
+    wf = await workflows.get_doc(db, wid)
+    by_id = {o.job_id: o for outs in outcomes for o in outs}
+    node_of = {o.job_id: reports[i].compute_node_id for i, outs in enumerate(outcomes) for o in outs}
+    accepted_all = [d for i in finishing for d in finished[i][0]]
+    moved = [d for i in finishing for d in finished[i][0] if d["_id"] in finished[i][1]]
+    await _store_results(db, wf, None, moved, by_id, node_of)
+    await _store_file_times(db, wid, [by_id[d["_id"]] for d in accepted_all])
+    delta: dict[str, int] = {}
+    events: list[Event] = []
+    for i in finishing:
+        for status, n in finished[i][3].items():
+            delta[status] = delta.get(status, 0) + n
+        events += _events(finished[i][0], by_id, reports[i].compute_node_id, "")
+    await workflows.record(db, wid, delta, events)
+    ready = await release.release(db, wid, accepted_all)
+    await actions.jobs_fired(db, wf, "on_jobs_complete", [d["_id"] for d in accepted_all])
+    await actions.jobs_fired(db, wf, "on_jobs_ready", ready)
+    answers = []
+    for i in range(len(reports)):
+        accepted, _, rejected, _ = finished.get(i, ([], set(), [], {}))
+        rejected = rejected + started.get(i, ([], []))[1]
+        answers.append(ReportResponse(accepted=[d["_id"] for d in accepted],
+                                      rejected=[Rejection(job_id=jid, reason=why) for jid, why in rejected]))  # fmt: skip
+    return answers
 
 
 async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, str]]) -> tuple[list[int], list]:
@@ -157,7 +214,8 @@ def _retry_events(docs: list[dict]) -> list[Event]:
             for d in docs]  # fmt: skip
 
 
-async def _store_results(db: Database, wf: dict, node_id: int | None, docs: list[dict], by_id: dict) -> None:
+async def _store_results(db: Database, wf: dict, node_id: int | None, docs: list[dict], by_id: dict,
+                         node_of: dict[int, int] | None = None) -> None:  # fmt: skip
     if not docs:
         return
     first = await db.allocate_ids("results", len(docs))
@@ -165,7 +223,8 @@ async def _store_results(db: Database, wf: dict, node_id: int | None, docs: list
     for offset, doc in enumerate(docs):
         o = by_id[doc["_id"]]
         rows.append({"_id": first + offset, "workflow_id": wf["_id"], "job_id": doc["_id"], "run_id": wf["run_id"],
-                     "attempt_id": doc.get("attempt_id", 1), "compute_node_id": node_id,
+                     "attempt_id": doc.get("attempt_id", 1),
+                     "compute_node_id": node_of[doc["_id"]] if node_of else node_id,
                      "return_code": o.return_code, "status": o.status, "exec_time_minutes": o.exec_time_minutes,
                      "completion_time": o.completion_time or iso_now(), **o.measures})  # fmt: skip
     await db.results.insert_many(rows, ordered=False)

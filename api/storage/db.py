@@ -62,6 +62,8 @@ KILL_SECONDS = 1.0
 ORPHAN_SECONDS = 3.0
 #: For this long after a conflict, a workflow's transactions hold its document from their first statement.
 CONTENDED_SECONDS = 2.0
+#: Most transactions of one workflow run together as one (group commit).
+GROUP_MAX = 64
 
 T = TypeVar("T")
 log = logging.getLogger("torc.api")
@@ -91,7 +93,12 @@ class Database:
         #: The transaction this handle's operations belong to (see `atomic`), and what runs once it commits.
         self.session: AsyncClientSession | None = None
         self.after: list[tuple[Callable[..., Awaitable[Any]], tuple]] = []
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._groups: dict[int, _Group] = {}
+        #: Transactions run (each a group of one or more bodies), for diagnostics.
+        self.groups_run = 0
+        #: In a transaction: what runs just before it commits, and what `workflows.record` gathers until then.
+        self.before_commit: list[Callable[[Database], Awaitable[Any]]] = []
+        self.tally: dict[str, Any] | None = None
         #: Access control is enforced: file checks answer only about the workflow owner's files (see `paths`).
         self.private_files = False
         self._conflicts: dict[int, float] = {}
@@ -120,31 +127,66 @@ class Database:
         `body` gets a handle whose operations belong to the transaction; it may run more
         than once (a conflict with another API process retries it), so it must decide from
         what it reads, as every guarded update here does. What it hands to `after_commit`
-        runs once, after the commit. Transactions on one workflow are serialized within
-        this process: they all write its document, and would otherwise abort each other.
+        runs once, after the commit. A body already inside a transaction joins it.
+
+        Group commit: transactions on one workflow are serialized within this process (they
+        all write its document, and would otherwise abort each other), and those that arrive
+        while one runs are run together, one after the other, in the next transaction (at most
+        `GROUP_MAX` of them): one commit, one update of the workflow document (see
+        `workflows.record`) for all of them, so the cost of a transaction is shared by the
+        concurrent requests of a workflow and falls per request as load rises. Bodies that are
+        `Combined` go further: those of one kind are served by one call, with the commands of
+        one request doing the work of all (the runners' exchanges: `claims.serve_claims`,
+        `completion.serve_reports`). A body that
+        fails makes its group's transaction abort; the group's bodies are then run each in a
+        transaction of its own, so one request's error is never another's. Correctness still
+        rests on the guarded updates alone: the grouping is only this process's batching.
+
         Across processes, a transaction that conflicted is tried again holding the workflow
         document from its first statement, so a long one cannot be starved by short ones, and
         so are the workflow's transactions for a while after a conflict. A transaction of an
         API process killed mid-way stays open in the database, holding its documents, until
         the database times it out: a transaction that keeps conflicting for `ORPHAN_SECONDS`
         ends such orphans (`end_orphans`), as every API process does when it starts.
-        A body already inside a transaction joins it.
         """
         if self.session is not None:
             return await body(self)
-        lock = self._locks.setdefault(wid, asyncio.Lock())
-        async with lock, self.client.start_session() as session:
+        group = self._groups.setdefault(wid, _Group())
+        waiter: asyncio.Future = asyncio.get_running_loop().create_future()
+        group.waiting.append((body, waiter))
+        if group.leader is None or group.leader.done():
+            group.leader = asyncio.ensure_future(self._lead(wid, group))
+        return await asyncio.shield(waiter)
+
+    async def _lead(self, wid: int, group: _Group) -> None:
+        """Run a workflow's waiting transactions, a group at a time, until none waits."""
+        while group.waiting:
+            batch, group.waiting = group.waiting[:GROUP_MAX], group.waiting[GROUP_MAX:]
+            self.groups_run += 1
+            try:
+                await self._run_group(wid, batch)
+            except BaseException as error:  # noqa: BLE001 - every waiter must hear how its transaction ended
+                for _, waiter in batch:
+                    if not waiter.done():
+                        waiter.set_exception(error)
+                if not isinstance(error, Exception):
+                    raise
+
+    async def _run_group(self, wid: int, batch: list[tuple[Callable, asyncio.Future]]) -> None:
+        async with self.client.start_session() as session:
             started = time.monotonic()
             orphans_ended = False
             for attempt in itertools.count():
                 view = copy.copy(self)
-                view.session, view.after = session, []
+                view.session, view.after, view.before_commit, view.tally = session, [], [], {}
                 contended = attempt > 0 or time.monotonic() < self._conflicts.get(wid, -CONTENDED_SECONDS) + CONTENDED_SECONDS
                 try:
-                    result = await _attempt(view, wid, body, contended)
+                    results = await _attempt(view, wid, [body for body, _ in batch], contended)
                 except PyMongoError as error:
                     if not _transient(error) or time.monotonic() > started + TRANSACTION_SECONDS:
                         await _forget(self.client, session)
+                        if len(batch) > 1:
+                            break
                         raise
                     self._conflicts[wid] = time.monotonic()
                     if not orphans_ended and time.monotonic() > started + ORPHAN_SECONDS:
@@ -154,13 +196,26 @@ class Database:
                               attempt + 1, error)  # fmt: skip
                     await asyncio.sleep(random.uniform(0.5, 1.5) * 0.001 * 2 ** min(attempt, 5))
                     continue
+                except Exception:
+                    await _forget(self.client, session)
+                    if len(batch) > 1:
+                        break  # one body failed: run each alone, below
+                    raise
                 except BaseException:
                     await _forget(self.client, session)
                     raise
                 for fn, args in view.after:
                     await fn(self, *args)
-                return result
-        raise AssertionError("unreachable")  # pragma: no cover
+                for (_, waiter), result in zip(batch, results):
+                    if not waiter.done():
+                        waiter.set_result(result)
+                return
+        for one in batch:
+            try:
+                await self._run_group(wid, [one])
+            except Exception as error:  # noqa: BLE001 - told to its own waiter
+                if not one[1].done():
+                    one[1].set_exception(error)
 
     async def end_orphans(self, why: str, quiet: bool = False) -> None:
         """Abort the open transactions of this database user: those of an API process that died keep their documents
@@ -223,6 +278,30 @@ def transactions_refusal(hello: dict[str, Any]) -> str | None:
             "with `--replSet rs0` and run `rs.initiate()` once), MongoDB Atlas, or the embedded database")
 
 
+class Combined:
+    """A transaction body that can be served together with the others of its `kind` in a group (see
+    `Database.atomic`): `serve(db, items)` does the work of all their `item`s with a few commands in all, and returns
+    one result per item, in order. Alone (or run again after its group failed), it is served by itself."""
+
+    __slots__ = ("kind", "item", "serve")
+
+    def __init__(self, kind: Any, item: Any, serve: Callable[[Database, list[Any]], Awaitable[list[Any]]]) -> None:
+        self.kind, self.item, self.serve = kind, item, serve
+
+    async def __call__(self, db: Database) -> Any:
+        return (await self.serve(db, [self.item]))[0]
+
+
+class _Group:
+    """A workflow's transactions waiting to run in this process, and the task running them."""
+
+    __slots__ = ("waiting", "leader")
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[Callable, asyncio.Future]] = []
+        self.leader: asyncio.Future | None = None
+
+
 class _InSession:
     """A collection whose operations all pass the transaction's session."""
 
@@ -241,14 +320,17 @@ def _transient(error: PyMongoError) -> bool:
     return error.has_error_label("TransientTransactionError") and not isinstance(error, ConnectionFailure)
 
 
-async def _attempt(view: Database, wid: int, body: Callable[[Database], Awaitable[T]], contended: bool) -> T:
+async def _attempt(view: Database, wid: int, bodies: list[Callable[[Database], Awaitable[Any]]],
+                   contended: bool) -> list[Any]:  # fmt: skip
     session = view.session
     assert session is not None
     await session.start_transaction()
     try:
         if contended:  # hold the workflow document from the first statement on
             await view.workflows.update_one({"_id": wid}, {"$inc": {"transactions_held": 1}})
-        result = await body(view)
+        results = await _run_bodies(view, bodies)
+        for fn in view.before_commit:
+            await fn(view)
     except BaseException:
         if session.in_transaction:
             try:
@@ -257,7 +339,27 @@ async def _attempt(view: Database, wid: int, body: Callable[[Database], Awaitabl
                 pass  # the server drops a transaction it cannot finish; nothing of it was applied
         raise
     await session.commit_transaction()  # the driver tries a commit whose answer was lost once more itself
-    return result
+    return results
+
+
+async def _run_bodies(view: Database, bodies: list[Callable[[Database], Awaitable[Any]]]) -> list[Any]:
+    """Run a group's bodies in arrival order; the `Combined` ones of a kind are served together, by one call, where
+    the first of them stands."""
+    results: list[Any] = [None] * len(bodies)
+    served: set[int] = set()
+    for i, body in enumerate(bodies):
+        if i in served:
+            continue
+        if isinstance(body, Combined):
+            same = [j for j in range(i, len(bodies)) if isinstance(bodies[j], Combined)
+                    and bodies[j].kind == body.kind]  # type: ignore[attr-defined]  # fmt: skip
+            outs = await body.serve(view, [bodies[j].item for j in same])  # type: ignore[attr-defined]
+            for j, out in zip(same, outs):
+                results[j] = out
+            served.update(same)
+        else:
+            results[i] = await body(view)
+    return results
 
 
 async def _forget(client: AsyncMongoClient, session: AsyncClientSession) -> None:

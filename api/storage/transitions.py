@@ -12,6 +12,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pymongo import UpdateMany
+
 from api.storage import queue, workflows
 from api.storage.db import Database, chunks
 from api.storage.queue import Entry
@@ -38,6 +40,17 @@ async def move(db: Database, ids: list[int], from_: str, to: str, *, where: dict
     return moved
 
 
+async def move_many(db: Database, moves: list[tuple[list[int], str, str, dict[str, Any], dict[str, Any]]]) -> int:
+    """Several `move`s, each (ids, from, to, where, sets), in one command; returns how many jobs moved in all."""
+    ops = []
+    for ids, from_, to, where, sets in moves:
+        if not states.can_move(from_, to):
+            raise InvalidTransition(ids[0] if len(ids) == 1 else ids, str(from_), str(to))
+        ops += [UpdateMany({"_id": {"$in": part}, "status": str(from_), **where}, {"$set": {"status": str(to), **sets}})
+                for part in chunks(ids)]  # fmt: skip
+    return (await db.jobs.bulk_write(ops, ordered=False)).modified_count if ops else 0
+
+
 def new_token() -> str:
     return uuid.uuid4().hex[:16]
 
@@ -50,15 +63,29 @@ async def mark_pending(db: Database, entries: list[Entry], node_id: int, token: 
     how many jobs moved (what the counts must follow) and the documents of the jobs now
     pending under `token`, each once.
     """
-    by_ticket: dict[int | None, list[int]] = {}
-    for jid, ticket in entries:
-        by_ticket.setdefault(ticket, []).append(jid)
-    moved = 0
-    for ticket, ids in by_ticket.items():
-        moved += await move(db, ids, S.READY, S.PENDING, where={"queue_ticket": ticket},
-                            sets={"claim_token": token, "active_compute_node_id": node_id, "queue_ticket": None})
-    docs = await workflows.find_by_ids(db.jobs, sorted({jid for jid, _ in entries}))
-    return moved, [doc for doc in docs if doc["claim_token"] == token and doc["status"] == S.PENDING.value]
+    moved, held = await mark_pending_many(db, [(entries, node_id, token)])
+    return moved, held[token]
+
+
+async def mark_pending_many(db: Database, claims: list[tuple[list[Entry], int, str]]) -> tuple[int, dict[str, list]]:
+    """`mark_pending` for several claims (entries, node, token) at once, in two commands or so; returns how many
+    jobs moved in all and, by token, the documents of the jobs now pending under it."""
+    moves = []
+    for entries, node_id, token in claims:
+        by_ticket: dict[int | None, list[int]] = {}
+        for jid, ticket in entries:
+            by_ticket.setdefault(ticket, []).append(jid)
+        moves += [(ids, S.READY, S.PENDING, {"queue_ticket": ticket},
+                   {"claim_token": token, "active_compute_node_id": node_id, "queue_ticket": None})
+                  for ticket, ids in by_ticket.items()]  # fmt: skip
+    moved = await move_many(db, moves)
+    docs = await workflows.find_by_ids(db.jobs, sorted({jid for entries, _, _ in claims for jid, _ in entries}))
+    tokens = {token for _, _, token in claims}
+    held: dict[str, list] = {token: [] for token in tokens}
+    for doc in docs:
+        if doc["claim_token"] in tokens and doc["status"] == S.PENDING.value:
+            held[doc["claim_token"]].append(doc)
+    return moved, held
 
 
 def fence(wid: int, node_id: int | None) -> dict[str, int]:
@@ -78,7 +105,8 @@ async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, st
         moved = 0
         for token, ids in _by_token(starts).items():
             moved += await move(db, ids, S.PENDING, S.RUNNING, where={"claim_token": token, **fence(wid, node_id)})
-        accepted, rejected = await _check(db, starts, {S.RUNNING.value}, wid, node_id)
+        docs = {d["_id"]: d for d in await workflows.find_by_ids(db.jobs, [jid for jid, _ in starts])}
+        accepted, rejected = _judge(docs, starts, {S.RUNNING.value}, wid, node_id)
         if moved:
             await workflows.record(db, wid, {S.PENDING: -moved, S.RUNNING: moved},
                                    [Event("job", f"{count(moved, 'job')} started on compute node {node_id}", status="running",
@@ -86,6 +114,45 @@ async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, st
         return accepted, rejected
 
     return await db.atomic(wid, body)
+
+
+async def start_many(db: Database, wid: int, reports: list[tuple[int, list[tuple[int, str]]]]) -> list[tuple]:
+    """`start` for several compute nodes' reports (node, starts) at once, inside the caller's transaction, with one
+    read and one update for all; one (accepted ids, rejections) per report.
+
+    Which jobs move is decided from the read (token, workflow, node) and the update is
+    guarded by status and by the reported tokens: a job that changed in between makes the
+    count fall short, and `Uncombinable` then has the reports served one at a time.
+    """
+    docs = {d["_id"]: d for d in await workflows.find_by_ids(db.jobs, [jid for _, starts in reports
+                                                                       for jid, _ in starts])}  # fmt: skip
+    go: dict[int, str] = {}
+    for node_id, starts in reports:
+        for jid, token in starts:
+            doc = docs.get(jid)
+            if doc and doc["status"] == S.PENDING.value and doc["claim_token"] == token and fenced(doc, wid, node_id):
+                go[jid] = token
+    await _move_exactly(db, list(go), S.PENDING, S.RUNNING, set(go.values()), {})
+    for jid in go:
+        docs[jid] = {**docs[jid], "status": S.RUNNING.value}
+    out, events = [], []
+    for node_id, starts in reports:
+        accepted, rejected = _judge(docs, starts, {S.RUNNING.value}, wid, node_id)
+        out.append((accepted, rejected))
+        mine = [jid for jid, _ in starts if jid in go]
+        if mine:
+            events.append(Event("job", f"{count(len(mine), 'job')} started on compute node {node_id}",
+                                status="running", job_ids=accepted, compute_node_id=node_id))  # fmt: skip
+    if go:
+        await workflows.record(db, wid, {S.PENDING: -len(go), S.RUNNING: len(go)}, events)
+    return out
+
+
+async def _move_exactly(db: Database, ids: list[int], from_: str, to: str, tokens: set[str], sets: dict) -> None:
+    """Move exactly these jobs (chosen from a read in this transaction), guarded by status and claim tokens."""
+    moved = await move_many(db, [(ids, from_, to, {"claim_token": {"$in": sorted(tokens)}}, sets)]) if ids else 0
+    if moved != len(ids):
+        raise Uncombinable(f"{len(ids) - moved} of the jobs reported together changed between their read and write")
 
 
 async def finish(db: Database, wid: int, outcomes: list[tuple[int, str, str]],
@@ -128,6 +195,57 @@ async def finish(db: Database, wid: int, outcomes: list[tuple[int, str, str]],
     return accepted, accepted_ids - repeated, rejected, delta
 
 
+class Uncombinable(RuntimeError):
+    """Reports served together that cannot be (two name the same job): the batch is served one report at a time."""
+
+
+async def finish_many(db: Database, wid: int, reports: list[tuple[int, list[tuple[int, str, str]]]]) -> list[tuple]:
+    """`finish` for several compute nodes' reports (node, outcomes) at once, in a few commands in all, inside the
+    caller's transaction; one (accepted documents, moved ids, rejections, count changes) per report.
+
+    Which jobs move is decided from the read; the updates (one per source and target
+    status) are guarded by status and by the reported tokens, and every planned move must
+    happen: anything else (a job changed in between, two reports of one job in the batch)
+    raises `Uncombinable`, and the reports are then served one at a time by `finish`.
+    """
+    wanted = [({jid: (token, status) for jid, token, status in outs}, node_id) for node_id, outs in reports]
+    ids = [jid for want, _ in wanted for jid in want]
+    if len(ids) != len(set(ids)):
+        raise Uncombinable("two reports served together name the same job")
+    docs = {d["_id"]: d for d in await workflows.find_by_ids(db.jobs, ids)}
+    plans: list[tuple] = []
+    moves: dict[tuple[str, str], tuple[list[int], set[str]]] = {}
+    for want, node_id in wanted:
+        accepted, repeated, groups = [], set(), {}
+        for jid in sorted(want):
+            doc, (token, status) = docs.get(jid), want[jid]
+            if doc is None or doc["claim_token"] != token or doc["workflow_id"] != wid:
+                continue
+            if doc["status"] == status:  # a repeated report: already done, nothing changes
+                accepted.append(doc)
+                repeated.add(jid)
+            elif states.can_move(doc["status"], status) and fenced(doc, wid, node_id):
+                groups.setdefault((doc["status"], status, token), []).append(doc)
+        for (source, status, token), group in groups.items():
+            merged = moves.setdefault((source, status), ([], set()))
+            merged[0].extend(d["_id"] for d in group)
+            merged[1].add(token)
+        plans.append((accepted, repeated, groups))
+    for (source, status), (ids, tokens) in moves.items():
+        await _move_exactly(db, ids, source, status, tokens, {"active_compute_node_id": None})
+    out = []
+    for (want, node_id), (accepted, repeated, groups) in zip(wanted, plans):
+        delta: dict[str, int] = {}
+        for (source, status, _), group in groups.items():
+            delta[source] = delta.get(source, 0) - len(group)
+            delta[status] = delta.get(status, 0) + len(group)
+            accepted += [{**d, "status": status} for d in group]
+        done = {d["_id"] for d in accepted}
+        rejected = [(jid, _rejection(list(docs.values()), jid, wid, node_id)) for jid in want if jid not in done]
+        out.append((accepted, done - repeated, rejected, delta))
+    return out
+
+
 async def retry(db: Database, wid: int, outcomes: list[tuple[int, str]],
                 node_id: int | None = None) -> tuple[list[dict], dict[str, int]]:  # fmt: skip
     """pending or running -> ready with the next attempt id, for failed jobs their failure handler retries.
@@ -153,9 +271,8 @@ async def retry(db: Database, wid: int, outcomes: list[tuple[int, str]],
     return moved_docs, delta
 
 
-async def _check(db: Database, reports: list[tuple[int, str]], statuses: set[str], wid: int,
-                 node_id: int | None) -> tuple[list[int], list]:  # fmt: skip
-    docs = {d["_id"]: d for d in await workflows.find_by_ids(db.jobs, [jid for jid, _ in reports])}
+def _judge(docs: dict[int, dict], reports: list[tuple[int, str]], statuses: set[str], wid: int,
+           node_id: int | None) -> tuple[list[int], list]:  # fmt: skip
     accepted, rejected = [], []
     for jid, token in reports:
         doc = docs.get(jid)

@@ -156,15 +156,26 @@ class Event:
 async def record(db: Database, wid: int, delta: dict[str, int], events: list[Event]) -> dict[str, Any]:
     """Apply job-count changes and append events in one atomic update; returns the workflow document.
 
-    When the counts now say the workflow has finished, a `workflow_complete` event is
-    recorded, once per run.
+    Inside a transaction, the changes are gathered and written once, just before it
+    commits (`flush`): the transactions of concurrent requests run together (see
+    `Database.atomic`) and make one update of the workflow document between them, not
+    one each. The document returned then has the gathered counts applied. When the
+    counts now say the workflow has finished, a `workflow_complete` event is recorded,
+    once per run.
     """
     inc: dict[str, int] = {f"counts.{status}": n for status, n in delta.items() if n}
     if db.session is None:
         if inc:
             raise AssertionError("job counts change only inside the transaction that changes the jobs (db.atomic)")
         if events:  # the workflow document is written in this process's transactions: take part in their order
-            return await db.atomic(wid, lambda db: record(db, wid, delta, events))
+            # Written at once, not gathered: the caller may read what it returns (the events' numbers).
+            return await db.atomic(wid, lambda db: _write(db, wid, {}, list(events), False))
+    if db.tally is not None and (inc or events):
+        return await _gather(db, wid, inc, events, bool(delta))
+    return await _write(db, wid, inc, events, bool(delta))
+
+
+async def _write(db: Database, wid: int, inc: dict[str, int], events: list[Event], counted: bool) -> dict[str, Any]:
     if events:
         inc["event_seq"] = len(events)
     if not inc:
@@ -176,9 +187,39 @@ async def record(db: Database, wid: int, delta: dict[str, int], events: list[Eve
         raise NotFound("workflow", wid)
     if events:
         await _insert_events(db, wid, doc["event_seq"] - len(events) + 1, events)
-    if delta and status_of(doc).is_complete and doc["completed_run"] != doc["run_id"]:
+    if counted and status_of(doc).is_complete and doc["completed_run"] != doc["run_id"]:
         await _mark_complete(db, doc)
     return doc
+
+
+async def _gather(db: Database, wid: int, inc: dict[str, int], events: list[Event], counted: bool) -> dict[str, Any]:
+    """Keep count changes and events for the transaction's one update of the workflow document (`flush`)."""
+    tally = db.tally
+    assert tally is not None
+    mine = tally.get(wid)
+    if mine is None:
+        mine = tally[wid] = {"doc": await get_doc(db, wid), "inc": {}, "events": [], "counted": False}
+        db.before_commit.append(lambda db, wid=wid: flush(db, wid))
+    for key, n in inc.items():
+        mine["inc"][key] = mine["inc"].get(key, 0) + n
+        status = key.split(".", 1)[1]
+        mine["doc"].setdefault("counts", {})[status] = mine["doc"]["counts"].get(status, 0) + n
+    mine["counted"] = mine["counted"] or counted
+    mine["events"].extend(events)
+    return {**mine["doc"], "counts": dict(mine["doc"]["counts"])}
+
+
+async def flush(db: Database, wid: int) -> None:
+    """Write what the transaction gathered for workflow `wid`: one update, one insert of events."""
+    assert db.tally is not None
+    mine = db.tally.pop(wid, None)
+    if mine is None:
+        return
+    tally, db.tally = db.tally, None  # what the completion check records is written directly
+    try:
+        await _write(db, wid, {k: n for k, n in mine["inc"].items() if n}, mine["events"], mine["counted"])
+    finally:
+        db.tally = tally
 
 
 async def _mark_complete(db: Database, doc: dict[str, Any]) -> None:
