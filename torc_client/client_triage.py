@@ -15,11 +15,12 @@ class TriageCalls:
 
     def reset_job_status(self, workflow_id: int, job_ids: list[int] | None = None, *, status: str | None = None,
                          return_code: int | None = None, reinitialize: bool = False,
-                         force: bool = False) -> t.JobsResetResult:  # fmt: skip
+                         force: bool = False, dry_run: bool = False) -> t.JobsResetResult:  # fmt: skip
         """Reset the chosen jobs (ids, narrowed by status and latest return code) and their downstream jobs to
-        uninitialized; with `reinitialize`, start a new run in which only they (and changed inputs) run again."""
+        uninitialized; with `reinitialize`, start a new run in which only they (and changed inputs) run again.
+        With `dry_run`, only answer which jobs would be reset (`reset_job_ids`), changing nothing."""
         body = t.JobsResetRequest(job_ids=list(job_ids or []), status=status, return_code=return_code,
-                                  reinitialize=reinitialize, force=force)  # fmt: skip
+                                  reinitialize=reinitialize, force=force, dry_run=dry_run)  # fmt: skip
         return self.request("POST", f"/workflows/{workflow_id}/jobs/reset_status", t.JobsResetResult, body=body)
 
     def restore_history(self, workflow_id: int, history: a.History) -> a.HistoryRestored:

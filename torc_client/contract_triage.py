@@ -22,6 +22,8 @@ class JobsResetRequest(Struct, kw_only=True):
     reinitialize: bool = False
     #: Reset even while jobs are pending or running.
     force: bool = False
+    #: Only say which jobs would be reset (the `reset_job_ids` of the answer); change nothing.
+    dry_run: bool = False
 
 
 class JobsResetResult(Record):

@@ -5,7 +5,8 @@ narrowed to a status and to the return code of each job's latest attempt. The ch
 and their downstream closure go back to uninitialized through `transitions.move`, with the
 job counts, in one transaction; every other job keeps its status and its results. With
 `reinitialize`, a new run starts in which only the reset jobs (and jobs whose inputs changed)
-run again: a failure family is rerun alone.
+run again: a failure family is rerun alone. With `dry_run` it only answers which jobs it would
+reset (the console's preview), changing nothing.
 """
 
 from __future__ import annotations
@@ -29,11 +30,15 @@ async def reset_jobs(db: Database, wid: int, request: JobsResetRequest) -> JobsR
     """Reset the selected jobs and their downstream jobs to uninitialized; optionally start a new run of them."""
     _check_request(request)
     wf = await workflows.get_doc(db, wid)
-    rerun.check_idle(wf, request.force, "reset")
+    if not request.dry_run:
+        rerun.check_idle(wf, request.force, "reset")
     docs = {d["_id"]: d async for d in db.jobs.find({"workflow_id": wid}, {"status": 1, "blocks": 1})}
     await _check_ids(db, wid, request.job_ids, docs)
     selected = await _select(db, wf, docs, request)
     targets = sorted(j for j in rerun.downstream_closure(selected, docs) if docs[j]["status"] != S.UNINITIALIZED.value)
+    if request.dry_run:
+        return JobsResetResult(workflow_id=wid, selected_job_ids=selected, reset_job_ids=targets, updated_count=0,
+                               job_counts=workflows.presented_counts(wf))  # fmt: skip
     moved = await db.atomic(wid, lambda db: _move(db, wid, docs, targets, request))
     await workflows.change(db, wid, {"$set": {"is_canceled": False}})
     result = JobsResetResult(workflow_id=wid, selected_job_ids=selected, reset_job_ids=targets, updated_count=moved,
