@@ -150,7 +150,7 @@ def preview_reset(target: Target) -> Proposal:
     return Proposal("Reset failed jobs", (
         f"Put back to uninitialized: {listed} job(s), and every job downstream of them.",
         f"Then start run {status.run_id + 1} that runs them again (r runs it here).",
-        "The server resets all jobs with these statuses; resetting only chosen jobs needs `jobs reset-status`.",
+        "This resets all jobs with these statuses; X resets only the job under the cursor, or those marked with space.",
     ), _active(target) == 0)  # fmt: skip
 
 
@@ -158,6 +158,55 @@ def reset_failed(target: Target) -> str:
     reset = target.client.reset_workflow_status(target.workflow_id, failed_only=True)
     result = target.client.reinitialize_workflow(target.workflow_id)
     return f"Reset {count(reset.updated_count, 'job')}; run {result.run_id} will run them (r runs them here)."
+
+
+# --- reset chosen jobs ------------------------------------------------------------------
+
+#: Jobs a preview names one by one; beyond that it counts them.
+LISTED = 15
+
+
+def preview_reset_jobs(target: Target, job_ids: list[int]) -> Proposal:
+    """The chosen jobs and their downstream jobs, by name and id, as the server would reset them (a dry run)."""
+    title = f"Reset {count(len(job_ids), 'chosen job')}"
+    if not target.client.get_workflow(target.workflow_id).is_initialized:
+        return Proposal(title, ("The workflow has not run yet: use run (r) to start it.",), False)
+    result = target.client.reset_job_status(target.workflow_id, job_ids, dry_run=True)
+    if not result.reset_job_ids:
+        return Proposal(title, ("Nothing to reset: the chosen jobs have not run (they are uninitialized).",), False)
+    chosen = [j for j in result.reset_job_ids if j in set(result.selected_job_ids)]
+    downstream = [j for j in result.reset_job_ids if j not in set(result.selected_job_ids)]
+    lines = [f"Put back to uninitialized {count(len(chosen), 'chosen job')}:", *_named(target, chosen)]
+    if downstream:
+        lines += [f"and {count(len(downstream), 'job')} downstream of them, reset too:", *_named(target, downstream)]
+    else:
+        lines.append("No job downstream of them needs resetting.")
+    lines += [f"Then start a new run (like `torc jobs reset-status {target.workflow_id} "
+              f"{' '.join(map(str, job_ids))} -r`) in which only these jobs run again; r runs it here.",
+              "Every other job, failed ones included, keeps its status and results."]  # fmt: skip
+    return Proposal(title, tuple(lines), _active(target) == 0)
+
+
+def _named(target: Target, job_ids: list[int]) -> list[str]:
+    lines = []
+    for job_id in job_ids[:LISTED]:
+        job = target.client.get_job(job_id)
+        lines.append(f"  {job.id} {job.name} ({job.status})")
+    if len(job_ids) > LISTED:
+        lines.append(f"  … {len(job_ids) - LISTED:,} more")
+    return lines
+
+
+def reset_jobs(target: Target, job_ids: list[int]) -> str:
+    result = target.client.reset_job_status(target.workflow_id, job_ids, reinitialize=True)
+    run = f"run {result.reinitialized.run_id}" if result.reinitialized is not None else "a new run"
+    return f"Reset {count(result.updated_count, 'job')}; {run} will run them (r runs them here)."
+
+
+def reset_chosen(job_ids: list[int]) -> Action:
+    """The action behind X: reset exactly `job_ids` and their downstream jobs, then start a run of them."""
+    ids = sorted(job_ids)
+    return Action("X", "reset chosen", lambda t: preview_reset_jobs(t, ids), lambda t: reset_jobs(t, ids))
 
 
 ACTIONS: tuple[Action, ...] = (

@@ -49,6 +49,8 @@ class WorkflowScreen(Screen):
         Binding("u", "user_data", "user data", show=False),
         Binding("m", "usage", "resources: used against requested", show=False),
         *(Binding(a.key, f"act('{a.key}')", a.name, show=False) for a in actions.ACTIONS),
+        Binding("space", "mark", "mark or unmark the job for X", show=False),
+        Binding("X", "reset_chosen", "reset marked or this job", show=False),
     ]
     DEFAULT_CSS = """
     WorkflowScreen #overview { height: auto; padding: 0 1; }
@@ -66,6 +68,8 @@ class WorkflowScreen(Screen):
         self.page: JobPage | None = None
         self.reader: WorkflowReader | None = None
         self.target: actions.Target | None = None
+        #: Jobs marked with space for X (reset), by id; kept across pages and filters.
+        self.marked: set[int] = set()
         self._lock = threading.Lock()
 
     def compose(self) -> ComposeResult:
@@ -122,7 +126,7 @@ class WorkflowScreen(Screen):
         cursor = table.cursor_row
         table.clear()
         for job in page.rows:
-            table.add_row(*job_row(job, page.requirement_names), key=str(job.id))
+            table.add_row(*self._marked_row(job_row(job, page.requirement_names), job.id), key=str(job.id))
         table.move_cursor(row=min(cursor, max(len(page.rows) - 1, 0)))
 
     def _requery(self, query: JobQuery) -> None:
@@ -218,8 +222,32 @@ class WorkflowScreen(Screen):
 
     # --- actions -----------------------------------------------------------------------
 
+    def _marked_row(self, cells: tuple | list, job_id: int) -> list:
+        cells = list(cells)
+        cells[0] = f"*{cells[0]}" if job_id in self.marked else cells[0]
+        return cells
+
+    def action_mark(self) -> None:
+        job_id = self.selected_job_id()
+        if job_id is None or self.page is None:
+            return
+        self.marked ^= {job_id}
+        job = next(j for j in self.page.rows if j.id == job_id)
+        table = self.query_one(DataTable)
+        cells = self._marked_row(job_row(job, self.page.requirement_names), job_id)
+        table.update_cell_at(table.cursor_coordinate._replace(column=0), cells[0])
+        marked = ", ".join(map(str, sorted(self.marked)))
+        self.say(f"Marked: {marked}; X resets them." if self.marked else "No job marked.")
+
+    def action_reset_chosen(self) -> None:
+        chosen = sorted(self.marked) or ([] if self.selected_job_id() is None else [self.selected_job_id()])
+        if chosen:
+            self._act(actions.reset_chosen(chosen))
+
     def action_act(self, key: str) -> None:
-        action = next(a for a in actions.ACTIONS if a.key == key)
+        self._act(next(a for a in actions.ACTIONS if a.key == key))
+
+    def _act(self, action: actions.Action) -> None:
         if self.target is None:
             return
         target = self.target
@@ -236,6 +264,8 @@ class WorkflowScreen(Screen):
                       group="action")  # fmt: skip
 
     def _done(self, message: str) -> None:
+        self.marked.clear()
+        self.page = None  # show the rows again, without marks
         self.say(message)
         self.app.read(self.poll, group=f"workflow-{self.workflow_id}")
 
