@@ -93,3 +93,30 @@ def test_x_resets_nothing_in_a_workflow_that_has_not_run(client, tmp_path: Path)
 
     run(scenario)
     assert statuses(client, workflow.id) == before
+
+
+def test_r_resets_the_jobs_with_a_return_code_and_refuses_an_unknown_status(client, tmp_path: Path) -> None:
+    workflow_id = finished(client, two_failures(), tmp_path)
+    before = statuses(client, workflow_id)
+    ids = {j.name: j.id for j in client.list_jobs(workflow_id)}
+    app = TorcConsole(client, workflow_id, output_dir=tmp_path / "output", poll_interval=0.2)
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, WorkflowScreen) and len(rows(app)) == 4, "the jobs")
+            await pilot.press("R", *"broke", "enter")
+            await until(pilot, lambda: "unknown job status 'broke'" in screen_text(app), "the refusal")
+            await pilot.press("R", "4", "enter")  # broken exits 4, flaky exited 3
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the reset confirmation")
+            assert app.screen.proposal.title == "Reset jobs with return code 4"
+            said = "\n".join(app.screen.proposal.lines)
+            assert f"  {ids['broken']} broken (failed)" in said and f"  {ids['after_broken']} after_broken" in said
+            assert "flaky" not in said
+            assert f"reset-status {workflow_id} --return-code 4 -r" in said
+            await pilot.press("y")
+            await until(pilot, lambda: client.workflow_status(workflow_id).run_id == 2, "a new run")
+
+    run(scenario)
+    after = statuses(client, workflow_id)
+    assert (after["flaky"], after["after_flaky"]) == (before["flaky"], before["after_flaky"])
+    assert after["broken"] == "ready" and after["after_broken"] == "blocked"

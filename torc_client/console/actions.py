@@ -14,6 +14,7 @@ from pathlib import Path
 
 from torc_client import recovery, states
 from torc_client.client import Client
+from torc_client.contract_triage import JobsResetResult
 from torc_client.units import count
 from torc_client.watching import launch
 
@@ -166,14 +167,45 @@ def reset_failed(target: Target) -> str:
 LISTED = 15
 
 
-def preview_reset_jobs(target: Target, job_ids: list[int]) -> Proposal:
+@dataclass(frozen=True)
+class Choice:
+    """Which jobs to reset: these ids (X), or every job with a status or a latest return code (R)."""
+
+    job_ids: tuple[int, ...] = ()
+    status: str | None = None
+    return_code: int | None = None
+
+    def title(self) -> str:
+        if self.job_ids:
+            return f"Reset {count(len(self.job_ids), 'chosen job')}"
+        return f"Reset jobs with {self._said()}"
+
+    def _said(self) -> str:
+        return f"status {self.status}" if self.status is not None else f"return code {self.return_code}"
+
+    def command(self, workflow_id: int) -> str:
+        chosen = " ".join(map(str, self.job_ids)) if self.job_ids else (
+            f"--status {self.status}" if self.status is not None else f"--return-code {self.return_code}")
+        return f"torc jobs reset-status {workflow_id} {chosen} -r"
+
+    def reset(self, target: Target, **options: bool) -> JobsResetResult:
+        return target.client.reset_job_status(target.workflow_id, list(self.job_ids), status=self.status,
+                                              return_code=self.return_code, **options)  # fmt: skip
+
+    def nothing(self) -> str:
+        if self.job_ids:
+            return "Nothing to reset: the chosen jobs have not run (they are uninitialized)."
+        return f"Nothing to reset: no job that has run has {self._said()}."
+
+
+def preview_reset_jobs(target: Target, choice: Choice) -> Proposal:
     """The chosen jobs and their downstream jobs, by name and id, as the server would reset them (a dry run)."""
-    title = f"Reset {count(len(job_ids), 'chosen job')}"
+    title = choice.title()
     if not target.client.get_workflow(target.workflow_id).is_initialized:
         return Proposal(title, ("The workflow has not run yet: use run (r) to start it.",), False)
-    result = target.client.reset_job_status(target.workflow_id, job_ids, dry_run=True)
+    result = choice.reset(target, dry_run=True)
     if not result.reset_job_ids:
-        return Proposal(title, ("Nothing to reset: the chosen jobs have not run (they are uninitialized).",), False)
+        return Proposal(title, (choice.nothing(),), False)
     chosen = [j for j in result.reset_job_ids if j in set(result.selected_job_ids)]
     downstream = [j for j in result.reset_job_ids if j not in set(result.selected_job_ids)]
     lines = [f"Put back to uninitialized {count(len(chosen), 'chosen job')}:", *_named(target, chosen)]
@@ -181,8 +213,8 @@ def preview_reset_jobs(target: Target, job_ids: list[int]) -> Proposal:
         lines += [f"and {count(len(downstream), 'job')} downstream of them, reset too:", *_named(target, downstream)]
     else:
         lines.append("No job downstream of them needs resetting.")
-    lines += [f"Then start a new run (like `torc jobs reset-status {target.workflow_id} "
-              f"{' '.join(map(str, job_ids))} -r`) in which only these jobs run again; r runs it here.",
+    lines += [f"Then start a new run (like `{choice.command(target.workflow_id)}`) in which only these jobs "
+              "run again; r runs it here.",
               "Every other job, failed ones included, keeps its status and results."]  # fmt: skip
     return Proposal(title, tuple(lines), _active(target) == 0)
 
@@ -197,16 +229,23 @@ def _named(target: Target, job_ids: list[int]) -> list[str]:
     return lines
 
 
-def reset_jobs(target: Target, job_ids: list[int]) -> str:
-    result = target.client.reset_job_status(target.workflow_id, job_ids, reinitialize=True)
+def reset_jobs(target: Target, choice: Choice) -> str:
+    result = choice.reset(target, reinitialize=True)
     run = f"run {result.reinitialized.run_id}" if result.reinitialized is not None else "a new run"
     return f"Reset {count(result.updated_count, 'job')}; {run} will run them (r runs them here)."
 
 
-def reset_chosen(job_ids: list[int]) -> Action:
-    """The action behind X: reset exactly `job_ids` and their downstream jobs, then start a run of them."""
-    ids = sorted(job_ids)
-    return Action("X", "reset chosen", lambda t: preview_reset_jobs(t, ids), lambda t: reset_jobs(t, ids))
+def reset_chosen(choice: Choice) -> Action:
+    """The action behind X and R: reset exactly the chosen jobs and their downstream jobs, then a run of them."""
+    return Action("X", "reset chosen", lambda t: preview_reset_jobs(t, choice), lambda t: reset_jobs(t, choice))
+
+
+def parse_choice(text: str) -> Choice:
+    """What R's box means: a number is a return code, a word a status (ValueError if it is neither)."""
+    text = text.strip()
+    if text.lstrip("-").isdigit():
+        return Choice(return_code=int(text))
+    return Choice(status=states.parse(text).value)
 
 
 ACTIONS: tuple[Action, ...] = (

@@ -51,13 +51,14 @@ class WorkflowScreen(Screen):
         *(Binding(a.key, f"act('{a.key}')", a.name, show=False) for a in actions.ACTIONS),
         Binding("space", "mark", "mark or unmark the job for X", show=False),
         Binding("X", "reset_chosen", "reset marked or this job", show=False),
+        Binding("R", "reset_by", "reset by status or code", show=False),
     ]
     DEFAULT_CSS = """
     WorkflowScreen #overview { height: auto; padding: 0 1; }
     WorkflowScreen #query { height: 1; padding: 0 1; color: $text-muted; }
     WorkflowScreen #jobs { height: 1fr; }
-    WorkflowScreen #name { display: none; }
-    WorkflowScreen #name.-shown { display: block; }
+    WorkflowScreen Input { display: none; }
+    WorkflowScreen Input.-shown { display: block; }
     """
 
     def __init__(self, workflow_id: int) -> None:
@@ -77,6 +78,8 @@ class WorkflowScreen(Screen):
         yield Static(f"workflow {self.workflow_id}", id="overview")
         yield Static("", id="query")
         yield Input(placeholder="job name (exact); enter filters, empty clears, esc leaves", id="name", disabled=True)
+        yield Input(placeholder="reset jobs with this status (e.g. canceled) or return code (e.g. 2); esc leaves",
+                    id="reset_by", disabled=True)  # fmt: skip
         table: DataTable = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
         table.add_columns("id", "status", "name", "requires", "try")
         yield table
@@ -157,26 +160,40 @@ class WorkflowScreen(Screen):
             self.app.open(JobScreen(self.reader, job_id))
 
     def action_filter_name(self) -> None:
-        name = self.query_one("#name", Input)
-        name.disabled = False
-        name.add_class("-shown")
-        name.focus()
+        self._open_box("#name")
+
+    def action_reset_by(self) -> None:
+        self._open_box("#reset_by")
+
+    def _open_box(self, box: str) -> None:
+        found = self.query_one(box, Input)
+        found.disabled = False
+        found.add_class("-shown")
+        found.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.input.remove_class("-shown")
-        event.input.disabled = True
-        self.query_one(DataTable).focus()
+        self._close(event.input)
+        if event.input.id == "reset_by":
+            event.input.value = ""
+            if event.value.strip():
+                try:
+                    self._act(actions.reset_chosen(actions.parse_choice(event.value)))
+                except ValueError as error:
+                    self.say(str(error))
+            return
         self._requery(replace(self.job_query, name=event.value.strip() or None, page=0))
 
-    def back(self) -> bool:
-        """Escape while typing a name closes the name box (True: handled here)."""
-        name = self.query_one("#name", Input)
-        if not name.has_class("-shown"):
-            return False
-        name.remove_class("-shown")
-        name.disabled = True
+    def _close(self, box: Input) -> None:
+        box.remove_class("-shown")
+        box.disabled = True
         self.query_one(DataTable).focus()
-        return True
+
+    def back(self) -> bool:
+        """Escape while typing in a box (name, reset by) closes it (True: handled here)."""
+        shown = [box for box in self.query(Input) if box.has_class("-shown")]
+        for box in shown:
+            self._close(box)
+        return bool(shown)
 
     def action_next_status(self) -> None:
         counts = self.overview.status.job_counts if self.overview else {}
@@ -242,7 +259,7 @@ class WorkflowScreen(Screen):
     def action_reset_chosen(self) -> None:
         chosen = sorted(self.marked) or ([] if self.selected_job_id() is None else [self.selected_job_id()])
         if chosen:
-            self._act(actions.reset_chosen(chosen))
+            self._act(actions.reset_chosen(actions.Choice(job_ids=tuple(chosen))))
 
     def action_act(self, key: str) -> None:
         self._act(next(a for a in actions.ACTIONS if a.key == key))
