@@ -77,7 +77,8 @@ def test_console_opens_a_workflow_filters_and_reads_a_job_log_tail(client, tmp_p
             await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
             text = screen_text(app)
             for key, what in (("/", "name filter"), ("s", "status filter"), ("m", "resources"), ("x", "reset failed"),
-                              ("space", "mark or unmark"), ("X", "reset marked or this job")):  # fmt: skip
+                              ("space", "mark or unmark"), ("X", "reset marked or this job"),
+                              ("R", "reset by status or code")):  # fmt: skip
                 assert re.search(rf"█{re.escape(key)} +{what}", text), what
             assert re.search(r"everywhere:.*\n.*\? +this help", text)
             await pilot.press("escape", "e")
