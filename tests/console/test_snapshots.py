@@ -8,6 +8,8 @@ the docs.
 
 from __future__ import annotations
 
+import time
+
 from textual.widgets import DataTable
 
 from tests.console.conftest import run, until
@@ -21,10 +23,19 @@ from torc_client.console.widgets import HelpScreen
 from torc_client.console.workflow import WorkflowScreen
 
 
+#: How long a screen may take to finish drawing (a poll's answer, the progress line) before it must match.
+SETTLE_SECONDS = 5.0
+
+
 async def same_structure(pilot, app: TorcConsole, name: str) -> None:
     await until(pilot, lambda: "palette" in screen_text(app), "the footer drawn")
+    expected = structure(kept(name))
+    deadline = time.monotonic() + SETTLE_SECONDS
     drawn = keep(app, name)
-    assert structure(drawn) == structure(kept(name)), f"the {name} screen changed (TORC_UPDATE_SNAPSHOTS=1 keeps it)"
+    while structure(drawn) != expected and time.monotonic() < deadline:  # still drawing: look again
+        await pilot.pause(0.1)
+        drawn = keep(app, name)
+    assert structure(drawn) == expected, f"the {name} screen changed (TORC_UPDATE_SNAPSHOTS=1 keeps it)"
 
 
 def test_main_screens_match_their_kept_snapshots(client, tmp_path) -> None:
