@@ -14,6 +14,7 @@ held, running or waiting, go back to the queue when its lease expires.
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import time
@@ -340,7 +341,8 @@ class JobRunner(Ending):
         if not self.measuring:
             return {}
         rusage = proc.rusage if self.launcher.measures_job else None
-        measures = figures(usage, time.monotonic() - proc.started, rusage, peak_bytes)
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # what every job's process starts as
+        measures = figures(usage, time.monotonic() - proc.started, rusage, peak_bytes, own)
         if usage.series is not None and usage.series.points:
             measures["samples"] = usage.series.wire()
         return measures

@@ -63,26 +63,39 @@ class Usage:
                 "peak_cpu_percent": round(self.peak_cpu_percent, 1), "avg_cpu_percent": round(avg_cpu, 1)}  # fmt: skip
 
 
+#: Jobs shorter than this are too short for their CPU time over their wall time to say how many cores they used.
+SHORT_SECONDS = 0.1
+
+
 def figures(usage: Usage, elapsed: float, rusage: resource.struct_rusage | None,
-            peak_bytes: int | None = None) -> dict[str, float | int | None]:  # fmt: skip
+            peak_bytes: int | None = None, inherited_bytes: int = 0) -> dict[str, float | int | None]:  # fmt: skip
     """A finished job's peak and average memory and CPU: its samples with what the kernel kept of it.
 
     `rusage` (the job's own processes, from `wait4`) gives its largest resident set and its CPU
     time over `elapsed` seconds, exact however short the job; `peak_bytes` is its cgroup's peak.
+    The kernel counts in that largest resident set the runner's own pages, which a job's process
+    holds from its fork until it runs its command: a figure no larger than `inherited_bytes`
+    (the runner's own peak) says nothing of the job and is left out.
     """
     out = usage.summary()
     peaks = [usage.peak_memory_bytes if usage.samples else 0, peak_bytes or 0]
     avg_cpu = None
     if rusage is not None:
-        peaks.append(rusage.ru_maxrss * 1024)  # KiB on Linux
-        if elapsed > 0:
-            avg_cpu = round(100.0 * (rusage.ru_utime + rusage.ru_stime) / elapsed, 1)
+        if rusage.ru_maxrss * 1024 > inherited_bytes:  # KiB on Linux
+            peaks.append(rusage.ru_maxrss * 1024)
+        cpu_seconds = rusage.ru_utime + rusage.ru_stime
+        # The clock starts once the job's process exists, its CPU time a little before (bash starting): for a job of a
+        # few milliseconds that alone would read as several cores. Below `SHORT_SECONDS` it counts as one core at most.
+        window = max(elapsed, cpu_seconds) if elapsed < SHORT_SECONDS else elapsed
+        if window > 0:
+            avg_cpu = round(100.0 * cpu_seconds / window, 1)
     peak = max(peaks)
-    if not peak and not out:
+    if not peak and not out and avg_cpu is None:
         return {}
-    out["peak_memory_bytes"] = peak
-    out.setdefault("avg_memory_bytes", peak)
-    out["avg_memory_bytes"] = min(out["avg_memory_bytes"], peak)
+    if peak:
+        out["peak_memory_bytes"] = peak
+        out.setdefault("avg_memory_bytes", peak)
+        out["avg_memory_bytes"] = min(out["avg_memory_bytes"], peak)
     if avg_cpu is not None:
         out["avg_cpu_percent"] = avg_cpu
     out["peak_cpu_percent"] = max(out.get("peak_cpu_percent") or 0.0, out.get("avg_cpu_percent") or 0.0)

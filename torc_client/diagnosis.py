@@ -17,7 +17,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from torc_client.contract import Job, ResourceRequirements, Result
+from torc_client.spec.plan import DEFAULT_MEMORY
 from torc_client.units import format_duration, format_memory, parse_duration, parse_memory
+
+#: The memory request Torc gives a job that states none: not a request to measure against.
+UNSTATED_MEMORY_BYTES = parse_memory(DEFAULT_MEMORY)
 
 Failure = Literal["oom", "timeout", "other"]
 #: The resources compared, in the order reports list them.
@@ -48,13 +52,18 @@ MINUTE = 60.0
 
 
 def requested_memory_bytes(rr: ResourceRequirements | None) -> int | None:
-    """The memory a requirement asks for, in bytes (None: no requirement, or its memory cannot be parsed)."""
+    """The memory a requirement asks for, in bytes.
+
+    None: no requirement, a memory that cannot be parsed, or Torc's placeholder for a job that
+    states none (`1m`): every job is measured, and a shell alone uses more than that.
+    """
     if rr is None:
         return None
     try:
-        return parse_memory(rr.memory)
+        asked = parse_memory(rr.memory)
     except ValueError:
         return None
+    return asked if asked > UNSTATED_MEMORY_BYTES else None
 
 
 def requested_runtime_seconds(rr: ResourceRequirements | None) -> float | None:

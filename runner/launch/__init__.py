@@ -154,6 +154,8 @@ def _no_steps(mode: str, max_parallel_jobs: int | None) -> str:
         return "--max-parallel-jobs ignores resource requirements, so there are none to give each job step"
     if os.environ.get("SLURM_STEP_ID"):
         return "this runner is itself a job step (one per node), which holds the node's resources"
+    if not os.environ.get("SLURM_JOB_NODELIST"):  # sbatch and salloc set it: only SLURM_JOB_ID is not an allocation
+        return "SLURM_JOB_NODELIST is not set, so this is no allocation's environment to start job steps in"
     if not shutil.which("srun"):
         return "srun is not on PATH"
     return ""

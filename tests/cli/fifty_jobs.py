@@ -25,7 +25,9 @@ def spec() -> dict:
     jobs += [{"name": name, "command": GPU, "resource_requirements": "gpu"} for name in GPU_JOBS]
     jobs += [{"name": name, "command": f"echo done {name}"} for name in OK]
     jobs += [{"name": "report_0", "command": "echo report", "depends_on": ["bad_input_0"]}]
-    return {"name": f"fifty_{uuid.uuid4().hex[:6]}", "jobs": jobs,
+    # Its runs stand for two Slurm allocations (a recorded SLURM_JOB_ID, no real one): jobs run as the runner's children,
+    # not as job steps of an allocation that does not exist.
+    return {"name": f"fifty_{uuid.uuid4().hex[:6]}", "jobs": jobs, "execution_config": {"mode": "direct"},
             "resource_requirements": [{"name": "gpu", "num_gpus": 1, "memory": "10m", "runtime": "PT1M"}]}
 
 

@@ -12,8 +12,9 @@ from torc_client import Client
 from torc_client.units import parse_memory
 
 MIB = 2**20
-#: Holds ~90 MB (a 50m request) long enough to be sampled at 0.2 s.
-HUNGRY = "python3 -c \"import time; b = bytearray(90 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(2)\""
+#: Holds 52 MiB plus Python's own ~13 (a 50m request) long enough to be sampled at 0.2 s: over its request, and under
+#: the 75m recovery gives it (1.5 x at least 50m) whether the kernel stopped it at 50m (a cgroup) or a sample saw more.
+HUNGRY = "python3 -c \"import time; b = bytearray(52 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(2)\""
 #: Grows without end: however much memory it is given, it runs out.
 INSATIABLE = ("python3 -c \"import time\nkeep = []\nwhile True:\n    keep.append(bytearray(20 * 2**20)); "
               "keep[-1][::4096] = b'x' * len(keep[-1][::4096]); time.sleep(0.05)\"")
