@@ -261,55 +261,7 @@ class ResourceRequirementsUpdate(Struct, kw_only=True):
     runtime: str | UnsetType = UNSET
 
 
-# --- results, events, compute nodes ------------------------------------------------
-
-
-class Result(Record):
-    """The outcome of one attempt of one job in one run."""
-
-    id: int
-    workflow_id: int
-    job_id: int
-    run_id: int
-    attempt_id: int
-    compute_node_id: int | None
-    return_code: int
-    status: str
-    exec_time_minutes: float
-    completion_time: str
-    peak_memory_bytes: int | None = None
-    avg_memory_bytes: int | None = None
-    peak_cpu_percent: float | None = None
-    avg_cpu_percent: float | None = None
-
-
-class ResourceSeries(Record):
-    """The time series of one job attempt (`resource_monitor.granularity: time_series`), from its result."""
-
-    result_id: int
-    job_id: int
-    run_id: int
-    attempt_id: int
-    samples: list[ResourceSample]
-
-
-class Event(Record):
-    """Something that happened in a workflow; `id` increases within the workflow."""
-
-    id: int
-    workflow_id: int
-    #: Milliseconds since the epoch (UTC); `time` is the same instant as ISO 8601 text.
-    timestamp: int
-    category: str
-    message: str = ""
-    data: dict[str, Any] = {}
-    time: str = ""
-
-
-class EventCreate(Struct, kw_only=True):
-    category: str = "user"
-    message: str = ""
-    data: dict[str, Any] = {}
+# --- compute nodes (results and events: `torc_client.contract_history`) ------------
 
 
 class ComputeNode(Record):
@@ -376,6 +328,7 @@ from torc_client.contract_runner import (  # noqa: E402 - re-exported: `c.ClaimR
     ResourceSample,
     StartReport,
 )
+from torc_client.contract_history import Event, EventCreate, ResourceSeries, Result  # noqa: E402 - re-exported
 
 
 class RerunReason(Record):
