@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 MIB = 1 << 20
-#: Holds ~60 MB for one second: far shorter than the default 5 s sample interval.
-BRIEF = "python3 -c \"import time; x = bytearray(60 * 2**20); time.sleep(1)\""
+#: Holds 200 MB for one second (every page written, so all of it is resident): far shorter than the default 5 s
+#: sample interval, and larger than any runner, so the kernel's figure for it is the job's own.
+BRIEF = "python3 -c \"import time; x = bytearray(200 * 2**20); x[::4096] = b'x' * len(x[::4096]); time.sleep(1)\""
 #: Grows to ~80 MB over two seconds, busy on one CPU.
 GROWING = ("python3 -c \"import time; t = time.time(); x = []\n"
            "while time.time() - t < 2: x.append(bytearray(2 * 2**20)) if len(x) < 40 else None; time.sleep(0.01)\"")  # fmt: skip
