@@ -21,7 +21,8 @@ from api import access, schema
 from api.auth import Authenticator, AuthMiddleware, Htpasswd
 from api.routes import ROUTE_HANDLERS
 from api.storage import Database, creations, purges
-from torc_client import __version__, settings
+from torc_client import __version__
+from torc_client.core import settings
 
 
 #: Where the interactive API page's scripts and styles are served from (the `swagger-ui-bundle` package).

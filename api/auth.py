@@ -30,7 +30,7 @@ import msgspec
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.storage import logins
-from torc_client import settings
+from torc_client.core import settings
 
 #: How long a verified password is trusted without asking bcrypt again.
 CACHE_SECONDS = 300.0

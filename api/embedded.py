@@ -24,8 +24,8 @@ from urllib.parse import quote_plus
 
 import click
 import psutil
-from pymongo import MongoClient
-from pymongo.errors import PyMongoError
+
+from api.storage import probe
 
 EMBEDDED_EXECUTABLE = "secantusd-py"
 #: The embedded database's one user when it requires a password: the torc-server that started it.
@@ -94,8 +94,7 @@ class EmbeddedDatabase:
         port, self.port = self.port, free_port(self.host)
         self._start(())
         try:
-            with MongoClient(self.uri, serverSelectionTimeoutMS=5000) as client:
-                client.admin.command("createUser", DB_USER, pwd=password, roles=["root"])
+            probe.create_root_user(self.uri, DB_USER, password)
         finally:
             self.stop()
             self.port = port
@@ -136,19 +135,13 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def wait_for_database(uri: str, process: subprocess.Popen, log_path: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    client = MongoClient(uri, serverSelectionTimeoutMS=500)
-    try:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                tail = log_path.read_text(errors="replace")[-2000:]
-                raise click.ClickException(f"the embedded database exited at start (code {process.returncode}):\n{tail}")
-            try:
-                client.admin.command("ping")
-                return
-            except PyMongoError:
-                time.sleep(0.1)
-    finally:
-        client.close()
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log_path.read_text(errors="replace")[-2000:]
+            raise click.ClickException(f"the embedded database exited at start (code {process.returncode}):\n{tail}")
+        if probe.answers(uri, 0.5):
+            return
+        time.sleep(0.1)
     raise click.ClickException(f"the embedded database did not answer within {START_TIMEOUT_SECONDS:.0f} s; see {log_path}")
 
 

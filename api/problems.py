@@ -11,10 +11,9 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 
-from bson.errors import InvalidDocument
-from pymongo.errors import ConnectionFailure, DocumentTooLarge, OperationFailure, PyMongoError
 
-from torc_client.errors import TorcError
+from api.storage import errors as database
+from torc_client.core.errors import TorcError
 
 PROBLEM_JSON = "application/problem+json"
 #: The database's code for a document over its 16 MB limit.
@@ -65,7 +64,7 @@ def out_of_range(request: Request, error: OverflowError) -> Response:
                             f"must lie within ±{2**63 - 1}", request)  # fmt: skip
 
 
-def database_refused(request: Request, error: OperationFailure) -> Response:
+def database_refused(request: Request, error: database.Refused) -> Response:
     """The database refused a write: a document over its size limit is the caller's to fix, anything else is ours."""
     codes = {e.get("code") for e in (error.details or {}).get("writeErrors", [])} | {error.code}
     if DOCUMENT_TOO_LARGE in codes:
@@ -79,7 +78,7 @@ def too_large(request: Request, error: Exception) -> Response:
                             "paths), or split the request", request)  # fmt: skip
 
 
-def not_storable(request: Request, error: InvalidDocument) -> Response:
+def not_storable(request: Request, error: database.NotStorable) -> Response:
     """A value the database cannot store, such as a key with a NUL character in `metadata` or user_data."""
     return problem_response(400, "Invalid request", f"the request holds a value the database cannot store: {error}",
                             request)  # fmt: skip
@@ -90,7 +89,7 @@ def too_deep(request: Request, error: RecursionError) -> Response:
                             "few hundred levels)", request)  # fmt: skip
 
 
-def database_unavailable(request: Request, error: PyMongoError) -> Response:
+def database_unavailable(request: Request, error: database.DatabaseError) -> Response:
     """The database did not answer in time: the request changed nothing that a retry would not repeat safely."""
     log.warning("database unavailable in %s %s: %s", request.method, request.url.path, error)
     response = problem_response(503, "Service unavailable", "the database does not answer; retry in a moment "
@@ -156,11 +155,11 @@ EXCEPTION_HANDLERS = {
     ValidationException: validation_error,
     HTTPException: http_error,
     OverflowError: out_of_range,
-    DocumentTooLarge: too_large,
-    OperationFailure: database_refused,
+    database.TooLarge: too_large,
+    database.Refused: database_refused,
     RecursionError: too_deep,
-    InvalidDocument: not_storable,
-    ConnectionFailure: database_unavailable,
+    database.NotStorable: not_storable,
+    database.Unreachable: database_unavailable,
     Exception: unexpected_error,
 }
 

@@ -18,13 +18,13 @@ from typing import Any
 
 import click
 import uvicorn
-from pymongo import MongoClient
-from pymongo.errors import PyMongoError
 
 from api.auth import read_htpasswd
 from api.embedded import EmbeddedDatabase
+from api.storage import probe
 from api.storage.db import transactions_refusal
-from torc_client import __version__, settings
+from torc_client import __version__
+from torc_client.core import settings
 
 
 @dataclass(frozen=True)
@@ -96,13 +96,10 @@ def check_port(host: str, port: int) -> None:
 
 def check_database(mongo_uri: str) -> None:
     """Say at once, before serving, when the MongoDB named cannot be reached or cannot hold Torc's data."""
-    client: MongoClient = MongoClient(mongo_uri, serverSelectionTimeoutMS=10_000, connect=False)
     try:
-        hello = client.admin.command("hello")
-    except PyMongoError as error:
+        hello = probe.hello(mongo_uri, 10)
+    except probe.Unreachable as error:
         raise click.ClickException(f"cannot reach the MongoDB at {mongo_uri}: {error}") from None
-    finally:
-        client.close()
     refusal = transactions_refusal(hello)
     if refusal:
         raise click.ClickException(refusal)

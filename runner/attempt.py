@@ -10,8 +10,8 @@ from typing import Callable
 from runner import memory, outputs
 from runner.process import JobProcess, log_paths
 from torc_client import contract as c
-from torc_client import failure
-from torc_client.units import iso_now
+from torc_client.core import failure
+from torc_client.core.units import iso_now
 
 #: Longest a failure handler's recovery command may run.
 RECOVERY_TIMEOUT_SECONDS = 600.0

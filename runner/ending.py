@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from runner.report import unfit_text
 from torc_client import contract as c
-from torc_client import errors
-from torc_client.resources import GIB
-from torc_client.units import count
+from torc_client.core import errors
+from torc_client.core.resources import GIB
+from torc_client.core.units import count
 
 if TYPE_CHECKING:
     from runner.process import JobProcess

@@ -16,7 +16,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
-from torc_client import errors
+from torc_client.core import errors
 
 #: How long the runner keeps retrying while the server does not answer (the workflow's
 #: `compute_node_wait_for_healthy_database_minutes` replaces it once known).

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from runner.options import RunnerOptions
 from torc_client import contract as c
-from torc_client import errors, slurm, workflow_actions
+from torc_client.core import errors
+from torc_client.hpc import slurm, actions as workflow_actions
 from torc_client.client import Client
 
 ACTION_CHECK_SECONDS = 2.0

@@ -33,10 +33,11 @@ from runner.process import Environment, JobProcess, command_of, job_directory, l
 from runner.ending import OUT_OF_TIME, Ending
 from runner.report import PlainReporter, Reporter, unfit_text
 from torc_client import contract as c
-from torc_client import errors, settings, slurm
+from torc_client.core import errors, settings
+from torc_client.hpc import slurm
 from torc_client.client import Client
-from torc_client.resources import GIB, Capacity, how_many_fit, take
-from torc_client.units import count
+from torc_client.core.resources import GIB, Capacity, how_many_fit, take
+from torc_client.core.units import count
 
 #: Longest time between contacts with the server while every slot is busy (cancellations are seen this fast).
 HEARTBEAT_SECONDS = 5.0

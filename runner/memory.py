@@ -22,7 +22,7 @@ import psutil
 
 from torc_client.contract import ClaimedJob
 from torc_client.spec.plan import DEFAULT_MEMORY
-from torc_client.units import parse_memory
+from torc_client.core.units import parse_memory
 
 if TYPE_CHECKING:
     from runner.launch import Ended

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from torc_client import contract as c
-from torc_client import settings
+from torc_client.core import settings
 
 
 @dataclass

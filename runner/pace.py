@@ -8,8 +8,8 @@ wait, so its slots do not idle while it holds back.
 
 from __future__ import annotations
 
-from torc_client.resources import Capacity
-from torc_client.settings import DEFAULT_BACKLOG_SECONDS, MAX_BACKLOG_JOBS
+from torc_client.core.resources import Capacity
+from torc_client.core.settings import DEFAULT_BACKLOG_SECONDS, MAX_BACKLOG_JOBS
 
 
 class Pace:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from runner.guard import Guard
 from torc_client.contract import ClaimedJob
-from torc_client.resources import Shape
-from torc_client.settings import job_log_stem
+from torc_client.core.resources import Shape
+from torc_client.core.settings import job_log_stem
 
 
 def log_paths(output_dir: Path, job: ClaimedJob) -> tuple[Path, Path]:

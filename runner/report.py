@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from torc_client import contract as c
-from torc_client.units import count
+from torc_client.core.units import count
 
 
 class Reporter(Protocol):

@@ -16,7 +16,7 @@ def __getattr__(name: str) -> Any:
 
         return Client
     if name == "WorkflowBuilder":
-        from torc_client.builder import WorkflowBuilder
+        from torc_client.operations.builder import WorkflowBuilder
 
         return WorkflowBuilder
     raise AttributeError(name)

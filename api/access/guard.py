@@ -22,7 +22,7 @@ from litestar.routes import HTTPRoute
 
 from api.access import rules, shape
 from api.storage import Database, ownership
-from torc_client.errors import Forbidden, InvalidRequest
+from torc_client.core.errors import Forbidden, InvalidRequest
 
 #: The key of a handler's `opt` that holds its request shape (filled in by `prepare`).
 SHAPE = "shape"

@@ -15,7 +15,7 @@ from typing import Any
 from litestar import Request
 
 from api.storage import Database, ownership
-from torc_client.errors import InvalidRequest, NotFound
+from torc_client.core.errors import InvalidRequest, NotFound
 
 #: The key of a handler's `opt` that holds its rule.
 KEY = "access"

@@ -13,9 +13,9 @@ from api.routes.records import _fields
 from api.routes.workflows import _changes
 from api.storage import Database, actions, edits
 from torc_client import contract as c
-from torc_client import contract_hpc as h
-from torc_client.errors import InvalidRequest
-from torc_client.units import parse_walltime
+from torc_client.contract import hpc as h
+from torc_client.core.errors import InvalidRequest
+from torc_client.core.units import parse_walltime
 
 
 def _checked(fields: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from api.routes.workflows import _changes
 from api.storage import Database, edits, jobs
 from api.storage import why as why_storage
 from torc_client.contract import Job, JobCreate, JobUpdate, Page
-from torc_client.contract_dependencies import JobWhy
+from torc_client.contract.dependencies import JobWhy
 
 
 class JobController(Controller):
@@ -28,7 +28,7 @@ class JobController(Controller):
         try:
             return await jobs.list_page(db, workflow_id, status, offset, limit, name)
         except ValueError as error:
-            from torc_client.errors import InvalidRequest
+            from torc_client.core.errors import InvalidRequest
 
             raise InvalidRequest(str(error)) from None
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar.params import Parameter
 
-from torc_client import settings
+from torc_client.core import settings
 
 Offset = Annotated[int, Parameter(ge=0, description="Records to skip.")]
 Limit = Annotated[

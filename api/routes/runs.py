@@ -12,7 +12,7 @@ from api.pacing import PACER
 from api.storage import Database, claims, completion
 from torc_client.contract import ClaimRequest, ClaimResponse, CompleteReport, ReportResponse, StartReport, UnfitGroup
 from torc_client.contract import Rejection
-from torc_client.resources import Capacity
+from torc_client.core.resources import Capacity
 
 
 #: A runner's size, within what any machine has (and what the database can compare in bytes).

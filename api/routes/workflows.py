@@ -27,9 +27,9 @@ from torc_client.contract import (
     WorkflowStatus,
     WorkflowUpdate,
 )
-from torc_client.contract_dependencies import ExecutionPlan
-from torc_client.dependencies import NAMES_PER_STAGE
-from torc_client.errors import TorcError
+from torc_client.contract.dependencies import ExecutionPlan
+from torc_client.analysis.dependencies import NAMES_PER_STAGE
+from torc_client.core.errors import TorcError
 from torc_client.spec import build_plan, load_spec_text
 
 

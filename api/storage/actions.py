@@ -18,9 +18,9 @@ from pymongo import ReturnDocument
 from api.storage import records, workflows
 from api.storage.db import Database, iso_now
 from api.storage.workflows import Event
-from torc_client import contract_hpc as h
-from torc_client import states
-from torc_client.errors import Conflict, InvalidRequest, NotFound
+from torc_client.contract import hpc as h
+from torc_client.core import states
+from torc_client.core.errors import Conflict, InvalidRequest, NotFound
 from torc_client.spec.hpc import JOB_TRIGGERS, WORKER_TRIGGERS, PlanAction
 
 S = states.JobStatus
@@ -123,23 +123,6 @@ async def delete(db: Database, action_id: int) -> h.WorkflowAction:
     if doc is None:
         raise NotFound("workflow_action", action_id)
     return to_record(doc)
-
-
-async def jobs_fired(db: Database, wf: dict[str, Any], trigger: str, job_ids: list[int]) -> None:
-    """Count `job_ids` (which just became ready, or finished) toward the actions watching them."""
-    if trigger not in wf.get("action_triggers", ()) or not job_ids:
-        return
-    await db.workflow_actions.update_many(
-        {"workflow_id": wf["_id"], "trigger_type": trigger, "job_ids": {"$in": job_ids}},
-        [{"$set": {"triggered": {"$setUnion": ["$triggered", {"$setIntersection": ["$job_ids", job_ids]}]}}},
-         {"$set": {"trigger_count": {"$size": "$triggered"}}}],
-    )  # fmt: skip
-
-
-async def workflow_completed(db: Database, doc: dict[str, Any]) -> None:
-    if "on_workflow_complete" in doc.get("action_triggers", ()):
-        await db.workflow_actions.update_many({"workflow_id": doc["_id"], "trigger_type": "on_workflow_complete"},
-                                              {"$set": {"trigger_count": 1}})  # fmt: skip
 
 
 async def list_actions(db: Database, wid: int, pending_only: bool, compute_node_id: int | None) -> list[h.WorkflowAction]:

@@ -15,9 +15,9 @@ from pymongo import ReturnDocument
 
 from api.storage import queue, transitions, workflows
 from api.storage.db import Database, chunks
-from torc_client import states
-from torc_client.contract_archive import ArchivedEvent, History, HistoryRestored
-from torc_client.errors import Conflict, InvalidRequest
+from torc_client.core import states
+from torc_client.contract.archive import ArchivedEvent, History, HistoryRestored
+from torc_client.core.errors import Conflict, InvalidRequest
 
 
 async def restore(db: Database, wid: int, history: History) -> HistoryRestored:

@@ -1,7 +1,7 @@
 """Claiming: hand ready jobs that fit a runner to exactly one runner.
 
 A claim reads the workflow document and its queue documents (one per resource
-requirement, a handful), decides with `torc_client.resources.pack` how many jobs of
+requirement, a handful), decides with `torc_client.core.resources.pack` how many jobs of
 each shape fit, takes that many positions from each queue atomically, and marks those
 jobs pending under a fresh claim token. No query here scans the ready jobs.
 """
@@ -12,12 +12,12 @@ from typing import Any
 
 from pymongo import UpdateOne
 
-from api.storage import leases, queue, transitions, workflows
+from api.storage import completion, expiry, leases, queue, records, transitions, workflows
 from api.storage.db import Combined, Database
 from api.storage.workflows import Event
-from torc_client import resources, settings, states
+from torc_client.core import resources, settings, states
 from torc_client.contract import ClaimedJob, ClaimRequest, ClaimResponse, CompleteReport, FileRef, UnfitGroup
-from torc_client.units import count
+from torc_client.core.units import count
 
 S = states.JobStatus
 #: Rounds of taking when stale positions leave room for more (a queued job that left the queue since).
@@ -39,8 +39,6 @@ async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float)
     node = await leases.renew(db, req.compute_node_id, lease_seconds, wid)
     report = None
     if req.outcomes or req.starts or req.returned:
-        from api.storage import completion
-
         # A transaction of its own: the jobs it makes ready are queued once it commits, in time for the claim.
         report = await completion.complete_together(db, wid, CompleteReport(
             compute_node_id=req.compute_node_id, outcomes=req.outcomes, starts=req.starts, returned=req.returned))
@@ -68,7 +66,7 @@ async def serve_claims(db: Database, items: list[tuple]) -> list[tuple]:
         return [await _exchange(db, *items[0])]
     wid, lease_seconds = items[0][0], items[0][3]
     wf = await workflows.get_doc(db, wid)
-    await leases.expire_due(db, wf, lease_seconds)
+    await expiry.expire_due(db, wf, lease_seconds)
     reason = _refusal(wf)
     results: list[Any] = [(wf, reason, [], {}, None)] * len(items)
     wants: list[tuple[int, _Want]] = []
@@ -89,7 +87,7 @@ async def serve_claims(db: Database, items: list[tuple]) -> list[tuple]:
 async def _exchange(db: Database, wid: int, node: dict[str, Any], req: ClaimRequest, lease_seconds: float):
     """One claim inside its transaction: the lease check when due, then the taking and marking."""
     wf = await workflows.get_doc(db, wid)
-    await leases.expire_due(db, wf, lease_seconds)
+    await expiry.expire_due(db, wf, lease_seconds)
     reason = _refusal(wf)
     won: list[dict[str, Any]] = []
     shapes: dict[int, resources.Shape] = {}
@@ -278,8 +276,6 @@ async def _claimed_jobs(db: Database, wf: dict, docs: list[dict], shapes: dict) 
 
 async def unfit(db: Database, wid: int, total: resources.Capacity) -> list[UnfitGroup]:
     """Unfinished jobs whose requirements exceed what a runner has in total, grouped by requirement."""
-    from api.storage import records
-
     rr_docs = [doc async for doc in db.resource_requirements.find({"workflow_id": wid})]
     too_big = {d["_id"]: d for d in rr_docs if resources.shortfalls(queue.shape_of({**d, "rr_id": d["_id"]}), total)}
     if not too_big:

@@ -18,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 from api.storage import workflows
 from api.storage.db import Database
 from torc_client.contract import Creation
-from torc_client.errors import NotFound
+from torc_client.core.errors import NotFound
 
 #: How often a retry looks at a creation that another request is still making.
 WAIT_SECONDS = 0.5

@@ -17,10 +17,10 @@ from pymongo import UpdateOne
 from api.storage import jobs, queue, records, workflows
 from api.storage.db import Database
 from api.storage.hashes import DEFINITION_FIELDS, definition_hash
-from torc_client import states
+from torc_client.core import states
 from torc_client.contract import Job, JobCreate, Page, UserData
-from torc_client.errors import Conflict, NotFound
-from torc_client.units import count
+from torc_client.core.errors import Conflict, NotFound
+from torc_client.core.units import count
 
 S = states.JobStatus
 #: Job fields that name the jobs upstream of it (cleared of a deleted job).

@@ -1,7 +1,7 @@
 """A stored workflow's execution plan: the stages in which its jobs run.
 
 The jobs are read by id from the workflow's id blocks, a page at a time, with only
-`upstream`, `rr_id` and `status`; the stages are `torc_client.graph.topological_levels`,
+`upstream`, `rr_id` and `status`; the stages are `torc_client.core.graph.topological_levels`,
 the levels `torc validate` prints for a spec. That is one read of every job (O(jobs),
 never a filtered scan); names are read afterwards only for the jobs the answer lists.
 """
@@ -12,9 +12,10 @@ from typing import Any
 
 from api.storage import jobs, workflows
 from api.storage.db import Database
-from torc_client import dependencies, graph, states
-from torc_client.contract_dependencies import ExecutionPlan, StageResources
-from torc_client.errors import InvalidRequest, SpecError
+from torc_client.analysis import dependencies
+from torc_client.core import graph, states
+from torc_client.contract.dependencies import ExecutionPlan, StageResources
+from torc_client.core.errors import InvalidRequest, SpecError
 
 #: Job ids read per page (each page is fetched in `$in` chunks of 50).
 PAGE = 5000

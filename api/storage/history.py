@@ -9,8 +9,8 @@ from api.storage.db import Database
 from api.storage.workflows import Event
 from torc_client.contract import Event as EventRecord
 from torc_client.contract import Page, ResourceSample, ResourceSeries, Result
-from torc_client.errors import NotFound
-from torc_client.units import iso_from_epoch
+from torc_client.core.errors import NotFound
+from torc_client.core.units import iso_from_epoch
 
 
 async def list_results(db: Database, wid: int, filters: dict[str, Any], all_runs: bool, offset: int,

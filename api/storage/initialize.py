@@ -21,10 +21,10 @@ from api.storage.create import required_inputs
 from api.storage.db import Database, chunks
 from api.storage.hashes import data_hash, definition_hash
 from api.storage.workflows import Event
-from torc_client import graph, states
+from torc_client.core import graph, states
 from torc_client.contract import InitializeResult
-from torc_client.errors import Conflict, InvalidRequest
-from torc_client.units import count, iso_from_epoch
+from torc_client.core.errors import Conflict, InvalidRequest
+from torc_client.core.units import count, iso_from_epoch
 
 S = states.JobStatus
 MTIME_TOLERANCE = 0.01
@@ -251,11 +251,7 @@ async def _write_graph(db, docs, upstream, downstream, disabled, ticket: int) ->
         waiting = [u for u in upstream[jid] if u not in disabled]
         status = S.BLOCKED.value if waiting else S.READY.value
         tickets = queue.ticketed(ticket) if status == S.READY.value else {}
-        ops.append(UpdateOne({"_id": jid}, {"$set": {**fields, "status": status, "waiting_on": waiting, **reset,
-                                                     **tickets}}))  # fmt: skip
+        ops.append(transitions.restarting(jid, None, status, {**fields, "waiting_on": waiting, **reset, **tickets}))
     for part in chunks(ops, 1000):
         await db.jobs.bulk_write(part, ordered=False)
-    for part in chunks(roots):
-        await db.jobs.update_many({"_id": {"$in": part}},
-                                  {"$set": {"status": S.READY.value, "waiting_on": [], **reset,
-                                            **queue.ticketed(ticket)}})  # fmt: skip
+    await transitions.restart_ready(db, roots, {"waiting_on": [], **reset, **queue.ticketed(ticket)})

@@ -1,7 +1,7 @@
 """Job documents: how they look, how they are read and listed, and the edits allowed before a run.
 
 Status changes are not made here: they belong to `transitions.py`, which asks
-`torc_client.states` what is allowed.
+`torc_client.core.states` what is allowed.
 
 A job document holds its relationships in both directions: `upstream` (every job it
 waits for, explicit and implied by files and user_data), `blocks` (the jobs that wait
@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.storage import workflows
+from api.storage import transitions, workflows
 from api.storage.db import Database
 from api.storage.hashes import definition_hash
-from torc_client import states
+from torc_client.core import states
 from torc_client.contract import Job, Page
-from torc_client.errors import Conflict, InvalidRequest, NotFound
+from torc_client.core.errors import Conflict, InvalidRequest, NotFound
 
 S = states.JobStatus
 
@@ -173,8 +173,6 @@ async def update(db: Database, jid: int, changes: dict[str, Any]) -> Job:
 
 
 async def _disable(db: Database, wf: dict, doc: dict, status: str) -> None:
-    from api.storage import transitions
-
     if status != S.DISABLED.value:
         raise InvalidRequest(f"a job's status can only be set to disabled through an update, not {status!r}")
     await transitions.disable(db, wf, doc)

@@ -3,10 +3,7 @@
 A runner registers as a compute node and renews its lease with heartbeats (a claim
 renews it too). There is no timer in the API: whichever request first finds a
 workflow's lease check due (`workflows.take_turn`) looks for nodes whose lease ran
-out, puts their pending and running jobs back in the queue exactly once, and marks
-the nodes inactive. A job whose runners keep dying fails after
-`DEFAULT_MAX_LEASE_RETRIES` losses, with return code -128 (Torc's "orphaned"); these
-losses never count against the job's own retry budget.
+out and hands them to `expiry`.
 """
 
 from __future__ import annotations
@@ -19,14 +16,11 @@ from pymongo import ReturnDocument
 from api.storage import records, transitions, workflows
 from api.storage.db import Database, iso_from_epoch, iso_now
 from api.storage.workflows import Event
-from torc_client import states
+from torc_client.core import states
 from torc_client.contract import ComputeNodeCreate, Heartbeat
-from torc_client.errors import Conflict, InvalidRequest, LeaseExpired, NotFound
-from torc_client.settings import DEFAULT_MAX_LEASE_RETRIES
-from torc_client.units import count
+from torc_client.core.errors import Conflict, InvalidRequest, LeaseExpired, NotFound
 
 S = states.JobStatus
-ORPHANED_RETURN_CODE = -128
 
 
 async def register(db: Database, node: ComputeNodeCreate, lease_seconds: float) -> Any:
@@ -55,7 +49,7 @@ async def renew(db: Database, node_id: int, lease_seconds: float, wid: int | Non
     now = time.time()
     own = {} if wid is None else {"workflow_id": wid}
     doc = await db.compute_nodes.find_one_and_update(
-        {"_id": node_id, **own, "is_active": True, "lease_until": {"$gte": now}}, _extended(now, lease_seconds),
+        {"_id": node_id, **own, "is_active": True, "lease_until": {"$gte": now}}, extended(now, lease_seconds),
         return_document=ReturnDocument.AFTER)  # fmt: skip
     if doc is not None:
         return doc
@@ -66,11 +60,11 @@ async def renew(db: Database, node_id: int, lease_seconds: float, wid: int | Non
         check_member(doc, wid)
     if doc["is_active"]:
         wf = await workflows.get_doc(db, doc["workflow_id"])
-        if _checks_ran(wf, now, lease_seconds):
+        if checks_ran(wf, now, lease_seconds):
             await _expire(db, wf, doc)
         else:
             renewed = await db.compute_nodes.find_one_and_update({"_id": node_id, "is_active": True},
-                                                                 _extended(now, lease_seconds),
+                                                                 extended(now, lease_seconds),
                                                                  return_document=ReturnDocument.AFTER)  # fmt: skip
             if renewed is not None:
                 return renewed
@@ -78,11 +72,11 @@ async def renew(db: Database, node_id: int, lease_seconds: float, wid: int | Non
                        "its jobs were handed to other runners: register a new compute node to continue")
 
 
-def _extended(now: float, lease_seconds: float) -> dict[str, Any]:
+def extended(now: float, lease_seconds: float) -> dict[str, Any]:
     return {"$set": {"lease_until": now + lease_seconds, "lease_expires_at": iso_from_epoch(now + lease_seconds)}}
 
 
-def _checks_ran(wf: dict[str, Any], now: float, lease_seconds: float) -> bool:
+def checks_ran(wf: dict[str, Any], now: float, lease_seconds: float) -> bool:
     """Whether this workflow's leases were being checked lately (else the server, or all its runners, were away)."""
     return now - wf.get("lease_check_at", 0.0) <= lease_seconds
 
@@ -141,59 +135,11 @@ async def deactivate(db: Database, node_id: int) -> Any:
     return record
 
 
-async def expire_due(db: Database, wf: dict[str, Any], lease_seconds: float) -> None:
-    """If this workflow's lease check is due and this request wins it, expire dead nodes.
-
-    After a time in which nobody checked (the API was down, so no runner could renew),
-    leases that ran out meanwhile say nothing about which runners are alive: every active
-    node first gets a full lease to check in, so live runners keep their jobs whatever
-    order their requests arrive in, and the dead expire one lease later.
-    """
-    checked_before = wf.get("lease_check_at", 0.0)
-    if not await workflows.take_turn(db, wf, "lease_check_at", max(0.5, lease_seconds / 4)):
-        return
-    now = time.time()
-    if checked_before and not _checks_ran({"lease_check_at": checked_before}, now, lease_seconds):
-        await db.compute_nodes.update_many({"workflow_id": wf["_id"], "is_active": True, "lease_until": {"$lt": now}},
-                                           _extended(now, lease_seconds))  # fmt: skip
-        await workflows.record(db, wf["_id"], {}, [Event("compute_node", f"lease checks resume after "
-                                                         f"{now - checked_before:.0f} s: every active runner has "
-                                                         f"{lease_seconds:.0f} s to check in")])  # fmt: skip
-        return
-    async for node in db.compute_nodes.find({"workflow_id": wf["_id"], "is_active": True}):
-        if node["lease_until"] < now:
-            await _expire(db, wf, node)
-
-
 async def held_by(db: Database, node: dict[str, Any]) -> list[dict[str, Any]]:
     """The pending and running jobs leased to a compute node."""
     query = {"workflow_id": node["workflow_id"], "status": {"$in": sorted(states.LEASED)}}
     return [doc async for doc in db.jobs.find(query) if doc.get("active_compute_node_id") == node["_id"]]
 
 
-async def _expire(db: Database, wf: dict[str, Any], node: dict[str, Any]) -> None:
-    wid = wf["_id"]
-    mine = await held_by(db, node)
-    reason = f"compute node {node['_id']} on {node['hostname']} stopped renewing its lease"
-    exhausted = [d for d in mine if d.get("lease_losses", 0) + 1 > DEFAULT_MAX_LEASE_RETRIES or wf["is_canceled"]]
-    retry = [d for d in mine if d not in exhausted]
-    await transitions.requeue(db, wid, retry, reason)
-    if exhausted:
-        await _fail_orphans(db, wf, exhausted, reason)
-    await db.compute_nodes.update_one({"_id": node["_id"]}, {"$set": {
-        "is_active": False, "expired": True, "duration_seconds": now_since(node)}})  # fmt: skip
-    await workflows.record(db, wid, {}, [Event("compute_node", f"{reason}; {count(len(retry), 'job')} requeued, "
-                                               f"{len(exhausted)} failed", compute_node_id=node["_id"])])  # fmt: skip
-
-
 def now_since(node: dict[str, Any]) -> float:
     return time.time() - node.get("started_at", time.time())
-
-
-async def _fail_orphans(db: Database, wf: dict[str, Any], docs: list[dict[str, Any]], reason: str) -> None:
-    """Jobs out of lease retries (or in a canceled workflow) end with Torc's orphan return code."""
-    from api.storage import completion
-
-    outcomes = [completion.Outcome(doc["_id"], doc["claim_token"], S.TERMINATED if wf["is_canceled"] else S.FAILED,
-                                   ORPHANED_RETURN_CODE) for doc in docs]  # fmt: skip
-    await completion.complete_outcomes(db, wf["_id"], None, outcomes, reason=reason)

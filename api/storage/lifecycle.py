@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from api.storage import leases, transitions, workflows
+from api.storage import expiry, leases, transitions, workflows
 from api.storage.db import Database, chunks
 from api.storage.workflows import Event
-from torc_client import states
+from torc_client.core import states
 from torc_client.contract import WorkflowStatus
-from torc_client.errors import Conflict
+from torc_client.core.errors import Conflict
 
 S = states.JobStatus
 #: Waiting jobs a cancellation ends at once; running ones are terminated by their runners.
@@ -18,7 +18,7 @@ CANCEL_CHUNK = 1000
 
 async def status(db: Database, wid: int, lease_seconds: float) -> WorkflowStatus:
     wf = await workflows.get_doc(db, wid)
-    await leases.expire_due(db, wf, lease_seconds)
+    await expiry.expire_due(db, wf, lease_seconds)
     return await workflows.status(db, wid)
 
 

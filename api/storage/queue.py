@@ -34,7 +34,7 @@ from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from api.storage.db import Database, chunks
-from torc_client.resources import Shape
+from torc_client.core.resources import Shape
 
 #: Positions per block document.
 BLOCK = 100

@@ -18,8 +18,8 @@ from api.storage import priority, queue, workflows
 from api.storage.db import Database, chunks
 from api.storage.transitions import move
 from api.storage.workflows import Event
-from torc_client import states
-from torc_client.units import count
+from torc_client.core import states
+from torc_client.core.units import count
 
 S = states.JobStatus
 _PROJECTION = {"status": 1, "blocks": 1, "waiting_on": 1, "rr_id": 1, "cancel_on_blocking_job_failure": 1,

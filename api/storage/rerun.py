@@ -19,14 +19,14 @@ from typing import Any
 
 from pymongo import UpdateOne
 
-from api.storage import actions, initialize, paths, priority, queue, workflows
+from api.storage import actions, initialize, paths, priority, queue, transitions, workflows
 from api.storage.db import Database, chunks
 from api.storage.hashes import DEFINITION_FIELDS, data_hash, definition_hash
 from api.storage.workflows import Event
-from torc_client import states
+from torc_client.core import states
 from torc_client.contract import ReinitializeResult, RerunReason, ResetResult
-from torc_client.errors import Conflict
-from torc_client.units import count
+from torc_client.core.errors import Conflict
+from torc_client.core.units import count
 
 S = states.JobStatus
 MTIME_TOLERANCE = 0.01
@@ -53,9 +53,8 @@ async def reset_status(db: Database, wid: int, failed_only: bool, force: bool = 
     else:
         targets = set(docs)
     targets = {jid for jid in targets if docs[jid]["status"] != S.UNINITIALIZED.value}
-    ops = [UpdateOne({"_id": jid, "status": docs[jid]["status"]},
-                     {"$set": {"status": S.UNINITIALIZED.value, "waiting_on": [], "claim_token": None,
-                               "active_compute_node_id": None}}) for jid in sorted(targets)]  # fmt: skip
+    forget = {"waiting_on": [], "claim_token": None, "active_compute_node_id": None}
+    ops = [transitions.restarting(jid, docs[jid]["status"], S.UNINITIALIZED.value, forget) for jid in sorted(targets)]
     for part in chunks(ops, 1000):
         await db.jobs.bulk_write(part, ordered=False)
     await workflows.change(db, wid, {"$set": {"is_canceled": False}})
@@ -176,9 +175,8 @@ async def _apply(db, wf, docs, rerun: set[int], file_changes, data_changes, toke
             waiting = [u for u in d.get("upstream", []) if u in rerun]
             status = S.BLOCKED.value if waiting else S.READY.value
             tickets = queue.ticketed(ticket) if status == S.READY.value else {}
-            ops.append(UpdateOne({"_id": jid, "status": d["status"]}, {"$set": {
-                "status": status, "waiting_on": waiting, "definition_hash": definition_hash(d), **reset,
-                **tickets}}))  # fmt: skip
+            ops.append(transitions.restarting(jid, d["status"], status, {
+                "waiting_on": waiting, "definition_hash": definition_hash(d), **reset, **tickets}))  # fmt: skip
             if status == S.READY.value:
                 ready.setdefault(d["rr_id"], []).append(jid)
         counts[status] = counts.get(status, 0) + 1

@@ -16,10 +16,10 @@ from typing import Any
 from api.storage import rerun, transitions, workflows
 from api.storage.db import Database
 from api.storage.workflows import Event
-from torc_client import states
-from torc_client.contract_triage import JobsResetRequest, JobsResetResult
-from torc_client.errors import InvalidRequest, NotFound
-from torc_client.units import count
+from torc_client.core import states
+from torc_client.contract.triage import JobsResetRequest, JobsResetResult
+from torc_client.core.errors import InvalidRequest, NotFound
+from torc_client.core.units import count
 
 S = states.JobStatus
 #: What a job forgets when it goes back to uninitialized: its lease, its queue entry and what it waited for.

@@ -1,7 +1,7 @@
 """Every change of a job's status, as guarded updates on documents addressed by id.
 
 `move` is the one primitive that writes a status: it checks the transition against
-`torc_client.states` and puts the source status into the update's filter, so two
+`torc_client.core.states` and puts the source status into the update's filter, so two
 requests racing for the same job cannot both win. Counts per status are adjusted by
 exactly what each update modified, in the same transaction (`Database.atomic`), so a
 crash anywhere leaves the jobs and their counts agreeing.
@@ -12,15 +12,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pymongo import UpdateMany
+from pymongo import UpdateMany, UpdateOne
 
 from api.storage import queue, workflows
 from api.storage.db import Database, chunks
 from api.storage.queue import Entry
 from api.storage.workflows import Event
-from torc_client import states
-from torc_client.errors import InvalidTransition
-from torc_client.units import count
+from torc_client.core import states
+from torc_client.core.errors import InvalidTransition
+from torc_client.core.units import count
 
 S = states.JobStatus
 
@@ -49,6 +49,31 @@ async def move_many(db: Database, moves: list[tuple[list[int], str, str, dict[st
         ops += [UpdateMany({"_id": {"$in": part}, "status": str(from_), **where}, {"$set": {"status": str(to), **sets}})
                 for part in chunks(ids)]  # fmt: skip
     return (await db.jobs.bulk_write(ops, ordered=False)).modified_count if ops else 0
+
+
+def restarting(jid: int, from_: str | None, to: str, sets: dict[str, Any]) -> UpdateOne:
+    """The update (for a bulk write) that puts one job back at the start of a run, in `to`.
+
+    Any status may go back to the start (to uninitialized, and from there to blocked or ready:
+    see `states`). With `from_`, the update applies only while the job still has that status, so a
+    change that raced it wins; without, the caller holds the workflow (initialisation).
+    """
+    _check_restart(jid, from_, to)
+    where: dict[str, Any] = {"_id": jid} if from_ is None else {"_id": jid, "status": str(from_)}
+    return UpdateOne(where, {"$set": {"status": str(to), **sets}})
+
+
+async def restart_ready(db: Database, ids: list[int], sets: dict[str, Any]) -> None:
+    """Jobs with nothing to wait for back at the start of a run, ready (the workflow is held by the caller)."""
+    for part in chunks(ids):
+        await db.jobs.update_many({"_id": {"$in": part}}, {"$set": {"status": S.READY.value, **sets}})
+
+
+def _check_restart(jid: int, from_: str | None, to: str) -> None:
+    to_start = to == S.UNINITIALIZED or states.can_move(S.UNINITIALIZED, to)
+    leaves = from_ is None or from_ == S.UNINITIALIZED or states.can_move(from_, S.UNINITIALIZED)
+    if not (to_start and leaves) or (to == S.UNINITIALIZED and from_ == S.UNINITIALIZED):
+        raise InvalidTransition(jid, str(from_), str(to))
 
 
 def new_token() -> str:

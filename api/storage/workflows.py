@@ -13,10 +13,11 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from api.storage import triggers
 from api.storage.db import Database, chunks, iso_now, now_ms
-from torc_client import states
+from torc_client.core import states
 from torc_client.contract import ExecutionConfig, Page, ResourceMonitorConfig, Workflow, WorkflowStatus
-from torc_client.errors import NotFound
+from torc_client.core.errors import NotFound
 
 #: Collections whose documents belong to one workflow (deleted with it).
 CHILD_COLLECTIONS = (
@@ -227,9 +228,7 @@ async def _mark_complete(db: Database, doc: dict[str, Any]) -> None:
         {"_id": doc["_id"], "completed_run": doc["completed_run"]}, {"$set": {"completed_run": doc["run_id"]}}
     )
     if won.modified_count:
-        from api.storage import actions
-
-        await actions.workflow_completed(db, doc)
+        await triggers.workflow_completed(db, doc)
         counts = presented_counts(doc)
         words = ", ".join(f"{n:,} {status}" for status, n in counts.items() if n) or "no jobs"
         await record(db, doc["_id"], {}, [Event("workflow", f"workflow complete: {words}", status="complete",

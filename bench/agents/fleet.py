@@ -25,7 +25,7 @@ import msgspec
 
 from runner.pace import Pace, exchange_due, heartbeat_seconds, wanted
 from torc_client import contract as c
-from torc_client.resources import Capacity
+from torc_client.core.resources import Capacity
 
 CPUS = 4
 MEMORY_GB = 8.0

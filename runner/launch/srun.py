@@ -13,7 +13,7 @@ from pathlib import Path
 
 from runner import memory
 from runner.launch import Ended, Launcher
-from torc_client import slurm
+from torc_client.hpc import slurm
 from torc_client.contract import ClaimedJob
 
 #: What srun and slurmstepd write to a step's stderr when the kernel killed in its cgroup for memory

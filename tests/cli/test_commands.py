@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from torc_client import errors
+from torc_client.core import errors
 
 TWO_STEP = {
     "name": "two_step",

@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.conftest import Cli
-from torc_client import Client, errors
+from torc_client import Client
+from torc_client.core import errors
 
 SPEC = {
     "name": "editable",

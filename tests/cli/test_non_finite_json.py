@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from torc_client.errors import SpecError
-from torc_client.jsonvalues import NotJson
+from torc_client.core.errors import SpecError
+from torc_client.core.jsonvalues import NotJson
 from torc_client.spec import build_plan
 
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from torc_client import Client
-from torc_client.units import parse_memory
+from torc_client.core.units import parse_memory
 
 MIB = 2**20
 #: Holds 52 MiB plus Python's own ~13 (a 50m request) long enough to be sampled at 0.2 s: over its request, and under

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from torc_client import contract_hpc as h
+from torc_client.contract import hpc as h
 from torc_client.cli.main import cli as torc
 from torc_client.cli.torc_map import command_map, torc_paths
 

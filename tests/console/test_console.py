@@ -13,7 +13,7 @@ from tests.conftest import start_server, stop_server
 from tests.console.screens import screen_text
 from api.embedded import free_port
 from torc_client import Client
-from torc_client.builder import WorkflowBuilder, run_workflow
+from torc_client.operations.builder import WorkflowBuilder, run_workflow
 from torc_client.console.app import TorcConsole
 from torc_client.console.job import JobScreen
 from torc_client.console.panels import UserDataScreen

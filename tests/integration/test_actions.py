@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import start_server, stop_server
 from tests.integration.test_claims import claim, finish, register
 from torc_client import Client
-from torc_client.errors import ConflictError
+from torc_client.core.errors import ConflictError
 
 SCHEDULER = {"name": "short", "account": "proj", "walltime": "00:30:00"}
 
@@ -170,7 +170,7 @@ def test_slurm_schedulers_are_records_with_the_usual_endpoints(client: Client, m
 
 
 def test_a_scheduler_with_a_walltime_that_does_not_parse_is_refused(client: Client, make_workflow) -> None:
-    from torc_client.errors import ValidationError
+    from torc_client.core.errors import ValidationError
 
     wf = make_workflow(staged())
     with pytest.raises(ValidationError, match="invalid walltime"):
@@ -178,7 +178,7 @@ def test_a_scheduler_with_a_walltime_that_does_not_parse_is_refused(client: Clie
 
 
 def test_actions_are_created_read_and_deleted_through_the_api(client: Client, make_workflow) -> None:
-    from torc_client import contract_hpc as h
+    from torc_client.contract import hpc as h
 
     wf = make_workflow(staged(), initialize=True)
     jobs = {j.name: j.id for j in client.list_jobs(wf.id)}
@@ -202,8 +202,8 @@ def test_actions_are_created_read_and_deleted_through_the_api(client: Client, ma
      "not in workflow"),
 ])  # fmt: skip
 def test_a_bad_action_is_refused_with_what_is_wrong(client: Client, make_workflow, fields, message) -> None:
-    from torc_client import contract_hpc as h
-    from torc_client.errors import ValidationError
+    from torc_client.contract import hpc as h
+    from torc_client.core.errors import ValidationError
 
     wf = make_workflow(staged())
     with pytest.raises(ValidationError, match=message):

@@ -14,7 +14,7 @@ from pymongo import MongoClient
 from tests.integration.test_claims import claim, register
 from torc_client import Client
 from torc_client import contract as c
-from torc_client.errors import ServerUnavailable
+from torc_client.core.errors import ServerUnavailable
 
 
 @pytest.fixture()

@@ -17,7 +17,7 @@ from api.embedded import free_port
 from tests.conftest import BIN, start_server, stop_server
 from tests.integration.test_claims import independent
 from torc_client import Client
-from torc_client.errors import ApiError
+from torc_client.core.errors import ApiError
 
 PASSWORDS = {"alice": "wonderland-7", "bob": "builder-42", "ada": "lovelace-1815", "root": "the-machine-0",
              "nobody": "no-body-65534"}  # fmt: skip

@@ -13,7 +13,7 @@ import pytest
 
 from torc_client import Client
 from torc_client import contract as c
-from torc_client.errors import LeaseExpiredError, ValidationError
+from torc_client.core.errors import LeaseExpiredError, ValidationError
 
 
 def register(client: Client, workflow_id: int) -> int:

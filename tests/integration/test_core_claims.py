@@ -12,7 +12,7 @@ from api.storage import claims, create, initialize, leases, queue, transitions, 
 from api.storage.db import Database
 from tests.integration.test_core_storage import events, run
 from torc_client import contract as c
-from torc_client import resources
+from torc_client.core import resources
 from torc_client.spec import build_plan
 
 LEASE = 30.0

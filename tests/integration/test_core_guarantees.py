@@ -11,8 +11,8 @@ from tests.conftest import SHORT_LEASE_SECONDS
 from tests.integration.test_claims import claim, independent, register
 from torc_client import Client
 from torc_client import contract as c
-from torc_client.errors import ValidationError
-from torc_client.settings import DEFAULT_MAX_LEASE_RETRIES
+from torc_client.core.errors import ValidationError
+from torc_client.core.settings import DEFAULT_MAX_LEASE_RETRIES
 
 
 def test_a_cycle_made_of_files_through_the_api_is_refused_at_initialisation(client: Client) -> None:

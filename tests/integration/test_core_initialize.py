@@ -17,7 +17,7 @@ from api.storage.db import Database
 from api.storage.hashes import data_hash
 from tests.integration.test_core_storage import make_workflow, run
 from torc_client.contract import InitializeResult
-from torc_client.errors import Conflict, InvalidRequest
+from torc_client.core.errors import Conflict, InvalidRequest
 
 NO_SUCH_USER = "torc-no-such-user"
 

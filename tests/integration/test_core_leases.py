@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from api.storage import claims, create, initialize, leases, transitions, workflows
+from api.storage import claims, create, expiry, initialize, leases, transitions, workflows
 from api.storage.db import Database
 from tests.integration.test_core_storage import run
 from torc_client import contract as c
-from torc_client.errors import Conflict, InvalidRequest, LeaseExpired, NotFound
-from torc_client.settings import DEFAULT_MAX_LEASE_RETRIES
+from torc_client.core.errors import Conflict, InvalidRequest, LeaseExpired, NotFound
+from torc_client.core.settings import DEFAULT_MAX_LEASE_RETRIES
 from torc_client.spec import build_plan
 
 LEASE = 30.0
@@ -258,13 +258,13 @@ def test_expire_due_expires_only_lapsed_nodes_and_only_when_the_check_is_due(mon
         await lapse(db, dead)
         wf = await checked(db, wid, LEASE / 2)
         await db.workflows.update_one({"_id": wid}, {"$set": {"lease_check_at": time.time() + 60}})
-        await leases.expire_due(db, await workflows.get_doc(db, wid), LEASE)  # not due yet
+        await expiry.expire_due(db, await workflows.get_doc(db, wid), LEASE)  # not due yet
         not_yet = await jobs(db, wid)
-        await leases.expire_due(db, wf, LEASE)  # a stale read of the workflow: another request took this turn
+        await expiry.expire_due(db, wf, LEASE)  # a stale read of the workflow: another request took this turn
         stale = await jobs(db, wid)
         await checked(db, wid, LEASE / 2)
         started = time.time()
-        await leases.expire_due(db, await workflows.get_doc(db, wid), LEASE)
+        await expiry.expire_due(db, await workflows.get_doc(db, wid), LEASE)
         next_check = (await workflows.get_doc(db, wid))["lease_check_at"]
         docs = {d["_id"]: d async for d in db.compute_nodes.find({"workflow_id": wid})}
         requeued = [e["message"] async for e in db.events.find({"workflow_id": wid}) if "requeued:" in e["message"]]
@@ -287,7 +287,7 @@ def test_a_short_lease_is_checked_at_most_every_half_second(mongo_uri) -> None:
         wid = await workflow(db)
         await checked(db, wid, 0.1)
         started = time.time()
-        await leases.expire_due(db, await workflows.get_doc(db, wid), 1.0)
+        await expiry.expire_due(db, await workflows.get_doc(db, wid), 1.0)
         return (await workflows.get_doc(db, wid))["lease_check_at"] - started
 
     assert 0.5 <= run(mongo_uri, scenario) <= 1.0
@@ -303,7 +303,7 @@ def test_after_a_gap_in_checks_every_active_node_gets_a_full_lease_instead_of_ex
         await lapse(db, nid)
         await db.compute_nodes.update_one({"_id": stopped}, {"$set": {"lease_until": 5.0}})
         before = time.time()
-        await leases.expire_due(db, await checked(db, wid, 100.0), LEASE)
+        await expiry.expire_due(db, await checked(db, wid, 100.0), LEASE)
         docs = {d["_id"]: d async for d in db.compute_nodes.find({"workflow_id": wid})}
         return nid, stopped, job.id, before, docs, await jobs(db, wid), await node_events(db, wid)
 
@@ -322,7 +322,7 @@ def test_the_first_lease_check_of_a_workflow_expires_lapsed_nodes_at_once(mongo_
         (job,) = await claim(db, wid, nid, 1)
         await lapse(db, nid)
         await db.workflows.update_one({"_id": wid}, {"$set": {"lease_check_at": 0.0}})
-        await leases.expire_due(db, await workflows.get_doc(db, wid), LEASE)
+        await expiry.expire_due(db, await workflows.get_doc(db, wid), LEASE)
         return job.id, await jobs(db, wid)
 
     jid, states = run(mongo_uri, scenario)
@@ -337,14 +337,14 @@ def test_a_job_out_of_lease_losses_fails_as_orphaned_and_in_a_canceled_workflow_
         await db.jobs.update_one({"_id": worn.id}, {"$set": {"lease_losses": DEFAULT_MAX_LEASE_RETRIES - 1}})
         await db.jobs.update_one({"_id": last.id}, {"$set": {"lease_losses": DEFAULT_MAX_LEASE_RETRIES}})
         await lapse(db, nid)
-        await leases.expire_due(db, await checked(db, wid, 1.0), LEASE)
+        await expiry.expire_due(db, await checked(db, wid, 1.0), LEASE)
         first = await jobs(db, wid)
         # The same again in a canceled workflow: the job is terminated, however few leases it lost.
         other = await node(db, wid)
         (again,) = await claim(db, wid, other, 1)
         await db.workflows.update_one({"_id": wid}, {"$set": {"is_canceled": True}})
         await lapse(db, other)
-        await leases.expire_due(db, await checked(db, wid, 1.0), LEASE)
+        await expiry.expire_due(db, await checked(db, wid, 1.0), LEASE)
         results = {r["job_id"]: (r["return_code"], r["status"]) async for r in db.results.find({"workflow_id": wid})}
         names = {d["_id"]: d["name"] async for d in db.jobs.find({"workflow_id": wid})}
         ended = [(e["message"], [names[j] for j in e["data"]["job_ids"]]) async for e in db.events.find({"workflow_id": wid}).sort("seq", 1)
@@ -361,7 +361,7 @@ def test_a_job_out_of_lease_losses_fails_as_orphaned_and_in_a_canceled_workflow_
     assert first[fresh] == ("ready", 1, None)
     assert first[last][0] == "failed"
     assert states[again][0] == "terminated"
-    assert results == {last: (leases.ORPHANED_RETURN_CODE, "failed"), again: (leases.ORPHANED_RETURN_CODE, "terminated")}
+    assert results == {last: (expiry.ORPHANED_RETURN_CODE, "failed"), again: (expiry.ORPHANED_RETURN_CODE, "terminated")}
     assert events[-3][0].endswith("stopped renewing its lease; 2 jobs requeued, 1 failed")
     assert events[-1][0].endswith("stopped renewing its lease; 0 jobs requeued, 1 failed")
 

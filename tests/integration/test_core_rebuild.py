@@ -15,7 +15,7 @@ from tests.integration.test_core_initialize import (by_name, graph_of, pipeline,
                                                      started)  # fmt: skip
 from tests.integration.test_core_storage import make_workflow, run
 from torc_client.contract import InitializeResult
-from torc_client.errors import InvalidRequest
+from torc_client.core.errors import InvalidRequest
 
 def test_first_initialise_opens_run_one_and_leaves_the_staged_jobs_and_queue_as_created(mongo_uri, tmp_path):
     (tmp_path / "raw.csv").write_text("x")

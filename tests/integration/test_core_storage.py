@@ -10,11 +10,11 @@ import uuid
 
 import pytest
 
-from api.storage import claims, create, initialize, leases, queue, transitions, workflows
+from api.storage import claims, create, expiry, initialize, leases, queue, transitions, workflows
 from api.storage.db import Database
 from torc_client import contract as c
-from torc_client.errors import InvalidRequest, InvalidTransition
-from torc_client.settings import DEFAULT_MAX_LEASE_RETRIES
+from torc_client.core.errors import InvalidRequest, InvalidTransition
+from torc_client.core.settings import DEFAULT_MAX_LEASE_RETRIES
 from torc_client.spec import build_plan
 
 LEASE_SECONDS = 30.0
@@ -51,7 +51,7 @@ async def die(db: Database, wid: int, node_id: int) -> None:
     now = time.time()
     await db.compute_nodes.update_one({"_id": node_id}, {"$set": {"lease_until": now - 1}})
     await db.workflows.update_one({"_id": wid}, {"$set": {"lease_check_at": now - 1}})
-    await leases.expire_due(db, await workflows.get_doc(db, wid), LEASE_SECONDS)
+    await expiry.expire_due(db, await workflows.get_doc(db, wid), LEASE_SECONDS)
 
 
 def test_lease_expiry_fails_a_job_whose_runners_keep_dying_once_its_lease_losses_are_used_up(mongo_uri) -> None:
@@ -71,7 +71,7 @@ def test_lease_expiry_fails_a_job_whose_runners_keep_dying_once_its_lease_losses
     seen, results, after, status = run(mongo_uri, scenario)
     requeued = [("ready", loss, None) for loss in range(1, DEFAULT_MAX_LEASE_RETRIES + 1)]
     assert seen[:-1] == requeued and seen[-1][0] == "failed"
-    assert results == [(leases.ORPHANED_RETURN_CODE, "failed")]
+    assert results == [(expiry.ORPHANED_RETURN_CODE, "failed")]
     assert after == [] and status.is_complete
 
 

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import Server, start_server, stop_server
 from tests.runner.conftest import wait_until
 from torc_client import Client
-from torc_client.errors import NotFoundError
+from torc_client.core.errors import NotFoundError
 
 #: Enough jobs that removing them takes the embedded database a few seconds.
 JOBS = 4_000

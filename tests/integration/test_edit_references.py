@@ -11,7 +11,7 @@ import pytest
 from api.storage.hashes import definition_hash
 from tests.integration.test_claims import claim, finish, register
 from torc_client import Client
-from torc_client.errors import ConflictError, NotFoundError, ValidationError
+from torc_client.core.errors import ConflictError, NotFoundError, ValidationError
 
 FAN_OUT = {"name": "fan-out", "jobs": [
     {"name": "prep", "command": "true"},

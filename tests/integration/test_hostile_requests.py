@@ -96,7 +96,7 @@ def test_a_billion_laughs_spec_is_refused_before_it_expands_and_the_server_stays
 
 
 def test_a_command_longer_than_one_command_line_is_refused_when_created(http, make_workflow) -> None:
-    from torc_client.settings import MAX_COMMAND_BYTES
+    from torc_client.core.settings import MAX_COMMAND_BYTES
 
     wf = make_workflow(independent(1))
     long = "x" * (MAX_COMMAND_BYTES + 1)

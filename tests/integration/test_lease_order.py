@@ -12,7 +12,7 @@ from tests.conftest import SHORT_LEASE_SECONDS, start_server, stop_server
 from tests.integration.test_claims import claim, independent, register
 from torc_client import Client
 from torc_client import contract as c
-from torc_client.errors import LeaseExpiredError
+from torc_client.core.errors import LeaseExpiredError
 
 
 def start(client: Client, wid: int, node: int) -> list[c.ClaimedJob]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.integration.test_claims import claim, finish, register
 from torc_client import Client
-from torc_client.spec_export import export_spec
+from torc_client.operations.spec_export import export_spec
 
 #: Spec order mixes the priorities, so a claim order by priority cannot be the spec order by chance.
 FLAT = {"name": "prio", "jobs": [

@@ -7,7 +7,7 @@ import pytest
 from tests.integration.test_claims import claim, independent, register
 from torc_client import Client
 from torc_client import contract as c
-from torc_client.errors import ConflictError, NotFoundError
+from torc_client.core.errors import ConflictError, NotFoundError
 
 
 def outcome(job: c.ClaimedJob) -> c.JobOutcome:

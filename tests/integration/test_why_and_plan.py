@@ -11,7 +11,7 @@ import yaml
 
 from torc_client import Client
 from torc_client import contract as c
-from torc_client.errors import NotFoundError
+from torc_client.core.errors import NotFoundError
 
 
 def diamond(**middle) -> dict:

@@ -10,7 +10,7 @@ import pytest
 
 from torc_client import Client
 from torc_client import contract as c
-from torc_client.errors import NotFoundError, ValidationError
+from torc_client.core.errors import NotFoundError, ValidationError
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.*"))
 TUTORIAL = Path(__file__).parents[2] / "examples" / "user_data_workflow.yaml"
@@ -124,7 +124,7 @@ def test_unknown_key_error_lists_the_allowed_keys(client: Client) -> None:
 
 
 def test_oversized_body_is_refused(server) -> None:
-    from torc_client.settings import MAX_REQUEST_BODY_BYTES
+    from torc_client.core.settings import MAX_REQUEST_BODY_BYTES
 
     response = httpx.post(f"{server.url}/workflows/specs", content=b" " * (MAX_REQUEST_BODY_BYTES + 1))
     assert response.status_code == 413

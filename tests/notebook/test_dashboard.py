@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from torc_client import Client
-from torc_client.builder import WorkflowBuilder
+from torc_client.operations.builder import WorkflowBuilder
 from torc_client.notebook import WorkflowDashboard
 
 BIN = str(Path(sys.executable).parent)

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from torc_client.errors import SpecError
+from torc_client.core.errors import SpecError
 from torc_client.notebook import layout as lay
 from torc_client.notebook.layout import GraphJob, layout_graph
 from torc_client.notebook.svg import graph_svg

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from torc_client import contract as c
-from torc_client import states
+from torc_client.core import states
 from torc_client.notebook import paging
 from torc_client.notebook.paging import Fetch, JobQuery
 

@@ -6,7 +6,7 @@ import re
 from html.parser import HTMLParser
 
 from torc_client import contract as c
-from torc_client.diagnosis import Sizing
+from torc_client.analysis.diagnosis import Sizing
 from torc_client.notebook import render
 from torc_client.notebook.paging import JobQuery
 from torc_client.notebook.snapshot import JobDetail, JobPage, LogTail, Overview, RunClock

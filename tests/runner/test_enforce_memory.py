@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from torc_client import Client
-from torc_client.builder import run_workflow
+from torc_client.operations.builder import run_workflow
 
 REQUEST = 100 * 2**20
 #: Builds ~300 MB, three times its 100m request, and holds it long enough to be sampled.

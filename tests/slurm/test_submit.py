@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from tests.slurm.conftest import squeue, wait_for
-from torc_client import Client, slurm
+from torc_client import Client
+from torc_client.hpc import slurm
 
 pytestmark = pytest.mark.usefixtures("slurm_cluster")
 

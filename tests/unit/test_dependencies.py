@@ -1,8 +1,8 @@
-"""Execution-plan stages and `why` verdicts, with no server (torc_client.dependencies)."""
+"""Execution-plan stages and `why` verdicts, with no server (torc_client.analysis.dependencies)."""
 
-from torc_client import dependencies
-from torc_client.contract_dependencies import JobRef, JobWhy, MissingInput, RootCause, StageResources
-from torc_client.graph import topological_levels
+from torc_client.analysis import dependencies
+from torc_client.contract.dependencies import JobRef, JobWhy, MissingInput, RootCause, StageResources
+from torc_client.core.graph import topological_levels
 
 SMALL = StageResources(name="small", num_jobs=0)
 BIG = StageResources(name="big", num_jobs=0, num_cpus=8)

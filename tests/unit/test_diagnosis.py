@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from torc_client import contract as c
-from torc_client.diagnosis import (
+from torc_client.analysis.diagnosis import (
     GIB,
     MIB,
     JobUsage,

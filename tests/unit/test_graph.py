@@ -1,9 +1,9 @@
-"""Dependency graphs over any hashable keys (torc_client.graph)."""
+"""Dependency graphs over any hashable keys (torc_client.core.graph)."""
 
 import pytest
 
-from torc_client.errors import SpecError
-from torc_client.graph import downstream_map, find_cycle, format_cycle, topological_levels
+from torc_client.core.errors import SpecError
+from torc_client.core.graph import downstream_map, find_cycle, format_cycle, topological_levels
 
 DIAMOND = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}
 

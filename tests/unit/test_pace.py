@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runner.pace import Pace
-from torc_client.settings import DEFAULT_BACKLOG_SECONDS, MAX_BACKLOG_JOBS
+from torc_client.core.settings import DEFAULT_BACKLOG_SECONDS, MAX_BACKLOG_JOBS
 
 
 def test_no_backlog_before_any_job_finished() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from api import pacing
 from api.pacing import Pacer
 from runner.pace import Pace, exchange_due, heartbeat_seconds, wanted
-from torc_client.resources import Capacity
+from torc_client.core.resources import Capacity
 
 
 class Clock:

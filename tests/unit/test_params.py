@@ -2,7 +2,7 @@
 
 import pytest
 
-from torc_client.errors import SpecError
+from torc_client.core.errors import SpecError
 from torc_client.spec.expand import expand_entries
 from torc_client.spec.params import (
     format_value,

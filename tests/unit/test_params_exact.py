@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from torc_client.errors import SpecError
+from torc_client.core.errors import SpecError
 from torc_client.spec.params import (
     MAX_EXPANSION,
     format_value,

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from runner.exchange import patiently
-from torc_client.errors import ServerUnavailable
+from torc_client.core.errors import ServerUnavailable
 
 
 class Flaky:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from torc_client import contract as c
-from torc_client.diagnosis import JobUsage
-from torc_client.recovery import plan_recovery
+from torc_client.analysis.diagnosis import JobUsage
+from torc_client.operations.recovery import plan_recovery
 
 MIB = 1 << 20
 

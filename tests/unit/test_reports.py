@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from torc_client import contract as c
-from torc_client import reports
+from torc_client.analysis import reports
 
 WORKFLOW = c.Workflow(id=4, name="wf", user="me", run_id=2)
 RR = c.ResourceRequirements(id=9, workflow_id=4, name="small", memory="1g", runtime="PT10M")

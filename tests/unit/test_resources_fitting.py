@@ -1,11 +1,11 @@
-"""Resource fitting (torc_client.resources): which jobs fit a runner, in which order shapes are packed, and why a
+"""Resource fitting (torc_client.core.resources): which jobs fit a runner, in which order shapes are packed, and why a
 job can never run on a runner. Pure functions, no server."""
 
 from __future__ import annotations
 
 import pytest
 
-from torc_client.resources import (
+from torc_client.core.resources import (
     GIB,
     Capacity,
     Shape,

@@ -6,7 +6,7 @@ from runner.loop import JobRunner, RunnerOptions
 from runner.pace import wanted
 from runner.process import shape_of
 from torc_client import contract as c
-from torc_client.resources import GIB, take
+from torc_client.core.resources import GIB, take
 
 
 def claimed(job_id: int, cpus: int = 1, gpus: int = 0) -> c.ClaimedJob:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from torc_client.errors import SpecError
-from torc_client.settings import MAX_COMMAND_BYTES, MAX_SPEC_DEPTH
+from torc_client.core.errors import SpecError
+from torc_client.core.settings import MAX_COMMAND_BYTES, MAX_SPEC_DEPTH
 from torc_client.spec import build_plan, load_spec_text
 
 LAUGHS = "name: x\njobs: []\na: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(

@@ -5,7 +5,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from torc_client.errors import SpecError
+from torc_client.core.errors import SpecError
 from torc_client.spec import (
     PlanFailureHandler,
     PlanFile,

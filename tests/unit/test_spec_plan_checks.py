@@ -284,7 +284,7 @@ def test_a_duplicate_name_is_one_problem_and_the_first_definition_is_the_one_use
 
 
 def test_a_user_data_variable_without_an_id_is_refused_in_the_command():
-    from torc_client.errors import SpecError
+    from torc_client.core.errors import SpecError
     from torc_client.spec.plan import substitute_user_data_ids
 
     with pytest.raises(SpecError) as refused:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from torc_client.errors import SpecError
+from torc_client.core.errors import SpecError
 from torc_client.spec import build_plan, dump_spec_text, load_spec_text
 
 KDL_DIAMOND = """\

@@ -1,10 +1,10 @@
-"""Memory sizes and ISO-8601 durations (torc_client.units)."""
+"""Memory sizes and ISO-8601 durations (torc_client.core.units)."""
 
 import math
 
 import pytest
 
-from torc_client.units import format_duration, format_memory, parse_duration, parse_memory
+from torc_client.core.units import format_duration, format_memory, parse_duration, parse_memory
 
 GIB = 1024**3
 
@@ -155,7 +155,7 @@ def test_format_duration_rejects_negative_or_infinite_seconds(seconds):
 
 
 def test_count_puts_the_noun_in_the_number_it_needs() -> None:
-    from torc_client.units import count
+    from torc_client.core.units import count
 
     assert [count(n, "job") for n in (0, 1, 2, 1500)] == ["0 jobs", "1 job", "2 jobs", "1,500 jobs"]
     assert count(1, "GPU") == "1 GPU" and count(3, "input file") == "3 input files"
@@ -163,6 +163,6 @@ def test_count_puts_the_noun_in_the_number_it_needs() -> None:
 
 
 def test_format_span_writes_hours_minutes_and_seconds_as_torc_reports_do() -> None:
-    from torc_client.units import format_span
+    from torc_client.core.units import format_span
 
     assert [format_span(s) for s in (0, 12.4, 240, 9015, 90061)] == ["0s", "12s", "4m 0s", "2h 30m 15s", "25h 1m 1s"]

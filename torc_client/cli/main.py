@@ -14,7 +14,8 @@ import sys
 
 import click
 
-from torc_client import __version__, errors
+from torc_client import __version__
+from torc_client.core import errors
 from torc_client.cli import render
 from torc_client.cli.commands import (
     access,

@@ -18,9 +18,9 @@ from rich.text import Text
 
 from runner.loop import PlainReporter, Reporter, RunSummary
 from torc_client import contract as c
-from torc_client import states
+from torc_client.core import states
 from torc_client.cli import render
-from torc_client.units import count
+from torc_client.core.units import count
 
 _FLAG_RE = re.compile(r"\((--[a-z-]+) ([^()\s]+)\)")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 
 from torc_client.cli import render
-from torc_client.contract_dependencies import ExecutionPlan, JobWhy, PlanStage, StageResources
-from torc_client.units import count
+from torc_client.contract.dependencies import ExecutionPlan, JobWhy, PlanStage, StageResources
+from torc_client.core.units import count
 
 
 def show_why(why: JobWhy, fmt: str) -> None:

@@ -1,4 +1,4 @@
-"""The tables of `torc reports` (rounded boxes, like every table), drawn from the records of `torc_client.reports`.
+"""The tables of `torc reports` (rounded boxes, like every table), drawn from the records of `torc_client.analysis.reports`.
 
 `-f json` prints the same records' `to_dict()`, so a table never shows what the JSON lacks.
 """
@@ -11,9 +11,9 @@ from rich.text import Text
 
 from torc_client.cli import render
 from torc_client.cli.render import Column, human_bytes, records_table
-from torc_client.diagnosis import JobUsage
-from torc_client.reports import Attempt, Summary, Utilization
-from torc_client.units import count, format_span
+from torc_client.analysis.diagnosis import JobUsage
+from torc_client.analysis.reports import Attempt, Summary, Utilization
+from torc_client.core.units import count, format_span
 
 #: How a diagnosis reads in a table.
 DIAGNOSES = {"oom": "likely out of memory", "timeout": "likely timeout", "other": "other"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from torc_client import settings
+from torc_client.core import settings
 from torc_client.client import Client
 
 

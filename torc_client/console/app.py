@@ -17,7 +17,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
-from torc_client import errors, settings
+from torc_client.core import errors, settings
 from torc_client.client import Client
 from torc_client.console.widgets import Banner, HelpScreen
 from torc_client.watching.poller import Poller

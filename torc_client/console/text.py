@@ -13,8 +13,8 @@ from pathlib import Path
 from rich.text import Text
 
 from torc_client import contract as c
-from torc_client import contract_dependencies as d
-from torc_client.units import count, format_memory
+from torc_client.contract import dependencies as d
+from torc_client.core.units import count, format_memory
 from torc_client.watching.layout import GraphLayout
 from torc_client.watching.paging import STATUS_ORDER, page_count
 from torc_client.watching.snapshot import JobDetail, JobPage, LogTail, Overview

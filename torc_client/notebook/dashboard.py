@@ -22,14 +22,16 @@ from typing import Any
 import ipywidgets as w
 
 from torc_client import contract as c
-from torc_client import errors, recovery, series, settings
+from torc_client.core import errors, settings
+from torc_client.operations import recovery
+from torc_client.analysis import series
 from torc_client.client import Client
-from torc_client.diagnosis import group_usage
+from torc_client.analysis.diagnosis import group_usage
 from torc_client.notebook import plots, series_plots
 from torc_client.notebook.panels import GraphView, ResourcesView, UserDataView
 from torc_client.notebook.theme import CSS
 from torc_client.notebook.views import JobDetailView, JobTableView, OverviewView
-from torc_client.units import count
+from torc_client.core.units import count
 from torc_client.watching import fetch, launch
 from torc_client.watching.layout import DEFAULT_MAX_NODES, layout_graph
 from torc_client.watching.paging import DEFAULT_PAGE_SIZE, JobQuery
@@ -278,7 +280,7 @@ class WorkflowDashboard(w.VBox):
     def _refresh_resources(self) -> None:
         rows = fetch.usage(self.client, self.workflow_id)
         self.resources_view.show(plots.usage_png(rows), group_usage(rows), len(rows))
-        found = series.collect(self.client, self.workflow_id)
+        found = fetch.resource_series(self.client, self.workflow_id)
         self.resources_view.show_series([(f"CPU and memory over time: resource group {group or '(none)'}",
                                           series_plots.series_png(f"{group or '(none)'}: {len(members)} jobs",
                                                                   members))

@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as w
 
 from torc_client import contract as c
-from torc_client.diagnosis import Sizing
+from torc_client.analysis.diagnosis import Sizing
 from torc_client.notebook import render
 from torc_client.watching.layout import GraphLayout
 from torc_client.notebook.svg import graph_svg

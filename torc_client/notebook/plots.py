@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from torc_client.diagnosis import JobUsage
+from torc_client.analysis.diagnosis import JobUsage
 
 #: Up to this many jobs, each gets a tick label with its name.
 MAX_NAMED_JOBS = 30

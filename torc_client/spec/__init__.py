@@ -4,7 +4,7 @@
     plan = build_plan(doc)        # validates, expands parameters, resolves names, checks cycles
 
 Everything here is pure (no I/O besides reading the packaged schema) and raises
-`torc_client.errors.SpecError(path, message)` for every problem.
+`torc_client.core.errors.SpecError(path, message)` for every problem.
 """
 
 from torc_client.spec.loader import FORMATS, dump_spec_text, format_from_filename, load_spec_text

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from torc_client.errors import SpecError
+from torc_client.core.errors import SpecError
 from torc_client.spec.params import Value, iter_combinations, parse_parameters, substitute_parameters, template_names
 from torc_client.spec.problems import Problems
 

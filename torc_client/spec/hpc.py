@@ -12,8 +12,8 @@ from typing import Any
 
 import msgspec
 
-from torc_client.errors import SpecError
-from torc_client.units import parse_walltime
+from torc_client.core.errors import SpecError
+from torc_client.core.units import parse_walltime
 
 DEFAULT_WALLTIME = "01:00:00"
 JOB_TRIGGERS = ("on_jobs_ready", "on_jobs_complete")

@@ -14,8 +14,8 @@ from typing import Any
 import json5
 import yaml
 
-from torc_client.errors import SpecError
-from torc_client.settings import MAX_SPEC_ALIAS_VALUES, MAX_SPEC_DEPTH
+from torc_client.core.errors import SpecError
+from torc_client.core.settings import MAX_SPEC_ALIAS_VALUES, MAX_SPEC_DEPTH
 from torc_client.spec import kdl
 
 FORMATS = ("yaml", "yml", "json", "json5", "kdl")

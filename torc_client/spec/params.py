@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from torc_client.errors import SpecError
+from torc_client.core.errors import SpecError
 
 Value = int | float | str
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from torc_client.errors import SpecError
+from torc_client.core.errors import SpecError
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
-from torc_client.errors import SpecError
+from torc_client.core.errors import SpecError
 from torc_client.spec.problems import Problems
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from torc_client.errors import SpecError
+from torc_client.core.errors import SpecError
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator

@@ -7,13 +7,14 @@ every job, so the dashboard asks for them only when their tab is open.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from torc_client import contract as c
-from torc_client import settings
+from torc_client.core import settings
 from torc_client.client import Client
-from torc_client.diagnosis import JobUsage, job_usage
+from torc_client.analysis import series
+from torc_client.analysis.diagnosis import JobUsage, job_usage
 from torc_client.watching import paging
 from torc_client.watching.layout import GraphJob
 from torc_client.watching.snapshot import JobDetail, JobPage, LogTail, RunClock
@@ -66,7 +67,7 @@ def job_page(client: Client, workflow_id: int, query: paging.JobQuery, counts: d
     return JobPage(query, tuple(rows), total, names)
 
 
-#: The runner's log naming, shared through torc_client.settings.
+#: The runner's log naming, shared through torc_client.core.settings.
 log_stem = settings.job_log_stem
 
 
@@ -122,3 +123,18 @@ def usage(client: Client, workflow_id: int) -> list[JobUsage]:
 def downstream_jobs(client: Client, workflow_id: int, job_id: int) -> list[c.Job]:
     """The jobs that wait directly for `job_id` (reads every job: the server lists upstream ids only)."""
     return [j for j in client.list_jobs(workflow_id) if job_id in j.depends_on_job_ids]
+
+
+def resource_series(client: Client, workflow_id: int, job_ids: Iterable[int] | None = None) -> list[series.JobSeries]:
+    """The latest attempt's series of each job (of `job_ids`, when given) that has one."""
+    wanted = None if job_ids is None else set(job_ids)
+    if wanted is not None and len(wanted) == 1:
+        found = client.list_resource_series(workflow_id, job_id=next(iter(wanted)))
+    else:
+        found = client.list_resource_series(workflow_id)
+    found = [s for s in found if wanted is None or s.job_id in wanted]
+    if not found:
+        return []
+    jobs = {j.id: j for j in client.list_jobs(workflow_id)}
+    groups = {rr.id: rr for rr in client.list_resource_requirements(workflow_id)}
+    return series.join(found, jobs, groups)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from torc_client.builder import run_workflow
+from torc_client.operations.builder import run_workflow
 from torc_client.client import Client
 
 

@@ -2,7 +2,7 @@
 
 `layout_graph` takes every job's name, status and upstream ids and returns nodes with
 coordinates and edges between them; `torc_client.notebook.svg` draws it as SVG, `torc_client.console` as text. Levels come from
-`torc_client.graph.topological_levels` (level 0 waits for nothing), one column per level,
+`torc_client.core.graph.topological_levels` (level 0 waits for nothing), one column per level,
 left to right. Within a column nodes are ordered by the mean row of their upstream nodes,
 which keeps most edges short and uncrossed.
 
@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from torc_client.graph import topological_levels
+from torc_client.core.graph import topological_levels
 
 DEFAULT_MAX_NODES = 60
 #: Past this many nodes after collapsing, the graph is not drawn (the view says why).

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from torc_client import contract as c
-from torc_client import states
+from torc_client.core import states
 
 SORT_KEYS = ("id", "status", "name")
 #: The order of statuses when the table is sorted by status: what needs attention first.

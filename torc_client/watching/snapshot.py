@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from torc_client import contract as c
-from torc_client import states
+from torc_client.core import states
 from torc_client.watching.paging import JobQuery
 
 #: Workflow events whose `data.status` marks the start of a run.

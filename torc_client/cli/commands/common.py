@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from torc_client import settings
+from torc_client.core import settings
 from torc_client.cli import listing
 from torc_client.client import Client
 

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import click
 
-from torc_client import series as ts
+from torc_client.analysis import series as ts
 from torc_client.cli import render
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
-from torc_client.errors import TorcError
+from torc_client.core.errors import TorcError
+from torc_client.watching import fetch
 
 MIB = 1 << 20
 
@@ -40,7 +41,7 @@ def plot_resources(state: State, workflow_id: int, output_dir: Path, job_ids: tu
         raise TorcError("plot-resources draws with matplotlib: install the `notebook` extra "
                         "(pip install 'torc-py[notebook]')") from None  # fmt: skip
     client = state.client()
-    found = ts.collect(client, workflow_id, job_ids or None)
+    found = fetch.resource_series(client, workflow_id, job_ids or None)
     if not found:
         raise TorcError(f"workflow {workflow_id} has no time series: runners keep one per job when its "
                         "resource_monitor.granularity is time_series")  # fmt: skip

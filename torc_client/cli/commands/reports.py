@@ -1,7 +1,7 @@
 """`torc reports summary|results|check-resource-utilization`: what a workflow's jobs did, read from the server.
 
 Each command reads the workflow's jobs, results and resource requirements in a few paged
-listings (never one request per job), builds its record with `torc_client.reports` and
+listings (never one request per job), builds its record with `torc_client.analysis.reports` and
 draws it with `torc_client.cli.render_reports` (or prints its JSON).
 """
 
@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from torc_client import reports, settings
+from torc_client.analysis import reports
+from torc_client.core import settings
 from torc_client.cli import render, render_reports
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
 from torc_client.client import Client

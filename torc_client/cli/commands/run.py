@@ -12,12 +12,12 @@ import click
 
 from runner.hpc import allocation_options
 from runner.loop import JobRunner, RunnerOptions, RunSummary
-from torc_client import errors, settings, slurm
-from torc_client.cli import progress, render
+from torc_client.core import errors, settings
+from torc_client.hpc import slurm
+from torc_client.cli import progress, render, steps
 from torc_client.cli.commands.common import State, pass_state
-from torc_client.cli.commands.workflows import create_from_file
 from torc_client.client import Client
-from torc_client.units import parse_duration
+from torc_client.core.units import parse_duration
 
 
 class Duration(click.ParamType):
@@ -38,32 +38,6 @@ class Duration(click.ParamType):
         if not math.isfinite(seconds) or seconds <= 0:
             self.fail(f"{value!r} is not a positive duration", param, ctx)
         return seconds
-
-
-def resolve_workflow(client: Client, spec_or_id: str, working_dir: str | None) -> int:
-    """The id of the workflow to run: an existing spec file is created first, anything else must be an id."""
-    if Path(spec_or_id).is_file():
-        workflow = create_from_file(client, spec_or_id, working_dir)
-        render.message(f"Created workflow {workflow.id}")
-        return workflow.id
-    if spec_or_id.isdigit():
-        return int(spec_or_id)
-    raise errors.SpecError("", f"{spec_or_id} is neither a spec file nor a workflow id")
-
-
-def ensure_initialized(client: Client, workflow_id: int, force: bool = False, created: bool = False) -> None:
-    """Initialise the workflow unless it was; one created by this command is deleted again if that fails."""
-    if client.get_workflow(workflow_id).is_initialized:
-        return
-    try:
-        result = client.initialize_workflow(workflow_id, force=force)
-    except errors.ApiError:
-        if created:  # a retry would otherwise leave one more uninitialised copy behind each time
-            client.delete_workflow(workflow_id)
-            render.message(f"Deleted workflow {workflow_id} again: it could not be initialised")
-        raise
-    for warning in result.warnings:
-        render.message(f"warning: {warning}")
 
 
 def run_record(summary: RunSummary) -> dict[str, Any]:
@@ -120,8 +94,8 @@ def run(state: State, spec_or_id: str, working_dir: str | None, force: bool, **o
     """
     client = state.client()
     created = Path(spec_or_id).is_file()
-    workflow_id = resolve_workflow(client, spec_or_id, working_dir)
-    ensure_initialized(client, workflow_id, force, created)
+    workflow_id = steps.resolve_workflow(client, spec_or_id, working_dir)
+    steps.ensure_initialized(client, workflow_id, force, created)
     started = time.monotonic()
     found = slurm.allocation() if os.environ.get("SLURM_JOB_ID") else None
     opts = allocation_options(RunnerOptions(**options), client.get_workflow(workflow_id), found)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from click.shell_completion import get_completion_class
 
 from torc_client.cli import render
 from torc_client.cli.commands.common import State, pass_state
@@ -21,7 +22,8 @@ def ping(state: State) -> None:
 
 @click.command("completion")
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
-def completion(shell: str) -> None:
+@click.pass_context
+def completion(ctx: click.Context, shell: str) -> None:
     """Print the shell completion script for SHELL.
 
     \b
@@ -29,9 +31,5 @@ def completion(shell: str) -> None:
         eval "$(_TORC_COMPLETE=bash_source torc)"
     or save `torc completion bash` to a file your shell sources.
     """
-    from click.shell_completion import get_completion_class
-
-    from torc_client.cli.main import cli
-
     completer = get_completion_class(shell)
-    click.echo(completer(cli, {}, "torc", "_TORC_COMPLETE").source())
+    click.echo(completer(ctx.find_root().command, {}, "torc", "_TORC_COMPLETE").source())

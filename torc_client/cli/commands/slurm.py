@@ -9,28 +9,17 @@ from pathlib import Path
 import click
 import yaml
 
-from torc_client import contract_hpc as h
-from torc_client import hpc_profiles, settings, slurm, slurm_generate, workflow_actions
-from torc_client.cli import render
+from torc_client.contract import hpc as h
+from torc_client.hpc import profiles as hpc_profiles, slurm, generate as slurm_generate, actions as workflow_actions
+from torc_client.core import settings
+from torc_client.cli import render, steps
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
-from torc_client.cli.commands.run import ensure_initialized, resolve_workflow
 from torc_client.client import Client
 from torc_client.spec import build_plan, format_from_filename, load_spec_text
 
 _OUTPUT_DIR = click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path),
                            default=settings.DEFAULT_OUTPUT_DIR, show_default=True,
                            help="Where batch scripts, Slurm logs and job logs go.")  # fmt: skip
-
-
-def submit_workflow(client: Client, workflow_id: int, output_dir: Path) -> list[str]:
-    """Initialise if needed, then run the start-of-workflow schedule_nodes actions from here; returns Slurm ids."""
-    ensure_initialized(client, workflow_id)
-    executed = workflow_actions.run_pending(client, workflow_id, output_dir, triggers=("on_workflow_start",),
-                                            log=render.message)  # fmt: skip
-    if not any(a.action_type == "schedule_nodes" for a in executed):
-        render.message(f"workflow {workflow_id} has no pending on_workflow_start schedule_nodes action: nothing was "
-                       "submitted (add one, or use `torc slurm schedule-nodes`)")  # fmt: skip
-    return [n.scheduler_id for n in client.list_scheduled_compute_nodes(workflow_id)]
 
 
 @click.command("submit")
@@ -47,8 +36,8 @@ def submit(state: State, spec_or_id: str, output_dir: Path, working_dir: str | N
     their jobs become ready.
     """
     client = state.client()
-    workflow_id = resolve_workflow(client, spec_or_id, working_dir)
-    submit_workflow(client, workflow_id, output_dir)
+    workflow_id = steps.resolve_workflow(client, spec_or_id, working_dir)
+    steps.submit_workflow(client, workflow_id, output_dir)
     render.show_list(client.list_scheduled_compute_nodes(workflow_id), h.ScheduledComputeNode, state.format)
 
 
@@ -59,19 +48,8 @@ def submit(state: State, spec_or_id: str, output_dir: Path, working_dir: str | N
 def workflows_submit(state: State, workflow_id: int, output_dir: Path) -> None:
     """Submit an existing workflow to Slurm (as `torc submit ID`)."""
     client = state.client()
-    submit_workflow(client, workflow_id, output_dir)
+    steps.submit_workflow(client, workflow_id, output_dir)
     render.show_list(client.list_scheduled_compute_nodes(workflow_id), h.ScheduledComputeNode, state.format)
-
-
-def cancel_allocations(client: Client, workflow_id: int) -> list[str]:
-    """`scancel` a workflow's allocations that are still pending or active, and mark them complete."""
-    live = [n for n in client.list_scheduled_compute_nodes(workflow_id) if n.status in ("pending", "active")]
-    if not live:
-        return []
-    slurm.cancel([n.scheduler_id for n in live])
-    for node in live:
-        client.update_scheduled_compute_node(node.id, "complete")
-    return [n.scheduler_id for n in live]
 
 
 # --- torc slurm ---------------------------------------------------------------------------
@@ -168,20 +146,12 @@ def schedule_nodes(state: State, workflow_id: int, scheduler_id: int | None, num
             raise click.UsageError(f"workflow {workflow_id} has {len(schedulers)} Slurm schedulers: pick one with "
                                    "--scheduler-id (see `torc slurm list`)")  # fmt: skip
         scheduler_id = schedulers[0].id
-    ensure_initialized(client, workflow_id)
+    steps.ensure_initialized(client, workflow_id)
     ids = workflow_actions.schedule_nodes(client, workflow_id, {
         "scheduler_id": scheduler_id, "num_allocations": num_allocations,
         "start_one_worker_per_node": start_one_worker_per_node, "max_parallel_jobs": max_parallel_jobs,
         "enforce_memory": enforce_memory}, output_dir)  # fmt: skip
     render.message(f"submitted Slurm allocation{'s' if len(ids) != 1 else ''} {', '.join(ids)}")
-
-
-def _generated(spec_file: str, account: str, profile_name: str | None) -> dict:
-    path = Path(spec_file)
-    doc = load_spec_text(path.read_text(), format_from_filename(path.name), source=spec_file)
-    profile = hpc_profiles.get(profile_name)
-    render.message(f"HPC profile: {profile.name} ({profile.display_name})")
-    return slurm_generate.generate(doc, build_plan(doc), profile, account)
 
 
 @group.command("generate")
@@ -198,7 +168,7 @@ def generate(state: State, spec_file: str, account: str, profile_name: str | Non
     limit; jobs with no dependencies get allocations at submit, later stages when their
     jobs become ready.
     """
-    doc = _generated(spec_file, account, profile_name)
+    doc = steps.generated_spec(spec_file, account, profile_name)
     text = json.dumps(doc, indent=2) + "\n" if output and output.suffix == ".json" else yaml.safe_dump(doc, sort_keys=False)
     if output is None:
         click.echo(text, nl=False)
@@ -218,10 +188,10 @@ def submit_slurm(state: State, spec_file: str, account: str, profile_name: str |
                  working_dir: str | None) -> None:  # fmt: skip
     """Generate Slurm schedulers and actions for a spec (as `torc slurm generate`), create it and submit it."""
     client = state.client()
-    doc = _generated(spec_file, account, profile_name)
+    doc = steps.generated_spec(spec_file, account, profile_name)
     workflow = client.create_workflow_from_spec(doc, working_dir=str(Path(working_dir or Path.cwd()).resolve()))
     render.message(f"Created workflow {workflow.id}")
-    submit_workflow(client, workflow.id, output_dir)
+    steps.submit_workflow(client, workflow.id, output_dir)
     render.show_list(client.list_scheduled_compute_nodes(workflow.id), h.ScheduledComputeNode, state.format)
 
 
@@ -237,31 +207,12 @@ def sacct(state: State, workflow_id: int) -> None:
     render.show_rows(rows, state.format)
 
 
-def sync_status(client: Client, workflow_id: int) -> tuple[list[str], list[int]]:
-    """Settle what Slurm says is over: allocations that ended are complete, and the runners that worked in them sign
-    off (their jobs go back to the queue at once, instead of when their leases run out).
-
-    Returns the allocations marked complete and the compute nodes signed off.
-    """
-    allocations = client.list_scheduled_compute_nodes(workflow_id)
-    runners = [n for n in client.list_compute_nodes(workflow_id, is_active=True) if n.scheduler_id]
-    ids = sorted({a.scheduler_id for a in allocations} | {n.scheduler_id for n in runners})
-    live = {job for job, status in slurm.states(ids).items() if status in slurm.LIVE_STATES}
-    ended = [a for a in allocations if a.status != "complete" and a.scheduler_id not in live]
-    for allocation in ended:
-        client.update_scheduled_compute_node(allocation.id, "complete")
-    orphaned = [n for n in runners if n.scheduler_id not in live]
-    for node in orphaned:
-        client.deactivate_compute_node(node.id)
-    return [a.scheduler_id for a in ended], [n.id for n in orphaned]
-
-
 @click.command("sync-status")
 @workflow_id_argument
 @pass_state
 def workflows_sync_status(state: State, workflow_id: int) -> None:
     """Settle jobs whose Slurm allocation is gone: their runners can no longer report, so they are requeued now."""
-    ended, signed_off = sync_status(state.client(), workflow_id)
+    ended, signed_off = steps.sync_status(state.client(), workflow_id)
     render.message(f"{len(ended)} allocation{'s' if len(ended) != 1 else ''} marked complete"
                    + (f" ({', '.join(ended)})" if ended else "") + f"; {len(signed_off)} runner"
                    + ("s" if len(signed_off) != 1 else "") + " whose allocation is gone signed off"

@@ -11,14 +11,17 @@ tree for the reference page, from the list kept in `docs/data/torc-0.12-commands
 from __future__ import annotations
 
 import dataclasses
+import tomllib
+from pathlib import Path
 
 import click
 
-from torc_client import hpc_profiles, settings
-from torc_client.cli import render
+from torc_client.hpc import profiles as hpc_profiles
+from torc_client.core import settings
+from torc_client.cli import render, steps
 from torc_client.cli.commands import torc_records as records
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
-from torc_client.units import parse_duration, parse_memory
+from torc_client.core.units import parse_duration, parse_memory
 
 #: Attribute a pointer command carries: what to use here instead.
 POINTER = "torc_pointer"
@@ -42,8 +45,6 @@ def pointer(name: str, instead: str) -> click.Command:
 @pass_state
 def workflows_new(state: State, name: str, description: str | None) -> None:
     """Create an empty workflow, to fill with `jobs create`, `files create`, ..."""
-    from pathlib import Path
-
     workflow = state.client().create_empty_workflow(name, description=description, user=settings.api_user(),
                                                     working_dir=str(Path.cwd()))  # fmt: skip
     render.message(f"Created workflow {workflow.id}")
@@ -72,11 +73,7 @@ def workflows_is_complete(state: State, workflow_id: int) -> None:
 def workflows_create_slurm(state: State, spec_file: str, account: str, profile_name: str | None,
                            working_dir: str | None) -> None:  # fmt: skip
     """Create a workflow with Slurm schedulers and actions generated for its jobs (`submit-slurm` also submits)."""
-    from pathlib import Path
-
-    from torc_client.cli.commands.slurm import _generated
-
-    spec = _generated(spec_file, account, profile_name)
+    spec = steps.generated_spec(spec_file, account, profile_name)
     workflow = state.client().create_workflow_from_spec(spec, working_dir=str(Path(working_dir or Path.cwd())))
     render.message(f"Created workflow {workflow.id}; submit it with `torc workflows submit {workflow.id}`")
     render.show_record(workflow, state.format)
@@ -175,8 +172,6 @@ CLIENT_KEYS = ("api_url", "user", "format", "ca_bundle", "hpc")
 @config.command("validate")
 def config_validate() -> None:
     """Check the config file: valid TOML, and only keys this `torc` reads (exit 1 otherwise)."""
-    import tomllib
-
     path = settings.config_path()
     if not path.is_file():
         click.echo(f"{path}: no config file (every setting has its default)")

@@ -19,7 +19,7 @@ from torc_client.cli import render
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
 from torc_client.client import Client
 from torc_client.triage import collect
-from torc_client.units import count
+from torc_client.core.units import count
 
 
 @click.command("create-from-file")

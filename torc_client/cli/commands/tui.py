@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from torc_client import settings
+from torc_client.core import settings
 from torc_client.cli.commands.common import State, pass_state
 
 

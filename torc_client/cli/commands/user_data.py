@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from torc_client import contract as c
-from torc_client import jsonvalues
+from torc_client.core import jsonvalues
 from torc_client.cli import render
 from torc_client.cli.commands.common import State, paging_options, pass_state, workflow_id_argument
 from torc_client.client import UNSET

@@ -14,31 +14,16 @@ from typing import Any
 
 import click
 
-from torc_client import errors
-from torc_client.cli import render
+from torc_client.core import errors
+from torc_client.cli import render, steps
 from torc_client.cli.commands.common import State, pass_state
-from torc_client.graph import topological_levels
+from torc_client.core.graph import topological_levels
 from torc_client.spec import WorkflowPlan, build_plan, format_from_filename, load_spec_text
-from torc_client.units import count
+from torc_client.core.units import count
 
 #: Jobs listed by name in a table; beyond this the stages show their first few names.
 LISTED_JOBS = 50
 NAMES_PER_STAGE = 8
-
-
-def read_spec_file(spec_file: str) -> str:
-    """The text of a spec file, or SpecError saying why it cannot be read."""
-    try:
-        return Path(spec_file).read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise errors.SpecError("", f"cannot read the spec file {spec_file}: {reason}") from None
-
-
-def plan_spec_file(spec_file: str) -> WorkflowPlan:
-    """The plan of a spec file, or SpecError naming the file and every problem in it."""
-    text = read_spec_file(spec_file)
-    return build_plan(load_spec_text(text, format_from_filename(Path(spec_file).name), source=spec_file))
 
 
 def summary(plan: WorkflowPlan) -> dict[str, Any]:
@@ -105,7 +90,7 @@ def validate(state: State, spec_file: str) -> None:
 def check(state: State, spec_file: str) -> None:
     """Validate SPEC_FILE as `torc validate` does, and exit 1 if it has problems."""
     try:
-        plan = plan_spec_file(spec_file)
+        plan = steps.plan_spec_file(spec_file)
     except errors.SpecError as error:
         show_problems(spec_file, error, state.format)
         sys.exit(1)

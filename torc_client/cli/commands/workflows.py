@@ -8,28 +8,16 @@ from typing import Any
 import click
 
 from torc_client import contract as c
-from torc_client import errors, resources
-from torc_client import dependencies
-from torc_client.cli import progress, render, render_dependencies
+from torc_client.core import errors, resources
+from torc_client.analysis import dependencies
+from torc_client.cli import progress, render, render_dependencies, steps
 from torc_client.cli.commands import validate
 from torc_client.cli.commands.common import AliasGroup, State, paging_options, pass_state, workflow_id_argument
 from torc_client.cli.commands.editing import changes, show_changed
 from torc_client.cli.commands.user_data import JsonValue
 from torc_client.client import Client
 from torc_client.spec import dump_spec_text, format_from_filename, load_spec_text
-from torc_client.units import count
-
-
-def create_from_file(client: Client, spec_file: str, working_dir: str | None) -> c.Workflow:
-    """Create a workflow from a spec file (YAML, JSON, JSON5 or KDL, by extension; else detected)."""
-    text = validate.read_spec_file(spec_file)
-    try:
-        with progress.creation_progress(spec_file) as show:
-            return client.create_workflow_from_spec(text, format_from_filename(Path(spec_file).name), progress=show,
-                                                    working_dir=str(Path(working_dir or Path.cwd()).resolve()))  # fmt: skip
-    except errors.ValidationError as exc:
-        exc.problem_doc.setdefault("spec_file", spec_file)
-        raise
+from torc_client.core.units import count
 
 
 @click.command("create")
@@ -43,7 +31,7 @@ def create(state: State, spec_file: str, working_dir: str | None, dry_run: bool)
     if dry_run:
         validate.check(state, spec_file)
         return
-    workflow = create_from_file(state.client(), spec_file, working_dir)
+    workflow = steps.create_from_file(state.client(), spec_file, working_dir)
     render.message(f"Created workflow {workflow.id}")
     render.show_record(workflow, state.format)
 
@@ -109,12 +97,10 @@ def status(state: State, workflow_id: int) -> None:
 @pass_state
 def cancel(state: State, workflow_id: int) -> None:
     """Cancel a workflow: its runners stop and its unfinished jobs are canceled."""
-    from torc_client.cli.commands.slurm import cancel_allocations
-
     client = state.client()
     result = client.cancel_workflow(workflow_id)
     render.message(f"Canceled workflow {workflow_id}")
-    cancelled = cancel_allocations(client, workflow_id)
+    cancelled = steps.cancel_allocations(client, workflow_id)
     if cancelled:
         render.message(f"Cancelled Slurm allocation{'s' if len(cancelled) != 1 else ''} {', '.join(cancelled)}")
     render.show_status(result, state.format)
@@ -217,8 +203,8 @@ def export(state: State, workflow_id: int, output: str | None, spec_format: str 
     run number, each job's status, and its results and events, jobs named): imported on another
     server, the copy's reports read as the original's did. Not in KDL.
     """
-    from torc_client import archive
-    from torc_client.spec_export import export_spec
+    from torc_client.operations import archive
+    from torc_client.operations.spec_export import export_spec
 
     fmt = spec_format or (output and format_from_filename(output)) or "yaml"
     doc = export_spec(state.client(), workflow_id)
@@ -251,15 +237,15 @@ def import_(state: State, spec_file: str, working_dir: str | None, skip_results:
     An export with a history (--include-results, --include-events) gets it back: the jobs take the
     statuses the run ended with, and its results and events are restored.
     """
-    from torc_client import archive
+    from torc_client.operations import archive
 
-    text = validate.read_spec_file(spec_file)
+    text = steps.read_spec_file(spec_file)
     found = None
     if archive.KEY in text:
         spec, found = archive.split(load_spec_text(text, format_from_filename(Path(spec_file).name), spec_file),
                                     skip_results=skip_results, skip_events=skip_events)  # fmt: skip
     if found is None:
-        workflow = create_from_file(state.client(), spec_file, working_dir)
+        workflow = steps.create_from_file(state.client(), spec_file, working_dir)
     else:
         workflow = state.client().create_workflow_from_spec(
             spec, working_dir=str(Path(working_dir or Path.cwd()).resolve()))  # fmt: skip
@@ -289,7 +275,7 @@ def execution_plan(state: State, spec_or_id: str, names_per_stage: int) -> None:
     if spec_or_id.isdigit() and not Path(spec_or_id).is_file():
         plan = state.client().execution_plan(int(spec_or_id), names_per_stage=names_per_stage)
     else:
-        spec = validate.plan_spec_file(spec_or_id)
+        spec = steps.plan_spec_file(spec_or_id)
         plan = dependencies.spec_plan(spec, validate.summary(spec)["stages"], spec_or_id, names_per_stage)
     render_dependencies.show_plan(plan, state.format)
 

@@ -1,0 +1,69 @@
+"""Leases that ran out: the jobs of a runner that stopped renewing go back to the queue, exactly once.
+
+There is no timer in the API: whichever request first finds a workflow's lease check due
+(`workflows.take_turn`) looks for nodes whose lease ran out, puts their pending and running jobs back
+in the queue exactly once, and marks the nodes inactive. A job whose runners keep dying fails after
+`DEFAULT_MAX_LEASE_RETRIES` losses, with return code -128 (Torc's "orphaned"); these losses never count
+against the job's own retry budget.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from api.storage import completion, leases, transitions, workflows
+from api.storage.db import Database
+from api.storage.workflows import Event
+from torc_client.core import states
+from torc_client.core.settings import DEFAULT_MAX_LEASE_RETRIES
+from torc_client.core.units import count
+
+S = states.JobStatus
+ORPHANED_RETURN_CODE = -128
+
+
+async def expire_due(db: Database, wf: dict[str, Any], lease_seconds: float) -> None:
+    """If this workflow's lease check is due and this request wins it, expire dead nodes.
+
+    After a time in which nobody checked (the API was down, so no runner could renew),
+    leases that ran out meanwhile say nothing about which runners are alive: every active
+    node first gets a full lease to check in, so live runners keep their jobs whatever
+    order their requests arrive in, and the dead expire one lease later.
+    """
+    checked_before = wf.get("lease_check_at", 0.0)
+    if not await workflows.take_turn(db, wf, "lease_check_at", max(0.5, lease_seconds / 4)):
+        return
+    now = time.time()
+    if checked_before and not leases.checks_ran({"lease_check_at": checked_before}, now, lease_seconds):
+        await db.compute_nodes.update_many({"workflow_id": wf["_id"], "is_active": True, "lease_until": {"$lt": now}},
+                                           leases.extended(now, lease_seconds))  # fmt: skip
+        await workflows.record(db, wf["_id"], {}, [Event("compute_node", f"lease checks resume after "
+                                                         f"{now - checked_before:.0f} s: every active runner has "
+                                                         f"{lease_seconds:.0f} s to check in")])  # fmt: skip
+        return
+    async for node in db.compute_nodes.find({"workflow_id": wf["_id"], "is_active": True}):
+        if node["lease_until"] < now:
+            await _expire(db, wf, node)
+
+
+async def _expire(db: Database, wf: dict[str, Any], node: dict[str, Any]) -> None:
+    wid = wf["_id"]
+    mine = await leases.held_by(db, node)
+    reason = f"compute node {node['_id']} on {node['hostname']} stopped renewing its lease"
+    exhausted = [d for d in mine if d.get("lease_losses", 0) + 1 > DEFAULT_MAX_LEASE_RETRIES or wf["is_canceled"]]
+    retry = [d for d in mine if d not in exhausted]
+    await transitions.requeue(db, wid, retry, reason)
+    if exhausted:
+        await _fail_orphans(db, wf, exhausted, reason)
+    await db.compute_nodes.update_one({"_id": node["_id"]}, {"$set": {
+        "is_active": False, "expired": True, "duration_seconds": leases.now_since(node)}})  # fmt: skip
+    await workflows.record(db, wid, {}, [Event("compute_node", f"{reason}; {count(len(retry), 'job')} requeued, "
+                                               f"{len(exhausted)} failed", compute_node_id=node["_id"])])  # fmt: skip
+
+
+async def _fail_orphans(db: Database, wf: dict[str, Any], docs: list[dict[str, Any]], reason: str) -> None:
+    """Jobs out of lease retries (or in a canceled workflow) end with Torc's orphan return code."""
+    outcomes = [completion.Outcome(doc["_id"], doc["claim_token"], S.TERMINATED if wf["is_canceled"] else S.FAILED,
+                                   ORPHANED_RETURN_CODE) for doc in docs]  # fmt: skip
+    await completion.complete_outcomes(db, wf["_id"], None, outcomes, reason=reason)
