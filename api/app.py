@@ -8,22 +8,20 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import swagger_ui_bundle
 from litestar import Litestar, Request, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
-import swagger_ui_bundle
 
-from api import problems
-from api import access, schema
+from api import access, problems, schema
 from api.auth import Authenticator, AuthMiddleware, Htpasswd
 from api.routes import ROUTE_HANDLERS
 from api.storage import Database, creations, purges
 from torc_client import __version__
 from torc_client.core import settings
-
 
 #: Where the interactive API page's scripts and styles are served from (the `swagger-ui-bundle` package).
 DOCS_ASSETS = f"{settings.API_PREFIX}/docs/assets"

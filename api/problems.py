@@ -11,7 +11,6 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 
-
 from api.storage import errors as database
 from torc_client.core.errors import TorcError
 

@@ -24,7 +24,19 @@ from importlib import metadata
 from pathlib import Path
 
 from bench import config, harness, report, targets
-from bench.workloads import big, claims, console, create, e2e, fleet, limit, million, peers, protocol, release
+from bench.workloads import (
+    big,
+    claims,
+    console,
+    create,
+    e2e,
+    fleet,
+    limit,
+    million,
+    peers,
+    protocol,
+    release,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from runner.options import RunnerOptions
 from torc_client import contract as c
-from torc_client.core import errors
-from torc_client.hpc import slurm, actions as workflow_actions
 from torc_client.client import Client
+from torc_client.core import errors
+from torc_client.hpc import actions as workflow_actions
+from torc_client.hpc import slurm
 
 ACTION_CHECK_SECONDS = 2.0
 _WORKER_TRIGGERS = ("on_worker_start", "on_worker_complete")

@@ -23,21 +23,29 @@ from collections import deque
 from pathlib import Path
 
 from runner import attempt, hardware, launch, memory, outputs
+from runner.ending import OUT_OF_TIME, Ending
 from runner.exchange import SERVER_WAIT_SECONDS, Exchange, patiently
+from runner.guard import Guard
+from runner.hpc import HpcDuties
 from runner.monitor import ResourceMonitor, Usage, figures
 from runner.options import RunnerOptions, RunSummary
 from runner.pace import Pace, exchange_due, heartbeat_seconds, wanted
-from runner.guard import Guard
-from runner.hpc import HpcDuties
-from runner.process import Environment, JobProcess, command_of, job_directory, log_paths, shape_of, wait_for_exit
-from runner.ending import OUT_OF_TIME, Ending
+from runner.process import (
+    Environment,
+    JobProcess,
+    command_of,
+    job_directory,
+    log_paths,
+    shape_of,
+    wait_for_exit,
+)
 from runner.report import PlainReporter, Reporter, unfit_text
 from torc_client import contract as c
-from torc_client.core import errors, settings
-from torc_client.hpc import slurm
 from torc_client.client import Client
+from torc_client.core import errors, settings
 from torc_client.core.resources import GIB, Capacity, how_many_fit, take
 from torc_client.core.units import count
+from torc_client.hpc import slurm
 
 #: Longest time between contacts with the server while every slot is busy (cancellations are seen this fast).
 HEARTBEAT_SECONDS = 5.0

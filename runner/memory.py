@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import os
 import signal
-
 from typing import TYPE_CHECKING
 
 import psutil
 
 from torc_client.contract import ClaimedJob
-from torc_client.spec.plan import DEFAULT_MEMORY
 from torc_client.core.units import parse_memory
+from torc_client.spec.plan import DEFAULT_MEMORY
 
 if TYPE_CHECKING:
     from runner.launch import Ended

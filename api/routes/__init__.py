@@ -4,7 +4,11 @@ from api.routes.access import AccessGroupController
 from api.routes.archives import ArchiveController
 from api.routes.compute_nodes import ComputeNodeController
 from api.routes.events import EventController
-from api.routes.hpc import ScheduledComputeNodeController, SlurmSchedulerController, WorkflowActionController
+from api.routes.hpc import (
+    ScheduledComputeNodeController,
+    SlurmSchedulerController,
+    WorkflowActionController,
+)
 from api.routes.jobs import JobController
 from api.routes.records import (
     FailureHandlerController,

@@ -6,7 +6,12 @@ from litestar import Controller, Request, delete, get, post
 
 from api.access import rules
 from api.storage import Database, groups, workflows
-from torc_client.contract.access import AccessCheck, AccessGroup, AccessGroupCreate, MemberChange
+from torc_client.contract.access import (
+    AccessCheck,
+    AccessGroup,
+    AccessGroupCreate,
+    MemberChange,
+)
 
 
 def _admins(request: Request) -> frozenset[str]:

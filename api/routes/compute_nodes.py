@@ -6,7 +6,7 @@ from litestar import Controller, delete, get, post, put
 
 from api.access import rules
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
-from api.storage import Database, leases, records
+from api.storage import Database, expiry, leases, records
 from torc_client.contract import ComputeNode, ComputeNodeCreate, Heartbeat, Page
 
 
@@ -34,7 +34,7 @@ class ComputeNodeController(Controller):
     @put("/{node_id:int}/heartbeat", opt=rules.record("compute_nodes", "node_id"))
     async def heartbeat(self, db: Database, lease: float, node_id: int) -> Heartbeat:
         """Renew a runner's lease; the answer says whether its workflow was canceled."""
-        return await leases.heartbeat(db, node_id, lease)
+        return await expiry.heartbeat(db, node_id, lease)
 
     @post("/{node_id:int}/deactivate", status_code=200, opt=rules.record("compute_nodes", "node_id"))
     async def deactivate(self, db: Database, node_id: int) -> ComputeNode:

@@ -10,10 +10,16 @@ from litestar.params import Parameter
 from api.access import rules
 from api.pacing import PACER
 from api.storage import Database, claims, completion
-from torc_client.contract import ClaimRequest, ClaimResponse, CompleteReport, ReportResponse, StartReport, UnfitGroup
-from torc_client.contract import Rejection
+from torc_client.contract import (
+    ClaimRequest,
+    ClaimResponse,
+    CompleteReport,
+    Rejection,
+    ReportResponse,
+    StartReport,
+    UnfitGroup,
+)
 from torc_client.core.resources import Capacity
-
 
 #: A runner's size, within what any machine has (and what the database can compare in bytes).
 Count = Annotated[int, Parameter(ge=0, le=1_000_000)]

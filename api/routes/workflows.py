@@ -14,8 +14,19 @@ from litestar.params import Parameter
 
 from api.access import rules
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset
-from api.storage import Database, create, creations, groups, initialize, lifecycle, purges, rerun, workflows
+from api.storage import (
+    Database,
+    create,
+    creations,
+    groups,
+    initialize,
+    lifecycle,
+    purges,
+    rerun,
+    workflows,
+)
 from api.storage.execution_plan import execution_plan as stored_plan
+from torc_client.analysis.dependencies import NAMES_PER_STAGE
 from torc_client.contract import (
     Creation,
     InitializeResult,
@@ -28,7 +39,6 @@ from torc_client.contract import (
     WorkflowUpdate,
 )
 from torc_client.contract.dependencies import ExecutionPlan
-from torc_client.analysis.dependencies import NAMES_PER_STAGE
 from torc_client.core.errors import TorcError
 from torc_client.spec import build_plan, load_spec_text
 

@@ -12,11 +12,26 @@ from typing import Any
 
 from pymongo import UpdateOne
 
-from api.storage import completion, expiry, leases, queue, records, transitions, workflows
+from api.storage import (
+    completion,
+    expiry,
+    leases,
+    queue,
+    records,
+    transitions,
+    workflows,
+)
 from api.storage.db import Combined, Database
 from api.storage.workflows import Event
+from torc_client.contract import (
+    ClaimedJob,
+    ClaimRequest,
+    ClaimResponse,
+    CompleteReport,
+    FileRef,
+    UnfitGroup,
+)
 from torc_client.core import resources, settings, states
-from torc_client.contract import ClaimedJob, ClaimRequest, ClaimResponse, CompleteReport, FileRef, UnfitGroup
 from torc_client.core.units import count
 
 S = states.JobStatus
@@ -36,7 +51,7 @@ async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float)
     meanwhile (group commit, `Database.atomic`); the report before the claim is another,
     so that the jobs it releases are queued before the claim takes.
     """
-    node = await leases.renew(db, req.compute_node_id, lease_seconds, wid)
+    node = await expiry.renew(db, req.compute_node_id, lease_seconds, wid)
     report = None
     if req.outcomes or req.starts or req.returned:
         # A transaction of its own: the jobs it makes ready are queued once it commits, in time for the claim.

@@ -16,8 +16,8 @@ from pymongo import UpdateOne
 from api.storage import leases, release, transitions, triggers, workflows
 from api.storage.db import Combined, Database, iso_now
 from api.storage.workflows import Event
-from torc_client.core import failure, states
 from torc_client.contract import CompleteReport, Rejection, ReportResponse
+from torc_client.core import failure, states
 from torc_client.core.errors import InvalidRequest
 from torc_client.core.units import count
 

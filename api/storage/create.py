@@ -21,10 +21,15 @@ from typing import Any
 from api.storage import actions, jobs, priority, queue, records, workflows
 from api.storage.db import Database
 from api.storage.workflows import Event
-from torc_client.core import graph, states
 from torc_client.contract import Workflow
-from torc_client.spec import DEFAULT_SETTINGS, PlanResources, WorkflowPlan, substitute_user_data_ids
+from torc_client.core import graph, states
 from torc_client.core.units import count
+from torc_client.spec import (
+    DEFAULT_SETTINGS,
+    PlanResources,
+    WorkflowPlan,
+    substitute_user_data_ids,
+)
 
 S = states.JobStatus
 INSERT_BATCH = 5000

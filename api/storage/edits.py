@@ -17,8 +17,8 @@ from pymongo import UpdateOne
 from api.storage import jobs, queue, records, workflows
 from api.storage.db import Database
 from api.storage.hashes import DEFINITION_FIELDS, definition_hash
-from torc_client.core import states
 from torc_client.contract import Job, JobCreate, Page, UserData
+from torc_client.core import states
 from torc_client.core.errors import Conflict, NotFound
 from torc_client.core.units import count
 

@@ -13,8 +13,8 @@ from typing import Any
 from api.storage import jobs, workflows
 from api.storage.db import Database
 from torc_client.analysis import dependencies
-from torc_client.core import graph, states
 from torc_client.contract.dependencies import ExecutionPlan, StageResources
+from torc_client.core import graph, states
 from torc_client.core.errors import InvalidRequest, SpecError
 
 #: Job ids read per page (each page is fetched in `$in` chunks of 50).

@@ -1,4 +1,5 @@
-"""Leases that ran out: the jobs of a runner that stopped renewing go back to the queue, exactly once.
+"""Leases kept and leases lost: renewal, heartbeats, and the jobs of a runner that stopped renewing going
+back to the queue, exactly once.
 
 There is no timer in the API: whichever request first finds a workflow's lease check due
 (`workflows.take_turn`) looks for nodes whose lease ran out, puts their pending and running jobs back
@@ -12,15 +13,63 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pymongo import ReturnDocument
+
 from api.storage import completion, leases, transitions, workflows
 from api.storage.db import Database
 from api.storage.workflows import Event
+from torc_client.contract import Heartbeat
 from torc_client.core import states
+from torc_client.core.errors import LeaseExpired, NotFound
 from torc_client.core.settings import DEFAULT_MAX_LEASE_RETRIES
 from torc_client.core.units import count
 
 S = states.JobStatus
 ORPHANED_RETURN_CODE = -128
+
+
+async def renew(db: Database, node_id: int, lease_seconds: float, wid: int | None = None) -> dict[str, Any]:
+    """Extend an active node's lease; a node whose lease already expired must not carry on.
+
+    With `wid`, only a node of that workflow is renewed: a claim naming another workflow's node
+    is refused (409) without touching that node's lease.
+
+    A lease that ran out while the server was checking leases is over, even if no check
+    has got round to it yet: the node is expired on the spot. One that ran out while
+    nobody checked (the server was down) is renewed: see `expire_due`.
+    """
+    now = time.time()
+    own = {} if wid is None else {"workflow_id": wid}
+    doc = await db.compute_nodes.find_one_and_update(
+        {"_id": node_id, **own, "is_active": True, "lease_until": {"$gte": now}}, leases.extended(now, lease_seconds),
+        return_document=ReturnDocument.AFTER)  # fmt: skip
+    if doc is not None:
+        return doc
+    doc = await db.compute_nodes.find_one({"_id": node_id})
+    if doc is None:
+        raise NotFound("compute_node", node_id)
+    if wid is not None:
+        leases.check_member(doc, wid)
+    if doc["is_active"]:
+        wf = await workflows.get_doc(db, doc["workflow_id"])
+        if leases.checks_ran(wf, now, lease_seconds):
+            await _expire(db, wf, doc)
+        else:
+            renewed = await db.compute_nodes.find_one_and_update({"_id": node_id, "is_active": True},
+                                                                 leases.extended(now, lease_seconds),
+                                                                 return_document=ReturnDocument.AFTER)  # fmt: skip
+            if renewed is not None:
+                return renewed
+    raise LeaseExpired(f"compute node {node_id} is no longer active (its lease expired or it stopped); "
+                       "its jobs were handed to other runners: register a new compute node to continue")
+
+
+async def heartbeat(db: Database, node_id: int, lease_seconds: float) -> Heartbeat:
+    doc = await renew(db, node_id, lease_seconds)
+    wf = await workflows.get_doc(db, doc["workflow_id"])
+    await expire_due(db, wf, lease_seconds)
+    return Heartbeat(compute_node_id=node_id, lease_expires_at=doc["lease_expires_at"], lease_seconds=lease_seconds,
+                     is_active=True, is_canceled=wf["is_canceled"])  # fmt: skip
 
 
 async def expire_due(db: Database, wf: dict[str, Any], lease_seconds: float) -> None:

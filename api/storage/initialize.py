@@ -21,8 +21,8 @@ from api.storage.create import required_inputs
 from api.storage.db import Database, chunks
 from api.storage.hashes import data_hash, definition_hash
 from api.storage.workflows import Event
-from torc_client.core import graph, states
 from torc_client.contract import InitializeResult
+from torc_client.core import graph, states
 from torc_client.core.errors import Conflict, InvalidRequest
 from torc_client.core.units import count, iso_from_epoch
 

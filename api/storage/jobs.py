@@ -16,8 +16,8 @@ from typing import Any
 from api.storage import transitions, workflows
 from api.storage.db import Database
 from api.storage.hashes import definition_hash
-from torc_client.core import states
 from torc_client.contract import Job, Page
+from torc_client.core import states
 from torc_client.core.errors import Conflict, InvalidRequest, NotFound
 
 S = states.JobStatus

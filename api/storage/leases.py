@@ -11,14 +11,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pymongo import ReturnDocument
-
 from api.storage import records, transitions, workflows
 from api.storage.db import Database, iso_from_epoch, iso_now
 from api.storage.workflows import Event
+from torc_client.contract import ComputeNodeCreate
 from torc_client.core import states
-from torc_client.contract import ComputeNodeCreate, Heartbeat
-from torc_client.core.errors import Conflict, InvalidRequest, LeaseExpired, NotFound
+from torc_client.core.errors import Conflict, InvalidRequest, NotFound
 
 S = states.JobStatus
 
@@ -34,42 +32,6 @@ async def register(db: Database, node: ComputeNodeCreate, lease_seconds: float) 
     await workflows.record(db, node.workflow_id, {}, [Event("compute_node", f"compute node {record.id} started on "
                                                             f"{node.hostname}", compute_node_id=record.id)])  # fmt: skip
     return record
-
-
-async def renew(db: Database, node_id: int, lease_seconds: float, wid: int | None = None) -> dict[str, Any]:
-    """Extend an active node's lease; a node whose lease already expired must not carry on.
-
-    With `wid`, only a node of that workflow is renewed: a claim naming another workflow's node
-    is refused (409) without touching that node's lease.
-
-    A lease that ran out while the server was checking leases is over, even if no check
-    has got round to it yet: the node is expired on the spot. One that ran out while
-    nobody checked (the server was down) is renewed: see `expire_due`.
-    """
-    now = time.time()
-    own = {} if wid is None else {"workflow_id": wid}
-    doc = await db.compute_nodes.find_one_and_update(
-        {"_id": node_id, **own, "is_active": True, "lease_until": {"$gte": now}}, extended(now, lease_seconds),
-        return_document=ReturnDocument.AFTER)  # fmt: skip
-    if doc is not None:
-        return doc
-    doc = await db.compute_nodes.find_one({"_id": node_id})
-    if doc is None:
-        raise NotFound("compute_node", node_id)
-    if wid is not None:
-        check_member(doc, wid)
-    if doc["is_active"]:
-        wf = await workflows.get_doc(db, doc["workflow_id"])
-        if checks_ran(wf, now, lease_seconds):
-            await _expire(db, wf, doc)
-        else:
-            renewed = await db.compute_nodes.find_one_and_update({"_id": node_id, "is_active": True},
-                                                                 extended(now, lease_seconds),
-                                                                 return_document=ReturnDocument.AFTER)  # fmt: skip
-            if renewed is not None:
-                return renewed
-    raise LeaseExpired(f"compute node {node_id} is no longer active (its lease expired or it stopped); "
-                       "its jobs were handed to other runners: register a new compute node to continue")
 
 
 def extended(now: float, lease_seconds: float) -> dict[str, Any]:
@@ -104,14 +66,6 @@ async def reporting_node(db: Database, wid: int, node_id: int) -> dict[str, Any]
         raise NotFound("compute_node", node_id)
     check_member(node, wid)
     return node
-
-
-async def heartbeat(db: Database, node_id: int, lease_seconds: float) -> Heartbeat:
-    doc = await renew(db, node_id, lease_seconds)
-    wf = await workflows.get_doc(db, doc["workflow_id"])
-    await expire_due(db, wf, lease_seconds)
-    return Heartbeat(compute_node_id=node_id, lease_expires_at=doc["lease_expires_at"], lease_seconds=lease_seconds,
-                     is_active=True, is_canceled=wf["is_canceled"])  # fmt: skip
 
 
 async def deactivate(db: Database, node_id: int) -> Any:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from api.storage import expiry, leases, transitions, workflows
+from api.storage import expiry, transitions, workflows
 from api.storage.db import Database, chunks
 from api.storage.workflows import Event
-from torc_client.core import states
 from torc_client.contract import WorkflowStatus
+from torc_client.core import states
 from torc_client.core.errors import Conflict
 
 S = states.JobStatus

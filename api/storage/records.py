@@ -11,7 +11,12 @@ from pymongo import ReturnDocument
 from api.storage.db import Database
 from torc_client import contract as c
 from torc_client.core.errors import InvalidRequest, NotFound
-from torc_client.core.units import format_duration, format_memory, parse_duration, parse_memory
+from torc_client.core.units import (
+    format_duration,
+    format_memory,
+    parse_duration,
+    parse_memory,
+)
 
 R = TypeVar("R")
 

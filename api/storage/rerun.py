@@ -19,12 +19,20 @@ from typing import Any
 
 from pymongo import UpdateOne
 
-from api.storage import actions, initialize, paths, priority, queue, transitions, workflows
+from api.storage import (
+    actions,
+    initialize,
+    paths,
+    priority,
+    queue,
+    transitions,
+    workflows,
+)
 from api.storage.db import Database, chunks
 from api.storage.hashes import DEFINITION_FIELDS, data_hash, definition_hash
 from api.storage.workflows import Event
-from torc_client.core import states
 from torc_client.contract import ReinitializeResult, RerunReason, ResetResult
+from torc_client.core import states
 from torc_client.core.errors import Conflict
 from torc_client.core.units import count
 

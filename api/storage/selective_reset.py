@@ -16,8 +16,8 @@ from typing import Any
 from api.storage import rerun, transitions, workflows
 from api.storage.db import Database
 from api.storage.workflows import Event
-from torc_client.core import states
 from torc_client.contract.triage import JobsResetRequest, JobsResetResult
+from torc_client.core import states
 from torc_client.core.errors import InvalidRequest, NotFound
 from torc_client.core.units import count
 

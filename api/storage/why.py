@@ -17,8 +17,8 @@ import msgspec
 from api.storage import paths, workflows
 from api.storage.db import Database, chunks
 from torc_client.analysis import dependencies
-from torc_client.core import states
 from torc_client.contract.dependencies import JobRef, JobWhy, MissingInput, RootCause
+from torc_client.core import states
 from torc_client.core.errors import NotFound
 
 S = states.JobStatus

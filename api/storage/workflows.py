@@ -15,8 +15,14 @@ from pymongo import ReturnDocument
 
 from api.storage import triggers
 from api.storage.db import Database, chunks, iso_now, now_ms
+from torc_client.contract import (
+    ExecutionConfig,
+    Page,
+    ResourceMonitorConfig,
+    Workflow,
+    WorkflowStatus,
+)
 from torc_client.core import states
-from torc_client.contract import ExecutionConfig, Page, ResourceMonitorConfig, Workflow, WorkflowStatus
 from torc_client.core.errors import NotFound
 
 #: Collections whose documents belong to one workflow (deleted with it).

@@ -28,9 +28,9 @@ from pathlib import Path
 from runner import memory
 from runner.launch.cgroups import MemoryCgroups
 from runner.launch.devices import GpuPool, visibility
-from torc_client.hpc import slurm
-from torc_client.core.errors import TorcError
 from torc_client.contract import ClaimedJob, Workflow
+from torc_client.core.errors import TorcError
+from torc_client.hpc import slurm
 
 #: Seconds between the samples that enforce memory requests where no cgroup can (`--memory-limits sampler`).
 ENFORCE_SAMPLE_SECONDS = 0.05

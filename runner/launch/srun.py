@@ -13,8 +13,8 @@ from pathlib import Path
 
 from runner import memory
 from runner.launch import Ended, Launcher
-from torc_client.hpc import slurm
 from torc_client.contract import ClaimedJob
+from torc_client.hpc import slurm
 
 #: What srun and slurmstepd write to a step's stderr when the kernel killed in its cgroup for memory
 #: (`srun: error: n1: task 0: Out Of Memory`, `Detected 1 oom-kill event(s) in StepId=...`), lower-cased.

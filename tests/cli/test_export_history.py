@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from tests.conftest import Cli, start_server, stop_server
-from torc_client.operations import archive
 from torc_client.core.errors import ConflictError
+from torc_client.operations import archive
 
 SPEC = {"jobs": [
     {"name": "prepare", "command": "echo prepared"},

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from runner.loop import RunSummary
-from torc_client import contract as c
 from runner.report import unfit_text
+from torc_client import contract as c
 from torc_client.cli import progress
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 
-from torc_client.contract import hpc as h
 from torc_client.cli.main import cli as torc
 from torc_client.cli.torc_map import command_map, torc_paths
+from torc_client.contract import hpc as h
 
 #: Built as their own features (a terminal console, resource plots), not as part of the command map.
 BUILT_ELSEWHERE = {"torc tui", "torc plot-resources"}

@@ -8,18 +8,18 @@ from pathlib import Path
 
 from textual.widgets import DataTable, TextArea
 
-from tests.console.conftest import run, until
-from tests.conftest import start_server, stop_server
-from tests.console.screens import screen_text
 from api.embedded import free_port
+from tests.conftest import start_server, stop_server
+from tests.console.conftest import run, until
+from tests.console.screens import screen_text
 from torc_client import Client
-from torc_client.operations.builder import WorkflowBuilder, run_workflow
 from torc_client.console.app import TorcConsole
 from torc_client.console.job import JobScreen
 from torc_client.console.panels import UserDataScreen
 from torc_client.console.widgets import ConfirmScreen, HelpScreen
 from torc_client.console.workflow import WorkflowScreen
 from torc_client.console.workflows import WorkflowsScreen
+from torc_client.operations.builder import WorkflowBuilder, run_workflow
 
 SIZE = (80, 24)
 

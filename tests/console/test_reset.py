@@ -10,10 +10,10 @@ from tests.console.conftest import run, until
 from tests.console.screens import screen_text
 from tests.console.test_console import SIZE, finished, rows
 from torc_client import Client
-from torc_client.operations.builder import WorkflowBuilder
 from torc_client.console.app import TorcConsole
 from torc_client.console.widgets import ConfirmScreen
 from torc_client.console.workflow import WorkflowScreen
+from torc_client.operations.builder import WorkflowBuilder
 
 
 def two_failures() -> WorkflowBuilder:

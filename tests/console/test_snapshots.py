@@ -23,7 +23,6 @@ from torc_client.console.usage import UsageScreen
 from torc_client.console.widgets import HelpScreen
 from torc_client.console.workflow import WorkflowScreen
 
-
 #: How long a screen may take to finish drawing (a poll's answer, the progress line) before it must match.
 SETTLE_SECONDS = 5.0
 

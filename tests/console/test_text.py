@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from torc_client import contract as c
+from torc_client.analysis.diagnosis import Sizing
 from torc_client.console import text
 from torc_client.console.usage import usage_text
-from torc_client.analysis.diagnosis import Sizing
 from torc_client.watching.layout import GraphJob, layout_graph
 from torc_client.watching.paging import JobQuery
 from torc_client.watching.snapshot import JobPage, LogTail, Overview, RunClock

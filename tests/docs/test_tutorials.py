@@ -22,7 +22,14 @@ import pytest
 
 from runner import hardware
 from tests.conftest import BIN, start_server, stop_server
-from tests.docs.console import Command, commands, fenced_blocks, matches, session_script, split_session
+from tests.docs.console import (
+    Command,
+    commands,
+    fenced_blocks,
+    matches,
+    session_script,
+    split_session,
+)
 
 ROOT = Path(__file__).parents[2]
 DOCS = ROOT / "docs"

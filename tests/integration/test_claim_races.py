@@ -20,9 +20,9 @@ from pathlib import Path
 import pymongo
 import pytest
 
-from tests.conftest import start_server, stop_server
 from bench import specs
 from bench.agents.racer import drain
+from tests.conftest import start_server, stop_server
 from torc_client import Client
 
 ROUNDS = 12

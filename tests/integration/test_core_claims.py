@@ -8,7 +8,15 @@ import time
 
 import pytest
 
-from api.storage import claims, create, initialize, leases, queue, transitions, workflows
+from api.storage import (
+    claims,
+    create,
+    initialize,
+    leases,
+    queue,
+    transitions,
+    workflows,
+)
 from api.storage.db import Database
 from tests.integration.test_core_storage import events, run
 from torc_client import contract as c

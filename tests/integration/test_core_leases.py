@@ -7,7 +7,15 @@ import time
 
 import pytest
 
-from api.storage import claims, create, expiry, initialize, leases, transitions, workflows
+from api.storage import (
+    claims,
+    create,
+    expiry,
+    initialize,
+    leases,
+    transitions,
+    workflows,
+)
 from api.storage.db import Database
 from tests.integration.test_core_storage import run
 from torc_client import contract as c
@@ -110,7 +118,7 @@ def test_a_renewal_in_time_extends_the_lease_by_a_full_lease(mongo_uri) -> None:
         nid = await node(db, wid)
         await db.compute_nodes.update_one({"_id": nid}, {"$set": {"lease_until": time.time() + 1}})
         before = time.time()
-        renewed = await leases.renew(db, nid, LEASE)
+        renewed = await expiry.renew(db, nid, LEASE)
         return before, renewed, await db.compute_nodes.find_one({"_id": nid})
 
     before, renewed, doc = run(mongo_uri, scenario)
@@ -126,10 +134,10 @@ def test_a_lease_that_ran_out_while_leases_were_checked_is_expired_on_renewal(mo
         await lapse(db, nid)
         await db.workflows.update_one({"_id": wid}, {"$set": {"lease_check_at": time.time() - LEASE / 2}})
         with pytest.raises(LeaseExpired) as refused:
-            await leases.renew(db, nid, LEASE)
+            await expiry.renew(db, nid, LEASE)
         again = None
         try:
-            await leases.renew(db, nid, LEASE)
+            await expiry.renew(db, nid, LEASE)
         except LeaseExpired as error:
             again = error
         return nid, job.id, str(refused.value), again, await db.compute_nodes.find_one({"_id": nid}), await jobs(db, wid)
@@ -150,7 +158,7 @@ def test_a_lease_that_ran_out_while_nobody_checked_is_renewed(mongo_uri) -> None
         await lapse(db, nid)
         await db.workflows.update_one({"_id": wid}, {"$set": {"lease_check_at": time.time() - 3 * LEASE}})
         before = time.time()
-        renewed = await leases.renew(db, nid, LEASE)
+        renewed = await expiry.renew(db, nid, LEASE)
         return before, job.id, nid, renewed, await jobs(db, wid)
 
     before, jid, nid, renewed, states = run(mongo_uri, scenario)
@@ -165,9 +173,9 @@ def test_renew_of_an_unknown_node_is_not_found_and_of_a_stopped_one_is_refused(m
         nid = await node(db, wid)
         await leases.deactivate(db, nid)
         with pytest.raises(NotFound) as missing:
-            await leases.renew(db, nid + 1000, LEASE)
+            await expiry.renew(db, nid + 1000, LEASE)
         with pytest.raises(LeaseExpired):
-            await leases.renew(db, nid, LEASE)
+            await expiry.renew(db, nid, LEASE)
         with pytest.raises(NotFound) as gone:
             await leases.deactivate(db, nid + 1000)
         return str(missing.value), str(gone.value), nid
@@ -215,9 +223,9 @@ def test_a_heartbeat_renews_the_lease_says_whether_to_stop_and_expires_dead_node
         (job,) = await claim(db, wid, dead, 1)
         await lapse(db, dead)
         await checked(db, wid, LEASE / 2)
-        beat = await leases.heartbeat(db, alive, LEASE)
+        beat = await expiry.heartbeat(db, alive, LEASE)
         await db.workflows.update_one({"_id": wid}, {"$set": {"is_canceled": True}})
-        canceled = await leases.heartbeat(db, alive, 7.0)
+        canceled = await expiry.heartbeat(db, alive, 7.0)
         return alive, dead, job.id, beat, canceled, await db.compute_nodes.find_one({"_id": alive}), await jobs(db, wid)
 
     alive, dead, jid, beat, canceled, doc, states = run(mongo_uri, scenario)

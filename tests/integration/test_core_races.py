@@ -9,7 +9,14 @@ import pytest
 
 from api.storage import claims, queue, transitions, workflows
 from api.storage.db import Database
-from tests.integration.test_core_storage import LEASE_SECONDS, claim_one, claimed, events, job_states, run
+from tests.integration.test_core_storage import (
+    LEASE_SECONDS,
+    claim_one,
+    claimed,
+    events,
+    job_states,
+    run,
+)
 from torc_client import contract as c
 
 

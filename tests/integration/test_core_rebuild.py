@@ -11,11 +11,19 @@ import pytest
 from api.storage import initialize, queue, transitions, workflows
 from api.storage.db import Database
 from api.storage.hashes import data_hash, definition_hash
-from tests.integration.test_core_initialize import (by_name, graph_of, pipeline, reader, run_state, set_jobs,
-                                                     started)  # fmt: skip
+from tests.integration.test_core_initialize import (
+    by_name,
+    graph_of,
+    pipeline,
+    reader,
+    run_state,
+    set_jobs,
+    started,  # fmt: skip
+)
 from tests.integration.test_core_storage import make_workflow, run
 from torc_client.contract import InitializeResult
 from torc_client.core.errors import InvalidRequest
+
 
 def test_first_initialise_opens_run_one_and_leaves_the_staged_jobs_and_queue_as_created(mongo_uri, tmp_path):
     (tmp_path / "raw.csv").write_text("x")

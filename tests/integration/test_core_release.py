@@ -3,8 +3,16 @@
 
 from __future__ import annotations
 
-
-from api.storage import claims, completion, create, initialize, leases, queue, release, workflows
+from api.storage import (
+    claims,
+    completion,
+    create,
+    initialize,
+    leases,
+    queue,
+    release,
+    workflows,
+)
 from api.storage.db import Database
 from tests.integration.test_core_storage import run
 from torc_client import contract as c

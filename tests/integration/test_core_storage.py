@@ -10,7 +10,16 @@ import uuid
 
 import pytest
 
-from api.storage import claims, create, expiry, initialize, leases, queue, transitions, workflows
+from api.storage import (
+    claims,
+    create,
+    expiry,
+    initialize,
+    leases,
+    queue,
+    transitions,
+    workflows,
+)
 from api.storage.db import Database
 from torc_client import contract as c
 from torc_client.core.errors import InvalidRequest, InvalidTransition

@@ -11,8 +11,8 @@ import pytest
 
 from torc_client import Client
 from torc_client.operations import spec_export
-from torc_client.spec import build_plan, dump_spec_text, load_spec_text
 from torc_client.operations.spec_export import export_spec
+from torc_client.spec import build_plan, dump_spec_text, load_spec_text
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ["diamond_workflow.yaml", "failure_propagation.yaml", "parameter_sweep.json5", "user_data_patterns.yaml",

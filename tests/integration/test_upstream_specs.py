@@ -8,7 +8,12 @@ import pytest
 
 from torc_client import Client
 from torc_client.core.errors import SpecError, ValidationError
-from torc_client.spec import build_plan, dump_spec_text, format_from_filename, load_spec_text
+from torc_client.spec import (
+    build_plan,
+    dump_spec_text,
+    format_from_filename,
+    load_spec_text,
+)
 
 UPSTREAM = Path(__file__).parents[1] / "data" / "upstream"
 SPECS = sorted(p for p in UPSTREAM.rglob("*") if p.suffix in (".yaml", ".json", ".json5", ".kdl"))

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from torc_client import Client
-from torc_client.operations.builder import WorkflowBuilder
 from torc_client.notebook import WorkflowDashboard
+from torc_client.operations.builder import WorkflowBuilder
 
 BIN = str(Path(sys.executable).parent)
 WAIT = 120.0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import struct
 
-from torc_client.notebook.plots import usage_png
 from torc_client.analysis.diagnosis import JobUsage
+from torc_client.notebook.plots import usage_png
 
 MIB = 1 << 20
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -47,9 +47,9 @@ def test_usage_plot_depends_on_the_data() -> None:
 
 
 def test_series_png_draws_a_line_per_job_and_says_when_there_is_no_series() -> None:
+    from torc_client.analysis.series import JobSeries, by_group, file_stem
     from torc_client.contract import ResourceSample
     from torc_client.notebook.series_plots import series_png
-    from torc_client.analysis.series import JobSeries, by_group, file_stem
 
     points = tuple(ResourceSample(t / 5, 80.0, t * 2**20, 1) for t in range(10))
     jobs = [JobSeries(i, f"job{i}", "small" if i < 3 else "big", 1, 100 * 2**20, 1, 1, points) for i in range(1, 5)]

@@ -9,7 +9,13 @@ from torc_client import contract as c
 from torc_client.analysis.diagnosis import Sizing
 from torc_client.notebook import render
 from torc_client.notebook.paging import JobQuery
-from torc_client.notebook.snapshot import JobDetail, JobPage, LogTail, Overview, RunClock
+from torc_client.notebook.snapshot import (
+    JobDetail,
+    JobPage,
+    LogTail,
+    Overview,
+    RunClock,
+)
 
 
 def make_status(counts: dict[str, int], **flags: bool) -> c.WorkflowStatus:

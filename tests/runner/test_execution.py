@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
 import json
+import os
 import signal
 from collections import Counter
 from pathlib import Path

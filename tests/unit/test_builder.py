@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from torc_client.core.errors import SpecError
 from torc_client.operations import builder as b
 from torc_client.operations.builder import WorkflowBuilder
-from torc_client.core.errors import SpecError
 
 
 def _tutorial() -> WorkflowBuilder:

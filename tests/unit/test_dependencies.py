@@ -1,7 +1,13 @@
 """Execution-plan stages and `why` verdicts, with no server (torc_client.analysis.dependencies)."""
 
 from torc_client.analysis import dependencies
-from torc_client.contract.dependencies import JobRef, JobWhy, MissingInput, RootCause, StageResources
+from torc_client.contract.dependencies import (
+    JobRef,
+    JobWhy,
+    MissingInput,
+    RootCause,
+    StageResources,
+)
 from torc_client.core.graph import topological_levels
 
 SMALL = StageResources(name="small", num_jobs=0)

@@ -3,7 +3,12 @@
 import pytest
 
 from torc_client.core.errors import SpecError
-from torc_client.core.graph import downstream_map, find_cycle, format_cycle, topological_levels
+from torc_client.core.graph import (
+    downstream_map,
+    find_cycle,
+    format_cycle,
+    topological_levels,
+)
 
 DIAMOND = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}
 

@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 
 from torc_client.contract import hpc as h
-from torc_client.hpc import slurm
-from torc_client.hpc.profiles import detect, profiles
-from torc_client.hpc.generate import generate
 from torc_client.core.errors import SpecError
-from torc_client.spec import build_plan
 from torc_client.core.units import format_walltime, parse_walltime
+from torc_client.hpc import slurm
+from torc_client.hpc.generate import generate
+from torc_client.hpc.profiles import detect, profiles
+from torc_client.spec import build_plan
 
 SCHEDULER = {"name": "short", "account": "proj", "walltime": "00:30:00"}
 

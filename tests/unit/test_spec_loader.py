@@ -6,7 +6,12 @@ import jsonschema
 import pytest
 
 from torc_client.core.errors import SpecError
-from torc_client.spec import format_from_filename, load_spec_text, spec_schema, validate_spec
+from torc_client.spec import (
+    format_from_filename,
+    load_spec_text,
+    spec_schema,
+    validate_spec,
+)
 from torc_client.spec.validate import format_path
 
 YAML_SPEC = """\

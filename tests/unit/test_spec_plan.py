@@ -25,7 +25,6 @@ GIB = 1024**3
 
 from tests.unit.spec_helpers import job, jobs_by_name, make_spec, spec_error
 
-
 # --- the tutorial ---------------------------------------------------------------------
 
 

@@ -4,7 +4,12 @@ import math
 
 import pytest
 
-from torc_client.core.units import format_duration, format_memory, parse_duration, parse_memory
+from torc_client.core.units import (
+    format_duration,
+    format_memory,
+    parse_duration,
+    parse_memory,
+)
 
 GIB = 1024**3
 

@@ -11,7 +11,6 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import msgspec
 
-from torc_client.core import states
 from torc_client.contract.dependencies import (
     ExecutionPlan,
     JobRef,
@@ -21,8 +20,9 @@ from torc_client.contract.dependencies import (
     RootCause,
     StageResources,
 )
-from torc_client.spec import WorkflowPlan
+from torc_client.core import states
 from torc_client.core.units import count
+from torc_client.spec import WorkflowPlan
 
 S = states.JobStatus
 

@@ -17,8 +17,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from torc_client.contract import Job, ResourceRequirements, Result
+from torc_client.core.units import (
+    format_duration,
+    format_memory,
+    parse_duration,
+    parse_memory,
+)
 from torc_client.spec.plan import DEFAULT_MEMORY
-from torc_client.core.units import format_duration, format_memory, parse_duration, parse_memory
 
 #: The memory request Torc gives a job that states none: not a request to measure against.
 UNSTATED_MEMORY_BYTES = parse_memory(DEFAULT_MEMORY)

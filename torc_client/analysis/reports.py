@@ -18,9 +18,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from torc_client.core import states
+from torc_client.analysis.diagnosis import (
+    Failure,
+    JobUsage,
+    Sizing,
+    classify,
+    group_usage,
+    job_usage,
+    latest_results,
+)
 from torc_client.contract import Job, ResourceRequirements, Result, Workflow
-from torc_client.analysis.diagnosis import Failure, JobUsage, Sizing, classify, group_usage, job_usage, latest_results
+from torc_client.core import states
 from torc_client.core.settings import job_log_stem
 from torc_client.core.units import format_span
 

@@ -15,7 +15,6 @@ import sys
 import click
 
 from torc_client import __version__
-from torc_client.core import errors
 from torc_client.cli import render
 from torc_client.cli.commands import (
     access,
@@ -25,8 +24,8 @@ from torc_client.cli.commands import (
     plots,
     records,
     recover,
-    reset_jobs,
     reports,
+    reset_jobs,
     resource_requirements,
     run,
     service,
@@ -39,6 +38,7 @@ from torc_client.cli.commands import (
     workflows,
 )
 from torc_client.cli.commands.common import AliasGroup, State, attach_global_options
+from torc_client.core import errors
 
 EXIT_ERROR = 1
 EXIT_UNAVAILABLE = 2

@@ -13,13 +13,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.text import Text
 
 from runner.loop import PlainReporter, Reporter, RunSummary
 from torc_client import contract as c
-from torc_client.core import states
 from torc_client.cli import render
+from torc_client.core import states
 from torc_client.core.units import count
 
 _FLAG_RE = re.compile(r"\((--[a-z-]+) ([^()\s]+)\)")

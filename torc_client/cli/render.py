@@ -20,9 +20,9 @@ from rich.table import Table
 from rich.text import Text
 
 from torc_client import contract as c
+from torc_client.cli import listing
 from torc_client.contract import hpc as h
 from torc_client.core import states
-from torc_client.cli import listing
 from torc_client.core.units import count
 
 #: Width of the console when output is not a terminal: wide enough that nothing wraps or is cut.

@@ -5,7 +5,12 @@ from __future__ import annotations
 from rich.text import Text
 
 from torc_client.cli import render
-from torc_client.contract.dependencies import ExecutionPlan, JobWhy, PlanStage, StageResources
+from torc_client.contract.dependencies import (
+    ExecutionPlan,
+    JobWhy,
+    PlanStage,
+    StageResources,
+)
 from torc_client.core.units import count
 
 

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from torc_client.cli import render
-from torc_client.cli.render import Column, human_bytes, records_table
 from torc_client.analysis.diagnosis import JobUsage
 from torc_client.analysis.reports import Attempt, Summary, Utilization
+from torc_client.cli import render
+from torc_client.cli.render import Column, human_bytes, records_table
 from torc_client.core.units import count, format_span
 
 #: How a diagnosis reads in a table.

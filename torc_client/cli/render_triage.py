@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 
 from torc_client.cli.render import console, print_json, records_table
+from torc_client.core.units import count
 from torc_client.triage.families import Analysis
 from torc_client.triage.slurm_logs import SlurmReport
-from torc_client.core.units import count
 
 #: Job ids listed per family in a table (all are in the JSON).
 IDS_SHOWN = 20

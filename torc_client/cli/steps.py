@@ -17,7 +17,12 @@ from torc_client.hpc import actions as workflow_actions
 from torc_client.hpc import generate as slurm_generate
 from torc_client.hpc import profiles as hpc_profiles
 from torc_client.hpc import slurm
-from torc_client.spec import WorkflowPlan, build_plan, format_from_filename, load_spec_text
+from torc_client.spec import (
+    WorkflowPlan,
+    build_plan,
+    format_from_filename,
+    load_spec_text,
+)
 
 
 def read_spec_file(spec_file: str) -> str:

@@ -22,13 +22,13 @@ import httpx
 import msgspec
 
 from torc_client import contract as c
-from torc_client.contract import dependencies as d
-from torc_client.core import errors, jsonvalues, settings
 from torc_client.client.access import AccessGroupCalls
 from torc_client.client.hpc import HpcCalls
-from torc_client.client.runner import RunnerCalls
 from torc_client.client.records import RecordCalls
+from torc_client.client.runner import RunnerCalls
 from torc_client.client.triage import TriageCalls
+from torc_client.contract import dependencies as d
+from torc_client.core import errors, jsonvalues, settings
 from torc_client.spec import format_from_filename
 
 T = TypeVar("T")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from torc_client.core import settings
 from torc_client.client import Client
+from torc_client.core import settings
 
 
 def run(client: Client | None = None, workflow_id: int | None = None,

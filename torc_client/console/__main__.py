@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from torc_client.core import settings
 from torc_client.client import Client
 from torc_client.console import run
+from torc_client.core import settings
 
 
 def main() -> None:

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from torc_client.operations import recovery
-from torc_client.core import states
 from torc_client.client import Client
 from torc_client.contract.triage import JobsResetResult
+from torc_client.core import states
 from torc_client.core.units import count
+from torc_client.operations import recovery
 from torc_client.watching import launch
 
 #: Job statuses that `reset` puts back (the server's failed-only reset), with everything downstream of them.

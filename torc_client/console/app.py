@@ -17,9 +17,9 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
-from torc_client.core import errors, settings
 from torc_client.client import Client
 from torc_client.console.widgets import Banner, HelpScreen
+from torc_client.core import errors, settings
 from torc_client.watching.poller import Poller
 
 #: The keys that work on every screen, for the help screen.
@@ -50,8 +50,8 @@ class TorcConsole(App[None]):
         self.poller = Poller(self._tick, poll_interval, on_error=self._poll_failed, name="torc-console")
 
     def on_mount(self) -> None:
-        from torc_client.console.workflows import WorkflowsScreen
         from torc_client.console.workflow import WorkflowScreen
+        from torc_client.console.workflows import WorkflowsScreen
 
         self.push_screen(WorkflowsScreen())
         if self.first_workflow is not None:

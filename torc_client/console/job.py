@@ -15,9 +15,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from torc_client import contract as c
-from torc_client.contract import dependencies as d
 from torc_client.console import text
 from torc_client.console.widgets import Banner, done_with, wait_for
+from torc_client.contract import dependencies as d
 from torc_client.watching.reader import WorkflowReader
 from torc_client.watching.snapshot import JobDetail
 

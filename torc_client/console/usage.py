@@ -11,8 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from torc_client.console.widgets import Banner, done_with, wait_for
 from torc_client.analysis.diagnosis import Sizing, group_usage
+from torc_client.console.widgets import Banner, done_with, wait_for
 from torc_client.watching import fetch
 from torc_client.watching.values import format_elapsed, human_bytes
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 from weakref import WeakKeyDictionary
 
 from textual.app import ComposeResult
-from textual.timer import Timer
-from textual.widget import Widget
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Static
 
 from torc_client.console.actions import Proposal
-
 
 #: A read that takes longer than this shows a spinner over what it will fill.
 SLOW_SECONDS = 0.3

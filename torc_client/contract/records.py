@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
-from torc_client.contract.base import Command, Name, Page, Record
+from torc_client.contract.base import Command, Name, Record
 
 # --- workflows ---------------------------------------------------------------------
 

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from torc_client.core.errors import SpecError
+from torc_client.core.units import format_walltime
 from torc_client.hpc.profiles import Partition, Profile
 from torc_client.spec import PlanResources, WorkflowPlan
-from torc_client.core.units import format_walltime
 
 WALLTIME_FACTOR = 1.5
 MIN_WALLTIME_SECONDS = 60

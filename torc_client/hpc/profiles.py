@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from torc_client.core import settings
-from torc_client.hpc import slurm
 from torc_client.core.errors import InvalidRequest
+from torc_client.hpc import slurm
 
 DAY = 86400
 

@@ -22,16 +22,16 @@ from typing import Any
 import ipywidgets as w
 
 from torc_client import contract as c
-from torc_client.core import errors, settings
-from torc_client.operations import recovery
 from torc_client.analysis import series
-from torc_client.client import Client
 from torc_client.analysis.diagnosis import group_usage
+from torc_client.client import Client
+from torc_client.core import errors, settings
+from torc_client.core.units import count
 from torc_client.notebook import plots, series_plots
 from torc_client.notebook.panels import GraphView, ResourcesView, UserDataView
 from torc_client.notebook.theme import CSS
 from torc_client.notebook.views import JobDetailView, JobTableView, OverviewView
-from torc_client.core.units import count
+from torc_client.operations import recovery
 from torc_client.watching import fetch, launch
 from torc_client.watching.layout import DEFAULT_MAX_NODES, layout_graph
 from torc_client.watching.paging import DEFAULT_PAGE_SIZE, JobQuery

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -12,8 +11,8 @@ import ipywidgets as w
 from torc_client import contract as c
 from torc_client.analysis.diagnosis import Sizing
 from torc_client.notebook import render
-from torc_client.watching.layout import GraphLayout
 from torc_client.notebook.svg import graph_svg
+from torc_client.watching.layout import GraphLayout
 
 
 def _noop(*args: object) -> None:

@@ -13,13 +13,18 @@ from typing import Any
 
 from torc_client import contract as c
 from torc_client.analysis.diagnosis import Sizing
-from torc_client.watching.paging import STATUS_ORDER, page_count
-from torc_client.watching.snapshot import JobDetail, JobPage, LogTail, Overview
+from torc_client.core.units import count, format_memory
 from torc_client.notebook.theme import status_color, text_color
 from torc_client.operations.recovery import RecoveryPlan
-from torc_client.core.units import count, format_memory
-from torc_client.watching.values import Parsed, edit_text, format_elapsed, human_bytes, parse_json  # noqa: F401 - names kept here
-
+from torc_client.watching.paging import STATUS_ORDER, page_count
+from torc_client.watching.snapshot import JobDetail, JobPage, LogTail, Overview
+from torc_client.watching.values import (  # noqa: F401 - names kept here
+    Parsed,
+    edit_text,
+    format_elapsed,
+    human_bytes,
+    parse_json,
+)
 
 # --- small pieces ------------------------------------------------------------------
 

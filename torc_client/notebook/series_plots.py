@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 
-from torc_client.notebook.plots import ASKED_COLOR, GIB, MIB, _png
 from torc_client.analysis.series import JobSeries
+from torc_client.notebook.plots import ASKED_COLOR, GIB, MIB, _png
 
 #: A group plot draws at most this many jobs (the ones with the highest memory peaks), so it stays readable.
 MAX_LINES = 40

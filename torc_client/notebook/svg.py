@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from html import escape
 
+from torc_client.notebook.theme import status_color, text_color
 from torc_client.watching.layout import NODE_HEIGHT, NODE_WIDTH, GraphLayout, Node
 from torc_client.watching.paging import STATUS_ORDER
-from torc_client.notebook.theme import status_color, text_color
 
 STRIP_HEIGHT = 7
 LEGEND_HEIGHT = 22

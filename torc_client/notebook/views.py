@@ -13,9 +13,9 @@ import ipywidgets as w
 
 from torc_client import contract as c
 from torc_client.notebook import render
+from torc_client.operations.recovery import RecoveryPlan
 from torc_client.watching.paging import SORT_KEYS, STATUS_ORDER, JobQuery, page_count
 from torc_client.watching.snapshot import JobDetail, JobPage, Overview
-from torc_client.operations.recovery import RecoveryPlan
 
 PAGE_SIZES = (25, 50, 100, 200)
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import msgspec
 
-from torc_client.contract import archive as a
 from torc_client.client import Client
+from torc_client.contract import archive as a
 
 KEY = "history"
 EVENTS_PAGE = 1000

@@ -20,8 +20,8 @@ import copy
 import os
 import subprocess
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from torc_client import contract as c

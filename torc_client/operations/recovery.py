@@ -29,12 +29,19 @@ from typing import Any
 
 from torc_client import contract as c
 from torc_client.analysis import diagnosis
-from torc_client.operations import recovery_hook
-from torc_client.client import Client
 from torc_client.analysis.diagnosis import Failure, JobUsage
+from torc_client.client import Client
 from torc_client.core.errors import ConflictError, TorcError
-from torc_client.core.units import (count, format_duration, format_memory, format_walltime, parse_duration, parse_memory,
-                               parse_walltime)
+from torc_client.core.units import (
+    count,
+    format_duration,
+    format_memory,
+    format_walltime,
+    parse_duration,
+    parse_memory,
+    parse_walltime,
+)
+from torc_client.operations import recovery_hook
 
 #: Torc's factors: memory x 1.5 after an out-of-memory kill; runtime x 1.4 (`recover`) or 1.5 (`watch`).
 MEMORY_MULTIPLIER = 1.5

@@ -15,9 +15,14 @@ from typing import Any
 
 from torc_client import contract as c
 from torc_client.analysis import diagnosis
-from torc_client.client import Client
 from torc_client.analysis.diagnosis import JobUsage
-from torc_client.core.units import format_duration, format_memory, parse_duration, parse_memory
+from torc_client.client import Client
+from torc_client.core.units import (
+    format_duration,
+    format_memory,
+    parse_duration,
+    parse_memory,
+)
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from torc_client import contract as c
+from torc_client.client import Client
 from torc_client.contract import hpc as h
 from torc_client.core import settings
-from torc_client.client import Client
 from torc_client.spec import DEFAULT_RESOURCES, DEFAULT_SETTINGS
 from torc_client.spec.hpc import DEFAULT_WALLTIME
 

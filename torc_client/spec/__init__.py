@@ -7,8 +7,13 @@ Everything here is pure (no I/O besides reading the packaged schema) and raises
 `torc_client.core.errors.SpecError(path, message)` for every problem.
 """
 
-from torc_client.spec.loader import FORMATS, dump_spec_text, format_from_filename, load_spec_text
 from torc_client.spec.expand import expand_entries
+from torc_client.spec.loader import (
+    FORMATS,
+    dump_spec_text,
+    format_from_filename,
+    load_spec_text,
+)
 from torc_client.spec.params import (
     format_value,
     parameter_combinations,

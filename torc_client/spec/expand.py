@@ -12,7 +12,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from torc_client.core.errors import SpecError
-from torc_client.spec.params import Value, iter_combinations, parse_parameters, substitute_parameters, template_names
+from torc_client.spec.params import (
+    Value,
+    iter_combinations,
+    parse_parameters,
+    substitute_parameters,
+    template_names,
+)
 from torc_client.spec.problems import Problems
 
 JOB_TEMPLATE_FIELDS = (

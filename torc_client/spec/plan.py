@@ -16,13 +16,25 @@ from torc_client.core import jsonvalues
 from torc_client.core.errors import SpecError
 from torc_client.core.graph import find_cycle, format_cycle
 from torc_client.core.settings import MAX_COMMAND_BYTES
-from torc_client.spec.hpc import PlanAction, PlanScheduler, check_job_schedulers, plan_actions, plan_schedulers
+from torc_client.core.units import format_memory, parse_duration, parse_memory
 from torc_client.spec.expand import Expansion, expand_entries, expand_jobs
+from torc_client.spec.hpc import (
+    PlanAction,
+    PlanScheduler,
+    check_job_schedulers,
+    plan_actions,
+    plan_schedulers,
+)
 from torc_client.spec.params import Value, parse_parameter_values
 from torc_client.spec.problems import Problems
-from torc_client.spec.references import RELATIONSHIPS, Catalog, no_variables, related, substitute_variables
+from torc_client.spec.references import (
+    RELATIONSHIPS,
+    Catalog,
+    no_variables,
+    related,
+    substitute_variables,
+)
 from torc_client.spec.validate import metadata_object, validate_spec, without_nulls
-from torc_client.core.units import format_memory, parse_duration, parse_memory
 
 DEFAULT_RESOURCES = "default"
 DEFAULT_MEMORY = "1m"

@@ -17,7 +17,12 @@ from torc_client.core.errors import SpecError
 from torc_client.spec.problems import Problems
 
 if TYPE_CHECKING:
-    from torc_client.spec.plan import PlanFailureHandler, PlanFile, PlanResources, PlanUserData
+    from torc_client.spec.plan import (
+        PlanFailureHandler,
+        PlanFile,
+        PlanResources,
+        PlanUserData,
+    )
 
 # relationship list -> (its regex list, the kind of record it names)
 RELATIONSHIPS = {

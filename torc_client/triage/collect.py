@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from torc_client.analysis import reports
-from torc_client.client import Client
 from torc_client.analysis.diagnosis import latest_results
+from torc_client.client import Client
 from torc_client.core.errors import TorcError
 from torc_client.triage.families import JobLogs
 from torc_client.triage.slurm_logs import AffectedJob, allocation_of

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from torc_client import contract as c
-from torc_client.core import settings
-from torc_client.client import Client
 from torc_client.analysis import series
 from torc_client.analysis.diagnosis import JobUsage, job_usage
+from torc_client.client import Client
+from torc_client.core import settings
 from torc_client.watching import paging
 from torc_client.watching.layout import GraphJob
 from torc_client.watching.snapshot import JobDetail, JobPage, LogTail, RunClock

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from torc_client.operations.builder import run_workflow
 from torc_client.client import Client
+from torc_client.operations.builder import run_workflow
 
 
 def log_path(output_dir: Path, workflow_id: int) -> Path:

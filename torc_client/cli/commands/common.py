@@ -10,9 +10,9 @@ from typing import Any
 
 import click
 
-from torc_client.core import settings
 from torc_client.cli import listing
 from torc_client.client import Client
+from torc_client.core import settings
 
 FORMATS = ("table", "json", "csv")
 

@@ -8,11 +8,16 @@ from typing import Any
 import click
 
 from torc_client import contract as c
-from torc_client.core import states
 from torc_client.cli import render, render_dependencies
-from torc_client.cli.commands.common import State, paging_options, pass_state, workflow_id_argument
+from torc_client.cli.commands.common import (
+    State,
+    paging_options,
+    pass_state,
+    workflow_id_argument,
+)
 from torc_client.cli.commands.editing import changes, show_changed, show_created
 from torc_client.cli.commands.resource_requirements import resource_requirements_id
+from torc_client.core import states
 
 
 @click.command("list")

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from torc_client.core import settings
 from torc_client.cli import render, render_triage
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
-from torc_client.triage import collect, families, slurm_logs
+from torc_client.core import settings
 from torc_client.core.units import count
+from torc_client.triage import collect, families, slurm_logs
 
 
 def _output_dir(func):

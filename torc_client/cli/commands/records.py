@@ -5,10 +5,15 @@ from __future__ import annotations
 import click
 
 from torc_client import contract as c
-from torc_client.core import states
 from torc_client.cli import render
-from torc_client.cli.commands.common import State, paging_options, pass_state, workflow_id_argument
+from torc_client.cli.commands.common import (
+    State,
+    paging_options,
+    pass_state,
+    workflow_id_argument,
+)
 from torc_client.cli.commands.editing import changes, show_changed, show_created
+from torc_client.core import states
 
 # --- results ----------------------------------------------------------------------------
 

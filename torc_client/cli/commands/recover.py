@@ -8,11 +8,11 @@ from typing import Any
 
 import click
 
-from torc_client.operations import recovery, resizing
 from torc_client.cli import render
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
 from torc_client.client import Client
 from torc_client.core.units import count
+from torc_client.operations import recovery, resizing
 
 #: Multipliers must raise a request, or the rerun fails the same way.
 MULTIPLIER = click.FloatRange(min=1, min_open=True)

@@ -14,11 +14,11 @@ from typing import Any
 import click
 
 from torc_client.analysis import reports
-from torc_client.core import settings
 from torc_client.cli import render, render_reports
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
 from torc_client.client import Client
 from torc_client.contract import ResourceRequirements, Result
+from torc_client.core import settings
 
 
 def output_dir_option(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from torc_client.core import states
 from torc_client.cli import render
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
+from torc_client.core import states
 from torc_client.core.units import count
 
 

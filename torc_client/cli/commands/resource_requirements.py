@@ -9,11 +9,16 @@ from typing import Any
 import click
 
 from torc_client import contract as c
-from torc_client.core import errors
 from torc_client.cli import render
-from torc_client.cli.commands.common import State, paging_options, pass_state, workflow_id_argument
+from torc_client.cli.commands.common import (
+    State,
+    paging_options,
+    pass_state,
+    workflow_id_argument,
+)
 from torc_client.cli.commands.editing import changes, show_changed, show_created
 from torc_client.client import Client
+from torc_client.core import errors
 from torc_client.core.units import format_duration, parse_duration, parse_memory
 
 #: `90m`, `1h30m`, `2d`: the short durations people type, turned into ISO 8601 before sending.

@@ -12,12 +12,11 @@ import click
 
 from runner.hpc import allocation_options
 from runner.loop import JobRunner, RunnerOptions, RunSummary
-from torc_client.core import errors, settings
-from torc_client.hpc import slurm
 from torc_client.cli import progress, render, steps
 from torc_client.cli.commands.common import State, pass_state
-from torc_client.client import Client
+from torc_client.core import settings
 from torc_client.core.units import parse_duration
+from torc_client.hpc import slurm
 
 
 class Duration(click.ParamType):

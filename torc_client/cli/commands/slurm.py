@@ -9,13 +9,13 @@ from pathlib import Path
 import click
 import yaml
 
-from torc_client.contract import hpc as h
-from torc_client.hpc import profiles as hpc_profiles, slurm, generate as slurm_generate, actions as workflow_actions
-from torc_client.core import settings
 from torc_client.cli import render, steps
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
-from torc_client.client import Client
-from torc_client.spec import build_plan, format_from_filename, load_spec_text
+from torc_client.contract import hpc as h
+from torc_client.core import settings
+from torc_client.hpc import actions as workflow_actions
+from torc_client.hpc import profiles as hpc_profiles
+from torc_client.hpc import slurm
 
 _OUTPUT_DIR = click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path),
                            default=settings.DEFAULT_OUTPUT_DIR, show_default=True,

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import click
 
-from torc_client.hpc import profiles as hpc_profiles
-from torc_client.core import settings
 from torc_client.cli import render, steps
 from torc_client.cli.commands import torc_records as records
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
+from torc_client.core import settings
 from torc_client.core.units import parse_duration, parse_memory
+from torc_client.hpc import profiles as hpc_profiles
 
 #: Attribute a pointer command carries: what to use here instead.
 POINTER = "torc_pointer"

@@ -18,8 +18,8 @@ from torc_client import contract as c
 from torc_client.cli import render
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
 from torc_client.client import Client
-from torc_client.triage import collect
 from torc_client.core.units import count
+from torc_client.triage import collect
 
 
 @click.command("create-from-file")

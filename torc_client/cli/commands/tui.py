@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from torc_client.core import settings
 from torc_client.cli.commands.common import State, pass_state
+from torc_client.core import settings
 
 
 @click.command("tui")

@@ -9,10 +9,15 @@ from typing import Any
 import click
 
 from torc_client import contract as c
-from torc_client.core import jsonvalues
 from torc_client.cli import render
-from torc_client.cli.commands.common import State, paging_options, pass_state, workflow_id_argument
+from torc_client.cli.commands.common import (
+    State,
+    paging_options,
+    pass_state,
+    workflow_id_argument,
+)
 from torc_client.client import UNSET
+from torc_client.core import jsonvalues
 
 
 class JsonValue(click.ParamType):

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import click
 
-from torc_client.core import errors
 from torc_client.cli import render, steps
 from torc_client.cli.commands.common import State, pass_state
+from torc_client.core import errors
 from torc_client.core.graph import topological_levels
-from torc_client.spec import WorkflowPlan, build_plan, format_from_filename, load_spec_text
 from torc_client.core.units import count
+from torc_client.spec import WorkflowPlan
 
 #: Jobs listed by name in a table; beyond this the stages show their first few names.
 LISTED_JOBS = 50

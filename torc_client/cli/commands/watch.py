@@ -13,13 +13,13 @@ from rich.live import Live
 from rich.text import Text
 
 from torc_client import contract as c
-from torc_client.operations import recovery
-from torc_client.operations.builder import run_workflow
 from torc_client.cli import render
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
 from torc_client.cli.commands.recover import recovery_options, show_plan
 from torc_client.client import Client
 from torc_client.core.units import count
+from torc_client.operations import recovery
+from torc_client.operations.builder import run_workflow
 
 #: Job statuses that make `torc watch` exit non-zero once the workflow is complete.
 BAD_STATUSES = ("failed", "terminated", "canceled", "pending_failed")

@@ -8,16 +8,21 @@ from typing import Any
 import click
 
 from torc_client import contract as c
-from torc_client.core import errors, resources
 from torc_client.analysis import dependencies
-from torc_client.cli import progress, render, render_dependencies, steps
+from torc_client.cli import render, render_dependencies, steps
 from torc_client.cli.commands import validate
-from torc_client.cli.commands.common import AliasGroup, State, paging_options, pass_state, workflow_id_argument
+from torc_client.cli.commands.common import (
+    AliasGroup,
+    State,
+    paging_options,
+    pass_state,
+    workflow_id_argument,
+)
 from torc_client.cli.commands.editing import changes, show_changed
 from torc_client.cli.commands.user_data import JsonValue
-from torc_client.client import Client
-from torc_client.spec import dump_spec_text, format_from_filename, load_spec_text
+from torc_client.core import resources
 from torc_client.core.units import count
+from torc_client.spec import dump_spec_text, format_from_filename, load_spec_text
 
 
 @click.command("create")
