@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from runner.report import unfit_text
 from torc_client import contract as c
-from torc_client.core import errors
+from torc_client.core import allocations, errors
 from torc_client.core.resources import GIB
 from torc_client.core.units import count
 
@@ -142,7 +142,7 @@ class Ending:
         if self.allocation is None:
             return False
         others = self._call(self.client.list_scheduled_compute_nodes, self.workflow_id)
-        return any(n.status in ("pending", "active") and n.scheduler_id != self.allocation.job_id for n in others)
+        return any(n.status in allocations.LIVE and n.scheduler_id != self.allocation.job_id for n in others)
 
     def _unfit(self) -> list[c.UnfitGroup]:
         return self._call(self.client.unfit, self.workflow_id, *self._capacity_now())

@@ -20,12 +20,12 @@ from runner.options import RunnerOptions
 from torc_client import contract as c
 from torc_client.client import Client
 from torc_client.core import errors
+from torc_client.core.allocations import AllocationStatus
+from torc_client.core.triggers import FIRED_TRIGGERS, Trigger
 from torc_client.hpc import actions as workflow_actions
 from torc_client.hpc import slurm
 
 ACTION_CHECK_SECONDS = 2.0
-_WORKER_TRIGGERS = ("on_worker_start", "on_worker_complete")
-_FIRED_TRIGGERS = ("on_workflow_start", "on_jobs_ready", "on_jobs_complete", "on_workflow_complete")
 
 
 def allocation_options(opts: RunnerOptions, workflow: c.Workflow,
@@ -56,19 +56,19 @@ class HpcDuties:
 
     def started(self, node_id: int) -> None:
         self.node_id = node_id
-        self._set_allocation_status("active")
-        self._run(_WORKER_TRIGGERS[:1])
+        self._set_allocation_status(AllocationStatus.ACTIVE)
+        self._run((Trigger.ON_WORKER_START,))
 
     def tick(self) -> None:
         """Execute actions whose triggers fired since the last check."""
         now = time.monotonic()
         if self.has_actions and now >= self._next_check:
             self._next_check = now + ACTION_CHECK_SECONDS
-            self._run(_FIRED_TRIGGERS)
+            self._run(FIRED_TRIGGERS)
 
     def finished(self) -> None:
-        self._run(_FIRED_TRIGGERS + _WORKER_TRIGGERS[1:])
-        self._set_allocation_status("complete")
+        self._run((*FIRED_TRIGGERS, Trigger.ON_WORKER_COMPLETE))
+        self._set_allocation_status(AllocationStatus.COMPLETE)
 
     def _run(self, triggers: tuple[str, ...]) -> None:
         if not self.has_actions:

@@ -21,7 +21,8 @@ from api.storage.workflows import Event
 from torc_client.contract import hpc as h
 from torc_client.core import states
 from torc_client.core.errors import Conflict, InvalidRequest, NotFound
-from torc_client.spec.hpc import JOB_TRIGGERS, WORKER_TRIGGERS, PlanAction
+from torc_client.core.triggers import JOB_TRIGGERS, WORKER_TRIGGERS, Trigger
+from torc_client.spec.hpc import PlanAction
 
 S = states.JobStatus
 _PENDING = {"executed": False, "$expr": {"$gte": ["$trigger_count", "$required_triggers"]}}
@@ -61,10 +62,10 @@ async def on_run_start(db: Database, wid: int) -> None:
 
 async def _counted_afresh(db: Database, doc: dict[str, Any]) -> dict[str, Any]:
     fields = _fresh(doc["trigger_type"], doc["job_ids"])
-    if doc["trigger_type"] == "on_workflow_start" or doc["trigger_type"] in WORKER_TRIGGERS:
+    if doc["trigger_type"] == Trigger.ON_WORKFLOW_START or doc["trigger_type"] in WORKER_TRIGGERS:
         fields["trigger_count"] = fields["required_triggers"]
     elif doc["trigger_type"] in JOB_TRIGGERS:
-        wanted = _PAST_READY if doc["trigger_type"] == "on_jobs_ready" else {s.value for s in states.DONE}
+        wanted = _PAST_READY if doc["trigger_type"] == Trigger.ON_JOBS_READY else {s.value for s in states.DONE}
         jobs = await workflows.find_by_ids(db.jobs, doc["job_ids"], {"status": 1})
         fields["triggered"] = [j["_id"] for j in jobs if j["status"] in wanted]
         fields["trigger_count"] = len(fields["triggered"])
@@ -97,7 +98,7 @@ async def create(db: Database, data: h.WorkflowActionCreate) -> h.WorkflowAction
 
 
 def _check(data: h.WorkflowActionCreate) -> None:
-    if data.trigger_type not in JOB_TRIGGERS + WORKER_TRIGGERS + ("on_workflow_start", "on_workflow_complete"):
+    if data.trigger_type not in set(Trigger):
         raise InvalidRequest(f"unknown trigger_type {data.trigger_type!r}")
     if data.action_type not in ("run_commands", "schedule_nodes"):
         raise InvalidRequest(f"unknown action_type {data.action_type!r}: run_commands or schedule_nodes")
@@ -169,7 +170,7 @@ async def _nothing_left_to_schedule(db: Database, doc: dict[str, Any]) -> str | 
     action is then marked done without asking Slurm for anything. An allocation asked for
     at workflow completion is the user's explicit wish and is not second-guessed.
     """
-    if doc["action_type"] != "schedule_nodes" or doc["trigger_type"] == "on_workflow_complete":
+    if doc["action_type"] != "schedule_nodes" or doc["trigger_type"] == Trigger.ON_WORKFLOW_COMPLETE:
         return None
     status = workflows.status_of(await workflows.get_doc(db, doc["workflow_id"]))
     if status.is_canceled:

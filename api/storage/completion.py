@@ -19,6 +19,7 @@ from api.storage.workflows import Event
 from torc_client.contract import CompleteReport, Rejection, ReportResponse
 from torc_client.core import failure, states
 from torc_client.core.errors import InvalidRequest
+from torc_client.core.triggers import Trigger
 from torc_client.core.units import count
 
 #: Return code of a job stopped by SIGTERM (128 + 15, as a shell reports it).
@@ -114,8 +115,8 @@ async def serve_reports(db: Database, items: list[tuple[int, CompleteReport]]) -
         events += _events(finished[i][0], by_id, reports[i].compute_node_id, "")
     await workflows.record(db, wid, delta, events)
     ready = await release.release(db, wid, accepted_all)
-    await triggers.jobs_fired(db, wf, "on_jobs_complete", [d["_id"] for d in accepted_all])
-    await triggers.jobs_fired(db, wf, "on_jobs_ready", ready)
+    await triggers.jobs_fired(db, wf, Trigger.ON_JOBS_COMPLETE, [d["_id"] for d in accepted_all])
+    await triggers.jobs_fired(db, wf, Trigger.ON_JOBS_READY, ready)
     answers = []
     for i in range(len(reports)):
         accepted, _, rejected, _ = finished.get(i, ([], set(), [], {}))
@@ -187,8 +188,8 @@ async def _complete_outcomes(db: Database, wid: int, node_id: int | None, outcom
         delta[status] = delta.get(status, 0) + n
     await workflows.record(db, wid, delta, _events(accepted, by_id, node_id, reason) + _retry_events(retried))
     ready = await release.release(db, wid, accepted)
-    await triggers.jobs_fired(db, wf, "on_jobs_complete", [d["_id"] for d in accepted])
-    await triggers.jobs_fired(db, wf, "on_jobs_ready", ready)
+    await triggers.jobs_fired(db, wf, Trigger.ON_JOBS_COMPLETE, [d["_id"] for d in accepted])
+    await triggers.jobs_fired(db, wf, Trigger.ON_JOBS_READY, ready)
     retried_ids = {d["_id"] for d in retried}
     rejected += [(jid, "no longer held by this claim") for jid in retrying if jid not in retried_ids]
     return ReportResponse(accepted=[d["_id"] for d in accepted] + sorted(retried_ids),

@@ -12,7 +12,9 @@ from pathlib import Path
 from torc_client import contract as c
 from torc_client.cli import progress, render
 from torc_client.client import Client
-from torc_client.core import errors
+from torc_client.core import allocations, errors
+from torc_client.core.allocations import AllocationStatus
+from torc_client.core.triggers import Trigger
 from torc_client.hpc import actions as workflow_actions
 from torc_client.hpc import generate as slurm_generate
 from torc_client.hpc import profiles as hpc_profiles
@@ -81,7 +83,7 @@ def ensure_initialized(client: Client, workflow_id: int, force: bool = False, cr
 def submit_workflow(client: Client, workflow_id: int, output_dir: Path) -> list[str]:
     """Initialise if needed, then run the start-of-workflow schedule_nodes actions from here; returns Slurm ids."""
     ensure_initialized(client, workflow_id)
-    executed = workflow_actions.run_pending(client, workflow_id, output_dir, triggers=("on_workflow_start",),
+    executed = workflow_actions.run_pending(client, workflow_id, output_dir, triggers=(Trigger.ON_WORKFLOW_START,),
                                             log=render.message)  # fmt: skip
     if not any(a.action_type == "schedule_nodes" for a in executed):
         render.message(f"workflow {workflow_id} has no pending on_workflow_start schedule_nodes action: nothing was "
@@ -91,12 +93,12 @@ def submit_workflow(client: Client, workflow_id: int, output_dir: Path) -> list[
 
 def cancel_allocations(client: Client, workflow_id: int) -> list[str]:
     """`scancel` a workflow's allocations that are still pending or active, and mark them complete."""
-    live = [n for n in client.list_scheduled_compute_nodes(workflow_id) if n.status in ("pending", "active")]
+    live = [n for n in client.list_scheduled_compute_nodes(workflow_id) if n.status in allocations.LIVE]
     if not live:
         return []
     slurm.cancel([n.scheduler_id for n in live])
     for node in live:
-        client.update_scheduled_compute_node(node.id, "complete")
+        client.update_scheduled_compute_node(node.id, AllocationStatus.COMPLETE)
     return [n.scheduler_id for n in live]
 
 
@@ -110,9 +112,9 @@ def sync_status(client: Client, workflow_id: int) -> tuple[list[str], list[int]]
     runners = [n for n in client.list_compute_nodes(workflow_id, is_active=True) if n.scheduler_id]
     ids = sorted({a.scheduler_id for a in allocations} | {n.scheduler_id for n in runners})
     live = {job for job, status in slurm.states(ids).items() if status in slurm.LIVE_STATES}
-    ended = [a for a in allocations if a.status != "complete" and a.scheduler_id not in live]
+    ended = [a for a in allocations if a.status != AllocationStatus.COMPLETE and a.scheduler_id not in live]
     for allocation in ended:
-        client.update_scheduled_compute_node(allocation.id, "complete")
+        client.update_scheduled_compute_node(allocation.id, AllocationStatus.COMPLETE)
     orphaned = [n for n in runners if n.scheduler_id not in live]
     for node in orphaned:
         client.deactivate_compute_node(node.id)

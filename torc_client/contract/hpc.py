@@ -10,6 +10,8 @@ from typing import Any
 from msgspec import UNSET, Struct, UnsetType
 
 from torc_client.contract.base import Name, Record
+from torc_client.core import settings
+from torc_client.core.allocations import AllocationStatus
 
 
 class SlurmScheduler(Record):
@@ -21,7 +23,7 @@ class SlurmScheduler(Record):
     account: str
     partition: str | None = None
     nodes: int = 1
-    walltime: str = "01:00:00"
+    walltime: str = settings.DEFAULT_WALLTIME
     mem: str | None = None
     gres: str | None = None
     qos: str | None = None
@@ -36,7 +38,7 @@ class SlurmSchedulerCreate(Struct, kw_only=True):
     account: str
     partition: str | None = None
     nodes: int = 1
-    walltime: str = "04:00:00"
+    walltime: str = settings.DEFAULT_WALLTIME
     mem: str | None = None
     gres: str | None = None
     qos: str | None = None
@@ -106,7 +108,7 @@ class ScheduledComputeNode(Record):
     scheduler_id: str
     scheduler_config_id: int
     scheduler_type: str = "slurm"
-    status: str = "pending"
+    status: str = AllocationStatus.PENDING.value
     submitted_at: str | None = None
     action_id: int | None = None
 
@@ -116,7 +118,7 @@ class ScheduledComputeNodeCreate(Struct, kw_only=True):
     scheduler_id: str
     scheduler_config_id: int
     scheduler_type: str = "slurm"
-    status: str = "pending"
+    status: str = AllocationStatus.PENDING.value
     action_id: int | None = None
 
 

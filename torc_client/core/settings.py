@@ -38,6 +38,8 @@ DEFAULT_API_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}{API_PREFIX}"
 DEFAULT_TIMEOUT_SECONDS = 60.0
 DEFAULT_POLL_INTERVAL = 1.0
 DEFAULT_OUTPUT_DIR = "output"
+#: A Slurm scheduler's walltime when none is given, from a spec or from `torc slurm create` (Torc's spec default).
+DEFAULT_WALLTIME = "01:00:00"
 #: Grace period between SIGTERM and SIGKILL when a job is stopped.
 DEFAULT_KILL_GRACE_SECONDS = 10.0
 #: How many times a job may be requeued because its runner died, before it fails.

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from torc_client.core.errors import SpecError
+from torc_client.core.triggers import Trigger
 from torc_client.core.units import format_walltime
 from torc_client.hpc.profiles import Partition, Profile
 from torc_client.spec import PlanResources, WorkflowPlan
@@ -49,7 +50,7 @@ def generate(doc: dict[str, Any], plan: WorkflowPlan, profile: Profile, account:
             if job.resource_requirements == rr.name:
                 by_depth.setdefault(depth[job.name], []).append(job.name)
         for level, names in sorted(by_depth.items()):
-            action: dict[str, Any] = {"trigger_type": "on_workflow_start" if level == 0 else "on_jobs_ready",
+            action: dict[str, Any] = {"trigger_type": Trigger.ON_WORKFLOW_START if level == 0 else Trigger.ON_JOBS_READY,
                                       "action_type": "schedule_nodes", "scheduler": name, "scheduler_type": "slurm",
                                       "num_allocations": math.ceil(len(names) / (per_node * runs))}  # fmt: skip
             if level:

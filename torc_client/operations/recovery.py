@@ -31,7 +31,9 @@ from torc_client import contract as c
 from torc_client.analysis import diagnosis
 from torc_client.analysis.diagnosis import Failure, JobUsage
 from torc_client.client import Client
+from torc_client.core.allocations import AllocationStatus
 from torc_client.core.errors import ConflictError, TorcError
+from torc_client.core.triggers import Trigger
 from torc_client.core.units import (
     count,
     format_duration,
@@ -240,7 +242,7 @@ def check_finished(client: Client, workflow_id: int) -> list[Any]:
         raise RecoveryError(f"workflow {workflow_id} still has {count(len(active), 'runner')} attached "
                             f"({', '.join(n.hostname for n in active[:3])}): wait for them to exit")  # fmt: skip
     allocations = client.list_scheduled_compute_nodes(workflow_id)
-    pending = [a for a in allocations if a.status == "pending"]
+    pending = [a for a in allocations if a.status == AllocationStatus.PENDING]
     if pending:
         raise RecoveryError(f"workflow {workflow_id} has {count(len(pending), 'Slurm allocation')} still queued: "
                             "wait for them to start, or cancel them")  # fmt: skip
@@ -326,7 +328,7 @@ def _consume_start_actions(client: Client, workflow_id: int) -> None:
     Left pending, the first runner of a recovery allocation would submit them too, shaped for the old requests.
     """
     for action in client.list_actions(workflow_id, pending=True):
-        if action.trigger_type == "on_workflow_start" and action.action_type == "schedule_nodes":
+        if action.trigger_type == Trigger.ON_WORKFLOW_START and action.action_type == "schedule_nodes":
             try:
                 client.claim_action(action.id)
             except ConflictError:  # taken meanwhile: by definition no longer pending

@@ -27,7 +27,6 @@ from torc_client.client import Client
 from torc_client.contract import hpc as h
 from torc_client.core import settings
 from torc_client.spec import DEFAULT_RESOURCES, DEFAULT_SETTINGS
-from torc_client.spec.hpc import DEFAULT_WALLTIME
 
 #: Records asked for per request: the largest page the API allows (the server reads every record of a
 #: workflow's files, user_data, ... for each page, so one page is cheapest).
@@ -38,7 +37,7 @@ JOB_PAGE = min(100_000, settings.MAX_PAGE_LIMIT)
 _RESOURCE_DEFAULTS = {"num_cpus": 1, "num_gpus": 0, "num_nodes": 1, "memory": "1m", "runtime": "PT1H"}
 _RULE_DEFAULTS: dict[str, Any] = {"exit_codes": [], "match_all_exit_codes": False, "recovery_script": None,
                                   "max_retries": 3}  # fmt: skip
-_SCHEDULER_DEFAULTS: dict[str, Any] = {"nodes": 1, "walltime": DEFAULT_WALLTIME}
+_SCHEDULER_DEFAULTS: dict[str, Any] = {"nodes": 1, "walltime": settings.DEFAULT_WALLTIME}
 _ACTION_DEFAULTS: dict[str, Any] = {"num_allocations": 1, "start_one_worker_per_node": False,
                                     "max_parallel_jobs": None}  # fmt: skip
 _MONITOR_DEFAULTS = {**DEFAULT_SETTINGS["resource_monitor"], "generate_plots": False, "metrics": []}

@@ -12,13 +12,10 @@ from typing import Any
 
 import msgspec
 
+from torc_client.core import settings
 from torc_client.core.errors import SpecError
+from torc_client.core.triggers import JOB_TRIGGERS
 from torc_client.core.units import parse_walltime
-
-DEFAULT_WALLTIME = "01:00:00"
-JOB_TRIGGERS = ("on_jobs_ready", "on_jobs_complete")
-#: Triggers that are met as soon as the workflow is initialised: every runner may find them pending.
-WORKER_TRIGGERS = ("on_worker_start", "on_worker_complete")
 
 
 class PlanScheduler(msgspec.Struct, frozen=True):
@@ -28,7 +25,7 @@ class PlanScheduler(msgspec.Struct, frozen=True):
     account: str
     partition: str | None = None
     nodes: int = 1
-    walltime: str = DEFAULT_WALLTIME
+    walltime: str = settings.DEFAULT_WALLTIME
     walltime_s: float = 3600.0
     mem: str | None = None
     gres: str | None = None
@@ -62,7 +59,7 @@ def plan_schedulers(entries: list[dict[str, Any]]) -> tuple[PlanScheduler, ...]:
             raise SpecError(f"{path}.name", f"duplicate slurm scheduler name '{entry['name']}'")
         seen.add(entry["name"])
         entry = {key: value for key, value in entry.items() if value is not None}  # null means "not set"
-        walltime = str(entry.get("walltime", DEFAULT_WALLTIME))
+        walltime = str(entry.get("walltime", settings.DEFAULT_WALLTIME))
         try:
             seconds = parse_walltime(walltime)
         except ValueError as error:

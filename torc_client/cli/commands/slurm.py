@@ -82,7 +82,7 @@ def get_scheduler(state: State, scheduler_id: int) -> None:
 @click.option("--account", required=True, help="Slurm account to charge.")
 @click.option("--partition", default=None)
 @click.option("--nodes", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--walltime", default="04:00:00", show_default=True, help="HH:MM:SS or D-HH:MM:SS.")
+@click.option("--walltime", default=settings.DEFAULT_WALLTIME, show_default=True, help="HH:MM:SS or D-HH:MM:SS.")
 @click.option("--mem", default=None, help="Memory per node, e.g. 180G.")
 @click.option("--gres", default=None, help="Generic resources, e.g. gpu:2.")
 @click.option("--qos", default=None)
