@@ -18,6 +18,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
+from torc_client.core.units import iso_from_epoch, iso_now  # noqa: F401 - re-exported for storage modules
+
 #: collection -> (keys, unique) of every index; few on purpose: each index roughly halves
 #: the insert rate of the embedded server, and workflow creation is insert-bound.
 INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
