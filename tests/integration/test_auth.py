@@ -344,3 +344,22 @@ def test_a_server_that_requires_passwords_locks_its_embedded_database(users_file
             process.stderr.close()
     assert oct(data.stat().st_mode & 0o777) == "0o700"
     assert oct(data.joinpath("db-password").stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_client_raises_the_servers_own_kinds_of_error(guarded_server, tmp_path) -> None:
+    """A 403 is a ForbiddenError (and a Forbidden); a missing record a NotFoundError with its kind and key."""
+    from torc_client.core import errors
+
+    with as_user(guarded_server, "alice") as alice:
+        wf = alice.create_workflow_from_spec(independent(1), working_dir=str(tmp_path))
+    with as_user(guarded_server, "bob") as bob:
+        with pytest.raises(errors.ForbiddenError) as refused:
+            bob.get_workflow(wf.id)
+        assert isinstance(refused.value, errors.Forbidden) and refused.value.status_code == 403
+        with pytest.raises(errors.NotFoundError) as missing:
+            bob.get_job(2**40)
+        assert isinstance(missing.value, errors.NotFound)
+        assert (missing.value.kind, missing.value.key) == ("job", 2**40)
+    with Client(guarded_server.url, user="alice", password="not-hers") as stranger:
+        with pytest.raises(errors.UnauthorizedError):
+            stranger.get_workflow(wf.id)

@@ -7,12 +7,19 @@
     │   ├── LeaseExpired(message)   a runner's lease ran out; its jobs went to others
     │   └── InvalidTransition(job, from_, to)
     ├── InvalidRequest(message)     a request is well-formed but its values are not acceptable
+    ├── Forbidden(message)          the caller may not do this (access control)
     └── ApiError(status, problem)   raised by the client: the server answered with a problem
-        ├── NotFoundError, ConflictError (LeaseExpiredError), ValidationError: by HTTP status
-        └── ServerUnavailable(url)  raised by the client: nothing answered at the URL
+        ├── NotFoundError           also a NotFound, with the server's kind and key
+        ├── ConflictError           also a Conflict
+        │   ├── LeaseExpiredError   also a LeaseExpired
+        │   └── InvalidTransitionError  also an InvalidTransition, with job, from_ and to
+        ├── ForbiddenError          also a Forbidden (HTTP 403); UnauthorizedError for 401
+        ├── ValidationError         also an InvalidRequest (HTTP 400, 413 or 422)
+        └── ServerUnavailable(url)  nothing answered at the URL
 
-The API maps the first five to `application/problem+json` responses in one table
-(`api/problems.py`); the client turns those responses back into the same classes.
+The API maps the server's errors to `application/problem+json` responses in one table
+(`api/problems.py`). The client raises an `ApiError` subclass that is also the server's class, so
+`except NotFound` catches a missing record whether the code runs in the server or talks to it.
 """
 
 from __future__ import annotations
@@ -127,7 +134,7 @@ class ApiError(TorcError):
 
     def __init__(self, status: int, problem: dict[str, Any]) -> None:
         detail = problem.get("detail") or problem.get("title") or f"HTTP {status}"
-        super().__init__(str(detail))
+        TorcError.__init__(self, str(detail))  # not the mirrored server class's: its arguments differ
         self.status_code = status
         self.title = str(problem.get("title", "Error"))
         self.problem_doc = problem
@@ -153,28 +160,55 @@ class ServerUnavailable(ApiError):
         self.database = database
 
 
-class NotFoundError(ApiError):
-    """The server says the record does not exist (HTTP 404)."""
+class NotFoundError(ApiError, NotFound):
+    """The server says the record does not exist (HTTP 404); `kind` and `key` name it."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        super().__init__(status, problem)
+        self.kind = str(problem.get("kind", ""))
+        self.key = problem.get("key")
 
 
-class ConflictError(ApiError):
+class ConflictError(ApiError, Conflict):
     """The server refused because of the current state (HTTP 409)."""
 
 
-class LeaseExpiredError(ConflictError):
+class LeaseExpiredError(ConflictError, LeaseExpired):
     """The server says this runner's lease expired (its jobs went to other runners)."""
 
 
-class ValidationError(ApiError):
+class InvalidTransitionError(ConflictError, InvalidTransition):
+    """The server says a job cannot move between these statuses; `job`, `from_` and `to` say which."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        super().__init__(status, problem)
+        self.job = problem.get("job")
+        self.from_ = str(problem.get("from_status", ""))
+        self.to = str(problem.get("to_status", ""))
+
+
+class ForbiddenError(ApiError, Forbidden):
+    """The server says this user may not do this (HTTP 403: access control)."""
+
+
+class UnauthorizedError(ApiError):
+    """The server asks who is calling (HTTP 401): no password, or a wrong one."""
+
+
+class ValidationError(ApiError, InvalidRequest):
     """The server refused the values sent (HTTP 400 or 422): a bad spec, bad JSON, a bad parameter."""
 
 
-_BY_STATUS: dict[int, type[ApiError]] = {400: ValidationError, 404: NotFoundError, 409: ConflictError,
-                                         413: ValidationError, 422: ValidationError}  # fmt: skip
+_BY_STATUS: dict[int, type[ApiError]] = {400: ValidationError, 401: UnauthorizedError, 403: ForbiddenError,
+                                         404: NotFoundError, 409: ConflictError, 413: ValidationError,
+                                         422: ValidationError}  # fmt: skip
+_BY_TITLE: dict[str, type[ApiError]] = {LeaseExpired.title: LeaseExpiredError,
+                                        InvalidTransition.title: InvalidTransitionError}  # fmt: skip
 
 
 def from_problem(status: int, problem: dict[str, Any]) -> ApiError:
     """The client-side exception for a problem document the server sent."""
-    if problem.get("title") == LeaseExpired.title:
-        return LeaseExpiredError(status, problem)
+    by_title = _BY_TITLE.get(str(problem.get("title", "")))
+    if by_title is not None and status == Conflict.status_code:
+        return by_title(status, problem)
     return _BY_STATUS.get(status, ApiError)(status, problem)
