@@ -14,7 +14,7 @@ known equivalent, and not reached by the selected tests, with every survivor nam
     python scripts/mutation.py all                  # every core module: ~2 h on 2 cores
     python scripts/mutation.py api/storage/queue.py # one module (the others keep their last results)
     python scripts/mutation.py --mutants 'api.storage.queue.x_repair__mutmut_*'  # check these mutants again
-    python scripts/mutation.py api/storage/claims.py --tests tests/integration/test_core_claims.py
+    python scripts/mutation.py api/storage/claims.py --tests tests/claims/test_storage_claims.py
                                                     # only these tests: quicker, and a stricter score
 """
 

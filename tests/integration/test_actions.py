@@ -7,7 +7,7 @@ import concurrent.futures
 import pytest
 
 from tests.conftest import start_server, stop_server
-from tests.integration.test_claims import claim, finish, register
+from tests.claims.test_http_claims import claim, finish, register
 from torc_client import Client
 from torc_client.core.errors import ConflictError
 

@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 from pymongo import MongoClient
 
-from tests.integration.test_claims import claim, register
+from tests.claims.test_http_claims import claim, register
 from torc_client import Client
 from torc_client import contract as c
 from torc_client.core.errors import ServerUnavailable

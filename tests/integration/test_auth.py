@@ -15,7 +15,7 @@ from pymongo.errors import OperationFailure
 
 from api.embedded import free_port
 from tests.conftest import BIN, start_server, stop_server
-from tests.integration.test_claims import independent
+from tests.claims.test_http_claims import independent
 from torc_client import Client
 from torc_client.core.errors import ApiError
 

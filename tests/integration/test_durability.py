@@ -10,7 +10,7 @@ import httpx
 
 from api.embedded import EmbeddedDatabase
 from tests.conftest import start_server, stop_server
-from tests.integration.test_claims import claim, finish, independent, register
+from tests.claims.test_http_claims import claim, finish, independent, register
 from torc_client import Client
 
 

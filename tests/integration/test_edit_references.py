@@ -9,7 +9,7 @@ import pymongo
 import pytest
 
 from api.storage.hashes import definition_hash
-from tests.integration.test_claims import claim, finish, register
+from tests.claims.test_http_claims import claim, finish, register
 from torc_client import Client
 from torc_client.core.errors import ConflictError, NotFoundError, ValidationError
 

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from tests.integration.test_claims import independent
+from tests.claims.test_http_claims import independent
 
 BIG = 2**70
 

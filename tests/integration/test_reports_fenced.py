@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_claims import claim, independent, register
+from tests.claims.test_http_claims import claim, independent, register
 from torc_client import Client
 from torc_client import contract as c
 from torc_client.core.errors import ConflictError, NotFoundError

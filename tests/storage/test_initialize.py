@@ -15,7 +15,7 @@ import pytest
 from api.storage import initialize, rerun, workflows
 from api.storage.db import Database
 from api.storage.hashes import data_hash
-from tests.integration.test_core_storage import make_workflow, run
+from tests.storage.test_storage import make_workflow, run
 from torc_client.contract import InitializeResult
 from torc_client.core.errors import Conflict, InvalidRequest
 

@@ -11,7 +11,7 @@ import pytest
 from api.storage import initialize, queue, transitions, workflows
 from api.storage.db import Database
 from api.storage.hashes import data_hash, definition_hash
-from tests.integration.test_core_initialize import (
+from tests.storage.test_initialize import (
     by_name,
     graph_of,
     pipeline,
@@ -20,7 +20,7 @@ from tests.integration.test_core_initialize import (
     set_jobs,
     started,  # fmt: skip
 )
-from tests.integration.test_core_storage import make_workflow, run
+from tests.storage.test_storage import make_workflow, run
 from torc_client.contract import InitializeResult
 from torc_client.core.errors import InvalidRequest
 

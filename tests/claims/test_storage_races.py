@@ -9,7 +9,7 @@ import pytest
 
 from api.storage import claims, queue, transitions, workflows
 from api.storage.db import Database
-from tests.integration.test_core_storage import (
+from tests.storage.test_storage import (
     LEASE_SECONDS,
     claim_one,
     claimed,

@@ -8,8 +8,8 @@ import pytest
 
 from api.storage import claims, create, initialize, leases, transitions, workflows
 from api.storage.db import Database
-from tests.integration.test_core_claims import GIB, LEASE, claim, counts, node, workflow
-from tests.integration.test_core_storage import events, run
+from tests.claims.test_storage_claims import GIB, LEASE, claim, counts, node, workflow
+from tests.storage.test_storage import events, run
 from torc_client import contract as c
 from torc_client.spec import build_plan
 

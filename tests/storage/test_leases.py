@@ -17,7 +17,7 @@ from api.storage import (
     workflows,
 )
 from api.storage.db import Database
-from tests.integration.test_core_storage import run
+from tests.storage.test_storage import run
 from torc_client import contract as c
 from torc_client.core.errors import Conflict, InvalidRequest, LeaseExpired, NotFound
 from torc_client.core.settings import DEFAULT_MAX_LEASE_RETRIES

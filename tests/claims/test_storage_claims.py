@@ -18,7 +18,7 @@ from api.storage import (
     workflows,
 )
 from api.storage.db import Database
-from tests.integration.test_core_storage import events, run
+from tests.storage.test_storage import events, run
 from torc_client import contract as c
 from torc_client.core import resources
 from torc_client.spec import build_plan

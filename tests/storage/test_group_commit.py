@@ -9,7 +9,7 @@ import asyncio
 from api.storage import claims, leases, workflows
 from api.storage.db import Database
 from api.storage.workflows import Event
-from tests.integration.test_core_storage import LEASE_SECONDS, claimed, run
+from tests.storage.test_storage import LEASE_SECONDS, claimed, run
 from torc_client import contract as c
 
 

@@ -14,7 +14,7 @@ from api.storage import (
     workflows,
 )
 from api.storage.db import Database
-from tests.integration.test_core_storage import run
+from tests.storage.test_storage import run
 from torc_client import contract as c
 from torc_client.spec import build_plan
 
