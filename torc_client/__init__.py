@@ -6,7 +6,10 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Client", "WorkflowBuilder", "__version__"]
+#: The Python API a user writes against: the client, and the builder with its helpers.
+_BUILDER = ("WorkflowBuilder", "run_workflow", "results", "user_data")
+
+__all__ = ["Client", "__version__", *_BUILDER]
 
 
 def __getattr__(name: str) -> Any:
@@ -15,8 +18,8 @@ def __getattr__(name: str) -> Any:
         from torc_client.client import Client
 
         return Client
-    if name == "WorkflowBuilder":
-        from torc_client.operations.builder import WorkflowBuilder
+    if name in _BUILDER:
+        from torc_client.operations import builder
 
-        return WorkflowBuilder
+        return getattr(builder, name)
     raise AttributeError(name)
