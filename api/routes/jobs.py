@@ -15,6 +15,7 @@ from api.storage import Database, edits, jobs
 from api.storage import why as why_storage
 from torc_client.contract import Job, JobCreate, JobUpdate, Page
 from torc_client.contract.dependencies import JobWhy
+from torc_client.core.errors import InvalidRequest
 
 
 class JobController(Controller):
@@ -28,8 +29,6 @@ class JobController(Controller):
         try:
             return await jobs.list_page(db, workflow_id, status, offset, limit, name)
         except ValueError as error:
-            from torc_client.core.errors import InvalidRequest
-
             raise InvalidRequest(str(error)) from None
 
     @get("/{job_id:int}", opt=rules.record("jobs", "job_id"))

@@ -43,6 +43,7 @@ from torc_client.core.units import (
     parse_memory,
     parse_walltime,
 )
+from torc_client.hpc import actions as workflow_actions
 from torc_client.operations import recovery_hook
 
 #: Torc's factors: memory x 1.5 after an out-of-memory kill; runtime x 1.4 (`recover`) or 1.5 (`watch`).
@@ -298,8 +299,6 @@ def submit_allocations(client: Client, plan: RecoveryPlan, output_dir: Path, *,
 
     Jobs rerun as they are (`retry_unknown`) get one allocation of the scheduler they used.
     """
-    from torc_client.hpc import actions as workflow_actions
-
     schedulers = client.list_slurm_schedulers(plan.workflow_id)
     if not schedulers:
         return []

@@ -22,6 +22,8 @@ from torc_client.cli.commands.editing import changes, show_changed
 from torc_client.cli.commands.user_data import JsonValue
 from torc_client.core import resources
 from torc_client.core.units import count
+from torc_client.operations import archive as run_history
+from torc_client.operations.spec_export import export_spec
 from torc_client.spec import dump_spec_text, format_from_filename, load_spec_text
 
 
@@ -208,15 +210,12 @@ def export(state: State, workflow_id: int, output: str | None, spec_format: str 
     run number, each job's status, and its results and events, jobs named): imported on another
     server, the copy's reports read as the original's did. Not in KDL.
     """
-    from torc_client.operations import archive
-    from torc_client.operations.spec_export import export_spec
-
     fmt = spec_format or (output and format_from_filename(output)) or "yaml"
     doc = export_spec(state.client(), workflow_id)
     if include_results or include_events:
         if fmt == "kdl":
             raise click.UsageError("a history (--include-results, --include-events) is written in yaml, json or json5")
-        doc[archive.KEY] = archive.history(state.client(), workflow_id, results=include_results,
+        doc[run_history.KEY] = run_history.history(state.client(), workflow_id, results=include_results,
                                            events=include_events)  # fmt: skip
     text = dump_spec_text(doc, fmt)
     if output is None:
@@ -242,12 +241,10 @@ def import_(state: State, spec_file: str, working_dir: str | None, skip_results:
     An export with a history (--include-results, --include-events) gets it back: the jobs take the
     statuses the run ended with, and its results and events are restored.
     """
-    from torc_client.operations import archive
-
     text = steps.read_spec_file(spec_file)
     found = None
-    if archive.KEY in text:
-        spec, found = archive.split(load_spec_text(text, format_from_filename(Path(spec_file).name), spec_file),
+    if run_history.KEY in text:
+        spec, found = run_history.split(load_spec_text(text, format_from_filename(Path(spec_file).name), spec_file),
                                     skip_results=skip_results, skip_events=skip_events)  # fmt: skip
     if found is None:
         workflow = steps.create_from_file(state.client(), spec_file, working_dir)
