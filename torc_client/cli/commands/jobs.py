@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from torc_client import contract as c
-from torc_client.cli import render, render_dependencies
+from torc_client.cli import render
 from torc_client.cli.commands.common import (
     State,
     paging_options,
@@ -17,6 +17,7 @@ from torc_client.cli.commands.common import (
 )
 from torc_client.cli.commands.editing import changes, show_changed, show_created
 from torc_client.cli.commands.resource_requirements import resource_requirements_id
+from torc_client.cli.render import dependencies as render_dependencies
 from torc_client.core import states
 
 

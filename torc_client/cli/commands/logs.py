@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from torc_client.cli import render, render_triage
+from torc_client.cli import render
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
+from torc_client.cli.render import triage as render_triage
 from torc_client.core import settings
 from torc_client.core.units import count
 from torc_client.triage import collect, families, slurm_logs

@@ -2,7 +2,7 @@
 
 Each command reads the workflow's jobs, results and resource requirements in a few paged
 listings (never one request per job), builds its record with `torc_client.analysis.reports` and
-draws it with `torc_client.cli.render_reports` (or prints its JSON).
+draws it with `torc_client.cli.render.reports` (or prints its JSON).
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Any
 import click
 
 from torc_client.analysis import reports
-from torc_client.cli import render, render_reports
+from torc_client.cli import render
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
+from torc_client.cli.render import reports as render_reports
 from torc_client.client import Client
 from torc_client.contract import ResourceRequirements, Result
 from torc_client.core import settings

@@ -9,7 +9,7 @@ import click
 
 from torc_client import contract as c
 from torc_client.analysis import dependencies
-from torc_client.cli import render, render_dependencies, steps
+from torc_client.cli import render, steps
 from torc_client.cli.commands import validate
 from torc_client.cli.commands.common import (
     AliasGroup,
@@ -20,6 +20,7 @@ from torc_client.cli.commands.common import (
 )
 from torc_client.cli.commands.editing import changes, show_changed
 from torc_client.cli.commands.user_data import JsonValue
+from torc_client.cli.render import dependencies as render_dependencies
 from torc_client.core import resources
 from torc_client.core.units import count
 from torc_client.operations import archive as run_history
