@@ -9,7 +9,7 @@ result a few tens of kilobytes and its peaks survive.
 
 from __future__ import annotations
 
-from torc_client.contract.runner import ResourceSample
+from torc_client.contract import ResourceSample
 
 #: Most points kept per job.
 MAX_POINTS = 2000

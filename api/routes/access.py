@@ -6,7 +6,7 @@ from litestar import Controller, Request, delete, get, post
 
 from api.access import rules
 from api.storage import Database, groups, workflows
-from torc_client.contract.access import (
+from torc_client.contract import (
     AccessCheck,
     AccessGroup,
     AccessGroupCreate,

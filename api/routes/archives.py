@@ -6,7 +6,7 @@ from litestar import Controller, post
 
 from api.access import rules
 from api.storage import Database, archives
-from torc_client.contract.archive import History, HistoryRestored
+from torc_client.contract import History, HistoryRestored
 
 
 class ArchiveController(Controller):

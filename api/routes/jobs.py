@@ -13,8 +13,7 @@ from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
 from api.routes.workflows import _changes
 from api.storage import Database, edits, jobs
 from api.storage import why as why_storage
-from torc_client.contract import Job, JobCreate, JobUpdate, Page
-from torc_client.contract.dependencies import JobWhy
+from torc_client.contract import Job, JobCreate, JobUpdate, JobWhy, Page
 from torc_client.core.errors import InvalidRequest
 
 

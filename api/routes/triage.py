@@ -6,7 +6,7 @@ from litestar import Controller, post
 
 from api.access import rules
 from api.storage import Database, selective_reset
-from torc_client.contract.triage import JobsResetRequest, JobsResetResult
+from torc_client.contract import JobsResetRequest, JobsResetResult
 
 
 class TriageController(Controller):

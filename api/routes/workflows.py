@@ -29,6 +29,7 @@ from api.storage.execution_plan import execution_plan as stored_plan
 from torc_client.analysis.dependencies import NAMES_PER_STAGE
 from torc_client.contract import (
     Creation,
+    ExecutionPlan,
     InitializeResult,
     Name,
     Page,
@@ -38,7 +39,6 @@ from torc_client.contract import (
     WorkflowStatus,
     WorkflowUpdate,
 )
-from torc_client.contract.dependencies import ExecutionPlan
 from torc_client.core.errors import TorcError
 from torc_client.spec import build_plan, load_spec_text
 

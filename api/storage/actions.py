@@ -18,7 +18,7 @@ from pymongo import ReturnDocument
 from api.storage import records, workflows
 from api.storage.db import Database, iso_now
 from api.storage.workflows import Event
-from torc_client.contract import hpc as h
+from torc_client import contract as c
 from torc_client.core import states
 from torc_client.core.errors import Conflict, InvalidRequest, NotFound
 from torc_client.core.triggers import JOB_TRIGGERS, WORKER_TRIGGERS, Trigger
@@ -72,7 +72,7 @@ async def _counted_afresh(db: Database, doc: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-async def create(db: Database, data: h.WorkflowActionCreate) -> h.WorkflowAction:
+async def create(db: Database, data: c.WorkflowActionCreate) -> c.WorkflowAction:
     """Add an action to a workflow, checked as a spec's would be; counted at once if the run is open."""
     wf = await workflows.get_doc(db, data.workflow_id)
     _check(data)
@@ -97,7 +97,7 @@ async def create(db: Database, data: h.WorkflowActionCreate) -> h.WorkflowAction
     return to_record(doc)
 
 
-def _check(data: h.WorkflowActionCreate) -> None:
+def _check(data: c.WorkflowActionCreate) -> None:
     if data.trigger_type not in set(Trigger):
         raise InvalidRequest(f"unknown trigger_type {data.trigger_type!r}")
     if data.action_type not in ("run_commands", "schedule_nodes"):
@@ -112,28 +112,28 @@ def _check(data: h.WorkflowActionCreate) -> None:
         raise InvalidRequest(f"num_allocations must be at least 1, got {data.num_allocations}")
 
 
-async def get(db: Database, action_id: int) -> h.WorkflowAction:
+async def get(db: Database, action_id: int) -> c.WorkflowAction:
     doc = await db.workflow_actions.find_one({"_id": action_id})
     if doc is None:
         raise NotFound("workflow_action", action_id)
     return to_record(doc)
 
 
-async def delete(db: Database, action_id: int) -> h.WorkflowAction:
+async def delete(db: Database, action_id: int) -> c.WorkflowAction:
     doc = await db.workflow_actions.find_one_and_delete({"_id": action_id})
     if doc is None:
         raise NotFound("workflow_action", action_id)
     return to_record(doc)
 
 
-async def list_actions(db: Database, wid: int, pending_only: bool, compute_node_id: int | None) -> list[h.WorkflowAction]:
+async def list_actions(db: Database, wid: int, pending_only: bool, compute_node_id: int | None) -> list[c.WorkflowAction]:
     await workflows.get_doc(db, wid)
     query: dict[str, Any] = {"workflow_id": wid}
     docs = [to_record(d, compute_node_id) async for d in db.workflow_actions.find(query).sort("_id", 1)]
     return [d for d in docs if d.is_pending or not pending_only]
 
 
-async def claim(db: Database, action_id: int, node_id: int | None) -> h.WorkflowAction:
+async def claim(db: Database, action_id: int, node_id: int | None) -> c.WorkflowAction:
     """Take a pending action to execute: exactly once, or once per compute node if persistent."""
     doc = await db.workflow_actions.find_one({"_id": action_id})
     if doc is None:
@@ -178,10 +178,10 @@ async def _nothing_left_to_schedule(db: Database, doc: dict[str, Any]) -> str | 
     return "complete" if status.is_complete else None
 
 
-def to_record(doc: dict[str, Any], node_id: int | None = None) -> h.WorkflowAction:
+def to_record(doc: dict[str, Any], node_id: int | None = None) -> c.WorkflowAction:
     met = doc["trigger_count"] >= doc["required_triggers"]
     done = node_id in doc.get("claimed_by", []) if doc["persistent"] else doc["executed"]
-    return h.WorkflowAction(
+    return c.WorkflowAction(
         id=doc["_id"], workflow_id=doc["workflow_id"], trigger_type=doc["trigger_type"],
         action_type=doc["action_type"], action_config=doc["action_config"], job_ids=doc["job_ids"],
         trigger_count=doc["trigger_count"], required_triggers=doc["required_triggers"], persistent=doc["persistent"],
@@ -190,7 +190,7 @@ def to_record(doc: dict[str, Any], node_id: int | None = None) -> h.WorkflowActi
     )  # fmt: skip
 
 
-async def record_allocation(db: Database, fields: dict[str, Any]) -> h.ScheduledComputeNode:
+async def record_allocation(db: Database, fields: dict[str, Any]) -> c.ScheduledComputeNode:
     """An allocation just submitted to the scheduler, recorded with an event."""
     await workflows.get_doc(db, fields["workflow_id"])
     record = await scheduled_compute_nodes.create(db, {**fields, "submitted_at": iso_now()})
@@ -200,12 +200,12 @@ async def record_allocation(db: Database, fields: dict[str, Any]) -> h.Scheduled
     return record
 
 
-def _scheduler(doc: dict[str, Any]) -> h.SlurmScheduler:
-    return records.from_fields(h.SlurmScheduler, doc)
+def _scheduler(doc: dict[str, Any]) -> c.SlurmScheduler:
+    return records.from_fields(c.SlurmScheduler, doc)
 
 
-def _scheduled_node(doc: dict[str, Any]) -> h.ScheduledComputeNode:
-    return records.from_fields(h.ScheduledComputeNode, doc)
+def _scheduled_node(doc: dict[str, Any]) -> c.ScheduledComputeNode:
+    return records.from_fields(c.ScheduledComputeNode, doc)
 
 
 slurm_schedulers = records.Store("slurm_schedulers", "slurm_scheduler", _scheduler, ("name",))

@@ -15,7 +15,7 @@ from pymongo import ReturnDocument
 
 from api.storage import queue, transitions, workflows
 from api.storage.db import Database, chunks
-from torc_client.contract.archive import ArchivedEvent, History, HistoryRestored
+from torc_client.contract import ArchivedEvent, History, HistoryRestored
 from torc_client.core import states
 from torc_client.core.errors import Conflict, InvalidRequest
 

@@ -13,7 +13,7 @@ from typing import Any
 from api.storage import jobs, workflows
 from api.storage.db import Database
 from torc_client.analysis import dependencies
-from torc_client.contract.dependencies import ExecutionPlan, StageResources
+from torc_client.contract import ExecutionPlan, StageResources
 from torc_client.core import graph, states
 from torc_client.core.errors import InvalidRequest, SpecError
 

@@ -14,7 +14,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from api.storage.db import Database, iso_now
-from torc_client.contract.access import AccessGroup
+from torc_client.contract import AccessGroup
 from torc_client.core.errors import Conflict, Forbidden, InvalidRequest, NotFound
 
 ROLES = ("member", "admin")

@@ -16,7 +16,7 @@ from typing import Any
 from api.storage import rerun, transitions, workflows
 from api.storage.db import Database
 from api.storage.workflows import Event
-from torc_client.contract.triage import JobsResetRequest, JobsResetResult
+from torc_client.contract import JobsResetRequest, JobsResetResult
 from torc_client.core import states
 from torc_client.core.errors import InvalidRequest, NotFound
 from torc_client.core.units import count

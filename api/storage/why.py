@@ -17,7 +17,7 @@ import msgspec
 from api.storage import paths, workflows
 from api.storage.db import Database, chunks
 from torc_client.analysis import dependencies
-from torc_client.contract.dependencies import JobRef, JobWhy, MissingInput, RootCause
+from torc_client.contract import JobRef, JobWhy, MissingInput, RootCause
 from torc_client.core import states
 from torc_client.core.errors import NotFound
 

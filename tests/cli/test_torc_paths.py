@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 
+from torc_client import contract as c
 from torc_client.cli.main import cli as torc
 from torc_client.cli.torc_map import command_map, torc_paths
-from torc_client.contract import hpc as h
 
 #: Built as their own features (a terminal console, resource plots), not as part of the command map.
 BUILT_ELSEWHERE = {"torc tui", "torc plot-resources"}
@@ -85,7 +85,7 @@ def test_torc_job_and_allocation_commands(client, cli, tmp_path) -> None:
     assert client.list_jobs(wid) == []
     cli("jobs", "create-from-file", str(wid), "commands.txt")
     scheduler = client.create_slurm_scheduler(wid, "cpu", "acct")
-    allocation = client.create_scheduled_compute_node(h.ScheduledComputeNodeCreate(
+    allocation = client.create_scheduled_compute_node(c.ScheduledComputeNodeCreate(
         workflow_id=wid, scheduler_id="9001", scheduler_config_id=scheduler.id))  # fmt: skip
     cli("run", str(wid), env={"SLURM_JOB_ID": "9001"})
     assert _json(cli, "scheduled-compute-nodes", "get", str(allocation.id))["scheduler_id"] == "9001"

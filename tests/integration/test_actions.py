@@ -6,8 +6,8 @@ import concurrent.futures
 
 import pytest
 
-from tests.conftest import start_server, stop_server
 from tests.claims.test_http_claims import claim, finish, register
+from tests.conftest import start_server, stop_server
 from torc_client import Client
 from torc_client.core.errors import ConflictError
 
@@ -178,12 +178,12 @@ def test_a_scheduler_with_a_walltime_that_does_not_parse_is_refused(client: Clie
 
 
 def test_actions_are_created_read_and_deleted_through_the_api(client: Client, make_workflow) -> None:
-    from torc_client.contract import hpc as h
+    from torc_client import contract as c
 
     wf = make_workflow(staged(), initialize=True)
     jobs = {j.name: j.id for j in client.list_jobs(wf.id)}
     (short,) = client.list_slurm_schedulers(wf.id)
-    ready = client.create_action(h.WorkflowActionCreate(workflow_id=wf.id, trigger_type="on_jobs_ready",
+    ready = client.create_action(c.WorkflowActionCreate(workflow_id=wf.id, trigger_type="on_jobs_ready",
                                                         action_type="schedule_nodes", scheduler_id=short.id,
                                                         job_ids=[jobs["prep1"], jobs["prep2"]]))  # fmt: skip
     assert (ready.trigger_count, ready.required_triggers, ready.is_pending) == (2, 2, True)  # counted at once
@@ -202,9 +202,9 @@ def test_actions_are_created_read_and_deleted_through_the_api(client: Client, ma
      "not in workflow"),
 ])  # fmt: skip
 def test_a_bad_action_is_refused_with_what_is_wrong(client: Client, make_workflow, fields, message) -> None:
-    from torc_client.contract import hpc as h
+    from torc_client import contract as c
     from torc_client.core.errors import ValidationError
 
     wf = make_workflow(staged())
     with pytest.raises(ValidationError, match=message):
-        client.create_action(h.WorkflowActionCreate(workflow_id=wf.id, **fields))
+        client.create_action(c.WorkflowActionCreate(workflow_id=wf.id, **fields))

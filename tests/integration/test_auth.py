@@ -14,8 +14,8 @@ from pymongo import MongoClient
 from pymongo.errors import OperationFailure
 
 from api.embedded import free_port
-from tests.conftest import BIN, start_server, stop_server
 from tests.claims.test_http_claims import independent
+from tests.conftest import BIN, start_server, stop_server
 from torc_client import Client
 from torc_client.core.errors import ApiError
 

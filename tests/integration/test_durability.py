@@ -9,8 +9,8 @@ import time
 import httpx
 
 from api.embedded import EmbeddedDatabase
-from tests.conftest import start_server, stop_server
 from tests.claims.test_http_claims import claim, finish, independent, register
+from tests.conftest import start_server, stop_server
 from torc_client import Client
 
 

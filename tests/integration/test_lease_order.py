@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from tests.conftest import SHORT_LEASE_SECONDS, start_server, stop_server
 from tests.claims.test_http_claims import claim, independent, register
+from tests.conftest import SHORT_LEASE_SECONDS, start_server, stop_server
 from torc_client import Client
 from torc_client import contract as c
 from torc_client.core.errors import LeaseExpiredError

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tests.conftest import SHORT_LEASE_SECONDS
 from tests.claims.test_http_claims import claim, independent, register
+from tests.conftest import SHORT_LEASE_SECONDS
 from torc_client import Client
 from torc_client import contract as c
 from torc_client.core.errors import ValidationError

@@ -1,7 +1,7 @@
 """Execution-plan stages and `why` verdicts, with no server (torc_client.analysis.dependencies)."""
 
 from torc_client.analysis import dependencies
-from torc_client.contract.dependencies import (
+from torc_client.contract import (
     JobRef,
     JobWhy,
     MissingInput,

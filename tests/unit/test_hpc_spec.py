@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from torc_client.contract import hpc as h
+from torc_client import contract as c
 from torc_client.core.errors import SpecError
 from torc_client.core.units import format_walltime, parse_walltime
 from torc_client.hpc import slurm
@@ -92,7 +92,7 @@ def test_walltime_formats_as_hours_minutes_seconds() -> None:
 
 
 def test_batch_script_has_the_schedulers_directives_then_the_runner() -> None:
-    scheduler = h.SlurmScheduler(id=1, workflow_id=7, name="big", account="proj", partition="debug", nodes=2,
+    scheduler = c.SlurmScheduler(id=1, workflow_id=7, name="big", account="proj", partition="debug", nodes=2,
                                  walltime="04:00:00", gres="gpu:2", extra="--exclusive")  # fmt: skip
     runner = slurm.RunnerCommand(api_url="http://login:8080/torc-service/v1", workflow_id=7, output_dir=Path("/o"),
                                  start_one_worker_per_node=True, max_parallel_jobs=4)  # fmt: skip
@@ -109,7 +109,7 @@ def test_batch_script_has_the_schedulers_directives_then_the_runner() -> None:
 
 
 def test_batch_script_runner_enforces_memory_only_when_asked() -> None:
-    scheduler = h.SlurmScheduler(id=1, workflow_id=7, name="s", account="proj", walltime="01:00:00")
+    scheduler = c.SlurmScheduler(id=1, workflow_id=7, name="s", account="proj", walltime="01:00:00")
     runner = slurm.RunnerCommand(api_url="http://login:8080/torc-service/v1", workflow_id=7, output_dir=Path("/o"))
     assert "--enforce-memory" not in slurm.batch_script(scheduler, {}, runner)
     enforcing = slurm.batch_script(scheduler, {}, dataclasses.replace(runner, enforce_memory=True)).splitlines()

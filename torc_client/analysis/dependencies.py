@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import msgspec
 
-from torc_client.contract.dependencies import (
+from torc_client.contract import (
     ExecutionPlan,
     JobRef,
     JobWhy,

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from torc_client import contract as c
-from torc_client.contract import access as ac
-from torc_client.contract import hpc as h
 
 
 class RecordCalls:
@@ -24,8 +22,8 @@ class RecordCalls:
     def get_compute_node(self, node_id: int) -> c.ComputeNode:
         return self.request("GET", f"/compute_nodes/{node_id}", c.ComputeNode)
 
-    def get_scheduled_compute_node(self, node_id: int) -> h.ScheduledComputeNode:
-        return self.request("GET", f"/scheduled_compute_nodes/{node_id}", h.ScheduledComputeNode)
+    def get_scheduled_compute_node(self, node_id: int) -> c.ScheduledComputeNode:
+        return self.request("GET", f"/scheduled_compute_nodes/{node_id}", c.ScheduledComputeNode)
 
     def list_failure_handlers(self, workflow_id: int) -> list[dict[str, Any]]:
         return self._page_all("/failure_handlers", dict[str, Any], {"workflow_id": workflow_id}, None)
@@ -36,5 +34,5 @@ class RecordCalls:
     def delete_result(self, result_id: int) -> c.Result:
         return self.request("DELETE", f"/results/{result_id}", c.Result)
 
-    def get_access_group(self, group_id: int) -> ac.AccessGroup:
-        return self.request("GET", f"/access_groups/{group_id}", ac.AccessGroup)
+    def get_access_group(self, group_id: int) -> c.AccessGroup:
+        return self.request("GET", f"/access_groups/{group_id}", c.AccessGroup)

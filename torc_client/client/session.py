@@ -27,7 +27,6 @@ from torc_client.client.hpc import HpcCalls
 from torc_client.client.records import RecordCalls
 from torc_client.client.runner import RunnerCalls
 from torc_client.client.triage import TriageCalls
-from torc_client.contract import dependencies as d
 from torc_client.core import errors, jsonvalues, settings
 from torc_client.spec import format_from_filename
 
@@ -337,13 +336,13 @@ class Client(AccessGroupCalls, HpcCalls, RecordCalls, RunnerCalls, TriageCalls):
 
     # --- dependency questions --------------------------------------------------------
 
-    def job_why(self, job_id: int, *, max_roots: int | None = None) -> d.JobWhy:
+    def job_why(self, job_id: int, *, max_roots: int | None = None) -> c.JobWhy:
         """What a job waits for: unfinished upstream jobs, the unblocked jobs behind them, missing inputs."""
-        return self.request("GET", f"/jobs/{job_id}/why", d.JobWhy, params={"max_roots": max_roots})
+        return self.request("GET", f"/jobs/{job_id}/why", c.JobWhy, params={"max_roots": max_roots})
 
-    def execution_plan(self, workflow_id: int, *, names_per_stage: int | None = None) -> d.ExecutionPlan:
+    def execution_plan(self, workflow_id: int, *, names_per_stage: int | None = None) -> c.ExecutionPlan:
         """The stages in which a workflow's jobs run (the server reads every job once)."""
-        return self.request("GET", f"/workflows/{workflow_id}/execution_plan", d.ExecutionPlan,
+        return self.request("GET", f"/workflows/{workflow_id}/execution_plan", c.ExecutionPlan,
                             params={"names_per_stage": names_per_stage})  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from torc_client.client import Client
-from torc_client.contract.triage import JobsResetResult
+from torc_client.contract import JobsResetResult
 from torc_client.core import states
 from torc_client.core.units import count
 from torc_client.operations import recovery

@@ -17,7 +17,6 @@ from textual.widgets import Footer, Static
 from torc_client import contract as c
 from torc_client.console import text
 from torc_client.console.widgets import Banner, done_with, wait_for
-from torc_client.contract import dependencies as d
 from torc_client.watching.reader import WorkflowReader
 from torc_client.watching.snapshot import JobDetail
 
@@ -67,7 +66,7 @@ class JobScreen(Screen):
             downstream = self._downstream
         self.app.deliver(self.show, detail, why, downstream)
 
-    def show(self, detail: JobDetail, why: d.JobWhy | None, downstream: list[c.Job] | None) -> None:
+    def show(self, detail: JobDetail, why: c.JobWhy | None, downstream: list[c.Job] | None) -> None:
         done_with(self.query_one("#job"))
         self.detail = detail
         parts = {

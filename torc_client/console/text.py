@@ -13,7 +13,6 @@ from pathlib import Path
 from rich.text import Text
 
 from torc_client import contract as c
-from torc_client.contract import dependencies as d
 from torc_client.core.units import count, format_memory
 from torc_client.watching.layout import GraphLayout
 from torc_client.watching.paging import STATUS_ORDER, page_count
@@ -149,7 +148,7 @@ def tail_text(tail: LogTail | None, base: Path | None = None) -> Text:
     return text
 
 
-def why_text(why: d.JobWhy) -> Text:
+def why_text(why: c.JobWhy) -> Text:
     """The verdict of `torc jobs why`, and what the job waits for."""
     text = Text(why.verdict or "nothing to wait for")
     for ref in why.waiting_on:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 
 from torc_client.client import Client
-from torc_client.contract.hpc import ScheduledComputeNodeCreate, WorkflowAction
+from torc_client.contract import ScheduledComputeNodeCreate, WorkflowAction
 from torc_client.core.errors import ConflictError
 from torc_client.hpc import slurm
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from torc_client.contract.hpc import SlurmScheduler
+from torc_client.contract import SlurmScheduler
 from torc_client.core.errors import TorcError
 from torc_client.core.units import parse_walltime
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import msgspec
 
+from torc_client import contract as c
 from torc_client.client import Client
-from torc_client.contract import archive as a
 
 KEY = "history"
 EVENTS_PAGE = 1000
@@ -26,13 +26,13 @@ def history(client: Client, workflow_id: int, *, results: bool, events: bool) ->
     workflow = client.get_workflow(workflow_id)
     jobs = client.list_jobs(workflow_id)
     names = {job.id: job.name for job in jobs}
-    doc = a.History(run_id=workflow.run_id, job_statuses={job.name: job.status for job in jobs},
+    doc = c.History(run_id=workflow.run_id, job_statuses={job.name: job.status for job in jobs},
                     job_names={str(jid): name for jid, name in names.items()})  # fmt: skip
     if results:
-        doc.results = [a.ArchivedResult(job_name=names[r.job_id], **{f: getattr(r, f) for f in _RESULT_FIELDS})
+        doc.results = [c.ArchivedResult(job_name=names[r.job_id], **{f: getattr(r, f) for f in _RESULT_FIELDS})
                        for r in client.list_results(workflow_id, all_runs=True) if r.job_id in names]  # fmt: skip
     if events:
-        doc.events = [a.ArchivedEvent(timestamp=e.timestamp, category=e.category, message=e.message, data=e.data)
+        doc.events = [c.ArchivedEvent(timestamp=e.timestamp, category=e.category, message=e.message, data=e.data)
                       for e in _every_event(client, workflow_id)]  # fmt: skip
     return msgspec.to_builtins(doc)
 
@@ -52,12 +52,12 @@ def _every_event(client: Client, workflow_id: int) -> list:
 
 
 def split(doc: dict[str, Any], *, skip_results: bool = False,
-          skip_events: bool = False) -> tuple[dict, a.History | None]:  # fmt: skip
+          skip_events: bool = False) -> tuple[dict, c.History | None]:  # fmt: skip
     """The spec of an export document, and its history (None if it has none); `skip_*` leave parts out."""
     spec = {key: value for key, value in doc.items() if key != KEY}
     if KEY not in doc:
         return spec, None
-    found = msgspec.convert(doc[KEY], a.History)
+    found = msgspec.convert(doc[KEY], c.History)
     if skip_results:
         found.results = None
     if skip_events:

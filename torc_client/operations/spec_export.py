@@ -24,7 +24,6 @@ from typing import Any
 
 from torc_client import contract as c
 from torc_client.client import Client
-from torc_client.contract import hpc as h
 from torc_client.core import settings
 from torc_client.spec import DEFAULT_RESOURCES, DEFAULT_SETTINGS
 
@@ -114,7 +113,7 @@ class _Names:
 
     def __init__(self, jobs: list[c.Job], files: list[c.File], user_data: list[c.UserData],
                  resources: list[c.ResourceRequirements], handlers: list[dict[str, Any]],
-                 schedulers: list[h.SlurmScheduler]) -> None:  # fmt: skip
+                 schedulers: list[c.SlurmScheduler]) -> None:  # fmt: skip
         self.jobs = {job.id: job.name for job in jobs}
         self.files = {f.id: f.name for f in files}
         self.user_data = {u.id: u.name for u in user_data}
@@ -150,11 +149,11 @@ def _user_data(record: c.UserData) -> dict[str, Any]:
     return entry
 
 
-def _scheduler(record: h.SlurmScheduler) -> dict[str, Any]:
+def _scheduler(record: c.SlurmScheduler) -> dict[str, Any]:
     return _tidy({k: v for k, v in record.to_dict().items() if k not in ("id", "workflow_id")}, _SCHEDULER_DEFAULTS)
 
 
-def _action(action: h.WorkflowAction, names: _Names) -> dict[str, Any]:
+def _action(action: c.WorkflowAction, names: _Names) -> dict[str, Any]:
     entry: dict[str, Any] = {"trigger_type": action.trigger_type, "action_type": action.action_type}
     _put(entry, "jobs", [names.jobs[i] for i in action.job_ids if i in names.jobs])
     config = action.action_config

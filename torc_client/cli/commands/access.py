@@ -6,7 +6,7 @@ import click
 
 from torc_client.cli import render
 from torc_client.cli.commands.common import State, pass_state
-from torc_client.contract.access import AccessGroup
+from torc_client.contract import AccessGroup
 
 
 def _rows(groups: list[AccessGroup]) -> list[dict]:

@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 import yaml
 
+from torc_client import contract as c
 from torc_client.cli import render, steps
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
-from torc_client.contract import hpc as h
 from torc_client.core import settings
 from torc_client.hpc import actions as workflow_actions
 from torc_client.hpc import profiles as hpc_profiles
@@ -38,7 +38,7 @@ def submit(state: State, spec_or_id: str, output_dir: Path, working_dir: str | N
     client = state.client()
     workflow_id = steps.resolve_workflow(client, spec_or_id, working_dir)
     steps.submit_workflow(client, workflow_id, output_dir)
-    render.show_list(client.list_scheduled_compute_nodes(workflow_id), h.ScheduledComputeNode, state.format)
+    render.show_list(client.list_scheduled_compute_nodes(workflow_id), c.ScheduledComputeNode, state.format)
 
 
 @click.command("submit")
@@ -49,7 +49,7 @@ def workflows_submit(state: State, workflow_id: int, output_dir: Path) -> None:
     """Submit an existing workflow to Slurm (as `torc submit ID`)."""
     client = state.client()
     steps.submit_workflow(client, workflow_id, output_dir)
-    render.show_list(client.list_scheduled_compute_nodes(workflow_id), h.ScheduledComputeNode, state.format)
+    render.show_list(client.list_scheduled_compute_nodes(workflow_id), c.ScheduledComputeNode, state.format)
 
 
 # --- torc slurm ---------------------------------------------------------------------------
@@ -65,7 +65,7 @@ def group() -> None:
 @pass_state
 def list_schedulers(state: State, workflow_id: int) -> None:
     """List a workflow's Slurm schedulers."""
-    render.show_list(state.client().list_slurm_schedulers(workflow_id), h.SlurmScheduler, state.format)
+    render.show_list(state.client().list_slurm_schedulers(workflow_id), c.SlurmScheduler, state.format)
 
 
 @group.command("get")
@@ -192,7 +192,7 @@ def submit_slurm(state: State, spec_file: str, account: str, profile_name: str |
     workflow = client.create_workflow_from_spec(doc, working_dir=str(Path(working_dir or Path.cwd()).resolve()))
     render.message(f"Created workflow {workflow.id}")
     steps.submit_workflow(client, workflow.id, output_dir)
-    render.show_list(client.list_scheduled_compute_nodes(workflow.id), h.ScheduledComputeNode, state.format)
+    render.show_list(client.list_scheduled_compute_nodes(workflow.id), c.ScheduledComputeNode, state.format)
 
 
 @group.command("sacct")
@@ -277,7 +277,7 @@ def scheduled_compute_nodes() -> None:
 @pass_state
 def list_allocations(state: State, workflow_id: int) -> None:
     """List a workflow's allocations with their status (pending, active, complete)."""
-    render.show_list(state.client().list_scheduled_compute_nodes(workflow_id), h.ScheduledComputeNode, state.format)
+    render.show_list(state.client().list_scheduled_compute_nodes(workflow_id), c.ScheduledComputeNode, state.format)
 
 
 @click.group("actions")
@@ -291,4 +291,4 @@ def actions() -> None:
 @pass_state
 def list_actions(state: State, workflow_id: int, pending: bool) -> None:
     """List a workflow's actions with their trigger counts."""
-    render.show_list(state.client().list_actions(workflow_id, pending=pending), h.WorkflowAction, state.format)
+    render.show_list(state.client().list_actions(workflow_id, pending=pending), c.WorkflowAction, state.format)

@@ -21,7 +21,6 @@ from rich.text import Text
 
 from torc_client import contract as c
 from torc_client.cli import listing
-from torc_client.contract import hpc as h
 from torc_client.core import states
 from torc_client.core.units import count
 
@@ -162,7 +161,7 @@ COLUMNS: dict[type, list[Column]] = {
         ("Start Time", lambda n: n.start_time),
         ("Duration (s)", lambda n: _number(n.duration_seconds, 1)),
     ],
-    h.SlurmScheduler: [
+    c.SlurmScheduler: [
         ("ID", lambda s: s.id),
         ("Name", lambda s: s.name),
         ("Account", lambda s: s.account),
@@ -172,7 +171,7 @@ COLUMNS: dict[type, list[Column]] = {
         ("Mem", lambda s: s.mem),
         ("GRES", lambda s: s.gres),
     ],
-    h.WorkflowAction: [
+    c.WorkflowAction: [
         ("ID", lambda a: a.id),
         ("Trigger", lambda a: a.trigger_type),
         ("Action", lambda a: a.action_type),
@@ -181,7 +180,7 @@ COLUMNS: dict[type, list[Column]] = {
         ("Executed", lambda a: a.executed),
         ("Executed By", lambda a: a.executed_by),
     ],
-    h.ScheduledComputeNode: [
+    c.ScheduledComputeNode: [
         ("ID", lambda n: n.id),
         ("Slurm Job", lambda n: n.scheduler_id),
         ("Scheduler ID", lambda n: n.scheduler_config_id),

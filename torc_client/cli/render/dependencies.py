@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from torc_client.cli import render
-from torc_client.contract.dependencies import (
+from torc_client.contract import (
     ExecutionPlan,
     JobWhy,
     PlanStage,
