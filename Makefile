@@ -33,8 +33,8 @@ slurm:  ## install (Debian packages, as root) and start a one-machine Slurm clus
 slurm-stop:  ## cancel every Slurm job and stop the Slurm daemons
 	bash scripts/slurm.sh stop
 
-test-fast: install  ## unit tests only (no server)
-	$(BIN)/python -m pytest -q tests/unit
+test-fast: install  ## unit and spec tests only (no server)
+	$(BIN)/python -m pytest -q tests/unit tests/spec
 
 mutation-install: install
 	$(BIN)/python -m pip install --quiet -e '.[mutation]'

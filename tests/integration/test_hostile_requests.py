@@ -88,7 +88,7 @@ def test_the_openapi_schema_documents_the_problems_every_operation_can_answer(ht
 
 
 def test_a_billion_laughs_spec_is_refused_before_it_expands_and_the_server_stays_up(http) -> None:
-    from tests.unit.test_spec_limits import LAUGHS
+    from tests.spec.test_limits import LAUGHS
 
     answer = http.post("/workflows/specs", content=LAUGHS, params={"format": "yaml"})
     assert "at most 1,000,000 may come from aliases" in problem(answer, 422)

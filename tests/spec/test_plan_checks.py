@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.unit.spec_helpers import job, make_spec, spec_error
+from tests.spec.helpers import job, make_spec, spec_error
 from torc_client.spec import build_plan
 
 # --- duplicates -----------------------------------------------------------------------

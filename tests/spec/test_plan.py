@@ -23,7 +23,7 @@ TUTORIAL_YAML = (Path(__file__).parents[2] / "examples" / "user_data_workflow.ya
 GIB = 1024**3
 
 
-from tests.unit.spec_helpers import job, jobs_by_name, make_spec, spec_error
+from tests.spec.helpers import job, jobs_by_name, make_spec, spec_error
 
 # --- the tutorial ---------------------------------------------------------------------
 

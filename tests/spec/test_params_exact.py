@@ -1,5 +1,5 @@
 """Parameter values and templates (torc_client.spec.params): the exact values, messages and paths that
-tests/unit/test_params.py leaves open, each held by one behaviour."""
+tests/spec/test_params.py leaves open, each held by one behaviour."""
 
 from __future__ import annotations
 
