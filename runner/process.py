@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +46,8 @@ class JobProcess:
     give_back: bool = False
     #: What the process and the children it waited for used, once it has exited (`os.wait4`).
     rusage: resource.struct_rusage | None = None
+    #: What a kill needs besides SIGKILL to the process group (the launcher's: a job step is killed by Slurm).
+    on_kill: Callable[[], None] | None = None
 
     @classmethod
     def launch(cls, job: ClaimedJob, argv: list[str], env: dict[str, str], cwd: Path, output_dir: Path,
@@ -80,10 +82,16 @@ class JobProcess:
         self.popen.returncode = os.waitstatus_to_exitcode(status)
         return self.popen.returncode
 
-    def stop(self, reason: str, grace: float, give_back: bool = False) -> None:
-        """Ask the job's whole process group to stop; it is killed if still alive after `grace` seconds."""
+    def stop(self, reason: str, grace: float, give_back: bool = False, kill: bool = False) -> None:
+        """Ask the job's whole process group to stop; it is killed if still alive after `grace` seconds.
+
+        With `kill` it is killed at once (a job that does not support termination, at its allocation's end).
+        """
         if self.stop_reason is None:
             self.stop_reason, self.give_back = reason, give_back
+            if kill:
+                self._kill()
+                return
             self.kill_at = time.monotonic() + grace
             self._signal(signal.SIGTERM)
 
@@ -91,16 +99,20 @@ class JobProcess:
         """Kill the job's whole process group at once (a second interrupt), reported as terminated."""
         if self.stop_reason is None:
             self.stop_reason = "the runner was interrupted twice"
-        self.kill_at = None
-        self._signal(signal.SIGKILL)
+        self._kill()
 
     def enforce(self, now: float, grace: float) -> None:
         """Stop a job past its run time; kill one that outlived its grace period."""
         if self.deadline is not None and now > self.deadline and self.stop_reason is None:
             self.stop(f"exceeded its run time of {self.job.runtime_s:.0f} s", grace)
         if self.kill_at is not None and now > self.kill_at:
-            self._signal(signal.SIGKILL)
-            self.kill_at = None
+            self._kill()
+
+    def _kill(self) -> None:
+        self.kill_at = None
+        if self.on_kill is not None and self.popen.returncode is None:
+            self.on_kill()
+        self._signal(signal.SIGKILL)
 
     def _signal(self, sig: int) -> None:
         try:

@@ -57,6 +57,10 @@ class SrunLauncher(Launcher):
         # srun exits 128+N when the task was killed by signal N (Slurm ending the allocation sends SIGTERM).
         return Ended(code=-(code - 128) if 128 < code < 128 + 65 else None)
 
+    def kill(self, job: ClaimedJob) -> None:
+        """Killing `srun` does not end its step: Slurm kills the step itself."""
+        slurm.kill_step(self.allocation.job_id, job.name)
+
     def describe(self) -> list[str]:
         line = (f"each job runs as a job step of Slurm allocation {self.allocation.job_id} (srun --exact with its "
                 "CPUs, memory and GPUs): Slurm's cgroups confine it")  # fmt: skip

@@ -14,6 +14,7 @@ from torc_client import hpc_profiles, settings, slurm, slurm_generate, workflow_
 from torc_client.cli import render
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
 from torc_client.cli.commands.run import ensure_initialized, resolve_workflow
+from torc_client.cli.commands.slurm_unattended import regenerate, shaping_of, shaping_options
 from torc_client.client import Client
 from torc_client.spec import build_plan, format_from_filename, load_spec_text
 
@@ -176,12 +177,19 @@ def schedule_nodes(state: State, workflow_id: int, scheduler_id: int | None, num
     render.message(f"submitted Slurm allocation{'s' if len(ids) != 1 else ''} {', '.join(ids)}")
 
 
-def _generated(spec_file: str, account: str, profile_name: str | None) -> dict:
+def _generated(spec_file: str, account: str, profile_name: str | None, shaping: slurm_generate.Shaping,
+               dry_run: bool, fmt: str) -> dict | None:  # fmt: skip
+    """The spec with generated schedulers and actions; with `dry_run`, the plan is printed instead (None)."""
     path = Path(spec_file)
     doc = load_spec_text(path.read_text(), format_from_filename(path.name), source=spec_file)
     profile = hpc_profiles.get(profile_name)
     render.message(f"HPC profile: {profile.name} ({profile.display_name})")
-    return slurm_generate.generate(doc, build_plan(doc), profile, account)
+    generated, rows = slurm_generate.generate_with_plan(doc, build_plan(doc), profile, account, shaping)
+    if not dry_run:
+        return generated
+    render.message("dry run: nothing written or submitted")
+    render.show_rows(rows, fmt)
+    return None
 
 
 @group.command("generate")
@@ -190,15 +198,19 @@ def _generated(spec_file: str, account: str, profile_name: str | None) -> dict:
 @click.option("--profile", "profile_name", default=None, help="HPC profile (default: detected; see `torc hpc list`).")
 @click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the spec here (.yaml or .json) instead of printing YAML.")  # fmt: skip
+@shaping_options
 @pass_state
-def generate(state: State, spec_file: str, account: str, profile_name: str | None, output: Path | None) -> None:
+def generate(state: State, spec_file: str, account: str, profile_name: str | None, output: Path | None,
+             dry_run: bool, **shaping) -> None:  # fmt: skip
     """Add Slurm schedulers and stage-aware actions to a spec, from its jobs' resource requirements.
 
     Each resource requirement gets the partition that fits it with the shortest walltime
     limit; jobs with no dependencies get allocations at submit, later stages when their
-    jobs become ready.
+    jobs become ready. --dry-run prints the plan instead.
     """
-    doc = _generated(spec_file, account, profile_name)
+    doc = _generated(spec_file, account, profile_name, shaping_of(**shaping), dry_run, state.format)
+    if doc is None:
+        return
     text = json.dumps(doc, indent=2) + "\n" if output and output.suffix == ".json" else yaml.safe_dump(doc, sort_keys=False)
     if output is None:
         click.echo(text, nl=False)
@@ -213,16 +225,22 @@ def generate(state: State, spec_file: str, account: str, profile_name: str | Non
 @click.option("--profile", "profile_name", default=None, help="HPC profile (default: detected; see `torc hpc list`).")
 @_OUTPUT_DIR
 @click.option("--working-dir", default=None, help="Directory the jobs run in (default: here).")
+@shaping_options
 @pass_state
 def submit_slurm(state: State, spec_file: str, account: str, profile_name: str | None, output_dir: Path,
-                 working_dir: str | None) -> None:  # fmt: skip
+                 working_dir: str | None, dry_run: bool, **shaping) -> None:  # fmt: skip
     """Generate Slurm schedulers and actions for a spec (as `torc slurm generate`), create it and submit it."""
+    doc = _generated(spec_file, account, profile_name, shaping_of(**shaping), dry_run, state.format)
+    if doc is None:
+        return
     client = state.client()
-    doc = _generated(spec_file, account, profile_name)
     workflow = client.create_workflow_from_spec(doc, working_dir=str(Path(working_dir or Path.cwd()).resolve()))
     render.message(f"Created workflow {workflow.id}")
     submit_workflow(client, workflow.id, output_dir)
     render.show_list(client.list_scheduled_compute_nodes(workflow.id), h.ScheduledComputeNode, state.format)
+
+
+group.add_command(regenerate)
 
 
 @group.command("sacct")

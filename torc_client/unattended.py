@@ -1,0 +1,175 @@
+"""Unattended allocations: reading a workflow's ready work and allocations, submitting allocations sized for
+stranded jobs (`torc slurm regenerate`, `torc watch --auto-schedule`), and cancelling queued allocations
+no remaining job can use.
+
+The decisions are pure (`allocation_plan`); this module gathers their inputs through the
+client and Slurm, and carries them out through the one Slurm module. Every decision that
+changes something is recorded as an event of category `slurm`, with its reason.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from torc_client import hpc_profiles, slurm, slurm_generate, workflow_actions
+from torc_client.allocation_plan import Slot, Work, idle_queued, scheduler_cpus, scheduler_gpus
+from torc_client.client import Client
+from torc_client.errors import InvalidRequest
+from torc_client.spec import PlanResources
+from torc_client.units import format_walltime, parse_memory, parse_walltime
+
+Say = Callable[[str], None]
+#: Jobs that still have to run, besides those running: ready now, or later.
+WAITING = ("ready", "blocked", "uninitialized")
+
+
+def work(client: Client, workflow_id: int, statuses: tuple[str, ...] = WAITING,
+         seen_ready: dict[int, float] | None = None) -> list[Work]:  # fmt: skip
+    """The workflow's jobs in `statuses` with their resources (`seen_ready`: when each was first seen ready)."""
+    rrs = {r.id: r for r in client.list_resource_requirements(workflow_id)}
+    now = time.monotonic()
+    found = []
+    for status in statuses:
+        for job in client.list_jobs(workflow_id, status=status):
+            rr = rrs.get(job.resource_requirements_id or -1)
+            since = (seen_ready or {}).get(job.id, now)
+            found.append(Work(job.id, job.name, rr.id if rr else 0, rr.num_cpus if rr else 1,
+                              rr.memory_bytes if rr else 0, rr.num_gpus if rr else 0, rr.num_nodes if rr else 1,
+                              rr.runtime_s if rr else 0.0, job.attempt_id, status == "ready", now - since))  # fmt: skip
+    return found
+
+
+def slots(client: Client, workflow_id: int, buffer: float) -> list[Slot]:
+    """The workflow's allocations that Slurm still queues or runs, with the time each has for jobs."""
+    records = [a for a in client.list_scheduled_compute_nodes(workflow_id) if a.status in ("pending", "active")]
+    states = slurm.states([a.scheduler_id for a in records])
+    schedulers = {s.id: s for s in client.list_slurm_schedulers(workflow_id)}
+    found = []
+    for record in records:
+        state = states.get(record.scheduler_id)
+        scheduler = schedulers.get(record.scheduler_config_id)
+        if state not in slurm.LIVE_STATES or scheduler is None:
+            continue
+        running = state != "PENDING"
+        if running:
+            end = slurm.end_time(record.scheduler_id)
+            seconds = None if end is None else max(end - time.time() - buffer, 0.0)
+        else:
+            seconds = max(parse_walltime(scheduler.walltime) - buffer, 0.0)
+        found.append(Slot(record.scheduler_id, running, seconds, scheduler_cpus(scheduler.extra),
+                          parse_memory(scheduler.mem) if scheduler.mem else None,
+                          scheduler_gpus(scheduler.gres), scheduler.nodes))  # fmt: skip
+    return found
+
+
+def cancel_idle(client: Client, workflow_id: int, say: Say = print) -> list[str]:
+    """`scancel` the workflow's queued allocations that no remaining job can use; returns their Slurm ids."""
+    workflow = client.get_workflow(workflow_id)
+    status = client.workflow_status(workflow_id)
+    live = slots(client, workflow_id, workflow.compute_node_expiration_buffer_seconds)
+    if not any(not s.running for s in live):
+        return []
+    finished = status.is_complete or status.is_canceled
+    idle = idle_queued([] if finished else work(client, workflow_id), live, finished)
+    if not idle:
+        return []
+    ids = [s.scheduler_id for s in idle]
+    slurm.cancel(ids)
+    records = {a.scheduler_id: a for a in client.list_scheduled_compute_nodes(workflow_id)}
+    for job_id in ids:
+        client.update_scheduled_compute_node(records[job_id].id, "complete")
+    why = "the workflow is " + ("canceled" if status.is_canceled else "complete") if finished else \
+        "no remaining job fits them"  # fmt: skip
+    message = f"cancelled queued Slurm allocation{'s' if len(ids) != 1 else ''} {', '.join(ids)}: {why}"
+    client.add_event(workflow_id, message, category="slurm", allocations=ids, reason=why)
+    say(message)
+    return ids
+
+
+@dataclass
+class Planned:
+    """One scheduler to create and how many allocations of it, for which jobs."""
+
+    name: str
+    partition: str
+    walltime: str
+    nodes: int
+    mem: str
+    cpus: int
+    allocations: int
+    jobs: list[str] = field(default_factory=list)
+
+    def row(self) -> dict:
+        """The plan as a table row."""
+        return {"scheduler": self.name, "partition": self.partition, "allocations": self.allocations,
+                "nodes": self.nodes, "walltime": self.walltime, "jobs": len(self.jobs),
+                "job_names": ", ".join(self.jobs[:6]) + (" ..." if len(self.jobs) > 6 else "")}  # fmt: skip
+
+
+def plan_for(client: Client, workflow_id: int, jobs: list[Work], profile: hpc_profiles.Profile,
+             multiplier: float = slurm_generate.WALLTIME_FACTOR) -> list[Planned]:  # fmt: skip
+    """Allocations sized for `jobs`: per resource requirement, the partition that fits it, as `slurm generate`."""
+    rrs = {r.id: r for r in client.list_resource_requirements(workflow_id)}
+    taken = {s.name for s in client.list_slurm_schedulers(workflow_id)}
+    groups: dict[int, list[Work]] = {}
+    for job in jobs:
+        groups.setdefault(job.rr_id, []).append(job)
+    planned = []
+    for rr_id, members in sorted(groups.items()):
+        rr = rrs[rr_id]
+        needs = PlanResources(rr.name, rr.num_cpus, rr.num_gpus, rr.num_nodes, rr.memory, rr.memory_bytes,
+                              rr.runtime, rr.runtime_s)  # fmt: skip
+        partition = slurm_generate.choose_partition(needs, profile)
+        walltime = slurm_generate.walltime_for(needs, partition, multiplier=multiplier)
+        per_node = slurm_generate.jobs_per_node(needs, partition)
+        runs = max(1, int(walltime // max(rr.runtime_s, 1)))
+        name = _free_name(f"regen_{rr.name}_{partition.name}", taken)
+        planned.append(Planned(name, partition.name, format_walltime(walltime), rr.num_nodes,
+                               f"{partition.memory_mb}M", partition.cpus_per_node,
+                               math.ceil(len(members) / (per_node * runs)), [j.name for j in members]))  # fmt: skip
+    return planned
+
+
+def submit_planned(client: Client, workflow_id: int, planned: list[Planned], account: str, output_dir: Path,
+                   reason: str, say: Say = print, submit: bool = True) -> list[str]:  # fmt: skip
+    """Create each planned scheduler and (with `submit`) submit its allocations; one event with the reason."""
+    ids = []
+    for plan in planned:
+        scheduler = client.create_slurm_scheduler(workflow_id, plan.name, account, partition=plan.partition,
+                                                  nodes=plan.nodes, walltime=plan.walltime, mem=plan.mem,
+                                                  extra=f"--cpus-per-task={plan.cpus}")  # fmt: skip
+        if not submit:
+            say(f"created Slurm scheduler {scheduler.id} ({plan.name}): submit it with `torc slurm schedule-nodes "
+                f"{workflow_id} -s {scheduler.id} -n {plan.allocations}`")  # fmt: skip
+            continue
+        ids += workflow_actions.schedule_nodes(client, workflow_id, {"scheduler_id": scheduler.id,
+                                                                     "num_allocations": plan.allocations}, output_dir)
+    if ids:
+        message = f"submitted Slurm allocation{'s' if len(ids) != 1 else ''} {', '.join(ids)}: {reason}"
+        client.add_event(workflow_id, message, category="slurm", allocations=ids, reason=reason)
+        say(message)
+    return ids
+
+
+def account_for(client: Client, workflow_id: int, account: str | None, profile: hpc_profiles.Profile) -> str:
+    """The account to charge: given, else the workflow's schedulers', else the profile's default."""
+    if account:
+        return account
+    for scheduler in client.list_slurm_schedulers(workflow_id):
+        return scheduler.account
+    if profile.default_account:
+        return profile.default_account
+    raise InvalidRequest(f"workflow {workflow_id} has no Slurm scheduler to take an account from and profile "
+                         f"{profile.name} has no default_account: give --account")  # fmt: skip
+
+
+def _free_name(stem: str, taken: set[str]) -> str:
+    n = 1
+    while f"{stem}_{n}" in taken:
+        n += 1
+    taken.add(f"{stem}_{n}")
+    return f"{stem}_{n}"
