@@ -269,7 +269,7 @@ class JobRunner(Ending):
                 self.launcher.end(job, attempt.NOT_STARTED_CODE, log_paths(self.opts.output_dir, job)[1])  # GPUs, cgroup
                 self._not_started(job, error)
                 continue
-            proc.on_kill = lambda job=job: self.launcher.kill(job)
+            proc.on_signal = lambda sig, job=job: self.launcher.signal(job, sig)
             self.running[job.id] = proc
             self.free = take(self.free, shape_of(job), 1)
             self.starts[job.id] = c.JobStart(job_id=job.id, claim_token=job.claim_token)

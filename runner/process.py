@@ -46,8 +46,8 @@ class JobProcess:
     give_back: bool = False
     #: What the process and the children it waited for used, once it has exited (`os.wait4`).
     rusage: resource.struct_rusage | None = None
-    #: What a kill needs besides SIGKILL to the process group (the launcher's: a job step is killed by Slurm).
-    on_kill: Callable[[], None] | None = None
+    #: The launcher's way to signal the job (a job step is signalled by Slurm); True: the process group needs no signal.
+    on_signal: Callable[[int], bool] | None = None
 
     @classmethod
     def launch(cls, job: ClaimedJob, argv: list[str], env: dict[str, str], cwd: Path, output_dir: Path,
@@ -93,7 +93,7 @@ class JobProcess:
                 self._kill()
                 return
             self.kill_at = time.monotonic() + grace
-            self._signal(signal.SIGTERM)
+            self._send(signal.SIGTERM)
 
     def kill_now(self) -> None:
         """Kill the job's whole process group at once (a second interrupt), reported as terminated."""
@@ -110,9 +110,13 @@ class JobProcess:
 
     def _kill(self) -> None:
         self.kill_at = None
-        if self.on_kill is not None and self.popen.returncode is None:
-            self.on_kill()
-        self._signal(signal.SIGKILL)
+        self._send(signal.SIGKILL)
+
+    def _send(self, sig: int) -> None:
+        """A stop signal: through the launcher when it has a way of its own, else to the whole process group."""
+        if self.on_signal is not None and self.popen.returncode is None and self.on_signal(sig):
+            return
+        self._signal(sig)
 
     def _signal(self, sig: int) -> None:
         try:
