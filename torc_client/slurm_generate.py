@@ -6,7 +6,12 @@ the shortest walltime limit is chosen; each allocation asks for a whole node of 
 are staged by dependency depth: the jobs with no upstream job get `on_workflow_start`
 actions, the jobs of each later depth an `on_jobs_ready` action that fires when they are
 all ready. Each stage gets as many allocations (one node each) as its jobs need to run
-in one walltime: `ceil(jobs / (jobs per node x runs per walltime))`.
+in one walltime: `ceil(jobs / (jobs per node x runs per walltime))`. The walltime is the
+runtime x the multiplier plus the workflow's end buffer, which runners keep free.
+
+`Shaping` carries Torc's flags: schedulers grouped by partition (the default) or by
+resource requirement, one allocation of N nodes per stage instead of N of one node,
+and the walltime strategy. `generate_with_plan` also returns the plan `--dry-run` prints.
 """
 
 from __future__ import annotations
@@ -57,13 +62,14 @@ def generate_with_plan(doc: dict[str, Any], plan: WorkflowPlan, profile: Profile
                                             "`slurm generate` writes them: remove them first")  # fmt: skip
     depth = _depths(plan.graph())
     used = {job.resource_requirements for job in plan.jobs}
+    buffer = float(plan.settings.get("compute_node_expiration_buffer_seconds", 0))
     groups: dict[str, dict[str, Any]] = {}  # scheduler name -> partition, walltime, nodes, {depth: (share, jobs)}
     for rr in plan.resource_requirements:
         if rr.name not in used:
             continue
         partition = choose_partition(rr, profile)
-        walltime = walltime_for(rr, partition, shaping.walltime_strategy, shaping.walltime_multiplier)
-        share = 1 / (jobs_per_node(rr, partition) * max(1, int(walltime // max(rr.runtime_s, 1))))
+        walltime = walltime_for(rr, partition, shaping.walltime_strategy, shaping.walltime_multiplier, buffer)
+        share = 1 / (jobs_per_node(rr, partition) * runs_per_walltime(rr, walltime, buffer))
         name = partition.name if shaping.group_by == "partition" else f"{rr.name}_{partition.name}"
         group = groups.setdefault(name, {"partition": partition, "walltime": 0.0, "nodes": rr.num_nodes, "stages": {}})
         group["walltime"] = max(group["walltime"], walltime)
@@ -124,11 +130,20 @@ def _fits(rr: PlanResources, partition: Partition) -> bool:
 
 
 def walltime_for(rr: PlanResources, partition: Partition, strategy: str = "max-job-runtime",
-                 multiplier: float = WALLTIME_FACTOR) -> float:  # fmt: skip
-    """An allocation's walltime for jobs of `rr` on `partition` (at least a minute, at most the partition's limit)."""
+                 multiplier: float = WALLTIME_FACTOR, buffer: float = 0.0) -> float:  # fmt: skip
+    """An allocation's walltime for jobs of `rr` on `partition` (at least a minute, at most the partition's limit).
+
+    With max-job-runtime: the runtime x `multiplier`, plus the workflow's end `buffer`, which the
+    runners keep free at the end (a runner claims only jobs that fit the time before it).
+    """
     if strategy == "max-partition-time":
         return float(partition.max_walltime_secs)
-    return min(max(rr.runtime_s * multiplier, MIN_WALLTIME_SECONDS), partition.max_walltime_secs)
+    return min(max(rr.runtime_s * multiplier + buffer, MIN_WALLTIME_SECONDS), partition.max_walltime_secs)
+
+
+def runs_per_walltime(rr: PlanResources, walltime: float, buffer: float) -> int:
+    """How many jobs of `rr` run one after another in an allocation's walltime, less the end buffer (at least one)."""
+    return max(1, int((walltime - buffer) // max(rr.runtime_s, 1)))
 
 
 def _depths(upstream: Mapping[str, tuple[str, ...]]) -> dict[str, int]:

@@ -115,6 +115,7 @@ def plan_for(client: Client, workflow_id: int, jobs: list[Work], profile: hpc_pr
     """Allocations sized for `jobs`: per resource requirement, the partition that fits it, as `slurm generate`."""
     rrs = {r.id: r for r in client.list_resource_requirements(workflow_id)}
     taken = {s.name for s in client.list_slurm_schedulers(workflow_id)}
+    buffer = client.get_workflow(workflow_id).compute_node_expiration_buffer_seconds
     groups: dict[int, list[Work]] = {}
     for job in jobs:
         groups.setdefault(job.rr_id, []).append(job)
@@ -124,9 +125,9 @@ def plan_for(client: Client, workflow_id: int, jobs: list[Work], profile: hpc_pr
         needs = PlanResources(rr.name, rr.num_cpus, rr.num_gpus, rr.num_nodes, rr.memory, rr.memory_bytes,
                               rr.runtime, rr.runtime_s)  # fmt: skip
         partition = slurm_generate.choose_partition(needs, profile)
-        walltime = slurm_generate.walltime_for(needs, partition, multiplier=multiplier)
+        walltime = slurm_generate.walltime_for(needs, partition, multiplier=multiplier, buffer=buffer)
         per_node = slurm_generate.jobs_per_node(needs, partition)
-        runs = max(1, int(walltime // max(rr.runtime_s, 1)))
+        runs = slurm_generate.runs_per_walltime(needs, walltime, buffer)
         name = _free_name(f"regen_{rr.name}_{partition.name}", taken)
         planned.append(Planned(name, partition.name, format_walltime(walltime), rr.num_nodes,
                                f"{partition.memory_mb}M", partition.cpus_per_node,

@@ -146,7 +146,7 @@ def test_submit_slurm_generates_three_parallel_allocations_for_a_spec_without_sl
         wait_for(lambda: client.workflow_status(workflow_id).is_complete, 120, "the workflow to complete")
         assert client.workflow_status(workflow_id).job_counts == {"completed": 6}
         (scheduler,) = client.list_slurm_schedulers(workflow_id)
-        assert (scheduler.partition, scheduler.walltime) == ("debug", "00:01:30")
+        assert (scheduler.partition, scheduler.walltime) == ("debug", "00:02:30")  # 1.5 x 1 min + the 60 s end buffer
         assert len({n.scheduler_id for n in client.list_compute_nodes(workflow_id)}) == 3  # a runner in each
     assert len((tmp_path / "worker_started.txt").read_text().split()) == 1
     wait_for(lambda: not squeue(ids), 60, "the allocations to end")

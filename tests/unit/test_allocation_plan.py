@@ -109,29 +109,29 @@ def rows(found: list[dict]) -> list[tuple]:
 def test_plan_grouped_by_partition_has_one_scheduler_for_every_requirement_on_it() -> None:
     generated, found = plan(Shaping(group_by="partition"))
     assert [s["name"] for s in generated["slurm_schedulers"]] == ["debug"]
-    # 6 small jobs, 2 per node, 1 run per 15 min: 3 allocations; 2 big ones, 1 per node: 2; together 5.
-    assert rows(found) == [("debug", "on_workflow_start", 5, 1, "00:15:00", 8), ("debug", "on_jobs_ready", 1, 1,
-                                                                                   "00:15:00", 1)]  # fmt: skip
+    # 10 min x 1.5 + the 60 s end buffer. 6 small jobs, 2 per node, 1 run each: 3 allocations; 2 big ones, 1 per node: 2.
+    assert rows(found) == [("debug", "on_workflow_start", 5, 1, "00:16:00", 8), ("debug", "on_jobs_ready", 1, 1,
+                                                                                   "00:16:00", 1)]  # fmt: skip
     assert build_plan(generated).actions[1].jobs == ("end",)
 
 
 def test_plan_grouped_by_resource_requirements_has_a_scheduler_each() -> None:
     generated, found = plan(Shaping(group_by="resource-requirements"))
     assert [s["name"] for s in generated["slurm_schedulers"]] == ["small_debug", "big_debug"]
-    assert rows(found) == [("small_debug", "on_workflow_start", 3, 1, "00:15:00", 6),
-                           ("small_debug", "on_jobs_ready", 1, 1, "00:15:00", 1),
-                           ("big_debug", "on_workflow_start", 2, 1, "00:15:00", 2)]  # fmt: skip
+    assert rows(found) == [("small_debug", "on_workflow_start", 3, 1, "00:16:00", 6),
+                           ("small_debug", "on_jobs_ready", 1, 1, "00:16:00", 1),
+                           ("big_debug", "on_workflow_start", 2, 1, "00:16:00", 2)]  # fmt: skip
 
 
 def test_plan_with_a_single_allocation_asks_for_its_nodes_at_once() -> None:
     generated, found = plan(Shaping(single_allocation=True))
-    assert rows(found) == [("debug", "on_workflow_start", 1, 5, "00:15:00", 8),
-                           ("debug", "on_jobs_ready", 1, 5, "00:15:00", 1)]  # fmt: skip
+    assert rows(found) == [("debug", "on_workflow_start", 1, 5, "00:16:00", 8),
+                           ("debug", "on_jobs_ready", 1, 5, "00:16:00", 1)]  # fmt: skip
     assert generated["actions"][0]["start_one_worker_per_node"] is True
 
 
-@pytest.mark.parametrize(("strategy", "multiplier", "walltime"), [("max-job-runtime", 1.5, "00:15:00"),
-                                                                   ("max-job-runtime", 3.0, "00:30:00"),
+@pytest.mark.parametrize(("strategy", "multiplier", "walltime"), [("max-job-runtime", 1.5, "00:16:00"),
+                                                                   ("max-job-runtime", 3.0, "00:31:00"),
                                                                    ("max-partition-time", 1.5, "24:00:00")])
 def test_plan_walltime_follows_the_strategy(strategy: str, multiplier: float, walltime: str) -> None:
     _, found = plan(Shaping(walltime_strategy=strategy, walltime_multiplier=multiplier))
