@@ -49,3 +49,19 @@ def test_unstarted_jobs_returned_store_no_result(client: Client, make_workflow) 
         c.JobStart(job_id=job.id, claim_token=job.claim_token)]))  # fmt: skip
     assert client.list_results(wf.id, all_runs=True) == []
     assert [j.attempt_id for j in claim(client, wf.id, node, limit=1)] == [1]
+
+
+def test_a_claim_ignoring_resources_still_takes_only_jobs_that_fit_the_time_left(client: Client,
+                                                                                 make_workflow) -> None:  # fmt: skip
+    spec = {"name": "time", "jobs": [{"name": "long", "command": "true", "resource_requirements": "long"},
+                                     {"name": "short", "command": "true", "resource_requirements": "short"}],
+            "resource_requirements": [{"name": "long", "num_cpus": 1, "memory": "1m", "runtime": "PT25S"},
+                                      {"name": "short", "num_cpus": 1, "memory": "1m", "runtime": "PT5S"}]}  # fmt: skip
+    wf = make_workflow(spec, initialize=True)
+    node = register(client, wf.id)
+    for backlog in (0, 5):  # jobs to run now, and jobs to keep waiting (`--max-parallel-jobs` runners)
+        answer = client.claim(wf.id, c.ClaimRequest(compute_node_id=node, limit=0 if backlog else 5, backlog=backlog,
+                                                    num_cpus=1, memory_gb=1, ignore_resources=True,
+                                                    time_limit_seconds=10))  # fmt: skip
+        assert [j.name for j in answer.jobs] == ([] if backlog else ["short"])
+    assert client.workflow_status(wf.id).job_counts == {"ready": 1, "pending": 1}
