@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from torc_client import hpc_profiles, slurm, slurm_generate, workflow_actions
 from torc_client.allocation_plan import Slot, Work, idle_queued, scheduler_cpus, scheduler_gpus
 from torc_client.client import Client
+from torc_client.contract import Job, ResourceRequirements
 from torc_client.errors import InvalidRequest
 from torc_client.spec import PlanResources
 from torc_client.units import format_walltime, parse_memory, parse_walltime
@@ -25,22 +26,37 @@ from torc_client.units import format_walltime, parse_memory, parse_walltime
 Say = Callable[[str], None]
 #: Jobs that still have to run, besides those running: ready now, or later.
 WAITING = ("ready", "blocked", "uninitialized")
+#: Jobs read per request.
+PAGE = 1000
 
 
 def work(client: Client, workflow_id: int, statuses: tuple[str, ...] = WAITING,
          seen_ready: dict[int, float] | None = None) -> list[Work]:  # fmt: skip
     """The workflow's jobs in `statuses` with their resources (`seen_ready`: when each was first seen ready)."""
+    return [job for page in pages(client, workflow_id, statuses, seen_ready) for job in page]
+
+
+def pages(client: Client, workflow_id: int, statuses: tuple[str, ...] = WAITING,
+          seen_ready: dict[int, float] | None = None) -> Iterator[list[Work]]:  # fmt: skip
+    """`work`, a page at a time, so a caller that has seen enough stops reading."""
     rrs = {r.id: r for r in client.list_resource_requirements(workflow_id)}
     now = time.monotonic()
-    found = []
     for status in statuses:
-        for job in client.list_jobs(workflow_id, status=status):
-            rr = rrs.get(job.resource_requirements_id or -1)
-            since = (seen_ready or {}).get(job.id, now)
-            found.append(Work(job.id, job.name, rr.id if rr else 0, rr.num_cpus if rr else 1,
-                              rr.memory_bytes if rr else 0, rr.num_gpus if rr else 0, rr.num_nodes if rr else 1,
-                              rr.runtime_s if rr else 0.0, job.attempt_id, status == "ready", now - since))  # fmt: skip
-    return found
+        offset = 0
+        while True:
+            page = client.jobs_page(workflow_id, status=status, offset=offset, limit=PAGE)
+            yield [_work(job, rrs.get(job.resource_requirements_id or -1), status == "ready",
+                         now - (seen_ready or {}).get(job.id, now)) for job in page.items]  # fmt: skip
+            offset += len(page.items)
+            if not page.has_more or not page.items:
+                break
+
+
+def _work(job: Job, rr: ResourceRequirements | None, ready: bool, ready_for: float) -> Work:
+    if rr is None:  # every job has its requirements (the `default` ones at least): a record without is taken to fit
+        return Work(job.id, job.name, 0, 1, 0, 0, 1, 0.0, job.attempt_id, ready, ready_for)
+    return Work(job.id, job.name, rr.id, rr.num_cpus, rr.memory_bytes, rr.num_gpus, rr.num_nodes, rr.runtime_s,
+                job.attempt_id, ready, ready_for)  # fmt: skip
 
 
 def slots(client: Client, workflow_id: int, buffer: float) -> list[Slot]:
@@ -74,7 +90,7 @@ def cancel_idle(client: Client, workflow_id: int, say: Say = print) -> list[str]
     if not any(not s.running for s in live):
         return []
     finished = status.is_complete or status.is_canceled
-    idle = idle_queued([] if finished else work(client, workflow_id), live, finished)
+    idle = idle_queued([], live, True) if finished else _idle(client, workflow_id, live)
     if not idle:
         return []
     ids = [s.scheduler_id for s in idle]
@@ -88,6 +104,16 @@ def cancel_idle(client: Client, workflow_id: int, say: Say = print) -> list[str]
     client.add_event(workflow_id, message, category="slurm", allocations=ids, reason=why)
     say(message)
     return ids
+
+
+def _idle(client: Client, workflow_id: int, live: list[Slot]) -> list[Slot]:
+    """The queued allocations no waiting job fits, reading the jobs only until each has found one."""
+    idle = idle_queued([], live, False)
+    for page in pages(client, workflow_id):
+        idle = idle_queued(page, idle, False)
+        if not idle:
+            break
+    return idle
 
 
 @dataclass
