@@ -72,6 +72,8 @@ class Decision:
 
     jobs: tuple[Work, ...]
     reason: str
+    #: What kind of decision (`idle`, `covered`, `cooldown`, `no-allocation`, `unplaceable`, `stranded`, `retries`).
+    kind: str = "idle"
 
     @property
     def submit(self) -> bool:
@@ -90,22 +92,24 @@ def decide(work: list[Work], slots: list[Slot], *, since_last: float | None, thr
     """
     ready = [j for j in work if j.ready]
     if not ready:
-        return Decision((), "no job is ready")
+        return Decision((), "no job is ready", "idle")
     orphans = [j for j in ready if not any(takes(s, j) for s in slots)]
     if not slots:
-        return Decision(tuple(ready), f"{_jobs(ready)} ready and no allocation queued or running")
+        return Decision(tuple(ready), f"{_jobs(ready)} ready and no allocation queued or running", "no-allocation")
     if since_last is not None and since_last < cooldown:
-        return Decision((), f"cooling down ({since_last:.0f} s of {cooldown:.0f} s since the last submission)")
+        return Decision((), f"cooling down ({since_last:.0f} s of {cooldown:.0f} s since the last submission)",
+                        "cooldown")  # fmt: skip
     if orphans:
         return Decision(tuple(orphans), f"{_jobs(orphans)} ready that no queued or running allocation can take "
-                                        "(resources, time left)")  # fmt: skip
+                                        "(resources, time left)", "unplaceable")  # fmt: skip
     stranded = [j for j in ready if stranded_timeout > 0 and j.ready_for >= stranded_timeout]
     if stranded:
-        return Decision(tuple(stranded), f"{_jobs(stranded)} ready for over {stranded_timeout:.0f} s (stranded)")
+        return Decision(tuple(stranded), f"{_jobs(stranded)} ready for over {stranded_timeout:.0f} s (stranded)",
+                        "stranded")  # fmt: skip
     retries = [j for j in ready if j.attempt_id > 1]
     if retries and len(retries) >= threshold:
-        return Decision(tuple(retries), f"{_jobs(retries)} to retry waiting (threshold {threshold})")
-    return Decision((), f"{_jobs(ready)} ready, which the allocations queued or running can take")
+        return Decision(tuple(retries), f"{_jobs(retries)} to retry waiting (threshold {threshold})", "retries")
+    return Decision((), f"{_jobs(ready)} ready, which the allocations queued or running can take", "covered")
 
 
 def _jobs(jobs: list[Work]) -> str:

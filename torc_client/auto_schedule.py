@@ -35,6 +35,7 @@ class AutoSchedule:
     seen_ready: dict[int, float] = field(default_factory=dict)
     last_submission: float | None = None
     last_reason: str = ""
+    last_kind: str = ""
 
     def round(self, client: Client, say: unattended.Say, *, force: bool = False, submit: bool = True,
               dry_run: bool = False) -> tuple[Decision, list[unattended.Planned], list[str]]:  # fmt: skip
@@ -53,6 +54,7 @@ class AutoSchedule:
             say(f"auto-schedule: {decision.reason}")
             self.last_reason = decision.reason
         if not decision.submit:
+            self._record(client, decision, dry_run)
             return decision, [], []
         profile = hpc_profiles.get(self.profile)
         planned = unattended.plan_for(client, self.workflow_id, list(decision.jobs), profile,
@@ -62,7 +64,15 @@ class AutoSchedule:
         account = unattended.account_for(client, self.workflow_id, self.account, profile)
         ids = unattended.submit_planned(client, self.workflow_id, planned, account, self.output_dir,
                                        decision.reason, say, submit)  # fmt: skip
-        self.last_submission = time.monotonic()
+        self.last_submission, self.last_kind = time.monotonic(), decision.kind
         for job in decision.jobs:  # their wait starts again with the new allocations
             self.seen_ready[job.job_id] = self.last_submission
         return decision, planned, ids
+
+    def _record(self, client: Client, decision: Decision, dry_run: bool) -> None:
+        """A decision to wait is an event when its kind changes (a submission is an event of its own)."""
+        if dry_run or decision.kind == self.last_kind:
+            return
+        self.last_kind = decision.kind
+        client.add_event(self.workflow_id, f"auto-schedule: {decision.reason}", category="auto_schedule",
+                         kind=decision.kind, reason=decision.reason)  # fmt: skip

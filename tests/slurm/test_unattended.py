@@ -63,6 +63,9 @@ def test_stranded_work_completes_unattended_with_watch_auto_schedule(cli, server
         events = [e.message for e in client.list_events(workflow_id).items]
         assert any(m.startswith(f"submitted Slurm allocation {ids[1]}: ") and "no queued or running allocation can "
                    "take" in m for m in events), events  # fmt: skip
+        # Before that, the watch decided to wait: the allocation it saw could take the ready jobs.
+        kinds = [e.data["kind"] for e in client.list_events(workflow_id).items if e.category == "auto_schedule"]
+        assert kinds[0] == "covered", kinds
         wait_for(lambda: not squeue(ids), 60, f"allocations {ids} to leave the queue")
 
 

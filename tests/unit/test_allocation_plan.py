@@ -46,12 +46,13 @@ def test_a_queued_allocation_no_remaining_job_fits_is_idle() -> None:
 def test_ready_jobs_without_any_allocation_get_one_at_once() -> None:
     decision = decide([job(1), job(2)], [], since_last=10.0, cooldown=1800)
     assert [j.job_id for j in decision.jobs] == [1, 2] and "no allocation queued or running" in decision.reason
+    assert decision.kind == "no-allocation"
 
 
 def test_jobs_no_allocation_can_take_get_one_after_the_cooldown() -> None:
     slots = [Slot("r1", True, 10.0)]
     waiting = decide([job(runtime=25)], slots, since_last=100.0, cooldown=1800)
-    assert not waiting.submit and "cooling down" in waiting.reason
+    assert not waiting.submit and "cooling down" in waiting.reason and waiting.kind == "cooldown"
     decision = decide([job(runtime=25)], slots, since_last=None)
     assert decision.submit and "no queued or running allocation can take" in decision.reason
 
@@ -65,7 +66,7 @@ def test_jobs_ready_past_the_stranded_timeout_are_stranded() -> None:
     slots = [queued(55)]
     assert not decide([job(ready_for=50)], slots, since_last=None, stranded_timeout=60).submit
     decision = decide([job(ready_for=61)], slots, since_last=None, stranded_timeout=60)
-    assert decision.submit and "stranded" in decision.reason
+    assert decision.submit and "stranded" in decision.reason and decision.kind == "stranded"
     assert not decide([job(ready_for=10**6)], slots, since_last=None, stranded_timeout=0).submit  # 0: never
 
 
