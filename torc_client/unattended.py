@@ -93,13 +93,18 @@ def cancel_idle(client: Client, workflow_id: int, say: Say = print) -> list[str]
     idle = idle_queued([], live, True) if finished else _idle(client, workflow_id, live)
     if not idle:
         return []
-    ids = [s.scheduler_id for s in idle]
+    # Still queued now? One that started meanwhile has a runner, which decides for itself.
+    still = slurm.states([s.scheduler_id for s in idle])
+    ids = [s.scheduler_id for s in idle if still.get(s.scheduler_id) == "PENDING"]
+    if not ids:
+        return []
     slurm.cancel(ids)
     records = {a.scheduler_id: a for a in client.list_scheduled_compute_nodes(workflow_id)}
     for job_id in ids:
         client.update_scheduled_compute_node(records[job_id].id, "complete")
-    why = "the workflow is " + ("canceled" if status.is_canceled else "complete") if finished else \
-        "no remaining job fits them"  # fmt: skip
+    why = "no remaining job fits them"
+    if finished:
+        why = "the workflow is " + ("canceled" if status.is_canceled else "complete")
     message = f"cancelled queued Slurm allocation{'s' if len(ids) != 1 else ''} {', '.join(ids)}: {why}"
     client.add_event(workflow_id, message, category="slurm", allocations=ids, reason=why)
     say(message)
