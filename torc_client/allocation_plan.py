@@ -109,7 +109,7 @@ def decide(work: list[Work], slots: list[Slot], *, since_last: float | None, thr
     retries = [j for j in ready if j.attempt_id > 1]
     if retries and len(retries) >= threshold:
         return Decision(tuple(retries), f"{_jobs(retries)} to retry waiting (threshold {threshold})", "retries")
-    return Decision((), f"{_jobs(ready)} ready, which the allocations queued or running can take", "covered")
+    return Decision((), f"{_jobs(ready)} ready, which the queued or running allocations and runners can take", "covered")
 
 
 def _jobs(jobs: list[Work]) -> str:

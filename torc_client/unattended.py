@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import datetime
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from torc_client.client import Client
 from torc_client.contract import Job, ResourceRequirements
 from torc_client.errors import InvalidRequest
 from torc_client.spec import PlanResources
-from torc_client.units import format_walltime, parse_memory, parse_walltime
+from torc_client.units import format_walltime, parse_duration, parse_memory, parse_walltime
 
 Say = Callable[[str], None]
 #: Jobs that still have to run, besides those running: ready now, or later.
@@ -79,6 +80,21 @@ def slots(client: Client, workflow_id: int, buffer: float) -> list[Slot]:
         found.append(Slot(record.scheduler_id, running, seconds, scheduler_cpus(scheduler.extra),
                           parse_memory(scheduler.mem) if scheduler.mem else None,
                           scheduler_gpus(scheduler.gres), scheduler.nodes))  # fmt: skip
+    return found + _runners_outside_slurm(client, workflow_id)
+
+
+def _runners_outside_slurm(client: Client, workflow_id: int) -> list[Slot]:
+    """Runners started by hand (`torc run` on a workstation or a node): they take jobs too, until their time limit."""
+    found = []
+    for node in client.list_compute_nodes(workflow_id, is_active=True):
+        if node.scheduler_id:
+            continue
+        seconds = None
+        if node.time_limit:
+            started = datetime.fromisoformat(node.start_time.replace("Z", "+00:00")).timestamp()
+            seconds = max(started + parse_duration(node.time_limit) - time.time(), 0.0)
+        found.append(Slot(f"runner {node.id}", True, seconds, node.num_cpus, int(node.memory_gb * 2**30),
+                          node.num_gpus, node.num_nodes))  # fmt: skip
     return found
 
 

@@ -7,6 +7,8 @@ import json
 import pytest
 import yaml
 
+from torc_client import contract as c
+
 SWEEP = {"name": "sweep", "resource_requirements": [{"name": "small", "num_cpus": 1, "memory": "100m",
                                                      "runtime": "PT10M"},
                                                     {"name": "big", "num_cpus": 2, "memory": "100m",
@@ -83,3 +85,12 @@ def test_regenerate_creates_the_schedulers_and_says_how_to_submit_them(cli) -> N
     assert [(s["name"], s["account"], s["walltime"]) for s in created] == [
         ("regen_small_debug_1", "proj", "00:16:00"), ("regen_big_debug_1", "proj", "00:16:00")]
     assert f"torc slurm schedule-nodes {workflow_id} -s {created[0]['id']} -n 2" in done.stderr
+
+
+def test_regenerate_plans_nothing_while_a_runner_started_by_hand_can_take_the_jobs(cli, client) -> None:
+    workflow_id = ready_workflow(cli)
+    client.register_compute_node(c.ComputeNodeCreate(workflow_id=workflow_id, hostname="workstation", pid=1,
+                                                     num_cpus=4, memory_gb=8))  # fmt: skip
+    done = cli("-f", "json", "slurm", "regenerate", str(workflow_id), "--profile", "local", "--dry-run")
+    assert json.loads(done.stdout) == []
+    assert "nothing to schedule: 5 jobs ready, which the queued or running allocations and runners can take" in done.stderr
