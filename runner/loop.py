@@ -184,6 +184,7 @@ class JobRunner(Ending):
                 # Out of time, or SIGTERM in an allocation (Slurm ending or cancelling it): the jobs did nothing
                 # wrong, so they go back to the queue for the next allocation.
                 ending = self.allocation is not None and self.stop_signal == signal.SIGTERM
+                self.summary.allocation_ended = ending
                 self._stop_all(reason, give_back=reason == OUT_OF_TIME or ending)
                 return
             self._launch()

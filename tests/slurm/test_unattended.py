@@ -14,7 +14,7 @@ import yaml
 
 from tests.conftest import BIN
 from tests.slurm.conftest import squeue, wait_for
-from torc_client import Client
+from torc_client import Client, slurm
 
 pytestmark = pytest.mark.usefixtures("slurm_cluster")
 
@@ -140,6 +140,8 @@ def test_supports_termination_job_gets_sigterm_and_checkpoints_the_other_is_kill
         assert sorted(r.status for r in client.list_results(workflow_id, all_runs=True)) == ["terminated"] * 2
         assert {j.attempt_id for j in client.list_jobs(workflow_id)} == {2}
         wait_for(lambda: not squeue([first]), 30, "the first allocation to end")
+        # The runner ended gracefully (exit 0): Slurm records the allocation COMPLETED, not FAILED.
+        assert slurm.states([first]).get(first) == "COMPLETED"
         planned = json.loads(cli("-f", "json", "slurm", "regenerate", str(workflow_id), "--submit", "--profile",
                                  "local").stdout)  # fmt: skip
         assert [(p["allocations"], p["jobs"]) for p in planned] == [(1, 2)]
