@@ -60,8 +60,8 @@ class SrunLauncher(Launcher):
 
     def signal(self, job: ClaimedJob, sig: int) -> bool:
         """Slurm signals the step's tasks (`srun` would abort the step on SIGTERM, and outlive it on SIGKILL)."""
-        slurm.signal_step(self.allocation.job_id, job.name, signal.Signals(sig).name.removeprefix("SIG"))
-        return sig != signal.SIGKILL  # srun itself is killed too
+        found = slurm.signal_step(self.allocation.job_id, job.name, signal.Signals(sig).name.removeprefix("SIG"))
+        return found and sig != signal.SIGKILL  # srun itself is killed too; without a step yet, srun is signalled
 
     def describe(self) -> list[str]:
         line = (f"each job runs as a job step of Slurm allocation {self.allocation.job_id} (srun --exact with its "
