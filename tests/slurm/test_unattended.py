@@ -114,6 +114,27 @@ def test_queued_allocations_are_cancelled_once_the_work_is_done_and_never_start(
                                                               (ids[2], "CANCELLED")]  # fmt: skip
 
 
+def test_a_queued_allocation_no_remaining_job_fits_is_cancelled_by_the_runner_that_leaves(cli, server,
+                                                                                           tmp_path: Path) -> None:
+    # Both allocations keep 30 s of their minute for the end: `long` (declared 2 min) fits neither, so once the
+    # running one has run `quick` and leaves, the queued one could only start, find nothing and exit.
+    spec = {"name": "unfit-queued", "compute_node_expiration_buffer_seconds": 30,
+            "compute_node_wait_for_new_jobs_seconds": 1,
+            "resource_requirements": [{**ONE_CPU, "runtime": "PT5S"}, {**ONE_CPU, "name": "two", "runtime": "PT2M"}],
+            "slurm_schedulers": [{"name": "pair", "account": "test", "walltime": "1", "nodes": 2, "mem": "2000M"}],
+            "actions": [start_action("pair", num_allocations=2)],
+            "jobs": [{"name": "quick", "command": "true", "resource_requirements": "one"},
+                     {"name": "long", "command": "true", "resource_requirements": "two"}]}  # fmt: skip
+    workflow_id, ids = submit(cli, spec, tmp_path)
+    with Client(server.url) as client:
+        wait_for(lambda: not squeue(ids), 60, "both allocations to leave the queue")
+        assert {j.name: j.status for j in client.list_jobs(workflow_id)} == {"quick": "completed", "long": "ready"}
+        assert {n.scheduler_id for n in client.list_compute_nodes(workflow_id)} == {ids[0]}
+        events = [e.message for e in client.list_events(workflow_id).items]
+        assert f"cancelled queued Slurm allocation {ids[1]}: no remaining job fits them" in events, events
+        cli("cancel", str(workflow_id))
+
+
 def test_supports_termination_job_gets_sigterm_and_checkpoints_the_other_is_killed_both_requeued_once(
         cli, server, tmp_path: Path) -> None:  # fmt: skip
     # Slurm's warning signal (`--signal=B:TERM@N` in a real run) is sent at once with `scancel --batch --signal`.
