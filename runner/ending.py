@@ -45,12 +45,13 @@ class Ending:
 
     def _stop_all(self, reason: str, report: bool = True, give_back: bool = False) -> None:
         """Stop every running job (SIGTERM, grace period, SIGKILL) and report them terminated, or with
-        `give_back` return them to the queue; give the backlog back."""
+        `give_back` (the allocation ends) return them to the queue: then a job that supports termination gets
+        SIGTERM and the grace period to save its work, and the others SIGKILL; give the backlog back."""
         if self.running:
             verb = "stopping and returning" if give_back else "terminating"
             self.reporter.message(f"{verb} {count(len(self.running), 'running job')}: {reason}")
         for proc in self.running.values():
-            proc.stop(reason, self.opts.kill_grace, give_back)
+            proc.stop(reason, self.opts.kill_grace, give_back, kill=give_back and not proc.job.supports_termination)
         self._settle_in_flight()
         hurried = False
         while self.running:
@@ -146,6 +147,15 @@ class Ending:
 
     def _unfit(self) -> list[c.UnfitGroup]:
         return self._call(self.client.unfit, self.workflow_id, *self._capacity_now())
+
+    def _time_left(self) -> float | None:
+        """Seconds until this runner must stop (its allocation's end minus the end buffer); None without a limit."""
+        return None if self.end_time is None else max(self.end_time - time.monotonic(), 0.0)
+
+    def _outlasts(self, job: c.ClaimedJob) -> bool:
+        """A job whose declared runtime no longer fits the time left (it waited in the backlog meanwhile)."""
+        left = self._time_left()
+        return left is not None and job.runtime_s > left
 
     def _capacity_now(self) -> tuple[int, float, int, int, float | None]:
         t = self.total

@@ -6,7 +6,8 @@ otherwise) and its time limit from the allocation's end minus the workflow's
 and stops its jobs (terminated, to be rerun) and returns its backlog before the end.
 Anywhere, it executes the workflow's pending actions: `on_worker_start` when it starts,
 job and workflow triggers as they fire (checked at most every `ACTION_CHECK_SECONDS`),
-`on_worker_complete` when it stops.
+`on_worker_complete` when it stops. A runner leaving its allocation cancels the workflow's
+queued allocations that no remaining job can use (`torc_client.hpc.unattended.cancel_idle`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from torc_client.core import errors
 from torc_client.core.allocations import AllocationStatus
 from torc_client.core.triggers import FIRED_TRIGGERS, Trigger
 from torc_client.hpc import actions as workflow_actions
-from torc_client.hpc import slurm
+from torc_client.hpc import slurm, unattended
 
 ACTION_CHECK_SECONDS = 2.0
 
@@ -69,6 +70,17 @@ class HpcDuties:
     def finished(self) -> None:
         self._run((*FIRED_TRIGGERS, Trigger.ON_WORKER_COMPLETE))
         self._set_allocation_status(AllocationStatus.COMPLETE)
+        self._cancel_idle()
+
+    def _cancel_idle(self) -> None:
+        """A runner leaving its allocation cancels the workflow's queued allocations that no remaining job can use:
+        it is the one party that is there, on the cluster, when the work runs out."""
+        if self.allocation is None:
+            return
+        try:
+            unattended.cancel_idle(self.client, self.workflow_id, self.log)
+        except errors.TorcError as error:  # leaving must not fail for it: a watcher or the user can still cancel
+            self.log(f"could not cancel idle allocations: {error.message}")
 
     def _run(self, triggers: tuple[str, ...]) -> None:
         if not self.has_actions:

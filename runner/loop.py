@@ -193,6 +193,7 @@ class JobRunner(Ending):
                 # Out of time, or SIGTERM in an allocation (Slurm ending or cancelling it): the jobs did nothing
                 # wrong, so they go back to the queue for the next allocation.
                 ending = self.allocation is not None and self.stop_signal == signal.SIGTERM
+                self.summary.allocation_ended = ending
                 self._stop_all(reason, give_back=reason == OUT_OF_TIME or ending)
                 return
             self._launch()
@@ -257,9 +258,6 @@ class JobRunner(Ending):
         """Longest silence: the runner's own interval, or the server's pace when longer (it stays within the lease)."""
         return heartbeat_seconds(min(self.lease_seconds / 3, HEARTBEAT_SECONDS), self._come_back)
 
-    def _time_left(self) -> float | None:
-        return None if self.end_time is None else max(self.end_time - time.monotonic(), 60.0)
-
     def _launch(self) -> None:
         """Start backlog jobs, in order, while they fit (the loop runs this after every exit: it stops early)."""
         if not self.backlog or not self._room():
@@ -267,6 +265,9 @@ class JobRunner(Ending):
         launched, waiting = [], deque()
         while self.backlog and self._room():
             job = self.backlog.popleft()
+            if self._outlasts(job):  # certain to be stopped at the end: another runner with more time takes it
+                self.given_back.append(c.JobStart(job_id=job.id, claim_token=job.claim_token))
+                continue
             if not self._fits(job):
                 waiting.append(job)
                 continue
@@ -278,6 +279,7 @@ class JobRunner(Ending):
                 self.launcher.end(job, attempt.NOT_STARTED_CODE, log_paths(self.opts.output_dir, job)[1])  # GPUs, cgroup
                 self._not_started(job, error)
                 continue
+            proc.on_signal = lambda sig, job=job: self.launcher.signal(job, sig)
             self.running[job.id] = proc
             self.free = take(self.free, shape_of(job), 1)
             self.starts[job.id] = c.JobStart(job_id=job.id, claim_token=job.claim_token)
@@ -321,7 +323,9 @@ class JobRunner(Ending):
             ended = self.allocation is not None and code == -signal.SIGTERM and proc.stop_reason is None
             if proc.give_back or ended:  # no outcome: the job did nothing wrong, another runner starts it afresh
                 self.starts.pop(proc.job.id, None)
-                self.given_back.append(c.JobStart(job_id=proc.job.id, claim_token=proc.job.claim_token))
+                self.given_back.append(c.JobStart(job_id=proc.job.id, claim_token=proc.job.claim_token,
+                                                  return_code=code,
+                                                  exec_time_minutes=(time.monotonic() - proc.started) / 60.0))
                 self._release(proc)
                 continue
             oom = None if proc.stop_reason else memory.out_of_memory_text(proc.job, code, seen, usage.over_limit_bytes)

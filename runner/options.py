@@ -23,6 +23,8 @@ class RunSummary:
     lease_lost: bool = False
     #: It left an allocation idle while other runners or allocations do the remaining work.
     handed_over: bool = False
+    #: Its allocation ended (SIGTERM from Slurm: the warning signal, or the limit) and its jobs went back to the queue.
+    allocation_ended: bool = False
 
     @property
     def failed(self) -> int:
@@ -32,6 +34,8 @@ class RunSummary:
     def exit_code(self) -> int:
         if self.lease_lost:
             return 3
+        if self.allocation_ended:  # a graceful end: Slurm records the allocation COMPLETED
+            return 0
         if self.interrupted:
             return 130
         if self.failed or self.canceled or self.unsuccessful:

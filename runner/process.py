@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +46,8 @@ class JobProcess:
     give_back: bool = False
     #: What the process and the children it waited for used, once it has exited (`os.wait4`).
     rusage: resource.struct_rusage | None = None
+    #: The launcher's way to signal the job (a job step is signalled by Slurm); True: the process group needs no signal.
+    on_signal: Callable[[int], bool] | None = None
 
     @classmethod
     def launch(cls, job: ClaimedJob, argv: list[str], env: dict[str, str], cwd: Path, output_dir: Path,
@@ -80,27 +82,41 @@ class JobProcess:
         self.popen.returncode = os.waitstatus_to_exitcode(status)
         return self.popen.returncode
 
-    def stop(self, reason: str, grace: float, give_back: bool = False) -> None:
-        """Ask the job's whole process group to stop; it is killed if still alive after `grace` seconds."""
+    def stop(self, reason: str, grace: float, give_back: bool = False, kill: bool = False) -> None:
+        """Ask the job's whole process group to stop; it is killed if still alive after `grace` seconds.
+
+        With `kill` it is killed at once (a job that does not support termination, at its allocation's end).
+        """
         if self.stop_reason is None:
             self.stop_reason, self.give_back = reason, give_back
+            if kill:
+                self._kill()
+                return
             self.kill_at = time.monotonic() + grace
-            self._signal(signal.SIGTERM)
+            self._send(signal.SIGTERM)
 
     def kill_now(self) -> None:
         """Kill the job's whole process group at once (a second interrupt), reported as terminated."""
         if self.stop_reason is None:
             self.stop_reason = "the runner was interrupted twice"
-        self.kill_at = None
-        self._signal(signal.SIGKILL)
+        self._kill()
 
     def enforce(self, now: float, grace: float) -> None:
         """Stop a job past its run time; kill one that outlived its grace period."""
         if self.deadline is not None and now > self.deadline and self.stop_reason is None:
             self.stop(f"exceeded its run time of {self.job.runtime_s:.0f} s", grace)
         if self.kill_at is not None and now > self.kill_at:
-            self._signal(signal.SIGKILL)
-            self.kill_at = None
+            self._kill()
+
+    def _kill(self) -> None:
+        self.kill_at = None
+        self._send(signal.SIGKILL)
+
+    def _send(self, sig: int) -> None:
+        """A stop signal: through the launcher when it has a way of its own, else to the whole process group."""
+        if self.on_signal is not None and self.popen.returncode is None and self.on_signal(sig):
+            return
+        self._signal(sig)
 
     def _signal(self, sig: int) -> None:
         try:

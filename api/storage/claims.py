@@ -172,16 +172,23 @@ class _Want:
         while True:
             self.for_now = self.limit > 0
             if not self.for_now:
-                runnable = [s for s in shapes.values() if req.ignore_resources or resources.how_many_fit(s, self.total)]
+                runnable = [s for s in shapes.values() if (self._in_time(s) if req.ignore_resources
+                                                           else resources.how_many_fit(s, self.total))]  # fmt: skip
                 plan = resources.pack_ignoring_resources(available, runnable, self.backlog) if self.backlog > 0 else []
-            elif req.ignore_resources:
-                plan = resources.pack_ignoring_resources(available, shapes.values(), self.limit)
+            elif req.ignore_resources:  # resources ignored (`--max-parallel-jobs`), the time left is not
+                plan = resources.pack_ignoring_resources(available, [s for s in shapes.values() if self._in_time(s)],
+                                                         self.limit)  # fmt: skip
             else:
                 plan = resources.pack(available, shapes.values(), self.free, self.limit, sort)
             if not plan and self.for_now and self.backlog > 0:
                 self.limit = 0  # nothing more fits now: go on to the backlog
                 continue
             return plan
+
+    def _in_time(self, shape: resources.Shape) -> bool:
+        """A job of `shape` can finish in the time the runner has left."""
+        left = self.req.time_limit_seconds
+        return left is None or shape.runtime_s <= left
 
     def got(self, docs: list[dict[str, Any]], shapes: dict[int, resources.Shape]) -> None:
         mine = [d for d in docs if d["_id"] not in self.won]

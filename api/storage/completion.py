@@ -16,7 +16,7 @@ from pymongo import UpdateOne
 from api.storage import leases, release, transitions, triggers, workflows
 from api.storage.db import Combined, Database, iso_now
 from api.storage.workflows import Event
-from torc_client.contract import CompleteReport, Rejection, ReportResponse
+from torc_client.contract import CompleteReport, JobStart, Rejection, ReportResponse
 from torc_client.core import failure, states
 from torc_client.core.errors import InvalidRequest
 from torc_client.core.triggers import Trigger
@@ -54,7 +54,7 @@ async def complete(db: Database, wid: int, report: CompleteReport, node_checked:
     outcomes = _outcomes(report)
     node_id = report.compute_node_id
     if report.returned:
-        await _take_back(db, wid, node_id, [(j.job_id, j.claim_token) for j in report.returned])
+        await _take_back(db, wid, node_id, report.returned)
     start_rejections = []
     if report.starts:
         _, start_rejections = await transitions.start(db, wid, node_id, [(j.job_id, j.claim_token)
@@ -132,10 +132,11 @@ async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, st
     return await transitions.start(db, wid, node_id, starts)
 
 
-async def _take_back(db: Database, wid: int, node_id: int, jobs: list[tuple[int, str]]) -> None:
-    """Claimed jobs a runner gives back go back to the queue: unstarted ones freely, running ones (stopped at the
-    runner's time limit, its allocation's end) as a lost lease, so a job that never fits cannot cycle forever."""
-    tokens = dict(jobs)
+async def _take_back(db: Database, wid: int, node_id: int, returned: list[JobStart]) -> None:
+    """Claimed jobs a runner gives back go back to the queue: unstarted ones freely; running ones (stopped at the
+    runner's time limit, its allocation's end) are recorded `terminated` and queued again as their next attempt,
+    counted as a lost lease, so a job that never fits cannot cycle forever."""
+    tokens = {j.job_id: j.claim_token for j in returned}
     docs = [d for d in await workflows.find_by_ids(db.jobs, list(tokens)) if d["claim_token"] == tokens[d["_id"]]
             and d["status"] in states.LEASED and transitions.fenced(d, wid, node_id)]  # fmt: skip
     unstarted = [d for d in docs if d["status"] == states.S.PENDING.value]
@@ -144,8 +145,29 @@ async def _take_back(db: Database, wid: int, node_id: int, jobs: list[tuple[int,
         await _end_returned(db, wid, node_id, unstarted, stopped)
         return
     await transitions.requeue(db, wid, unstarted, f"compute node {node_id} returned them unstarted", lease_lost=False)
-    await transitions.requeue(db, wid, stopped, f"compute node {node_id} stopped them (its time limit, or its "
-                                                "allocation ending)")
+    if stopped:
+        await db.atomic(wid, lambda db: _terminate_and_requeue(db, wid, node_id, stopped, returned))
+
+
+async def _terminate_and_requeue(db: Database, wid: int, node_id: int, stopped: list[dict],
+                                 returned: list[JobStart]) -> None:  # fmt: skip
+    """Running jobs stopped at their allocation's end: a `terminated` result for the attempt, then the next attempt
+    is ready (one transaction, so a repeated report finds the claim token cleared and stores nothing twice)."""
+    by_id = {j.job_id: j for j in returned}
+    outcomes = {d["_id"]: Outcome(d["_id"], d["claim_token"], states.S.TERMINATED.value,
+                                  _code(by_id[d["_id"]].return_code), by_id[d["_id"]].exec_time_minutes)
+                for d in stopped}  # fmt: skip
+    reason = f"compute node {node_id} stopped them at its allocation's end"
+    ids = set(await transitions.requeue_next_attempt(db, wid, stopped, reason))
+    moved = [d for d in stopped if d["_id"] in ids]
+    if not moved:
+        return
+    await _store_results(db, await workflows.get_doc(db, wid), node_id, moved, outcomes)
+    await workflows.record(db, wid, {}, _events(moved, outcomes, node_id, reason, status="terminated"))
+
+
+def _code(return_code: int | None) -> int:
+    return TERMINATED_RETURN_CODE if return_code is None else return_code
 
 
 async def _end_returned(db: Database, wid: int, node_id: int, unstarted: list[dict], stopped: list[dict]) -> None:
@@ -238,10 +260,12 @@ async def _store_file_times(db: Database, wid: int, outcomes: list[Outcome]) -> 
         await db.files.bulk_write(ops, ordered=False)
 
 
-def _events(docs: list[dict], by_id: dict[int, Outcome], node_id: int | None, reason: str) -> list[Event]:
+def _events(docs: list[dict], by_id: dict[int, Outcome], node_id: int | None, reason: str,
+            status: str | None = None) -> list[Event]:  # fmt: skip
+    """One event per status the jobs reached (`status`: the status they were recorded with, whatever they are now)."""
     groups: dict[str, list[dict]] = {}
     for doc in docs:
-        groups.setdefault(doc["status"], []).append(doc)
+        groups.setdefault(status or doc["status"], []).append(doc)
     events = []
     for status, group in sorted(groups.items()):
         names = ", ".join(d["name"] for d in group[:5]) + (" ..." if len(group) > 5 else "")

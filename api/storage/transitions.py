@@ -338,10 +338,20 @@ async def requeue(db: Database, wid: int, docs: list[dict[str, Any]], reason: st
     """
     if not docs:
         return {}
-    return await db.atomic(wid, lambda db: _requeue(db, wid, docs, reason, lease_lost))
+    return (await db.atomic(wid, lambda db: _requeue(db, wid, docs, reason, lease_lost)))[0]
 
 
-async def _requeue(db: Database, wid: int, docs: list[dict[str, Any]], reason: str, lease_lost: bool) -> dict:
+async def requeue_next_attempt(db: Database, wid: int, docs: list[dict[str, Any]], reason: str) -> list[int]:
+    """Running jobs stopped at their runner's end back to ready as their next attempt (a lost lease), inside the
+    caller's transaction; returns the ids moved (none that a concurrent request requeued first)."""
+    if not docs:
+        return []
+    return (await _requeue(db, wid, docs, reason, True, next_attempt=True))[1]
+
+
+async def _requeue(db: Database, wid: int, docs: list[dict[str, Any]], reason: str, lease_lost: bool,
+                   next_attempt: bool = False) -> tuple[dict, list[int]]:  # fmt: skip
+    inc = {**({"lease_losses": 1} if lease_lost else {}), **({"attempt_id": 1} if next_attempt else {})}
     delta: dict[str, int] = {}
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for doc in docs:
@@ -352,7 +362,7 @@ async def _requeue(db: Database, wid: int, docs: list[dict[str, Any]], reason: s
         ids = [d["_id"] for d in group]
         n = await move(db, ids, status, S.READY, where={"claim_token": token},
                        sets={"claim_token": None, "active_compute_node_id": None, **queue.ticketed(ticket)},
-                       inc={"lease_losses": 1} if lease_lost else None)  # fmt: skip
+                       inc=inc or None)  # fmt: skip
         if not n:
             continue
         if n < len(ids):  # a concurrent request requeued some of them: keep those this one moved
@@ -368,7 +378,7 @@ async def _requeue(db: Database, wid: int, docs: list[dict[str, Any]], reason: s
     if ids:
         await workflows.record(db, wid, delta, [Event("job", f"{count(len(ids), 'job')} requeued: {reason}", status="ready",
                                                       job_ids=ids, reason=reason)])  # fmt: skip
-    return delta
+    return delta, ids
 
 
 async def disable(db: Database, wf: dict[str, Any], doc: dict[str, Any]) -> None:

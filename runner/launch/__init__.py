@@ -74,6 +74,10 @@ class Launcher:
         ids = self.gpus.take(job.id, job.num_gpus)
         return ["bash", "-c", command], {**env, **visibility(ids)}
 
+    def signal(self, job: ClaimedJob, sig: int) -> bool:
+        """Deliver a stop signal the launcher's own way; True when that was all (a plain child: nothing, False)."""
+        return False
+
     def end(self, job: ClaimedJob, code: int, stderr: Path) -> Ended:
         """The job exited with `code` (negative: a signal): free what it held and say what became of it."""
         self.gpus.give_back(job.id)

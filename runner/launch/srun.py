@@ -9,6 +9,7 @@ is then recorded out of memory (137), as under the `cgroup` launcher. Steps also
 from __future__ import annotations
 
 import math
+import signal
 from pathlib import Path
 
 from runner import memory
@@ -56,6 +57,11 @@ class SrunLauncher(Launcher):
             return Ended(True, "killed by Slurm (out of memory, in its job step's cgroup)")
         # srun exits 128+N when the task was killed by signal N (Slurm ending the allocation sends SIGTERM).
         return Ended(code=-(code - 128) if 128 < code < 128 + 65 else None)
+
+    def signal(self, job: ClaimedJob, sig: int) -> bool:
+        """Slurm signals the step's tasks (`srun` would abort the step on SIGTERM, and outlive it on SIGKILL)."""
+        found = slurm.signal_step(self.allocation.job_id, job.name, signal.Signals(sig).name.removeprefix("SIG"))
+        return found and sig != signal.SIGKILL  # srun itself is killed too; without a step yet, srun is signalled
 
     def describe(self) -> list[str]:
         line = (f"each job runs as a job step of Slurm allocation {self.allocation.job_id} (srun --exact with its "

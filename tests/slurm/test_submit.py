@@ -129,42 +129,6 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_an_allocation_shorter_than_its_jobs_returns_them_for_the_next_one(cli, server, tmp_path: Path) -> None:
-    # The first attempt of each job outlasts the one-minute allocation; the runner stops it before the
-    # end and returns it, and a second allocation finishes it. Each job runs to completion once.
-    command = ("echo $$ >> starts{i}; if [ -f second{i} ]; then echo done >> runs{i}; "
-               "else touch second{i}; sleep 600; fi")  # fmt: skip
-    # A runner claims jobs of up to a minute even when less is left; these get the allocation's last minute.
-    spec = {"name": "short-allocation", "compute_node_expiration_buffer_seconds": 5,
-            "resource_requirements": [{**SMALL, "runtime": "PT1M"}],
-            "slurm_schedulers": [{"name": "tiny", "account": "test", "walltime": "1"},
-                                 {"name": "roomy", "account": "test", "walltime": "00:05:00"}],
-            "actions": [{"trigger_type": "on_workflow_start", "action_type": "schedule_nodes", "scheduler": "tiny",
-                         "scheduler_type": "slurm", "max_parallel_jobs": 2}],
-            "jobs": [{"name": "slow{i}", "command": command, "resource_requirements": "small",
-                      "parameters": {"i": "1:2"}}]}  # fmt: skip
-    workflow_id = submit(cli, spec, tmp_path)
-    with Client(server.url) as client:
-        (first,) = client.list_scheduled_compute_nodes(workflow_id)
-        wait_for(lambda: sum("stopped them" in e.message
-                             for e in client.list_events(workflow_id).items), 120, "the jobs to be returned")
-        assert client.workflow_status(workflow_id).job_counts == {"ready": 2}
-        wait_for(lambda: not squeue([first.scheduler_id]), 30, "the first allocation to end")
-        # The runner left before Slurm's limit (exit 2: work remains), so Slurm did not have to kill it.
-        assert slurm.states([first.scheduler_id]).get(first.scheduler_id) == "FAILED"
-        roomy = next(s for s in client.list_slurm_schedulers(workflow_id) if s.name == "roomy")
-        cli("slurm", "schedule-nodes", str(workflow_id), "--scheduler-id", str(roomy.id))
-        wait_for(lambda: client.workflow_status(workflow_id).is_complete, 120, "the workflow to complete")
-        assert client.workflow_status(workflow_id).job_counts == {"completed": 2}
-        results = client.list_results(workflow_id, all_runs=True)
-        assert [r.status for r in results] == ["completed", "completed"]
-        assert len(results) == 2 and {r.job_id for r in results} == {j.id for j in client.list_jobs(workflow_id)}
-    for i in (1, 2):
-        assert (tmp_path / f"runs{i}").read_text() == "done\n"
-        first_pid = int((tmp_path / f"starts{i}").read_text().split()[0])
-        assert not _alive(first_pid)
-
-
 def test_submit_slurm_generates_three_parallel_allocations_for_a_spec_without_slurm_keys(cli, server, tmp_path):
     # Three runners start at once; the one on_worker_start action that is not persistent runs once.
     spec = {"name": "plain", "resource_requirements": [SMALL],
@@ -183,7 +147,7 @@ def test_submit_slurm_generates_three_parallel_allocations_for_a_spec_without_sl
         wait_for(lambda: client.workflow_status(workflow_id).is_complete, 120, "the workflow to complete")
         assert client.workflow_status(workflow_id).job_counts == {"completed": 6}
         (scheduler,) = client.list_slurm_schedulers(workflow_id)
-        assert (scheduler.partition, scheduler.walltime) == ("debug", "00:01:30")
+        assert (scheduler.partition, scheduler.walltime) == ("debug", "00:02:30")  # 1.5 x 1 min + the 60 s end buffer
         assert len({n.scheduler_id for n in client.list_compute_nodes(workflow_id)}) == 3  # a runner in each
     assert len((tmp_path / "worker_started.txt").read_text().split()) == 1
     wait_for(lambda: not squeue(ids), 60, "the allocations to end")
@@ -229,7 +193,10 @@ def test_a_scancelled_allocation_returns_its_running_jobs_to_the_queue(cli, serv
         slurm.cancel([allocation.scheduler_id])  # as the user or the scheduler would: SIGTERM to the runner
         wait_for(lambda: client.workflow_status(workflow_id).job_counts == {"ready": 1}, 30, "the job to be requeued")
         wait_for(lambda: not _alive(pid), 30, "the job's process to be gone")
-        assert client.list_results(workflow_id, all_runs=True) == []
+        # Recorded terminated (Slurm's SIGTERM ended the step: -15), then queued again as its next attempt.
+        assert [(r.status, r.return_code) for r in client.list_results(workflow_id, all_runs=True)] == [
+            ("terminated", -15)]
+        assert [j.attempt_id for j in client.list_jobs(workflow_id)] == [2]
         assert any("stopped them" in e.message for e in client.list_events(workflow_id).items)
         assert client.list_compute_nodes(workflow_id, is_active=True) == []
         cli("cancel", str(workflow_id))

@@ -133,8 +133,8 @@ def sweep(n: int, runtime: str = "PT1M", **rr) -> dict:
 def test_generate_gives_each_stage_the_allocations_its_jobs_need() -> None:
     doc = sweep(6)
     generated = generate(doc, build_plan(doc), profiles()["local"], "proj")
-    assert generated["slurm_schedulers"] == [{"name": "small_debug", "account": "proj", "partition": "debug",
-                                              "nodes": 1, "walltime": "00:01:30", "mem": "2000M",
+    assert generated["slurm_schedulers"] == [{"name": "debug", "account": "proj", "partition": "debug",
+                                              "nodes": 1, "walltime": "00:02:30", "mem": "2000M",
                                               "extra": "--cpus-per-task=2"}]  # fmt: skip
     assert [(a["trigger_type"], a["num_allocations"], a.get("jobs")) for a in generated["actions"]] == [
         ("on_workflow_start", 3, None), ("on_jobs_ready", 1, ["post"])]

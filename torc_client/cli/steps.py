@@ -121,10 +121,19 @@ def sync_status(client: Client, workflow_id: int) -> tuple[list[str], list[int]]
     return [a.scheduler_id for a in ended], [n.id for n in orphaned]
 
 
-def generated_spec(spec_file: str, account: str, profile_name: str | None) -> dict:
-    """A spec file with Slurm schedulers and stage-aware actions added for its jobs (`torc slurm generate`)."""
+def generated_spec(spec_file: str, account: str, profile_name: str | None,
+                   shaping: slurm_generate.Shaping | None = None, dry_run: bool = False,
+                   fmt: str = "table") -> dict | None:  # fmt: skip
+    """A spec file with Slurm schedulers and stage-aware actions added for its jobs (`torc slurm generate`);
+    with `dry_run`, the plan is printed instead (None)."""
     path = Path(spec_file)
     doc = load_spec_text(path.read_text(), format_from_filename(path.name), source=spec_file)
     profile = hpc_profiles.get(profile_name)
     render.message(f"HPC profile: {profile.name} ({profile.display_name})")
-    return slurm_generate.generate(doc, build_plan(doc), profile, account)
+    generated, rows = slurm_generate.generate_with_plan(doc, build_plan(doc), profile, account,
+                                                        shaping or slurm_generate.Shaping())  # fmt: skip
+    if not dry_run:
+        return generated
+    render.message("dry run: nothing written or submitted")
+    render.show_rows(rows, fmt)
+    return None

@@ -83,6 +83,9 @@ class ClaimResponse(Record):
 class JobStart(Struct, kw_only=True):
     job_id: int
     claim_token: str
+    #: For a running job a runner returns (stopped at its allocation's end): how it ended, and after how long.
+    return_code: int | None = None
+    exec_time_minutes: float = 0.0
 
 
 class StartReport(Struct, kw_only=True):

@@ -6,13 +6,19 @@ the shortest walltime limit is chosen; each allocation asks for a whole node of 
 are staged by dependency depth: the jobs with no upstream job get `on_workflow_start`
 actions, the jobs of each later depth an `on_jobs_ready` action that fires when they are
 all ready. Each stage gets as many allocations (one node each) as its jobs need to run
-in one walltime: `ceil(jobs / (jobs per node x runs per walltime))`.
+in one walltime: `ceil(jobs / (jobs per node x runs per walltime))`. The walltime is the
+runtime x the multiplier plus the workflow's end buffer, which runners keep free.
+
+`Shaping` carries Torc's flags: schedulers grouped by partition (the default) or by
+resource requirement, one allocation of N nodes per stage instead of N of one node,
+and the walltime strategy. `generate_with_plan` also returns the plan `--dry-run` prints.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from torc_client.core.errors import SpecError
@@ -26,37 +32,76 @@ MIN_WALLTIME_SECONDS = 60
 MB = 1_000_000
 
 
-def generate(doc: dict[str, Any], plan: WorkflowPlan, profile: Profile, account: str) -> dict[str, Any]:
+#: `--group-by`: one scheduler per partition (Torc's default since its #296), or per resource requirement.
+GROUP_BY = ("partition", "resource-requirements")
+#: `--walltime-strategy`: the longest job's runtime x the multiplier (capped by the partition), or the partition's limit.
+WALLTIME_STRATEGIES = ("max-job-runtime", "max-partition-time")
+
+
+@dataclass(frozen=True)
+class Shaping:
+    """How `slurm generate` shapes allocations (Torc's flags)."""
+
+    group_by: str = "partition"
+    single_allocation: bool = False
+    walltime_strategy: str = "max-job-runtime"
+    walltime_multiplier: float = WALLTIME_FACTOR
+
+
+def generate(doc: dict[str, Any], plan: WorkflowPlan, profile: Profile, account: str,
+             shaping: Shaping = Shaping()) -> dict[str, Any]:  # fmt: skip
     """`doc` with `slurm_schedulers` and `actions` that run its jobs on `profile`'s partitions."""
+    return generate_with_plan(doc, plan, profile, account, shaping)[0]
+
+
+def generate_with_plan(doc: dict[str, Any], plan: WorkflowPlan, profile: Profile, account: str,
+                       shaping: Shaping = Shaping()) -> tuple[dict[str, Any], list[dict[str, Any]]]:  # fmt: skip
+    """`generate`, and its plan: one row per allocation request (scheduler, trigger, allocations, nodes, walltime,
+    and the jobs it is for)."""
     if doc.get("slurm_schedulers") or any(a.get("action_type") == "schedule_nodes" for a in doc.get("actions", [])):
         raise SpecError("slurm_schedulers", "the spec already has Slurm schedulers or schedule_nodes actions; "
                                             "`slurm generate` writes them: remove them first")  # fmt: skip
     depth = _depths(plan.graph())
     used = {job.resource_requirements for job in plan.jobs}
-    schedulers, actions = [], []
+    buffer = float(plan.settings.get("compute_node_expiration_buffer_seconds", 0))
+    groups: dict[str, dict[str, Any]] = {}  # scheduler name -> partition, walltime, nodes, {depth: (share, jobs)}
     for rr in plan.resource_requirements:
         if rr.name not in used:
             continue
         partition = choose_partition(rr, profile)
-        walltime = _walltime(rr, partition)
-        per_node = jobs_per_node(rr, partition)
-        runs = max(1, int(walltime // max(rr.runtime_s, 1)))
-        name = f"{rr.name}_{partition.name}"
-        schedulers.append({"name": name, "account": account, "partition": partition.name, "nodes": rr.num_nodes,
-                           "walltime": format_walltime(walltime), "mem": f"{partition.memory_mb}M",
-                           "extra": f"--cpus-per-task={partition.cpus_per_node}"})  # fmt: skip
-        by_depth: dict[int, list[str]] = {}
+        walltime = walltime_for(rr, partition, shaping.walltime_strategy, shaping.walltime_multiplier, buffer)
+        share = 1 / (jobs_per_node(rr, partition) * runs_per_walltime(rr, walltime, buffer))
+        name = partition.name if shaping.group_by == "partition" else f"{rr.name}_{partition.name}"
+        group = groups.setdefault(name, {"partition": partition, "walltime": 0.0, "nodes": rr.num_nodes, "stages": {}})
+        group["walltime"] = max(group["walltime"], walltime)
+        group["nodes"] = max(group["nodes"], rr.num_nodes)
         for job in plan.jobs:
             if job.resource_requirements == rr.name:
-                by_depth.setdefault(depth[job.name], []).append(job.name)
-        for level, names in sorted(by_depth.items()):
+                stage = group["stages"].setdefault(depth[job.name], [0.0, []])
+                stage[0] += share
+                stage[1].append(job.name)
+    schedulers, actions, rows = [], [], []
+    for name, group in groups.items():
+        partition = group["partition"]
+        counts = {level: math.ceil(round(share, 9)) for level, (share, _) in group["stages"].items()}
+        nodes = group["nodes"] * (max(counts.values()) if shaping.single_allocation else 1)
+        schedulers.append({"name": name, "account": account, "partition": partition.name, "nodes": nodes,
+                           "walltime": format_walltime(group["walltime"]), "mem": f"{partition.memory_mb}M",
+                           "extra": f"--cpus-per-task={partition.cpus_per_node}"})  # fmt: skip
+        for level, (_, names) in sorted(group["stages"].items()):
             action: dict[str, Any] = {"trigger_type": Trigger.ON_WORKFLOW_START if level == 0 else Trigger.ON_JOBS_READY,
                                       "action_type": "schedule_nodes", "scheduler": name, "scheduler_type": "slurm",
-                                      "num_allocations": math.ceil(len(names) / (per_node * runs))}  # fmt: skip
+                                      "num_allocations": 1 if shaping.single_allocation else counts[level]}  # fmt: skip
+            if shaping.single_allocation and nodes > 1:
+                action["start_one_worker_per_node"] = True
             if level:
                 action["jobs"] = names
             actions.append(action)
-    return {**doc, "slurm_schedulers": schedulers, "actions": list(doc.get("actions", [])) + actions}
+            rows.append({"scheduler": name, "partition": partition.name, "trigger": action["trigger_type"],
+                         "allocations": action["num_allocations"], "nodes": nodes,
+                         "walltime": schedulers[-1]["walltime"], "jobs": len(names),
+                         "job_names": ", ".join(names[:6]) + (" ..." if len(names) > 6 else "")})  # fmt: skip
+    return {**doc, "slurm_schedulers": schedulers, "actions": list(doc.get("actions", [])) + actions}, rows
 
 
 def choose_partition(rr: PlanResources, profile: Profile) -> Partition:
@@ -85,8 +130,21 @@ def _fits(rr: PlanResources, partition: Partition) -> bool:
             and rr.num_gpus <= partition.gpus_per_node)  # fmt: skip
 
 
-def _walltime(rr: PlanResources, partition: Partition) -> float:
-    return min(max(rr.runtime_s * WALLTIME_FACTOR, MIN_WALLTIME_SECONDS), partition.max_walltime_secs)
+def walltime_for(rr: PlanResources, partition: Partition, strategy: str = "max-job-runtime",
+                 multiplier: float = WALLTIME_FACTOR, buffer: float = 0.0) -> float:  # fmt: skip
+    """An allocation's walltime for jobs of `rr` on `partition` (at least a minute, at most the partition's limit).
+
+    With max-job-runtime: the runtime x `multiplier`, plus the workflow's end `buffer`, which the
+    runners keep free at the end (a runner claims only jobs that fit the time before it).
+    """
+    if strategy == "max-partition-time":
+        return float(partition.max_walltime_secs)
+    return min(max(rr.runtime_s * multiplier + buffer, MIN_WALLTIME_SECONDS), partition.max_walltime_secs)
+
+
+def runs_per_walltime(rr: PlanResources, walltime: float, buffer: float) -> int:
+    """How many jobs of `rr` run one after another in an allocation's walltime, less the end buffer (at least one)."""
+    return max(1, int((walltime - buffer) // max(rr.runtime_s, 1)))
 
 
 def _depths(upstream: Mapping[str, tuple[str, ...]]) -> dict[str, int]:

@@ -92,6 +92,19 @@ def cancel(job_ids: list[str]) -> None:
         _run(["scancel", *job_ids])
 
 
+def signal_step(job_id: str, step_name: str, signal_name: str) -> bool:
+    """Send a signal (`TERM`, `KILL`) to the tasks of the running steps named `step_name` of allocation `job_id`.
+
+    A step's tasks are signalled by Slurm: `srun` aborts its whole step on SIGTERM, and a killed
+    `srun` leaves its step running. Returns whether Slurm had such a step.
+    """
+    out = _run(["squeue", "-h", "-s", "-j", job_id, "-o", "%i %j"], check=False)
+    steps = [fields[0] for fields in map(str.split, out.splitlines()) if len(fields) == 2 and fields[1] == step_name]
+    if steps:
+        _run(["scancel", "--quiet", f"--signal={signal_name}", *steps], check=False)
+    return bool(steps)
+
+
 def states(job_ids: list[str]) -> dict[str, str]:
     """Slurm job id -> state (PENDING, RUNNING, COMPLETED, ...) for the jobs Slurm still remembers."""
     if not job_ids:

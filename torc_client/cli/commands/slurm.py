@@ -12,6 +12,11 @@ import yaml
 from torc_client import contract as c
 from torc_client.cli import render, steps
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
+from torc_client.cli.commands.slurm_unattended import (
+    regenerate,
+    shaping_of,
+    shaping_options,
+)
 from torc_client.core import settings
 from torc_client.hpc import actions as workflow_actions
 from torc_client.hpc import profiles as hpc_profiles
@@ -160,15 +165,19 @@ def schedule_nodes(state: State, workflow_id: int, scheduler_id: int | None, num
 @click.option("--profile", "profile_name", default=None, help="HPC profile (default: detected; see `torc hpc list`).")
 @click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the spec here (.yaml or .json) instead of printing YAML.")  # fmt: skip
+@shaping_options
 @pass_state
-def generate(state: State, spec_file: str, account: str, profile_name: str | None, output: Path | None) -> None:
+def generate(state: State, spec_file: str, account: str, profile_name: str | None, output: Path | None,
+             dry_run: bool, **shaping) -> None:  # fmt: skip
     """Add Slurm schedulers and stage-aware actions to a spec, from its jobs' resource requirements.
 
     Each resource requirement gets the partition that fits it with the shortest walltime
     limit; jobs with no dependencies get allocations at submit, later stages when their
-    jobs become ready.
+    jobs become ready. --dry-run prints the plan instead.
     """
-    doc = steps.generated_spec(spec_file, account, profile_name)
+    doc = steps.generated_spec(spec_file, account, profile_name, shaping_of(**shaping), dry_run, state.format)
+    if doc is None:
+        return
     text = json.dumps(doc, indent=2) + "\n" if output and output.suffix == ".json" else yaml.safe_dump(doc, sort_keys=False)
     if output is None:
         click.echo(text, nl=False)
@@ -183,16 +192,22 @@ def generate(state: State, spec_file: str, account: str, profile_name: str | Non
 @click.option("--profile", "profile_name", default=None, help="HPC profile (default: detected; see `torc hpc list`).")
 @_OUTPUT_DIR
 @click.option("--working-dir", default=None, help="Directory the jobs run in (default: here).")
+@shaping_options
 @pass_state
 def submit_slurm(state: State, spec_file: str, account: str, profile_name: str | None, output_dir: Path,
-                 working_dir: str | None) -> None:  # fmt: skip
+                 working_dir: str | None, dry_run: bool, **shaping) -> None:  # fmt: skip
     """Generate Slurm schedulers and actions for a spec (as `torc slurm generate`), create it and submit it."""
+    doc = steps.generated_spec(spec_file, account, profile_name, shaping_of(**shaping), dry_run, state.format)
+    if doc is None:
+        return
     client = state.client()
-    doc = steps.generated_spec(spec_file, account, profile_name)
     workflow = client.create_workflow_from_spec(doc, working_dir=str(Path(working_dir or Path.cwd()).resolve()))
     render.message(f"Created workflow {workflow.id}")
     steps.submit_workflow(client, workflow.id, output_dir)
     render.show_list(client.list_scheduled_compute_nodes(workflow.id), c.ScheduledComputeNode, state.format)
+
+
+group.add_command(regenerate)
 
 
 @group.command("sacct")

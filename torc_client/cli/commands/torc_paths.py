@@ -241,8 +241,6 @@ def install(cli: click.Group) -> None:
             command = command.commands[part]  # type: ignore[attr-defined]
         _add(cli, path, command)
     pointers = {
-        "slurm regenerate": "`torc recover ID` submits allocations shaped for the jobs that failed; "
-                            "`torc slurm schedule-nodes ID` submits more of a scheduler's",
         "hpc generate": "`torc hpc detect` reads the partitions from `sinfo` when no profile matches; custom "
                         "profiles go in the config file (`[client.hpc.custom_profiles.NAME]`)",
         "config init": _CONFIG_INIT,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -16,11 +17,16 @@ from torc_client import contract as c
 from torc_client.cli import render
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
 from torc_client.cli.commands.recover import recovery_options, show_plan
+from torc_client.cli.commands.slurm_unattended import auto_schedule_options
 from torc_client.client import Client
+from torc_client.core.errors import TorcError
 from torc_client.core.units import count
+from torc_client.hpc import unattended
+from torc_client.hpc.auto_schedule import AutoSchedule
 from torc_client.operations import recovery
 from torc_client.operations.builder import run_workflow
 
+Each = Callable[[c.WorkflowStatus], None]
 #: Job statuses that make `torc watch` exit non-zero once the workflow is complete.
 BAD_STATUSES = ("failed", "terminated", "canceled", "pending_failed")
 #: How long `--recover` waits for the runners of a finished workflow to go (a dead one loses its lease in a minute).
@@ -32,17 +38,18 @@ def _view(status: c.WorkflowStatus) -> Group:
     return Group(stamp, render.counts_table(status.job_counts))
 
 
-def _poll_live(client: Client, workflow_id: int, interval: float) -> c.WorkflowStatus:
+def _poll_live(client: Client, workflow_id: int, interval: float, each: Each) -> c.WorkflowStatus:
     status = client.workflow_status(workflow_id)
     with Live(_view(status), console=render.console(stderr=True), auto_refresh=False) as live:
         while not status.is_complete:
+            each(status)
             time.sleep(interval)
             status = client.workflow_status(workflow_id)
             live.update(_view(status), refresh=True)
     return status
 
 
-def _poll_plain(client: Client, workflow_id: int, interval: float) -> c.WorkflowStatus:
+def _poll_plain(client: Client, workflow_id: int, interval: float, each: Each) -> c.WorkflowStatus:
     last = ""
     while True:
         status = client.workflow_status(workflow_id)
@@ -52,6 +59,7 @@ def _poll_plain(client: Client, workflow_id: int, interval: float) -> c.Workflow
             last = line
         if status.is_complete:
             return status
+        each(status)
         time.sleep(interval)
 
 
@@ -64,10 +72,13 @@ def _poll_plain(client: Client, workflow_id: int, interval: float) -> c.Workflow
 @click.option("--max-retries", type=click.IntRange(min=0), default=3, show_default=True,
               help="Recovery rounds at most, with --recover.")  # fmt: skip
 @recovery_options(recovery.WATCH_RUNTIME_MULTIPLIER)
+@auto_schedule_options
 @pass_state
 def watch(state: State, workflow_id: int, poll_interval: float, recover: bool, max_retries: int,
           memory_multiplier: float, runtime_multiplier: float, retry_unknown: bool, recovery_hook: str | None,
-          output_dir: Path, enforce_memory: bool) -> None:  # fmt: skip
+          output_dir: Path, enforce_memory: bool, auto_schedule: bool, auto_schedule_threshold: int,
+          auto_schedule_cooldown: float, auto_schedule_stranded_timeout: float, account: str | None,
+          profile_name: str | None) -> None:  # fmt: skip
     """Show a workflow's job counts until it is complete (a live view on a terminal, else a line per change).
 
     With --recover, a workflow that ends with failed or terminated jobs is recovered as
@@ -75,14 +86,27 @@ def watch(state: State, workflow_id: int, poll_interval: float, recover: bool, m
     for jobs that failed for another reason) and watched again, up to --max-retries rounds. The
     rerun runs in new Slurm allocations if the workflow ran under Slurm, else in a runner this command starts here (`torc run ID`, its log in --output-dir).
 
+    With --auto-schedule, ready jobs that no queued or running Slurm allocation can take
+    (their resources, or their runtime against the time it has) get allocations sized for
+    them, as `torc slurm regenerate --submit` does: at once when the workflow has no
+    allocation, else at most once per --auto-schedule-cooldown; so do jobs ready for longer
+    than --auto-schedule-stranded-timeout, and retries once --auto-schedule-threshold of them
+    wait. Queued allocations that no remaining job can use are cancelled. Each decision is
+    an event (`torc events list ID`).
+
     Exits 0 when every job completed, 1 when some failed or were canceled.
     """
     client = state.client()
     live = render.console(stderr=True).is_terminal
     rounds, runner = 0, None
+    scheduler = AutoSchedule(workflow_id, output_dir, account, profile_name, auto_schedule_threshold,
+                             auto_schedule_cooldown, auto_schedule_stranded_timeout)  # fmt: skip
+    each = _scheduling(client, scheduler) if auto_schedule else (lambda status: None)
     try:
         while True:
-            status = (_poll_live if live else _poll_plain)(client, workflow_id, poll_interval)
+            status = (_poll_live if live else _poll_plain)(client, workflow_id, poll_interval, each)
+            if auto_schedule:
+                unattended.cancel_idle(client, workflow_id, render.message)
             if not recover or status.is_canceled or not _bad(status):
                 break
             if rounds == max_retries:
@@ -112,6 +136,18 @@ def watch(state: State, workflow_id: int, poll_interval: float, recover: bool, m
     if state.json:
         render.print_json(status)
     click.get_current_context().exit(1 if _bad(status) or status.is_canceled else 0)
+
+
+def _scheduling(client: Client, scheduler: AutoSchedule) -> Each:
+    """An auto-schedule round for each poll; a round that fails is said, and the watch goes on."""
+
+    def each(status: c.WorkflowStatus) -> None:
+        try:
+            scheduler.round(client, render.message)
+        except TorcError as error:
+            render.error(f"auto-schedule: {error.message}")
+
+    return each
 
 
 def _bad(status: c.WorkflowStatus) -> int:
