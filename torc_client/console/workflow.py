@@ -77,7 +77,7 @@ class WorkflowScreen(Screen):
         yield Banner()
         yield Static(f"workflow {self.workflow_id}", id="overview")
         yield Static("", id="query")
-        yield Input(placeholder="job name (exact); enter filters, empty clears, esc leaves", id="name", disabled=True)
+        yield Input(placeholder="part of a name, or a glob (* ?); enter filters, empty clears", id="name", disabled=True)
         yield Input(placeholder="reset jobs with this status (e.g. canceled) or return code (e.g. 2); esc leaves",
                     id="reset_by", disabled=True)  # fmt: skip
         table: DataTable = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
