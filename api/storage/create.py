@@ -196,6 +196,7 @@ def _job_documents(wid, plan, first: int, job_ids, rr_ids, file_ids, ud_ids, fh_
             input_user_data=[ud_ids[n] for n in job.input_user_data],
             output_user_data=[ud_ids[n] for n in job.output_user_data],
             **_spec_text(job), scheduler=job.scheduler, **({priority.FIELD: job.priority} if job.priority else {}),
+            **({"env": job.env} if job.env else {}), **({"stdio": job.stdio} if job.stdio else {}),
         )  # fmt: skip
         if doc["status"] == S.READY.value:
             doc.update(queue.ticketed(ticket))

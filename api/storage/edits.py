@@ -50,6 +50,7 @@ async def create_job(db: Database, data: JobCreate) -> Job:
         supports_termination=data.supports_termination, depends_on=sorted(data.depends_on_job_ids),
         upstream=data.depends_on_job_ids, input_files=data.input_file_ids, output_files=data.output_file_ids,
         input_user_data=data.input_user_data_ids, output_user_data=data.output_user_data_ids,
+        **_launch_settings(wf, data),
     )  # fmt: skip
 
     async def body(db: Database) -> None:
@@ -62,6 +63,12 @@ async def create_job(db: Database, data: JobCreate) -> Job:
 
     await db.atomic(wf["_id"], body)
     return jobs.to_record(doc, initialized=False)
+
+
+def _launch_settings(wf: dict[str, Any], data: JobCreate) -> dict[str, Any]:
+    """A new job's `env` (the workflow's with its own over it) and `stdio`, as a spec would have set them."""
+    env = {**wf.get("env", {}), **(data.env or {})}
+    return {**({"env": env} if env else {}), **({"stdio": data.stdio.to_dict()} if data.stdio else {})}
 
 
 async def delete_job(db: Database, jid: int) -> Job:

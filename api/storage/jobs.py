@@ -17,7 +17,7 @@ from api.storage import name_match, workflows
 from api.storage.db import Database
 from api.storage.hashes import definition_hash
 from torc_client import states
-from torc_client.contract import Job, Page
+from torc_client.contract import Job, Page, StdioConfig
 from torc_client.errors import Conflict, InvalidRequest, NotFound
 
 S = states.JobStatus
@@ -63,7 +63,8 @@ def to_record(doc: dict[str, Any], initialized: bool) -> Job:
         output_user_data_ids=doc.get("output_user_data", []),
         active_compute_node_id=doc.get("active_compute_node_id"),
         spec_command=doc.get("spec_command"), spec_invocation_script=doc.get("spec_invocation_script"),
-        scheduler=doc.get("scheduler"), priority=doc.get("priority", 0),
+        scheduler=doc.get("scheduler"), priority=doc.get("priority", 0), env=doc.get("env"),
+        stdio=StdioConfig(**doc["stdio"]) if doc.get("stdio") else None,
     )  # fmt: skip
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import msgspec
+
 from pymongo import ReturnDocument
 
 from api.storage.db import Database, chunks, iso_now, now_ms
@@ -71,8 +73,9 @@ def to_record(doc: dict[str, Any]) -> Workflow:
         is_archived=doc["is_archived"],
         status=_in_words(doc),
         resource_monitor=ResourceMonitorConfig(**doc.get("resource_monitor", {})),
-        execution_config=ExecutionConfig(**doc.get("execution_config", {})),
+        execution_config=msgspec.convert(doc.get("execution_config", {}), ExecutionConfig),
         slurm_defaults=doc.get("slurm_defaults", {}),
+        env=doc.get("env", {}),
         **{key: doc[key] for key in SETTINGS if key in doc},
     )
 

@@ -92,6 +92,9 @@ def job_detail(client: Client, job_id: int, output_dir: Path, run_id: int) -> Jo
     if attempt is None:
         return JobDetail(job, rr, results)
     stem = log_stem(output_dir, job.workflow_id, job.id, *attempt)
+    combined = stem.with_suffix(".log")  # `stdio: {mode: combined}`: both streams in one file, shown as stdout
+    if combined.exists():
+        return JobDetail(job, rr, results, read_tail(combined), read_tail(stem.with_suffix(".e")))
     return JobDetail(job, rr, results, read_tail(stem.with_suffix(".o")), read_tail(stem.with_suffix(".e")))
 
 
