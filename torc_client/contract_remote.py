@@ -1,0 +1,26 @@
+"""Wire records of `torc remote`: the SSH hosts a workflow's runners are started on."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from msgspec import Struct
+
+from torc_client.contract_base import Record
+
+#: `[user@]host[:port]`, an IPv6 host in brackets: one printable word.
+Address = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=r"^[^\s\x00-\x1f\x7f]+$")]
+
+
+class RemoteWorker(Record):
+    """One SSH host of a workflow, as the user wrote it (`[user@]host[:port]`)."""
+
+    workflow_id: int
+    address: str
+
+
+class RemoteWorkersAdd(Struct, kw_only=True):
+    """Hosts to add to a workflow's remote workers."""
+
+    workers: Annotated[list[Address], msgspec.Meta(min_length=1)]
