@@ -25,14 +25,18 @@ def neighbours(app: TorcConsole) -> str:
     return str(app.screen.query_one("#neighbours", Static).content)
 
 
+async def showing_a_page(pilot, app: TorcConsole) -> None:
+    await until(pilot, lambda: isinstance(app.screen, WorkflowScreen) and app.screen.page is not None,
+                "the workflow screen shows a page")  # fmt: skip
+
+
 def test_console_filters_by_part_of_a_name_and_by_glob(client, make_workflow, tmp_path) -> None:
     workflow_id = fan_out(make_workflow)
     app = TorcConsole(client, workflow_id, output_dir=tmp_path / "output", poll_interval=0.2)
 
     async def scenario() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: isinstance(app.screen, WorkflowScreen) and app.screen.page is not None,
-                        "the workflow screen shows a page")  # fmt: skip
+            await showing_a_page(pilot, app)
             await pilot.press("slash", *"ild_3", "enter")
             await until(pilot, lambda: [n for _, n in rows(app)] == ["child_3"] + [f"child_{i}" for i in range(30, 40)],
                         "the jobs whose names contain ild_3")  # fmt: skip
@@ -51,8 +55,7 @@ def test_console_pages_through_the_downstream_jobs_of_a_wide_job(client, make_wo
 
     async def scenario() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: isinstance(app.screen, WorkflowScreen) and app.screen.page is not None,
-                        "the workflow screen shows a page")  # fmt: skip
+            await showing_a_page(pilot, app)
             await pilot.press("slash", *"root", "enter")
             await until(pilot, lambda: [n for _, n in rows(app)] == ["root"], "only the root job listed")
             await pilot.press("enter")
