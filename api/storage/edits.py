@@ -14,7 +14,7 @@ from typing import Any
 
 from pymongo import UpdateOne
 
-from api.storage import jobs, queue, records, workflows
+from api.storage import job_names, jobs, queue, records, workflows
 from api.storage.db import Database
 from api.storage.hashes import DEFINITION_FIELDS, definition_hash
 from torc_client import states
@@ -60,6 +60,7 @@ async def create_job(db: Database, data: JobCreate) -> Job:
         blocks = _add_to_blocks((await workflows.get_doc(db, wf["_id"], full=True))["job_blocks"], jid)
         await db.workflows.update_one({"_id": wf["_id"]}, {"$set": {"job_blocks": blocks, "needs_full_init": True},
                                                            "$inc": {f"counts.{doc['status']}": 1}})  # fmt: skip
+        await job_names.forget(db, wf["_id"])
 
     await db.atomic(wf["_id"], body)
     return jobs.to_record(doc, initialized=False)
@@ -91,6 +92,7 @@ async def delete_job(db: Database, jid: int) -> Job:
         blocks = _remove_from_blocks((await workflows.get_doc(db, wf["_id"], full=True))["job_blocks"], jid)
         await db.workflows.update_one({"_id": wf["_id"]}, {"$set": {"job_blocks": blocks, "needs_full_init": True},
                                                            "$inc": {f"counts.{gone['status']}": -1}})  # fmt: skip
+        await job_names.forget(db, wf["_id"])
         return gone
 
     gone = await db.atomic(wf["_id"], body)

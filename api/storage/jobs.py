@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.storage import name_match, workflows
+from api.storage import job_names, name_match, workflows
 from api.storage.db import Database
 from api.storage.hashes import definition_hash
 from torc_client import states
@@ -124,13 +124,23 @@ async def _filtered(db: Database, wf: dict[str, Any], status: str | None, by_nam
     wid = wf["_id"]
     if by_name is None and status is not None and _dense(wf, status, offset, limit):
         return await _walk(db, wf, status, offset, limit), wf["counts"].get(status, 0)
-    query: dict[str, Any] = {"workflow_id": wid}
-    if status is not None:
-        query["status"] = status
-    if by_name is not None:
-        query["name"] = by_name
-    ids = sorted([doc["_id"] async for doc in db.jobs.find(query, {"_id": 1})])
+    ids = await _named_ids(db, wf, status, by_name) if by_name is not None else None
+    if ids is None:
+        query: dict[str, Any] = {"workflow_id": wid}
+        if status is not None:
+            query["status"] = status
+        if by_name is not None:
+            query["name"] = by_name
+        ids = sorted([doc["_id"] async for doc in db.jobs.find(query, {"_id": 1})])
     return await workflows.find_by_ids(db.jobs, ids[offset : offset + limit]), len(ids)
+
+
+async def _named_ids(db: Database, wf: dict[str, Any], status: str | None, by_name: Any) -> list[int] | None:
+    """The ids a name filter (and a status) selects, from the workflow's stored names; None if it has none."""
+    ids = await job_names.matching_ids(db, wf["_id"], by_name, sum(n for _, n in wf["job_blocks"]))
+    if ids is None or status is None:
+        return ids
+    return await job_names.with_status(db, ids, status)
 
 
 def _dense(wf: dict[str, Any], status: str, offset: int, limit: int) -> bool:
@@ -181,6 +191,8 @@ async def update(db: Database, jid: int, changes: dict[str, Any]) -> Job:
     if "resource_requirements_id" in changes:
         changes["rr_id"] = changes.pop("resource_requirements_id")
         await _check_owned(db, "resource_requirements", changes["rr_id"], doc["workflow_id"])
+    if "name" in changes:
+        await job_names.forget(db, doc["workflow_id"])
     if changes:
         # A command set by hand is the text itself: the spec's text, kept for export, no longer applies.
         stale = {f"spec_{key}": "" for key in ("command", "invocation_script") if key in changes}

@@ -103,3 +103,38 @@ def test_regex_for_anchors_globs_with_a_literal_start():
     assert regex_for("work_*") == "^work_"
     assert regex_for("work_?") == "^work_.$"
     assert regex_for("a.b") == r"a\.b"
+
+
+def test_name_filters_read_the_stored_names_and_agree_with_the_jobs_query(mongo_uri) -> None:
+    """Names are stored a chunk at a time at creation; the listing built on them equals a query on the jobs."""
+    from api.storage import jobs, job_names
+    from tests.integration.test_core_storage import make_workflow, run
+
+    n = job_names.CHUNK + 7  # two chunks
+
+    async def scenario(db):
+        wid = await make_workflow(db, {"name": "chunks", "jobs": [
+            {"name": "w{i}", "command": "true", "parameters": {"i": f"1:{n}"}}]})  # fmt: skip
+        assert await db.job_names.count_documents({"workflow_id": wid}) == 2
+        stored = await jobs.list_page(db, wid, None, 3, 5, name_pattern="w1*")
+        await job_names.forget(db, wid)  # from now on the same listing queries the jobs
+        queried = await jobs.list_page(db, wid, None, 3, 5, name_pattern="w1*")
+        return stored, queried
+
+    stored, queried = run(mongo_uri, scenario)
+    assert stored == queried
+    assert [j.name for j in stored.items] == ["w12", "w13", "w14", "w15", "w16"]
+    assert stored.total_count == len([i for i in range(1, n + 1) if str(i).startswith("1")])
+
+
+def test_name_filters_stay_right_after_jobs_are_added_renamed_and_deleted(client, make_workflow) -> None:
+    workflow = make_workflow({"name": "edited", "jobs": [{"name": f"step_{i}", "command": "true"}
+                                                         for i in range(5)]})  # fmt: skip
+    added = client.create_job(workflow.id, "step_new", "true")
+    first = client.list_jobs(workflow.id)[0]
+    client.update_job(first.id, name="renamed")
+    client.delete_job(client.list_jobs(workflow.id)[1].id)
+    names = [j.name for j in client.jobs_page(workflow.id, name_pattern="step_", limit=100).items]
+    assert names == ["step_2", "step_3", "step_4", "step_new"]
+    assert [j.id for j in client.jobs_page(workflow.id, name="step_new").items] == [added.id]
+    assert [j.name for j in client.jobs_page(workflow.id, name_pattern="ren*").items] == ["renamed"]
