@@ -122,3 +122,23 @@ def test_jobs_added_through_the_api_take_the_workflows_env(client, make_workflow
 
     with pytest.raises(ApiError, match="env"):
         client.create_job(workflow.id, "bad", "true", env={"1X": "2"})
+
+
+def test_every_launcher_starts_a_job_with_its_env_and_its_identity_wins(tmp_path) -> None:
+    """The plain child, the cgroup (it calls the plain one first) and the Slurm job step all get the job's env."""
+    from runner.launch import Launcher
+    from runner.launch.srun import SrunLauncher
+    from runner.process import Environment
+    from torc_client import contract as c
+    from torc_client import slurm
+
+    job = c.ClaimedJob(id=7, workflow_id=3, name="j", command="true", invocation_script=None, run_id=1, attempt_id=1,
+                       claim_token="t", resource_requirements_id=1, num_cpus=1, num_gpus=0, num_nodes=1,
+                       memory_bytes=0, runtime_s=60, env={"DATA": "/scratch/x", "TORC_JOB_ID": "999"})  # fmt: skip
+    env = Environment("http://server/torc-service/v1", tmp_path, 5).for_job(job)
+    assert env["DATA"] == "/scratch/x" and env["TORC_JOB_ID"] == "7"
+    allocation = slurm.Allocation(job_id="1", cpus=4, memory_gb=8.0, gpus=None, end_epoch=None)
+    for launcher in (Launcher(0), SrunLauncher(0, allocation)):
+        _, started = launcher.start(job, "true", env)
+        assert started["DATA"] == "/scratch/x", launcher.name
+        launcher.end(job, 0, tmp_path / "none.e")
