@@ -267,7 +267,7 @@ class JobRunner(Ending):
             try:
                 proc = JobProcess.launch(job, argv, env, self.cwd, self.opts.output_dir, guard=self.guard,
                                          config=stdio.of(job, self.stdio))  # fmt: skip
-            except OSError as error:
+            except (OSError, ValueError) as error:  # ValueError: an environment the system refuses (a NUL in it)
                 self.launcher.end(job, attempt.NOT_STARTED_CODE, log_paths(self.opts.output_dir, job)[1])  # GPUs, cgroup
                 self._not_started(job, error)
                 continue
@@ -333,7 +333,7 @@ class JobRunner(Ending):
             self.summary.counts[key] = self.summary.counts.get(key, 0) + 1
             self.reporter.finished(proc.job, outcome, note)
 
-    def _not_started(self, job: c.ClaimedJob, error: OSError) -> None:
+    def _not_started(self, job: c.ClaimedJob, error: OSError | ValueError) -> None:
         """A job the system would not start fails with the reason; the others go on."""
         outcome, note = attempt.not_started(job, error, self.opts.output_dir)
         self.outcomes.append(outcome)

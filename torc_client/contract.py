@@ -8,7 +8,7 @@ to `UNSET`, so a PATCH-style update changes only what it names.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
@@ -159,10 +159,6 @@ class Job(Record):
     stdio: StdioConfig | None = None
 
 
-#: An environment variable's name, as a shell accepts it.
-EnvName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-
-
 class JobCreate(Struct, kw_only=True):
     """A job added to an existing, not yet initialised workflow."""
 
@@ -178,8 +174,8 @@ class JobCreate(Struct, kw_only=True):
     output_file_ids: list[int] = []
     input_user_data_ids: list[int] = []
     output_user_data_ids: list[int] = []
-    #: Environment variables for its command, over the workflow's `env`.
-    env: dict[EnvName, str] | None = None
+    #: Environment variables for its command, over the workflow's `env` (names as a shell takes them).
+    env: dict[str, str] | None = None
     #: Its own stdout and stderr settings, over the workflow's `execution_config.stdio`.
     stdio: StdioConfig | None = None
 

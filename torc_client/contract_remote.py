@@ -9,10 +9,6 @@ from msgspec import Struct
 
 from torc_client.contract_base import Record
 
-#: `[user@]host[:port]`, an IPv6 host in brackets: one printable word.
-Address = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=r"^[^\s\x00-\x1f\x7f]+$")]
-
-
 class RemoteWorker(Record):
     """One SSH host of a workflow, as the user wrote it (`[user@]host[:port]`)."""
 
@@ -23,4 +19,5 @@ class RemoteWorker(Record):
 class RemoteWorkersAdd(Struct, kw_only=True):
     """Hosts to add to a workflow's remote workers."""
 
-    workers: Annotated[list[Address], msgspec.Meta(min_length=1)]
+    #: `[user@]host[:port]` each (an IPv6 host in brackets); checked by the server.
+    workers: Annotated[list[str], msgspec.Meta(min_length=1)]

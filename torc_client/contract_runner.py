@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from msgspec import Struct
 
@@ -49,7 +49,7 @@ class StdioConfig(Record):
     `delete_on_success`: the captured files are deleted when the job completes (return code 0).
     """
 
-    mode: str = "separate"
+    mode: Literal["separate", "combined", "no_stdout", "no_stderr", "none"] = "separate"
     delete_on_success: bool = False
 
 

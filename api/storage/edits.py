@@ -10,6 +10,7 @@ use them (Torc would delete those jobs).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pymongo import UpdateOne
@@ -19,7 +20,7 @@ from api.storage.db import Database
 from api.storage.hashes import DEFINITION_FIELDS, definition_hash
 from torc_client import states
 from torc_client.contract import Job, JobCreate, Page, UserData
-from torc_client.errors import Conflict, NotFound
+from torc_client.errors import Conflict, InvalidRequest, NotFound
 from torc_client.units import count
 
 S = states.JobStatus
@@ -66,8 +67,18 @@ async def create_job(db: Database, data: JobCreate) -> Job:
     return jobs.to_record(doc, initialized=False)
 
 
+#: An environment variable's name, as a shell takes it (the spec schema's rule).
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _launch_settings(wf: dict[str, Any], data: JobCreate) -> dict[str, Any]:
     """A new job's `env` (the workflow's with its own over it) and `stdio`, as a spec would have set them."""
+    for name, value in (data.env or {}).items():
+        if not ENV_NAME.fullmatch(name):
+            raise InvalidRequest(f"env: {name!r} is not a valid environment variable name: use letters, digits and _, "
+                                 "not a leading digit")  # fmt: skip
+        if "\x00" in value:
+            raise InvalidRequest(f"env.{name}: a value cannot hold a NUL character")
     env = {**wf.get("env", {}), **(data.env or {})}
     return {**({"env": env} if env else {}), **({"stdio": data.stdio.to_dict()} if data.stdio else {})}
 

@@ -6,6 +6,7 @@ from api.storage import workflows
 from api.storage.db import Database
 from torc_client.contract_remote import RemoteWorker
 from torc_client.errors import NotFound
+from torc_client.remote import hosts
 
 
 def _key(wid: int, address: str) -> str:
@@ -15,6 +16,7 @@ def _key(wid: int, address: str) -> str:
 async def add(db: Database, wid: int, addresses: list[str]) -> list[RemoteWorker]:
     """Add the addresses not yet stored for the workflow (an address already there is kept as it is)."""
     await workflows.get_doc(db, wid)
+    addresses = [hosts.parse(address).address for address in addresses]  # InvalidRequest names a bad one
     for address in dict.fromkeys(addresses):
         await db.remote_workers.update_one({"_id": _key(wid, address)},
                                            {"$setOnInsert": {"workflow_id": wid, "address": address}},

@@ -99,6 +99,17 @@ def test_remote_refuses_hosts_it_cannot_log_in_to_and_adds_none(cli, make_workfl
     assert empty.returncode != 0 and f"workflow {workflow_id} has no remote workers" in empty.stderr
 
 
+def test_the_server_refuses_a_bad_worker_address_naming_it(client, make_workflow, tmp_path) -> None:
+    from torc_client.errors import ApiError
+    from torc_client.remote import store
+
+    workflow_id = gated_workflow(make_workflow, tmp_path, n=0)
+    with pytest.raises(ApiError, match=r"worker address 'a b' is not \[user@\]host\[:port\]") as refused:
+        client.request("POST", f"/workflows/{workflow_id}/remote_workers", body={"workers": ["ok-host", "a b"]})
+    assert refused.value.status_code == 422
+    assert store.listed(client, workflow_id) == []
+
+
 def test_remote_worker_list_add_and_remove(cli, make_workflow, sshd, tmp_path) -> None:
     workflow_id = gated_workflow(make_workflow, tmp_path, n=0)
     first, second = (sshd.address(h) for h in HOSTS)

@@ -120,8 +120,13 @@ def test_jobs_added_through_the_api_take_the_workflows_env(client, make_workflow
     assert job.env == {"A": "1", "B": "2"} and job.stdio.mode == "combined"
     from torc_client.errors import ApiError
 
-    with pytest.raises(ApiError, match="env"):
+    with pytest.raises(ApiError, match="env: '1X' is not a valid environment variable name") as bad_name:
         client.create_job(workflow.id, "bad", "true", env={"1X": "2"})
+    assert bad_name.value.status_code == 422
+    with pytest.raises(ApiError, match="a value cannot hold a NUL"):
+        client.create_job(workflow.id, "bad", "true", env={"X": "a\x00b"})
+    with pytest.raises(ApiError, match="stdio.mode"):
+        client.create_job(workflow.id, "bad", "true", stdio={"mode": "both"})
 
 
 def test_every_launcher_starts_a_job_with_its_env_and_its_identity_wins(tmp_path) -> None:
