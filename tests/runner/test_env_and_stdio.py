@@ -147,3 +147,19 @@ def test_every_launcher_starts_a_job_with_its_env_and_its_identity_wins(tmp_path
         _, started = launcher.start(job, "true", env)
         assert started["DATA"] == "/scratch/x", launcher.name
         launcher.end(job, 0, tmp_path / "none.e")
+
+
+def test_logs_analyze_reads_combined_logs_from_the_workflow_and_from_the_directory(cli, tmp_path) -> None:
+    spec = {"name": "combined_triage", "execution_config": {"stdio": {"mode": "combined"}},
+            "jobs": [{"name": f"bad_{i}", "command": "echo working; echo 'ValueError: bad input' >&2; exit 2"}
+                     for i in range(2)] + [{"name": "good", "command": "echo fine"}]}  # fmt: skip
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec))
+    cli("run", str(path), "--output-dir", "output", "--poll-interval", "0.2", check=False)
+    listed = json.loads(cli("-f", "json", "workflows", "list").stdout)
+    workflow_id = max(w["id"] for w in listed if w["name"] == "combined_triage")
+    for source in (str(workflow_id), str(tmp_path / "output")):
+        found = json.loads(cli("-f", "json", "logs", "analyze", source, "--output-dir", "output").stdout)
+        families = {f["cause"]: f for f in found["families"]}
+        assert families["python exception"]["count"] == 2, source  # a directory also holds the good job's log
+        assert all(path.split(":")[0].endswith(".log") for path in families["python exception"]["files"])
