@@ -53,12 +53,11 @@ def test_remote_runs_runners_on_two_hosts_watches_them_and_collects_their_logs(
     assert [(row["address"], row["state"]) for row in started] == [(a, "running") for a in addresses]
     assert states(cli, sshd, workflow_id, output) == dict.fromkeys(addresses, "running")
     until(lambda: client.workflow_status(workflow_id).job_counts.get("completed", 0) == 4, "the quick jobs ran")
+    until(lambda: len(client.list_compute_nodes(workflow_id)) == 2, "both runners registered with the server")
     (tmp_path / "release").touch()
     until(lambda: client.workflow_status(workflow_id).is_complete, "the workflow completes")
     until(lambda: states(cli, sshd, workflow_id, output) == dict.fromkeys(addresses, "stopped"),
           "both runners exit once the workflow is complete")  # fmt: skip
-    nodes = client.list_compute_nodes(workflow_id)
-    assert len(nodes) == 2  # one runner per host, each registered with the server
 
     local = tmp_path / "collected"
     collected = json.loads(remote(cli, sshd, "collect-logs", str(workflow_id), "-l", str(local),
