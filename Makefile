@@ -25,7 +25,7 @@ system:  ## the system packages the tests use (Debian, as root): jq, and chromiu
 	bash scripts/install-system.sh
 
 test: install system slurm  ## the whole suite, against a real embedded database, a real Slurm and a real browser
-	TORC_REQUIRE_BROWSER=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q
+	TORC_REQUIRE_BROWSER=1 TORC_REQUIRE_SSHD=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q
 
 slurm:  ## install (Debian packages, as root) and start a one-machine Slurm cluster: three nodes, partition debug
 	bash scripts/slurm.sh start

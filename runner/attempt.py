@@ -48,13 +48,13 @@ def outcome(proc: JobProcess, code: int, measures: dict, cwd: Path,
     return report, note
 
 
-def not_started(job: c.ClaimedJob, error: OSError, output_dir: Path) -> tuple[c.JobOutcome, str]:
+def not_started(job: c.ClaimedJob, error: OSError | ValueError, output_dir: Path) -> tuple[c.JobOutcome, str]:
     """The report of an attempt the operating system refused to start (an argument list too long, say).
 
     The reason goes to the job's stderr log, where its output would have been; the job fails
     with `NOT_STARTED_CODE` and the runner goes on with the others.
     """
-    note = f"could not start: {error.strerror or error}"
+    note = f"could not start: {getattr(error, 'strerror', None) or error}"
     _, err_path = log_paths(output_dir, job)
     err_path.parent.mkdir(parents=True, exist_ok=True)
     outputs.append(err_path, f"torc: job {note}\n")

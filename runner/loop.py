@@ -22,7 +22,7 @@ import uuid
 from collections import deque
 from pathlib import Path
 
-from runner import attempt, hardware, launch, memory, outputs
+from runner import attempt, hardware, launch, memory, outputs, stdio
 from runner.ending import OUT_OF_TIME, Ending
 from runner.exchange import SERVER_WAIT_SECONDS, Exchange, patiently
 from runner.guard import Guard
@@ -98,6 +98,7 @@ class JobRunner(Ending):
         self.idle_limit = workflow.compute_node_wait_for_new_jobs_seconds
         self.db_wait = workflow.compute_node_wait_for_healthy_database_minutes * 60
         self._choose_launcher(workflow)
+        self.stdio = workflow.execution_config.stdio
         node = self._call(self.client.register_compute_node, self._node_record())
         self.summary = RunSummary(self.workflow_id, node.id)
         self.lease_seconds = settings.DEFAULT_LEASE_SECONDS
@@ -274,8 +275,9 @@ class JobRunner(Ending):
             outputs.make_directories(job, self.cwd)
             argv, env = self.launcher.start(job, command_of(job), self._environment(job))
             try:
-                proc = JobProcess.launch(job, argv, env, self.cwd, self.opts.output_dir, guard=self.guard)
-            except OSError as error:
+                proc = JobProcess.launch(job, argv, env, self.cwd, self.opts.output_dir, guard=self.guard,
+                                         config=stdio.of(job, self.stdio))  # fmt: skip
+            except (OSError, ValueError) as error:  # ValueError: an environment the system refuses (a NUL in it)
                 self.launcher.end(job, attempt.NOT_STARTED_CODE, log_paths(self.opts.output_dir, job)[1])  # GPUs, cgroup
                 self._not_started(job, error)
                 continue
@@ -337,12 +339,14 @@ class JobRunner(Ending):
             # A start not reported yet goes unsaid: the outcome moves the job on from pending.
             self.starts.pop(proc.job.id, None)
             self.outcomes.append(outcome)
+            if outcome.status == "completed" and proc.streams is not None:
+                stdio.after_success(proc.streams)
             self._release(proc)
             key = "retried" if outcome.retry else outcome.status
             self.summary.counts[key] = self.summary.counts.get(key, 0) + 1
             self.reporter.finished(proc.job, outcome, note)
 
-    def _not_started(self, job: c.ClaimedJob, error: OSError) -> None:
+    def _not_started(self, job: c.ClaimedJob, error: OSError | ValueError) -> None:
         """A job the system would not start fails with the reason; the others go on."""
         outcome, note = attempt.not_started(job, error, self.opts.output_dir)
         self.outcomes.append(outcome)

@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runner import stdio
 from runner.guard import Guard
-from torc_client.contract import ClaimedJob
+from torc_client.contract import ClaimedJob, StdioConfig
 from torc_client.core.resources import Shape
 from torc_client.core.settings import job_log_stem
 
@@ -48,21 +49,24 @@ class JobProcess:
     rusage: resource.struct_rusage | None = None
     #: The launcher's way to signal the job (a job step is signalled by Slurm); True: the process group needs no signal.
     on_signal: Callable[[int], bool] | None = None
+    #: Where its stdout and stderr went, and whether they are deleted when it completes.
+    streams: stdio.Streams | None = None
 
     @classmethod
     def launch(cls, job: ClaimedJob, argv: list[str], env: dict[str, str], cwd: Path, output_dir: Path,
-               enforce_runtime: bool = True, guard: Guard | None = None) -> JobProcess:  # fmt: skip
-        """Start `argv` (the launcher's command line for the job) with its stdout and stderr in the job's logs."""
-        out_path, err_path = log_paths(output_dir, job)
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+               enforce_runtime: bool = True, guard: Guard | None = None,
+               config: StdioConfig | None = None) -> JobProcess:  # fmt: skip
+        """Start `argv` (the launcher's command line for the job) with its stdout and stderr where `config` says."""
+        streams = stdio.streams(output_dir, job, config or StdioConfig())
+        with stdio.opened(streams) as (out, err):
             popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=cwd, env=env,
                                      start_new_session=True)  # fmt: skip
         if guard is not None:
             guard.watch(popen.pid)
         now = time.monotonic()
         deadline = now + job.runtime_s if enforce_runtime and job.runtime_s > 0 else None
-        return cls(job, popen, now, deadline, out_path, err_path, pidfd=_pidfd(popen.pid), guard=guard)
+        return cls(job, popen, now, deadline, streams.stdout, streams.stderr, pidfd=_pidfd(popen.pid), guard=guard,
+                   streams=streams)  # fmt: skip
 
     def poll(self) -> int | None:
         """The exit code once the process has exited (negative: the signal that killed it), else None.
@@ -151,7 +155,8 @@ class Environment:
                      "TORC_COMPUTE_NODE_ID": str(compute_node_id)}  # fmt: skip
 
     def for_job(self, job: ClaimedJob) -> dict[str, str]:
-        return {**self.base, "TORC_WORKFLOW_ID": str(job.workflow_id), "TORC_JOB_ID": str(job.id),
+        """The runner's environment, the job's `env` over it, then the variables that say which job this is."""
+        return {**self.base, **job.env, "TORC_WORKFLOW_ID": str(job.workflow_id), "TORC_JOB_ID": str(job.id),
                 "TORC_JOB_NAME": job.name, "TORC_RUN_ID": str(job.run_id), "TORC_ATTEMPT_ID": str(job.attempt_id)}
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the system packages the tests use, from Debian's archive: `jq` (the tutorial's shell
-# blocks) and `chromium` (the browser check drives it at /usr/bin/chromium).
+# blocks), `chromium` (the browser check drives it at /usr/bin/chromium) and `openssh-server`
+# (`torc remote` is tested against an sshd the test starts on loopback).
 #
 # Playwright for Python (a pip package) drives chromium through its own bundled driver; never run
 # `playwright install`, which would download a browser build from outside the package registries.
@@ -10,9 +11,10 @@ set -euo pipefail
 missing=()
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "system packages are installed: jq, $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"
+    echo "system packages are installed: jq, openssh-server, $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"
     exit 0
 fi
 

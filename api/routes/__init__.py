@@ -17,6 +17,7 @@ from api.routes.records import (
     ResultController,
     UserDataController,
 )
+from api.routes.remote_workers import RemoteWorkerController
 from api.routes.runs import RunController
 from api.routes.service import ServiceController
 from api.routes.triage import TriageController
@@ -33,6 +34,7 @@ ROUTE_HANDLERS = [
     FailureHandlerController,
     ResultController,
     EventController,
+    RemoteWorkerController,
     ComputeNodeController,
     SlurmSchedulerController,
     WorkflowActionController,

@@ -16,6 +16,18 @@ from api.storage import why as why_storage
 from torc_client.contract import Job, JobCreate, JobUpdate, JobWhy, Page
 from torc_client.core.errors import InvalidRequest
 
+NamePattern = Annotated[str | None, Parameter(description=(
+    "Only jobs whose name contains this text; with `*` or `?` a glob over the whole name (`work_*`, `*_b`)."))]
+
+DownstreamOf = Annotated[int | None, Parameter(description=(
+    "Only the jobs that wait directly for this job (read from its own list, so cheap in any workflow)."))]
+
+
+def _alone(param: str, **others: str | None) -> None:
+    given = [name for name, value in others.items() if value is not None]
+    if given:
+        raise InvalidRequest(f"{param} lists a job's downstream jobs and takes no other filter ({', '.join(given)})")
+
 
 class JobController(Controller):
     path = "/jobs"
@@ -23,10 +35,15 @@ class JobController(Controller):
 
     @get("/", opt=rules.LIST)
     async def list_jobs(self, db: Database, workflow_id: WorkflowId, status: str | None = None,
-                        name: str | None = None, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Page[Job]:  # fmt: skip
-        """A workflow's jobs in id order, optionally only those with one status (or one name)."""
+                        name: str | None = None, name_pattern: NamePattern = None, downstream_of: DownstreamOf = None,
+                        offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Page[Job]:  # fmt: skip
+        """A workflow's jobs in id order: those with one status, one name or names like a pattern, or those waiting
+        directly for one job."""
         try:
-            return await jobs.list_page(db, workflow_id, status, offset, limit, name)
+            if downstream_of is not None:
+                _alone("downstream_of", status=status, name=name, name_pattern=name_pattern)
+                return await jobs.downstream_page(db, workflow_id, downstream_of, offset, limit)
+            return await jobs.list_page(db, workflow_id, status, offset, limit, name, name_pattern)
         except ValueError as error:
             raise InvalidRequest(str(error)) from None
 

@@ -29,6 +29,7 @@ from torc_client.contract import (
     ClaimResponse,
     CompleteReport,
     FileRef,
+    StdioConfig,
     UnfitGroup,
 )
 from torc_client.core import resources, settings, states
@@ -291,7 +292,8 @@ async def _claimed_jobs(db: Database, wf: dict, docs: list[dict], shapes: dict) 
             num_gpus=shape.gpus, num_nodes=shape.nodes, memory_bytes=shape.memory_bytes, runtime_s=shape.runtime_s,
             supports_termination=d.get("supports_termination", False),
             output_files=[FileRef(id=fid, path=paths[fid]) for fid in d.get("output_files", []) if fid in paths],
-            failure_rules=rules.get(d.get("fh_id"), []),
+            failure_rules=rules.get(d.get("fh_id"), []), env=d.get("env") or {},
+            stdio=StdioConfig(**d["stdio"]) if d.get("stdio") else None,
         ))  # fmt: skip
     return jobs
 

@@ -18,7 +18,7 @@ from array import array
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from api.storage import actions, jobs, priority, queue, records, workflows
+from api.storage import actions, job_names, jobs, priority, queue, records, workflows
 from api.storage.db import Database
 from api.storage.workflows import Event
 from torc_client.contract import Workflow
@@ -80,6 +80,7 @@ async def _insert_all(db: Database, wid: int, plan: WorkflowPlan, user: str, wor
     ticket = queue.new_ticket()
     stored = await _insert_jobs(db, _job_documents(wid, plan, first, job_ids, rr_ids, file_ids, ud_ids, fh_ids,
                                                    ticket), progress)  # fmt: skip
+    await job_names.record(db, wid, first, (job.name for job in plan.jobs))
     ready = priority.ordered_queues(stored.ready, stored.priorities) if stored.priorities else stored.ready
     await queue.enqueue(db, wid, ready, ticket)
     await db.workflow_inputs.insert_one(required_inputs(wid, stored.lists))
@@ -201,6 +202,7 @@ def _job_documents(wid, plan, first: int, job_ids, rr_ids, file_ids, ud_ids, fh_
             input_user_data=[ud_ids[n] for n in job.input_user_data],
             output_user_data=[ud_ids[n] for n in job.output_user_data],
             **_spec_text(job), scheduler=job.scheduler, **({priority.FIELD: job.priority} if job.priority else {}),
+            **({"env": job.env} if job.env else {}), **({"stdio": job.stdio} if job.stdio else {}),
         )  # fmt: skip
         if doc["status"] == S.READY.value:
             doc.update(queue.ticketed(ticket))

@@ -10,16 +10,17 @@ use them (Torc would delete those jobs).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pymongo import UpdateOne
 
-from api.storage import jobs, queue, records, workflows
+from api.storage import job_names, jobs, queue, records, workflows
 from api.storage.db import Database
 from api.storage.hashes import DEFINITION_FIELDS, definition_hash
 from torc_client.contract import Job, JobCreate, Page, UserData
 from torc_client.core import states
-from torc_client.core.errors import Conflict, NotFound
+from torc_client.core.errors import Conflict, InvalidRequest, NotFound
 from torc_client.core.units import count
 
 S = states.JobStatus
@@ -50,6 +51,7 @@ async def create_job(db: Database, data: JobCreate) -> Job:
         supports_termination=data.supports_termination, depends_on=sorted(data.depends_on_job_ids),
         upstream=data.depends_on_job_ids, input_files=data.input_file_ids, output_files=data.output_file_ids,
         input_user_data=data.input_user_data_ids, output_user_data=data.output_user_data_ids,
+        **_launch_settings(wf, data),
     )  # fmt: skip
 
     async def body(db: Database) -> None:
@@ -59,9 +61,26 @@ async def create_job(db: Database, data: JobCreate) -> Job:
         blocks = _add_to_blocks((await workflows.get_doc(db, wf["_id"], full=True))["job_blocks"], jid)
         await db.workflows.update_one({"_id": wf["_id"]}, {"$set": {"job_blocks": blocks, "needs_full_init": True},
                                                            "$inc": {f"counts.{doc['status']}": 1}})  # fmt: skip
+        await job_names.forget(db, wf["_id"])
 
     await db.atomic(wf["_id"], body)
     return jobs.to_record(doc, initialized=False)
+
+
+#: An environment variable's name, as a shell takes it (the spec schema's rule).
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _launch_settings(wf: dict[str, Any], data: JobCreate) -> dict[str, Any]:
+    """A new job's `env` (the workflow's with its own over it) and `stdio`, as a spec would have set them."""
+    for name, value in (data.env or {}).items():
+        if not ENV_NAME.fullmatch(name):
+            raise InvalidRequest(f"env: {name!r} is not a valid environment variable name: use letters, digits and _, "
+                                 "not a leading digit")  # fmt: skip
+        if "\x00" in value:
+            raise InvalidRequest(f"env.{name}: a value cannot hold a NUL character")
+    env = {**wf.get("env", {}), **(data.env or {})}
+    return {**({"env": env} if env else {}), **({"stdio": data.stdio.to_dict()} if data.stdio else {})}
 
 
 async def delete_job(db: Database, jid: int) -> Job:
@@ -84,6 +103,7 @@ async def delete_job(db: Database, jid: int) -> Job:
         blocks = _remove_from_blocks((await workflows.get_doc(db, wf["_id"], full=True))["job_blocks"], jid)
         await db.workflows.update_one({"_id": wf["_id"]}, {"$set": {"job_blocks": blocks, "needs_full_init": True},
                                                            "$inc": {f"counts.{gone['status']}": -1}})  # fmt: skip
+        await job_names.forget(db, wf["_id"])
         return gone
 
     gone = await db.atomic(wf["_id"], body)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.storage import transitions, workflows
+from api.storage import job_names, name_match, transitions, workflows
 from api.storage.db import Database
 from api.storage.hashes import definition_hash
-from torc_client.contract import Job, Page
+from torc_client.contract import Job, Page, StdioConfig
 from torc_client.core import states
 from torc_client.core.errors import Conflict, InvalidRequest, NotFound
 
@@ -63,7 +63,8 @@ def to_record(doc: dict[str, Any], initialized: bool) -> Job:
         output_user_data_ids=doc.get("output_user_data", []),
         active_compute_node_id=doc.get("active_compute_node_id"),
         spec_command=doc.get("spec_command"), spec_invocation_script=doc.get("spec_invocation_script"),
-        scheduler=doc.get("scheduler"), priority=doc.get("priority", 0),
+        scheduler=doc.get("scheduler"), priority=doc.get("priority", 0), env=doc.get("env"),
+        stdio=StdioConfig(**doc["stdio"]) if doc.get("stdio") else None,
     )  # fmt: skip
 
 
@@ -81,8 +82,9 @@ async def get(db: Database, jid: int) -> Job:
 
 
 async def list_page(db: Database, wid: int, status: str | None, offset: int, limit: int,
-                    name: str | None = None) -> Page[Job]:  # fmt: skip
-    """One page of a workflow's jobs in id order, optionally only those with one status or name.
+                    name: str | None = None, name_pattern: str | None = None) -> Page[Job]:  # fmt: skip
+    """One page of a workflow's jobs in id order, optionally only those with one status, one name or names like a
+    pattern (`name_match`).
 
     Without a filter the page is read by id from the workflow's id blocks, so the first
     page of a 100,000-job workflow costs one page of point reads, not a scan.
@@ -91,11 +93,12 @@ async def list_page(db: Database, wid: int, status: str | None, offset: int, lim
     initialized = wf["is_initialized"]
     if status is not None:
         states.parse(status)
-    if name is None and (status is None or (not initialized and status == S.UNINITIALIZED.value)):
+    by_name = name_match.condition(name, name_pattern)
+    if by_name is None and (status is None or (not initialized and status == S.UNINITIALIZED.value)):
         total = sum(n for _, n in wf["job_blocks"])
         docs = await workflows.find_by_ids(db.jobs, workflows.id_page(wf["job_blocks"], offset, limit))
     else:
-        docs, total = await _filtered(db, wf, status if initialized else None, name, offset, limit)
+        docs, total = await _filtered(db, wf, status if initialized else None, by_name, offset, limit)
         if not initialized and status not in (None, S.UNINITIALIZED.value):
             docs, total = [], 0
     items = [to_record(doc, initialized) for doc in docs]
@@ -103,18 +106,41 @@ async def list_page(db: Database, wid: int, status: str | None, offset: int, lim
                 has_more=offset + len(items) < total)  # fmt: skip
 
 
-async def _filtered(db: Database, wf: dict[str, Any], status: str | None, name: str | None, offset: int,
+async def downstream_page(db: Database, wid: int, jid: int, offset: int, limit: int) -> Page[Job]:
+    """One page of the jobs that wait directly for job `jid`, in id order: read by id from its `blocks`."""
+    doc = await db.jobs.find_one({"_id": jid}, {"workflow_id": 1, "blocks": 1})
+    if doc is None or doc["workflow_id"] != wid:
+        raise NotFound("job", jid)
+    wf = await workflows.get_doc(db, wid)
+    blocks = sorted(doc.get("blocks", []))
+    docs = await workflows.find_by_ids(db.jobs, blocks[offset : offset + limit])
+    items = [to_record(d, wf["is_initialized"]) for d in docs]
+    return Page(items=items, offset=offset, limit=limit, count=len(items), total_count=len(blocks),
+                has_more=offset + len(items) < len(blocks))  # fmt: skip
+
+
+async def _filtered(db: Database, wf: dict[str, Any], status: str | None, by_name: Any, offset: int,
                     limit: int):  # fmt: skip
     wid = wf["_id"]
-    if name is None and status is not None and _dense(wf, status, offset, limit):
+    if by_name is None and status is not None and _dense(wf, status, offset, limit):
         return await _walk(db, wf, status, offset, limit), wf["counts"].get(status, 0)
-    query: dict[str, Any] = {"workflow_id": wid}
-    if status is not None:
-        query["status"] = status
-    if name is not None:
-        query["name"] = name
-    ids = sorted([doc["_id"] async for doc in db.jobs.find(query, {"_id": 1})])
+    ids = await _named_ids(db, wf, status, by_name) if by_name is not None else None
+    if ids is None:
+        query: dict[str, Any] = {"workflow_id": wid}
+        if status is not None:
+            query["status"] = status
+        if by_name is not None:
+            query["name"] = by_name
+        ids = sorted([doc["_id"] async for doc in db.jobs.find(query, {"_id": 1})])
     return await workflows.find_by_ids(db.jobs, ids[offset : offset + limit]), len(ids)
+
+
+async def _named_ids(db: Database, wf: dict[str, Any], status: str | None, by_name: Any) -> list[int] | None:
+    """The ids a name filter (and a status) selects, from the workflow's stored names; None if it has none."""
+    ids = await job_names.matching_ids(db, wf["_id"], by_name, sum(n for _, n in wf["job_blocks"]))
+    if ids is None or status is None:
+        return ids
+    return await job_names.with_status(db, ids, status)
 
 
 def _dense(wf: dict[str, Any], status: str, offset: int, limit: int) -> bool:
@@ -165,6 +191,8 @@ async def update(db: Database, jid: int, changes: dict[str, Any]) -> Job:
     if "resource_requirements_id" in changes:
         changes["rr_id"] = changes.pop("resource_requirements_id")
         await _check_owned(db, "resource_requirements", changes["rr_id"], doc["workflow_id"])
+    if "name" in changes:
+        await job_names.forget(db, doc["workflow_id"])
     if changes:
         # A command set by hand is the text itself: the spec's text, kept for export, no longer applies.
         stale = {f"spec_{key}": "" for key in ("command", "invocation_script") if key in changes}

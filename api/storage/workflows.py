@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import msgspec
 from pymongo import ReturnDocument
 
 from api.storage import triggers
@@ -29,7 +30,7 @@ from torc_client.core.errors import NotFound
 CHILD_COLLECTIONS = (
     "jobs", "files", "user_data", "resource_requirements", "failure_handlers",
     "results", "events", "compute_nodes", "queues", "slots", "workflow_inputs", "slurm_schedulers",
-    "workflow_actions", "scheduled_compute_nodes",
+    "workflow_actions", "scheduled_compute_nodes", "remote_workers", "job_names",
 )  # fmt: skip
 
 #: Fields never needed to answer a hot request.
@@ -78,8 +79,9 @@ def to_record(doc: dict[str, Any]) -> Workflow:
         is_archived=doc["is_archived"],
         status=_in_words(doc),
         resource_monitor=ResourceMonitorConfig(**doc.get("resource_monitor", {})),
-        execution_config=ExecutionConfig(**doc.get("execution_config", {})),
+        execution_config=msgspec.convert(doc.get("execution_config", {}), ExecutionConfig),
         slurm_defaults=doc.get("slurm_defaults", {}),
+        env=doc.get("env", {}),
         **{key: doc[key] for key in SETTINGS if key in doc},
     )
 

@@ -5,6 +5,7 @@ and initialised through the client. Then `torc tui WORKFLOW_ID` is opened headle
 (Textual's own test driver, the same app a terminal runs) and timed from the app's start
 until its workflow screen shows the first page of the job table, read through the server:
 the overview (status, the first pages of events) and one page of jobs, never all of them.
+Then the table's name filter is timed: one page of the jobs whose name contains `77777`.
 """
 
 from __future__ import annotations
@@ -45,7 +46,15 @@ def one_run(n: int) -> dict[str, float]:
         wf = client.create_workflow_from_spec(specs.noop(n), working_dir=str(stack.dir), progress=lambda _: None)
         client.initialize_workflow(wf.id)
         opens = [open_console(client, wf.id) for _ in range(OPENS)]
-    return {"first": opens[0], "open": statistics.median(opens)}
+        filters = [filtered_page(client, wf.id) for _ in range(OPENS)]
+    return {"first": opens[0], "open": statistics.median(opens), "filter": statistics.median(filters)}
+
+
+def filtered_page(client, workflow_id: int) -> float:
+    """Milliseconds for the first page of the jobs whose name contains `77777` (what the table's `/` reads)."""
+    started = time.perf_counter()
+    client.jobs_page(workflow_id, name_pattern="77777", limit=50)
+    return (time.perf_counter() - started) * 1000
 
 
 def run(cfg: Config) -> list[Figure]:
@@ -57,4 +66,6 @@ def run(cfg: Config) -> list[Figure]:
                [r["first"] for r in runs], higher_is_better=False, params=params),
         Figure("console.open", f"Open `torc tui` on {n:,} jobs (to the first page; median of {OPENS})", "ms",
                [r["open"] for r in runs], higher_is_better=False, params=params),
+        Figure("console.filter", f"Name filter on {n:,} jobs (a part of a name; first page; median of {OPENS})", "ms",
+               [r["filter"] for r in runs], higher_is_better=False, params=params),
     ]

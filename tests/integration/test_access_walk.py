@@ -63,7 +63,7 @@ def ok(response: httpx.Response) -> Any:
     return response.json()
 
 
-def populate(http: httpx.Client, tmp_path, name: str) -> dict[str, int]:
+def populate(http: httpx.Client, tmp_path, name: str) -> dict[str, Any]:
     """A workflow with a record of every kind; the ids by path parameter name."""
     spec = {**SPEC, "name": name}
     wf = ok(http.post("/workflows/specs", json=spec, params={"working_dir": str(tmp_path),
@@ -84,7 +84,8 @@ def populate(http: httpx.Client, tmp_path, name: str) -> dict[str, int]:
     scheduled = ok(http.post("/scheduled_compute_nodes", json={"workflow_id": wid, "scheduler_id": "123",
                                                                "scheduler_config_id": scheduler}))  # fmt: skip
     actions = ok(http.get("/workflow_actions", params={"workflow_id": wid}))
-    return {"workflow_id": wid, "job_id": job["id"], "file_id": first("/files"), "user_data_id": first("/user_data"),
+    ok(http.post(f"/workflows/{wid}/remote_workers", json={"workers": [f"{name}@node1"]}))
+    return {"address": f"{name}@node1", "workflow_id": wid, "job_id": job["id"], "file_id": first("/files"), "user_data_id": first("/user_data"),
             "rr_id": first("/resource_requirements"), "handler_id": first("/failure_handlers"),
             "result_id": first("/results"), "event_id": event["id"], "compute_node": node["id"],
             "scheduler_id": scheduler, "action_id": actions[0]["id"], "scheduled_node": scheduled["id"]}  # fmt: skip
@@ -96,7 +97,8 @@ def snapshot(http: httpx.Client, ids: dict[str, int]) -> dict[str, Any]:
     seen = {"workflow": ok(http.get(f"/workflows/{wid}")), "status": ok(http.get(f"/workflows/{wid}/status")),
             "events": ok(http.get(f"/workflows/{wid}/events")), "groups": ok(http.get("/access_groups")),
             "creation": ok(http.get("/workflows/creations/alices-creation")),
-            "user_data": ok(http.get(f"/user_data/{ids['user_data_id']}"))}  # fmt: skip
+            "user_data": ok(http.get(f"/user_data/{ids['user_data_id']}")),
+            "remote_workers": ok(http.get(f"/workflows/{wid}/remote_workers"))}  # fmt: skip
     for path in LISTS:
         seen[path] = ok(http.get(path, params={"workflow_id": wid}))
     return seen

@@ -170,6 +170,7 @@ def test_build_plan_applies_torc_setting_defaults():
         "compute_node_wait_for_healthy_database_minutes": 20,
         "use_pending_failed": False,
         "execution_config": {"mode": "auto"},
+        "env": {},
     }
     workflow_fields = (plan.description, plan.user, plan.working_dir, plan.project, plan.metadata)
     assert workflow_fields == (None, None, None, None, {})

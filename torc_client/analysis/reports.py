@@ -99,12 +99,14 @@ def attempt_of(result: Result, job_name: str, rr: ResourceRequirements | None,
     """The attempt that `result` records; its logs are where its runner wrote them (`LogDirs`), or under `output_dir`."""
     directory = log_dirs(output_dir).of(result)
     stem = job_log_stem(directory, result.workflow_id, result.job_id, result.run_id, result.attempt_id)
+    combined = stem.with_suffix(".log")  # `stdio: {mode: combined}`: one file holds both streams
+    out, err = (combined, combined) if combined.exists() else (stem.with_suffix(".o"), stem.with_suffix(".e"))
     return Attempt(
         result_id=result.id, job_id=result.job_id, job_name=job_name, run_id=result.run_id,
         attempt_id=result.attempt_id, status=result.status, return_code=result.return_code,
         exec_seconds=result.exec_time_minutes * 60.0, completion_time=result.completion_time,
         peak_memory_bytes=result.peak_memory_bytes, peak_cpu_percent=result.peak_cpu_percent,
-        failure=classify(result, rr), stdout=str(stem.with_suffix(".o")), stderr=str(stem.with_suffix(".e")),
+        failure=classify(result, rr), stdout=str(out), stderr=str(err),
     )  # fmt: skip
 
 

@@ -206,11 +206,14 @@ class Client(AccessGroupCalls, HpcCalls, RecordCalls, RunnerCalls, TriageCalls):
         return self._page_all("/jobs", c.Job, {"workflow_id": workflow_id, "status": status, "name": name,
                                                "offset": offset}, limit)  # fmt: skip
 
-    def jobs_page(self, workflow_id: int, *, status: str | None = None, name: str | None = None, offset: int = 0,
+    def jobs_page(self, workflow_id: int, *, status: str | None = None, name: str | None = None,
+                  name_pattern: str | None = None, downstream_of: int | None = None, offset: int = 0,
                   limit: int = 100) -> c.Page[c.Job]:  # fmt: skip
-        """One page of jobs with its totals (for tables that page)."""
-        return self.request("GET", "/jobs", c.Page[c.Job], params={"workflow_id": workflow_id, "status": status,
-                                                                   "name": name, "offset": offset, "limit": limit})  # fmt: skip
+        """One page of jobs with its totals (for tables that page); `name_pattern` is a part of names, or a glob;
+        `downstream_of` a job whose direct downstream jobs are listed."""
+        params = {"workflow_id": workflow_id, "status": status, "name": name, "name_pattern": name_pattern,
+                  "downstream_of": downstream_of, "offset": offset, "limit": limit}  # fmt: skip
+        return self.request("GET", "/jobs", c.Page[c.Job], params=params)
 
     def get_job(self, job_id: int) -> c.Job:
         return self.request("GET", f"/jobs/{job_id}", c.Job)

@@ -28,7 +28,9 @@ class JobScreen(Screen):
 
     BINDINGS = [Binding("j", "scroll(1)", "scroll down"), Binding("k", "scroll(-1)", "scroll up"),
                 Binding("o", "jump('stdout')", "go to stdout"), Binding("E", "jump('stderr')", "go to stderr"),
-                Binding("w", "jump('why')", "go to why it waits")]  # fmt: skip
+                Binding("w", "jump('why')", "go to why it waits"),
+                Binding("right_square_bracket", "downstream(1)", "next downstream jobs", key_display="]"),
+                Binding("left_square_bracket", "downstream(-1)", "previous downstream jobs", key_display="[")]  # fmt: skip
     DEFAULT_CSS = """
     JobScreen Static.section { height: auto; padding: 0 1; }
     JobScreen Static.title { height: 1; padding: 0 1; background: $boost; text-style: bold; }
@@ -39,7 +41,8 @@ class JobScreen(Screen):
         self.reader = reader
         self.job_id = job_id
         self.detail: JobDetail | None = None
-        self._downstream: list[c.Job] | None = None
+        self._downstream: c.Page[c.Job] | None = None
+        self._downstream_page = 0
         self._downstream_read = False
         self._lock = threading.Lock()
 
@@ -62,11 +65,12 @@ class JobScreen(Screen):
             detail = self.reader.detail(self.job_id)
             why = self.reader.client.job_why(self.job_id) if detail.job.status != "completed" else None
             if not self._downstream_read:  # the graph does not change while the screen is open
-                self._downstream, self._downstream_read = self.reader.downstream(self.job_id), True
+                page = self.reader.downstream(self.job_id, self._downstream_page)
+                self._downstream, self._downstream_read = page, True
             downstream = self._downstream
         self.app.deliver(self.show, detail, why, downstream)
 
-    def show(self, detail: JobDetail, why: c.JobWhy | None, downstream: list[c.Job] | None) -> None:
+    def show(self, detail: JobDetail, why: c.JobWhy | None, downstream: c.Page[c.Job] | None) -> None:
         done_with(self.query_one("#job"))
         self.detail = detail
         parts = {
@@ -86,3 +90,13 @@ class JobScreen(Screen):
 
     def action_jump(self, section: str) -> None:
         self.query_one(f"#title-{section}").scroll_visible(top=True, animate=False)
+
+    def action_downstream(self, step: int) -> None:
+        """Show the next (or previous) page of the downstream jobs, when there is one."""
+        shown = self._downstream
+        if shown is None or (step > 0 and not shown.has_more) or (step < 0 and self._downstream_page == 0):
+            return
+        with self._lock:
+            self._downstream_page += step
+            self._downstream_read = False
+        self.app.read(self.poll, group=f"job-{self.job_id}")

@@ -163,15 +163,20 @@ def why_text(why: c.JobWhy) -> Text:
     return text
 
 
-def neighbours_text(upstream: Iterable[int], downstream: Sequence[c.Job] | None) -> Text:
+def neighbours_text(upstream: Iterable[int], downstream: c.Page[c.Job] | None) -> Text:
+    """Upstream ids, and one page of the downstream jobs (`[` and `]` page through them)."""
     ups = list(upstream)
     text = Text(f"upstream: {', '.join(map(str, ups)) if ups else 'none'}\n")
     if downstream is None:
-        text.append("downstream: not listed (workflow too large to read whole)", style="dim")
-    else:
-        names = ", ".join(f"{j.id} {j.name}" for j in downstream[:20])
-        more = f" … {len(downstream) - 20:,} more" if len(downstream) > 20 else ""
-        text.append(f"downstream: {names or 'none'}{more}")
+        text.append("downstream: …", style="dim")
+        return text
+    names = ", ".join(f"{j.id} {j.name}" for j in downstream.items)
+    if downstream.total_count <= len(downstream.items) and downstream.offset == 0:
+        text.append(f"downstream: {names or 'none'}")
+        return text
+    first = downstream.offset + 1
+    last = downstream.offset + len(downstream.items)
+    text.append(f"downstream {first:,}–{last:,} of {downstream.total_count:,} ([ ] page): {names}")
     return text
 
 

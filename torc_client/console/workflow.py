@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from torc_client.console import actions
 from torc_client.console.text import job_row, overview_text, query_label
 from torc_client.console.widgets import Banner, ConfirmScreen, done_with, wait_for
+from torc_client.core import errors
 from torc_client.watching import launch
 from torc_client.watching.paging import SORT_KEYS, STATUS_ORDER, JobQuery, page_count
 from torc_client.watching.reader import WorkflowReader
@@ -77,7 +78,7 @@ class WorkflowScreen(Screen):
         yield Banner()
         yield Static(f"workflow {self.workflow_id}", id="overview")
         yield Static("", id="query")
-        yield Input(placeholder="job name (exact); enter filters, empty clears, esc leaves", id="name", disabled=True)
+        yield Input(placeholder="part of a name, or a glob (* ?); enter filters, empty clears", id="name", disabled=True)
         yield Input(placeholder="reset jobs with this status (e.g. canceled) or return code (e.g. 2); esc leaves",
                     id="reset_by", disabled=True)  # fmt: skip
         table: DataTable = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
@@ -107,12 +108,23 @@ class WorkflowScreen(Screen):
         """Read the overview and the table's page (in a thread), then show them."""
         with self._lock:
             if self.reader is None:
-                self.reader = WorkflowReader(self.app.client, self.workflow_id, self.app.output_dir)
+                try:
+                    self.reader = WorkflowReader(self.app.client, self.workflow_id, self.app.output_dir)
+                except errors.ApiError as error:
+                    if error.status_code not in (403, 404):
+                        raise
+                    self.app.deliver(self.refused, error.message)
+                    return
                 self.target = actions.Target(self.app.client, self.workflow_id, self.app.output_dir)
             query = self.job_query
             overview = self.reader.overview(launch.describe(self.target.runner if self.target else None))
             page = self.reader.page(query)
         self.app.deliver(self.show, overview, page, query)
+
+    def refused(self, message: str) -> None:
+        """The server will not show this workflow to this user (or it is gone): say so instead of waiting."""
+        done_with(self.query_one(DataTable))
+        self.query_one("#overview", Static).update(f"Workflow {self.workflow_id} cannot be opened: {message}")
 
     def show(self, overview: Overview, page: JobPage, asked: JobQuery) -> None:
         self.overview = overview

@@ -14,6 +14,7 @@ import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
 from torc_client.contract.base import Command, Name, Record
+from torc_client.contract.runner import StdioConfig
 
 # --- workflows ---------------------------------------------------------------------
 
@@ -35,10 +36,12 @@ class ExecutionConfig(Record):
 
     `auto`: inside a Slurm allocation each job is a job step (`srun --exact` with its CPUs,
     memory and GPUs), elsewhere a child process; `direct`: always a child process (the
-    opt-out); `slurm`: as `auto` (a job step wherever there is an allocation).
+    opt-out); `slurm`: as `auto` (a job step wherever there is an allocation). `stdio`: how
+    jobs' stdout and stderr are kept, unless a job has its own.
     """
 
     mode: str = "auto"
+    stdio: StdioConfig | None = None
 
 
 class Workflow(Record):
@@ -68,6 +71,8 @@ class Workflow(Record):
     execution_config: ExecutionConfig = msgspec.field(default_factory=ExecutionConfig)
     #: sbatch options added to every Slurm allocation of this workflow.
     slurm_defaults: dict[str, Any] = {}
+    #: Environment variables the spec set for every job (already merged into each job's own `env`).
+    env: dict[str, str] = {}
 
 
 class WorkflowUpdate(Struct, kw_only=True):
@@ -148,6 +153,10 @@ class Job(Record):
     scheduler: str | None = None
     #: Claimed before jobs of lower priority queued with it (spec key `priority`; default 0).
     priority: int = 0
+    #: Environment variables set for its command: the workflow's `env` with the job's own over it.
+    env: dict[str, str] | None = None
+    #: Its own stdout and stderr settings; None: the workflow's `execution_config.stdio`.
+    stdio: StdioConfig | None = None
 
 
 class JobCreate(Struct, kw_only=True):
@@ -165,6 +174,10 @@ class JobCreate(Struct, kw_only=True):
     output_file_ids: list[int] = []
     input_user_data_ids: list[int] = []
     output_user_data_ids: list[int] = []
+    #: Environment variables for its command, over the workflow's `env` (names as a shell takes them).
+    env: dict[str, str] | None = None
+    #: Its own stdout and stderr settings, over the workflow's `execution_config.stdio`.
+    stdio: StdioConfig | None = None
 
 
 class JobUpdate(Struct, kw_only=True):

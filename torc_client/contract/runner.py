@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from msgspec import Struct
 
@@ -41,6 +41,18 @@ class FileRef(Record):
     path: str
 
 
+class StdioConfig(Record):
+    """Where a job's stdout and stderr go (Torc's `StdioConfig`).
+
+    `mode`: `separate` (a `.o` and a `.e` file per attempt), `combined` (one `.log` file),
+    `no_stdout` or `no_stderr` (that stream discarded) or `none` (both discarded).
+    `delete_on_success`: the captured files are deleted when the job completes (return code 0).
+    """
+
+    mode: Literal["separate", "combined", "no_stdout", "no_stderr", "none"] = "separate"
+    delete_on_success: bool = False
+
+
 class ClaimedJob(Record):
     """A job handed to one runner; reports about it must carry `claim_token`."""
 
@@ -62,6 +74,10 @@ class ClaimedJob(Record):
     output_files: list[FileRef] = []
     #: The job's failure-handler rules (`exit_codes`, `match_all_exit_codes`, `recovery_script`, `max_retries`).
     failure_rules: list[dict[str, Any]] = []
+    #: Environment variables set for its command (the workflow's `env` with the job's own over it).
+    env: dict[str, str] = {}
+    #: Its own stdout and stderr settings; None: the workflow's `execution_config.stdio`.
+    stdio: StdioConfig | None = None
 
 
 class ClaimResponse(Record):

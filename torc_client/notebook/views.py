@@ -113,7 +113,7 @@ class JobTableView:
     def __init__(self, page_size: int) -> None:
         self.status = w.Dropdown(options=[("all", None), *[(s, s) for s in STATUS_ORDER]], description="Status",
                                  layout=w.Layout(width="220px"))  # fmt: skip
-        self.name = w.Text(placeholder="exact job name", description="Name", continuous_update=False,
+        self.name = w.Text(placeholder="part of a name, or a glob (* ?)", description="Name", continuous_update=False,
                            layout=w.Layout(width="260px"))  # fmt: skip
         self.sort = w.Dropdown(options=list(SORT_KEYS), description="Sort by", layout=w.Layout(width="200px"))
         self.descending = w.Checkbox(description="descending", indent=False, layout=w.Layout(width="110px"))

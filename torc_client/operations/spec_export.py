@@ -78,7 +78,7 @@ def export_spec(client: Client, workflow_id: int) -> dict[str, Any]:
     _put(doc, "slurm_schedulers", [_scheduler(s) for s in schedulers])
     _put(doc, "slurm_defaults", workflow.slurm_defaults)
     _put(doc, "actions", [_action(action, names) for action in actions])
-    doc["jobs"] = _jobs(jobs, names)
+    doc["jobs"] = _jobs(jobs, names, workflow.env)
     return doc
 
 
@@ -168,7 +168,13 @@ def _action(action: c.WorkflowAction, names: _Names) -> dict[str, Any]:
     return entry
 
 
-def _jobs(jobs: list[c.Job], names: _Names) -> list[dict[str, Any]]:
+def _own_env(job: c.Job, shared: dict[str, str]) -> dict[str, str] | None:
+    """A job's `env` as its spec entry gives it: what differs from the workflow's `env` (merged in at creation)."""
+    own = {k: v for k, v in (job.env or {}).items() if shared.get(k) != v}
+    return own or None
+
+
+def _jobs(jobs: list[c.Job], names: _Names, shared_env: dict[str, str]) -> list[dict[str, Any]]:
     entries = []
     for job in jobs:
         entry: dict[str, Any] = {"name": job.name, "command": job.spec_command or job.command}
@@ -185,6 +191,8 @@ def _jobs(jobs: list[c.Job], names: _Names) -> list[dict[str, Any]]:
         _put(entry, "scheduler", job.scheduler)
         if job.priority:
             entry["priority"] = job.priority
+        _put(entry, "env", _own_env(job, shared_env))
+        _put(entry, "stdio", job.stdio.to_dict() if job.stdio else None)
         implied = {p for i in job.input_file_ids for p in names.file_producers.get(i, ())}
         implied.update(p for i in job.input_user_data_ids for p in names.data_producers.get(i, ()))
         _put(entry, "depends_on", [names.jobs[i] for i in sorted(set(job.depends_on_job_ids) - implied)

@@ -36,6 +36,7 @@ JOB_TEMPLATE_FIELDS = (
     "input_user_data_regexes",
     "output_user_data",
     "output_user_data_regexes",
+    "env",
 )
 FILE_TEMPLATE_FIELDS = ("name", "path")
 USER_DATA_TEMPLATE_FIELDS = ("name", "data")

@@ -49,6 +49,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "compute_node_wait_for_healthy_database_minutes": 20,
     "use_pending_failed": False,
     "execution_config": {"mode": "auto"},
+    "env": {},
 }
 DEFAULT_RULE: dict[str, Any] = {"match_all_exit_codes": False, "recovery_script": None, "max_retries": 3}
 
@@ -93,8 +94,9 @@ class PlanFailureHandler(msgspec.Struct, frozen=True):
 class PlanJob(msgspec.Struct, frozen=True, gc=False):
     """A concrete job; relationship tuples hold names, sorted and deduplicated.
 
-    Only strings and tuples of strings, so it can form no cycle: untracked by the garbage
-    collector, which saves 16 bytes a job and the collector's passes over a million of them.
+    Only strings, tuples of strings and mappings of strings, so it can form no cycle: untracked
+    by the garbage collector, which saves 16 bytes a job and the collector's passes over a
+    million of them.
     """
 
     name: str
@@ -112,6 +114,10 @@ class PlanJob(msgspec.Struct, frozen=True, gc=False):
     scheduler: str | None = None
     #: Claimed before jobs of lower priority that are queued with it (default 0).
     priority: int = 0
+    #: The environment variables set for its command: the workflow's `env` with the job's own over it.
+    env: dict[str, str] | None = None
+    #: Its own stdout and stderr settings (`mode`, `delete_on_success`), over `execution_config.stdio`.
+    stdio: dict[str, Any] | None = None
 
 
 class WorkflowPlan(msgspec.Struct, frozen=True):
@@ -368,6 +374,8 @@ def _job(
         **{field: tuple(sorted(names)) for field, names in links.items()},
         scheduler=entry.get("scheduler"),
         priority=entry.get("priority", 0),
+        env={**settings["env"], **entry.get("env", {})} or None,
+        stdio=entry.get("stdio"),
     )
 
 

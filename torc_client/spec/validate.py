@@ -140,8 +140,9 @@ def _message(error: ValidationError) -> str:
         return f"must have at least {error.validator_value} item(s)"
     if kind == "pattern" and "\x00" in str(error.validator_value):  # the pattern of names
         return f"{instance!r} contains a control character (a tab, newline, ...): names are one printable line"
-    if kind in ("propertyNames", "pattern"):  # the pattern of parameter names
-        return f"{instance!r} is not a valid parameter name: use letters, digits and _, not a leading digit"
+    if kind in ("propertyNames", "pattern"):  # the pattern of parameter and environment variable names
+        what = "environment variable" if "env" in error.absolute_path else "parameter"
+        return f"{instance!r} is not a valid {what} name: use letters, digits and _, not a leading digit"
     if kind == "anyOf" and "description" in error.schema:
         expected = error.schema["description"].rstrip(".")
         return f"{_describe(instance)} is not allowed here; expected {expected[0].lower()}{expected[1:]}"

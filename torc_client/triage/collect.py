@@ -23,7 +23,7 @@ from torc_client.triage.slurm_logs import AffectedJob, allocation_of
 #: Only the end of a big log is read: the error that ended a job is at its end.
 TAIL_BYTES = 256 * 1024
 #: A job log's name: workflow, job, run and attempt (`settings.job_log_stem`).
-JOB_LOG = re.compile(r"job_wf(\d+)_j(\d+)_r(\d+)_a(\d+)\.([oe])$")
+JOB_LOG = re.compile(r"job_wf(\d+)_j(\d+)_r(\d+)_a(\d+)\.(o|e|log)$")
 
 
 def tail(data: bytes, limit: int = TAIL_BYTES) -> str:
@@ -58,7 +58,7 @@ def job_logs(client: Client, workflow_id: int, output_dir: str, everything: bool
             continue
         attempt = reports.attempt_of(result, job.name, None, dirs)
         out, err = read_tail(Path(attempt.stdout)), read_tail(Path(attempt.stderr))
-        files += Path(attempt.stdout).exists() + Path(attempt.stderr).exists()
+        files += len({p for p in (attempt.stdout, attempt.stderr) if Path(p).exists()})
         found.append(JobLogs(job.id, job.name, job.status, result.return_code, out, err, attempt.stdout,
                              attempt.stderr))  # fmt: skip
     return found, files
@@ -84,7 +84,8 @@ def job_logs_at(path: Path, workflow_id: int | None) -> tuple[list[JobLogs], int
     logs = []
     for (_, jid), attempts in sorted(texts.items()):
         latest = attempts[max(attempts)]
-        out, err = latest.get("o", ("", "")), latest.get("e", ("", ""))
+        both = latest.get("log", ("", ""))  # `stdio: {mode: combined}`: one file holds stdout and stderr
+        out, err = latest.get("o", both), latest.get("e", both)
         logs.append(JobLogs(jid, f"job {jid}", "", None, out[1], err[1], out[0], err[0]))
     return logs, files, workflows[0] if workflows else workflow_id
 

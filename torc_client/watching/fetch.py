@@ -47,12 +47,9 @@ def requirement_names(client: Client, workflow_id: int) -> dict[int, str]:
 
 
 def jobs_page(client: Client, workflow_id: int, fetch: paging.Fetch, name: str | None) -> c.Page[c.Job]:
-    """One server page of jobs. `Client.jobs_page` has no name filter yet, so a name goes through `request`."""
-    if name is None:
-        return client.jobs_page(workflow_id, status=fetch.status, offset=fetch.offset, limit=fetch.limit)
-    params = {"workflow_id": workflow_id, "status": fetch.status, "name": name, "offset": fetch.offset,
-              "limit": fetch.limit}  # fmt: skip
-    return client.request("GET", "/jobs", c.Page[c.Job], params=params)
+    """One server page of jobs; `name` is a part of the names, or a glob with `*` and `?` (matched by the server)."""
+    return client.jobs_page(workflow_id, status=fetch.status, name_pattern=name, offset=fetch.offset,
+                            limit=fetch.limit)  # fmt: skip
 
 
 def job_page(client: Client, workflow_id: int, query: paging.JobQuery, counts: dict[str, int],
@@ -96,6 +93,9 @@ def job_detail(client: Client, job_id: int, output_dir: Path, run_id: int) -> Jo
     if attempt is None:
         return JobDetail(job, rr, results)
     stem = log_stem(output_dir, job.workflow_id, job.id, *attempt)
+    combined = stem.with_suffix(".log")  # `stdio: {mode: combined}`: both streams in one file, shown as stdout
+    if combined.exists():
+        return JobDetail(job, rr, results, read_tail(combined), read_tail(stem.with_suffix(".e")))
     return JobDetail(job, rr, results, read_tail(stem.with_suffix(".o")), read_tail(stem.with_suffix(".e")))
 
 
@@ -120,9 +120,9 @@ def usage(client: Client, workflow_id: int) -> list[JobUsage]:
     return job_usage(client.list_jobs(workflow_id), client.list_results(workflow_id), requirements)
 
 
-def downstream_jobs(client: Client, workflow_id: int, job_id: int) -> list[c.Job]:
-    """The jobs that wait directly for `job_id` (reads every job: the server lists upstream ids only)."""
-    return [j for j in client.list_jobs(workflow_id) if job_id in j.depends_on_job_ids]
+def downstream_page(client: Client, workflow_id: int, job_id: int, offset: int, limit: int) -> c.Page[c.Job]:
+    """One page of the jobs that wait directly for `job_id` (the server reads them from the job's own list)."""
+    return client.jobs_page(workflow_id, downstream_of=job_id, offset=offset, limit=limit)
 
 
 def resource_series(client: Client, workflow_id: int, job_ids: Iterable[int] | None = None) -> list[series.JobSeries]:

@@ -1,7 +1,7 @@
 """Which server pages make up one page of the job table: planned from the job counts alone.
 
-The server lists a workflow's jobs in id order, optionally with one status or one exact
-name. That is enough for every order the table offers without ever loading all jobs:
+The server lists a workflow's jobs in id order, optionally with one status and a name pattern
+(a part of the names, or a glob). That is enough for every order the table offers without ever loading all jobs:
 
 - by id, ascending or descending (descending pages are counted from the end);
 - by status: the statuses are laid end to end in `STATUS_ORDER`, each in id order, and

@@ -17,8 +17,8 @@ from torc_client.watching.snapshot import JobDetail, JobPage, Overview, RunClock
 
 #: Events a face keeps to show (the newest).
 KEPT_EVENTS = 500
-#: Up to this many jobs, a job's downstream jobs are found by reading every job; above it they are not listed.
-DOWNSTREAM_LIMIT = 5000
+#: A job's downstream jobs are read this many at a time (the server pages them from the job's own list).
+DOWNSTREAM_PAGE = 20
 
 
 class WorkflowReader:
@@ -56,9 +56,6 @@ class WorkflowReader:
             raise ValueError(f"job {job_id} belongs to workflow {detail.job.workflow_id}, not {self.workflow_id}")
         return detail
 
-    def downstream(self, job_id: int) -> list[c.Job] | None:
-        """The jobs waiting directly for `job_id`; None for workflows too large to read whole."""
-        num_jobs = self.last.status.num_jobs if self.last else self.client.workflow_status(self.workflow_id).num_jobs
-        if num_jobs > DOWNSTREAM_LIMIT:
-            return None
-        return fetch.downstream_jobs(self.client, self.workflow_id, job_id)
+    def downstream(self, job_id: int, page: int = 0, page_size: int = DOWNSTREAM_PAGE) -> c.Page[c.Job]:
+        """One page of the jobs waiting directly for `job_id`, in id order, with how many there are in all."""
+        return fetch.downstream_page(self.client, self.workflow_id, job_id, page * page_size, page_size)

@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from torc_client.cli import render, steps
+from torc_client.cli.commands import remote
 from torc_client.cli.commands import torc_records as records
 from torc_client.cli.commands.common import State, pass_state, workflow_id_argument
 from torc_client.core import settings
@@ -188,18 +189,7 @@ def config_validate() -> None:
     click.echo(f"{path}: valid")
 
 
-_REMOTE = ("start a runner on each host with `ssh HOST torc run WORKFLOW_ID` (runners claim from the server, "
-           "wherever they are), or use Slurm (`torc submit`)")  # fmt: skip
 _CONFIG_INIT = "write ~/.config/torc/config.toml by hand: `[client]` api_url, user, format (see `torc config show`)"
-
-
-def _remote() -> click.Group:
-    group = click.Group("remote", help=f"Not here: {_REMOTE}.")
-    setattr(group, POINTER, _REMOTE)
-    for name in ("add-workers", "add-workers-from-file", "remove-worker", "list-workers", "run", "status", "stop",
-                 "collect-logs", "delete-logs"):  # fmt: skip
-        group.add_command(pointer(name, _REMOTE + ("; logs: `torc logs bundle`" if "logs" in name else "")))
-    return group
 
 
 def _add(cli: click.Group, path: str, command: click.Command) -> None:
@@ -230,7 +220,7 @@ def install(cli: click.Group) -> None:
         "access-groups get": access_group_get, "access-groups list-members": access_group_members,
         "access-groups list-user-groups": access_user_groups,
         "access-groups list-workflow-groups": access_workflow_groups,
-        "config": config, "remote": _remote(),
+        "config": config, "remote": remote.group,
     }  # fmt: skip
     for path, command in real.items():
         _add(cli, path, command)
