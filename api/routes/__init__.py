@@ -15,6 +15,9 @@ from api.routes.records import (
 )
 from api.routes.runs import RunController
 from api.routes.service import ServiceController
+from api.routes.torc_records import TorcRecordController
+from api.routes.torc_runs import TorcRunController
+from api.routes.torc_workflows import TorcWorkflowController
 from api.routes.triage import TriageController
 from api.routes.workflows import WorkflowController
 
@@ -36,4 +39,7 @@ ROUTE_HANDLERS = [
     AccessGroupController,
     TriageController,
     ArchiveController,
+    TorcWorkflowController,
+    TorcRunController,
+    TorcRecordController,
 ]

@@ -1,0 +1,45 @@
+"""Torc's record operations beside this server's own: events at `/events`, results stored on their own, and a
+compute node's record updated whole (Torc's runner marks itself inactive so)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, post, put
+from litestar.params import Parameter
+
+from api.access import rules
+from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
+from api.storage import Database, torc_records
+from torc_client.contract import ComputeNode, Event, Page, Result
+from torc_client.contract_torc import TorcComputeNode, TorcEvent, TorcResult
+
+
+class TorcRecordController(Controller):
+    tags = ["events"]
+
+    @post("/events", status_code=200, opt=rules.CREATE)
+    async def create_event(self, db: Database, data: TorcEvent) -> Event:
+        """Add an event to a workflow's log: `data` is kept whole (its `category` and `message`, if any, are the
+        event's own)."""
+        return await torc_records.add_event(db, data)
+
+    @get("/events", opt=rules.LIST)
+    async def list_events(self, db: Database, workflow_id: WorkflowId, offset: Offset = 0,
+                          limit: Limit = DEFAULT_LIMIT, category: str | None = None,
+                          after_timestamp: Annotated[int | None, Parameter(
+                              description="Only events after this time (milliseconds since the epoch).")] = None,
+                          ) -> Page[Event]:  # fmt: skip
+        """A workflow's events, oldest first."""
+        return await torc_records.events_page(db, workflow_id, offset, limit, category, after_timestamp)
+
+    @post("/results", status_code=200, opt=rules.CREATE)
+    async def create_result(self, db: Database, data: TorcResult) -> Result:
+        """Store a result on its own (`complete_job` stores a job's result with its completion)."""
+        return await torc_records.add_result(db, data)
+
+    @put("/compute_nodes/{node_id:int}", opt=rules.record("compute_nodes", "node_id"))
+    async def update_compute_node(self, db: Database, lease: float, node_id: int, data: TorcComputeNode) -> ComputeNode:
+        """Torc's update of a compute node: `is_active: false` ends it (its held jobs go back to the queue); any other
+        update renews its lease."""
+        return await torc_records.update_compute_node(db, node_id, data.is_active, lease)

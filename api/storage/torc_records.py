@@ -1,0 +1,73 @@
+"""Torc's record operations that this server's own clients do differently: events listed by offset and created
+with a free-form body, results stored apart from a completion, and a compute node's record updated whole."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.storage import history, jobs, leases, records, workflows
+from api.storage.db import Database
+from torc_client.contract import ComputeNode, Event, Page, Result
+from torc_client.contract_torc import TorcEvent, TorcResult
+from torc_client.errors import InvalidRequest, LeaseExpired
+
+#: Keys of a Torc event's `data` that this server keeps as the event's own fields.
+EVENT_FIELDS = ("category", "message")
+
+
+async def events_page(db: Database, wid: int, offset: int, limit: int, category: str | None,
+                      after_timestamp: int | None) -> Page[Event]:  # fmt: skip
+    """A workflow's events, oldest first, optionally of one category or after a time (milliseconds since the epoch)."""
+    await workflows.get_doc(db, wid)
+    query: dict[str, Any] = {"_id": {"$gt": wid << 32, "$lt": (wid + 1) << 32}}
+    if category is not None:
+        query["category"] = category
+    if after_timestamp is not None:
+        query["timestamp"] = {"$gt": after_timestamp}
+    docs = [doc async for doc in db.events.find(query).sort("_id", 1)]
+    items = [history.to_event(doc) for doc in docs[offset : offset + limit]]
+    return Page(items=items, offset=offset, limit=limit, count=len(items), total_count=len(docs),
+                has_more=offset + len(items) < len(docs))  # fmt: skip
+
+
+async def add_event(db: Database, event: TorcEvent) -> Event:
+    """Torc's event: its `data` is kept whole; a `category` or `message` in it also becomes the event's own."""
+    category = event.data.get("category", "user")
+    message = event.data.get("message", "")
+    if not isinstance(category, str) or not isinstance(message, str):
+        raise InvalidRequest("an event's data.category and data.message, when given, must be strings")
+    rest = {k: v for k, v in event.data.items() if k not in EVENT_FIELDS}
+    return await history.add_event(db, event.workflow_id, category, message, rest)
+
+
+async def add_result(db: Database, result: TorcResult) -> Result:
+    """A result stored on its own (a job's completion through `complete_job` stores its result itself)."""
+    job = await jobs.get_doc(db, result.job_id)
+    if job["workflow_id"] != result.workflow_id:
+        raise InvalidRequest(f"job {result.job_id} is of workflow {job['workflow_id']}, not {result.workflow_id}")
+    if result.compute_node_id is not None:
+        node = await records.compute_nodes.get_doc(db, result.compute_node_id)
+        if node["workflow_id"] != result.workflow_id:
+            raise InvalidRequest(f"compute node {result.compute_node_id} is of workflow {node['workflow_id']}, "
+                                 f"not {result.workflow_id}")  # fmt: skip
+    doc = {"workflow_id": result.workflow_id, "job_id": result.job_id, "run_id": result.run_id,
+           "attempt_id": result.attempt_id or job.get("attempt_id", 1), "compute_node_id": result.compute_node_id,
+           "return_code": result.return_code, "status": result.status, "exec_time_minutes": result.exec_time_minutes,
+           "completion_time": result.completion_time, "peak_memory_bytes": result.peak_memory_bytes,
+           "avg_memory_bytes": result.avg_memory_bytes, "peak_cpu_percent": result.peak_cpu_percent,
+           "avg_cpu_percent": result.avg_cpu_percent}  # fmt: skip
+    return await records.results.create(db, doc)
+
+
+async def update_compute_node(db: Database, node_id: int, is_active: bool | None, lease_seconds: float) -> ComputeNode:
+    """Torc's whole-record update of a compute node: `is_active: false` is its runner's exit (`leases.deactivate`),
+    anything else renews an active node's lease (Torc's runners send no heartbeats). Other fields are the server's."""
+    doc = await records.compute_nodes.get_doc(db, node_id)
+    if is_active is False and doc.get("is_active"):
+        return await leases.deactivate(db, node_id)
+    if doc.get("is_active"):
+        try:
+            await leases.renew(db, node_id, lease_seconds)
+        except LeaseExpired:  # its jobs went back to the queue: the record says so (inactive)
+            pass
+    return await records.compute_nodes.get(db, node_id)
