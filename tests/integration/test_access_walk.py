@@ -109,8 +109,10 @@ def spellings(value: int) -> list[str]:
 
 def path_values(path: str, ids: dict[str, int], group: int) -> dict[str, int | str]:
     """The value of each path parameter of `path`: alice's record of that name."""
-    values: dict[str, int | str] = {**ids, "group_id": group, "user": "bob", "request_id": "alices-creation"}
+    values: dict[str, int | str] = {**ids, "group_id": group, "user": "bob", "request_id": "alices-creation",
+                                    "run_id": 1, "limit": 1, "status": "completed"}  # fmt: skip
     values["node_id"] = ids["scheduled_node"] if path.startswith("/scheduled_compute_nodes") else ids["compute_node"]
+    values["compute_node_id"] = ids["compute_node"]
     return values
 
 
@@ -130,7 +132,13 @@ def example(schema: dict[str, Any], components: dict[str, Any], ids: dict[str, i
         return body
     if "enum" in schema:
         return schema["enum"][0]
+    if kind == "array" and "workflow_id" in _resolved(schema.get("items", {}), components).get("properties", {}):
+        return [example(schema["items"], components, ids)]  # records of a workflow (jobs created in bulk): one
     return {"integer": 1, "number": 1.0, "boolean": False, "string": "x", "array": []}.get(kind)
+
+
+def _resolved(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    return components[schema["$ref"].rsplit("/", 1)[1]] if "$ref" in schema else schema
 
 
 def _field(name: str, field: dict[str, Any], components: dict[str, Any], ids: dict[str, int]) -> Any:

@@ -1,0 +1,59 @@
+"""Torc's calls under `--enforce-access-control`: the owner's calls are answered, another user's are refused (403)."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from tests.conftest import start_server, stop_server
+from tests.integration.test_auth import PASSWORDS, users_file  # noqa: F401 - the users file fixture
+from tests.integration.torc_http import ok, result
+
+
+@pytest.fixture(scope="module")
+def guarded(mongo_uri, users_file, tmp_path_factory):  # noqa: F811 - the imported fixture
+    server = start_server(mongo_uri, f"torc_calls_{uuid.uuid4().hex[:8]}", tmp_path_factory.mktemp("guarded"),
+                          extra_args=("--auth-file", str(users_file), "--require-auth",
+                                      "--enforce-access-control"))  # fmt: skip
+    yield server
+    stop_server(server)
+
+
+def as_user(server, user: str) -> httpx.Client:
+    return httpx.Client(base_url=server.url, auth=(user, PASSWORDS[user]), timeout=30)
+
+
+def test_another_users_torc_calls_are_refused_and_the_owners_answered(guarded) -> None:
+    with as_user(guarded, "alice") as alice, as_user(guarded, "bob") as bob:
+        wid = alice.post("/workflows", json={"name": "alices"}).json()["id"]
+        own = bob.post("/workflows", json={"name": "bobs"}).json()["id"]
+        job = {"workflow_id": wid, "name": "a", "command": "true"}
+        assert bob.post("/bulk_jobs", json={"jobs": [job]}).status_code == 403
+        assert bob.post("/bulk_jobs", json={"jobs": [{**job, "workflow_id": str(wid)}]}).status_code == 403
+        [made] = ok(alice.post("/bulk_jobs", json={"jobs": [job]}))["jobs"]
+        node = alice.post("/compute_nodes", json={"workflow_id": wid, "hostname": "h", "pid": 1}).json()["id"]
+        ok(alice.post(f"/workflows/{wid}/initialize_jobs"))
+        reads = ["is_complete", "is_uninitialized", "job_ids", "ready_job_requirements", "job_dependencies",
+                 "job_file_relationships", "job_user_data_relationships"]  # fmt: skip
+        for read in reads:
+            assert bob.get(f"/workflows/{wid}/{read}").status_code == 403, read
+            ok(alice.get(f"/workflows/{wid}/{read}"))
+        assert bob.post(f"/workflows/{wid}/claim_next_jobs").status_code == 403
+        free = {"num_cpus": 1, "memory_gb": 1.0, "num_gpus": 0, "num_nodes": 1}
+        assert bob.post(f"/workflows/{wid}/claim_jobs_based_on_resources/1", json=free).status_code == 403
+        assert bob.put(f"/jobs/{made['id']}/start_job/1/{node}").status_code == 403
+        ok(alice.post(f"/workflows/{wid}/claim_next_jobs"))
+        ok(alice.put(f"/jobs/{made['id']}/start_job/1/{node}"))
+        body = result(made, 1, node)
+        assert bob.post(f"/jobs/{made['id']}/complete_job/completed/1", json=body).status_code == 403
+        assert bob.post("/results", json=body).status_code == 403
+        assert bob.post("/results", json={**body, "workflow_id": own}).status_code == 403  # her job in his workflow
+        assert ok(alice.post(f"/jobs/{made['id']}/complete_job/completed/1", json=body))["status"] == "completed"
+        assert bob.post("/events", json={"workflow_id": wid, "data": {"message": "x"}}).status_code == 403
+        assert bob.get("/events", params={"workflow_id": wid}).status_code == 403
+        assert bob.put(f"/compute_nodes/{node}", json={"is_active": False}).status_code == 403
+        assert bob.post(f"/workflows/{wid}/reset_job_status").status_code == 403
+        assert ok(alice.get(f"/workflows/{wid}/is_complete"))["is_complete"] is True
+        assert ok(alice.get("/events", params={"workflow_id": wid}))["total_count"] > 0
