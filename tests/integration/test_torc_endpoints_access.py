@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-
-import httpx
-import pytest
-
-from tests.conftest import start_server, stop_server
-from tests.integration.test_auth import PASSWORDS, users_file  # noqa: F401 - the users file fixture
+from tests.integration.test_access_walk import http_as as as_user
+from tests.integration.test_access_walk import walked_server as guarded  # noqa: F401 - the guarded server fixture
+from tests.integration.test_auth import users_file  # noqa: F401 - the users file the guarded server reads
 from tests.integration.torc_http import ok, result
 
 
-@pytest.fixture(scope="module")
-def guarded(mongo_uri, users_file, tmp_path_factory):  # noqa: F811 - the imported fixture
-    server = start_server(mongo_uri, f"torc_calls_{uuid.uuid4().hex[:8]}", tmp_path_factory.mktemp("guarded"),
-                          extra_args=("--auth-file", str(users_file), "--require-auth",
-                                      "--enforce-access-control"))  # fmt: skip
-    yield server
-    stop_server(server)
-
-
-def as_user(server, user: str) -> httpx.Client:
-    return httpx.Client(base_url=server.url, auth=(user, PASSWORDS[user]), timeout=30)
-
-
-def test_another_users_torc_calls_are_refused_and_the_owners_answered(guarded) -> None:
+def test_another_users_torc_calls_are_refused_and_the_owners_answered(guarded) -> None:  # noqa: F811
     with as_user(guarded, "alice") as alice, as_user(guarded, "bob") as bob:
         wid = alice.post("/workflows", json={"name": "alices"}).json()["id"]
         own = bob.post("/workflows", json={"name": "bobs"}).json()["id"]

@@ -34,8 +34,8 @@ def test_initialize_jobs_opens_a_run_and_the_workflow_is_no_longer_uninitialized
     assert ok(http.get(f"/workflows/{wid}/is_uninitialized")) == {"is_uninitialized": True}  # no jobs at all
     bulk(http, wid, [{"name": "a", "command": "true"}])
     assert ok(http.get(f"/workflows/{wid}/is_uninitialized")) == {"is_uninitialized": True}
-    done = ok(http.post(f"/workflows/{wid}/initialize_jobs", params={"only_uninitialized": "false",
-                                                                       "clear_ephemeral_user_data": "true"}))  # fmt: skip
+    flags = {"only_uninitialized": "false", "clear_ephemeral_user_data": "true"}
+    done = ok(http.post(f"/workflows/{wid}/initialize_jobs", params=flags))
     assert done["workflow_id"] == wid and done["run_id"] == 1
     assert ok(http.get(f"/workflows/{wid}/is_uninitialized")) == {"is_uninitialized": False}
     refused(http.post(f"/workflows/{10**12}/initialize_jobs"), 404, "workflow")
