@@ -102,7 +102,9 @@ async def get_event(db: Database, wid: int, seq: int) -> EventRecord:
 
 
 async def add_event(db: Database, wid: int, category: str, message: str, data: dict[str, Any]) -> EventRecord:
-    doc = await workflows.record(db, wid, {}, [Event(category, message, **data)])
+    event = Event(category, message)
+    event.data = dict(data)  # any keys, `category` and `message` too
+    doc = await workflows.record(db, wid, {}, [event])
     return await get_event(db, wid, doc["event_seq"])
 
 

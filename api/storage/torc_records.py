@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from pymongo.errors import BulkWriteError
+
 from api.storage import history, jobs, leases, records, workflows
 from api.storage.db import Database
 from torc_client.contract import ComputeNode, Event, Page, Result
 from torc_client.contract_torc import TorcEvent, TorcResult
-from torc_client.errors import InvalidRequest, LeaseExpired
+from torc_client.errors import Conflict, InvalidRequest, LeaseExpired
 
-#: Keys of a Torc event's `data` that this server keeps as the event's own fields.
-EVENT_FIELDS = ("category", "message")
+#: MongoDB's error code for an insert that a unique index refuses.
+DUPLICATE_KEY = 11000
 
 
 async def events_page(db: Database, wid: int, offset: int, limit: int, category: str | None,
@@ -31,13 +33,12 @@ async def events_page(db: Database, wid: int, offset: int, limit: int, category:
 
 
 async def add_event(db: Database, event: TorcEvent) -> Event:
-    """Torc's event: its `data` is kept whole; a `category` or `message` in it also becomes the event's own."""
+    """Torc's event: its `data` is kept whole; a `category` or `message` in it is also the event's own."""
     category = event.data.get("category", "user")
     message = event.data.get("message", "")
     if not isinstance(category, str) or not isinstance(message, str):
         raise InvalidRequest("an event's data.category and data.message, when given, must be strings")
-    rest = {k: v for k, v in event.data.items() if k not in EVENT_FIELDS}
-    return await history.add_event(db, event.workflow_id, category, message, rest)
+    return await history.add_event(db, event.workflow_id, category, message, event.data)
 
 
 async def add_result(db: Database, result: TorcResult) -> Result:
@@ -56,7 +57,15 @@ async def add_result(db: Database, result: TorcResult) -> Result:
            "completion_time": result.completion_time, "peak_memory_bytes": result.peak_memory_bytes,
            "avg_memory_bytes": result.avg_memory_bytes, "peak_cpu_percent": result.peak_cpu_percent,
            "avg_cpu_percent": result.avg_cpu_percent}  # fmt: skip
-    return await records.results.create(db, doc)
+    same = {k: doc[k] for k in ("workflow_id", "job_id", "run_id", "attempt_id")}
+    try:
+        return await records.results.create(db, doc)
+    except BulkWriteError as error:  # one result per job, run and attempt (a unique index)
+        if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+            raise
+    kept = await db.results.find_one(same, {"_id": 1})
+    raise Conflict(f"job {result.job_id} already has a result for run {result.run_id}, attempt {same['attempt_id']}"
+                   + (f" (result {kept['_id']})" if kept else "") + ": delete that one first")
 
 
 async def update_compute_node(db: Database, node_id: int, is_active: bool | None, lease_seconds: float) -> ComputeNode:
