@@ -10,8 +10,9 @@ them (Torc's clients send them), so a record read back and sent again is accepte
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from msgspec import Struct
 
 from torc_client.contract import Job
@@ -214,4 +215,73 @@ class TorcComputeNode(Struct, kw_only=True):
     scheduler_config_id: int | None = None
     compute_node_type: str | None = None
     scheduler: dict[str, Any] | None = None
+    id: int | None = None
+
+
+# --- inputs a run needs --------------------------------------------------------------------
+
+
+class RequiredFiles(Record):
+    """Torc's `ListRequiredExistingFilesResponse`: ids of the files that must exist (inputs no job writes, and the
+    outputs of completed jobs)."""
+
+    files: list[int]
+
+
+class MissingUserData(Record):
+    """Torc's `ListMissingUserDataResponse`: ids of user_data records that should hold data and do not."""
+
+    user_data: list[int]
+
+
+class LatestEventTime(Record):
+    """When the workflow's latest event happened (milliseconds since the epoch; null without events)."""
+
+    timestamp: int | None
+
+
+# --- actions and failure handlers ------------------------------------------------------
+
+
+class TorcAction(Struct, kw_only=True):
+    """Torc's `WorkflowActionModel` as a client creates one: what to do (`action_config`) when a trigger fires."""
+
+    workflow_id: int
+    trigger_type: str
+    action_type: str
+    action_config: dict[str, Any]
+    job_ids: list[int] | None = None
+    persistent: bool | None = None
+    id: int | None = None
+    executed: bool | None = None
+    executed_at: str | None = None
+    executed_by: int | None = None
+
+
+class TorcActionClaim(Struct, kw_only=True):
+    compute_node_id: int
+
+
+class ActionClaimed(Record):
+    """Torc's answer to claiming an action (a claim that loses is refused with 409)."""
+
+    action_id: int
+    success: bool
+
+
+class FailureRule(Struct, kw_only=True, forbid_unknown_fields=True):
+    """One rule of a failure handler: which exit codes it matches, and how often to retry."""
+
+    exit_codes: list[int] = []
+    match_all_exit_codes: bool = False
+    recovery_script: str | None = None
+    max_retries: Annotated[int, msgspec.Meta(ge=0)] = 3
+
+
+class TorcFailureHandler(Struct, kw_only=True):
+    """Torc's `FailureHandlerModel`: `rules` is a JSON array of rules, as text (a JSON array is accepted too)."""
+
+    workflow_id: int
+    name: Name
+    rules: str | list[FailureRule]
     id: int | None = None

@@ -15,6 +15,7 @@ from api.routes.records import (
 )
 from api.routes.runs import RunController
 from api.routes.service import ServiceController
+from api.routes.torc_actions import TorcActionController
 from api.routes.torc_records import TorcRecordController
 from api.routes.torc_runs import TorcRunController
 from api.routes.torc_workflows import TorcWorkflowController
@@ -42,4 +43,5 @@ ROUTE_HANDLERS = [
     TorcWorkflowController,
     TorcRunController,
     TorcRecordController,
+    TorcActionController,
 ]

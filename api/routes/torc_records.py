@@ -3,16 +3,16 @@ compute node's record updated whole (Torc's runner marks itself inactive so)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post, put
+from litestar import Controller, delete, get, post, put
 from litestar.params import Parameter
 
 from api.access import rules
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
 from api.storage import Database, torc_records
 from torc_client.contract import ComputeNode, Event, Page, Result
-from torc_client.contract_torc import TorcComputeNode, TorcEvent, TorcResult
+from torc_client.contract_torc import TorcComputeNode, TorcEvent, TorcFailureHandler, TorcResult
 
 
 class TorcRecordController(Controller):
@@ -43,3 +43,14 @@ class TorcRecordController(Controller):
         """Torc's update of a compute node: `is_active: false` ends it (its held jobs go back to the queue); any other
         update renews its lease."""
         return await torc_records.update_compute_node(db, node_id, data.is_active, lease)
+
+    @post("/failure_handlers", status_code=200, opt=rules.CREATE)
+    async def create_failure_handler(self, db: Database, data: TorcFailureHandler) -> dict[str, Any]:
+        """Add a failure handler (its rules a JSON array, as text or as JSON)."""
+        return await torc_records.create_failure_handler(db, data)
+
+    @delete("/failure_handlers/{handler_id:int}", status_code=200, opt=rules.record("failure_handlers", "handler_id"))
+    async def delete_failure_handler(self, db: Database, handler_id: int) -> dict[str, Any]:
+        """Delete a failure handler that no job uses."""
+        return await torc_records.delete_failure_handler(db, handler_id)
+

@@ -46,3 +46,15 @@ class TorcRunController(Controller):
     async def complete_job(self, db: Database, job_id: int, status: str, run_id: int, data: TorcResult) -> Job:
         """A claimed job finished: its result is stored and its dependents are released (or canceled) at once."""
         return await torc_runs.complete_job(db, job_id, status, run_id, data)
+
+    @post("/jobs/{job_id:int}/retry/{run_id:int}", status_code=200, opt=rules.record("jobs", "job_id"))
+    async def retry_job(self, db: Database, job_id: int, run_id: int, max_retries: Annotated[int | None, Parameter(
+            ge=0, description="Refuse once the job has had this many retries.")] = None) -> Job:  # fmt: skip
+        """A claimed job that failed runs again: back to ready as its next attempt."""
+        return await torc_runs.retry_job(db, job_id, run_id, max_retries)
+
+    @put("/jobs/{job_id:int}/manage_status_change/{status:str}/{run_id:int}", opt=rules.record("jobs", "job_id"))
+    async def manage_status_change(self, db: Database, job_id: int, status: str, run_id: int) -> Job:
+        """Set a job back to uninitialized (with the jobs downstream) or disable it."""
+        return await torc_runs.change_status(db, job_id, status, run_id)
+

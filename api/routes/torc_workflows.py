@@ -3,11 +3,13 @@ what its ready jobs need, reset job statuses, and its relationships as listings.
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, get, post
 
 from api.access import rules
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset
-from api.storage import Database, edits, initialize, rerun, torc_queries
+from api.storage import Database, edits, initialize, records, rerun, torc_queries, workflows
 from torc_client.contract import InitializeResult, JobCreate, Page
 from torc_client.contract_torc import (
     CreatedJobs,
@@ -19,7 +21,10 @@ from torc_client.contract_torc import (
     JobsBatch,
     JobStatusReset,
     JobUserDataRelationship,
+    LatestEventTime,
+    MissingUserData,
     ReadyJobRequirements,
+    RequiredFiles,
     TorcJob,
 )
 
@@ -83,6 +88,28 @@ class TorcWorkflowController(Controller):
                                           limit: Limit = DEFAULT_LIMIT) -> Page[JobUserDataRelationship]:  # fmt: skip
         """Every user_data record with the job that writes it and each job that reads it."""
         return await torc_queries.user_data_relationships(db, workflow_id, offset, limit)
+
+    @get("/workflows/{workflow_id:int}/required_existing_files", opt=rules.WORKFLOW)
+    async def required_existing_files(self, db: Database, workflow_id: int) -> RequiredFiles:
+        """Ids of the files that must exist: inputs no job writes, and the outputs of completed jobs."""
+        return await torc_queries.required_files(db, workflow_id)
+
+    @get("/workflows/{workflow_id:int}/missing_user_data", opt=rules.WORKFLOW)
+    async def missing_user_data(self, db: Database, workflow_id: int) -> MissingUserData:
+        """Ids of the user_data records that should hold data and do not."""
+        return await torc_queries.missing_user_data(db, workflow_id)
+
+    @get("/workflows/{workflow_id:int}/latest_event_timestamp", opt=rules.WORKFLOW)
+    async def latest_event_timestamp(self, db: Database, workflow_id: int) -> LatestEventTime:
+        """When the latest event happened, in milliseconds since the epoch (null without events)."""
+        return await torc_queries.latest_event_time(db, workflow_id)
+
+    @get("/workflows/{workflow_id:int}/failure_handlers", opt=rules.WORKFLOW)
+    async def failure_handlers(self, db: Database, workflow_id: int, offset: Offset = 0,
+                               limit: Limit = DEFAULT_LIMIT) -> Page[dict[str, Any]]:  # fmt: skip
+        """The workflow's failure handlers."""
+        await workflows.get_doc(db, workflow_id)
+        return await records.failure_handlers.list_page(db, {"workflow_id": workflow_id}, offset, limit)
 
 
 def _job_create(job: TorcJob) -> JobCreate:

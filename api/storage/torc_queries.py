@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from api.storage import queue, workflows
+from api.storage.create import required_inputs
 from api.storage.db import Database
 from torc_client import states
 from torc_client.contract import Page
@@ -22,7 +23,10 @@ from torc_client.contract_torc import (
     JobFileRelationship,
     JobIds,
     JobUserDataRelationship,
+    LatestEventTime,
+    MissingUserData,
     ReadyJobRequirements,
+    RequiredFiles,
 )
 from torc_client.errors import NotFound
 from torc_client.units import format_duration
@@ -30,6 +34,8 @@ from torc_client.units import format_duration
 S = states.JobStatus
 T = TypeVar("T")
 GB = 1 << 30
+#: A job's reads and writes, in the order `create.required_inputs` takes them.
+IO_FIELDS = ("input_files", "output_files", "input_user_data", "output_user_data")
 
 
 async def is_complete(db: Database, wid: int) -> IsComplete:
@@ -71,6 +77,36 @@ async def ready_requirements(db: Database, wid: int, scheduler_config_id: int | 
         max_num_nodes=max((s.nodes for s in shapes), default=0),
         max_runtime=format_duration(max((s.runtime_s for s in shapes), default=0.0)),
     )  # fmt: skip
+
+
+async def required_files(db: Database, wid: int) -> RequiredFiles:
+    """The files that must exist: the inputs no job writes, and what the completed jobs wrote."""
+    inputs = await _inputs(db, wid)
+    done = [d async for d in db.jobs.find({"workflow_id": wid, "status": S.COMPLETED.value}, {"output_files": 1})]
+    return RequiredFiles(files=sorted(set(inputs["files"]) | {f for d in done for f in d.get("output_files", [])}))
+
+
+async def missing_user_data(db: Database, wid: int) -> MissingUserData:
+    """The user_data records without data that should have it: inputs no job writes, and completed jobs' outputs."""
+    inputs = await _inputs(db, wid)
+    done = [d async for d in db.jobs.find({"workflow_id": wid, "status": S.COMPLETED.value}, {"output_user_data": 1})]
+    wanted = set(inputs["user_data"]) | {u for d in done for u in d.get("output_user_data", [])}
+    records = await workflows.find_by_ids(db.user_data, sorted(wanted), {"data": 1})
+    return MissingUserData(user_data=[u["_id"] for u in records if u.get("data") is None])
+
+
+async def _inputs(db: Database, wid: int) -> dict[str, Any]:
+    """The files and user_data that jobs read and no job writes (kept up to date at every initialisation)."""
+    if (await workflows.get_doc(db, wid)).get("needs_full_init"):  # jobs changed since: work it out from them
+        docs = [d async for d in db.jobs.find({"workflow_id": wid}, dict.fromkeys(IO_FIELDS, 1))]
+        return required_inputs(wid, ([d.get(f, []) for f in IO_FIELDS] for d in docs))
+    return await db.workflow_inputs.find_one({"_id": wid}) or {"files": [], "user_data": []}
+
+
+async def latest_event_time(db: Database, wid: int) -> LatestEventTime:
+    last = (await workflows.get_doc(db, wid)).get("event_seq", 0)
+    doc = await db.events.find_one({"_id": (wid << 32) | last}, {"timestamp": 1}) if last else None
+    return LatestEventTime(timestamp=int(doc["timestamp"]) if doc else None)
 
 
 async def job_dependencies(db: Database, wid: int, offset: int, limit: int) -> Page[JobDependency]:

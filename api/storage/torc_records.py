@@ -1,16 +1,18 @@
 """Torc's record operations that this server's own clients do differently: events listed by offset and created
-with a free-form body, results stored apart from a completion, and a compute node's record updated whole."""
+with a free-form body, results stored apart from a completion, a compute node's record updated whole, and
+failure handlers created and deleted one at a time (a spec creates them here)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from pymongo.errors import BulkWriteError
 
 from api.storage import history, jobs, leases, records, workflows
 from api.storage.db import Database
 from torc_client.contract import ComputeNode, Event, Page, Result
-from torc_client.contract_torc import TorcEvent, TorcResult
+from torc_client.contract_torc import FailureRule, TorcEvent, TorcFailureHandler, TorcResult
 from torc_client.errors import Conflict, InvalidRequest, LeaseExpired
 
 #: MongoDB's error code for an insert that a unique index refuses.
@@ -80,3 +82,30 @@ async def update_compute_node(db: Database, node_id: int, is_active: bool | None
         except LeaseExpired:  # its jobs went back to the queue: the record says so (inactive)
             pass
     return await records.compute_nodes.get(db, node_id)
+
+
+async def create_failure_handler(db: Database, handler: TorcFailureHandler) -> dict[str, Any]:
+    """A failure handler added to a workflow, its rules given as Torc does (a JSON array, as text) or as a list."""
+    rules = handler.rules
+    if isinstance(rules, str):
+        try:
+            rules = msgspec.json.decode(rules, type=list[FailureRule], strict=True)
+        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+            raise InvalidRequest(f"failure handler {handler.name!r}: rules must be a JSON array of rules "
+                                 f"(exit_codes, match_all_exit_codes, recovery_script, max_retries): {error}") from None
+    await workflows.get_doc(db, handler.workflow_id)
+    if await db.failure_handlers.find_one({"workflow_id": handler.workflow_id, "name": handler.name}, {"_id": 1}):
+        raise Conflict(f"workflow {handler.workflow_id} already has a failure handler named {handler.name!r}")
+    doc = {"workflow_id": handler.workflow_id, "name": handler.name,
+           "rules": [msgspec.structs.asdict(rule) for rule in rules]}  # fmt: skip
+    return await records.failure_handlers.create(db, doc)
+
+
+async def delete_failure_handler(db: Database, hid: int) -> dict[str, Any]:
+    """Delete a failure handler that no job uses."""
+    doc = await records.failure_handlers.get_doc(db, hid)
+    users = [d["name"] async for d in db.jobs.find({"workflow_id": doc["workflow_id"], "fh_id": hid}, {"name": 1})]
+    if users:
+        raise Conflict(f"failure handler {hid} ({doc['name']}) is used by {len(users)} job(s) of workflow "
+                       f"{doc['workflow_id']}, e.g. {', '.join(sorted(users)[:5])}; it cannot be deleted")  # fmt: skip
+    return await records.failure_handlers.delete(db, hid)

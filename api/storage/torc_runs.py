@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.storage import claims, completion, jobs, records, transitions, workflows
+from api.storage import claims, completion, jobs, records, selective_reset, transitions, workflows
 from api.storage.db import Database
+from api.storage.workflows import Event
 from torc_client import states
 from torc_client.contract import ClaimRequest, Job
 from torc_client.contract_torc import ClaimedJobs, FreeResources, TorcResult
+from torc_client.contract_triage import JobsResetRequest
 from torc_client.errors import Conflict, InvalidRequest
 from torc_client.units import parse_duration
 
@@ -129,3 +131,41 @@ async def _check_node(db: Database, node_id: int, wid: int, doc: dict[str, Any])
     holder = doc.get("active_compute_node_id")
     if holder is not None and holder != node_id:
         raise Conflict(f"job {doc['_id']} is held by compute node {holder}, not {node_id}")
+
+
+async def retry_job(db: Database, jid: int, run_id: int, max_retries: int | None) -> Job:
+    """A claimed job that failed goes back to ready as its next attempt (Torc's runner asks so when a failure
+    handler's rule matches); refused once the job has used `max_retries` retries."""
+    doc, wf = await _claimed(db, jid, run_id, "retried")
+    attempt = doc.get("attempt_id", 1)
+    if max_retries is not None and attempt > max_retries:
+        raise Conflict(f"job {jid} is on attempt {attempt}: it has used its {max_retries} retries")
+    wid, holder = wf["_id"], doc.get("active_compute_node_id")
+
+    async def body(db: Database) -> int:
+        moved, delta = await transitions.retry(db, wid, [(jid, doc["claim_token"])], holder)
+        if moved:
+            await workflows.record(db, wid, delta, [Event(
+                "job", f"job {doc['name']} failed on attempt {attempt}; retrying as attempt {attempt + 1}",
+                status="retried", job_ids=[jid], previous_attempt=attempt, new_attempt=attempt + 1)])  # fmt: skip
+        return len(moved)
+
+    if not await db.atomic(wid, body):
+        raise Conflict(f"job {jid} changed while it was being retried; read it again")
+    return await jobs.get(db, jid)
+
+
+async def change_status(db: Database, jid: int, status: str, run_id: int) -> Job:
+    """Torc's `manage_status_change`, for the changes a client makes outside a run: back to uninitialized (with the
+    jobs downstream, as a reset does) or disabled. A run's own changes go through claim, start and complete."""
+    doc = await jobs.get_doc(db, jid)
+    wf = await workflows.get_doc(db, doc["workflow_id"])
+    if run_id != wf["run_id"]:
+        raise Conflict(f"run {run_id} is not workflow {wf['_id']}'s current run ({wf['run_id']})")
+    if status == S.UNINITIALIZED.value:
+        await selective_reset.reset_jobs(db, wf["_id"], JobsResetRequest(job_ids=[jid]))
+        return await jobs.get(db, jid)
+    if status == S.DISABLED.value:
+        return await jobs.update(db, jid, {"status": status})
+    raise InvalidRequest(f"status {status!r}: a job's status changes here only to uninitialized or disabled; "
+                         "a run's jobs are claimed, started (start_job) and completed (complete_job)")  # fmt: skip

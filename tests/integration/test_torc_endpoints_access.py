@@ -38,5 +38,19 @@ def test_another_users_torc_calls_are_refused_and_the_owners_answered(guarded) -
         assert bob.get("/events", params={"workflow_id": wid}).status_code == 403
         assert bob.put(f"/compute_nodes/{node}", json={"is_active": False}).status_code == 403
         assert bob.post(f"/workflows/{wid}/reset_job_status").status_code == 403
+        assert bob.post(f"/jobs/{made['id']}/retry/1").status_code == 403
+        assert bob.put(f"/jobs/{made['id']}/manage_status_change/disabled/1").status_code == 403
+        for read in ("required_existing_files", "missing_user_data", "latest_event_timestamp", "failure_handlers",
+                     "actions", "actions/pending"):  # fmt: skip
+            assert bob.get(f"/workflows/{wid}/{read}").status_code == 403, read
+            ok(alice.get(f"/workflows/{wid}/{read}"))
+        action = {"workflow_id": wid, "trigger_type": "on_workflow_start", "action_type": "run_commands",
+                  "action_config": {"commands": ["true"]}}  # fmt: skip
+        assert bob.post(f"/workflows/{wid}/actions", json=action).status_code == 403
+        assert bob.post(f"/workflows/{own}/actions", json=action).status_code == 403  # her workflow in his path
+        handler = {"workflow_id": wid, "name": "h", "rules": "[]"}
+        assert bob.post("/failure_handlers", json=handler).status_code == 403
+        made_handler = ok(alice.post("/failure_handlers", json=handler))
+        assert bob.delete(f"/failure_handlers/{made_handler['id']}").status_code == 403
         assert ok(alice.get(f"/workflows/{wid}/is_complete"))["is_complete"] is True
         assert ok(alice.get("/events", params={"workflow_id": wid}))["total_count"] > 0

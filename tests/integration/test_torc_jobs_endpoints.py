@@ -151,3 +151,32 @@ def test_a_job_held_by_this_servers_runner_is_reported_only_by_its_node(http) ->
             409, "held by")  # fmt: skip
     done = ok(http.post(f"/jobs/{first['id']}/complete_job/completed/{run_id}", json=result(first, run_id, holder)))
     assert done["status"] == "completed"
+
+
+def test_retry_job_sends_a_failed_attempt_back_to_ready_until_the_retries_run_out(http) -> None:
+    wid, first, _ = chain(http)
+    node_id = node(http, wid)
+    run_id = ok(http.get(f"/workflows/{wid}/status"))["run_id"]
+    for attempt in (1, 2):
+        ok(http.post(f"/workflows/{wid}/claim_next_jobs"))
+        ok(http.put(f"/jobs/{first['id']}/start_job/{run_id}/{node_id}"))
+        again = ok(http.post(f"/jobs/{first['id']}/retry/{run_id}", params={"max_retries": 2}))
+        assert (again["status"], again["attempt_id"]) == ("ready", attempt + 1)
+    ok(http.post(f"/workflows/{wid}/claim_next_jobs"))
+    refused(http.post(f"/jobs/{first['id']}/retry/{run_id}", params={"max_retries": 2}), 409, "used its 2 retries")
+    refused(http.post(f"/jobs/{first['id']}/retry/{run_id + 1}"), 409, "current run")
+    refused(http.post(f"/jobs/{first['id']}/retry/{run_id}", params={"max_retries": -1}), 400, "max_retries")
+    refused(http.post(f"/jobs/{10**12}/retry/{run_id}"), 404, "job")
+
+
+def test_manage_status_change_resets_or_disables_and_refuses_a_runs_own_changes(http) -> None:
+    wid, first, second = chain(http)
+    run_id = ok(http.get(f"/workflows/{wid}/status"))["run_id"]
+    disabled = ok(http.put(f"/jobs/{second['id']}/manage_status_change/disabled/{run_id}"))
+    assert disabled["status"] == "disabled"
+    reset = ok(http.put(f"/jobs/{first['id']}/manage_status_change/uninitialized/{run_id}"))
+    assert reset["status"] == "uninitialized"
+    refused(http.put(f"/jobs/{first['id']}/manage_status_change/completed/{run_id}"), 422, "complete_job")
+    refused(http.put(f"/jobs/{first['id']}/manage_status_change/bogus/{run_id}"), 422, "bogus")
+    refused(http.put(f"/jobs/{first['id']}/manage_status_change/disabled/{run_id + 3}"), 409, "current run")
+    refused(http.put(f"/jobs/{10**12}/manage_status_change/disabled/{run_id}"), 404, "job")

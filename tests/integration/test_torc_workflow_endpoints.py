@@ -122,3 +122,26 @@ def test_job_user_data_relationships_pair_each_record_with_its_writer_and_reader
                                          "producer_job_id": ids["make"], "producer_job_name": "make",
                                          "consumer_job_id": ids["use1"], "consumer_job_name": "use1"}  # fmt: skip
     refused(http.get(f"/workflows/{10**12}/job_user_data_relationships"), 404, "workflow")
+
+
+def test_required_files_and_missing_user_data_name_what_a_run_needs(http, tmp_path) -> None:
+    wid = from_spec(http, tmp_path, {**SPEC, "user_data": [{"name": "config"}, {"name": "given"}],
+                                     "jobs": SPEC["jobs"] + [{"name": "reader", "command": "true",
+                                                              "input_user_data": ["given"]}]})["id"]  # fmt: skip
+    files = {f["name"]: f["id"] for f in ok(http.get("/files", params={"workflow_id": wid}))["items"]}
+    data = {u["name"]: u["id"] for u in ok(http.get("/user_data", params={"workflow_id": wid}))["items"]}
+    assert ok(http.get(f"/workflows/{wid}/required_existing_files")) == {"files": []}  # `raw` is written by `make`
+    assert ok(http.get(f"/workflows/{wid}/missing_user_data")) == {"user_data": [data["given"]]}
+    bulk(http, wid, [{"name": "late", "command": "true", "input_file_ids": [files["unused"]]}])
+    assert ok(http.get(f"/workflows/{wid}/required_existing_files")) == {"files": [files["unused"]]}
+    refused(http.get(f"/workflows/{10**12}/required_existing_files"), 404, "workflow")
+    refused(http.get(f"/workflows/{10**12}/missing_user_data"), 404, "workflow")
+
+
+def test_latest_event_timestamp_is_that_of_the_newest_event(http) -> None:
+    wid = new_workflow(http)
+    made = ok(http.post("/events", json={"workflow_id": wid, "data": {"message": "last"}}))
+    assert ok(http.get(f"/workflows/{wid}/latest_event_timestamp")) == {"timestamp": made["timestamp"]}
+    ok(http.delete("/workflows/%d/events" % wid))
+    assert ok(http.get(f"/workflows/{wid}/latest_event_timestamp")) == {"timestamp": None}
+    refused(http.get(f"/workflows/{10**12}/latest_event_timestamp"), 404, "workflow")
