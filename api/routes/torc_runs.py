@@ -48,8 +48,9 @@ class TorcRunController(Controller):
         return await torc_runs.complete_job(db, job_id, status, run_id, data)
 
     @post("/jobs/{job_id:int}/retry/{run_id:int}", status_code=200, opt=rules.record("jobs", "job_id"))
-    async def retry_job(self, db: Database, job_id: int, run_id: int, max_retries: Annotated[int | None, Parameter(
-            ge=0, description="Refuse once the job has had this many retries.")] = None) -> Job:  # fmt: skip
+    async def retry_job(self, db: Database, job_id: int, run_id: int, max_retries: Annotated[int, Parameter(
+            ge=0, le=torc_runs.NO_RETRY_LIMIT, description="Refuse once the job has had this many retries "
+            "(by default, never).")] = torc_runs.NO_RETRY_LIMIT) -> Job:  # fmt: skip
         """A claimed job that failed runs again: back to ready as its next attempt."""
         return await torc_runs.retry_job(db, job_id, run_id, max_retries)
 

@@ -26,6 +26,8 @@ from torc_client.errors import Conflict, InvalidRequest
 from torc_client.units import parse_duration
 
 S = states.JobStatus
+#: More retries than any job is given: `retry_job` without `max_retries`.
+NO_RETRY_LIMIT = 1_000_000
 #: Most jobs one Torc claim hands out.
 MAX_TORC_CLAIM = claims.MAX_CLAIM
 
@@ -133,12 +135,12 @@ async def _check_node(db: Database, node_id: int, wid: int, doc: dict[str, Any])
         raise Conflict(f"job {doc['_id']} is held by compute node {holder}, not {node_id}")
 
 
-async def retry_job(db: Database, jid: int, run_id: int, max_retries: int | None) -> Job:
+async def retry_job(db: Database, jid: int, run_id: int, max_retries: int = NO_RETRY_LIMIT) -> Job:
     """A claimed job that failed goes back to ready as its next attempt (Torc's runner asks so when a failure
     handler's rule matches); refused once the job has used `max_retries` retries."""
     doc, wf = await _claimed(db, jid, run_id, "retried")
     attempt = doc.get("attempt_id", 1)
-    if max_retries is not None and attempt > max_retries:
+    if attempt > max_retries:
         raise Conflict(f"job {jid} is on attempt {attempt}: it has used its {max_retries} retries")
     wid, holder = wf["_id"], doc.get("active_compute_node_id")
 

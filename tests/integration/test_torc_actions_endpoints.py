@@ -22,6 +22,9 @@ def test_an_action_created_in_torcs_body_fires_and_is_claimed_once(http) -> None
     pending = ok(http.get(f"/workflows/{wid}/actions/pending", params={"trigger_type": "on_workflow_start"}))
     assert [a["id"] for a in pending] == [action["id"]]
     assert ok(http.get(f"/workflows/{wid}/actions/pending", params={"trigger_type": "on_jobs_ready"})) == []
+    both = [("trigger_type", "on_jobs_ready"), ("trigger_type", "on_workflow_start")]  # Torc sends a list so
+    assert [a["id"] for a in ok(http.get(f"/workflows/{wid}/actions/pending", params=both))] == [action["id"]]
+    refused(http.get(f"/workflows/{wid}/actions", params=[("x", "1"), ("x", "2")]), 400, "give it once")
     node_id = node(http, wid)
     claimed = ok(http.post(f"/workflows/{wid}/actions/{action['id']}/claim", json={"compute_node_id": node_id}))
     assert claimed == {"action_id": action["id"], "success": True}
