@@ -10,13 +10,15 @@ them (Torc's clients send them), so a record read back and sent again is accepte
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from msgspec import Struct
 
 from torc_client.contract import Job
 from torc_client.contract_base import Command, Name, Record
+
+T = TypeVar("T")
 
 # --- creating jobs in bulk -------------------------------------------------------------
 
@@ -285,3 +287,61 @@ class TorcFailureHandler(Struct, kw_only=True):
     name: Name
     rules: str | list[FailureRule]
     id: int | None = None
+
+
+# --- access control --------------------------------------------------------------------
+
+
+class ListPage(Record, Generic[T]):
+    """Torc's envelope of the access-control listings (`limit`, no `count`)."""
+
+    items: list[T]
+    offset: int
+    limit: int
+    total_count: int
+    has_more: bool
+
+
+class Membership(Record):
+    """Torc's `UserGroupMembershipModel`: one user in one access group."""
+
+    user_name: str
+    group_id: int
+    role: str = "member"
+    created_at: str | None = None
+    id: int | None = None
+
+
+class TorcMembership(Struct, kw_only=True):
+    """A membership as Torc's clients send it to add a user to a group."""
+
+    user_name: Name
+    group_id: int | None = None
+    role: str = "member"
+    id: int | None = None
+    created_at: str | None = None
+
+
+class TorcAccessGroup(Record):
+    """Torc's `AccessGroupModel`."""
+
+    id: int
+    name: str
+    description: str | None = None
+    created_at: str | None = None
+
+
+class WorkflowGroupLink(Struct, kw_only=True):
+    """Torc's `WorkflowAccessGroupModel`: a workflow shared with a group."""
+
+    workflow_id: int
+    group_id: int
+    created_at: str | None = None
+
+
+class AccessAnswer(Record):
+    """Torc's `AccessCheckResponse`."""
+
+    has_access: bool
+    user_name: str
+    workflow_id: int

@@ -15,6 +15,7 @@ from api.routes.records import (
 )
 from api.routes.runs import RunController
 from api.routes.service import ServiceController
+from api.routes.torc_access import TorcAccessController
 from api.routes.torc_actions import TorcActionController
 from api.routes.torc_records import TorcRecordController
 from api.routes.torc_runs import TorcRunController
@@ -44,4 +45,5 @@ ROUTE_HANDLERS = [
     TorcRunController,
     TorcRecordController,
     TorcActionController,
+    TorcAccessController,
 ]

@@ -110,7 +110,7 @@ def spellings(value: int) -> list[str]:
 def path_values(path: str, ids: dict[str, int], group: int) -> dict[str, int | str]:
     """The value of each path parameter of `path`: alice's record of that name."""
     values: dict[str, int | str] = {**ids, "group_id": group, "user": "bob", "request_id": "alices-creation",
-                                    "run_id": 1, "limit": 1, "status": "completed"}  # fmt: skip
+                                    "run_id": 1, "limit": 1, "status": "completed", "user_name": "alice"}  # fmt: skip
     values["node_id"] = ids["scheduled_node"] if path.startswith("/scheduled_compute_nodes") else ids["compute_node"]
     values["compute_node_id"] = ids["compute_node"]
     return values
