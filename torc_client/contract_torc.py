@@ -345,3 +345,9 @@ class AccessAnswer(Record):
     has_access: bool
     user_name: str
     workflow_id: int
+
+
+class DeleteCount(Record):
+    """How many records a deletion of every record of one kind removed (Torc's `DeleteCountResponse`)."""
+
+    count: int

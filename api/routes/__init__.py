@@ -2,6 +2,7 @@
 
 from api.routes.access import AccessGroupController
 from api.routes.archives import ArchiveController
+from api.routes.bulk_deletes import BulkDeleteController
 from api.routes.compute_nodes import ComputeNodeController
 from api.routes.events import EventController
 from api.routes.hpc import ScheduledComputeNodeController, SlurmSchedulerController, WorkflowActionController
@@ -46,4 +47,5 @@ ROUTE_HANDLERS = [
     TorcRecordController,
     TorcActionController,
     TorcAccessController,
+    BulkDeleteController,
 ]

@@ -112,6 +112,19 @@ async def delete_job(db: Database, jid: int) -> Job:
     return jobs.to_record(gone, initialized=False)
 
 
+async def delete_all_jobs(db: Database, wid: int) -> int:
+    """Remove every job of a workflow that has not run yet; returns how many went."""
+    await _editable(db, wid, "jobs can be deleted")
+
+    async def body(db: Database) -> int:
+        gone = (await db.jobs.delete_many({"workflow_id": wid})).deleted_count
+        await db.workflows.update_one({"_id": wid}, {"$set": {"job_blocks": [], "needs_full_init": True,
+                                                              "counts": {}}})  # fmt: skip
+        return gone
+
+    return await db.atomic(wid, body)
+
+
 async def _remove_from_jobs(db: Database, ids: list[int], fields: tuple[str, ...], rid: int) -> None:
     """Take id `rid` out of these list fields of these jobs, and refresh their definition hashes."""
     if not ids:
