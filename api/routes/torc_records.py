@@ -1,5 +1,6 @@
-"""Torc's record operations beside this server's own: events at `/events`, results stored on their own, and a
-compute node's record updated whole (Torc's runner marks itself inactive so)."""
+"""Torc's record operations beside this server's own: events at `/events` (ids unique across workflows), results
+stored or changed on their own, a compute node's record updated whole (Torc's runner marks itself inactive so),
+failure handlers created and deleted, and an allocation's record deleted."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from litestar.params import Parameter
 
 from api.access import rules
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
-from api.storage import Database, torc_records
+from api.storage import Database, actions, torc_records
 from torc_client.contract import ComputeNode, Event, Page, Result
+from torc_client.contract_hpc import ScheduledComputeNode
 from torc_client.contract_torc import TorcComputeNode, TorcEvent, TorcFailureHandler, TorcResult
 
 
@@ -53,4 +55,30 @@ class TorcRecordController(Controller):
     async def delete_failure_handler(self, db: Database, handler_id: int) -> dict[str, Any]:
         """Delete a failure handler that no job uses."""
         return await torc_records.delete_failure_handler(db, handler_id)
+
+    @get("/events/{event_id:int}", opt=rules.record("events", "event_id"))
+    async def get_event(self, db: Database, event_id: int) -> Event:
+        """One event, by the id `/events` gives it."""
+        return await torc_records.get_event(db, event_id)
+
+    @put("/events/{event_id:int}", opt=rules.record("events", "event_id"))
+    async def update_event(self, db: Database, event_id: int, data: TorcEvent) -> Event:
+        """Replace an event's data."""
+        return await torc_records.update_event(db, event_id, data)
+
+    @delete("/events/{event_id:int}", status_code=200, opt=rules.record("events", "event_id"))
+    async def delete_event(self, db: Database, event_id: int) -> Event:
+        """Delete one event."""
+        return await torc_records.delete_event(db, event_id)
+
+    @put("/results/{result_id:int}", opt=rules.record("results", "result_id"))
+    async def update_result(self, db: Database, result_id: int, data: TorcResult) -> Result:
+        """Change a result's outcome and measures (no job status changes)."""
+        return await torc_records.update_result(db, result_id, data)
+
+    @delete("/scheduled_compute_nodes/{node_id:int}", status_code=200,
+            opt=rules.record("scheduled_compute_nodes", "node_id"))  # fmt: skip
+    async def delete_scheduled_compute_node(self, db: Database, node_id: int) -> ScheduledComputeNode:
+        """Delete the record of one allocation."""
+        return await actions.scheduled_compute_nodes.delete(db, node_id)
 

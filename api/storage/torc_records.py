@@ -13,7 +13,7 @@ from api.storage import history, jobs, leases, records, workflows
 from api.storage.db import Database
 from torc_client.contract import ComputeNode, Event, Page, Result
 from torc_client.contract_torc import FailureRule, TorcEvent, TorcFailureHandler, TorcResult
-from torc_client.errors import Conflict, InvalidRequest, LeaseExpired
+from torc_client.errors import Conflict, InvalidRequest, LeaseExpired, NotFound
 
 #: MongoDB's error code for an insert that a unique index refuses.
 DUPLICATE_KEY = 11000
@@ -29,18 +29,55 @@ async def events_page(db: Database, wid: int, offset: int, limit: int, category:
     if after_timestamp is not None:
         query["timestamp"] = {"$gt": after_timestamp}
     docs = [doc async for doc in db.events.find(query).sort("_id", 1)]
-    items = [history.to_event(doc) for doc in docs[offset : offset + limit]]
+    items = [to_torc_event(doc) for doc in docs[offset : offset + limit]]
     return Page(items=items, offset=offset, limit=limit, count=len(items), total_count=len(docs),
                 has_more=offset + len(items) < len(docs))  # fmt: skip
 
 
 async def add_event(db: Database, event: TorcEvent) -> Event:
     """Torc's event: its `data` is kept whole; a `category` or `message` in it is also the event's own."""
-    category = event.data.get("category", "user")
-    message = event.data.get("message", "")
+    category, message = _named(event.data, "user", "")
+    made = await history.add_event(db, event.workflow_id, category, message, event.data)
+    return await get_event(db, (event.workflow_id << 32) | made.id)
+
+
+def to_torc_event(doc: dict[str, Any]) -> Event:
+    """An event with the id Torc's `/events/{id}` routes take: unique across workflows (this server numbers events
+    within their workflow; the workflow's own event routes use that number)."""
+    return msgspec.structs.replace(history.to_event(doc), id=doc["_id"])
+
+
+async def get_event(db: Database, event_id: int) -> Event:
+    doc = await db.events.find_one({"_id": event_id})
+    if doc is None:
+        raise NotFound("event", event_id)
+    return to_torc_event(doc)
+
+
+async def update_event(db: Database, event_id: int, event: TorcEvent) -> Event:
+    """Replace an event's data (its `category` and `message` follow the data's, when it names them)."""
+    before = await get_event(db, event_id)
+    if event.workflow_id != before.workflow_id:
+        raise InvalidRequest(f"event {event_id} is of workflow {before.workflow_id}, not {event.workflow_id}")
+    category, message = _named(event.data, before.category, before.message)
+    await db.events.update_one({"_id": event_id}, {"$set": {"data": event.data, "category": category,
+                                                            "message": message}})  # fmt: skip
+    return await get_event(db, event_id)
+
+
+async def delete_event(db: Database, event_id: int) -> Event:
+    doc = await db.events.find_one_and_delete({"_id": event_id})
+    if doc is None:
+        raise NotFound("event", event_id)
+    return to_torc_event(doc)
+
+
+def _named(data: dict[str, Any], category: str, message: str) -> tuple[str, str]:
+    """The category and message an event's data names (else those given)."""
+    category, message = data.get("category", category), data.get("message", message)
     if not isinstance(category, str) or not isinstance(message, str):
         raise InvalidRequest("an event's data.category and data.message, when given, must be strings")
-    return await history.add_event(db, event.workflow_id, category, message, event.data)
+    return category, message
 
 
 async def add_result(db: Database, result: TorcResult) -> Result:
@@ -109,3 +146,16 @@ async def delete_failure_handler(db: Database, hid: int) -> dict[str, Any]:
         raise Conflict(f"failure handler {hid} ({doc['name']}) is used by {len(users)} job(s) of workflow "
                        f"{doc['workflow_id']}, e.g. {', '.join(sorted(users)[:5])}; it cannot be deleted")  # fmt: skip
     return await records.failure_handlers.delete(db, hid)
+
+
+async def update_result(db: Database, rid: int, result: TorcResult) -> Result:
+    """Change a stored result's outcome and measures (its job, run and attempt stay; no job status changes)."""
+    doc = await records.results.get_doc(db, rid)
+    for name in ("workflow_id", "job_id", "run_id"):
+        if getattr(result, name) != doc[name]:
+            raise InvalidRequest(f"result {rid} is of {name} {doc[name]}, not {getattr(result, name)}: a result's "
+                                 "job, workflow and run do not change")  # fmt: skip
+    changes = {name: getattr(result, name) for name in ("return_code", "status", "exec_time_minutes",
+                                                        "completion_time", "peak_memory_bytes", "avg_memory_bytes",
+                                                        "peak_cpu_percent", "avg_cpu_percent")}  # fmt: skip
+    return await records.results.update(db, rid, changes)

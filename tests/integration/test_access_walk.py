@@ -113,6 +113,8 @@ def path_values(path: str, ids: dict[str, int], group: int) -> dict[str, int | s
                                     "run_id": 1, "limit": 1, "status": "completed", "user_name": "alice"}  # fmt: skip
     values["node_id"] = ids["scheduled_node"] if path.startswith("/scheduled_compute_nodes") else ids["compute_node"]
     values["compute_node_id"] = ids["compute_node"]
+    if path.startswith("/events/"):  # Torc's event routes: ids unique across workflows
+        values["event_id"] = (ids["workflow_id"] << 32) | ids["event_id"]
     return values
 
 

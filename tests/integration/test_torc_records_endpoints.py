@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.torc_http import chain, http, new_workflow, node, ok, refused, result
+from tests.integration.torc_http import chain, created, http, new_workflow, node, ok, refused, result
 
 __all__ = ["http"]  # the fixture
 
@@ -71,3 +71,42 @@ def test_a_compute_node_marked_inactive_gives_back_the_jobs_it_holds(http) -> No
     assert ok(http.get(f"/jobs/{first['id']}"))["status"] == "ready"
     refused(http.put(f"/compute_nodes/{10**12}", json={"is_active": False}), 404, "compute_node")
     refused(http.put(f"/compute_nodes/{node_id}", json={"is_active": "no"}), 400, "is_active")
+
+
+def test_an_event_is_read_changed_and_deleted_by_its_id(http) -> None:
+    wid, other = new_workflow(http), new_workflow(http, "other")
+    made = ok(http.post("/events", json={"workflow_id": wid, "data": {"message": "first", "n": 1}}))
+    theirs = ok(http.post("/events", json={"workflow_id": other, "data": {"message": "theirs"}}))
+    assert made["id"] != theirs["id"]  # unique across workflows, though each is its workflow's latest
+    assert ok(http.get(f"/events/{made['id']}")) == made
+    changed = ok(http.put(f"/events/{made['id']}", json={"workflow_id": wid, "data": {"message": "second"}}))
+    assert (changed["message"], changed["data"], changed["timestamp"]) == ("second", {"message": "second"},
+                                                                           made["timestamp"])  # fmt: skip
+    refused(http.put(f"/events/{made['id']}", json={"workflow_id": other, "data": {}}), 422, f"workflow {wid}")
+    refused(http.put(f"/events/{made['id']}", json={"workflow_id": wid, "data": {"category": 3}}), 422, "category")
+    assert ok(http.delete(f"/events/{made['id']}"))["id"] == made["id"]
+    refused(http.get(f"/events/{made['id']}"), 404, "event")
+    refused(http.delete(f"/events/{made['id']}"), 404, "event")
+    assert ok(http.get(f"/events/{theirs['id']}"))["message"] == "theirs"
+
+
+def test_a_result_is_changed_but_keeps_its_job_and_run(http) -> None:
+    wid, first, _ = chain(http)
+    made = ok(http.post("/results", json=result(first, 1, None, "failed", 2)))
+    changed = ok(http.put(f"/results/{made['id']}", json={**result(first, 1, None, "completed", 0),
+                                                          "peak_memory_bytes": 77}))  # fmt: skip
+    assert (changed["status"], changed["return_code"], changed["peak_memory_bytes"]) == ("completed", 0, 77)
+    refused(http.put(f"/results/{made['id']}", json={**result(first, 1, None), "run_id": 2}), 422, "run_id")
+    refused(http.put(f"/results/{10**12}", json=result(first, 1, None)), 404, "result")
+    assert ok(http.get(f"/jobs/{first['id']}"))["status"] == "ready"
+
+
+def test_an_allocations_record_is_deleted(http) -> None:
+    wid = new_workflow(http)
+    scheduler = created(http.post("/slurm_schedulers", json={"workflow_id": wid, "name": "s", "account": "a",
+                                                             "walltime": "01:00:00"}))  # fmt: skip
+    allocation = created(http.post("/scheduled_compute_nodes", json={"workflow_id": wid, "scheduler_id": "42",
+                                                                      "scheduler_config_id": scheduler["id"]}))  # fmt: skip
+    assert ok(http.delete(f"/scheduled_compute_nodes/{allocation['id']}"))["id"] == allocation["id"]
+    refused(http.delete(f"/scheduled_compute_nodes/{allocation['id']}"), 404, "scheduled_compute_node")
+
