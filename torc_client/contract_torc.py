@@ -351,3 +351,31 @@ class DeleteCount(Record):
     """How many records a deletion of every record of one kind removed (Torc's `DeleteCountResponse`)."""
 
     count: int
+
+
+# --- where runners run -----------------------------------------------------------------
+
+
+class LocalScheduler(Record):
+    """Torc's `LocalSchedulerModel`: the CPUs and memory a local runner of the workflow uses."""
+
+    id: int
+    workflow_id: int
+    name: str = "default"
+    memory: str | None = None
+    num_cpus: int | None = None
+
+
+class LocalSchedulerCreate(Struct, kw_only=True):
+    workflow_id: int
+    name: Name = "default"
+    memory: str | None = None
+    num_cpus: int | None = None
+    id: int | None = None
+
+
+class RemoteWorker(Record):
+    """Torc's `RemoteWorkerModel`: an address (`[user@]host[:port]`) runners of the workflow are started on."""
+
+    worker: str
+    workflow_id: int

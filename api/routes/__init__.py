@@ -22,6 +22,7 @@ from api.routes.torc_records import TorcRecordController
 from api.routes.torc_runs import TorcRunController
 from api.routes.torc_workflows import TorcWorkflowController
 from api.routes.triage import TriageController
+from api.routes.workers import LocalSchedulerController, RemoteWorkerController
 from api.routes.workflows import WorkflowController
 
 ROUTE_HANDLERS = [
@@ -48,4 +49,6 @@ ROUTE_HANDLERS = [
     TorcActionController,
     TorcAccessController,
     BulkDeleteController,
+    LocalSchedulerController,
+    RemoteWorkerController,
 ]

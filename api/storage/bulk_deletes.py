@@ -18,7 +18,7 @@ from torc_client.units import count
 
 #: The kinds that can be deleted together, by collection name.
 KINDS = ("jobs", "files", "user_data", "resource_requirements", "results", "events", "compute_nodes",
-         "scheduled_compute_nodes", "slurm_schedulers")  # fmt: skip
+         "scheduled_compute_nodes", "slurm_schedulers", "local_schedulers")  # fmt: skip
 
 
 async def delete_all(db: Database, kind: str, wid: int) -> int:

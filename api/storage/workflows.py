@@ -22,7 +22,7 @@ from torc_client.errors import NotFound
 CHILD_COLLECTIONS = (
     "jobs", "files", "user_data", "resource_requirements", "failure_handlers",
     "results", "events", "compute_nodes", "queues", "slots", "workflow_inputs", "slurm_schedulers",
-    "workflow_actions", "scheduled_compute_nodes",
+    "workflow_actions", "scheduled_compute_nodes", "local_schedulers", "remote_workers",
 )  # fmt: skip
 
 #: Fields never needed to answer a hot request.

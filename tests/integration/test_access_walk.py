@@ -24,7 +24,8 @@ from tests.integration.test_auth import PASSWORDS, users_file  # noqa: F401 - th
 
 #: List paths that read one workflow's records, for the before-and-after comparison.
 LISTS = ["/jobs", "/files", "/user_data", "/resource_requirements", "/failure_handlers", "/results",
-         "/compute_nodes", "/slurm_schedulers", "/workflow_actions", "/scheduled_compute_nodes"]  # fmt: skip
+         "/compute_nodes", "/slurm_schedulers", "/workflow_actions", "/scheduled_compute_nodes",
+         "/local_schedulers"]  # fmt: skip
 #: Operations that are about no workflow of anybody's (the caller's own lists and creations).
 CALLERS_OWN = {("get", "/ping"), ("get", "/version"), ("get", "/workflow_spec_schema"), ("get", "/workflows"),
                ("post", "/workflows"), ("post", "/workflows/specs"), ("get", "/access_groups"),
@@ -84,10 +85,13 @@ def populate(http: httpx.Client, tmp_path, name: str) -> dict[str, int]:
     scheduled = ok(http.post("/scheduled_compute_nodes", json={"workflow_id": wid, "scheduler_id": "123",
                                                                "scheduler_config_id": scheduler}))  # fmt: skip
     actions = ok(http.get("/workflow_actions", params={"workflow_id": wid}))
+    local = ok(http.post("/local_schedulers", json={"workflow_id": wid, "memory": "1g", "num_cpus": 2}))
+    ok(http.post(f"/workflows/{wid}/remote_workers", json=[f"{name}@host"]))
     return {"workflow_id": wid, "job_id": job["id"], "file_id": first("/files"), "user_data_id": first("/user_data"),
             "rr_id": first("/resource_requirements"), "handler_id": first("/failure_handlers"),
             "result_id": first("/results"), "event_id": event["id"], "compute_node": node["id"],
-            "scheduler_id": scheduler, "action_id": actions[0]["id"], "scheduled_node": scheduled["id"]}  # fmt: skip
+            "scheduler_id": scheduler, "action_id": actions[0]["id"], "scheduled_node": scheduled["id"],
+            "local_scheduler": local["id"], "worker": f"{name}@host"}  # fmt: skip
 
 
 def snapshot(http: httpx.Client, ids: dict[str, int]) -> dict[str, Any]:
@@ -99,6 +103,7 @@ def snapshot(http: httpx.Client, ids: dict[str, int]) -> dict[str, Any]:
             "user_data": ok(http.get(f"/user_data/{ids['user_data_id']}"))}  # fmt: skip
     for path in LISTS:
         seen[path] = ok(http.get(path, params={"workflow_id": wid}))
+    seen["workers"] = ok(http.get(f"/workflows/{wid}/remote_workers"))
     return seen
 
 
@@ -113,6 +118,8 @@ def path_values(path: str, ids: dict[str, int], group: int) -> dict[str, int | s
                                     "run_id": 1, "limit": 1, "status": "completed", "user_name": "alice"}  # fmt: skip
     values["node_id"] = ids["scheduled_node"] if path.startswith("/scheduled_compute_nodes") else ids["compute_node"]
     values["compute_node_id"] = ids["compute_node"]
+    if path.startswith("/local_schedulers"):
+        values["scheduler_id"] = ids["local_scheduler"]
     if path.startswith("/events/"):  # Torc's event routes: ids unique across workflows
         values["event_id"] = (ids["workflow_id"] << 32) | ids["event_id"]
     return values
