@@ -8,7 +8,7 @@ from litestar.handlers import HTTPRouteHandler
 from api.access import rules
 from api.routes.params import WorkflowId
 from api.storage import Database, bulk_deletes
-from torc_client.contract_torc import DeleteCount
+from torc_client.contract_torc_records import DeleteCount
 
 #: What each deletion keeps to, in the operation's description.
 RULES = {

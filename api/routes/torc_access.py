@@ -13,7 +13,7 @@ from api.routes.access import admins, scope
 from api.routes.params import Offset
 from api.storage import Database, groups, workflows
 from torc_client.contract_access import AccessGroup
-from torc_client.contract_torc import AccessAnswer, ListPage, Membership, TorcAccessGroup, WorkflowGroupLink
+from torc_client.contract_torc_records import AccessAnswer, ListPage, Membership, TorcAccessGroup, WorkflowGroupLink
 from torc_client.errors import Forbidden, InvalidRequest
 
 #: Torc's page size for these listings.

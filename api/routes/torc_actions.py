@@ -14,7 +14,7 @@ from litestar.params import Parameter
 from api.access import rules
 from api.storage import Database, actions
 from torc_client import contract_hpc as h
-from torc_client.contract_torc import ActionClaimed, TorcAction, TorcActionClaim
+from torc_client.contract_torc_records import ActionClaimed, TorcAction, TorcActionClaim
 from torc_client.errors import InvalidRequest, NotFound
 
 #: `action_config` keys this server reads, with their types.

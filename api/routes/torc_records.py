@@ -14,7 +14,8 @@ from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
 from api.storage import Database, actions, torc_records
 from torc_client.contract import ComputeNode, Event, Page, Result
 from torc_client.contract_hpc import ScheduledComputeNode
-from torc_client.contract_torc import TorcComputeNode, TorcEvent, TorcFailureHandler, TorcResult
+from torc_client.contract_torc import TorcComputeNode, TorcEvent, TorcResult
+from torc_client.contract_torc_records import TorcFailureHandler
 
 
 class TorcRecordController(Controller):

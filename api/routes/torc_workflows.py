@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 
 from api.access import rules
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset
-from api.storage import Database, edits, initialize, records, rerun, torc_queries, workflows
+from api.storage import Database, edits, initialize, records, rerun, torc_queries, torc_status, workflows
 from torc_client.contract import InitializeResult, JobCreate, Page
 from torc_client.contract_torc import (
     CreatedJobs,
@@ -27,6 +27,7 @@ from torc_client.contract_torc import (
     RequiredFiles,
     TorcJob,
 )
+from torc_client.contract_torc_records import TorcWorkflowStatus, TorcWorkflowStatusUpdate
 
 
 class TorcWorkflowController(Controller):
@@ -110,6 +111,12 @@ class TorcWorkflowController(Controller):
         """The workflow's failure handlers."""
         await workflows.get_doc(db, workflow_id)
         return await records.failure_handlers.list_page(db, {"workflow_id": workflow_id}, offset, limit)
+
+    @put("/workflows/{workflow_id:int}/status", opt=rules.WORKFLOW)
+    async def update_workflow_status(self, db: Database, workflow_id: int,
+                                     data: TorcWorkflowStatusUpdate) -> TorcWorkflowStatus:  # fmt: skip
+        """Archive or unarchive the workflow, or cancel it (`run_id` must be the current run's)."""
+        return await torc_status.set_status(db, workflow_id, data)
 
 
 def _job_create(job: TorcJob) -> JobCreate:

@@ -12,7 +12,7 @@ from api.access import rules
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
 from api.storage import Database, workers
 from torc_client.contract import Page
-from torc_client.contract_torc import LocalScheduler, LocalSchedulerCreate, RemoteWorker
+from torc_client.contract_torc_records import LocalScheduler, LocalSchedulerCreate, RemoteWorker
 from torc_client.errors import InvalidRequest
 
 

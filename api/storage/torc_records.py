@@ -12,7 +12,8 @@ from pymongo.errors import BulkWriteError
 from api.storage import history, jobs, leases, records, workflows
 from api.storage.db import Database
 from torc_client.contract import ComputeNode, Event, Page, Result
-from torc_client.contract_torc import FailureRule, TorcEvent, TorcFailureHandler, TorcResult
+from torc_client.contract_torc import TorcEvent, TorcResult
+from torc_client.contract_torc_records import FailureRule, TorcFailureHandler
 from torc_client.errors import Conflict, InvalidRequest, LeaseExpired, NotFound
 
 #: MongoDB's error code for an insert that a unique index refuses.

@@ -12,7 +12,7 @@ from pymongo.errors import BulkWriteError
 
 from api.storage import records, workflows
 from api.storage.db import Database
-from torc_client.contract_torc import LocalScheduler, RemoteWorker
+from torc_client.contract_torc_records import LocalScheduler, RemoteWorker
 from torc_client.errors import InvalidRequest, NotFound
 from torc_client.units import parse_memory
 

@@ -145,3 +145,18 @@ def test_latest_event_timestamp_is_that_of_the_newest_event(http) -> None:
     ok(http.delete("/workflows/%d/events" % wid))
     assert ok(http.get(f"/workflows/{wid}/latest_event_timestamp")) == {"timestamp": None}
     refused(http.get(f"/workflows/{10**12}/latest_event_timestamp"), 404, "workflow")
+
+
+def test_the_status_update_archives_and_cancels_but_opens_no_run(http) -> None:
+    wid, _, _ = chain(http)
+    now = {"id": wid, "run_id": 1, "is_canceled": False, "is_archived": False}
+    archived = ok(http.put(f"/workflows/{wid}/status", json={**now, "is_archived": True}))
+    assert archived == {**now, "is_archived": True, "has_detected_need_to_run_completion_script": False}
+    assert ok(http.get(f"/workflows/{wid}"))["is_archived"] is True
+    ok(http.put(f"/workflows/{wid}/status", json=now))
+    refused(http.put(f"/workflows/{wid}/status", json={**now, "run_id": 2}), 409, "initialize_jobs")
+    canceled = ok(http.put(f"/workflows/{wid}/status", json={**now, "is_canceled": True}))
+    assert canceled["is_canceled"] is True and ok(http.get(f"/workflows/{wid}/is_complete"))["is_canceled"] is True
+    refused(http.put(f"/workflows/{wid}/status", json=now), 409, "reset_job_status")
+    refused(http.put(f"/workflows/{wid}/status", json={"run_id": 1}), 400, "is_canceled")
+    refused(http.put(f"/workflows/{10**12}/status", json=now), 404, "workflow")

@@ -1,0 +1,33 @@
+"""Torc's `PUT /workflows/{id}/status`: the flags its clients set (archive, cancel), in Torc's status record.
+
+A workflow's run id advances here only when the workflow is initialised (a run opens), and
+a canceled workflow runs again through a reset or a reinitialisation: the update refuses
+to change either directly, saying which call does it.
+"""
+
+from __future__ import annotations
+
+from api.storage import lifecycle, workflows
+from api.storage.db import Database
+from torc_client.contract_torc_records import TorcWorkflowStatus, TorcWorkflowStatusUpdate
+from torc_client.errors import Conflict
+
+
+async def set_status(db: Database, wid: int, update: TorcWorkflowStatusUpdate) -> TorcWorkflowStatus:
+    wf = await workflows.get_doc(db, wid)
+    if update.run_id != wf["run_id"]:
+        raise Conflict(f"workflow {wid} is in run {wf['run_id']}: a run opens when the workflow is initialised "
+                       f"(initialize_jobs), not by setting run_id to {update.run_id}")  # fmt: skip
+    if wf["is_canceled"] and not update.is_canceled:
+        raise Conflict(f"workflow {wid} is canceled: reset its jobs (reset_job_status) or reinitialise it to run "
+                       "it again")  # fmt: skip
+    if update.is_canceled and not wf["is_canceled"]:
+        await lifecycle.cancel(db, wid)
+    if update.is_archived is not None and update.is_archived != wf["is_archived"]:
+        await workflows.update(db, wid, {"is_archived": update.is_archived})
+    return status(await workflows.get_doc(db, wid))
+
+
+def status(wf: dict) -> TorcWorkflowStatus:
+    return TorcWorkflowStatus(id=wf["_id"], run_id=wf["run_id"], is_canceled=wf["is_canceled"],
+                              is_archived=wf["is_archived"])  # fmt: skip
