@@ -160,3 +160,10 @@ class TorcWorkflowStatusUpdate(Struct, kw_only=True):
     is_archived: bool | None = None
     id: int | None = None
     has_detected_need_to_run_completion_script: bool | None = None
+
+
+class ChangedInputs(Record):
+    """Torc's `ProcessChangedJobInputsResponse`: the names of the jobs whose inputs changed."""
+
+    reinitialized_jobs: list[str]
+

@@ -27,7 +27,7 @@ from torc_client.contract_torc import (
     RequiredFiles,
     TorcJob,
 )
-from torc_client.contract_torc_records import TorcWorkflowStatus, TorcWorkflowStatusUpdate
+from torc_client.contract_torc_records import ChangedInputs, TorcWorkflowStatus, TorcWorkflowStatusUpdate
 
 
 class TorcWorkflowController(Controller):
@@ -117,6 +117,12 @@ class TorcWorkflowController(Controller):
                                      data: TorcWorkflowStatusUpdate) -> TorcWorkflowStatus:  # fmt: skip
         """Archive or unarchive the workflow, or cancel it (`run_id` must be the current run's)."""
         return await torc_status.set_status(db, workflow_id, data)
+
+    @post("/workflows/{workflow_id:int}/process_changed_job_inputs", status_code=200, opt=rules.WORKFLOW)
+    async def process_changed_job_inputs(self, db: Database, workflow_id: int,
+                                         dry_run: bool = False) -> ChangedInputs:  # fmt: skip
+        """Jobs whose command, relationships or inputs changed (and those downstream) back to uninitialized."""
+        return ChangedInputs(reinitialized_jobs=await torc_status.process_changed_inputs(db, workflow_id, dry_run))
 
 
 def _job_create(job: TorcJob) -> JobCreate:

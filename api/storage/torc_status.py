@@ -1,4 +1,5 @@
-"""Torc's `PUT /workflows/{id}/status`: the flags its clients set (archive, cancel), in Torc's status record.
+"""Torc's workflow-level changes: `PUT /workflows/{id}/status` (the flags its clients set: archive, cancel, in
+Torc's status record) and `process_changed_job_inputs` (jobs whose inputs changed go back to uninitialized).
 
 A workflow's run id advances here only when the workflow is initialised (a run opens), and
 a canceled workflow runs again through a reset or a reinitialisation: the update refuses
@@ -7,9 +8,10 @@ to change either directly, saying which call does it.
 
 from __future__ import annotations
 
-from api.storage import lifecycle, workflows
+from api.storage import lifecycle, rerun, selective_reset, workflows
 from api.storage.db import Database
 from torc_client.contract_torc_records import TorcWorkflowStatus, TorcWorkflowStatusUpdate
+from torc_client.contract_triage import JobsResetRequest
 from torc_client.errors import Conflict
 
 
@@ -31,3 +33,13 @@ async def set_status(db: Database, wid: int, update: TorcWorkflowStatusUpdate) -
 def status(wf: dict) -> TorcWorkflowStatus:
     return TorcWorkflowStatus(id=wf["_id"], run_id=wf["run_id"], is_canceled=wf["is_canceled"],
                               is_archived=wf["is_archived"])  # fmt: skip
+
+
+async def process_changed_inputs(db: Database, wid: int, dry_run: bool) -> list[str]:
+    """The names of the jobs whose command, relationships or inputs changed; unless `dry_run`, they (and the jobs
+    downstream of them) go back to uninitialized, to run again at the next reinitialisation."""
+    changed = await rerun.changed_jobs(db, wid)
+    if changed and not dry_run:
+        await selective_reset.reset_jobs(db, wid, JobsResetRequest(job_ids=sorted(changed)))
+    return list(changed.values())
+

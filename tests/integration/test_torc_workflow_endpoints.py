@@ -3,6 +3,8 @@ ready_job_requirements, reset_job_status, and the relationship listings."""
 
 from __future__ import annotations
 
+import os
+
 from tests.integration.torc_http import bulk, chain, http, new_workflow, node, ok, refused, result
 
 __all__ = ["http"]  # the fixture
@@ -160,3 +162,28 @@ def test_the_status_update_archives_and_cancels_but_opens_no_run(http) -> None:
     refused(http.put(f"/workflows/{wid}/status", json=now), 409, "reset_job_status")
     refused(http.put(f"/workflows/{wid}/status", json={"run_id": 1}), 400, "is_canceled")
     refused(http.put(f"/workflows/{10**12}/status", json=now), 404, "workflow")
+
+
+def test_changed_inputs_send_their_readers_back_to_uninitialized(http, tmp_path) -> None:
+    (tmp_path / "in.txt").write_text("1")
+    spec = {"name": "inputs", "files": [{"name": "in", "path": "in.txt"}],
+            "jobs": [{"name": "reads", "command": "cat in.txt", "input_files": ["in"]},
+                     {"name": "after", "command": "true", "depends_on": ["reads"]},
+                     {"name": "other", "command": "true"}]}  # fmt: skip
+    wid = from_spec(http, tmp_path, spec)["id"]
+    ok(http.post(f"/workflows/{wid}/initialize_jobs"))
+    node_id = node(http, wid)
+    ids = ids_by_name(http, wid)
+    for name in ("reads", "other", "after"):
+        ok(http.post(f"/workflows/{wid}/claim_next_jobs", params={"limit": 3}))
+        job = ok(http.get(f"/jobs/{ids[name]}"))
+        ok(http.post(f"/jobs/{job['id']}/complete_job/completed/1", json=result(job, 1, node_id)))
+    path = str(tmp_path / "in.txt")
+    os.utime(path, (os.path.getmtime(path) + 100, os.path.getmtime(path) + 100))
+    url = f"/workflows/{wid}/process_changed_job_inputs"
+    assert ok(http.post(url, params={"dry_run": "true"})) == {"reinitialized_jobs": ["reads"]}
+    assert ok(http.get(f"/jobs/{ids['reads']}"))["status"] == "completed"
+    assert ok(http.post(url)) == {"reinitialized_jobs": ["reads"]}
+    statuses = {name: ok(http.get(f"/jobs/{jid}"))["status"] for name, jid in ids.items()}
+    assert statuses == {"reads": "uninitialized", "after": "uninitialized", "other": "completed"}
+    refused(http.post(f"/workflows/{10**12}/process_changed_job_inputs"), 404, "workflow")
