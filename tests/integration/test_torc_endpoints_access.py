@@ -52,6 +52,11 @@ def test_another_users_torc_calls_are_refused_and_the_owners_answered(guarded) -
         assert bob.post("/failure_handlers", json=handler).status_code == 403
         made_handler = ok(alice.post("/failure_handlers", json=handler))
         assert bob.delete(f"/failure_handlers/{made_handler['id']}").status_code == 403
+        status = {"run_id": 1, "is_canceled": True}
+        assert bob.put(f"/workflows/{wid}/status", json=status).status_code == 403
+        assert bob.post(f"/workflows/{wid}/process_changed_job_inputs").status_code == 403
+        assert bob.post(f"/workflows/{wid}/remote_workers", json=["h"]).status_code == 403
+        assert bob.post("/local_schedulers", json={"workflow_id": wid}).status_code == 403
         for kind in ("jobs", "files", "user_data", "results", "events", "compute_nodes", "slurm_schedulers"):
             assert bob.delete(f"/{kind}", params={"workflow_id": wid}).status_code == 403, kind
         assert ok(alice.get(f"/workflows/{wid}/is_complete"))["is_complete"] is True
