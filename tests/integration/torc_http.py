@@ -1,4 +1,4 @@
-"""Plain-HTTP helpers shared by the tests of Torc's calls: a client, answers and refusals, small workflows."""
+"""Plain-HTTP pieces shared by the tests of Torc's calls: a client, answers and refusals, small workflows."""
 
 from __future__ import annotations
 
