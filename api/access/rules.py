@@ -68,6 +68,22 @@ class WorkflowInBody(Rule):
 
 
 @dataclass(frozen=True)
+class JobsInBody(Rule):
+    """Jobs created in bulk (`POST /bulk_jobs`): each job's `workflow_id` names the workflow, and all must name one."""
+
+    async def workflow(self, request: Request, body: Any, db: Database) -> int | None:
+        from api.access.guard import loose_int
+
+        jobs = body.get("jobs") if isinstance(body, dict) else None
+        named = {loose_int(job.get("workflow_id")) for job in jobs or [] if isinstance(job, dict)}
+        named.discard(None)
+        if len(named) > 1:
+            raise InvalidRequest(f"the jobs name workflows {', '.join(map(str, sorted(named)))}: the jobs of one "
+                                 "request must be of one workflow")  # fmt: skip
+        return named.pop() if named else None
+
+
+@dataclass(frozen=True)
 class RecordInPath(Rule):
     """`/jobs/{job_id}` and the like: the record's own `workflow_id`, read from the database."""
 

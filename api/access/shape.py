@@ -42,12 +42,15 @@ class Shape:
 
     query: dict[str, str]
     body: Any = None
+    #: Query parameters that take a list, given once per value (`?trigger_type=a&trigger_type=b`).
+    repeatable: frozenset[str] = frozenset()
 
 
 def shape_of(handler: HTTPRouteHandler, path: frozenset[str], dependencies: frozenset[str]) -> Shape:
     """A handler's request shape, from its signature (`path`: its route's path parameters)."""
     params = handler.parsed_fn_signature.parameters
     query: dict[str, str] = {}
+    repeatable = set()
     for name, field in params.items():
         if name in NOT_PARAMETERS or name in dependencies or name in path:
             continue
@@ -55,8 +58,10 @@ def shape_of(handler: HTTPRouteHandler, path: frozenset[str], dependencies: froz
         kind = _kind(field.annotation)
         if kind:
             query[alias or name] = kind
+        if any(get_origin(arg) is list for arg in _flatten(field.annotation)):
+            repeatable.add(alias or name)
     body = params["data"].annotation if "data" in params else None
-    return Shape(query=query, body=body)
+    return Shape(query=query, body=body, repeatable=frozenset(repeatable))
 
 
 def check(request: Request, shape: Shape, body: bytes | None) -> Any:
@@ -87,7 +92,7 @@ def _check_path(request: Request) -> None:
 def _check_query(request: Request, shape: Shape) -> None:
     for key in request.query_params.keys():
         values = request.query_params.getall(key)
-        if len(values) > 1:
+        if len(values) > 1 and key not in shape.repeatable:
             raise ValidationException(f"query parameter {key!r} is given {len(values)} times: give it once")
         kind = shape.query.get(key)
         if kind == "int" and INTEGER.fullmatch(values[0]) and abs(int(values[0])) > INT64:

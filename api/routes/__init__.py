@@ -2,6 +2,7 @@
 
 from api.routes.access import AccessGroupController
 from api.routes.archives import ArchiveController
+from api.routes.bulk_deletes import BulkDeleteController
 from api.routes.compute_nodes import ComputeNodeController
 from api.routes.events import EventController
 from api.routes.hpc import (
@@ -17,10 +18,15 @@ from api.routes.records import (
     ResultController,
     UserDataController,
 )
-from api.routes.remote_workers import RemoteWorkerController
 from api.routes.runs import RunController
 from api.routes.service import ServiceController
+from api.routes.torc_access import TorcAccessController
+from api.routes.torc_actions import TorcActionController
+from api.routes.torc_records import TorcRecordController
+from api.routes.torc_runs import TorcRunController
+from api.routes.torc_workflows import TorcWorkflowController
 from api.routes.triage import TriageController
+from api.routes.workers import LocalSchedulerController, RemoteWorkerController
 from api.routes.workflows import WorkflowController
 
 ROUTE_HANDLERS = [
@@ -42,4 +48,11 @@ ROUTE_HANDLERS = [
     AccessGroupController,
     TriageController,
     ArchiveController,
+    TorcWorkflowController,
+    TorcRunController,
+    TorcRecordController,
+    TorcActionController,
+    TorcAccessController,
+    BulkDeleteController,
+    LocalSchedulerController,
 ]

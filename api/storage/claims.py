@@ -73,6 +73,29 @@ async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float)
                          report=report)  # fmt: skip
 
 
+async def claim_unleased(db: Database, wid: int, req: ClaimRequest) -> tuple[dict[str, Any], str | None, list[dict]]:
+    """Up to `req.limit` ready jobs that fit `req`'s free resources, pending under a fresh claim token and held by no
+    compute node, in one transaction: Torc's claim calls, which name no runner. Returns the workflow document, why
+    nothing could be claimed (or None) and the claimed job documents.
+
+    Such jobs hold no lease (nothing expires them); the compute node that starts them is
+    named when it reports the start.
+    """
+
+    async def body(db: Database) -> tuple[dict[str, Any], str | None, list[dict]]:
+        wf = await workflows.get_doc(db, wid)
+        reason = _refusal(wf)
+        if reason is not None or req.limit <= 0:
+            return wf, reason, []
+        node = {"_id": None, "workflow_id": wid, "num_cpus": req.num_cpus, "memory_gb": req.memory_gb,
+                "num_gpus": req.num_gpus, "num_nodes": req.num_nodes}  # fmt: skip
+        want = _Want(req, node, transitions.new_token())
+        _, wf = await _take_many(db, wf, [want])
+        return wf, reason, sorted(want.won.values(), key=lambda d: d["_id"])
+
+    return await db.atomic(wid, body)
+
+
 async def serve_claims(db: Database, items: list[tuple]) -> list[tuple]:
     """Several runners' claims on one workflow, inside one transaction (`Database.atomic` hands over the claims
     that arrived together): one read of the workflow and its queues, one move of each queue's head for all, one
@@ -252,7 +275,8 @@ async def _pend(db: Database, wf: dict[str, Any], wants: list[_Want], claimed: l
         w.got(docs, shapes)
         if docs:
             verb = "claimed and started" if w.req.start else "claimed"
-            events.append(Event("job", f"{count(len(docs), 'job')} {verb} by compute node {w.node['_id']}",
+            by = "with no lease (Torc's claim call)" if w.node["_id"] is None else f"by compute node {w.node['_id']}"
+            events.append(Event("job", f"{count(len(docs), 'job')} {verb} {by}",
                                 status="running" if w.req.start else "pending", job_ids=[d["_id"] for d in docs],
                                 compute_node_id=w.node["_id"]))  # fmt: skip
     return await workflows.record(db, wf["_id"], {S.READY: -moved, S.PENDING: moved - started, S.RUNNING: started},

@@ -187,14 +187,15 @@ async def _end_returned(db: Database, wid: int, node_id: int, unstarted: list[di
 
 
 async def complete_outcomes(db: Database, wid: int, node_id: int | None, outcomes: list[Outcome],
-                            reason: str = "") -> ReportResponse:  # fmt: skip
+                            reason: str = "", node_of: dict[int, int] | None = None) -> ReportResponse:  # fmt: skip
     """Finished jobs, as one transaction: their status, results, output file times, counts and released dependents
-    are all stored, or none is (the runner's retry then stores them)."""
-    return await db.atomic(wid, lambda db: _complete_outcomes(db, wid, node_id, outcomes, reason))
+    are all stored, or none is (the runner's retry then stores them). `node_of` names the compute node that ran a
+    job when it is not `node_id` (jobs that no node holds, claimed through Torc's calls)."""
+    return await db.atomic(wid, lambda db: _complete_outcomes(db, wid, node_id, outcomes, reason, node_of))
 
 
 async def _complete_outcomes(db: Database, wid: int, node_id: int | None, outcomes: list[Outcome],
-                             reason: str) -> ReportResponse:  # fmt: skip
+                             reason: str, node_of: dict[int, int] | None = None) -> ReportResponse:  # fmt: skip
     wf = await workflows.get_doc(db, wid)
     retrying = await _retries_allowed(db, [o for o in outcomes if o.retry and o.status == states.S.FAILED])
     retried, retry_delta = await transitions.retry(db, wid, [(o.job_id, o.claim_token) for o in outcomes
@@ -204,7 +205,7 @@ async def _complete_outcomes(db: Database, wid: int, node_id: int | None, outcom
     )
     by_id = {o.job_id: o for o in outcomes}
     # A repeated report stored its result with its status, in the same transaction: only moved jobs get one.
-    await _store_results(db, wf, node_id, [d for d in accepted if d["_id"] in moved] + retried, by_id)
+    await _store_results(db, wf, node_id, [d for d in accepted if d["_id"] in moved] + retried, by_id, node_of)
     await _store_file_times(db, wid, [by_id[d["_id"]] for d in accepted])
     for status, n in retry_delta.items():
         delta[status] = delta.get(status, 0) + n

@@ -40,7 +40,9 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
     "slurm_schedulers": [([("workflow_id", 1)], False)],
     "workflow_actions": [([("workflow_id", 1)], False)],
     "scheduled_compute_nodes": [([("workflow_id", 1)], False)],
-    "remote_workers": [([("workflow_id", 1)], False)],
+    "local_schedulers": [([("workflow_id", 1)], False)],
+    # A worker address once per workflow.
+    "remote_workers": [([("workflow_id", 1), ("worker", 1)], True)],
     "job_names": [([("workflow_id", 1)], False)],
     "access_groups": [([("name", 1)], True)],
     "creations": [([("updated", 1)], False)],

@@ -41,30 +41,50 @@ async def _editable(db: Database, wid: int, what: str) -> dict[str, Any]:
 
 
 async def create_job(db: Database, data: JobCreate) -> Job:
-    wf = await _editable(db, data.workflow_id, "jobs can be added")
-    rr_id = data.resource_requirements_id or await _default_rr(db, data.workflow_id)
-    await _check_members(db, data)
-    jid = await db.allocate_ids("jobs", 1)
-    doc = jobs.new_document(
-        jid, data.workflow_id, name=data.name, command=data.command, invocation_script=data.invocation_script,
-        rr_id=rr_id, cancel_on_blocking_job_failure=data.cancel_on_blocking_job_failure,
+    return (await create_jobs(db, [data]))[0]
+
+
+async def create_jobs(db: Database, batch: list[JobCreate]) -> list[Job]:
+    """Add jobs to one workflow that has not run yet, all in one transaction (or none); returns them in order."""
+    wids = sorted({data.workflow_id for data in batch})
+    if len(wids) != 1:
+        raise InvalidRequest(f"the jobs of one request must be of one workflow; these name workflows "
+                             f"{', '.join(map(str, wids))}" if wids else "no jobs given: 'jobs' is empty")  # fmt: skip
+    wf = await _editable(db, wids[0], "jobs can be added")
+    default_rr = await _default_rr(db, wf["_id"])
+    await _check_members(db, wf["_id"], batch)
+    first = await db.allocate_ids("jobs", len(batch))
+    docs = [jobs.new_document(
+        first + i, data.workflow_id, name=data.name, command=data.command, invocation_script=data.invocation_script,
+        rr_id=data.resource_requirements_id or default_rr,
+        cancel_on_blocking_job_failure=data.cancel_on_blocking_job_failure,
         supports_termination=data.supports_termination, depends_on=sorted(data.depends_on_job_ids),
         upstream=data.depends_on_job_ids, input_files=data.input_file_ids, output_files=data.output_file_ids,
         input_user_data=data.input_user_data_ids, output_user_data=data.output_user_data_ids,
         **_launch_settings(wf, data),
-    )  # fmt: skip
+    ) for i, data in enumerate(batch)]  # fmt: skip
 
     async def body(db: Database) -> None:
-        await db.jobs.insert_one(doc)
-        if doc["upstream"]:  # both directions, so that deleting an upstream job finds this one by id
-            await db.jobs.update_many({"_id": {"$in": doc["upstream"]}}, {"$addToSet": {"blocks": jid}})
-        blocks = _add_to_blocks((await workflows.get_doc(db, wf["_id"], full=True))["job_blocks"], jid)
+        await db.jobs.insert_many(docs, ordered=False)
+        blocked_by: dict[int, list[int]] = {}
+        for doc in docs:  # both directions, so that deleting an upstream job finds this one by id
+            for upstream in doc["upstream"]:
+                blocked_by.setdefault(upstream, []).append(doc["_id"])
+        if blocked_by:
+            await db.jobs.bulk_write([UpdateOne({"_id": up}, {"$addToSet": {"blocks": {"$each": ids}}})
+                                      for up, ids in blocked_by.items()], ordered=False)  # fmt: skip
+        blocks = (await workflows.get_doc(db, wf["_id"], full=True))["job_blocks"]
+        for doc in docs:
+            blocks = _add_to_blocks(blocks, doc["_id"])
+        statuses: dict[str, int] = {}
+        for doc in docs:
+            statuses[f"counts.{doc['status']}"] = statuses.get(f"counts.{doc['status']}", 0) + 1
         await db.workflows.update_one({"_id": wf["_id"]}, {"$set": {"job_blocks": blocks, "needs_full_init": True},
-                                                           "$inc": {f"counts.{doc['status']}": 1}})  # fmt: skip
+                                                           "$inc": statuses})  # fmt: skip
         await job_names.forget(db, wf["_id"])
 
     await db.atomic(wf["_id"], body)
-    return jobs.to_record(doc, initialized=False)
+    return [jobs.to_record(doc, initialized=False) for doc in docs]
 
 
 #: An environment variable's name, as a shell takes it (the spec schema's rule).
@@ -112,6 +132,19 @@ async def delete_job(db: Database, jid: int) -> Job:
     return jobs.to_record(gone, initialized=False)
 
 
+async def delete_all_jobs(db: Database, wid: int) -> int:
+    """Remove every job of a workflow that has not run yet; returns how many went."""
+    await _editable(db, wid, "jobs can be deleted")
+
+    async def body(db: Database) -> int:
+        gone = (await db.jobs.delete_many({"workflow_id": wid})).deleted_count
+        await db.workflows.update_one({"_id": wid}, {"$set": {"job_blocks": [], "needs_full_init": True,
+                                                              "counts": {}}})  # fmt: skip
+        return gone
+
+    return await db.atomic(wid, body)
+
+
 async def _remove_from_jobs(db: Database, ids: list[int], fields: tuple[str, ...], rid: int) -> None:
     """Take id `rid` out of these list fields of these jobs, and refresh their definition hashes."""
     if not ids:
@@ -134,14 +167,18 @@ async def _default_rr(db: Database, wid: int) -> int:
     return doc["_id"]
 
 
-async def _check_members(db: Database, data: JobCreate) -> None:
-    for collection, ids in (("jobs", data.depends_on_job_ids), ("files", data.input_file_ids + data.output_file_ids),
-                            ("user_data", data.input_user_data_ids + data.output_user_data_ids),
-                            ("resource_requirements", [data.resource_requirements_id] if
-                             data.resource_requirements_id else [])):  # fmt: skip
-        found = {d["_id"] for d in await workflows.find_by_ids(db.collection(collection), sorted(set(ids)), {"workflow_id": 1})
-                 if d["workflow_id"] == data.workflow_id}  # fmt: skip
-        missing = sorted(set(ids) - found)
+async def _check_members(db: Database, wid: int, batch: list[JobCreate]) -> None:
+    """Every record the jobs name exists in their workflow (one read per kind for the whole batch)."""
+    wanted: dict[str, set[int]] = {"jobs": set(), "files": set(), "user_data": set(), "resource_requirements": set()}
+    for data in batch:
+        wanted["jobs"].update(data.depends_on_job_ids)
+        wanted["files"].update(data.input_file_ids + data.output_file_ids)
+        wanted["user_data"].update(data.input_user_data_ids + data.output_user_data_ids)
+        wanted["resource_requirements"].update([data.resource_requirements_id] if data.resource_requirements_id else [])
+    for collection, ids in wanted.items():
+        found = {d["_id"] for d in await workflows.find_by_ids(db.collection(collection), sorted(ids), {"workflow_id": 1})
+                 if d["workflow_id"] == wid}  # fmt: skip
+        missing = sorted(ids - found)
         if missing:
             raise NotFound(collection, missing[0] if len(missing) == 1 else missing)
 

@@ -60,6 +60,14 @@ async def create(db: Database, caller: str | None, admins: frozenset[str], name:
     return to_record(doc)
 
 
+async def sharing(db: Database, wid: int, member: str | None) -> list[AccessGroup]:
+    """The groups workflow `wid` is shared with (only those `member` belongs to, unless None)."""
+    query: dict[str, Any] = {"workflows": wid}
+    if member is not None:
+        query[f"members.{member}"] = {"$exists": True}
+    return [to_record(doc) async for doc in db.access_groups.find(query).sort("_id", 1)]
+
+
 async def get_doc(db: Database, gid: int) -> dict[str, Any]:
     doc = await db.access_groups.find_one({"_id": gid})
     if doc is None:

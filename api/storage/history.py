@@ -56,7 +56,7 @@ def _sorted(docs: list[dict]) -> list[dict]:
     return sorted(docs, key=lambda d: (d["job_id"], d["run_id"], d["attempt_id"], d["_id"]))
 
 
-def _event(doc: dict[str, Any]) -> EventRecord:
+def to_event(doc: dict[str, Any]) -> EventRecord:
     stamp = int(doc["timestamp"])
     return EventRecord(id=int(doc["seq"]), workflow_id=doc["workflow_id"], timestamp=stamp,
                        category=doc["category"], message=doc.get("message", ""), data=doc.get("data", {}),
@@ -72,7 +72,7 @@ async def events_after(db: Database, wid: int, after: int, limit: int,
         return await _events_of_category(db, wid, after, last, limit, category)
     seqs = list(range(after + 1, min(last, after + limit) + 1))
     docs = await workflows.find_by_ids(db.events, [(wid << 32) | s for s in seqs])
-    items = [_event(doc) for doc in docs]
+    items = [to_event(doc) for doc in docs]
     total = max(0, last - after)
     return Page(items=items, offset=after, limit=limit, count=len(items), total_count=total,
                 has_more=after + len(seqs) < last)  # fmt: skip
@@ -87,7 +87,7 @@ async def _events_of_category(db: Database, wid: int, after: int, last: int, lim
     """
     query = {"_id": {"$gt": (wid << 32) | after, "$lte": (wid << 32) | last}, "category": category}
     docs = [doc async for doc in db.events.find(query).sort("_id", 1).limit(limit + 1)]
-    items = [_event(doc) for doc in docs[:limit]]
+    items = [to_event(doc) for doc in docs[:limit]]
     total = len(docs) if len(docs) <= limit else await db.events.count_documents(query)
     return Page(items=items, offset=after, limit=limit, count=len(items), total_count=total,
                 has_more=len(docs) > limit)  # fmt: skip
@@ -98,11 +98,13 @@ async def get_event(db: Database, wid: int, seq: int) -> EventRecord:
     doc = await db.events.find_one({"_id": (wid << 32) | seq}) if in_range else None
     if doc is None:
         raise NotFound("event", f"{wid}/{seq}")
-    return _event(doc)
+    return to_event(doc)
 
 
 async def add_event(db: Database, wid: int, category: str, message: str, data: dict[str, Any]) -> EventRecord:
-    doc = await workflows.record(db, wid, {}, [Event(category, message, **data)])
+    event = Event(category, message)
+    event.data = dict(data)  # any keys, `category` and `message` too
+    doc = await workflows.record(db, wid, {}, [event])
     return await get_event(db, wid, doc["event_seq"])
 
 

@@ -42,6 +42,10 @@ _FIELDS = {"name": 1, "status": 1, "rr_id": 1, "blocks": 1, "definition_hash": 1
            **{f: 1 for f in DEFINITION_FIELDS}}  # fmt: skip
 
 
+#: The reason a reset job reruns.
+RESET_REASON = "its status was reset"
+
+
 def check_idle(wf: dict[str, Any], force: bool, action: str) -> None:
     counts = wf.get("counts", {})
     active = counts.get(S.PENDING.value, 0) + counts.get(S.RUNNING.value, 0)
@@ -107,6 +111,17 @@ async def reinitialize(db: Database, wid: int, dry_run: bool = False, force: boo
     return ReinitializeResult(workflow_id=wid, run_id=wf["run_id"] + 1, dry_run=False, jobs=jobs, job_counts=counts)
 
 
+async def changed_jobs(db: Database, wid: int) -> dict[int, str]:
+    """Jobs whose command, relationships or inputs changed since their run opened (whatever their status, and not
+    the jobs downstream of them): id -> name."""
+    wf = await workflows.get_doc(db, wid)
+    docs = {d["_id"]: d async for d in db.jobs.find({"workflow_id": wid}, _FIELDS)}
+    files = {f["_id"]: f async for f in db.files.find({"workflow_id": wid})}
+    reasons = _direct_reasons(docs, files, _file_changes(files, wf, db.private_files), await _data_changes(db, wid),
+                              wf, reset_only=True)  # fmt: skip
+    return {jid: docs[jid]["name"] for jid, why in sorted(reasons.items()) if set(why) - {RESET_REASON}}
+
+
 def _file_changes(files: dict[int, dict], wf: dict, private: bool) -> dict[int, tuple[str, float | None]]:
     """file id -> (what happened, the modification time now) for files that changed on disk (see `paths`)."""
     changes = {}
@@ -140,7 +155,7 @@ def _direct_reasons(docs, files, file_changes, data_changes, wf, reset_only: boo
     for jid, d in docs.items():
         why = []
         if d["status"] == S.UNINITIALIZED.value and reset_only:
-            why.append("its status was reset")
+            why.append(RESET_REASON)
         elif d["status"] not in (S.COMPLETED.value, S.DISABLED.value) and not reset_only:
             why.append(f"it did not complete in run {wf['run_id']} (status {d['status']})")
         if definition_hash(d) != d.get("definition_hash"):

@@ -122,16 +122,19 @@ def fenced(doc: dict[str, Any], wid: int, node_id: int | None) -> bool:
     return all(doc.get(key) == value for key, value in fence(wid, node_id).items())
 
 
-async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, str]]) -> tuple[list[int], list]:
+async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, str]],
+                fence_node: bool = True) -> tuple[list[int], list]:  # fmt: skip
     """pending -> running for jobs whose claim token matches, of this workflow and node; returns (accepted ids,
-    rejections)."""
+    rejections). Without `fence_node` the jobs are held by no node (claimed through Torc's claim calls): `node_id`
+    is then only the node that reports the start."""
+    holder = node_id if fence_node else None
 
     async def body(db: Database) -> tuple[list[int], list]:
         moved = 0
         for token, ids in _by_token(starts).items():
-            moved += await move(db, ids, S.PENDING, S.RUNNING, where={"claim_token": token, **fence(wid, node_id)})
+            moved += await move(db, ids, S.PENDING, S.RUNNING, where={"claim_token": token, **fence(wid, holder)})
         docs = {d["_id"]: d for d in await workflows.find_by_ids(db.jobs, [jid for jid, _ in starts])}
-        accepted, rejected = _judge(docs, starts, {S.RUNNING.value}, wid, node_id)
+        accepted, rejected = _judge(docs, starts, {S.RUNNING.value}, wid, holder)
         if moved:
             await workflows.record(db, wid, {S.PENDING: -moved, S.RUNNING: moved},
                                    [Event("job", f"{count(moved, 'job')} started on compute node {node_id}", status="running",

@@ -30,7 +30,7 @@ from torc_client.core.errors import NotFound
 CHILD_COLLECTIONS = (
     "jobs", "files", "user_data", "resource_requirements", "failure_handlers",
     "results", "events", "compute_nodes", "queues", "slots", "workflow_inputs", "slurm_schedulers",
-    "workflow_actions", "scheduled_compute_nodes", "remote_workers", "job_names",
+    "workflow_actions", "scheduled_compute_nodes", "local_schedulers", "remote_workers", "job_names",
 )  # fmt: skip
 
 #: Fields never needed to answer a hot request.

@@ -24,7 +24,8 @@ from tests.integration.test_auth import PASSWORDS, users_file  # noqa: F401 - th
 
 #: List paths that read one workflow's records, for the before-and-after comparison.
 LISTS = ["/jobs", "/files", "/user_data", "/resource_requirements", "/failure_handlers", "/results",
-         "/compute_nodes", "/slurm_schedulers", "/workflow_actions", "/scheduled_compute_nodes"]  # fmt: skip
+         "/compute_nodes", "/slurm_schedulers", "/workflow_actions", "/scheduled_compute_nodes",
+         "/local_schedulers"]  # fmt: skip
 #: Operations that are about no workflow of anybody's (the caller's own lists and creations).
 CALLERS_OWN = {("get", "/ping"), ("get", "/version"), ("get", "/workflow_spec_schema"), ("get", "/workflows"),
                ("post", "/workflows"), ("post", "/workflows/specs"), ("get", "/access_groups"),
@@ -84,11 +85,13 @@ def populate(http: httpx.Client, tmp_path, name: str) -> dict[str, Any]:
     scheduled = ok(http.post("/scheduled_compute_nodes", json={"workflow_id": wid, "scheduler_id": "123",
                                                                "scheduler_config_id": scheduler}))  # fmt: skip
     actions = ok(http.get("/workflow_actions", params={"workflow_id": wid}))
-    ok(http.post(f"/workflows/{wid}/remote_workers", json={"workers": [f"{name}@node1"]}))
-    return {"address": f"{name}@node1", "workflow_id": wid, "job_id": job["id"], "file_id": first("/files"), "user_data_id": first("/user_data"),
+    local = ok(http.post("/local_schedulers", json={"workflow_id": wid, "memory": "1g", "num_cpus": 2}))
+    ok(http.post(f"/workflows/{wid}/remote_workers", json=[f"{name}@host"]))
+    return {"workflow_id": wid, "job_id": job["id"], "file_id": first("/files"), "user_data_id": first("/user_data"),
             "rr_id": first("/resource_requirements"), "handler_id": first("/failure_handlers"),
             "result_id": first("/results"), "event_id": event["id"], "compute_node": node["id"],
-            "scheduler_id": scheduler, "action_id": actions[0]["id"], "scheduled_node": scheduled["id"]}  # fmt: skip
+            "scheduler_id": scheduler, "action_id": actions[0]["id"], "scheduled_node": scheduled["id"],
+            "local_scheduler": local["id"], "worker": f"{name}@host"}  # fmt: skip
 
 
 def snapshot(http: httpx.Client, ids: dict[str, int]) -> dict[str, Any]:
@@ -101,6 +104,7 @@ def snapshot(http: httpx.Client, ids: dict[str, int]) -> dict[str, Any]:
             "remote_workers": ok(http.get(f"/workflows/{wid}/remote_workers"))}  # fmt: skip
     for path in LISTS:
         seen[path] = ok(http.get(path, params={"workflow_id": wid}))
+    seen["workers"] = ok(http.get(f"/workflows/{wid}/remote_workers"))
     return seen
 
 
@@ -111,8 +115,14 @@ def spellings(value: int) -> list[str]:
 
 def path_values(path: str, ids: dict[str, int], group: int) -> dict[str, int | str]:
     """The value of each path parameter of `path`: alice's record of that name."""
-    values: dict[str, int | str] = {**ids, "group_id": group, "user": "bob", "request_id": "alices-creation"}
+    values: dict[str, int | str] = {**ids, "group_id": group, "user": "bob", "request_id": "alices-creation",
+                                    "run_id": 1, "limit": 1, "status": "completed", "user_name": "alice"}  # fmt: skip
     values["node_id"] = ids["scheduled_node"] if path.startswith("/scheduled_compute_nodes") else ids["compute_node"]
+    values["compute_node_id"] = ids["compute_node"]
+    if path.startswith("/local_schedulers"):
+        values["scheduler_id"] = ids["local_scheduler"]
+    if path.startswith("/events/"):  # Torc's event routes: ids unique across workflows
+        values["event_id"] = (ids["workflow_id"] << 32) | ids["event_id"]
     return values
 
 
@@ -132,7 +142,13 @@ def example(schema: dict[str, Any], components: dict[str, Any], ids: dict[str, i
         return body
     if "enum" in schema:
         return schema["enum"][0]
+    if kind == "array" and "workflow_id" in _resolved(schema.get("items", {}), components).get("properties", {}):
+        return [example(schema["items"], components, ids)]  # records of a workflow (jobs created in bulk): one
     return {"integer": 1, "number": 1.0, "boolean": False, "string": "x", "array": []}.get(kind)
+
+
+def _resolved(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    return components[schema["$ref"].rsplit("/", 1)[1]] if "$ref" in schema else schema
 
 
 def _field(name: str, field: dict[str, Any], components: dict[str, Any], ids: dict[str, int]) -> Any:

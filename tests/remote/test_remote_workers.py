@@ -103,8 +103,8 @@ def test_the_server_refuses_a_bad_worker_address_naming_it(client, make_workflow
     from torc_client.remote import store
 
     workflow_id = gated_workflow(make_workflow, tmp_path, n=0)
-    with pytest.raises(ApiError, match=r"worker address 'a b' is not \[user@\]host\[:port\]") as refused:
-        client.request("POST", f"/workflows/{workflow_id}/remote_workers", body={"workers": ["ok-host", "a b"]})
+    with pytest.raises(ApiError, match=r"worker 'a b': an address is \[user@\]host\[:port\], without spaces") as refused:
+        client.request("POST", f"/workflows/{workflow_id}/remote_workers", body=["ok-host", "a b"])
     assert refused.value.status_code == 422
     assert store.listed(client, workflow_id) == []
 

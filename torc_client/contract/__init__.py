@@ -13,102 +13,139 @@ in one module per area:
 - `access`: access groups;
 - `triage`: resetting chosen jobs;
 - `archive`: a run's history between servers;
-- `remote`: the SSH hosts of `torc remote`.
+- `torc`: Torc's own calls that this server answers as Torc does;
+- `torc_records`: the records of Torc's own calls.
 
 Field names follow NREL Torc's (`id`, `workflow_id`, `status`, `run_id`, ...).
 """
 
+from torc_client.contract.access import (  # noqa: F401
+    AccessCheck,
+    AccessGroup,
+    AccessGroupCreate,
+    MemberChange,
+)
+from torc_client.contract.archive import (  # noqa: F401
+    ArchivedEvent,
+    ArchivedResult,
+    History,
+    HistoryRestored,
+)
 from torc_client.contract.base import (  # noqa: F401
-    Name,
     Command,
-    Record,
+    Name,
     Page,
-)
-from torc_client.contract.records import (  # noqa: F401
-    ResourceMonitorConfig,
-    ExecutionConfig,
-    Workflow,
-    WorkflowUpdate,
-    Creation,
-    WorkflowStatus,
-    InitializeResult,
-    Job,
-    JobCreate,
-    JobUpdate,
-    File,
-    FileCreate,
-    FileUpdate,
-    UserData,
-    UserDataCreate,
-    UserDataUpdate,
-    ResourceRequirements,
-    ResourceRequirementsCreate,
-    ResourceRequirementsUpdate,
-    ComputeNode,
-    ComputeNodeCreate,
-    Heartbeat,
-    RerunReason,
-    ReinitializeResult,
-    ResetResult,
-    UnfitGroup,
-)
-from torc_client.contract.runner import (  # noqa: F401
-    ClaimRequest,
-    FileRef,
-    StdioConfig,
-    ClaimedJob,
-    ClaimResponse,
-    JobStart,
-    StartReport,
-    ResourceSample,
-    JobOutcome,
-    CompleteReport,
-    Rejection,
-    ReportResponse,
-)
-from torc_client.contract.history import (  # noqa: F401
-    Result,
-    ResourceSeries,
-    Event,
-    EventCreate,
+    Record,
 )
 from torc_client.contract.dependencies import (  # noqa: F401
-    JobRef,
-    RootCause,
-    MissingInput,
-    JobWhy,
-    StageResources,
-    PlanStage,
     ExecutionPlan,
+    JobRef,
+    JobWhy,
+    MissingInput,
+    PlanStage,
+    RootCause,
+    StageResources,
+)
+from torc_client.contract.history import (  # noqa: F401
+    Event,
+    EventCreate,
+    ResourceSeries,
+    Result,
 )
 from torc_client.contract.hpc import (  # noqa: F401
+    ActionClaim,
+    ScheduledComputeNode,
+    ScheduledComputeNodeCreate,
+    ScheduledComputeNodeUpdate,
     SlurmScheduler,
     SlurmSchedulerCreate,
     SlurmSchedulerUpdate,
     WorkflowAction,
     WorkflowActionCreate,
-    ActionClaim,
-    ScheduledComputeNode,
-    ScheduledComputeNodeCreate,
-    ScheduledComputeNodeUpdate,
 )
-from torc_client.contract.access import (  # noqa: F401
-    AccessGroup,
-    AccessGroupCreate,
-    MemberChange,
-    AccessCheck,
+from torc_client.contract.records import (  # noqa: F401
+    ComputeNode,
+    ComputeNodeCreate,
+    Creation,
+    ExecutionConfig,
+    File,
+    FileCreate,
+    FileUpdate,
+    Heartbeat,
+    InitializeResult,
+    Job,
+    JobCreate,
+    JobUpdate,
+    ReinitializeResult,
+    RerunReason,
+    ResetResult,
+    ResourceMonitorConfig,
+    ResourceRequirements,
+    ResourceRequirementsCreate,
+    ResourceRequirementsUpdate,
+    UnfitGroup,
+    UserData,
+    UserDataCreate,
+    UserDataUpdate,
+    Workflow,
+    WorkflowStatus,
+    WorkflowUpdate,
+)
+from torc_client.contract.runner import (  # noqa: F401
+    ClaimedJob,
+    ClaimRequest,
+    ClaimResponse,
+    CompleteReport,
+    FileRef,
+    JobOutcome,
+    JobStart,
+    Rejection,
+    ReportResponse,
+    ResourceSample,
+    StartReport,
+    StdioConfig,
+)
+from torc_client.contract.torc import (  # noqa: F401
+    ClaimedJobs,
+    CreatedJobs,
+    FreeResources,
+    IsComplete,
+    IsUninitialized,
+    JobDependency,
+    JobFileRelationship,
+    JobIds,
+    JobsBatch,
+    JobStatusReset,
+    JobUserDataRelationship,
+    LatestEventTime,
+    MissingUserData,
+    ReadyJobRequirements,
+    RequiredFiles,
+    TorcComputeNode,
+    TorcEvent,
+    TorcJob,
+    TorcResult,
+)
+from torc_client.contract.torc_records import (  # noqa: F401
+    AccessAnswer,
+    ActionClaimed,
+    ChangedInputs,
+    DeleteCount,
+    FailureRule,
+    ListPage,
+    LocalScheduler,
+    LocalSchedulerCreate,
+    Membership,
+    RemoteWorker,
+    TorcAccessGroup,
+    TorcAction,
+    TorcActionClaim,
+    TorcFailureHandler,
+    TorcWorkflowStatus,
+    TorcWorkflowStatusUpdate,
+    WorkflowGroupLink,
 )
 from torc_client.contract.triage import (  # noqa: F401
     JobsResetRequest,
     JobsResetResult,
-)
-from torc_client.contract.archive import (  # noqa: F401
-    ArchivedResult,
-    ArchivedEvent,
-    History,
-    HistoryRestored,
-)
-from torc_client.contract.remote import (  # noqa: F401
-    RemoteWorker,
-    RemoteWorkersAdd,
 )

@@ -74,7 +74,7 @@ def remove_worker(state: State, worker: str, workflow_id: int) -> None:
 @pass_state
 def list_workers(state: State, workflow_id: int) -> None:
     """The workflow's remote workers."""
-    rows = [{"address": w.address} for w in store.listed(state.client(), workflow_id)]
+    rows = [{"address": w.worker} for w in store.listed(state.client(), workflow_id)]
     render.show_rows(rows, state.format)
 
 
@@ -175,7 +175,7 @@ def _add(state: State, workflow_id: int, found: list[Host], skip_ssh_check: bool
         if failed:
             raise InvalidRequest("cannot log in to " + "; ".join(failed) + " (nothing was added)")
     added = store.add(state.client(), workflow_id, found)
-    render.show_rows([{"address": w.address} for w in added], state.format)
+    render.show_rows([{"address": w.worker} for w in added], state.format)
 
 
 def _stored(state: State, workflow_id: int) -> list[Host]:
