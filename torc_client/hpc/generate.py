@@ -89,7 +89,8 @@ def generate_with_plan(doc: dict[str, Any], plan: WorkflowPlan, profile: Profile
                            "walltime": format_walltime(group["walltime"]), "mem": f"{partition.memory_mb}M",
                            "extra": f"--cpus-per-task={partition.cpus_per_node}"})  # fmt: skip
         for level, (_, names) in sorted(group["stages"].items()):
-            action: dict[str, Any] = {"trigger_type": Trigger.ON_WORKFLOW_START if level == 0 else Trigger.ON_JOBS_READY,
+            trigger = Trigger.ON_WORKFLOW_START if level == 0 else Trigger.ON_JOBS_READY
+            action: dict[str, Any] = {"trigger_type": trigger.value,
                                       "action_type": "schedule_nodes", "scheduler": name, "scheduler_type": "slurm",
                                       "num_allocations": 1 if shaping.single_allocation else counts[level]}  # fmt: skip
             if shaping.single_allocation and nodes > 1:
