@@ -3,6 +3,11 @@
 from api.routes.access import AccessGroupController
 from api.routes.archives import ArchiveController
 from api.routes.bulk_deletes import BulkDeleteController
+from api.routes.compat.access import TorcAccessController
+from api.routes.compat.actions import TorcActionController
+from api.routes.compat.records import TorcRecordController
+from api.routes.compat.runs import TorcRunController
+from api.routes.compat.workflows import TorcWorkflowController
 from api.routes.compute_nodes import ComputeNodeController
 from api.routes.events import EventController
 from api.routes.hpc import (
@@ -20,11 +25,6 @@ from api.routes.records import (
 )
 from api.routes.runs import RunController
 from api.routes.service import ServiceController
-from api.routes.torc_access import TorcAccessController
-from api.routes.torc_actions import TorcActionController
-from api.routes.torc_records import TorcRecordController
-from api.routes.torc_runs import TorcRunController
-from api.routes.torc_workflows import TorcWorkflowController
 from api.routes.triage import TriageController
 from api.routes.workers import LocalSchedulerController, RemoteWorkerController
 from api.routes.workflows import WorkflowController

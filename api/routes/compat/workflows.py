@@ -15,10 +15,10 @@ from api.storage import (
     initialize,
     records,
     rerun,
-    torc_queries,
-    torc_status,
     workflows,
 )
+from api.storage.compat import queries as torc_queries
+from api.storage.compat import status as torc_status
 from torc_client.contract import (
     ChangedInputs,
     CreatedJobs,

@@ -1,6 +1,6 @@
 """Torc's runner calls: claim jobs (no runner named), then start and complete them one at a time.
 
-They map onto this server's claim, start and completion machinery (`api.storage.torc_runs`);
+They map onto this server's claim, start and completion machinery (`api.storage.compat.runs`);
 this server's own runners use the batched exchange of `runs.py` instead.
 """
 
@@ -12,7 +12,8 @@ from litestar import Controller, post, put
 from litestar.params import Parameter
 
 from api.access import rules
-from api.storage import Database, torc_runs
+from api.storage import Database
+from api.storage.compat import runs as torc_runs
 from torc_client.contract import ClaimedJobs, FreeResources, Job, TorcResult
 
 SortMethod = Annotated[str | None, Parameter(description="Torc's jobs_sort_method (this server claims in the "

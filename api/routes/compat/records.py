@@ -11,7 +11,8 @@ from litestar.params import Parameter
 
 from api.access import rules
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
-from api.storage import Database, actions, torc_records
+from api.storage import Database, actions
+from api.storage.compat import records as torc_records
 from torc_client.contract import (
     ComputeNode,
     Event,
