@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
-from torc_client.contract_base import Command, Name, Page, Record
+from torc_client.contract_base import Command, Name, Page, Record, SortMethod
 
 # --- workflows ---------------------------------------------------------------------
 
@@ -63,7 +63,8 @@ class Workflow(Record):
     compute_node_expiration_buffer_seconds: int = 60
     compute_node_wait_for_new_jobs_seconds: int = 0
     compute_node_ignore_workflow_completion: bool = False
-    compute_node_wait_for_healthy_database_minutes: float = 20.0
+    compute_node_wait_for_healthy_database_minutes: float = 20
+    compute_node_min_time_for_new_jobs_seconds: int | None = None
     resource_monitor: ResourceMonitorConfig = msgspec.field(default_factory=ResourceMonitorConfig)
     execution_config: ExecutionConfig = msgspec.field(default_factory=ExecutionConfig)
     #: sbatch options added to every Slurm allocation of this workflow.
@@ -78,7 +79,7 @@ class WorkflowUpdate(Struct, kw_only=True):
     project: str | None | UnsetType = UNSET
     metadata: dict[str, Any] | None | UnsetType = UNSET
     is_archived: bool | UnsetType = UNSET
-    jobs_sort_method: str | UnsetType = UNSET
+    jobs_sort_method: SortMethod | UnsetType = UNSET
 
 
 class Creation(Record):
@@ -96,7 +97,11 @@ class Creation(Record):
 
 
 class WorkflowStatus(Record):
-    """Where a workflow stands: its run, its flags and how many jobs are in each status."""
+    """Where a workflow stands: its run, its flags and how many jobs are in each status.
+
+    `job_counts` lists the statuses that have jobs; the fields from `workflow_name` on are Torc's
+    status summary (`jobs_by_status` has every status, zeros included).
+    """
 
     workflow_id: int
     run_id: int
@@ -106,6 +111,15 @@ class WorkflowStatus(Record):
     is_complete: bool
     num_jobs: int
     job_counts: dict[str, int]
+    workflow_name: str = ""
+    workflow_user: str = ""
+    total_jobs: int = 0
+    jobs_by_status: dict[str, int] = {}
+    active_compute_nodes: int = 0
+    active_scheduled_nodes: int = 0
+    pending_scheduled_nodes: int = 0
+    total_exec_time_minutes: float = 0.0
+    walltime_seconds: float | None = None
 
 
 class InitializeResult(Record):
@@ -148,6 +162,8 @@ class Job(Record):
     scheduler: str | None = None
     #: Claimed before jobs of lower priority queued with it (spec key `priority`; default 0).
     priority: int = 0
+    #: The Slurm scheduler record the job is meant for, by id (Torc's `scheduler_id`).
+    scheduler_id: int | None = None
 
 
 class JobCreate(Struct, kw_only=True):
@@ -158,6 +174,7 @@ class JobCreate(Struct, kw_only=True):
     command: Command
     invocation_script: str | None = None
     resource_requirements_id: int | None = None
+    scheduler_id: int | None = None
     cancel_on_blocking_job_failure: bool = True
     supports_termination: bool = False
     depends_on_job_ids: list[int] = []
@@ -168,12 +185,17 @@ class JobCreate(Struct, kw_only=True):
 
 
 class JobUpdate(Struct, kw_only=True):
-    """Fields of a job a caller may change (name and command only before initialisation)."""
+    """Fields of a job a caller may change (name and command only before initialisation).
+
+    A whole job read and sent back (Torc's read-modify-write) is accepted: fields equal to the stored
+    ones change nothing, and fields not listed here (`id`, the relationships) are ignored.
+    """
 
     name: Name | UnsetType = UNSET
     command: Command | UnsetType = UNSET
     invocation_script: str | None | UnsetType = UNSET
     resource_requirements_id: int | UnsetType = UNSET
+    scheduler_id: int | None | UnsetType = UNSET
     cancel_on_blocking_job_failure: bool | UnsetType = UNSET
     supports_termination: bool | UnsetType = UNSET
     status: str | UnsetType = UNSET

@@ -39,7 +39,7 @@ class SlurmSchedulerController(Controller):
         """A workflow's Slurm schedulers (allocation shapes)."""
         return await actions.slurm_schedulers.list_page(db, {"workflow_id": workflow_id}, offset, limit)
 
-    @post("/", status_code=201, opt=rules.CREATE)
+    @post("/", status_code=200, opt=rules.CREATE)
     async def create_slurm_scheduler(self, db: Database, data: h.SlurmSchedulerCreate) -> h.SlurmScheduler:
         """Add a Slurm scheduler to a workflow."""
         return await edits.create_in_workflow(db, actions.slurm_schedulers, _checked(_fields(data)))
@@ -71,7 +71,7 @@ class WorkflowActionController(Controller):
         """A workflow's actions; `pending` keeps those this compute node (or the submitting host) could claim."""
         return await actions.list_actions(db, workflow_id, pending, compute_node_id)
 
-    @post("/", status_code=201, opt=rules.CREATE)
+    @post("/", status_code=200, opt=rules.CREATE)
     async def create_workflow_action(self, db: Database, data: h.WorkflowActionCreate) -> h.WorkflowAction:
         """Add an action to a workflow (jobs and scheduler by id); counted at once if its run is open."""
         return await actions.create(db, data)
@@ -104,7 +104,7 @@ class ScheduledComputeNodeController(Controller):
         return await actions.scheduled_compute_nodes.list_page(db, {"workflow_id": workflow_id, "status": status},
                                                                offset, limit)  # fmt: skip
 
-    @post("/", status_code=201, opt=rules.CREATE)
+    @post("/", status_code=200, opt=rules.CREATE)
     async def create_scheduled_compute_node(self, db: Database,
                                             data: h.ScheduledComputeNodeCreate) -> h.ScheduledComputeNode:  # fmt: skip
         """Record an allocation just submitted."""

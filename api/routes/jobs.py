@@ -9,7 +9,7 @@ from litestar.enums import HttpMethod
 from litestar.params import Parameter
 
 from api.access import rules
-from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
+from api.routes.params import DEFAULT_LIMIT, Limit, Offset, ReverseSort, SortBy, WorkflowId
 from api.routes.workflows import _changes
 from api.storage import Database, edits, jobs
 from api.storage import why as why_storage
@@ -23,10 +23,11 @@ class JobController(Controller):
 
     @get("/", opt=rules.LIST)
     async def list_jobs(self, db: Database, workflow_id: WorkflowId, status: str | None = None,
-                        name: str | None = None, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Page[Job]:  # fmt: skip
-        """A workflow's jobs in id order, optionally only those with one status (or one name)."""
+                        name: str | None = None, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT, sort_by: SortBy = None,
+                        reverse_sort: ReverseSort = False) -> Page[Job]:  # fmt: skip
+        """A workflow's jobs in id order (or `sort_by`: name, status, priority), optionally with one status or name."""
         try:
-            return await jobs.list_page(db, workflow_id, status, offset, limit, name)
+            return await jobs.list_page(db, workflow_id, status, offset, limit, name, sort_by, reverse_sort)
         except ValueError as error:
             from torc_client.errors import InvalidRequest
 
@@ -37,7 +38,7 @@ class JobController(Controller):
         """One job, with its relationships."""
         return await jobs.get(db, job_id)
 
-    @post("/", status_code=201, opt=rules.CREATE)
+    @post("/", status_code=200, opt=rules.CREATE)
     async def create_job(self, db: Database, data: JobCreate) -> Job:
         """Add a job to a workflow that has not run yet."""
         return await edits.create_job(db, data)

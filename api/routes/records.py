@@ -9,9 +9,9 @@ from litestar import Controller, delete, get, post, route
 from litestar.enums import HttpMethod
 
 from api.access import rules
-from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
+from api.routes.params import DEFAULT_LIMIT, Limit, Offset, ReverseSort, SortBy, WorkflowId
 from api.routes.workflows import _changes
-from api.storage import Database, edits, history, records
+from api.storage import Database, edits, history, records, user_data_links
 from torc_client import contract as c
 
 
@@ -25,11 +25,13 @@ class FileController(Controller):
 
     @get("/", opt=rules.LIST)
     async def list_files(self, db: Database, workflow_id: WorkflowId, name: str | None = None,
-                         path: str | None = None, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> c.Page[c.File]:  # fmt: skip
+                         path: str | None = None, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT, sort_by: SortBy = None,
+                         reverse_sort: ReverseSort = False) -> c.Page[c.File]:  # fmt: skip
         """A workflow's files."""
-        return await records.files.list_page(db, {"workflow_id": workflow_id, "name": name, "path": path}, offset, limit)
+        return await records.files.list_page(db, {"workflow_id": workflow_id, "name": name, "path": path}, offset, limit,
+                                             sort_by or "id", reverse_sort)  # fmt: skip
 
-    @post("/", status_code=201, opt=rules.CREATE)
+    @post("/", status_code=200, opt=rules.CREATE)
     async def create_file(self, db: Database, data: c.FileCreate) -> c.File:
         """Add a file record to a workflow."""
         return await edits.create_in_workflow(db, records.files, _fields(data))
@@ -61,14 +63,17 @@ class UserDataController(Controller):
     @get("/", opt=rules.LIST)
     async def list_user_data(self, db: Database, workflow_id: WorkflowId, name: str | None = None,
                              consumer_job_id: int | None = None, producer_job_id: int | None = None,
-                             offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> c.Page[c.UserData]:  # fmt: skip
+                             offset: Offset = 0, limit: Limit = DEFAULT_LIMIT, sort_by: SortBy = None,
+                             reverse_sort: ReverseSort = False) -> c.Page[c.UserData]:  # fmt: skip
         """A workflow's user_data, optionally only what one job reads (consumer) or writes (producer)."""
-        return await edits.list_user_data(db, workflow_id, name, consumer_job_id, producer_job_id, offset, limit)
+        return await edits.list_user_data(db, workflow_id, name, consumer_job_id, producer_job_id, offset, limit,
+                                          sort_by, reverse_sort)  # fmt: skip
 
-    @post("/", status_code=201, opt=rules.CREATE)
-    async def create_user_data(self, db: Database, data: c.UserDataCreate) -> c.UserData:
-        """Add a user_data record to a workflow."""
-        return await edits.create_in_workflow(db, records.user_data, _fields(data))
+    @post("/", status_code=200, opt=rules.CREATE)
+    async def create_user_data(self, db: Database, data: c.UserDataCreate, consumer_job_id: int | None = None,
+                               producer_job_id: int | None = None) -> c.UserData:  # fmt: skip
+        """Add a user_data record to a workflow; `consumer_job_id` reads it, `producer_job_id` writes it."""
+        return await user_data_links.create_for_jobs(db, _fields(data), consumer_job_id, producer_job_id)
 
     @get("/{user_data_id:int}", opt=rules.record("user_data", "user_data_id"))
     async def get_user_data(self, db: Database, user_data_id: int) -> c.UserData:
@@ -96,13 +101,13 @@ class ResourceRequirementsController(Controller):
 
     @get("/", opt=rules.LIST)
     async def list_resource_requirements(self, db: Database, workflow_id: WorkflowId, name: str | None = None,
-                                         offset: Offset = 0,
-                                         limit: Limit = DEFAULT_LIMIT) -> c.Page[c.ResourceRequirements]:  # fmt: skip
+                                         offset: Offset = 0, limit: Limit = DEFAULT_LIMIT, sort_by: SortBy = None,
+                                         reverse_sort: ReverseSort = False) -> c.Page[c.ResourceRequirements]:  # fmt: skip
         """A workflow's resource requirements."""
         return await records.resource_requirements.list_page(db, {"workflow_id": workflow_id, "name": name},
-                                                             offset, limit)  # fmt: skip
+                                                             offset, limit, sort_by or "id", reverse_sort)  # fmt: skip
 
-    @post("/", status_code=201, opt=rules.CREATE)
+    @post("/", status_code=200, opt=rules.CREATE)
     async def create_resource_requirements(self, db: Database,
                                            data: c.ResourceRequirementsCreate) -> c.ResourceRequirements:  # fmt: skip
         """Add resource requirements (memory like `16g`, runtime like `PT4H`)."""

@@ -13,7 +13,7 @@ from litestar.enums import HttpMethod
 from litestar.params import Parameter
 
 from api.access import rules
-from api.routes.params import DEFAULT_LIMIT, Limit, Offset
+from api.routes.params import DEFAULT_LIMIT, Limit, Offset, ReverseSort, SortBy
 from api.storage import Database, create, creations, groups, initialize, lifecycle, purges, rerun, workflows
 from api.storage.execution_plan import execution_plan as stored_plan
 from torc_client.contract import (
@@ -22,6 +22,7 @@ from torc_client.contract import (
     Name,
     Page,
     ReinitializeResult,
+    SortMethod,
     ResetResult,
     Workflow,
     WorkflowStatus,
@@ -32,6 +33,9 @@ from torc_client.dependencies import NAMES_PER_STAGE
 from torc_client.errors import TorcError
 from torc_client.spec import build_plan, load_spec_text
 
+Seconds = Annotated[int, msgspec.Meta(ge=0)]
+Minutes = Annotated[int, msgspec.Meta(ge=0)]
+
 
 class ClientGone(TorcError):
     """The client disconnected before the answer (nobody reads it; the status is nginx's 499)."""
@@ -40,19 +44,36 @@ class ClientGone(TorcError):
     title = "Client closed request"
 
 class WorkflowCreate(msgspec.Struct, kw_only=True):
-    """An empty workflow, to fill with jobs through the API."""
+    """An empty workflow, to fill with jobs through the API (Torc's `WorkflowModel`; unset settings take defaults).
+
+    Torc's read-only fields (`id`, `run_id`, `is_archived`, `is_canceled`, `timestamp`) are ignored if sent.
+    """
 
     name: Name
     description: str | None = None
-    user: str = ""
+    user: str | None = None
     working_dir: str | None = None
+    project: str | None = None
+    metadata: dict[str, Any] | None = None
+    jobs_sort_method: SortMethod | None = None
+    use_pending_failed: bool | None = None
+    compute_node_expiration_buffer_seconds: Seconds | None = None
+    compute_node_wait_for_new_jobs_seconds: Seconds | None = None
+    compute_node_ignore_workflow_completion: bool | None = None
+    compute_node_wait_for_healthy_database_minutes: Minutes | None = None
+    compute_node_min_time_for_new_jobs_seconds: Seconds | None = None
+    slurm_defaults: dict[str, Any] | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """The workflow settings given (the rest keep their defaults)."""
+        return {key: getattr(self, key) for key in workflows.SETTINGS if getattr(self, key, None) is not None}
 
 
 class WorkflowController(Controller):
     path = "/workflows"
     tags = ["workflows"]
 
-    @post("/specs", status_code=201, opt=rules.CALLER)
+    @post("/specs", status_code=200, opt=rules.CALLER)
     async def create_from_spec(
         self,
         request: Request,
@@ -90,22 +111,24 @@ class WorkflowController(Controller):
         """
         return await creations.get(db, creations.key(caller, request_id), request_id)
 
-    @post("/", status_code=201, opt=rules.CALLER)
+    @post("/", status_code=200, opt=rules.CALLER)
     async def create_empty(self, db: Database, caller: str | None, data: WorkflowCreate) -> Workflow:
         """Create an empty workflow (with its `default` resource requirements); its user is the authenticated one."""
-        plan = create.empty_plan(data.name, data.description)
-        return await create.create_from_plan(db, plan, caller or data.user, data.working_dir)
+        plan = create.empty_plan(data.name, data.description, data.project, data.metadata or {}, data.settings(),
+                                 data.slurm_defaults)  # fmt: skip
+        return await create.create_from_plan(db, plan, caller or data.user or "", data.working_dir)
 
     @get("/", opt=rules.CALLER)
     async def list_workflows(self, request: Request, db: Database, caller: str | None, name: str | None = None,
                              user: str | None = None, is_archived: bool = False, offset: Offset = 0,
-                             limit: Limit = DEFAULT_LIMIT) -> Page[Workflow]:  # fmt: skip
+                             limit: Limit = DEFAULT_LIMIT, sort_by: SortBy = None,
+                             reverse_sort: ReverseSort = False) -> Page[Workflow]:  # fmt: skip
         """List workflows (archived ones only when asked; with access control, those the caller may use)."""
         state = request.app.state
         scoped = state.enforce_access and caller not in state.admin_users
         within = await groups.visible_filter(db, caller or "") if scoped else None
         return await workflows.list_page(db, {"name": name, "user": user, "is_archived": is_archived}, offset, limit,
-                                         within)  # fmt: skip
+                                         within, sort_by, reverse_sort)  # fmt: skip
 
     @get("/{workflow_id:int}", opt=rules.WORKFLOW)
     async def get_workflow(self, db: Database, workflow_id: int) -> Workflow:
