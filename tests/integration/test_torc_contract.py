@@ -1,0 +1,131 @@
+"""Torc's wire contract on this server's routes, over plain HTTP: codes, envelopes, kept inputs and refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+TORC_ERROR_FIELDS = {"error", "errorNum", "errorMessage", "code"}
+
+
+@pytest.fixture()
+def http(server) -> httpx.Client:
+    with httpx.Client(base_url=server.url, timeout=30) as session:
+        yield session
+
+
+@pytest.fixture()
+def workflow(http: httpx.Client) -> dict[str, Any]:
+    made = http.post("/workflows", json={"name": "contract", "user": "ana"})
+    assert made.status_code == 200
+    yield made.json()
+    http.delete(f"/workflows/{made.json()['id']}")
+
+
+def refused(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The error body, checked to carry both Torc's fields and the problem document's."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["errorNum"] == body["code"] == body["status"] == status
+    assert body["errorMessage"] == body["detail"] == body["error"]["message"]
+    assert body["error"]["error"] == body["title"]
+    return body
+
+
+def test_every_create_answers_200_with_its_record(http: httpx.Client, workflow: dict[str, Any]) -> None:
+    wid = workflow["id"]
+    creates = {"/files": {"workflow_id": wid, "name": "f", "path": "f.txt"},
+               "/user_data": {"workflow_id": wid, "name": "u", "data": {"a": 1}},
+               "/resource_requirements": {"workflow_id": wid, "name": "r", "num_cpus": 2},
+               "/jobs": {"workflow_id": wid, "name": "j", "command": "true"},
+               "/slurm_schedulers": {"workflow_id": wid, "name": "s", "account": "acct"},
+               "/compute_nodes": {"workflow_id": wid, "hostname": "h", "pid": 1}}
+    for path, body in creates.items():
+        response = http.post(path, json=body)
+        assert (response.status_code, response.json()["workflow_id"]) == (200, wid), path
+        assert response.json()["id"] > 0
+
+
+def test_list_pages_name_their_limit_max_limit(http: httpx.Client, workflow: dict[str, Any]) -> None:
+    page = http.get("/resource_requirements", params={"workflow_id": workflow["id"], "limit": 7}).json()
+    assert {k: v for k, v in page.items() if k != "items"} == {"offset": 0, "max_limit": 7, "count": 1,
+                                                               "total_count": 1, "has_more": False}
+
+
+def test_version_names_torcs_api_version(http: httpx.Client) -> None:
+    assert http.get("/version").json()["api_version"] == "0.21.0"
+
+
+def test_workflow_create_keeps_the_sort_method(http: httpx.Client) -> None:
+    made = http.post("/workflows", json={"name": "sorted", "jobs_sort_method": "none", "use_pending_failed": True})
+    assert (made.json()["jobs_sort_method"], made.json()["use_pending_failed"]) == ("none", True)
+    http.delete(f"/workflows/{made.json()['id']}")
+
+
+@pytest.mark.parametrize(("field", "value"), [("jobs_sort_method", "fastest"),
+                                              ("compute_node_expiration_buffer_seconds", -1),
+                                              ("compute_node_wait_for_healthy_database_minutes", "soon")])
+def test_workflow_create_refuses_a_bad_setting_naming_it(http: httpx.Client, field: str, value: Any) -> None:
+    before = http.get("/workflows").json()["total_count"]
+    body = refused(http.post("/workflows", json={"name": "bad", field: value}), 400)
+    assert f"$.{field}" in body["detail"]
+    assert http.get("/workflows").json()["total_count"] == before
+
+
+def test_workflow_update_refuses_an_unknown_sort_method(http: httpx.Client, workflow: dict[str, Any]) -> None:
+    body = refused(http.put(f"/workflows/{workflow['id']}", json={"jobs_sort_method": "fastest"}), 400)
+    assert "$.jobs_sort_method" in body["detail"]
+
+
+@pytest.mark.parametrize("path", ["/workflows", "/jobs", "/files", "/user_data", "/resource_requirements",
+                                  "/compute_nodes"])
+def test_list_refuses_an_unknown_sort_field_naming_the_choices(http: httpx.Client, workflow: dict[str, Any],
+                                                               path: str) -> None:  # fmt: skip
+    body = refused(http.get(path, params={"workflow_id": workflow["id"], "sort_by": "colour"}), 422)
+    assert "cannot sort" in body["detail"] and "'colour'; use one of id" in body["detail"]
+
+
+def test_user_data_for_a_job_of_another_workflow_is_refused(http: httpx.Client, workflow: dict[str, Any]) -> None:
+    other = http.post("/workflows", json={"name": "other"}).json()
+    stranger = http.post("/jobs", json={"workflow_id": other["id"], "name": "x", "command": "true"}).json()
+    for param in ("consumer_job_id", "producer_job_id"):
+        response = http.post("/user_data", params={param: stranger["id"]},
+                             json={"workflow_id": workflow["id"], "name": "u"})  # fmt: skip
+        assert "job" in refused(response, 404)["detail"]
+    assert http.get("/user_data", params={"workflow_id": workflow["id"]}).json()["items"] == []
+    http.delete(f"/workflows/{other['id']}")
+
+
+def test_user_data_for_a_job_after_the_first_run_is_refused(http: httpx.Client, workflow: dict[str, Any]) -> None:
+    wid = workflow["id"]
+    job = http.post("/jobs", json={"workflow_id": wid, "name": "j", "command": "true"}).json()
+    assert http.post(f"/workflows/{wid}/initialize").status_code == 200
+    response = http.post("/user_data", params={"consumer_job_id": job["id"]}, json={"workflow_id": wid, "name": "u"})
+    assert "initialised" in refused(response, 409)["detail"]
+    assert http.get(f"/jobs/{job['id']}").json()["input_user_data_ids"] == []
+
+
+def test_job_sent_back_whole_changes_only_what_differs(http: httpx.Client, workflow: dict[str, Any]) -> None:
+    wid = workflow["id"]
+    job = http.post("/jobs", json={"workflow_id": wid, "name": "j", "command": "true"}).json()
+    assert http.put(f"/jobs/{job['id']}", json=job).json() == job
+    changed = http.put(f"/jobs/{job['id']}", json={**job, "command": "echo hi"}).json()
+    assert changed == {**job, "command": "echo hi"}
+    body = refused(http.put(f"/jobs/{job['id']}", json={**job, "status": "completed"}), 422)
+    assert "only be set to disabled" in body["detail"]
+
+
+def test_job_scheduler_id_is_kept_and_must_be_the_workflows(http: httpx.Client, workflow: dict[str, Any]) -> None:
+    wid = workflow["id"]
+    sched = http.post("/slurm_schedulers", json={"workflow_id": wid, "name": "s", "account": "a"}).json()
+    job = http.post("/jobs", json={"workflow_id": wid, "name": "j", "command": "true", "scheduler_id": sched["id"]})
+    assert http.get(f"/jobs/{job.json()['id']}").json()["scheduler_id"] == sched["id"]
+    response = http.post("/jobs", json={"workflow_id": wid, "name": "k", "command": "true", "scheduler_id": 987654})
+    assert "slurm_schedulers 987654" in refused(response, 404)["detail"]
+
+
+def test_unknown_route_and_method_answer_in_torcs_shape(http: httpx.Client) -> None:
+    assert "no API endpoint" in refused(http.get("/nothing_here"), 404)["detail"]
+    assert "not allowed" in refused(http.patch("/ping"), 405)["detail"]
