@@ -30,11 +30,9 @@ from torc_client.contract import (
 )
 from torc_client.contract_dependencies import ExecutionPlan
 from torc_client.dependencies import NAMES_PER_STAGE
-from torc_client.errors import TorcError
+from torc_client.errors import InvalidRequest, TorcError
 from torc_client.spec import build_plan, load_spec_text
 
-Seconds = Annotated[int, msgspec.Meta(ge=0)]
-Minutes = Annotated[int, msgspec.Meta(ge=0)]
 
 
 class ClientGone(TorcError):
@@ -57,16 +55,20 @@ class WorkflowCreate(msgspec.Struct, kw_only=True):
     metadata: dict[str, Any] | None = None
     jobs_sort_method: SortMethod | None = None
     use_pending_failed: bool | None = None
-    compute_node_expiration_buffer_seconds: Seconds | None = None
-    compute_node_wait_for_new_jobs_seconds: Seconds | None = None
+    compute_node_expiration_buffer_seconds: int | None = None
+    compute_node_wait_for_new_jobs_seconds: int | None = None
     compute_node_ignore_workflow_completion: bool | None = None
-    compute_node_wait_for_healthy_database_minutes: Minutes | None = None
-    compute_node_min_time_for_new_jobs_seconds: Seconds | None = None
+    compute_node_wait_for_healthy_database_minutes: int | None = None
+    compute_node_min_time_for_new_jobs_seconds: int | None = None
     slurm_defaults: dict[str, Any] | None = None
 
     def settings(self) -> dict[str, Any]:
-        """The workflow settings given (the rest keep their defaults)."""
-        return {key: getattr(self, key) for key in workflows.SETTINGS if getattr(self, key, None) is not None}
+        """The workflow settings given (the rest keep their defaults); a negative time is refused."""
+        given = {key: getattr(self, key) for key in workflows.SETTINGS if getattr(self, key, None) is not None}
+        for key, value in given.items():
+            if key.startswith("compute_node_") and not isinstance(value, bool) and value < 0:
+                raise InvalidRequest(f"{key} must be at least 0, got {value}")
+        return given
 
 
 class WorkflowController(Controller):

@@ -64,13 +64,17 @@ def test_workflow_create_keeps_the_sort_method(http: httpx.Client) -> None:
     http.delete(f"/workflows/{made.json()['id']}")
 
 
-@pytest.mark.parametrize(("field", "value"), [("jobs_sort_method", "fastest"),
-                                              ("compute_node_expiration_buffer_seconds", -1),
-                                              ("compute_node_wait_for_healthy_database_minutes", "soon")])
-def test_workflow_create_refuses_a_bad_setting_naming_it(http: httpx.Client, field: str, value: Any) -> None:
+@pytest.mark.parametrize(("field", "value", "status", "says"), [
+    ("jobs_sort_method", "fastest", 400, "$.jobs_sort_method"),
+    ("compute_node_wait_for_healthy_database_minutes", "soon", 400, "$.compute_node_wait_for_healthy_database_minutes"),
+    ("compute_node_expiration_buffer_seconds", -1, 422, "compute_node_expiration_buffer_seconds must be at least 0"),
+    ("compute_node_wait_for_new_jobs_seconds", -5, 422, "compute_node_wait_for_new_jobs_seconds must be at least 0"),
+])  # fmt: skip
+def test_workflow_create_refuses_a_bad_setting_naming_it(http: httpx.Client, field: str, value: Any, status: int,
+                                                         says: str) -> None:  # fmt: skip
     before = http.get("/workflows").json()["total_count"]
-    body = refused(http.post("/workflows", json={"name": "bad", field: value}), 400)
-    assert f"$.{field}" in body["detail"]
+    body = refused(http.post("/workflows", json={"name": "bad", field: value}), status)
+    assert says in body["detail"]
     assert http.get("/workflows").json()["total_count"] == before
 
 
