@@ -146,6 +146,32 @@ def compute_nodes(api: Any) -> dict[str, Any]:
 
 
 @scenario
+def more_records(api: Any) -> dict[str, Any]:
+    """Slurm schedulers read and sent back, a resource requirement deleted, results listed."""
+    wf = new_workflow(api, "compat-more")
+    sched = api.create_slurm_scheduler(SlurmSchedulerModel(workflow_id=wf.id, name="short", account="acct", nodes=1,
+                                                           walltime="01:00:00"))
+    read = api.get_slurm_scheduler(sched.id)
+    read.nodes = 2
+    updated = api.update_slurm_scheduler(sched.id, read)
+    rr = api.create_resource_requirements(ResourceRequirementsModel(workflow_id=wf.id, name="gone"))
+    deleted_rr = api.delete_resource_requirement(rr.id)
+    results = api.list_results(workflow_id=wf.id)
+    return {"scheduler": dump(sched), "scheduler_updated": dump(updated), "rr_deleted": dump(deleted_rr),
+            "results_page": {k: v for k, v in dump(results).items() if k != "items"}}
+
+
+@scenario
+def cancel_and_reset(api: Any, workflow_id: str) -> dict[str, Any]:
+    """An initialised workflow canceled, then its status reset, through Torc's calls."""
+    wid = int(workflow_id)
+    canceled = api.cancel_workflow(wid)
+    status = api.get_workflow_status(wid)
+    reset = api.reset_workflow_status(wid, force=True)
+    return {"canceled": canceled, "status": dump(status), "reset": reset, "after": dump(api.get_workflow(wid))}
+
+
+@scenario
 def errors(api: Any) -> dict[str, Any]:
     """What Torc's client raises for a record that does not exist and for a value the server refuses."""
     wf = new_workflow(api, "compat-errors")

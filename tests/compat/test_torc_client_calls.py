@@ -91,3 +91,21 @@ def test_errors_reach_the_client_in_torcs_shape(drive) -> None:
     bad = found["bad_memory"]
     assert bad["status"] == 422
     assert bad["data"]["errorNum"] == 422 and "invalid memory 'lots'" in bad["data"]["errorMessage"]
+
+
+def test_slurm_schedulers_resource_requirements_and_results_through_torcs_calls(drive) -> None:
+    found = drive("more_records")
+    assert found["scheduler_updated"] == {**found["scheduler"], "nodes": 2}
+    assert found["rr_deleted"]["name"] == "gone" and found["rr_deleted"]["runtime"] == "PT1M"
+    assert found["results_page"] == {"count": 0, "has_more": False, "max_limit": 10_000, "offset": 0,
+                                     "total_count": 0}
+
+
+def test_cancel_and_reset_an_initialised_workflow(drive, make_workflow, client) -> None:
+    workflow = make_workflow({"name": "compat-cancel", "jobs": [{"name": "j", "command": "true"}]}, initialize=True)
+    found = drive("cancel_and_reset", str(workflow.id))
+    assert found["canceled"]["is_canceled"] is True
+    assert found["status"]["is_canceled"] is True and found["status"]["jobs_by_status"]["canceled"] == 1
+    assert (found["reset"]["updated_count"], found["reset"]["reset_type"]) == (1, "all")
+    assert client.get_workflow(workflow.id).is_canceled is False
+    client.delete_workflow(workflow.id)
