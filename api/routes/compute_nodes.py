@@ -22,10 +22,10 @@ class ComputeNodeController(Controller):
     @get("/", opt=rules.LIST)
     async def list_compute_nodes(self, db: Database, workflow_id: WorkflowId, is_active: bool | None = None,
                                  offset: Offset = 0, limit: Limit = DEFAULT_LIMIT, sort_by: SortBy = None,
-                                 reverse_sort: ReverseSort = False) -> Page[ComputeNode]:  # fmt: skip
-        """A workflow's runners, past and present."""
-        return await records.compute_nodes.list_page(db, {"workflow_id": workflow_id, "is_active": is_active},
-                                                     offset, limit, sort_by or "id", reverse_sort)  # fmt: skip
+                                 reverse_sort: ReverseSort = False, hostname: str | None = None) -> Page[ComputeNode]:  # fmt: skip
+        """A workflow's runners, past and present (only those on one host, with `hostname`)."""
+        query = {"workflow_id": workflow_id, "is_active": is_active, "hostname": hostname}
+        return await records.compute_nodes.list_page(db, query, offset, limit, sort_by or "id", reverse_sort)
 
     @get("/{node_id:int}", opt=rules.record("compute_nodes", "node_id"))
     async def get_compute_node(self, db: Database, node_id: int) -> ComputeNode:

@@ -24,10 +24,14 @@ class JobController(Controller):
     @get("/", opt=rules.LIST)
     async def list_jobs(self, db: Database, workflow_id: WorkflowId, status: str | None = None,
                         name: str | None = None, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT, sort_by: SortBy = None,
-                        reverse_sort: ReverseSort = False) -> Page[Job]:  # fmt: skip
-        """A workflow's jobs in id order (or `sort_by`: name, status, priority), optionally with one status or name."""
+                        reverse_sort: ReverseSort = False, needs_file_id: int | None = None,
+                        upstream_job_id: int | None = None) -> Page[Job]:  # fmt: skip
+        """A workflow's jobs in id order (or `sort_by`: name, status, priority), optionally with one status or name,
+        only those that read one file (`needs_file_id`) or wait for one job (`upstream_job_id`)."""
+        links = {key: value for key, value in (("input_files", needs_file_id), ("upstream", upstream_job_id))
+                 if value is not None}  # fmt: skip
         try:
-            return await jobs.list_page(db, workflow_id, status, offset, limit, name, sort_by, reverse_sort)
+            return await jobs.list_page(db, workflow_id, status, offset, limit, name, sort_by, reverse_sort, links)
         except ValueError as error:
             from torc_client.errors import InvalidRequest
 

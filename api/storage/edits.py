@@ -260,10 +260,11 @@ async def create_in_workflow(db: Database, store: records.Store, fields: dict[st
 
 async def list_user_data(db: Database, wid: int, name: str | None, consumer_job_id: int | None,
                          producer_job_id: int | None, offset: int, limit: int, sort_by: str | None = None,
-                         reverse: bool = False) -> Page[UserData]:  # fmt: skip
+                         reverse: bool = False, is_ephemeral: bool | None = None) -> Page[UserData]:  # fmt: skip
     """A workflow's user_data, optionally only what one job reads or writes."""
     await workflows.get_doc(db, wid)
-    query: dict[str, Any] = {"workflow_id": wid, "name": name}
+    ephemeral = None if is_ephemeral is None else (True if is_ephemeral else {"$ne": True})  # older records lack it
+    query: dict[str, Any] = {"workflow_id": wid, "name": name, "is_ephemeral": ephemeral}
     for jid, field in ((consumer_job_id, "input_user_data"), (producer_job_id, "output_user_data")):
         if jid is not None:
             ids = (await jobs.get_doc(db, jid)).get(field, [])

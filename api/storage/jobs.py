@@ -83,19 +83,21 @@ async def get(db: Database, jid: int) -> Job:
 
 
 async def list_page(db: Database, wid: int, status: str | None, offset: int, limit: int,
-                    name: str | None = None, sort_by: str | None = None, reverse: bool = False) -> Page[Job]:  # fmt: skip
+                    name: str | None = None, sort_by: str | None = None, reverse: bool = False,
+                    links: dict[str, int] | None = None) -> Page[Job]:  # fmt: skip
     """One page of a workflow's jobs in id order, optionally only those with one status or name.
 
     Without a filter the page is read by id from the workflow's id blocks, so the first
     page of a 100,000-job workflow costs one page of point reads, not a scan. Another order
-    (`sort_by`, `reverse`) reads every matching job.
+    (`sort_by`, `reverse`), or `links` (only jobs that read file `input_files` or wait for job
+    `upstream`), reads every matching job.
     """
     wf = await workflows.get_doc(db, wid, full=True)
     initialized = wf["is_initialized"]
     if status is not None:
         states.parse(status)
-    if (sort_by or "id") != "id" or reverse:
-        return await _sorted_page(db, wf, status, name, offset, limit, sort_by or "id", reverse)
+    if (sort_by or "id") != "id" or reverse or links:
+        return await _sorted_page(db, wf, status, name, offset, limit, sort_by or "id", reverse, links or {})
     if name is None and (status is None or (not initialized and status == S.UNINITIALIZED.value)):
         total = sum(n for _, n in wf["job_blocks"])
         docs = await workflows.find_by_ids(db.jobs, workflows.id_page(wf["job_blocks"], offset, limit))
@@ -127,11 +129,12 @@ JOB_SORTS = ("id", "name", "status", "priority")
 
 
 async def _sorted_page(db: Database, wf: dict[str, Any], status: str | None, name: str | None, offset: int,
-                       limit: int, sort_by: str, reverse: bool) -> Page[Job]:  # fmt: skip
+                       limit: int, sort_by: str, reverse: bool, links: dict[str, int]) -> Page[Job]:  # fmt: skip
     if sort_by not in JOB_SORTS:
         raise InvalidRequest(f"cannot sort jobs by {sort_by!r}; use one of {', '.join(JOB_SORTS)}")
     initialized = wf["is_initialized"]
-    query: dict[str, Any] = {"workflow_id": wf["_id"], "status": status if initialized else None, "name": name}
+    query: dict[str, Any] = {"workflow_id": wf["_id"], "status": status if initialized else None, "name": name,
+                             **links}
     if not initialized and status not in (None, S.UNINITIALIZED.value):
         query["_id"] = {"$in": []}
     docs = [doc async for doc in db.jobs.find({k: v for k, v in query.items() if v is not None})]

@@ -115,6 +115,13 @@ def records(api: Any) -> dict[str, Any]:
     out["updated_file"] = dump(api.update_file(f_out.id, file_read))
     out["consumed_by_reader"] = dump(api.list_user_data(workflow_id=wf.id, consumer_job_id=reader.id).items)
     out["produced_by_work"] = dump(api.list_user_data(workflow_id=wf.id, producer_job_id=job.id).items)
+    out["filtered"] = {
+        "files_produced_by_work": [f.name for f in api.list_files(workflow_id=wf.id, produced_by_job_id=job.id).items],
+        "jobs_needing_inputs": [j.name for j in api.list_jobs(workflow_id=wf.id, needs_file_id=f_in.id).items],
+        "requirements_of_work": [r.id for r in api.list_resource_requirements(workflow_id=wf.id, job_id=job.id).items],
+        "lasting_user_data": [u.name for u in api.list_user_data(workflow_id=wf.id, is_ephemeral=False).items],
+        "ephemeral_user_data": [u.name for u in api.list_user_data(workflow_id=wf.id, is_ephemeral=True).items],
+    }
     out["pages"] = {name: {k: v for k, v in dump(page).items() if k != "items"} | {"names": [i.name for i in page.items]}
                     for name, page in (
                         ("jobs", api.list_jobs(workflow_id=wf.id, sort_by="name", reverse_sort=True)),

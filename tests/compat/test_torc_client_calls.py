@@ -64,6 +64,13 @@ def test_records_are_created_read_listed_updated_and_deleted(drive) -> None:
     assert found["deleted"]["slurm_scheduler"]["id"] == created["slurm_scheduler"]["id"]
 
 
+def test_list_filters_that_name_a_job_or_a_flag_are_applied(drive) -> None:
+    found = drive("records")
+    assert found["filtered"] == {"files_produced_by_work": ["outputs"], "jobs_needing_inputs": ["work"],
+                                 "requirements_of_work": [found["created"]["resource_requirements"][0]["id"]],
+                                 "lasting_user_data": ["params"], "ephemeral_user_data": []}
+
+
 def test_list_pages_carry_max_limit_and_honour_sort_order(drive) -> None:
     pages: dict[str, Any] = drive("records")["pages"]
     assert {name: (page["max_limit"], page["has_more"]) for name, page in pages.items()} == {

@@ -133,3 +133,21 @@ def test_job_scheduler_id_is_kept_and_must_be_the_workflows(http: httpx.Client, 
 def test_unknown_route_and_method_answer_in_torcs_shape(http: httpx.Client) -> None:
     assert "no API endpoint" in refused(http.get("/nothing_here"), 404)["detail"]
     assert "not allowed" in refused(http.patch("/ping"), 405)["detail"]
+
+
+@pytest.mark.parametrize(("path", "param"), [("/files", "produced_by_job_id"), ("/resource_requirements", "job_id")])
+def test_list_filter_naming_a_job_of_another_workflow_is_refused(http: httpx.Client, workflow: dict[str, Any],
+                                                                 path: str, param: str) -> None:  # fmt: skip
+    other = http.post("/workflows", json={"name": "other"}).json()
+    stranger = http.post("/jobs", json={"workflow_id": other["id"], "name": "x", "command": "true"}).json()
+    body = refused(http.get(path, params={"workflow_id": workflow["id"], param: stranger["id"]}), 404)
+    assert body["detail"] == f"job {stranger['id']} does not exist"
+    http.delete(f"/workflows/{other['id']}")
+
+
+def test_jobs_listed_by_the_job_they_wait_for(http: httpx.Client, workflow: dict[str, Any]) -> None:
+    wid = workflow["id"]
+    first = http.post("/jobs", json={"workflow_id": wid, "name": "first", "command": "true"}).json()
+    http.post("/jobs", json={"workflow_id": wid, "name": "second", "command": "true", "depends_on_job_ids": [first["id"]]})
+    page = http.get("/jobs", params={"workflow_id": wid, "upstream_job_id": first["id"]}).json()
+    assert [job["name"] for job in page["items"]] == ["second"] and page["total_count"] == 1
