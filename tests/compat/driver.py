@@ -54,6 +54,12 @@ def new_workflow(api: Any, name: str, *, keep: bool = False, **fields: Any) -> A
     return workflow
 
 
+def new_node(api: Any, workflow_id: int, **fields: Any) -> Any:
+    """A compute node on host `node-a`, as a Torc runner registers itself."""
+    return api.create_compute_node(ComputeNodeModel(workflow_id=workflow_id, hostname="node-a", start_time="now",
+                                                    num_gpus=0, num_nodes=1, compute_node_type="local", **fields))
+
+
 @scenario
 def service(api: Any) -> dict[str, Any]:
     return {"ping": dump(api.ping()), "version": dump(api.get_version())}
@@ -140,9 +146,7 @@ def records(api: Any) -> dict[str, Any]:
 @scenario
 def compute_nodes(api: Any) -> dict[str, Any]:
     wf = new_workflow(api, "compat-nodes")
-    node = api.create_compute_node(ComputeNodeModel(workflow_id=wf.id, hostname="node-a", pid=4242, start_time="now",
-                                                    num_cpus=8, memory_gb=16.0, num_gpus=0, num_nodes=1,
-                                                    compute_node_type="local", is_active=True))
+    node = new_node(api, wf.id, pid=4242, num_cpus=8, memory_gb=16.0, is_active=True)
     read = api.get_compute_node(node.id)
     listed = api.list_compute_nodes(workflow_id=wf.id, sort_by="hostname")
     status = api.get_workflow_status(wf.id)
@@ -260,9 +264,7 @@ def run(api: Any) -> dict[str, Any]:
     wf = new_workflow(api, "compat-run")
     job = api.create_job(JobModel(workflow_id=wf.id, name="only", command="true"))
     api.initialize_jobs(wf.id)
-    node = api.create_compute_node(ComputeNodeModel(workflow_id=wf.id, hostname="node-a", pid=1, start_time="now",
-                                                    num_cpus=1, memory_gb=1.0, num_gpus=0, num_nodes=1,
-                                                    compute_node_type="local"))
+    node = new_node(api, wf.id, pid=1, num_cpus=1, memory_gb=1.0)
     claimed = api.claim_next_jobs(wf.id, limit=1)
     run_id = api.get_workflow(wf.id).run_id
     api.start_job(job.id, run_id, node.id)

@@ -46,21 +46,18 @@ def test_diamond_example_makes_every_call_before_create_jobs(server, torc_python
         assert "diamond_workflow" not in {w.name for w in client.list_workflows()}
 
 
-@pytest.mark.xfail(strict=False, reason="POST /bulk_jobs (behind torc.create_jobs) is not served yet")
-def test_diamond_example_creates_its_workflow(server, torc_python, tmp_path, client) -> None:
-    done = run_example("diamond_workflow.py", server, torc_python, tmp_path)
+@pytest.mark.xfail(strict=False, reason="POST /bulk_jobs (behind torc.create_jobs and map_function_to_jobs) is not "
+                   "served yet")  # fmt: skip
+@pytest.mark.parametrize(("example", "workflow_name", "job_names"), [
+    ("diamond_workflow.py", "diamond_workflow", ["preprocess", "work1", "work2", "postprocess"]),
+    ("map_function_across_workers.py", "map_function_workflow", ["1", "2", "3", "postprocess"]),
+])  # fmt: skip
+def test_example_creates_its_workflow(server, torc_python, tmp_path, client, example: str, workflow_name: str,
+                                      job_names: list[str]) -> None:  # fmt: skip
+    done = run_example(example, server, torc_python, tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
-    (workflow,) = [w for w in client.list_workflows() if w.name == "diamond_workflow"]
-    assert [j.name for j in client.list_jobs(workflow.id)] == ["preprocess", "work1", "work2", "postprocess"]
-    client.delete_workflow(workflow.id)
-
-
-@pytest.mark.xfail(strict=False, reason="POST /bulk_jobs (behind torc.map_function_to_jobs) is not served yet")
-def test_map_function_example_creates_its_workflow(server, torc_python, tmp_path, client) -> None:
-    done = run_example("map_function_across_workers.py", server, torc_python, tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
-    (workflow,) = [w for w in client.list_workflows() if w.name == "map_function_workflow"]
-    assert [j.name for j in client.list_jobs(workflow.id)] == ["1", "2", "3", "postprocess"]
+    (workflow,) = [w for w in client.list_workflows() if w.name == workflow_name]
+    assert [j.name for j in client.list_jobs(workflow.id)] == job_names
     client.delete_workflow(workflow.id)
 
 
