@@ -177,11 +177,18 @@ class JobCreate(Struct, kw_only=True):
     scheduler_id: int | None = None
     cancel_on_blocking_job_failure: bool = True
     supports_termination: bool = False
-    depends_on_job_ids: list[int] = []
-    input_file_ids: list[int] = []
-    output_file_ids: list[int] = []
-    input_user_data_ids: list[int] = []
-    output_user_data_ids: list[int] = []
+    #: Null is taken as empty, as Torc's server takes it (its clients send null for a list they leave unset).
+    depends_on_job_ids: list[int] | None = []
+    input_file_ids: list[int] | None = []
+    output_file_ids: list[int] | None = []
+    input_user_data_ids: list[int] | None = []
+    output_user_data_ids: list[int] | None = []
+
+    def __post_init__(self) -> None:
+        for field in ("depends_on_job_ids", "input_file_ids", "output_file_ids", "input_user_data_ids",
+                      "output_user_data_ids"):  # fmt: skip
+            if getattr(self, field) is None:
+                setattr(self, field, [])
 
 
 class JobUpdate(Struct, kw_only=True):

@@ -151,3 +151,10 @@ def test_jobs_listed_by_the_job_they_wait_for(http: httpx.Client, workflow: dict
     http.post("/jobs", json={"workflow_id": wid, "name": "second", "command": "true", "depends_on_job_ids": [first["id"]]})
     page = http.get("/jobs", params={"workflow_id": wid, "upstream_job_id": first["id"]}).json()
     assert [job["name"] for job in page["items"]] == ["second"] and page["total_count"] == 1
+
+
+def test_job_lists_sent_as_null_are_empty(http: httpx.Client, workflow: dict[str, Any]) -> None:
+    nulls = dict.fromkeys(("depends_on_job_ids", "input_file_ids", "output_file_ids", "input_user_data_ids",
+                           "output_user_data_ids"))  # fmt: skip
+    job = http.post("/jobs", json={"workflow_id": workflow["id"], "name": "j", "command": "true", **nulls})
+    assert job.status_code == 200 and {key: job.json()[key] for key in nulls} == dict.fromkeys(nulls, [])
