@@ -80,6 +80,12 @@ class WorkflowUpdate(Struct, kw_only=True):
     metadata: dict[str, Any] | None | UnsetType = UNSET
     is_archived: bool | UnsetType = UNSET
     jobs_sort_method: SortMethod | UnsetType = UNSET
+    use_pending_failed: bool | UnsetType = UNSET
+    compute_node_expiration_buffer_seconds: int | UnsetType = UNSET
+    compute_node_wait_for_new_jobs_seconds: int | UnsetType = UNSET
+    compute_node_ignore_workflow_completion: bool | UnsetType = UNSET
+    compute_node_wait_for_healthy_database_minutes: int | UnsetType = UNSET
+    compute_node_min_time_for_new_jobs_seconds: int | None | UnsetType = UNSET
 
 
 class Creation(Record):

@@ -24,7 +24,7 @@ class ServiceController(Controller):
     @get("/version", opt=rules.OPEN)
     async def version(self) -> dict[str, str]:
         """The server's version, and the version of Torc's API contract it follows (`api_version`)."""
-        return {"version": __version__, "api_version": settings.TORC_API_VERSION}
+        return {"version": __version__, "api_version": settings.CONTRACT_API_VERSION}
 
     @get("/workflow_spec_schema", opt=rules.OPEN)
     async def schema(self) -> dict[str, Any]:

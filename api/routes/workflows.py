@@ -64,11 +64,8 @@ class WorkflowCreate(msgspec.Struct, kw_only=True):
 
     def settings(self) -> dict[str, Any]:
         """The workflow settings given (the rest keep their defaults); a negative time is refused."""
-        given = {key: getattr(self, key) for key in workflows.SETTINGS if getattr(self, key, None) is not None}
-        for key, value in given.items():
-            if key.startswith("compute_node_") and not isinstance(value, bool) and value < 0:
-                raise InvalidRequest(f"{key} must be at least 0, got {value}")
-        return given
+        return _times_checked({key: getattr(self, key) for key in workflows.SETTINGS
+                               if getattr(self, key, None) is not None})  # fmt: skip
 
 
 class WorkflowController(Controller):
@@ -139,8 +136,12 @@ class WorkflowController(Controller):
 
     @route("/{workflow_id:int}", http_method=[HttpMethod.PUT, HttpMethod.PATCH], opt=rules.WORKFLOW)
     async def update_workflow(self, db: Database, workflow_id: int, data: WorkflowUpdate) -> Workflow:
-        """Change a workflow's name, description, project, metadata, archive flag or sort method."""
-        return await workflows.update(db, workflow_id, _changes(data))
+        """Change a workflow's name, description, project, metadata, archive flag, sort method or runner settings.
+
+        Torc's read-only fields (`id`, `run_id`, `is_canceled`, `timestamp`), sent back with a whole workflow, are
+        ignored.
+        """
+        return await workflows.update(db, workflow_id, _times_checked(_changes(data)))
 
     @delete("/{workflow_id:int}", status_code=200, opt=rules.WORKFLOW)
     async def delete_workflow(self, db: Database, workflow_id: int, request: Request) -> Workflow:
@@ -228,6 +229,14 @@ async def _unless_disconnected(request: Request, creating: Coroutine[Any, Any, W
 async def _disconnect(request: Request) -> None:
     while (await request.receive())["type"] != "http.disconnect":
         pass
+
+
+def _times_checked(settings: dict[str, Any]) -> dict[str, Any]:
+    """`settings`, whose compute-node times must not be negative (422 naming the first that is)."""
+    for key, value in settings.items():
+        if key.startswith("compute_node_") and isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            raise InvalidRequest(f"{key} must be at least 0, got {value}")
+    return settings
 
 
 def _format_from_content_type(content_type: str) -> str | None:

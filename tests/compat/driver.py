@@ -128,7 +128,8 @@ def records(api: Any) -> dict[str, Any]:
         "lasting_user_data": [u.name for u in api.list_user_data(workflow_id=wf.id, is_ephemeral=False).items],
         "ephemeral_user_data": [u.name for u in api.list_user_data(workflow_id=wf.id, is_ephemeral=True).items],
     }
-    out["pages"] = {name: {k: v for k, v in dump(page).items() if k != "items"} | {"names": [i.name for i in page.items]}
+    out["pages"] = {name: {**{k: v for k, v in dump(page).items() if k != "items"},
+                           "names": [i.name for i in page.items]}
                     for name, page in (
                         ("jobs", api.list_jobs(workflow_id=wf.id, sort_by="name", reverse_sort=True)),
                         ("files", api.list_files(workflow_id=wf.id, sort_by="name", reverse_sort=True)),

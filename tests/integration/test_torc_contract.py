@@ -78,6 +78,17 @@ def test_workflow_create_refuses_a_bad_setting_naming_it(http: httpx.Client, fie
     assert http.get("/workflows").json()["total_count"] == before
 
 
+def test_workflow_update_changes_runner_settings_and_refuses_a_negative_time(http: httpx.Client,
+                                                                           workflow: dict[str, Any]) -> None:  # fmt: skip
+    path = f"/workflows/{workflow['id']}"
+    changed = http.put(path, json={**workflow, "use_pending_failed": True, "compute_node_wait_for_new_jobs_seconds": 7})
+    assert (changed.json()["use_pending_failed"], changed.json()["compute_node_wait_for_new_jobs_seconds"]) == (True, 7)
+    body = refused(http.put(path, json={"compute_node_expiration_buffer_seconds": -3}), 422)
+    assert body["detail"] == "compute_node_expiration_buffer_seconds must be at least 0, got -3"
+    assert http.get(path).json()["compute_node_expiration_buffer_seconds"] == workflow[
+        "compute_node_expiration_buffer_seconds"]
+
+
 def test_workflow_update_refuses_an_unknown_sort_method(http: httpx.Client, workflow: dict[str, Any]) -> None:
     body = refused(http.put(f"/workflows/{workflow['id']}", json={"jobs_sort_method": "fastest"}), 400)
     assert "$.jobs_sort_method" in body["detail"]
@@ -148,7 +159,8 @@ def test_list_filter_naming_a_job_of_another_workflow_is_refused(http: httpx.Cli
 def test_jobs_listed_by_the_job_they_wait_for(http: httpx.Client, workflow: dict[str, Any]) -> None:
     wid = workflow["id"]
     first = http.post("/jobs", json={"workflow_id": wid, "name": "first", "command": "true"}).json()
-    http.post("/jobs", json={"workflow_id": wid, "name": "second", "command": "true", "depends_on_job_ids": [first["id"]]})
+    http.post("/jobs", json={"workflow_id": wid, "name": "second", "command": "true",
+                             "depends_on_job_ids": [first["id"]]})
     page = http.get("/jobs", params={"workflow_id": wid, "upstream_job_id": first["id"]}).json()
     assert [job["name"] for job in page["items"]] == ["second"] and page["total_count"] == 1
 
