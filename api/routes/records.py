@@ -179,8 +179,8 @@ class ResultController(Controller):
 
     @get("/{result_id:int}", opt=rules.record("results", "result_id"))
     async def get_result(self, db: Database, result_id: int) -> c.Result:
-        """One result."""
-        return await records.results.get(db, result_id)
+        """One result, with its job's name."""
+        return await history.get_result(db, result_id)
 
     @delete("/{result_id:int}", status_code=200, opt=rules.record("results", "result_id"))
     async def delete_result(self, db: Database, result_id: int) -> c.Result:

@@ -223,13 +223,19 @@ def mapped(api: Any, module_directory: str) -> dict[str, Any]:
 
 
 @scenario
-def user_data_of(api: Any, workflow_id: str) -> dict[str, Any]:
-    """Every user_data record of a workflow, by name, and its jobs' statuses (then the workflow is deleted)."""
+def finished_run(api: Any, workflow_id: str) -> dict[str, Any]:
+    """What a run left, read through Torc's calls: user_data by name, jobs' statuses, results, runners, status
+    (then the workflow is deleted)."""
     wid = int(workflow_id)
     records = {ud.name: ud.data for ud in api.list_user_data(workflow_id=wid).items}
     statuses = {job.name: job.status for job in api.list_jobs(workflow_id=wid).items}
+    results = api.list_results(workflow_id=wid).items
+    first = api.get_result(results[0].id) if results else None
+    nodes = api.list_compute_nodes(workflow_id=wid).items
+    status = api.get_workflow_status(wid)
     api.delete_workflow(wid)
-    return {"user_data": records, "statuses": statuses}
+    return {"user_data": records, "statuses": statuses, "results": dump(results), "first_result": dump(first),
+            "compute_nodes": dump(nodes), "status": dump(status)}
 
 
 # --- the calls of the endpoints that are not in this server yet ------------------------------

@@ -66,9 +66,17 @@ def test_pytorc_commands_run_a_mapped_workflow(drive, cli, server) -> None:
     through this server, with this project's runner running them."""
     wid = drive("mapped", str(EXAMPLES))["workflow_id"]
     cli("run", str(wid), env={"PATH": f"{BIN}:{TORC_VENV / 'bin'}:{os.environ['PATH']}"}, timeout=240)
-    found = drive("user_data_of", str(wid))
+    found = drive("finished_run", str(wid))
     assert found["statuses"] == {"1": "completed", "2": "completed", "postprocess": "completed"}
     assert found["user_data"]["output_1"] == {"inputs": {"input1": 1}, "result": 5,
                                               "output_data_path": "/projects/my-project/1"}
     assert found["user_data"]["postprocess_result"] == {
         "total": 10, "output_data_paths": ["/projects/my-project/1", "/projects/my-project/2"]}
+    # Torc's models of what the run left: its results, its runner and the workflow's summary
+    assert sorted((r["job_name"], r["return_code"], r["status"]) for r in found["results"]) == [
+        ("1", 0, "completed"), ("2", 0, "completed"), ("postprocess", 0, "completed")]
+    assert found["first_result"] == found["results"][0]
+    assert [n["is_active"] for n in found["compute_nodes"]] == [False]
+    assert {r["compute_node_id"] for r in found["results"]} == {found["compute_nodes"][0]["id"]}
+    assert found["status"]["is_complete"] is True and found["status"]["jobs_by_status"]["completed"] == 3
+    assert found["status"]["total_exec_time_minutes"] == sum(r["exec_time_minutes"] for r in found["results"])
