@@ -366,30 +366,7 @@ from torc_client.contract_runner import (  # noqa: E402 - re-exported: `c.ClaimR
 from torc_client.contract_history import Event, EventCreate, ResourceSeries, Result  # noqa: E402 - re-exported
 
 
-class RerunReason(Record):
-    """Why one job will run again at the next reinitialisation."""
-
-    job_id: int
-    job_name: str
-    status: str
-    reasons: list[str]
-
-
-class ReinitializeResult(Record):
-    """What a reinitialisation did (or, with dry_run, would do)."""
-
-    workflow_id: int
-    run_id: int
-    dry_run: bool
-    jobs: list[RerunReason]
-    job_counts: dict[str, int]
-
-
-class ResetResult(Record):
-    workflow_id: int
-    updated_count: int
-    reset_type: str
-    job_counts: dict[str, int]
+from torc_client.contract_reruns import ReinitializeResult, RerunReason, ResetResult  # noqa: E402 - re-exported
 
 
 class UnfitGroup(Record):
