@@ -170,3 +170,19 @@ def test_job_lists_sent_as_null_are_empty(http: httpx.Client, workflow: dict[str
                            "output_user_data_ids"))  # fmt: skip
     job = http.post("/jobs", json={"workflow_id": workflow["id"], "name": "j", "command": "true", **nulls})
     assert job.status_code == 200 and {key: job.json()[key] for key in nulls} == dict.fromkeys(nulls, [])
+
+
+def test_the_projects_client_creates_a_workflow_with_torcs_settings(client) -> None:
+    made = client.create_empty_workflow("settings", project="p", metadata={"k": [1]}, jobs_sort_method="none",
+                                        compute_node_wait_for_new_jobs_seconds=4)  # fmt: skip
+    read = client.get_workflow(made.id)
+    assert (read.project, read.metadata, read.jobs_sort_method, read.compute_node_wait_for_new_jobs_seconds) == (
+        "p", {"k": [1]}, "none", 4)
+    client.delete_workflow(made.id)
+
+
+def test_the_projects_client_raises_the_setting_it_refused(client) -> None:
+    from torc_client.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="compute_node_expiration_buffer_seconds must be at least 0, got -1"):
+        client.create_empty_workflow("bad", compute_node_expiration_buffer_seconds=-1)
