@@ -186,3 +186,8 @@ def test_the_projects_client_raises_the_setting_it_refused(client) -> None:
 
     with pytest.raises(ValidationError, match="compute_node_expiration_buffer_seconds must be at least 0, got -1"):
         client.create_empty_workflow("bad", compute_node_expiration_buffer_seconds=-1)
+
+
+def test_unfit_jobs_of_a_workflow_that_does_not_exist_is_404(http: httpx.Client) -> None:
+    response = http.get("/workflows/987654321/unfit", params={"num_cpus": 1, "memory_gb": 1.0})
+    assert refused(response, 404)["detail"] == "workflow 987654321 does not exist"
