@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install system run serve test test-fast docs docs-serve mutation mutation-install bench bench-install bench-quick slurm slurm-stop clean
+.PHONY: install torc-client system run serve test test-fast docs docs-serve mutation mutation-install bench bench-install bench-quick slurm slurm-stop clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,10 @@ serve: install  ## keep a server (embedded database in ~/.local/share/torc/db) r
 system:  ## the system packages the tests use (Debian, as root): jq, and chromium for the browser check
 	bash scripts/install-system.sh
 
-test: install system slurm  ## the whole suite, against a real embedded database, a real Slurm and a real browser
+torc-client:  ## Torc's published Python client (torc-client 0.35.0 from PyPI) in .venv-torc-client, for tests/compat
+	PYTHON=$(PYTHON) bash scripts/torc-client-venv.sh .venv-torc-client
+
+test: install torc-client system slurm  ## the whole suite, against a real embedded database, a real Slurm and a real browser
 	TORC_REQUIRE_BROWSER=1 TORC_REQUIRE_SSHD=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q
 
 slurm:  ## install (Debian packages, as root) and start a one-machine Slurm cluster: three nodes, partition debug
@@ -58,4 +61,4 @@ bench-quick: bench-install  ## a reduced benchmark run (under two minutes)
 	$(BIN)/python -m bench --quick
 
 clean:
-	rm -rf $(VENV) build site *.egg-info .pytest_cache mutants
+	rm -rf $(VENV) .venv-torc-client build site *.egg-info .pytest_cache mutants

@@ -29,6 +29,7 @@ import bcrypt
 import msgspec
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from api.problems import torc_fields
 from api.storage import logins
 from torc_client.core import settings
 
@@ -179,7 +180,7 @@ async def _too_many(scope: Scope, send: Send, until: float) -> None:
 async def _problem(scope: Scope, send: Send, status: int, title: str, detail: str,
                    headers: list[tuple[bytes, bytes]]) -> None:  # fmt: skip
     body = msgspec.json.encode({"type": "about:blank", "title": title, "status": status, "detail": detail,
-                                "instance": scope["path"]})  # fmt: skip
+                                "instance": scope["path"], **torc_fields(status, title, detail)})  # fmt: skip
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()), *headers]})  # fmt: skip
     await send({"type": "http.response.body", "body": body})

@@ -1,4 +1,9 @@
-"""Errors as `application/problem+json` (RFC 9457): one table, one handler."""
+"""Errors as `application/problem+json` (RFC 9457), carrying Torc's error fields too: one table, one handler.
+
+Torc's clients read `{error, errorNum, errorMessage, code}` (its OpenAPI document's error response);
+this project's client, CLI and tools read the problem document (`title`, `detail`, and fields such as
+`errors` or `path`). Every error body has both, so neither kind of client has to know the other.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +29,13 @@ log = logging.getLogger("torc.api")
 
 def problem_response(status: int, title: str, detail: str, request: Request, **extra: Any) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
-            "instance": request.url.path, **extra}  # fmt: skip
+            "instance": request.url.path, **extra, **torc_fields(status, title, detail)}  # fmt: skip
     return Response(content=body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def torc_fields(status: int, title: str, detail: str) -> dict[str, Any]:
+    """Torc's error fields: `error` names the kind of error and repeats the message, as Torc's server does."""
+    return {"error": {"error": title, "message": detail}, "errorNum": status, "errorMessage": detail, "code": status}
 
 
 def torc_error(request: Request, error: TorcError) -> Response:
@@ -121,6 +131,11 @@ class Problem(msgspec.Struct, kw_only=True):
     status: int
     detail: str
     instance: str
+    #: Torc's error fields: `{"error": title, "message": detail}`, the status twice and the detail again.
+    error: dict[str, Any]
+    errorNum: int  # noqa: N815 - Torc's name
+    errorMessage: str  # noqa: N815 - Torc's name
+    code: int
 
 
 _STATUSES = {

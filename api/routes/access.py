@@ -28,7 +28,7 @@ class AccessGroupController(Controller):
     path = "/access_groups"
     tags = ["access_groups"]
 
-    @post("/", status_code=201, opt=rules.CALLER)
+    @post("/", status_code=200, opt=rules.CALLER)
     async def create_access_group(self, request: Request, db: Database, caller: str | None,
                                   data: AccessGroupCreate) -> AccessGroup:  # fmt: skip
         """Create a group (admin users only)."""

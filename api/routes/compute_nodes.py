@@ -5,7 +5,14 @@ from __future__ import annotations
 from litestar import Controller, delete, get, post, put
 
 from api.access import rules
-from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
+from api.routes.params import (
+    DEFAULT_LIMIT,
+    Limit,
+    Offset,
+    ReverseSort,
+    SortBy,
+    WorkflowId,
+)
 from api.storage import Database, expiry, leases, records
 from torc_client.contract import ComputeNode, ComputeNodeCreate, Heartbeat, Page
 
@@ -14,17 +21,18 @@ class ComputeNodeController(Controller):
     path = "/compute_nodes"
     tags = ["compute_nodes"]
 
-    @post("/", status_code=201, opt=rules.CREATE)
+    @post("/", status_code=200, opt=rules.CREATE)
     async def register(self, db: Database, lease: float, data: ComputeNodeCreate) -> ComputeNode:
         """Register a runner; it holds a lease that heartbeats and claims renew."""
         return await leases.register(db, data, lease)
 
     @get("/", opt=rules.LIST)
     async def list_compute_nodes(self, db: Database, workflow_id: WorkflowId, is_active: bool | None = None,
-                                 offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Page[ComputeNode]:  # fmt: skip
-        """A workflow's runners, past and present."""
-        return await records.compute_nodes.list_page(db, {"workflow_id": workflow_id, "is_active": is_active},
-                                                     offset, limit)  # fmt: skip
+                                 offset: Offset = 0, limit: Limit = DEFAULT_LIMIT, sort_by: SortBy = None,
+                                 reverse_sort: ReverseSort = False, hostname: str | None = None) -> Page[ComputeNode]:  # fmt: skip
+        """A workflow's runners, past and present (only those on one host, with `hostname`)."""
+        query = {"workflow_id": workflow_id, "is_active": is_active, "hostname": hostname}
+        return await records.compute_nodes.list_page(db, query, offset, limit, sort_by or "id", reverse_sort)
 
     @get("/{node_id:int}", opt=rules.record("compute_nodes", "node_id"))
     async def get_compute_node(self, db: Database, node_id: int) -> ComputeNode:

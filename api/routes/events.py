@@ -31,7 +31,7 @@ class EventController(Controller):
         """Events with an id above `after`, oldest first (page with `after` = the last id you saw)."""
         return await history.events_after(db, workflow_id, after, limit, category)
 
-    @post("/", status_code=201, opt=rules.WORKFLOW)
+    @post("/", status_code=200, opt=rules.WORKFLOW)
     async def create_event(self, db: Database, workflow_id: int, data: EventCreate) -> Event:
         """Add an event of your own (jobs may log milestones here)."""
         return await history.add_event(db, workflow_id, data.category, data.message, data.data)

@@ -38,7 +38,7 @@ class SlurmSchedulerController(Controller):
         """A workflow's Slurm schedulers (allocation shapes)."""
         return await actions.slurm_schedulers.list_page(db, {"workflow_id": workflow_id}, offset, limit)
 
-    @post("/", status_code=201, opt=rules.CREATE)
+    @post("/", status_code=200, opt=rules.CREATE)
     async def create_slurm_scheduler(self, db: Database, data: c.SlurmSchedulerCreate) -> c.SlurmScheduler:
         """Add a Slurm scheduler to a workflow."""
         return await edits.create_in_workflow(db, actions.slurm_schedulers, _checked(_fields(data)))
@@ -70,7 +70,7 @@ class WorkflowActionController(Controller):
         """A workflow's actions; `pending` keeps those this compute node (or the submitting host) could claim."""
         return await actions.list_actions(db, workflow_id, pending, compute_node_id)
 
-    @post("/", status_code=201, opt=rules.CREATE)
+    @post("/", status_code=200, opt=rules.CREATE)
     async def create_workflow_action(self, db: Database, data: c.WorkflowActionCreate) -> c.WorkflowAction:
         """Add an action to a workflow (jobs and scheduler by id); counted at once if its run is open."""
         return await actions.create(db, data)
@@ -103,7 +103,7 @@ class ScheduledComputeNodeController(Controller):
         return await actions.scheduled_compute_nodes.list_page(db, {"workflow_id": workflow_id, "status": status},
                                                                offset, limit)  # fmt: skip
 
-    @post("/", status_code=201, opt=rules.CREATE)
+    @post("/", status_code=200, opt=rules.CREATE)
     async def create_scheduled_compute_node(self, db: Database,
                                             data: c.ScheduledComputeNodeCreate) -> c.ScheduledComputeNode:  # fmt: skip
         """Record an allocation just submitted."""

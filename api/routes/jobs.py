@@ -9,7 +9,14 @@ from litestar.enums import HttpMethod
 from litestar.params import Parameter
 
 from api.access import rules
-from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
+from api.routes.params import (
+    DEFAULT_LIMIT,
+    Limit,
+    Offset,
+    ReverseSort,
+    SortBy,
+    WorkflowId,
+)
 from api.routes.workflows import _changes
 from api.storage import Database, edits, jobs
 from api.storage import why as why_storage
@@ -36,14 +43,21 @@ class JobController(Controller):
     @get("/", opt=rules.LIST)
     async def list_jobs(self, db: Database, workflow_id: WorkflowId, status: str | None = None,
                         name: str | None = None, name_pattern: NamePattern = None, downstream_of: DownstreamOf = None,
-                        offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Page[Job]:  # fmt: skip
-        """A workflow's jobs in id order: those with one status, one name or names like a pattern, or those waiting
-        directly for one job."""
+                        offset: Offset = 0, limit: Limit = DEFAULT_LIMIT, sort_by: SortBy = None,
+                        reverse_sort: ReverseSort = False, needs_file_id: int | None = None,
+                        upstream_job_id: int | None = None) -> Page[Job]:  # fmt: skip
+        """A workflow's jobs in id order (or `sort_by`: name, status, priority): those with one status, one name or
+        names like a pattern, those that read one file (`needs_file_id`) or wait for one job (`upstream_job_id`), or
+        those waiting directly for one job (`downstream_of`, read from its own list)."""
+        links = {key: value for key, value in (("input_files", needs_file_id), ("upstream", upstream_job_id))
+                 if value is not None}  # fmt: skip
         try:
             if downstream_of is not None:
-                _alone("downstream_of", status=status, name=name, name_pattern=name_pattern)
+                _alone("downstream_of", status=status, name=name, name_pattern=name_pattern, sort_by=sort_by,
+                       needs_file_id=needs_file_id, upstream_job_id=upstream_job_id)  # fmt: skip
                 return await jobs.downstream_page(db, workflow_id, downstream_of, offset, limit)
-            return await jobs.list_page(db, workflow_id, status, offset, limit, name, name_pattern)
+            return await jobs.list_page(db, workflow_id, status, offset, limit, name, name_pattern, sort_by,
+                                        reverse_sort, links)  # fmt: skip
         except ValueError as error:
             raise InvalidRequest(str(error)) from None
 
@@ -52,7 +66,7 @@ class JobController(Controller):
         """One job, with its relationships."""
         return await jobs.get(db, job_id)
 
-    @post("/", status_code=201, opt=rules.CREATE)
+    @post("/", status_code=200, opt=rules.CREATE)
     async def create_job(self, db: Database, data: JobCreate) -> Job:
         """Add a job to a workflow that has not run yet."""
         return await edits.create_job(db, data)

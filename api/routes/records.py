@@ -9,9 +9,23 @@ from litestar import Controller, delete, get, post, route
 from litestar.enums import HttpMethod
 
 from api.access import rules
-from api.routes.params import DEFAULT_LIMIT, Limit, Offset, WorkflowId
+from api.routes.params import (
+    DEFAULT_LIMIT,
+    Limit,
+    Offset,
+    ReverseSort,
+    SortBy,
+    WorkflowId,
+)
 from api.routes.workflows import _changes
-from api.storage import Database, edits, history, records
+from api.storage import (
+    Database,
+    edits,
+    history,
+    record_filters,
+    records,
+    user_data_links,
+)
 from torc_client import contract as c
 
 
@@ -25,11 +39,14 @@ class FileController(Controller):
 
     @get("/", opt=rules.LIST)
     async def list_files(self, db: Database, workflow_id: WorkflowId, name: str | None = None,
-                         path: str | None = None, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> c.Page[c.File]:  # fmt: skip
-        """A workflow's files."""
-        return await records.files.list_page(db, {"workflow_id": workflow_id, "name": name, "path": path}, offset, limit)
+                         path: str | None = None, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT, sort_by: SortBy = None,
+                         reverse_sort: ReverseSort = False, produced_by_job_id: int | None = None) -> c.Page[c.File]:  # fmt: skip
+        """A workflow's files (only those one job writes, with `produced_by_job_id`)."""
+        query = {"workflow_id": workflow_id, "name": name, "path": path,
+                 **await record_filters.produced_by(db, workflow_id, produced_by_job_id)}  # fmt: skip
+        return await records.files.list_page(db, query, offset, limit, sort_by or "id", reverse_sort)
 
-    @post("/", status_code=201, opt=rules.CREATE)
+    @post("/", status_code=200, opt=rules.CREATE)
     async def create_file(self, db: Database, data: c.FileCreate) -> c.File:
         """Add a file record to a workflow."""
         return await edits.create_in_workflow(db, records.files, _fields(data))
@@ -61,14 +78,17 @@ class UserDataController(Controller):
     @get("/", opt=rules.LIST)
     async def list_user_data(self, db: Database, workflow_id: WorkflowId, name: str | None = None,
                              consumer_job_id: int | None = None, producer_job_id: int | None = None,
-                             offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> c.Page[c.UserData]:  # fmt: skip
+                             offset: Offset = 0, limit: Limit = DEFAULT_LIMIT, sort_by: SortBy = None,
+                             reverse_sort: ReverseSort = False, is_ephemeral: bool | None = None) -> c.Page[c.UserData]:  # fmt: skip
         """A workflow's user_data, optionally only what one job reads (consumer) or writes (producer)."""
-        return await edits.list_user_data(db, workflow_id, name, consumer_job_id, producer_job_id, offset, limit)
+        return await edits.list_user_data(db, workflow_id, name, consumer_job_id, producer_job_id, offset, limit,
+                                          sort_by, reverse_sort, is_ephemeral)  # fmt: skip
 
-    @post("/", status_code=201, opt=rules.CREATE)
-    async def create_user_data(self, db: Database, data: c.UserDataCreate) -> c.UserData:
-        """Add a user_data record to a workflow."""
-        return await edits.create_in_workflow(db, records.user_data, _fields(data))
+    @post("/", status_code=200, opt=rules.CREATE)
+    async def create_user_data(self, db: Database, data: c.UserDataCreate, consumer_job_id: int | None = None,
+                               producer_job_id: int | None = None) -> c.UserData:  # fmt: skip
+        """Add a user_data record to a workflow; `consumer_job_id` reads it, `producer_job_id` writes it."""
+        return await user_data_links.create_for_jobs(db, _fields(data), consumer_job_id, producer_job_id)
 
     @get("/{user_data_id:int}", opt=rules.record("user_data", "user_data_id"))
     async def get_user_data(self, db: Database, user_data_id: int) -> c.UserData:
@@ -96,13 +116,16 @@ class ResourceRequirementsController(Controller):
 
     @get("/", opt=rules.LIST)
     async def list_resource_requirements(self, db: Database, workflow_id: WorkflowId, name: str | None = None,
-                                         offset: Offset = 0,
-                                         limit: Limit = DEFAULT_LIMIT) -> c.Page[c.ResourceRequirements]:  # fmt: skip
-        """A workflow's resource requirements."""
-        return await records.resource_requirements.list_page(db, {"workflow_id": workflow_id, "name": name},
-                                                             offset, limit)  # fmt: skip
+                                         offset: Offset = 0, limit: Limit = DEFAULT_LIMIT, sort_by: SortBy = None,
+                                         reverse_sort: ReverseSort = False, job_id: int | None = None,
+                                         num_cpus: int | None = None, num_gpus: int | None = None,
+                                         num_nodes: int | None = None) -> c.Page[c.ResourceRequirements]:  # fmt: skip
+        """A workflow's resource requirements (only the group one job uses, with `job_id`)."""
+        query = {"workflow_id": workflow_id, "name": name, "num_cpus": num_cpus, "num_gpus": num_gpus,
+                 "num_nodes": num_nodes, **await record_filters.used_by(db, workflow_id, job_id)}  # fmt: skip
+        return await records.resource_requirements.list_page(db, query, offset, limit, sort_by or "id", reverse_sort)
 
-    @post("/", status_code=201, opt=rules.CREATE)
+    @post("/", status_code=200, opt=rules.CREATE)
     async def create_resource_requirements(self, db: Database,
                                            data: c.ResourceRequirementsCreate) -> c.ResourceRequirements:  # fmt: skip
         """Add resource requirements (memory like `16g`, runtime like `PT4H`)."""
@@ -170,8 +193,8 @@ class ResultController(Controller):
 
     @get("/{result_id:int}", opt=rules.record("results", "result_id"))
     async def get_result(self, db: Database, result_id: int) -> c.Result:
-        """One result."""
-        return await records.results.get(db, result_id)
+        """One result, with its job's name."""
+        return await history.get_result(db, result_id)
 
     @delete("/{result_id:int}", status_code=200, opt=rules.record("results", "result_id"))
     async def delete_result(self, db: Database, result_id: int) -> c.Result:

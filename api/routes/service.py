@@ -9,6 +9,7 @@ from litestar import Controller, get
 from api.access import rules
 from api.storage import Database
 from torc_client import __version__
+from torc_client.core import settings
 from torc_client.spec import spec_schema
 
 
@@ -23,8 +24,8 @@ class ServiceController(Controller):
 
     @get("/version", opt=rules.OPEN)
     async def version(self) -> dict[str, str]:
-        """The server's version."""
-        return {"version": __version__}
+        """The server's version, and the version of Torc's API contract it follows (`api_version`)."""
+        return {"version": __version__, "api_version": settings.CONTRACT_API_VERSION}
 
     @get("/workflow_spec_schema", opt=rules.OPEN)
     async def schema(self) -> dict[str, Any]:

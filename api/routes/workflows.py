@@ -13,7 +13,7 @@ from litestar.enums import HttpMethod
 from litestar.params import Parameter
 
 from api.access import rules
-from api.routes.params import DEFAULT_LIMIT, Limit, Offset
+from api.routes.params import DEFAULT_LIMIT, Limit, Offset, ReverseSort, SortBy
 from api.storage import (
     Database,
     create,
@@ -35,11 +35,12 @@ from torc_client.contract import (
     Page,
     ReinitializeResult,
     ResetResult,
+    SortMethod,
     Workflow,
     WorkflowStatus,
     WorkflowUpdate,
 )
-from torc_client.core.errors import TorcError
+from torc_client.core.errors import InvalidRequest, TorcError
 from torc_client.spec import build_plan, load_spec_text
 
 
@@ -50,19 +51,37 @@ class ClientGone(TorcError):
     title = "Client closed request"
 
 class WorkflowCreate(msgspec.Struct, kw_only=True):
-    """An empty workflow, to fill with jobs through the API."""
+    """An empty workflow, to fill with jobs through the API (Torc's `WorkflowModel`; unset settings take defaults).
+
+    Torc's read-only fields (`id`, `run_id`, `is_archived`, `is_canceled`, `timestamp`) are ignored if sent.
+    """
 
     name: Name
     description: str | None = None
-    user: str = ""
+    user: str | None = None
     working_dir: str | None = None
+    project: str | None = None
+    metadata: dict[str, Any] | None = None
+    jobs_sort_method: SortMethod | None = None
+    use_pending_failed: bool | None = None
+    compute_node_expiration_buffer_seconds: int | None = None
+    compute_node_wait_for_new_jobs_seconds: int | None = None
+    compute_node_ignore_workflow_completion: bool | None = None
+    compute_node_wait_for_healthy_database_minutes: int | None = None
+    compute_node_min_time_for_new_jobs_seconds: int | None = None
+    slurm_defaults: dict[str, Any] | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """The workflow settings given (the rest keep their defaults); a negative time is refused."""
+        return _times_checked({key: getattr(self, key) for key in workflows.SETTINGS
+                               if getattr(self, key, None) is not None})  # fmt: skip
 
 
 class WorkflowController(Controller):
     path = "/workflows"
     tags = ["workflows"]
 
-    @post("/specs", status_code=201, opt=rules.CALLER)
+    @post("/specs", status_code=200, opt=rules.CALLER)
     async def create_from_spec(
         self,
         request: Request,
@@ -100,22 +119,24 @@ class WorkflowController(Controller):
         """
         return await creations.get(db, creations.key(caller, request_id), request_id)
 
-    @post("/", status_code=201, opt=rules.CALLER)
+    @post("/", status_code=200, opt=rules.CALLER)
     async def create_empty(self, db: Database, caller: str | None, data: WorkflowCreate) -> Workflow:
         """Create an empty workflow (with its `default` resource requirements); its user is the authenticated one."""
-        plan = create.empty_plan(data.name, data.description)
-        return await create.create_from_plan(db, plan, caller or data.user, data.working_dir)
+        plan = create.empty_plan(data.name, data.description, data.project, data.metadata or {}, data.settings(),
+                                 data.slurm_defaults)  # fmt: skip
+        return await create.create_from_plan(db, plan, caller or data.user or "", data.working_dir)
 
     @get("/", opt=rules.CALLER)
     async def list_workflows(self, request: Request, db: Database, caller: str | None, name: str | None = None,
                              user: str | None = None, is_archived: bool = False, offset: Offset = 0,
-                             limit: Limit = DEFAULT_LIMIT) -> Page[Workflow]:  # fmt: skip
+                             limit: Limit = DEFAULT_LIMIT, sort_by: SortBy = None,
+                             reverse_sort: ReverseSort = False) -> Page[Workflow]:  # fmt: skip
         """List workflows (archived ones only when asked; with access control, those the caller may use)."""
         state = request.app.state
         scoped = state.enforce_access and caller not in state.admin_users
         within = await groups.visible_filter(db, caller or "") if scoped else None
         return await workflows.list_page(db, {"name": name, "user": user, "is_archived": is_archived}, offset, limit,
-                                         within)  # fmt: skip
+                                         within, sort_by, reverse_sort)  # fmt: skip
 
     @get("/{workflow_id:int}", opt=rules.WORKFLOW)
     async def get_workflow(self, db: Database, workflow_id: int) -> Workflow:
@@ -124,8 +145,12 @@ class WorkflowController(Controller):
 
     @route("/{workflow_id:int}", http_method=[HttpMethod.PUT, HttpMethod.PATCH], opt=rules.WORKFLOW)
     async def update_workflow(self, db: Database, workflow_id: int, data: WorkflowUpdate) -> Workflow:
-        """Change a workflow's name, description, project, metadata, archive flag or sort method."""
-        return await workflows.update(db, workflow_id, _changes(data))
+        """Change a workflow's name, description, project, metadata, archive flag, sort method or runner settings.
+
+        Torc's read-only fields (`id`, `run_id`, `is_canceled`, `timestamp`), sent back with a whole workflow, are
+        ignored.
+        """
+        return await workflows.update(db, workflow_id, _times_checked(_changes(data)))
 
     @delete("/{workflow_id:int}", status_code=200, opt=rules.WORKFLOW)
     async def delete_workflow(self, db: Database, workflow_id: int, request: Request) -> Workflow:
@@ -213,6 +238,14 @@ async def _unless_disconnected(request: Request, creating: Coroutine[Any, Any, W
 async def _disconnect(request: Request) -> None:
     while (await request.receive())["type"] != "http.disconnect":
         pass
+
+
+def _times_checked(settings: dict[str, Any]) -> dict[str, Any]:
+    """`settings`, whose compute-node times must not be negative (422 naming the first that is)."""
+    for key, value in settings.items():
+        if key.startswith("compute_node_") and isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            raise InvalidRequest(f"{key} must be at least 0, got {value}")
+    return settings
 
 
 def _format_from_content_type(content_type: str) -> str | None:

@@ -323,7 +323,9 @@ async def _claimed_jobs(db: Database, wf: dict, docs: list[dict], shapes: dict) 
 
 
 async def unfit(db: Database, wid: int, total: resources.Capacity) -> list[UnfitGroup]:
-    """Unfinished jobs whose requirements exceed what a runner has in total, grouped by requirement."""
+    """Unfinished jobs whose requirements exceed what a runner has in total, grouped by requirement (404: no such
+    workflow)."""
+    await workflows.get_doc(db, wid)
     rr_docs = [doc async for doc in db.resource_requirements.find({"workflow_id": wid})]
     too_big = {d["_id"]: d for d in rr_docs if resources.shortfalls(queue.shape_of({**d, "rr_id": d["_id"]}), total)}
     if not too_big:

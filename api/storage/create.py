@@ -239,10 +239,13 @@ def _workflow_fields(plan: WorkflowPlan, user: str, working_dir: str | None) -> 
     return {**fields, **settings, **hpc}
 
 
-def empty_plan(name: str, description: str | None) -> WorkflowPlan:
-    """The plan of a workflow with no jobs yet (only its `default` resource requirements)."""
+def empty_plan(name: str, description: str | None, project: str | None = None, metadata: dict[str, Any] | None = None,
+               settings: dict[str, Any] | None = None, slurm_defaults: dict[str, Any] | None = None) -> WorkflowPlan:
+    """The plan of a workflow with no jobs yet (only its `default` resource requirements); `settings` override
+    the defaults."""
     default = PlanResources(name="default", num_cpus=1, num_gpus=0, num_nodes=1, memory="1m",
                             memory_bytes=1 << 20, runtime="PT1H", runtime_s=3600.0)  # fmt: skip
-    return WorkflowPlan(name=name, description=description, user=None, working_dir=None, project=None, metadata={},
-                        settings=dict(DEFAULT_SETTINGS), resource_requirements=(default,), files=(), user_data=(),
-                        failure_handlers=(), jobs=(), upstream={})  # fmt: skip
+    return WorkflowPlan(name=name, description=description, user=None, working_dir=None, project=project,
+                        metadata=metadata or {}, settings={**DEFAULT_SETTINGS, **(settings or {})},
+                        resource_requirements=(default,), files=(), user_data=(), failure_handlers=(), jobs=(),
+                        upstream={}, slurm_defaults=slurm_defaults or {})  # fmt: skip

@@ -61,6 +61,7 @@ async def create_jobs(db: Database, batch: list[JobCreate]) -> list[Job]:
         supports_termination=data.supports_termination, depends_on=sorted(data.depends_on_job_ids),
         upstream=data.depends_on_job_ids, input_files=data.input_file_ids, output_files=data.output_file_ids,
         input_user_data=data.input_user_data_ids, output_user_data=data.output_user_data_ids,
+        scheduler_id=data.scheduler_id,
         **_launch_settings(wf, data),
     ) for i, data in enumerate(batch)]  # fmt: skip
 
@@ -248,10 +249,13 @@ async def delete_resources(db: Database, rid: int) -> Any:
 
 
 async def _check_name_free(db: Database, wid: int, name: str) -> None:
+    """As in Torc, two groups may share a name, but not `default`: jobs added without requirements get that one."""
+    if name != DEFAULT_RR:
+        return
     taken = await db.resource_requirements.find_one({"workflow_id": wid, "name": name}, {"_id": 1})
     if taken is not None:
-        raise Conflict(f"workflow {wid} already has resource requirements named {name!r} (id {taken['_id']}); "
-                       "choose another name")  # fmt: skip
+        raise Conflict(f"workflow {wid} already has resource requirements named {name!r} (id {taken['_id']}), which "
+                       "jobs added without requirements use; choose another name")  # fmt: skip
 
 
 async def delete_file(db: Database, fid: int) -> Any:
@@ -311,12 +315,14 @@ async def create_in_workflow(db: Database, store: records.Store, fields: dict[st
 
 
 async def list_user_data(db: Database, wid: int, name: str | None, consumer_job_id: int | None,
-                         producer_job_id: int | None, offset: int, limit: int) -> Page[UserData]:  # fmt: skip
+                         producer_job_id: int | None, offset: int, limit: int, sort_by: str | None = None,
+                         reverse: bool = False, is_ephemeral: bool | None = None) -> Page[UserData]:  # fmt: skip
     """A workflow's user_data, optionally only what one job reads or writes."""
     await workflows.get_doc(db, wid)
-    query: dict[str, Any] = {"workflow_id": wid, "name": name}
+    ephemeral = None if is_ephemeral is None else (True if is_ephemeral else {"$ne": True})  # older records lack it
+    query: dict[str, Any] = {"workflow_id": wid, "name": name, "is_ephemeral": ephemeral}
     for jid, field in ((consumer_job_id, "input_user_data"), (producer_job_id, "output_user_data")):
         if jid is not None:
             ids = (await jobs.get_doc(db, jid)).get(field, [])
             query["_id"] = {"$in": sorted(set(ids) & set(query["_id"]["$in"])) if "_id" in query else ids}
-    return await records.user_data.list_page(db, query, offset, limit)
+    return await records.user_data.list_page(db, query, offset, limit, sort_by or "id", reverse)

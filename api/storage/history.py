@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from api.storage import records, workflows
 from api.storage.db import Database
 from api.storage.workflows import Event
@@ -20,9 +22,21 @@ async def list_results(db: Database, wid: int, filters: dict[str, Any], all_runs
     query = {"workflow_id": wid, **{k: v for k, v in filters.items() if v is not None}}
     docs = [doc async for doc in db.results.find(query, {"samples": 0})]
     docs = _sorted(docs if all_runs else _latest(docs))
-    items = [records.results.to_record(doc) for doc in docs[offset : offset + limit]]
-    return Page(items=items, offset=offset, limit=limit, count=len(items), total_count=len(docs),
+    items = await with_job_names(db, [records.results.to_record(doc) for doc in docs[offset : offset + limit]])
+    return Page(items=items, offset=offset, max_limit=limit, count=len(items), total_count=len(docs),
                 has_more=offset + len(items) < len(docs))  # fmt: skip
+
+
+async def get_result(db: Database, rid: int) -> Result:
+    """One result, with its job's name."""
+    return (await with_job_names(db, [await records.results.get(db, rid)]))[0]
+
+
+async def with_job_names(db: Database, results: list[Result]) -> list[Result]:
+    """The results with their jobs' names (read by id, one request for all); a deleted job leaves None."""
+    names = {d["_id"]: d["name"] for d in await workflows.find_by_ids(db.jobs, sorted({r.job_id for r in results}),
+                                                                      {"name": 1})}  # fmt: skip
+    return [msgspec.structs.replace(r, job_name=names.get(r.job_id)) for r in results]
 
 
 async def resource_series(db: Database, wid: int, job_id: int | None, all_runs: bool, offset: int,
@@ -37,7 +51,7 @@ async def resource_series(db: Database, wid: int, job_id: int | None, all_runs: 
                                                                          {"samples": 1})}  # fmt: skip
     items = [ResourceSeries(result_id=d["_id"], job_id=d["job_id"], run_id=d["run_id"], attempt_id=d["attempt_id"],
                             samples=[ResourceSample(*s) for s in bodies.get(d["_id"], [])]) for d in page]  # fmt: skip
-    return Page(items=items, offset=offset, limit=limit, count=len(items), total_count=len(heads),
+    return Page(items=items, offset=offset, max_limit=limit, count=len(items), total_count=len(heads),
                 has_more=offset + len(items) < len(heads))  # fmt: skip
 
 
@@ -74,7 +88,7 @@ async def events_after(db: Database, wid: int, after: int, limit: int,
     docs = await workflows.find_by_ids(db.events, [(wid << 32) | s for s in seqs])
     items = [to_event(doc) for doc in docs]
     total = max(0, last - after)
-    return Page(items=items, offset=after, limit=limit, count=len(items), total_count=total,
+    return Page(items=items, offset=after, max_limit=limit, count=len(items), total_count=total,
                 has_more=after + len(seqs) < last)  # fmt: skip
 
 
@@ -89,7 +103,7 @@ async def _events_of_category(db: Database, wid: int, after: int, last: int, lim
     docs = [doc async for doc in db.events.find(query).sort("_id", 1).limit(limit + 1)]
     items = [to_event(doc) for doc in docs[:limit]]
     total = len(docs) if len(docs) <= limit else await db.events.count_documents(query)
-    return Page(items=items, offset=after, limit=limit, count=len(items), total_count=total,
+    return Page(items=items, offset=after, max_limit=limit, count=len(items), total_count=total,
                 has_more=len(docs) > limit)  # fmt: skip
 
 

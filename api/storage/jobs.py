@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from api.storage import job_names, name_match, transitions, workflows
 from api.storage.db import Database
 from api.storage.hashes import definition_hash
@@ -63,7 +65,7 @@ def to_record(doc: dict[str, Any], initialized: bool) -> Job:
         output_user_data_ids=doc.get("output_user_data", []),
         active_compute_node_id=doc.get("active_compute_node_id"),
         spec_command=doc.get("spec_command"), spec_invocation_script=doc.get("spec_invocation_script"),
-        scheduler=doc.get("scheduler"), priority=doc.get("priority", 0), env=doc.get("env"),
+        scheduler=doc.get("scheduler"), priority=doc.get("priority", 0), scheduler_id=doc.get("scheduler_id"), env=doc.get("env"),
         stdio=StdioConfig(**doc["stdio"]) if doc.get("stdio") else None,
     )  # fmt: skip
 
@@ -82,18 +84,23 @@ async def get(db: Database, jid: int) -> Job:
 
 
 async def list_page(db: Database, wid: int, status: str | None, offset: int, limit: int,
-                    name: str | None = None, name_pattern: str | None = None) -> Page[Job]:  # fmt: skip
+                    name: str | None = None, name_pattern: str | None = None, sort_by: str | None = None,
+                    reverse: bool = False, links: dict[str, int] | None = None) -> Page[Job]:  # fmt: skip
     """One page of a workflow's jobs in id order, optionally only those with one status, one name or names like a
     pattern (`name_match`).
 
     Without a filter the page is read by id from the workflow's id blocks, so the first
-    page of a 100,000-job workflow costs one page of point reads, not a scan.
+    page of a 100,000-job workflow costs one page of point reads, not a scan. Another order
+    (`sort_by`, `reverse`), or `links` (only jobs that read file `input_files` or wait for job
+    `upstream`), reads every matching job.
     """
     wf = await workflows.get_doc(db, wid, full=True)
     initialized = wf["is_initialized"]
     if status is not None:
         states.parse(status)
     by_name = name_match.condition(name, name_pattern)
+    if (sort_by or "id") != "id" or reverse or links:
+        return await _sorted_page(db, wf, status, by_name, offset, limit, sort_by or "id", reverse, links or {})
     if by_name is None and (status is None or (not initialized and status == S.UNINITIALIZED.value)):
         total = sum(n for _, n in wf["job_blocks"])
         docs = await workflows.find_by_ids(db.jobs, workflows.id_page(wf["job_blocks"], offset, limit))
@@ -102,7 +109,7 @@ async def list_page(db: Database, wid: int, status: str | None, offset: int, lim
         if not initialized and status not in (None, S.UNINITIALIZED.value):
             docs, total = [], 0
     items = [to_record(doc, initialized) for doc in docs]
-    return Page(items=items, offset=offset, limit=limit, count=len(items), total_count=total,
+    return Page(items=items, offset=offset, max_limit=limit, count=len(items), total_count=total,
                 has_more=offset + len(items) < total)  # fmt: skip
 
 
@@ -115,7 +122,7 @@ async def downstream_page(db: Database, wid: int, jid: int, offset: int, limit: 
     blocks = sorted(doc.get("blocks", []))
     docs = await workflows.find_by_ids(db.jobs, blocks[offset : offset + limit])
     items = [to_record(d, wf["is_initialized"]) for d in docs]
-    return Page(items=items, offset=offset, limit=limit, count=len(items), total_count=len(blocks),
+    return Page(items=items, offset=offset, max_limit=limit, count=len(items), total_count=len(blocks),
                 has_more=offset + len(items) < len(blocks))  # fmt: skip
 
 
@@ -141,6 +148,26 @@ async def _named_ids(db: Database, wf: dict[str, Any], status: str | None, by_na
     if ids is None or status is None:
         return ids
     return await job_names.with_status(db, ids, status)
+
+
+#: The orders a job listing can take (Torc's `sort_by`).
+JOB_SORTS = ("id", "name", "status", "priority")
+
+
+async def _sorted_page(db: Database, wf: dict[str, Any], status: str | None, by_name: Any, offset: int,
+                       limit: int, sort_by: str, reverse: bool, links: dict[str, int]) -> Page[Job]:  # fmt: skip
+    if sort_by not in JOB_SORTS:
+        raise InvalidRequest(f"cannot sort jobs by {sort_by!r}; use one of {', '.join(JOB_SORTS)}")
+    initialized = wf["is_initialized"]
+    query: dict[str, Any] = {"workflow_id": wf["_id"], "status": status if initialized else None, "name": by_name,
+                             **links}
+    if not initialized and status not in (None, S.UNINITIALIZED.value):
+        query["_id"] = {"$in": []}
+    docs = [doc async for doc in db.jobs.find({k: v for k, v in query.items() if v is not None})]
+    items = sorted((to_record(doc, initialized) for doc in docs), key=lambda j: (getattr(j, sort_by), j.id),
+                   reverse=reverse)[offset : offset + limit]  # fmt: skip
+    return Page(items=items, offset=offset, max_limit=limit, count=len(items), total_count=len(docs),
+                has_more=offset + len(items) < len(docs))  # fmt: skip
 
 
 def _dense(wf: dict[str, Any], status: str, offset: int, limit: int) -> bool:
@@ -182,6 +209,7 @@ async def update(db: Database, jid: int, changes: dict[str, Any]) -> Job:
     """Apply a caller's edit. Name, command and script only before initialisation; status only to disabled."""
     doc = await get_doc(db, jid)
     wf = await workflows.get_doc(db, doc["workflow_id"])
+    changes = _differing(to_record(doc, wf["is_initialized"]), changes)
     structural = [key for key in STRUCTURAL_FIELDS if key in changes]
     if structural and wf["is_initialized"] and doc["status"] in states.LEASED | {S.READY}:
         raise Conflict(f"job {jid} is {doc['status']}: {', '.join(structural)} cannot change while it is queued or "
@@ -193,11 +221,18 @@ async def update(db: Database, jid: int, changes: dict[str, Any]) -> Job:
         await _check_owned(db, "resource_requirements", changes["rr_id"], doc["workflow_id"])
     if "name" in changes:
         await job_names.forget(db, doc["workflow_id"])
+    if changes.get("scheduler_id") is not None:
+        await _check_owned(db, "slurm_schedulers", changes["scheduler_id"], doc["workflow_id"])
     if changes:
         # A command set by hand is the text itself: the spec's text, kept for export, no longer applies.
         stale = {f"spec_{key}": "" for key in ("command", "invocation_script") if key in changes}
         await db.jobs.update_one({"_id": jid}, {"$set": changes, **({"$unset": stale} if stale else {})})
     return await get(db, jid)
+
+
+def _differing(job: Job, changes: dict[str, Any]) -> dict[str, Any]:
+    """The changes that differ from the job as a caller sees it: a job read and sent back whole changes nothing."""
+    return {key: value for key, value in changes.items() if getattr(job, key, msgspec.UNSET) != value}
 
 
 async def _disable(db: Database, wf: dict, doc: dict, status: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.storage import expiry, transitions, workflows
+from api.storage import expiry, status_summary, transitions, workflows
 from api.storage.db import Database, chunks
 from api.storage.workflows import Event
 from torc_client.contract import WorkflowStatus
@@ -19,7 +19,7 @@ CANCEL_CHUNK = 1000
 async def status(db: Database, wid: int, lease_seconds: float) -> WorkflowStatus:
     wf = await workflows.get_doc(db, wid)
     await expiry.expire_due(db, wf, lease_seconds)
-    return await workflows.status(db, wid)
+    return await status_summary.with_activity(db, await workflows.status(db, wid))
 
 
 async def cancel(db: Database, wid: int) -> WorkflowStatus:
@@ -35,7 +35,7 @@ async def cancel(db: Database, wid: int) -> WorkflowStatus:
         ids = [d["_id"] async for d in db.jobs.find({"workflow_id": wid, "status": source.value}, {"_id": 1})]
         for part in chunks(ids, CANCEL_CHUNK):
             await db.atomic(wid, lambda db, part=part, source=source: _cancel_jobs(db, wid, part, source))
-    return await workflows.status(db, wid)
+    return await status_summary.with_activity(db, await workflows.status(db, wid))
 
 
 async def _cancel_jobs(db: Database, wid: int, ids: list[int], source: S) -> None:

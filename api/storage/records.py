@@ -81,7 +81,7 @@ class Store(Generic[R]):
         docs = [doc async for doc in self._coll(db).find({k: v for k, v in query.items() if v is not None})]
         docs.sort(key=lambda d: (d.get(field) is None, d.get(field)), reverse=reverse)
         items = [self.to_record(doc) for doc in docs[offset : offset + limit]]
-        return c.Page(items=items, offset=offset, limit=limit, count=len(items), total_count=len(docs),
+        return c.Page(items=items, offset=offset, max_limit=limit, count=len(items), total_count=len(docs),
                       has_more=offset + len(items) < len(docs))  # fmt: skip
 
 
@@ -139,7 +139,8 @@ def _failure_handler(doc: dict) -> dict:
 
 files = Store("files", "file", _file, ("name", "path"))
 user_data = Store("user_data", "user_data", _user_data, ("name",))
-resource_requirements = Store("resource_requirements", "resource_requirements", _resources, ("name",))
+resource_requirements = Store("resource_requirements", "resource_requirements", _resources,
+                              ("name", "num_cpus", "num_gpus", "num_nodes", "memory_bytes", "runtime_s"))  # fmt: skip
 failure_handlers = Store("failure_handlers", "failure_handler", _failure_handler, ("name",))
 results = Store("results", "result", _result, ("job_id", "run_id", "return_code", "completion_time"))
-compute_nodes = Store("compute_nodes", "compute_node", _compute_node, ("hostname", "start_time"))
+compute_nodes = Store("compute_nodes", "compute_node", _compute_node, ("hostname", "start_time", "is_active"))

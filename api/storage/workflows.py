@@ -24,7 +24,7 @@ from torc_client.contract import (
     WorkflowStatus,
 )
 from torc_client.core import states
-from torc_client.core.errors import NotFound
+from torc_client.core.errors import InvalidRequest, NotFound
 
 #: Collections whose documents belong to one workflow (deleted with it).
 CHILD_COLLECTIONS = (
@@ -39,7 +39,7 @@ _HOT_PROJECTION = {"job_blocks": 0}
 SETTINGS = (
     "jobs_sort_method", "use_pending_failed", "compute_node_expiration_buffer_seconds",
     "compute_node_wait_for_new_jobs_seconds", "compute_node_ignore_workflow_completion",
-    "compute_node_wait_for_healthy_database_minutes",
+    "compute_node_wait_for_healthy_database_minutes", "compute_node_min_time_for_new_jobs_seconds",
 )  # fmt: skip
 
 
@@ -97,17 +97,26 @@ async def get(db: Database, wid: int) -> Workflow:
     return to_record(await get_doc(db, wid))
 
 
+#: The orders a workflow listing can take (Torc's `sort_by`).
+WORKFLOW_SORTS = ("id", "name", "user", "timestamp", "description", "project")
+
+
 async def list_page(db: Database, filters: dict[str, Any], offset: int, limit: int,
-                    within: dict[str, Any] | None = None) -> Page[Workflow]:  # fmt: skip
-    """A page of workflows matching `filters` (None: any), among those `within` selects."""
+                    within: dict[str, Any] | None = None, sort_by: str | None = None,
+                    reverse: bool = False) -> Page[Workflow]:  # fmt: skip
+    """A page of workflows matching `filters` (None: any), among those `within` selects, in `sort_by` order."""
+    sort_by = sort_by or "id"
+    if sort_by not in WORKFLOW_SORTS:
+        raise InvalidRequest(f"cannot sort workflows by {sort_by!r}; use one of {', '.join(WORKFLOW_SORTS)}")
     query = {key: value for key, value in filters.items() if value is not None}
     query.setdefault("is_archived", False)
     if within:
         query = {"$and": [query, within]}
     total = await db.workflows.count_documents(query)
-    cursor = db.workflows.find(query, _HOT_PROJECTION).sort("_id", 1).skip(offset).limit(limit)
+    order = [("_id" if sort_by == "id" else sort_by, -1 if reverse else 1)] + ([("_id", 1)] if sort_by != "id" else [])
+    cursor = db.workflows.find(query, _HOT_PROJECTION).sort(order).skip(offset).limit(limit)
     items = [to_record(doc) async for doc in cursor]
-    return Page(items=items, offset=offset, limit=limit, count=len(items), total_count=total,
+    return Page(items=items, offset=offset, max_limit=limit, count=len(items), total_count=total,
                 has_more=offset + len(items) < total)  # fmt: skip
 
 
@@ -145,7 +154,9 @@ def status_of(doc: dict[str, Any]) -> WorkflowStatus:
     return WorkflowStatus(
         workflow_id=doc["_id"], run_id=doc["run_id"], is_initialized=doc["is_initialized"],
         is_canceled=doc["is_canceled"], is_archived=doc["is_archived"], is_complete=complete,
-        num_jobs=sum(counts.values()), job_counts=counts,
+        num_jobs=sum(counts.values()), job_counts=counts, workflow_name=doc.get("name", ""),
+        workflow_user=doc.get("user", ""), total_jobs=sum(counts.values()),
+        jobs_by_status={s.value: counts.get(s.value, 0) for s in states.S},
     )  # fmt: skip
 
 

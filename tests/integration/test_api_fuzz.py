@@ -45,8 +45,10 @@ def api_schema(fuzzed_server):
 
 
 #: Refusals of valid-looking requests for what the document cannot say: JSON Schema counts `1.0` as an integer and
-#: this API does not (see api/schema.py); the keys of a map of ids are integers; MongoDB stores no key with a NUL.
-UNSAYABLE = ("got `float`", "got `str` - at `key`", "the database cannot store")
+#: this API does not (see api/schema.py); the keys of a map of ids are integers; MongoDB stores no key with a NUL,
+#: and no integer past 64 bits anywhere in a free-form document (`metadata`, user_data).
+UNSAYABLE = ("got `float`", "got `str` - at `key`", "the database cannot store",
+             "a number in the request is out of range")
 
 
 def valid_data_accepted(ctx, response, case):

@@ -67,6 +67,9 @@ def test_without_a_password_only_ping_answers(auth_server) -> None:
     assert response.headers["www-authenticate"] == 'Basic realm="torc"'
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "TORC_PASSWORD" in response.json()["detail"]
+    body = response.json()  # Torc's clients read these fields
+    assert (body["errorNum"], body["code"], body["errorMessage"]) == (401, 401, body["detail"])
+    assert body["error"] == {"error": "Unauthorized", "message": body["detail"]}
 
 
 def test_a_wrong_password_is_refused_and_changes_nothing(auth_server) -> None:

@@ -58,6 +58,6 @@ def result(job: dict[str, Any], run_id: int, node_id: int, status: str = "comple
 
 
 def created(response: httpx.Response) -> Any:
-    """A record this server's own create routes made (they answer 201; Torc's answer 200)."""
+    """A record this server's own create routes made (they answer 200, as Torc's do)."""
     assert response.status_code in (200, 201), (response.request.method, response.request.url, response.text)
     return response.json()

@@ -14,9 +14,13 @@ class RecordCalls:
     _page_all: Any
 
     def create_empty_workflow(self, name: str, *, description: str | None = None, user: str = "",
-                              working_dir: str | None = None) -> c.Workflow:  # fmt: skip
-        """A workflow with no jobs yet (and its `default` resource requirements), to fill through the API."""
-        body = {"name": name, "description": description, "user": user, "working_dir": working_dir}
+                              working_dir: str | None = None, **settings: Any) -> c.Workflow:  # fmt: skip
+        """A workflow with no jobs yet (and its `default` resource requirements), to fill through the API.
+
+        `settings` are the other fields of Torc's workflow: `project`, `metadata`, `jobs_sort_method`,
+        `use_pending_failed`, `slurm_defaults` and the `compute_node_*` settings.
+        """
+        body = {"name": name, "description": description, "user": user, "working_dir": working_dir, **settings}
         return self.request("POST", "/workflows", c.Workflow, body=body)
 
     def get_compute_node(self, node_id: int) -> c.ComputeNode:

@@ -13,6 +13,7 @@ in one module per area:
 - `access`: access groups;
 - `triage`: resetting chosen jobs;
 - `archive`: a run's history between servers;
+- `reruns`: what starting a run again answers;
 - `torc`: Torc's own calls that this server answers as Torc does;
 - `torc_records`: the records of Torc's own calls.
 
@@ -36,6 +37,7 @@ from torc_client.contract.base import (  # noqa: F401
     Name,
     Page,
     Record,
+    SortMethod,
 )
 from torc_client.contract.dependencies import (  # noqa: F401
     ExecutionPlan,
@@ -76,9 +78,6 @@ from torc_client.contract.records import (  # noqa: F401
     Job,
     JobCreate,
     JobUpdate,
-    ReinitializeResult,
-    RerunReason,
-    ResetResult,
     ResourceMonitorConfig,
     ResourceRequirements,
     ResourceRequirementsCreate,
@@ -90,6 +89,11 @@ from torc_client.contract.records import (  # noqa: F401
     Workflow,
     WorkflowStatus,
     WorkflowUpdate,
+)
+from torc_client.contract.reruns import (  # noqa: F401
+    ReinitializeResult,
+    RerunReason,
+    ResetResult,
 )
 from torc_client.contract.runner import (  # noqa: F401
     ClaimedJob,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 from msgspec import Struct
@@ -21,6 +21,10 @@ Command = Annotated[str, msgspec.Meta(max_length=settings.MAX_COMMAND_BYTES,
                                       description=f"At most {settings.MAX_COMMAND_BYTES} characters.")]  # fmt: skip
 
 
+#: How a runner orders the ready jobs it can fit (Torc's names).
+SortMethod = Literal["gpus_runtime_memory", "gpus_memory_runtime", "none"]
+
+
 class Record(Struct, kw_only=True):
     """Base of every response record."""
 
@@ -30,11 +34,11 @@ class Record(Struct, kw_only=True):
 
 
 class Page(Record, Generic[T]):
-    """One page of a listing, in Torc's envelope."""
+    """One page of a listing, in Torc's envelope: `max_limit` is the largest page that was asked for."""
 
     items: list[T]
     offset: int
-    limit: int
+    max_limit: int
     count: int
     total_count: int
     has_more: bool

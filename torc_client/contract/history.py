@@ -27,6 +27,8 @@ class Result(Record):
     avg_memory_bytes: int | None = None
     peak_cpu_percent: float | None = None
     avg_cpu_percent: float | None = None
+    #: The job's name, as Torc's server adds it when results are read.
+    job_name: str | None = None
 
 
 class ResourceSeries(Record):

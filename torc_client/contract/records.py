@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
-from torc_client.contract.base import Command, Name, Record
+from torc_client.contract.base import Command, Name, Record, SortMethod
 from torc_client.contract.runner import StdioConfig
 
 # --- workflows ---------------------------------------------------------------------
@@ -66,7 +66,8 @@ class Workflow(Record):
     compute_node_expiration_buffer_seconds: int = 60
     compute_node_wait_for_new_jobs_seconds: int = 0
     compute_node_ignore_workflow_completion: bool = False
-    compute_node_wait_for_healthy_database_minutes: float = 20.0
+    compute_node_wait_for_healthy_database_minutes: float = 20
+    compute_node_min_time_for_new_jobs_seconds: int | None = None
     resource_monitor: ResourceMonitorConfig = msgspec.field(default_factory=ResourceMonitorConfig)
     execution_config: ExecutionConfig = msgspec.field(default_factory=ExecutionConfig)
     #: sbatch options added to every Slurm allocation of this workflow.
@@ -83,7 +84,13 @@ class WorkflowUpdate(Struct, kw_only=True):
     project: str | None | UnsetType = UNSET
     metadata: dict[str, Any] | None | UnsetType = UNSET
     is_archived: bool | UnsetType = UNSET
-    jobs_sort_method: str | UnsetType = UNSET
+    jobs_sort_method: SortMethod | UnsetType = UNSET
+    use_pending_failed: bool | UnsetType = UNSET
+    compute_node_expiration_buffer_seconds: int | UnsetType = UNSET
+    compute_node_wait_for_new_jobs_seconds: int | UnsetType = UNSET
+    compute_node_ignore_workflow_completion: bool | UnsetType = UNSET
+    compute_node_wait_for_healthy_database_minutes: int | UnsetType = UNSET
+    compute_node_min_time_for_new_jobs_seconds: int | None | UnsetType = UNSET
 
 
 class Creation(Record):
@@ -101,7 +108,11 @@ class Creation(Record):
 
 
 class WorkflowStatus(Record):
-    """Where a workflow stands: its run, its flags and how many jobs are in each status."""
+    """Where a workflow stands: its run, its flags and how many jobs are in each status.
+
+    `job_counts` lists the statuses that have jobs; the fields from `workflow_name` on are Torc's
+    status summary (`jobs_by_status` has every status, zeros included).
+    """
 
     workflow_id: int
     run_id: int
@@ -111,6 +122,15 @@ class WorkflowStatus(Record):
     is_complete: bool
     num_jobs: int
     job_counts: dict[str, int]
+    workflow_name: str = ""
+    workflow_user: str = ""
+    total_jobs: int = 0
+    jobs_by_status: dict[str, int] = {}
+    active_compute_nodes: int = 0
+    active_scheduled_nodes: int = 0
+    pending_scheduled_nodes: int = 0
+    total_exec_time_minutes: float = 0.0
+    walltime_seconds: float | None = None
 
 
 class InitializeResult(Record):
@@ -153,6 +173,8 @@ class Job(Record):
     scheduler: str | None = None
     #: Claimed before jobs of lower priority queued with it (spec key `priority`; default 0).
     priority: int = 0
+    #: The Slurm scheduler record the job is meant for, by id (Torc's `scheduler_id`).
+    scheduler_id: int | None = None
     #: Environment variables set for its command: the workflow's `env` with the job's own over it.
     env: dict[str, str] | None = None
     #: Its own stdout and stderr settings; None: the workflow's `execution_config.stdio`.
@@ -167,26 +189,39 @@ class JobCreate(Struct, kw_only=True):
     command: Command
     invocation_script: str | None = None
     resource_requirements_id: int | None = None
+    scheduler_id: int | None = None
     cancel_on_blocking_job_failure: bool = True
     supports_termination: bool = False
-    depends_on_job_ids: list[int] = []
-    input_file_ids: list[int] = []
-    output_file_ids: list[int] = []
-    input_user_data_ids: list[int] = []
-    output_user_data_ids: list[int] = []
+    #: Null is taken as empty, as Torc's server takes it (its clients send null for a list they leave unset).
+    depends_on_job_ids: list[int] | None = []
+    input_file_ids: list[int] | None = []
+    output_file_ids: list[int] | None = []
+    input_user_data_ids: list[int] | None = []
+    output_user_data_ids: list[int] | None = []
     #: Environment variables for its command, over the workflow's `env` (names as a shell takes them).
     env: dict[str, str] | None = None
     #: Its own stdout and stderr settings, over the workflow's `execution_config.stdio`.
     stdio: StdioConfig | None = None
 
+    def __post_init__(self) -> None:
+        for field in ("depends_on_job_ids", "input_file_ids", "output_file_ids", "input_user_data_ids",
+                      "output_user_data_ids"):  # fmt: skip
+            if getattr(self, field) is None:
+                setattr(self, field, [])
+
 
 class JobUpdate(Struct, kw_only=True):
-    """Fields of a job a caller may change (name and command only before initialisation)."""
+    """Fields of a job a caller may change (name and command only before initialisation).
+
+    A whole job read and sent back (Torc's read-modify-write) is accepted: fields equal to the stored
+    ones change nothing, and fields not listed here (`id`, the relationships) are ignored.
+    """
 
     name: Name | UnsetType = UNSET
     command: Command | UnsetType = UNSET
     invocation_script: str | None | UnsetType = UNSET
     resource_requirements_id: int | UnsetType = UNSET
+    scheduler_id: int | None | UnsetType = UNSET
     cancel_on_blocking_job_failure: bool | UnsetType = UNSET
     supports_termination: bool | UnsetType = UNSET
     status: str | UnsetType = UNSET
@@ -324,32 +359,6 @@ class Heartbeat(Record):
     lease_seconds: float
     is_active: bool
     is_canceled: bool
-
-
-class RerunReason(Record):
-    """Why one job will run again at the next reinitialisation."""
-
-    job_id: int
-    job_name: str
-    status: str
-    reasons: list[str]
-
-
-class ReinitializeResult(Record):
-    """What a reinitialisation did (or, with dry_run, would do)."""
-
-    workflow_id: int
-    run_id: int
-    dry_run: bool
-    jobs: list[RerunReason]
-    job_counts: dict[str, int]
-
-
-class ResetResult(Record):
-    workflow_id: int
-    updated_count: int
-    reset_type: str
-    job_counts: dict[str, int]
 
 
 class UnfitGroup(Record):

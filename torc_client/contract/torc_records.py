@@ -1,4 +1,4 @@
-"""More of Torc's records (see `contract_torc`): workflow actions, failure handlers, access control, where runners
+"""More of Torc's records (see `contract.torc`): workflow actions, failure handlers, access control, where runners
 run, bulk deletions and the workflow status Torc's clients set."""
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from msgspec import Struct
 
 from torc_client.contract.base import Record
-from torc_client.contract.records import ReinitializeResult
+from torc_client.contract.reruns import ReinitializeResult
 
 
 class JobsResetRequest(Struct, kw_only=True):

@@ -16,6 +16,8 @@ from typing import Any
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 API_PREFIX = "/torc-service/v1"
+#: The version of Torc's OpenAPI document whose contract the API follows (what `torc-client` 0.35.0 was made from).
+CONTRACT_API_VERSION = "0.21.0"
 DEFAULT_DATA_DIR = "~/.local/share/torc/db"
 DEFAULT_DATABASE = "torc"
 DEFAULT_LEASE_SECONDS = 60.0

@@ -170,5 +170,5 @@ async def _jobs(db: Database, wid: int, projection: dict[str, int]) -> list[dict
 
 def _page(rows: list[T], offset: int, limit: int) -> Page[T]:
     items = rows[offset : offset + limit]
-    return Page(items=items, offset=offset, limit=limit, count=len(items), total_count=len(rows),
+    return Page(items=items, offset=offset, max_limit=limit, count=len(items), total_count=len(rows),
                 has_more=offset + len(items) < len(rows))  # fmt: skip

@@ -38,7 +38,7 @@ async def events_page(db: Database, wid: int, offset: int, limit: int, category:
         query["timestamp"] = {"$gt": after_timestamp}
     docs = [doc async for doc in db.events.find(query).sort("_id", 1)]
     items = [to_torc_event(doc) for doc in docs[offset : offset + limit]]
-    return Page(items=items, offset=offset, limit=limit, count=len(items), total_count=len(docs),
+    return Page(items=items, offset=offset, max_limit=limit, count=len(items), total_count=len(docs),
                 has_more=offset + len(items) < len(docs))  # fmt: skip
 
 
