@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.test_claims import claim, independent, register
+from tests.claims.test_http_claims import claim, independent, register
 from torc_client import Client
 from torc_client import contract as c
 

@@ -108,7 +108,7 @@ def test_regex_for_anchors_globs_with_a_literal_start():
 def test_name_filters_read_the_stored_names_and_agree_with_the_jobs_query(mongo_uri) -> None:
     """Names are stored a chunk at a time at creation; the listing built on them equals a query on the jobs."""
     from api.storage import job_names, jobs
-    from tests.integration.test_core_storage import make_workflow, run
+    from tests.storage.test_storage import make_workflow, run
 
     n = job_names.CHUNK + 7  # two chunks
 
