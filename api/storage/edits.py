@@ -170,12 +170,14 @@ async def _default_rr(db: Database, wid: int) -> int:
 
 async def _check_members(db: Database, wid: int, batch: list[JobCreate]) -> None:
     """Every record the jobs name exists in their workflow (one read per kind for the whole batch)."""
-    wanted: dict[str, set[int]] = {"jobs": set(), "files": set(), "user_data": set(), "resource_requirements": set()}
+    wanted: dict[str, set[int]] = {"jobs": set(), "files": set(), "user_data": set(), "resource_requirements": set(),
+                                   "slurm_schedulers": set()}  # fmt: skip
     for data in batch:
         wanted["jobs"].update(data.depends_on_job_ids)
         wanted["files"].update(data.input_file_ids + data.output_file_ids)
         wanted["user_data"].update(data.input_user_data_ids + data.output_user_data_ids)
         wanted["resource_requirements"].update([data.resource_requirements_id] if data.resource_requirements_id else [])
+        wanted["slurm_schedulers"].update([data.scheduler_id] if data.scheduler_id is not None else [])
     for collection, ids in wanted.items():
         found = {d["_id"] for d in await workflows.find_by_ids(db.collection(collection), sorted(ids), {"workflow_id": 1})
                  if d["workflow_id"] == wid}  # fmt: skip

@@ -37,17 +37,6 @@ def run_example(name: str, server, torc_python: Path, where: Path) -> subprocess
                           text=True, timeout=300)  # fmt: skip
 
 
-def test_diamond_example_makes_every_call_before_create_jobs(server, torc_python, tmp_path, client) -> None:
-    """Its files, resource requirements and Slurm scheduler are made through Torc's client; only the bulk job
-    creation (POST /bulk_jobs, not served yet) may stop it, and then the example deletes its workflow."""
-    done = run_example("diamond_workflow.py", server, torc_python, tmp_path)
-    if done.returncode != 0:
-        assert "POST /torc-service/v1/bulk_jobs" in done.stderr, done.stderr[-3000:]
-        assert "diamond_workflow" not in {w.name for w in client.list_workflows()}
-
-
-@pytest.mark.xfail(strict=False, reason="POST /bulk_jobs (behind torc.create_jobs and map_function_to_jobs) is not "
-                   "served yet")  # fmt: skip
 @pytest.mark.parametrize(("example", "workflow_name", "job_names"), [
     ("diamond_workflow.py", "diamond_workflow", ["preprocess", "work1", "work2", "postprocess"]),
     ("map_function_across_workers.py", "map_function_workflow", ["1", "2", "3", "postprocess"]),
