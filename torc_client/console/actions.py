@@ -16,6 +16,7 @@ from torc_client.client import Client
 from torc_client.contract import JobsResetResult
 from torc_client.core import states
 from torc_client.core.units import count
+from torc_client.hpc import submission
 from torc_client.operations import recovery
 from torc_client.watching import launch
 
@@ -76,6 +77,23 @@ def run_here(target: Target) -> str:
         target.client.initialize_workflow(target.workflow_id)
     target.runner = launch.start_runner(target.client, target.workflow_id, target.output_dir, {})
     return f"Runner started (pid {target.runner.pid})."
+
+
+# --- submit to Slurm --------------------------------------------------------------------
+
+
+def preview_submit(target: Target) -> Proposal:
+    found = submission.plan(target.client, target.workflow_id, target.output_dir)
+    lines = found.lines() + [f"Batch scripts and Slurm logs go to {target.output_dir}."]
+    return Proposal("Submit to Slurm", tuple(lines), found.problem is None and bool(found.start_actions or found.extra))
+
+
+def submit_to_slurm(target: Target) -> str:
+    said: list[str] = []
+    ids = submission.submit(target.client, target.workflow_id, target.output_dir, said.append)
+    if not ids:
+        return "Nothing submitted" + (f": {said[-1]}" if said else ".")
+    return f"Submitted Slurm allocation{'s' if len(ids) != 1 else ''} {', '.join(ids)}."
 
 
 # --- cancel ------------------------------------------------------------------------------
@@ -251,6 +269,7 @@ def parse_choice(text: str) -> Choice:
 
 ACTIONS: tuple[Action, ...] = (
     Action("r", "run here", preview_run, run_here, "start a local runner (initialising first if needed)"),
+    Action("S", "submit to Slurm", preview_submit, submit_to_slurm, "submit the workflow's Slurm allocations"),
     Action("c", "cancel", preview_cancel, cancel, "cancel the workflow"),
     Action("i", "reinitialize", preview_reinitialize, reinitialize, "rerun what changed or failed"),
     Action("v", "recover", preview_recover, recover, "resize failed jobs and rerun them"),

@@ -198,6 +198,11 @@ def end_time(job_id: str) -> float | None:
         return None
 
 
+def available() -> bool:
+    """Whether Slurm can be asked for allocations from here (`sbatch` on PATH)."""
+    return shutil.which("sbatch") is not None
+
+
 def _int(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() else None
 
