@@ -24,7 +24,7 @@ from torc_client.core.units import parse_memory
 from torc_client.spec.plan import DEFAULT_MEMORY
 
 if TYPE_CHECKING:
-    from runner.launch import Ended
+    from runner.launch.plain import Ended
 
 #: The return code of a job killed for using too much memory: 128 + SIGKILL, as Slurm and Torc report it.
 OUT_OF_MEMORY_CODE = 128 + signal.SIGKILL

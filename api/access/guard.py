@@ -66,14 +66,14 @@ async def _named(rule: rules.Rule, request: Request, body: Any, db: Database) ->
     wid = await rule.workflow(request, body, db)
     if wid is not None:
         named.add(wid)
-    named |= {i for v in request.query_params.getall("workflow_id", []) if (i := loose_int(v)) is not None}
+    named |= {i for v in request.query_params.getall("workflow_id", []) if (i := rules.loose_int(v)) is not None}
     if not isinstance(body, dict):
         return named
-    if (wid := loose_int(body.get("workflow_id"))) is not None:
+    if (wid := rules.loose_int(body.get("workflow_id"))) is not None:
         named.add(wid)
     for name, collection in REFERENCES.items():
         value = body.get(name)
-        ids = [loose_int(v) for v in (value if isinstance(value, list) else [value])]
+        ids = [rules.loose_int(v) for v in (value if isinstance(value, list) else [value])]
         if any(i is not None for i in ids):
             named |= await ownership.workflows_of(db, collection, [i for i in ids if i is not None])
     return named
@@ -87,23 +87,6 @@ def _loose_body(raw: bytes | None) -> Any:
         return msgspec.json.decode(raw)
     except msgspec.DecodeError:
         return None
-
-
-def loose_int(value: Any) -> int | None:
-    """Every integer a value could be read as: `1`, `1.0`, `"1"`, `"+1"`, `" 1"`, `"0_1"` are all 1."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    if isinstance(value, str):
-        for read in (int, float):
-            try:
-                return loose_int(read(value))
-            except (ValueError, OverflowError):
-                continue
-    return None
 
 
 def prepare(app: Litestar) -> None:

@@ -72,8 +72,6 @@ class JobsInBody(Rule):
     """Jobs created in bulk (`POST /bulk_jobs`): each job's `workflow_id` names the workflow, and all must name one."""
 
     async def workflow(self, request: Request, body: Any, db: Database) -> int | None:
-        from api.access.guard import loose_int
-
         jobs = body.get("jobs") if isinstance(body, dict) else None
         named = {loose_int(job.get("workflow_id")) for job in jobs or [] if isinstance(job, dict)}
         named.discard(None)
@@ -113,3 +111,20 @@ CREATE = grant(WorkflowInBody())
 def record(collection: str, param: str) -> dict[str, Rule]:
     """The rule of a route about one record of `collection`, named by path parameter `param`."""
     return grant(RecordInPath(collection, param))
+
+
+def loose_int(value: Any) -> int | None:
+    """Every integer a value could be read as: `1`, `1.0`, `"1"`, `"+1"`, `" 1"`, `"0_1"` are all 1."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str):
+        for read in (int, float):
+            try:
+                return loose_int(read(value))
+            except (ValueError, OverflowError):
+                continue
+    return None

@@ -13,7 +13,7 @@ import signal
 from pathlib import Path
 
 from runner import memory
-from runner.launch import Ended, Launcher
+from runner.launch.plain import Ended, Launcher
 from torc_client.contract import ClaimedJob
 from torc_client.hpc import slurm
 

@@ -6,7 +6,8 @@ import pytest
 from litestar import Litestar, Router, get
 
 from api.access import authorize, prepare, rules
-from api.access.guard import SHAPE, loose_int
+from api.access.guard import SHAPE
+from api.access.rules import loose_int
 
 
 def test_a_route_without_an_access_rule_stops_the_application_from_starting() -> None:
