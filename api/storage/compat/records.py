@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 from pymongo.errors import BulkWriteError
 
-from api.storage import history, jobs, leases, records, workflows
+from api.storage import expiry, history, jobs, leases, records, workflows
 from api.storage.db import Database
 from torc_client.contract import (
     ComputeNode,
@@ -106,7 +106,7 @@ async def add_result(db: Database, result: TorcResult) -> Result:
            "avg_cpu_percent": result.avg_cpu_percent}  # fmt: skip
     same = {k: doc[k] for k in ("workflow_id", "job_id", "run_id", "attempt_id")}
     try:
-        return await records.results.create(db, doc)
+        return (await history.with_job_names(db, [await records.results.create(db, doc)]))[0]
     except BulkWriteError as error:  # one result per job, run and attempt (a unique index)
         if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
             raise
@@ -123,7 +123,7 @@ async def update_compute_node(db: Database, node_id: int, is_active: bool | None
         return await leases.deactivate(db, node_id)
     if doc.get("is_active"):
         try:
-            await leases.renew(db, node_id, lease_seconds)
+            await expiry.renew(db, node_id, lease_seconds)
         except LeaseExpired:  # its jobs went back to the queue: the record says so (inactive)
             pass
     return await records.compute_nodes.get(db, node_id)
@@ -166,4 +166,4 @@ async def update_result(db: Database, rid: int, result: TorcResult) -> Result:
     changes = {name: getattr(result, name) for name in ("return_code", "status", "exec_time_minutes",
                                                         "completion_time", "peak_memory_bytes", "avg_memory_bytes",
                                                         "peak_cpu_percent", "avg_cpu_percent")}  # fmt: skip
-    return await records.results.update(db, rid, changes)
+    return (await history.with_job_names(db, [await records.results.update(db, rid, changes)]))[0]
