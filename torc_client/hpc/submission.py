@@ -37,7 +37,7 @@ class Plan:
             return [f"Run {self.start_actions} start-of-workflow action(s): {self.start_allocations} Slurm "
                     "allocation(s), as the workflow's schedulers say; later stages follow as their jobs become ready."]
         if not self.extra:
-            return ["Every ready job has a queued or running allocation that can take it: nothing to submit."]
+            return ["No ready job lacks a queued or running allocation that can take it: nothing to submit."]
         return ["Submit allocations for ready jobs no allocation can take:", *(_described(p) for p in self.extra)]
 
 
@@ -52,11 +52,15 @@ def plan(client: Client, workflow_id: int, output_dir: Path) -> Plan:
     problem = _problem(client, workflow_id)
     if problem is not None:
         return Plan(0, 0, (), problem)
-    pending = [a for a in client.list_actions(workflow_id, pending=True)
-               if a.trigger_type == Trigger.ON_WORKFLOW_START and a.action_type == "schedule_nodes"]  # fmt: skip
-    if pending:
-        return Plan(len(pending), sum(int(a.action_config.get("num_allocations", 1)) for a in pending), (), None)
-    if not client.get_workflow(workflow_id).is_initialized:
+    initialized = client.get_workflow(workflow_id).is_initialized
+    # Before the first run every start-of-workflow action will fire; afterwards, those a new run made pending again.
+    starts = [a for a in client.list_actions(workflow_id, pending=initialized)
+              if a.trigger_type == Trigger.ON_WORKFLOW_START and a.action_type == "schedule_nodes"]  # fmt: skip
+    if initialized and not client.workflow_status(workflow_id).job_counts.get("ready", 0):
+        return Plan(0, 0, (), None)
+    if starts:
+        return Plan(len(starts), sum(int(a.action_config.get("num_allocations", 1)) for a in starts), (), None)
+    if not initialized:
         return Plan(0, 0, (), "The workflow has not run yet and has no start-of-workflow schedule_nodes action.")
     _, planned, _ = AutoSchedule(workflow_id, output_dir).round(client, lambda _: None, force=True, dry_run=True)
     return Plan(0, 0, tuple(planned), None)
@@ -68,21 +72,26 @@ def submit(client: Client, workflow_id: int, output_dir: Path, say: unattended.S
     if not client.get_workflow(workflow_id).is_initialized:
         for warning in client.initialize_workflow(workflow_id).warnings:
             say(f"warning: {warning}")
-    before = {n.scheduler_id for n in client.list_scheduled_compute_nodes(workflow_id)}
-    executed = workflow_actions.run_pending(client, workflow_id, output_dir, triggers=(Trigger.ON_WORKFLOW_START,),
-                                            log=say)  # fmt: skip
-    if not any(a.action_type == "schedule_nodes" for a in executed):
-        return resubmit(client, workflow_id, output_dir, say)
-    return [n.scheduler_id for n in client.list_scheduled_compute_nodes(workflow_id) if n.scheduler_id not in before]
+    return resubmit(client, workflow_id, output_dir, say)
 
 
 def resubmit(client: Client, workflow_id: int, output_dir: Path, say: unattended.Say) -> list[str]:
-    """Allocations for the ready jobs that no queued or running allocation can take, and only for them; nothing for
-    a workflow without a Slurm scheduler, or where Slurm is not at hand."""
+    """Allocations for the ready jobs of a run that has none to take them: the run's pending start-of-workflow
+    actions (a new run fires them again), or else allocations sized for the ready jobs that no queued or running
+    allocation can take. Nothing for a workflow without a Slurm scheduler, where Slurm is not at hand, or with no
+    job ready."""
     problem = _problem(client, workflow_id)
     if problem is not None:
         say(problem)
         return []
+    if not client.workflow_status(workflow_id).job_counts.get("ready", 0):
+        say(f"no job of workflow {workflow_id} is ready: nothing to submit")
+        return []
+    before = {n.scheduler_id for n in client.list_scheduled_compute_nodes(workflow_id)}
+    executed = workflow_actions.run_pending(client, workflow_id, output_dir, triggers=(Trigger.ON_WORKFLOW_START,),
+                                            log=say)  # fmt: skip
+    if any(a.action_type == "schedule_nodes" for a in executed):
+        return [n.scheduler_id for n in client.list_scheduled_compute_nodes(workflow_id) if n.scheduler_id not in before]
     _, _, ids = AutoSchedule(workflow_id, output_dir).round(client, say, force=True, submit=True)
     return ids
 
