@@ -11,14 +11,15 @@ import msgspec
 
 from api.storage.db import Database
 from torc_client.contract import WorkflowStatus
+from torc_client.core.allocations import AllocationStatus
 
 
 async def with_activity(db: Database, status: WorkflowStatus) -> WorkflowStatus:
     """`status` with its active compute nodes, active and pending allocations, and total execution time."""
     wid = status.workflow_id
     active_nodes = await db.compute_nodes.count_documents({"workflow_id": wid, "is_active": True})
-    active_allocations = await db.scheduled_compute_nodes.count_documents({"workflow_id": wid, "status": "active"})
-    pending_allocations = await db.scheduled_compute_nodes.count_documents({"workflow_id": wid, "status": "pending"})
+    active_allocations = await db.scheduled_compute_nodes.count_documents({"workflow_id": wid, "status": AllocationStatus.ACTIVE.value})
+    pending_allocations = await db.scheduled_compute_nodes.count_documents({"workflow_id": wid, "status": AllocationStatus.PENDING.value})
     minutes = 0.0
     async for doc in db.results.find({"workflow_id": wid, "run_id": status.run_id}, {"exec_time_minutes": 1}):
         minutes += float(doc.get("exec_time_minutes") or 0.0)
