@@ -69,6 +69,7 @@ def create_app(config: ApiSettings | None = None) -> Litestar:
         app.state.enforce_access = config.enforce_access
         db.private_files = config.enforce_access
         app.state.lease_seconds = config.lease_seconds
+        app.state.authenticator = authenticator
         try:
             yield
         finally:

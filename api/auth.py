@@ -60,6 +60,14 @@ class Htpasswd:
         return self._hashes
 
 
+    def reload(self) -> int:
+        """Read the file now, changed or not; returns how many users it names. A file that cannot be read raises
+        (OSError, ValueError) and leaves the users as they were."""
+        stat = self.path.stat()
+        self._hashes, self._stamp = read_htpasswd(self.path), (stat.st_mtime, stat.st_size)
+        return len(self._hashes)
+
+
 def read_htpasswd(path: Path) -> dict[str, bytes]:
     hashes: dict[str, bytes] = {}
     for number, line in enumerate(path.read_text().splitlines(), start=1):
@@ -104,6 +112,12 @@ class Authenticator:
         if ok and hashed is not None:
             self._verified[_key(user, password)] = (time.monotonic() + CACHE_SECONDS, hashed)
         return ok and hashed is not None
+
+    def reload(self) -> int:
+        """Read the password file again and forget the remembered passwords; returns how many users it names."""
+        count = self.users.reload()
+        self._verified.clear()
+        return count
 
     def _dummy(self, like: bytes) -> bytes:
         """A hash of nothing anybody knows, at the cost (`$2b$12$`) of `like`."""

@@ -87,12 +87,14 @@ class RecordInPath(Rule):
 
     collection: str
     param: str
+    #: What a missing record is called (by default, the collection's name without its final `s`).
+    kind: str | None = None
 
     async def workflow(self, request: Request, body: Any, db: Database) -> int | None:
         record_id = request.path_params[self.param]
         wid = await ownership.workflow_of(db, self.collection, record_id)
         if wid is None:
-            raise NotFound(self.collection.rstrip("s"), record_id)
+            raise NotFound(self.kind or self.collection.rstrip("s"), record_id)
         return wid
 
 
@@ -108,9 +110,9 @@ LIST = grant(WorkflowInQuery())
 CREATE = grant(WorkflowInBody())
 
 
-def record(collection: str, param: str) -> dict[str, Rule]:
+def record(collection: str, param: str, kind: str | None = None) -> dict[str, Rule]:
     """The rule of a route about one record of `collection`, named by path parameter `param`."""
-    return grant(RecordInPath(collection, param))
+    return grant(RecordInPath(collection, param, kind))
 
 
 def loose_int(value: Any) -> int | None:

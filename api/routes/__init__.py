@@ -5,8 +5,13 @@ from api.routes.archives import ArchiveController
 from api.routes.bulk_deletes import BulkDeleteController
 from api.routes.compat.access import TorcAccessController
 from api.routes.compat.actions import TorcActionController
+from api.routes.compat.admin import TorcAdminController
 from api.routes.compat.records import TorcRecordController
+from api.routes.compat.ro_crate import TorcRoCrateController
 from api.routes.compat.runs import TorcRunController
+from api.routes.compat.running import TorcRunningController
+from api.routes.compat.slurm_stats import TorcSlurmStatsController
+from api.routes.compat.tasks import TorcTaskController
 from api.routes.compat.workflows import TorcWorkflowController
 from api.routes.compute_nodes import ComputeNodeController
 from api.routes.events import EventController
@@ -53,6 +58,11 @@ ROUTE_HANDLERS = [
     TorcRecordController,
     TorcActionController,
     TorcAccessController,
+    TorcRoCrateController,
+    TorcSlurmStatsController,
+    TorcRunningController,
+    TorcTaskController,
+    TorcAdminController,
     BulkDeleteController,
     LocalSchedulerController,
 ]

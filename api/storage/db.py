@@ -46,6 +46,11 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
     "job_names": [([("workflow_id", 1)], False)],
     "access_groups": [([("name", 1)], True)],
     "creations": [([("updated", 1)], False)],
+    # An entity_id, and a file's entity, once per workflow (`compat.ro_crate`: file_link stands for the file).
+    "ro_crate_entities": [([("workflow_id", 1), ("entity_id", 1)], True),
+                          ([("workflow_id", 1), ("file_link", 1)], True)],
+    "slurm_stats": [([("workflow_id", 1)], False)],
+    "tasks": [([("workflow_id", 1)], False)],
 }
 
 

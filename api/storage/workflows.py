@@ -31,6 +31,7 @@ CHILD_COLLECTIONS = (
     "jobs", "files", "user_data", "resource_requirements", "failure_handlers",
     "results", "events", "compute_nodes", "queues", "slots", "workflow_inputs", "slurm_schedulers",
     "workflow_actions", "scheduled_compute_nodes", "local_schedulers", "remote_workers", "job_names",
+    "ro_crate_entities", "slurm_stats", "tasks",
 )  # fmt: skip
 
 #: Fields never needed to answer a hot request.

@@ -15,7 +15,8 @@ in one module per area:
 - `archive`: a run's history between servers;
 - `reruns`: what starting a run again answers;
 - `torc`: Torc's own calls that this server answers as Torc does;
-- `torc_records`: the records of Torc's own calls.
+- `torc_records`: the records of Torc's own calls;
+- `torc_tracking`: Torc's records of what a workflow ran and kept (RO-Crate entities, Slurm stats, tasks).
 
 Field names follow NREL Torc's (`id`, `workflow_id`, `status`, `run_id`, ...).
 """
@@ -148,6 +149,18 @@ from torc_client.contract.torc_records import (  # noqa: F401
     TorcWorkflowStatus,
     TorcWorkflowStatusUpdate,
     WorkflowGroupLink,
+)
+from torc_client.contract.torc_tracking import (  # noqa: F401
+    ActiveTask,
+    ArchiveRequest,
+    AuthReloaded,
+    Message,
+    RoCrateEntitiesDeleted,
+    RoCrateEntity,
+    RunningJob,
+    SlurmJobCorrelation,
+    SlurmStats,
+    Task,
 )
 from torc_client.contract.triage import (  # noqa: F401
     JobsResetRequest,

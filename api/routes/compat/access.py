@@ -58,6 +58,13 @@ class TorcAccessController(Controller):
         group = await groups.link(db, caller, admins(request), data.group_id, workflow_id, True)
         return WorkflowGroupLink(workflow_id=workflow_id, group_id=group.id, created_at=group.created_at)
 
+    @post("/workflows/{workflow_id:int}/access_groups/{group_id:int}", status_code=200, opt=rules.WORKFLOW)
+    async def add_workflow_to_group_by_path(self, request: Request, db: Database, caller: str | None,
+                                            workflow_id: int, group_id: int) -> WorkflowGroupLink:  # fmt: skip
+        """Share the workflow with a group, both named in the path (its owner, or an admin user)."""
+        group = await groups.link(db, caller, admins(request), group_id, workflow_id, True)
+        return WorkflowGroupLink(workflow_id=workflow_id, group_id=group.id, created_at=group.created_at)
+
     @get("/workflows/{workflow_id:int}/access_groups", opt=rules.WORKFLOW)
     async def list_workflow_groups(self, request: Request, db: Database, caller: str | None,
                                    workflow_id: int) -> ListPage[TorcAccessGroup]:  # fmt: skip

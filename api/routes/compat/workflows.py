@@ -3,9 +3,11 @@ what its ready jobs need, reset job statuses, and its relationships as listings.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, get, post, put
+from litestar import Controller, Response, get, post, put
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_202_ACCEPTED
 
 from api.access import rules
 from api.routes.params import DEFAULT_LIMIT, Limit, Offset
@@ -19,7 +21,9 @@ from api.storage import (
 )
 from api.storage.compat import queries as torc_queries
 from api.storage.compat import status as torc_status
+from api.storage.compat import tasks
 from torc_client.contract import (
+    ArchiveRequest,
     ChangedInputs,
     CreatedJobs,
     InitializeResult,
@@ -37,9 +41,11 @@ from torc_client.contract import (
     Page,
     ReadyJobRequirements,
     RequiredFiles,
+    Task,
     TorcJob,
     TorcWorkflowStatus,
     TorcWorkflowStatusUpdate,
+    Workflow,
 )
 
 
@@ -53,9 +59,16 @@ class TorcWorkflowController(Controller):
 
     @post("/workflows/{workflow_id:int}/initialize_jobs", status_code=200, opt=rules.WORKFLOW)
     async def initialize_jobs(self, db: Database, workflow_id: int, only_uninitialized: bool = False,
-                              clear_ephemeral_user_data: bool = True) -> InitializeResult:  # fmt: skip
+                              clear_ephemeral_user_data: bool = True,
+                              as_task: Annotated[bool, Parameter(query="async", description=(
+                                  "Answer 202 with the task that did the work (see /tasks/{id}), as Torc's "
+                                  "asynchronous initialisation does."))] = False,
+                              ) -> Response[InitializeResult | Task]:  # fmt: skip
         """Start a new run (as `initialize`): check inputs, block jobs with unfinished upstream work, ready the rest."""
-        return await initialize.initialize(db, workflow_id)
+        if as_task:
+            task = await tasks.run(db, workflow_id, "initialize_jobs", lambda: initialize.initialize(db, workflow_id))
+            return Response(task, status_code=HTTP_202_ACCEPTED)
+        return Response(await initialize.initialize(db, workflow_id))
 
     @get("/workflows/{workflow_id:int}/is_complete", opt=rules.WORKFLOW)
     async def is_complete(self, db: Database, workflow_id: int) -> IsComplete:
@@ -130,6 +143,12 @@ class TorcWorkflowController(Controller):
                                      data: TorcWorkflowStatusUpdate) -> TorcWorkflowStatus:  # fmt: skip
         """Archive or unarchive the workflow, or cancel it (`run_id` must be the current run's)."""
         return await torc_status.set_status(db, workflow_id, data)
+
+    @post("/workflows/{workflow_id:int}/archive", status_code=200, opt=rules.WORKFLOW)
+    async def archive_workflow(self, db: Database, workflow_id: int, data: ArchiveRequest) -> Workflow:
+        """Archive the workflow (its jobs are no longer claimed; it is listed only among archived ones), or unarchive
+        it."""
+        return await torc_status.set_archived(db, workflow_id, data.is_archived)
 
     @post("/workflows/{workflow_id:int}/process_changed_job_inputs", status_code=200, opt=rules.WORKFLOW)
     async def process_changed_job_inputs(self, db: Database, workflow_id: int,

@@ -1,5 +1,6 @@
 """Torc's workflow-level changes: `PUT /workflows/{id}/status` (the flags its clients set: archive, cancel, in
-Torc's status record) and `process_changed_job_inputs` (jobs whose inputs changed go back to uninitialized).
+Torc's status record), `POST /workflows/{id}/archive`, and `process_changed_job_inputs` (jobs whose inputs
+changed go back to uninitialized).
 
 A workflow's run id advances here only when the workflow is initialised (a run opens), and
 a canceled workflow runs again through a reset or a reinitialisation: the update refuses
@@ -14,6 +15,7 @@ from torc_client.contract import (
     JobsResetRequest,
     TorcWorkflowStatus,
     TorcWorkflowStatusUpdate,
+    Workflow,
 )
 from torc_client.core.errors import Conflict
 
@@ -31,6 +33,12 @@ async def set_status(db: Database, wid: int, update: TorcWorkflowStatusUpdate) -
     if update.is_archived is not None and update.is_archived != wf["is_archived"]:
         await workflows.update(db, wid, {"is_archived": update.is_archived})
     return status(await workflows.get_doc(db, wid))
+
+
+async def set_archived(db: Database, wid: int, archived: bool) -> Workflow:
+    """Torc's `POST /workflows/{id}/archive`: set or clear the archive flag (an archived workflow's jobs are not
+    claimed, and it is listed only when archived workflows are asked for); returns the workflow."""
+    return await workflows.update(db, wid, {"is_archived": archived})
 
 
 def status(wf: dict) -> TorcWorkflowStatus:
