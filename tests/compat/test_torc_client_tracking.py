@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -204,3 +205,58 @@ def _drive_as(server: Any, torc_python: Any, cwd: Any, user: str, scenario: str)
                           timeout=300, cwd=cwd, env=env)  # fmt: skip
     assert done.returncode == 0, f"scenario {scenario} failed:\n{done.stderr[-4000:]}"
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_ro_crate_and_slurm_stats_refuse_records_of_another_workflow_and_bad_values(server) -> None:
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        wid = _ok(http.post("/workflows", json={"name": "compat-refusals"}))["id"]
+        other = _ok(http.post("/workflows", json={"name": "compat-refusals-other"}))["id"]
+        theirs = _ok(http.post("/files", json={"workflow_id": other, "name": "f", "path": "f.txt"}))["id"]
+        [their_job] = _ok(http.post("/bulk_jobs", json={"jobs": [{"workflow_id": other, "name": "j",
+                                                                   "command": "true"}]}))["jobs"]  # fmt: skip
+        entity = {"workflow_id": wid, "entity_id": "#a", "entity_type": "Thing", "metadata": {}}
+        first = _ok(http.post("/ro_crate_entities", json=entity))
+        second = _ok(http.post("/ro_crate_entities", json={**entity, "entity_id": "#b"}))
+        said = {
+            "file_of_other": http.post("/ro_crate_entities", json={**entity, "entity_id": "#c", "file_id": theirs}),
+            "missing_file": http.post("/ro_crate_entities", json={**entity, "entity_id": "#c", "file_id": MISSING}),
+            "missing_workflow": http.post("/ro_crate_entities", json={**entity, "workflow_id": MISSING}),
+            "moved_workflow": http.put(f"/ro_crate_entities/{first['id']}", json={**entity, "workflow_id": other}),
+            "renamed_to_twin": http.put(f"/ro_crate_entities/{second['id']}", json=entity),
+            "missing_update": http.put(f"/ro_crate_entities/{MISSING}", json=entity),
+            "bad_sort": http.get(f"/workflows/{wid}/ro_crate_entities", params={"sort_by": "metadata"}),
+            "job_of_other": http.post("/slurm_stats", json={"workflow_id": wid, "job_id": their_job["id"],
+                                                            "run_id": 1, "attempt_id": 1}),
+            "run_zero": http.post("/slurm_stats", json={"workflow_id": other, "job_id": their_job["id"],
+                                                        "run_id": 0, "attempt_id": 1}),
+            "no_workflow_id": http.get("/slurm_stats"),
+        }  # fmt: skip
+        renamed_to_itself = http.put(f"/ro_crate_entities/{first['id']}", json={**entity, "entity_type": "Other"})
+        for workflow in (wid, other):
+            http.delete(f"/workflows/{workflow}")
+    assert {case: r.status_code for case, r in said.items()} == {
+        "file_of_other": 422, "missing_file": 404, "missing_workflow": 404, "moved_workflow": 422,
+        "renamed_to_twin": 422, "missing_update": 404, "bad_sort": 422, "job_of_other": 422, "run_zero": 422,
+        "no_workflow_id": 400}  # fmt: skip
+    detail = {case: r.json()["detail"] for case, r in said.items()}
+    assert detail["file_of_other"] == f"file {theirs} is of workflow {other}, not {wid}"
+    assert detail["missing_file"] == f"file {MISSING} does not exist"
+    assert "an entity's workflow does not change" in detail["moved_workflow"]
+    assert "already has an entity for entity_id '#a'" in detail["renamed_to_twin"]
+    assert detail["missing_update"] == f"ro_crate_entity {MISSING} does not exist"
+    assert "ordered by one of id, workflow_id, file_id, entity_id, entity_type" in detail["bad_sort"]
+    assert detail["job_of_other"] == f"job {their_job['id']} is of workflow {other}, not {wid}"
+    assert "run_id 0: runs and attempts are numbered from 1" in detail["run_zero"]
+    assert "workflow_id" in detail["no_workflow_id"]
+    assert renamed_to_itself.status_code == 200 and renamed_to_itself.json()["entity_type"] == "Other"
+
+
+def test_concurrent_creations_of_one_entity_id_store_exactly_one(server) -> None:
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        wid = _ok(http.post("/workflows", json={"name": "compat-ro-crate-race"}))["id"]
+        entity = {"workflow_id": wid, "entity_id": "#contested", "entity_type": "Thing", "metadata": {}}
+        with ThreadPoolExecutor(8) as pool:
+            codes = sorted(pool.map(lambda _: http.post("/ro_crate_entities", json=entity).status_code, range(8)))
+        stored = _ok(http.get(f"/workflows/{wid}/ro_crate_entities"))["total_count"]
+        http.delete(f"/workflows/{wid}")
+    assert codes == [200] + [422] * 7 and stored == 1

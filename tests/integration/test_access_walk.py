@@ -70,7 +70,8 @@ def populate(http: httpx.Client, tmp_path, name: str) -> dict[str, Any]:
     wf = ok(http.post("/workflows/specs", json=spec, params={"working_dir": str(tmp_path),
                                                              "request_id": f"{name}-creation"}))  # fmt: skip
     wid = wf["id"]
-    ok(http.post(f"/workflows/{wid}/initialize"))
+    task = http.post(f"/workflows/{wid}/initialize_jobs", params={"async": "true"})  # initialises, as a task
+    assert task.status_code == 202 and task.json()["status"] == "succeeded", task.text
     node = ok(http.post("/compute_nodes", json={"workflow_id": wid, "hostname": "h", "pid": 1, "num_cpus": 4,
                                                 "memory_gb": 8}))  # fmt: skip
     claimed = ok(http.post(f"/workflows/{wid}/claim", json={"compute_node_id": node["id"], "limit": 1,
@@ -86,12 +87,15 @@ def populate(http: httpx.Client, tmp_path, name: str) -> dict[str, Any]:
                                                                "scheduler_config_id": scheduler}))  # fmt: skip
     actions = ok(http.get("/workflow_actions", params={"workflow_id": wid}))
     local = ok(http.post("/local_schedulers", json={"workflow_id": wid, "memory": "1g", "num_cpus": 2}))
+    entity = ok(http.post("/ro_crate_entities", json={"workflow_id": wid, "entity_id": "#e", "entity_type": "Thing",
+                                                      "metadata": {}}))  # fmt: skip
     ok(http.post(f"/workflows/{wid}/remote_workers", json=[f"{name}@host"]))
     return {"workflow_id": wid, "job_id": job["id"], "file_id": first("/files"), "user_data_id": first("/user_data"),
             "rr_id": first("/resource_requirements"), "handler_id": first("/failure_handlers"),
             "result_id": first("/results"), "event_id": event["id"], "compute_node": node["id"],
             "scheduler_id": scheduler, "action_id": actions[0]["id"], "scheduled_node": scheduled["id"],
-            "local_scheduler": local["id"], "worker": f"{name}@host"}  # fmt: skip
+            "local_scheduler": local["id"], "worker": f"{name}@host", "entity_id": entity["id"],
+            "task_id": task.json()["id"]}  # fmt: skip
 
 
 def snapshot(http: httpx.Client, ids: dict[str, int]) -> dict[str, Any]:
