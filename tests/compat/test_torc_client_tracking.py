@@ -139,7 +139,8 @@ def test_reload_auth_on_a_server_without_users_is_refused(drive) -> None:
     assert refused["status"] == 409 and "started without a password file" in refused["body"]["errorMessage"]
 
 
-def test_an_admin_shares_by_path_and_reloads_the_users_file(guarded, torc_python, tmp_path, users_file) -> None:  # noqa: F811
+def test_an_admin_shares_by_path_and_reloads_the_users_file(guarded, torc_python, tmp_path,  # noqa: F811
+                                                            users_file) -> None:  # noqa: F811
     htpasswd("add", str(users_file), "carol", password="carol-pass-1")
     found = _drive_as(guarded, torc_python, tmp_path, "ada", "sharing")
     assert found["link"]["workflow_id"] == found["workflow_id"] and found["link"]["group_id"] == found["group_id"]
@@ -164,7 +165,8 @@ def test_another_user_can_neither_share_her_workflow_nor_reload_the_users(guarde
         assert task.status_code == 202 and task.json()["status"] == "succeeded"
         refusals = [bob.post(f"/workflows/{wid}/access_groups/{group}"), bob.post("/admin/reload-auth"),
                     alice.post("/admin/reload-auth"), bob.post("/ro_crate_entities", json=entity),
-                    bob.get(f"/ro_crate_entities/{made['id']}"), bob.put(f"/ro_crate_entities/{made['id']}", json=entity),
+                    bob.get(f"/ro_crate_entities/{made['id']}"),
+                    bob.put(f"/ro_crate_entities/{made['id']}", json=entity),
                     bob.delete(f"/ro_crate_entities/{made['id']}"), bob.get(f"/workflows/{wid}/ro_crate_entities"),
                     bob.delete(f"/workflows/{wid}/ro_crate_entities"), bob.post("/slurm_stats", json=stats),
                     bob.get("/slurm_stats", params={"workflow_id": wid}), bob.get(f"/workflows/{wid}/running_jobs"),

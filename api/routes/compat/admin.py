@@ -24,7 +24,8 @@ class TorcAdminController(Controller):
         if authenticator is None:
             raise Conflict("this server was started without a password file (--auth-file): there is none to reload")
         if caller not in admins(request):
-            raise Forbidden(f"only the admin users (--admin-user) reload the password file, not {caller or 'anonymous'}")
+            raise Forbidden(f"only the admin users (--admin-user) reload the password file, not "
+                            f"{caller or 'an anonymous caller'}")
         try:
             count = authenticator.reload()
         except (OSError, ValueError) as error:

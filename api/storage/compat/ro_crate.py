@@ -27,7 +27,8 @@ SORTABLE = ("id", "workflow_id", "file_id", "entity_id", "entity_type")
 
 def to_record(doc: dict[str, Any]) -> RoCrateEntity:
     return RoCrateEntity(id=doc["_id"], workflow_id=doc["workflow_id"], file_id=doc.get("file_id"),
-                         entity_id=doc["entity_id"], entity_type=doc["entity_type"], metadata=doc["metadata"])  # fmt: skip
+                         entity_id=doc["entity_id"], entity_type=doc["entity_type"],
+                         metadata=doc["metadata"])  # fmt: skip
 
 
 async def create(db: Database, entity: RoCrateEntity) -> RoCrateEntity:

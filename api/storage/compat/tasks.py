@@ -5,7 +5,9 @@ Torc queues such an operation (initialising a workflow's jobs) and runs it in th
 this server runs it within the request, as it runs everything (no work outlives a request), so
 the task is stored running, then finished (succeeded, or failed with the error) before the
 answer goes back. A client polling it finds it finished at once; `active_task` finds a task
-only while a request is running one.
+only while a request is running one. A task whose request never finished (its API process was
+killed) is found failed once it has been running longer than an initialisation may hold its
+workflow (`initialize.HOLD_SECONDS`): by then another initialisation may take the workflow over.
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
-from api.storage import workflows
+from api.storage import initialize, workflows
 from api.storage.db import Database, now_ms
 from torc_client.contract import Task
 from torc_client.core.errors import NotFound, TorcError
 
 #: A task not yet finished.
 ACTIVE = ("queued", "running")
+#: How long a task may run before it is taken for abandoned (its request died), in milliseconds.
+ABANDONED_AFTER_MS = int(initialize.HOLD_SECONDS * 1000)
+ABANDONED = "its request ended before it finished (the API process stopped); run the operation again"
 
 
 def to_record(doc: dict[str, Any]) -> Task:
@@ -49,20 +54,32 @@ async def run(db: Database, wid: int, operation: str, work: Callable[[], Awaitab
 
 
 async def _finish(db: Database, tid: int, state: str, error: str | None) -> Task:
-    doc = await db.tasks.find_one_and_update({"_id": tid}, {"$set": {"state": state, "finished_at_ms": now_ms(),
-                                                                     "error": error}}, return_document=ReturnDocument.AFTER)  # fmt: skip
+    done = {"state": state, "finished_at_ms": now_ms(), "error": error}
+    doc = await db.tasks.find_one_and_update({"_id": tid}, {"$set": done}, return_document=ReturnDocument.AFTER)
     return to_record(doc)
 
 
-async def get(db: Database, tid: int) -> Task:
+async def get(db: Database, tid: int, now: int | None = None) -> Task:
     doc = await db.tasks.find_one({"_id": tid})
     if doc is None:
         raise NotFound("task", tid)
-    return to_record(doc)
+    return to_record(await _settled(db, doc, now or now_ms()))
 
 
-async def active(db: Database, wid: int) -> Task | None:
+async def active(db: Database, wid: int, now: int | None = None) -> Task | None:
     """The workflow's task under way (the latest, if several), or None."""
     await workflows.get_doc(db, wid)
-    docs = [d async for d in db.tasks.find({"workflow_id": wid, "state": {"$in": list(ACTIVE)}}).sort("_id", -1)]
+    stamp = now or now_ms()
+    found = db.tasks.find({"workflow_id": wid, "state": {"$in": list(ACTIVE)}}).sort("_id", -1)
+    docs = [d for d in [await _settled(db, d, stamp) async for d in found] if d["state"] in ACTIVE]
     return to_record(docs[0]) if docs else None
+
+
+async def _settled(db: Database, doc: dict[str, Any], now: int) -> dict[str, Any]:
+    """The task, failed if it was abandoned (running for longer than `ABANDONED_AFTER_MS` at `now`)."""
+    if doc["state"] not in ACTIVE or now - doc["started_at_ms"] <= ABANDONED_AFTER_MS:
+        return doc
+    done = {"state": "failed", "finished_at_ms": now, "error": ABANDONED}
+    updated = await db.tasks.find_one_and_update({"_id": doc["_id"], "state": doc["state"]}, {"$set": done},
+                                                 return_document=ReturnDocument.AFTER)  # fmt: skip
+    return updated or await db.tasks.find_one({"_id": doc["_id"]}) or {**doc, **done}
