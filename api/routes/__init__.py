@@ -5,8 +5,10 @@ from api.routes.archives import ArchiveController
 from api.routes.bulk_deletes import BulkDeleteController
 from api.routes.compat.access import TorcAccessController
 from api.routes.compat.actions import TorcActionController
+from api.routes.compat.batches import TorcBatchController
 from api.routes.compat.records import TorcRecordController
 from api.routes.compat.runs import TorcRunController
+from api.routes.compat.spawn import TorcSpawnController
 from api.routes.compat.workflows import TorcWorkflowController
 from api.routes.compute_nodes import ComputeNodeController
 from api.routes.events import EventController
@@ -53,6 +55,8 @@ ROUTE_HANDLERS = [
     TorcRecordController,
     TorcActionController,
     TorcAccessController,
+    TorcBatchController,
+    TorcSpawnController,
     BulkDeleteController,
     LocalSchedulerController,
 ]

@@ -1,0 +1,47 @@
+"""Torc's `batch_complete_jobs`: many `complete_job` calls of one workflow in one request.
+
+Each completion is checked exactly as `complete_job` checks it (`runs.completion_of`: the
+job is of this workflow, claimed in the run the entry names, its result agrees with the
+entry, the compute node is the one holding it); one that fails a check is refused on its
+own, with the message `complete_job` would have answered, and the others go on, as in
+Torc. The accepted ones are stored together (`completion.complete_outcomes`: status,
+results, counts and released dependents in one transaction), one transaction per
+compute node holding jobs of the batch (Torc's claims hold a job by no node).
+"""
+
+from __future__ import annotations
+
+from api.storage import completion, workflows
+from api.storage.compat import runs as torc_runs
+from api.storage.db import Database
+from torc_client.contract import CompletionEntry, CompletionError, CompletionsDone
+from torc_client.core.errors import TorcError
+
+
+async def complete(db: Database, wid: int, entries: list[CompletionEntry]) -> CompletionsDone:
+    """Store the completions that pass `complete_job`'s checks; the others are answered as errors, each with why."""
+    await workflows.get_doc(db, wid)
+    errors: list[CompletionError] = []
+    by_holder: dict[int | None, list[torc_runs.Completion]] = {}
+    seen: set[int] = set()
+    for entry in entries:
+        if entry.job_id in seen:
+            errors.append(CompletionError(job_id=entry.job_id, message=f"job {entry.job_id} is completed more than "
+                                          "once in this request: only its first completion is taken"))  # fmt: skip
+            continue
+        seen.add(entry.job_id)
+        try:
+            done = await torc_runs.completion_of(db, entry.job_id, entry.status, entry.run_id, entry.result, wid)
+        except TorcError as error:
+            errors.append(CompletionError(job_id=entry.job_id, message=error.message))
+            continue
+        by_holder.setdefault(done.holder, []).append(done)
+    completed: set[int] = set()
+    for holder, group in by_holder.items():
+        answer = await completion.complete_outcomes(db, wid, holder, [d.outcome for d in group],
+                                                    node_of={d.outcome.job_id: d.node for d in group})  # fmt: skip
+        completed.update(answer.accepted)
+        errors += [CompletionError(job_id=r.job_id, message=r.reason) for r in answer.rejected]
+    order = [e.job_id for e in entries]
+    return CompletionsDone(completed=[jid for jid in dict.fromkeys(order) if jid in completed],
+                           errors=sorted(errors, key=lambda e: order.index(e.job_id)))  # fmt: skip
