@@ -10,7 +10,7 @@ Each call that adds jobs is one generation of a lineage (the caller's name unles
 request names one), kept as Torc keeps it: an ephemeral user_data record
 `__torc_lineage__<lineage>__g<NNNNNN>` holding the generation and the request's `state`;
 a call without jobs but with a state stores it as the lineage's `__final` record. A
-lineage has at most `max_spawn_iterations_per_lineage` generations (Torc's default, 1000).
+lineage has at most `MAX_GENERATIONS` generations (Torc's default, 1000).
 A call repeated with the same names adds nothing and answers with the jobs already made.
 The jobs, the edges to them, the counts and the lineage record are written in one
 transaction, guarded on the caller still running.
@@ -30,8 +30,9 @@ from torc_client.core.errors import Conflict, InvalidRequest
 from torc_client.core.graph import find_cycle, format_cycle
 
 S = states.JobStatus
-#: Generations a lineage may have when its workflow sets no limit (Torc's default).
-DEFAULT_MAX_GENERATIONS = 1000
+#: Generations a lineage may have (Torc's default `max_spawn_iterations_per_lineage`, which Torc's clients of this
+#: API version cannot set).
+MAX_GENERATIONS = 1000
 #: The environment variable that tells a spawned job its lineage (Torc's name).
 LINEAGE_ENV = "TORC_ORCHESTRATOR_LINEAGE_ID"
 _PREFIX = "__torc_lineage__"
@@ -59,9 +60,8 @@ async def spawn(db: Database, caller_id: int, request: SpawnRequest) -> Spawned:
                              "jobs, a new one only new names")  # fmt: skip
     wf = await workflows.get_doc(db, wid, full=True)
     if new:
-        limit = wf.get("max_spawn_iterations_per_lineage") or DEFAULT_MAX_GENERATIONS
-        if generation + 1 > limit:
-            raise InvalidRequest(f"lineage {lineage!r} has had its {limit} generations "
+        if generation >= MAX_GENERATIONS:
+            raise InvalidRequest(f"lineage {lineage!r} has had its {MAX_GENERATIONS} generations "
                                  "(max_spawn_iterations_per_lineage)")  # fmt: skip
         generation += 1
     docs = await _documents(db, wf, caller, lineage, new, existing) if new else []
