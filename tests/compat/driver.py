@@ -321,6 +321,7 @@ def bulk_records(api: Any) -> dict[str, Any]:
         "missing_workflow": refusal(lambda: api.create_user_data_list(UserDataListModel(user_data=[
             UserDataModel(workflow_id=987654321, name="x")]))),  # fmt: skip
         "empty": refusal(lambda: api.create_files(FilesModel(files=[]))),
+        "bad_body": posted(api, "/bulk_user_data", {"user_data": [{"workflow_id": wf.id, "data": {"no": "name"}}]}),
         "files_after": len(api.list_files(workflow_id=wf.id).items) + len(api.list_files(workflow_id=other.id).items),
     }
 
@@ -412,6 +413,8 @@ def spawn(api: Any) -> dict[str, Any]:
         "unknown_requirements": spawning([SpawnJobModel(name="h", command="true", resource_requirements="huge")]),
         "partly_existing": spawning([SpawnJobModel(name="child-1", command="true"),
                                      SpawnJobModel(name="i", command="true")]),
+        "negative_priority": spawning([SpawnJobModel(name="n", command="true", priority=-1)]),
+        "bad_body": posted(api, f"/jobs/{caller.id}/spawn_jobs", {"jobs": [{"name": "no-command"}]}),
         "not_running": spawning([SpawnJobModel(name="j", command="true")], made["waiting"].id),
         "missing_job": spawning([SpawnJobModel(name="k", command="true")], 987654321),
     }

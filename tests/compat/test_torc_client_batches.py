@@ -34,6 +34,7 @@ def test_bulk_creation_refuses_bad_input_and_stores_nothing(drive) -> None:
     assert found["missing_workflow"]["status"] == 404
     assert found["missing_workflow"]["body"]["error"]["message"] == found["missing_workflow"]["body"]["detail"]
     assert found["empty"]["status"] == 422 and "'files' is empty" in found["empty"]["body"]["detail"]
+    assert found["bad_body"]["status"] == 400 and "name" in found["bad_body"]["body"]["detail"]
     assert found["files_after"] == 4  # the refused requests added nothing
 
 
@@ -57,8 +58,7 @@ def test_batch_completion_stores_the_claimed_jobs_and_refuses_the_others_one_by_
 def test_batch_completion_refuses_a_missing_workflow_and_a_bad_body(drive) -> None:
     found = drive("batch_complete")
     assert found["missing_workflow"]["status"] == 404
-    assert found["bad_body"]["status"] in (400, 422)
-    assert "job_id" in str(found["bad_body"]["body"])
+    assert found["bad_body"]["status"] == 400 and "job_id" in found["bad_body"]["body"]["detail"]
 
 
 def test_spawned_jobs_wait_for_the_caller_and_are_claimable_once_it_completes(drive) -> None:
@@ -74,6 +74,7 @@ def test_spawned_jobs_wait_for_the_caller_and_are_claimable_once_it_completes(dr
     assert one["depends_on_job_ids"] == [found["caller"]]
     assert two["depends_on_job_ids"] == sorted([found["caller"], one["id"]])
     assert one["env"]["TORC_ORCHESTRATOR_LINEAGE_ID"] == "orchestrator" and one["priority"] == 2
+    assert set(found["after"]) == {"orchestrator", "waiting", "child-1", "child-2", "child-3"}  # refusals added none
     assert found["after"]["child-1"] == "ready" and found["after"]["child-2"] == "blocked"
     assert found["after"]["child-3"] == "blocked"  # it also waits for `waiting`, which has not run
     assert sorted(found["claimed"]) == ["child-1", "waiting"]
@@ -87,8 +88,11 @@ def test_spawn_refuses_bad_requests_with_torcs_errors(drive) -> None:
     refused = drive("spawn")["refused"]
     assert refused["missing_job"]["status"] == 404
     for case in ("duplicate", "unknown_dependency", "cycle", "unknown_requirements", "partly_existing",
-                 "not_running"):  # fmt: skip
+                 "negative_priority", "not_running"):  # fmt: skip
         assert refused[case]["status"] == 422, case
+    assert refused["bad_body"]["status"] == 400 and "command" in refused["bad_body"]["body"]["detail"]
+    assert "priority -1" in refused["negative_priority"]["body"]["detail"]
+    assert "already exist" in refused["partly_existing"]["body"]["detail"]
     assert "appears twice" in refused["duplicate"]["body"]["detail"]
     assert "'nobody'" in refused["unknown_dependency"]["body"]["detail"]
     assert "dependency cycle" in refused["cycle"]["body"]["detail"]
@@ -119,7 +123,7 @@ def test_a_job_spawns_jobs_that_a_torc_runner_then_runs(drive, cli, tmp_path: Pa
     assert found["statuses"] == {"orchestrator": "completed", "child-1": "completed", "child-2": "completed"}
     assert sorted((r["job_name"], r["return_code"]) for r in found["results"]) == [
         ("child-1", 0), ("child-2", 0), ("orchestrator", 0)]
-    assert found["status"]["is_complete"] is True
+    assert found["status"]["is_complete"] is True and found["status"]["jobs_by_status"]["completed"] == 3
 
 
 def test_another_users_batch_calls_are_refused(guarded) -> None:  # noqa: F811

@@ -3,9 +3,8 @@ jobs a running job adds to its workflow (`spawn_jobs`), with Torc's field names.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-import msgspec
 from msgspec import Struct
 
 from torc_client.contract.base import Command, Name, Record
@@ -102,7 +101,7 @@ class SpawnJob(Struct, kw_only=True):
     command: Command
     depends_on: list[str] | None = None
     resource_requirements: str | None = None
-    priority: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    priority: int | None = None
     cancel_on_blocking_job_failure: bool | None = None
 
 

@@ -73,11 +73,13 @@ async def spawn(db: Database, caller_id: int, request: SpawnRequest) -> Spawned:
 
 
 def _check_names(new: list[SpawnJob]) -> None:
-    """Names unique within the request, and the dependencies among them without a cycle."""
+    """Names unique within the request, priorities not negative, and the dependencies among them without a cycle."""
     seen: set[str] = set()
     for job in new:
         if job.name in seen:
             raise InvalidRequest(f"job name {job.name!r} appears twice in the request: each spawned job needs its own")
+        if job.priority is not None and job.priority < 0:
+            raise InvalidRequest(f"spawned job {job.name!r} has priority {job.priority}: a priority is 0 or more")
         seen.add(job.name)
     cycle = find_cycle({j.name: [d for d in j.depends_on or [] if d in seen] for j in new})
     if cycle:
