@@ -386,6 +386,27 @@ def posted(api: Any, path: str, body: Any) -> dict[str, Any]:
 
 
 @scenario
+def batch_held(api: Any) -> dict[str, Any]:
+    """Completions of jobs that this server's own claim gave to a compute node: only that node completes them."""
+    from torc.openapi_client import BatchCompleteJobsRequest, JobCompletionEntry
+
+    wf = new_workflow(api, "compat-batch-held")
+    jobs = [api.create_job(JobModel(workflow_id=wf.id, name=name, command="true")) for name in ("p", "q")]
+    api.initialize_jobs(wf.id)
+    holder, other = (new_node(api, wf.id, pid=pid, num_cpus=2, memory_gb=2.0) for pid in (1, 2))
+    claimed = posted(api, f"/workflows/{wf.id}/claim", {"compute_node_id": holder.id, "limit": 2,
+                                                         "ignore_resources": True, "start": True})  # fmt: skip
+    run_id = api.get_workflow(wf.id).run_id
+    answer = api.batch_complete_jobs(wf.id, BatchCompleteJobsRequest(completions=[
+        JobCompletionEntry(job_id=job.id, run_id=run_id, status="completed",
+                           result=torc_result(wf, job, run_id, node)) for job, node in zip(jobs, (other, holder))]))
+    return {"claimed": sorted(j["id"] for j in claimed["body"]["jobs"]), "ids": [j.id for j in jobs],
+            "holder": holder.id, "other": other.id, "answer": dump(answer),
+            "statuses": {j.name: j.status for j in api.list_jobs(workflow_id=wf.id).items},
+            "result_nodes": [r.compute_node_id for r in api.list_results(workflow_id=wf.id).items]}
+
+
+@scenario
 def spawn(api: Any) -> dict[str, Any]:
     """A running job spawns jobs (one depending on another); the same call again; its completion releases them."""
     from torc.openapi_client import SpawnJobModel, SpawnJobsRequest

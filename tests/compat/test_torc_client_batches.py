@@ -61,6 +61,17 @@ def test_batch_completion_refuses_a_missing_workflow_and_a_bad_body(drive) -> No
     assert found["bad_body"]["status"] == 400 and "job_id" in found["bad_body"]["body"]["detail"]
 
 
+def test_batch_completion_of_held_jobs_is_taken_only_from_their_compute_node(drive) -> None:
+    found = drive("batch_held")
+    p, q = found["ids"]
+    assert found["claimed"] == [p, q]
+    assert found["answer"]["completed"] == [q]
+    [error] = found["answer"]["errors"]
+    assert error["job_id"] == p and f"held by compute node {found['holder']}, not {found['other']}" in error["message"]
+    assert found["statuses"] == {"p": "running", "q": "completed"}
+    assert found["result_nodes"] == [found["holder"]]
+
+
 def test_spawned_jobs_wait_for_the_caller_and_are_claimable_once_it_completes(drive) -> None:
     found = drive("spawn")
     first, spawned = found["first"], found["spawned"]
