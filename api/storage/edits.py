@@ -86,9 +86,11 @@ async def create_jobs(db: Database, batch: list[JobCreate]) -> list[Job]:
 def one_workflow(batch: list[Any], kind: str) -> int:
     """The one workflow the records of a bulk creation name (`kind` is what the body calls them)."""
     wids = sorted({data.workflow_id for data in batch})
-    if len(wids) != 1:
+    if not wids:
+        raise InvalidRequest(f"no {kind} given: '{kind}' is empty")
+    if len(wids) > 1:
         raise InvalidRequest(f"the {kind} of one request must be of one workflow; these name workflows "
-                             f"{', '.join(map(str, wids))}" if wids else f"no {kind} given: '{kind}' is empty")  # fmt: skip
+                             f"{', '.join(map(str, wids))}")  # fmt: skip
     return wids[0]
 
 

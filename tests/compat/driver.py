@@ -445,7 +445,8 @@ def spawn(api: Any) -> dict[str, Any]:
     lineage = {u.name: u.data for u in api.list_user_data(workflow_id=wf.id).items}
     return {"caller": caller.id, "first": dump(first), "replay": dump(replay), "second": dump(second),
             "final": dump(final), "spawned": spawned, "refused": refused, "after": after, "claimed": claimed,
-            "lineage": lineage, "ephemeral": [u.name for u in api.list_user_data(workflow_id=wf.id,
+            "lineage": lineage, "job_ids": api.list_job_ids(wf.id).job_ids,
+            "total_jobs": api.get_workflow_status(wf.id).total_jobs, "ephemeral": [u.name for u in api.list_user_data(workflow_id=wf.id,
                                                                                   is_ephemeral=True).items]}
 
 

@@ -93,6 +93,9 @@ def test_spawned_jobs_wait_for_the_caller_and_are_claimable_once_it_completes(dr
                                                                           "state": {"round": 1}}
     assert found["lineage"]["__torc_lineage__orchestrator__final"]["state"] == {"converged": True}
     assert "__torc_lineage__orchestrator__g000002" in found["ephemeral"]
+    spawned_ids = [*found["first"]["spawned_job_ids"], *found["second"]["spawned_job_ids"]]
+    assert len(found["job_ids"]) == 5 and set(spawned_ids) < set(found["job_ids"])
+    assert found["total_jobs"] == 5
 
 
 def test_spawn_refuses_bad_requests_with_torcs_errors(drive) -> None:

@@ -102,7 +102,7 @@ async def complete_job(db: Database, jid: int, status: str, run_id: int, result:
 
 
 class Completion(NamedTuple):
-    """A checked completion of a claimed job: its outcome, the node holding the job (if any) and the node that ran it."""
+    """A checked completion of a claimed job: its outcome, the node holding the job (if any), the node that ran it."""
 
     workflow_id: int
     outcome: completion.Outcome
