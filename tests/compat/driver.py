@@ -418,8 +418,9 @@ def spawn(api: Any) -> dict[str, Any]:
                                state={"round": 1})  # fmt: skip
     first = api.spawn_jobs(caller.id, request)
     replay = api.spawn_jobs(caller.id, request)
-    second = api.spawn_jobs(caller.id, SpawnJobsRequest(jobs=[SpawnJobModel(name="child-3", command="echo 3",
-                                                                            depends_on=["waiting"])]))  # fmt: skip
+    big = api.create_resource_requirements(ResourceRequirementsModel(workflow_id=wf.id, name="big", num_cpus=2))
+    second = api.spawn_jobs(caller.id, SpawnJobsRequest(jobs=[SpawnJobModel(
+        name="child-3", command="echo 3", depends_on=["waiting"], resource_requirements="big")]))  # fmt: skip
     final = api.spawn_jobs(caller.id, SpawnJobsRequest(jobs=[], state={"converged": True}))
     spawned = {j.name: dump(j) for j in api.list_jobs(workflow_id=wf.id).items if j.name.startswith("child-")}
 
@@ -443,7 +444,7 @@ def spawn(api: Any) -> dict[str, Any]:
     after = {j.name: j.status for j in api.list_jobs(workflow_id=wf.id).items}
     claimed = [j.name for j in api.claim_next_jobs(wf.id, limit=10).jobs]
     lineage = {u.name: u.data for u in api.list_user_data(workflow_id=wf.id).items}
-    return {"caller": caller.id, "first": dump(first), "replay": dump(replay), "second": dump(second),
+    return {"caller": caller.id, "big": big.id, "first": dump(first), "replay": dump(replay), "second": dump(second),
             "final": dump(final), "spawned": spawned, "refused": refused, "after": after, "claimed": claimed,
             "lineage": lineage, "job_ids": api.list_job_ids(wf.id).job_ids,
             "total_jobs": api.get_workflow_status(wf.id).total_jobs, "ephemeral": [u.name for u in api.list_user_data(workflow_id=wf.id,

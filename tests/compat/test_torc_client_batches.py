@@ -85,6 +85,8 @@ def test_spawned_jobs_wait_for_the_caller_and_are_claimable_once_it_completes(dr
     assert one["depends_on_job_ids"] == [found["caller"]]
     assert two["depends_on_job_ids"] == sorted([found["caller"], one["id"]])
     assert one["env"]["TORC_ORCHESTRATOR_LINEAGE_ID"] == "orchestrator" and one["priority"] == 2
+    assert three["resource_requirements_id"] == found["big"]
+    assert one["resource_requirements_id"] == two["resource_requirements_id"] != found["big"]  # the default
     assert set(found["after"]) == {"orchestrator", "waiting", "child-1", "child-2", "child-3"}  # refusals added none
     assert found["after"]["child-1"] == "ready" and found["after"]["child-2"] == "blocked"
     assert found["after"]["child-3"] == "blocked"  # it also waits for `waiting`, which has not run
