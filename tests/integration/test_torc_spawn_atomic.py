@@ -5,6 +5,7 @@ by the database, it adds nothing, and its retry adds everything."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 
@@ -14,15 +15,21 @@ from tests.integration.torc_http import bulk, http, new_workflow, node, ok, resu
 ROUNDS = 12
 
 
+def running_caller(http: httpx.Client, name: str) -> tuple[int, dict[str, Any], int, int]:
+    """A workflow whose one job, `orchestrator`, was claimed and started through Torc's calls."""
+    wid = new_workflow(http, name)
+    [caller] = bulk(http, wid, [{"name": "orchestrator", "command": "true"}])
+    ok(http.post(f"/workflows/{wid}/initialize_jobs"))
+    node_id = node(http, wid)
+    run_id = ok(http.get(f"/workflows/{wid}"))["run_id"]
+    ok(http.post(f"/workflows/{wid}/claim_next_jobs"))
+    ok(http.put(f"/jobs/{caller['id']}/start_job/{run_id}/{node_id}"))
+    return wid, caller, node_id, run_id
+
+
 def test_spawned_jobs_are_released_or_refused_when_the_caller_completes_at_the_same_time(http, server) -> None:
     for i in range(ROUNDS):
-        wid = new_workflow(http, f"spawn-race-{i}")
-        [caller] = bulk(http, wid, [{"name": "orchestrator", "command": "true"}])
-        ok(http.post(f"/workflows/{wid}/initialize_jobs"))
-        node_id = node(http, wid)
-        run_id = ok(http.get(f"/workflows/{wid}"))["run_id"]
-        ok(http.post(f"/workflows/{wid}/claim_next_jobs"))
-        ok(http.put(f"/jobs/{caller['id']}/start_job/{run_id}/{node_id}"))
+        wid, caller, node_id, run_id = running_caller(http, f"spawn-race-{i}")
         spawn = {"jobs": [{"name": "a", "command": "true"}, {"name": "b", "command": "true", "depends_on": ["a"]}]}
         with ThreadPoolExecutor(2) as pool, httpx.Client(base_url=server.url, timeout=30) as other:
             spawned = pool.submit(other.post, f"/jobs/{caller['id']}/spawn_jobs", json=spawn)
@@ -40,13 +47,7 @@ def test_spawned_jobs_are_released_or_refused_when_the_caller_completes_at_the_s
 
 
 def test_a_spawn_cut_short_by_the_database_adds_nothing_and_its_retry_adds_everything(http, fail_once) -> None:
-    wid = new_workflow(http, "spawn-cut")
-    [caller] = bulk(http, wid, [{"name": "orchestrator", "command": "true"}])
-    ok(http.post(f"/workflows/{wid}/initialize_jobs"))
-    node_id = node(http, wid)
-    run_id = ok(http.get(f"/workflows/{wid}"))["run_id"]
-    ok(http.post(f"/workflows/{wid}/claim_next_jobs"))
-    ok(http.put(f"/jobs/{caller['id']}/start_job/{run_id}/{node_id}"))
+    wid, caller, node_id, run_id = running_caller(http, "spawn-cut")
     spawn = {"jobs": [{"name": "a", "command": "true"}], "state": {"round": 1}}
     fail_once("insert")  # the new jobs' insert: after the caller's edge to them, before the counts and the lineage
     assert http.post(f"/jobs/{caller['id']}/spawn_jobs", json=spawn).status_code == 503
