@@ -68,17 +68,27 @@ class WorkflowInBody(Rule):
 
 
 @dataclass(frozen=True)
-class JobsInBody(Rule):
-    """Jobs created in bulk (`POST /bulk_jobs`): each job's `workflow_id` names the workflow, and all must name one."""
+class RecordsInBody(Rule):
+    """Records created in bulk (`POST /bulk_jobs`, `/bulk_files`, `/bulk_user_data`): the body's list under `key`,
+    each record's `workflow_id` naming the workflow, and all must name one."""
+
+    key: str
 
     async def workflow(self, request: Request, body: Any, db: Database) -> int | None:
-        jobs = body.get("jobs") if isinstance(body, dict) else None
-        named = {loose_int(job.get("workflow_id")) for job in jobs or [] if isinstance(job, dict)}
+        made = body.get(self.key) if isinstance(body, dict) else None
+        named = {loose_int(record.get("workflow_id")) for record in made or [] if isinstance(record, dict)}
         named.discard(None)
         if len(named) > 1:
-            raise InvalidRequest(f"the jobs name workflows {', '.join(map(str, sorted(named)))}: the jobs of one "
-                                 "request must be of one workflow")  # fmt: skip
+            raise InvalidRequest(f"the {self.key} name workflows {', '.join(map(str, sorted(named)))}: the {self.key} "
+                                 "of one request must be of one workflow")  # fmt: skip
         return named.pop() if named else None
+
+
+@dataclass(frozen=True)
+class JobsInBody(RecordsInBody):
+    """Jobs created in bulk (`POST /bulk_jobs`)."""
+
+    key: str = "jobs"
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,14 @@ from api.routes.bulk_deletes import BulkDeleteController
 from api.routes.compat.access import TorcAccessController
 from api.routes.compat.actions import TorcActionController
 from api.routes.compat.admin import TorcAdminController
+from api.routes.compat.batches import TorcBatchController
 from api.routes.compat.records import TorcRecordController
 from api.routes.compat.ro_crate import TorcRoCrateController
 from api.routes.compat.runs import TorcRunController
 from api.routes.compat.running import TorcRunningController
 from api.routes.compat.slurm_stats import TorcSlurmStatsController
 from api.routes.compat.tasks import TorcTaskController
+from api.routes.compat.spawn import TorcSpawnController
 from api.routes.compat.workflows import TorcWorkflowController
 from api.routes.compute_nodes import ComputeNodeController
 from api.routes.events import EventController
@@ -63,6 +65,8 @@ ROUTE_HANDLERS = [
     TorcRunningController,
     TorcTaskController,
     TorcAdminController,
+    TorcBatchController,
+    TorcSpawnController,
     BulkDeleteController,
     LocalSchedulerController,
 ]

@@ -46,11 +46,7 @@ async def create_job(db: Database, data: JobCreate) -> Job:
 
 async def create_jobs(db: Database, batch: list[JobCreate]) -> list[Job]:
     """Add jobs to one workflow that has not run yet, all in one transaction (or none); returns them in order."""
-    wids = sorted({data.workflow_id for data in batch})
-    if len(wids) != 1:
-        raise InvalidRequest(f"the jobs of one request must be of one workflow; these name workflows "
-                             f"{', '.join(map(str, wids))}" if wids else "no jobs given: 'jobs' is empty")  # fmt: skip
-    wf = await _editable(db, wids[0], "jobs can be added")
+    wf = await _editable(db, one_workflow(batch, "jobs"), "jobs can be added")
     default_rr = await _default_rr(db, wf["_id"])
     await _check_members(db, wf["_id"], batch)
     first = await db.allocate_ids("jobs", len(batch))
@@ -74,9 +70,8 @@ async def create_jobs(db: Database, batch: list[JobCreate]) -> list[Job]:
         if blocked_by:
             await db.jobs.bulk_write([UpdateOne({"_id": up}, {"$addToSet": {"blocks": {"$each": ids}}})
                                       for up, ids in blocked_by.items()], ordered=False)  # fmt: skip
-        blocks = (await workflows.get_doc(db, wf["_id"], full=True))["job_blocks"]
-        for doc in docs:
-            blocks = _add_to_blocks(blocks, doc["_id"])
+        blocks = with_job_ids((await workflows.get_doc(db, wf["_id"], full=True))["job_blocks"],
+                              [doc["_id"] for doc in docs])  # fmt: skip
         statuses: dict[str, int] = {}
         for doc in docs:
             statuses[f"counts.{doc['status']}"] = statuses.get(f"counts.{doc['status']}", 0) + 1
@@ -86,6 +81,17 @@ async def create_jobs(db: Database, batch: list[JobCreate]) -> list[Job]:
 
     await db.atomic(wf["_id"], body)
     return [jobs.to_record(doc, initialized=False) for doc in docs]
+
+
+def one_workflow(batch: list[Any], kind: str) -> int:
+    """The one workflow the records of a bulk creation name (`kind` is what the body calls them)."""
+    wids = sorted({data.workflow_id for data in batch})
+    if not wids:
+        raise InvalidRequest(f"no {kind} given: '{kind}' is empty")
+    if len(wids) > 1:
+        raise InvalidRequest(f"the {kind} of one request must be of one workflow; these name workflows "
+                             f"{', '.join(map(str, wids))}")  # fmt: skip
+    return wids[0]
 
 
 #: An environment variable's name, as a shell takes it (the spec schema's rule).
@@ -184,6 +190,13 @@ async def _check_members(db: Database, wid: int, batch: list[JobCreate]) -> None
         missing = sorted(ids - found)
         if missing:
             raise NotFound(collection, missing[0] if len(missing) == 1 else missing)
+
+
+def with_job_ids(blocks: list[list[int]], ids: list[int]) -> list[list[int]]:
+    """A workflow's `job_blocks` (runs of consecutive job ids) with new, ascending job ids added."""
+    for jid in ids:
+        blocks = _add_to_blocks(blocks, jid)
+    return blocks
 
 
 def _add_to_blocks(blocks: list[list[int]], jid: int) -> list[list[int]]:

@@ -17,6 +17,7 @@ in one module per area:
 - `torc`: Torc's own calls that this server answers as Torc does;
 - `torc_records`: the records of Torc's own calls;
 - `torc_tracking`: Torc's records of what a workflow ran and kept (RO-Crate entities, Slurm stats, tasks).
+- `torc_batches`: Torc's batch calls: bulk files and user_data, batched completions, spawned jobs.
 
 Field names follow NREL Torc's (`id`, `workflow_id`, `status`, `run_id`, ...).
 """
@@ -130,6 +131,21 @@ from torc_client.contract.torc import (  # noqa: F401
     TorcEvent,
     TorcJob,
     TorcResult,
+)
+from torc_client.contract.torc_batches import (  # noqa: F401
+    CompletionBatch,
+    CompletionEntry,
+    CompletionError,
+    CompletionsDone,
+    CreatedFiles,
+    CreatedUserData,
+    FilesBatch,
+    SpawnJob,
+    Spawned,
+    SpawnRequest,
+    TorcFile,
+    TorcUserData,
+    UserDataBatch,
 )
 from torc_client.contract.torc_records import (  # noqa: F401
     AccessAnswer,

@@ -13,7 +13,7 @@ these calls only by the compute node holding it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from api.storage import (
     claims,
@@ -93,11 +93,31 @@ async def start_job(db: Database, jid: int, run_id: int, node_id: int) -> Job:
 
 async def complete_job(db: Database, jid: int, status: str, run_id: int, result: TorcResult) -> Job:
     """A claimed job finished with `status`: its result is stored and its dependents released (or canceled)."""
+    done = await completion_of(db, jid, status, run_id, result)
+    answer = await completion.complete_outcomes(db, done.workflow_id, done.holder, [done.outcome],
+                                                node_of={jid: done.node})  # fmt: skip
+    if answer.rejected:
+        raise Conflict(answer.rejected[0].reason)
+    return await jobs.get(db, jid)
+
+
+class Completion(NamedTuple):
+    """A checked completion of a claimed job: its outcome, the node holding the job (if any), the node that ran it."""
+
+    workflow_id: int
+    outcome: completion.Outcome
+    holder: int | None
+    node: int | None
+
+
+async def completion_of(db: Database, jid: int, status: str, run_id: int, result: TorcResult,
+                        wid: int | None = None) -> Completion:  # fmt: skip
+    """Check one of Torc's completions (of a job of workflow `wid`, when given) as `complete_job` takes it."""
     if status not in {s.value for s in states.REPORTABLE}:
         raise InvalidRequest(f"status {status!r}: a job completes as one of "
                              f"{', '.join(sorted(s.value for s in states.REPORTABLE))}")  # fmt: skip
     _check_result(jid, status, run_id, result)
-    doc, wf = await _claimed(db, jid, run_id, "completed", finished_ok=status)
+    doc, wf = await _claimed(db, jid, run_id, "completed", finished_ok=status, wid=wid)
     if result.workflow_id != wf["_id"]:
         raise InvalidRequest(f"the result names workflow {result.workflow_id}; job {jid} is of workflow {wf['_id']}")
     holder = doc.get("active_compute_node_id")
@@ -108,10 +128,7 @@ async def complete_job(db: Database, jid: int, status: str, run_id: int, result:
     outcome = completion.Outcome(jid, doc["claim_token"], status, result.return_code, result.exec_time_minutes,
                                  result.completion_time, measures)  # fmt: skip
     node = result.compute_node_id if result.compute_node_id is not None else holder
-    answer = await completion.complete_outcomes(db, wf["_id"], holder, [outcome], node_of={jid: node})
-    if answer.rejected:
-        raise Conflict(answer.rejected[0].reason)
-    return await jobs.get(db, jid)
+    return Completion(wf["_id"], outcome, holder, node)
 
 
 def _check_result(jid: int, status: str, run_id: int, result: TorcResult) -> None:
@@ -123,10 +140,13 @@ def _check_result(jid: int, status: str, run_id: int, result: TorcResult) -> Non
                                  "agree")  # fmt: skip
 
 
-async def _claimed(db: Database, jid: int, run_id: int, what: str,
-                   finished_ok: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
-    """The job and its workflow, if the job is claimed in run `run_id` (or already `finished_ok`: a repeated report)."""
+async def _claimed(db: Database, jid: int, run_id: int, what: str, finished_ok: str | None = None,
+                   wid: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+    """The job and its workflow, if the job is claimed in run `run_id` (or already `finished_ok`: a repeated report);
+    with `wid`, the job must be of that workflow."""
     doc = await jobs.get_doc(db, jid)
+    if wid is not None and doc["workflow_id"] != wid:
+        raise InvalidRequest(f"job {jid} is of workflow {doc['workflow_id']}, not {wid}")
     wf = await workflows.get_doc(db, doc["workflow_id"])
     if run_id != wf["run_id"]:
         raise Conflict(f"run {run_id} is not workflow {wf['_id']}'s current run ({wf['run_id']}): job {jid} cannot "
