@@ -94,9 +94,13 @@ async def serve_reports(db: Database, items: list[tuple[int, CompleteReport]]) -
     if len(reports) == 1 or any(r.returned or any(o.retry for o in r.outcomes) for r in reports):
         return [await complete(db, wid, r, node_checked=True) for r in reports]
     outcomes = [_outcomes(r) for r in reports]
-    starting = [i for i, r in enumerate(reports) if r.starts]
+    # A job that started and ended since its runner's last exchange goes from pending to its end in one write of
+    # its document, not two; its start is still told in the workflow's events (`_through_events`).
+    through = [{j.job_id for j in r.starts} & {o.job_id for o in outs} for r, outs in zip(reports, outcomes)]
+    starts = [[(j.job_id, j.claim_token) for j in r.starts if j.job_id not in skip] for r, skip in zip(reports, through)]
+    starting = [i for i, kept in enumerate(starts) if kept]
     started = dict(zip(starting, await transitions.start_many(db, wid, [
-        (reports[i].compute_node_id, [(j.job_id, j.claim_token) for j in reports[i].starts]) for i in starting])))
+        (reports[i].compute_node_id, starts[i]) for i in starting])))
     finishing = [i for i, r in enumerate(reports) if r.outcomes]
     finished = dict(zip(finishing, await transitions.finish_many(db, wid, [
         (reports[i].compute_node_id, [(o.job_id, o.claim_token, o.status) for o in outcomes[i]]) for i in finishing])))
@@ -112,6 +116,7 @@ async def serve_reports(db: Database, items: list[tuple[int, CompleteReport]]) -
     for i in finishing:
         for status, n in finished[i][3].items():
             delta[status] = delta.get(status, 0) + n
+        events += _through_events(sorted(through[i] & finished[i][1]), reports[i].compute_node_id)
         events += _events(finished[i][0], by_id, reports[i].compute_node_id, "")
     await workflows.record(db, wid, delta, events)
     ready = await release.release(db, wid, accepted_all)
@@ -124,6 +129,14 @@ async def serve_reports(db: Database, items: list[tuple[int, CompleteReport]]) -
         answers.append(ReportResponse(accepted=[d["_id"] for d in accepted],
                                       rejected=[Rejection(job_id=jid, reason=why) for jid, why in rejected]))  # fmt: skip
     return answers
+
+
+def _through_events(job_ids: list[int], node_id: int) -> list[Event]:
+    """The start of jobs that went from pending to their end in one step, as `transitions.start` tells a start."""
+    if not job_ids:
+        return []
+    return [Event("job", f"{count(len(job_ids), 'job')} started on compute node {node_id}", status="running",
+                  job_ids=job_ids, compute_node_id=node_id)]  # fmt: skip
 
 
 async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, str]]) -> tuple[list[int], list]:

@@ -121,6 +121,28 @@ class Database:
         """A collection; inside `atomic`, one whose every operation belongs to the transaction."""
         return self.db[name] if self.session is None else _InSession(self.db[name], self.session)  # type: ignore
 
+    async def update_and_read(self, name: str, query: dict[str, Any], update: Any,
+                              projection: dict[str, Any] | None = None, *, own: bool = False) -> dict[str, Any] | None:  # fmt: skip
+        """The document `query` names by `_id`, updated (`find_one_and_update` returning the document after), as an
+        update and a read by `_id`.
+
+        The embedded database answers findAndModify by reading every document of the
+        collection (measured: 50 ms at 2,000 documents, where an update and a read by `_id`
+        take 2 ms together), so a renewal per exchange over a fleet's compute nodes, or a
+        count over a server's workflows, would cost more as either grows. Inside a
+        transaction the read sees this update and no other writer's (a concurrent writer
+        conflicts); outside one it may also see a later write, which most callers accept (they
+        need the document as it is now). With `own`, the caller needs this update's own result
+        (a position it reserved): outside a transaction that takes findAndModify.
+        """
+        collection = self.collection(name)
+        if own and self.session is None:
+            return await collection.find_one_and_update(query, update, projection=projection,
+                                                        return_document=ReturnDocument.AFTER)  # fmt: skip
+        if not (await collection.update_one(query, update)).matched_count:
+            return None
+        return await collection.find_one({"_id": query["_id"]}, projection)
+
     async def ping(self) -> None:
         await self.client.admin.command("ping")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pymongo import ReturnDocument
 
 from api.storage import completion, leases, transitions, workflows
 from api.storage.db import Database
@@ -40,9 +39,8 @@ async def renew(db: Database, node_id: int, lease_seconds: float, wid: int | Non
     """
     now = time.time()
     own = {} if wid is None else {"workflow_id": wid}
-    doc = await db.compute_nodes.find_one_and_update(
-        {"_id": node_id, **own, "is_active": True, "lease_until": {"$gte": now}}, leases.extended(now, lease_seconds),
-        return_document=ReturnDocument.AFTER)  # fmt: skip
+    doc = await db.update_and_read("compute_nodes", {"_id": node_id, **own, "is_active": True,
+                                                     "lease_until": {"$gte": now}}, leases.extended(now, lease_seconds))
     if doc is not None:
         return doc
     doc = await db.compute_nodes.find_one({"_id": node_id})
@@ -55,9 +53,8 @@ async def renew(db: Database, node_id: int, lease_seconds: float, wid: int | Non
         if leases.checks_ran(wf, now, lease_seconds):
             await _expire(db, wf, doc)
         else:
-            renewed = await db.compute_nodes.find_one_and_update({"_id": node_id, "is_active": True},
-                                                                 leases.extended(now, lease_seconds),
-                                                                 return_document=ReturnDocument.AFTER)  # fmt: skip
+            renewed = await db.update_and_read("compute_nodes", {"_id": node_id, "is_active": True},
+                                               leases.extended(now, lease_seconds))
             if renewed is not None:
                 return renewed
     raise LeaseExpired(f"compute node {node_id} is no longer active (its lease expired or it stopped); "

@@ -168,14 +168,12 @@ async def enqueue(db: Database, wid: int, by_rr: Mapping[int, Sequence[int]], ti
 async def take(db: Database, wid: int, rr_id: int, count: int) -> list[Entry]:
     """Move the head of a queue forward by up to `count`; returns the entries at the positions passed."""
     qid = queue_id(wid, rr_id)
-    # The old head is captured inside the same update and read from the AFTER document:
-    # the embedded server's BEFORE image is not reliable under concurrent updates.
-    after = await db.queues.find_one_and_update(
-        {"_id": qid, "$expr": {"$lt": ["$head", "$tail"]}},
-        [{"$set": {"taken_from": "$head", "head": {"$min": [{"$add": ["$head", count]}, "$tail"]}}}],
-        projection={"head": 1, "taken_from": 1},
-        return_document=ReturnDocument.AFTER,
-    )
+    # The old head is captured inside the same update and read from the document after it (in a claim's transaction,
+    # no other take comes between): the embedded server's BEFORE image is not reliable under concurrent updates.
+    after = await db.update_and_read("queues", {"_id": qid, "$expr": {"$lt": ["$head", "$tail"]}},
+                                     [{"$set": {"taken_from": "$head",
+                                                "head": {"$min": [{"$add": ["$head", count]}, "$tail"]}}}],
+                                     {"head": 1, "taken_from": 1}, own=True)  # fmt: skip
     if after is None:
         return []
     start, end = after["taken_from"], after["head"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any, Callable, Generic, TypeVar
 
-from pymongo import ReturnDocument
 
 from api.storage.db import Database
 from torc_client import contract as c
@@ -59,9 +58,7 @@ class Store(Generic[R]):
     async def update(self, db: Database, rid: int, changes: dict[str, Any]) -> R:
         if not changes:
             return await self.get(db, rid)
-        doc = await self._coll(db).find_one_and_update(
-            {"_id": rid}, {"$set": changes}, return_document=ReturnDocument.AFTER
-        )
+        doc = await db.update_and_read(self.collection, {"_id": rid}, {"$set": changes})
         if doc is None:
             raise NotFound(self.kind, rid)
         return self.to_record(doc)

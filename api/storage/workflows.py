@@ -201,9 +201,7 @@ async def _write(db: Database, wid: int, inc: dict[str, int], events: list[Event
         inc["event_seq"] = len(events)
     if not inc:
         return await get_doc(db, wid)
-    doc = await db.workflows.find_one_and_update(
-        {"_id": wid}, {"$inc": inc}, projection=_HOT_PROJECTION, return_document=ReturnDocument.AFTER
-    )
+    doc = await db.update_and_read("workflows", {"_id": wid}, {"$inc": inc}, _HOT_PROJECTION)
     if doc is None:
         raise NotFound("workflow", wid)
     if events:
@@ -272,6 +270,8 @@ async def change(db: Database, wid: int, update: dict[str, Any], where: dict[str
     query = {"_id": wid, **(where or {})}
     if return_document is None:
         return await db.atomic(wid, lambda db: db.workflows.update_one(query, update))
+    if return_document == ReturnDocument.AFTER:
+        return await db.atomic(wid, lambda db: db.update_and_read("workflows", query, update, _HOT_PROJECTION))
     return await db.atomic(wid, lambda db: db.workflows.find_one_and_update(query, update, projection=_HOT_PROJECTION,
                                                                              return_document=return_document))
 

@@ -9,7 +9,7 @@ import asyncio
 from api.storage import claims, leases, workflows
 from api.storage.db import Database
 from api.storage.workflows import Event
-from tests.storage.test_storage import LEASE_SECONDS, claimed, run
+from tests.storage.test_storage import LEASE_SECONDS, claimed, events, run
 from torc_client import contract as c
 
 
@@ -122,3 +122,42 @@ def test_counts_and_events_of_a_group_are_written_once_and_add_up(mongo_uri) -> 
     assert doc["counts"] == {"ready": 0, "pending": 4, "completed": 8}
     # Every event got its own number, none lost or repeated, and the workflow's sequence counts them all.
     assert seqs == list(range(seq_before + 1, doc["event_seq"] + 1))
+
+
+def test_a_job_that_started_and_ended_between_exchanges_is_written_once_and_its_start_is_told(mongo_uri) -> None:
+    async def scenario(db: Database):
+        wid, _, _ = await claimed(db, 8, 0)
+        nodes = [await _register(db, wid) for _ in range(2)]
+        held = {n: (await claims.claim(db, wid, _claim(n, 2), LEASE_SECONDS)).jobs for n in nodes}
+        tasks: list[asyncio.Task] = []
+
+        def report(node: int) -> c.ClaimRequest:
+            # Both jobs started since the last exchange; the first also ended.
+            first, second = held[node]
+            req = _claim(node, 0, [first])
+            req.starts = [c.JobStart(job_id=j.id, claim_token=j.claim_token) for j in (first, second)]
+            return req
+
+        async def arrive():  # the two runners' reports are served together
+            tasks.extend(asyncio.ensure_future(claims.claim(db, wid, report(n), LEASE_SECONDS)) for n in nodes)
+            await asyncio.sleep(0.05)
+
+        async with await db.jobs.watch([{"$match": {"operationType": "update"}}]) as stream:
+            await _held_open(db, wid, arrive)
+            answers = await asyncio.gather(*tasks)
+            writes: dict[int, list[str]] = {}
+            while (change := await stream.try_next()) is not None:
+                status = change["updateDescription"]["updatedFields"].get("status")
+                writes.setdefault(change["documentKey"]["_id"], []).append(status)
+        doc = await workflows.get_doc(db, wid)
+        told = await events(db, wid, "started on compute node")
+        return held, answers, writes, doc, told
+
+    held, answers, writes, doc, told = run(mongo_uri, scenario)
+    ended = {jobs[0].id for jobs in held.values()}
+    running = {jobs[1].id for jobs in held.values()}
+    assert {jid for a in answers for jid in a.report.accepted} == ended
+    assert {jid: writes[jid] for jid in ended} == {jid: ["completed"] for jid in ended}
+    assert {jid: writes[jid] for jid in running} == {jid: ["running"] for jid in running}
+    assert doc["counts"] == {"ready": 4, "pending": 0, "running": 2, "completed": 2}
+    assert sorted(jid for _, _, data in told for jid in data["job_ids"]) == sorted(ended | running)
