@@ -36,11 +36,13 @@ from bench.workloads import (
     peers,
     protocol,
     release,
+    writes,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-WORKLOADS = {m.NAME: m for m in (limit, e2e, peers, protocol, claims, release, create, big, million, console, fleet)}
+WORKLOADS = {m.NAME: m for m in (limit, e2e, peers, protocol, claims, release, create, big, million, console, fleet,
+                                     writes)}
 #: Run only when asked for by name (`--only million`, `--only fleet`): too long for the default run.
 OPT_IN = {"million", "console", "fleet"}
 ALIASES = {"status": "big", "memory": "big", "spawn": "limit"}

@@ -127,8 +127,8 @@ class Database:
         update and a read by `_id`.
 
         The embedded database answers findAndModify by reading every document of the
-        collection (measured: 50 ms at 2,000 documents, where an update and a read by `_id`
-        take 2 ms together), so a renewal per exchange over a fleet's compute nodes, or a
+        collection (`python -m bench --only writes`: 20–50 ms at 2,000 documents, where an
+        update and a read by `_id` take 2–3 ms together), so a renewal per exchange over a fleet's compute nodes, or a
         count over a server's workflows, would cost more as either grows. Inside a
         transaction the read sees this update and no other writer's (a concurrent writer
         conflicts); outside one it may also see a later write, which most callers accept (they
