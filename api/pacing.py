@@ -9,6 +9,12 @@ longer, it grows, so a growing fleet makes fewer, larger exchanges instead of a 
 It is bounded by a quarter of the lease, so a paced runner always renews in time, and
 jittered, so runners told at the same moment do not come back together. Each API process
 paces the runners it answers; a runner obeys the last answer it got.
+
+It grows at once and shrinks slowly. A runner told a pace comes back only that much later,
+so what a change does is seen a pace after it: the pace is shortened only once a whole pace
+has passed in calm, and then halved. Shortened sooner, the lull between two waves of a paced
+fleet read as an idle server and the pace collapsed under the next wave (measured with 250
+runners: 17 s, then 8 s, 1 s and 0.5 s within seconds, and back up).
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ MIN_SECONDS = 0.1
 MAX_SECONDS = 20.0
 #: How often the pace is adjusted.
 ADJUST_SECONDS = 0.5
+#: What a pace is multiplied by once a whole pace has passed in calm.
+SHRINK = 0.5
 #: A pace at least this long per exchange in flight (reacts to a burst before its answers are timed).
 PER_IN_FLIGHT_SECONDS = 0.004
 #: Spread of the pace handed out: x (1 - JITTER .. 1 + JITTER).
@@ -43,6 +51,8 @@ class Pacer:
         self._peak = 0
         self._window: list[float] = []
         self._adjusted = clock()
+        #: Since when exchanges have been calm (fast, or hardly any in flight at once).
+        self._calm_since = self._adjusted
 
     def started(self) -> float:
         self.in_flight += 1
@@ -65,10 +75,15 @@ class Pacer:
         typical = times[len(times) // 2]  # the median: one slow exchange does not move the fleet
         if typical > TARGET_SECONDS and peak > QUIET_IN_FLIGHT:
             self.pace = min(MAX_SECONDS, max(self.pace, MIN_SECONDS) * min(1.5, typical / TARGET_SECONDS))
+            self._calm_since = now
         elif typical < TARGET_SECONDS / 2 or peak <= QUIET_IN_FLIGHT:
-            self.pace *= 0.8
-            if self.pace < MIN_SECONDS:
-                self.pace = 0.0
+            if now - self._calm_since >= self.pace:  # every runner has come back under this pace, calmly
+                self.pace *= SHRINK
+                self._calm_since = now
+                if self.pace < MIN_SECONDS:
+                    self.pace = 0.0
+        else:
+            self._calm_since = now  # neither slow nor calm: hold the pace
 
     def advice(self, lease_seconds: float) -> float | None:
         """The pace to hand out now (None: none, talk when there is news)."""

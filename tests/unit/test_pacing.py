@@ -100,3 +100,18 @@ def test_a_paced_runner_keeps_a_backlog_that_covers_the_wait() -> None:
     assert wanted(pace, None, 4, 10, busy, 8.0) == (0, 0)
     # Free slots are filled now and the backlog topped up in the same request.
     assert wanted(pace, None, 2, 0, Capacity.from_gb(2, 8.0, 0, 1), 8.0) == (2, 10)
+
+
+def test_the_lull_between_two_waves_of_a_paced_fleet_does_not_shorten_the_pace() -> None:
+    clock = Clock()
+    pacer = Pacer(clock, rand=lambda: 0.5)
+    for _ in range(12):  # a fleet's requests queue: the pace grows
+        _exchanges(pacer, clock, pacing.TARGET_SECONDS * 4, 40, together=20)
+    paced = pacer.pace
+    assert paced > 4.0
+    # The fleet comes back a pace later: until then, a few quick exchanges only.
+    _exchanges(pacer, clock, 0.01, int(paced * 0.9 / 0.01))
+    assert pacer.pace == paced
+    # A whole pace of calm: the server is idle now, and the pace halves.
+    _exchanges(pacer, clock, 0.01, int(paced * 0.2 / 0.01) + 60)
+    assert pacer.pace == paced * pacing.SHRINK
