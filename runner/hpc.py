@@ -95,5 +95,5 @@ class HpcDuties:
         if self.allocation is None:
             return
         for record in self.client.list_scheduled_compute_nodes(self.workflow_id):
-            if record.scheduler_id == self.allocation.job_id and record.status != status:
+            if record.slurm_job_id == self.allocation.job_id and record.status != status:
                 self.client.update_scheduled_compute_node(record.id, status)

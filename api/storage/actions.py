@@ -205,7 +205,8 @@ def _scheduler(doc: dict[str, Any]) -> c.SlurmScheduler:
 
 
 def _scheduled_node(doc: dict[str, Any]) -> c.ScheduledComputeNode:
-    return records.from_fields(c.ScheduledComputeNode, doc)
+    # Records stored before the Slurm job id was an integer (as Torc has it) hold it as text.
+    return records.from_fields(c.ScheduledComputeNode, {**doc, "scheduler_id": int(doc["scheduler_id"])})
 
 
 slurm_schedulers = records.Store("slurm_schedulers", "slurm_scheduler", _scheduler, ("name",))

@@ -85,9 +85,9 @@ def test_torc_job_and_allocation_commands(client, cli, tmp_path) -> None:
     cli("jobs", "create-from-file", str(wid), "commands.txt")
     scheduler = client.create_slurm_scheduler(wid, "cpu", "acct")
     allocation = client.create_scheduled_compute_node(c.ScheduledComputeNodeCreate(
-        workflow_id=wid, scheduler_id="9001", scheduler_config_id=scheduler.id))  # fmt: skip
+        workflow_id=wid, scheduler_id=9001, scheduler_config_id=scheduler.id))  # fmt: skip
     cli("run", str(wid), env={"SLURM_JOB_ID": "9001"})
-    assert _json(cli, "scheduled-compute-nodes", "get", str(allocation.id))["scheduler_id"] == "9001"
+    assert _json(cli, "scheduled-compute-nodes", "get", str(allocation.id))["scheduler_id"] == 9001
     assert sorted(j["job_name"] for j in _json(cli, "scheduled-compute-nodes", "list-jobs", str(allocation.id))) == [
         "job1", "job2", "job3"]
 

@@ -80,6 +80,15 @@ def test_list_pages_carry_max_limit_and_honour_sort_order(drive) -> None:
     assert pages["resource_requirements"]["names"] == ["twin", "twin"]
 
 
+def test_a_slurm_allocations_record_is_made_read_updated_and_deleted_with_its_job_id_as_a_number(drive) -> None:
+    found = drive("allocations")
+    made = found["created"]
+    assert (made["scheduler_id"], made["scheduler_config_id"], made["status"]) == (4242, found["scheduler_id"],
+                                                                                   "pending")  # fmt: skip
+    assert found["updated"] == {**made, "status": "active"}
+    assert found["listed"] == [found["updated"]] and found["deleted"]["id"] == made["id"]
+
+
 def test_compute_nodes_are_registered_read_and_counted(drive) -> None:
     found = drive("compute_nodes")
     node = found["created"]

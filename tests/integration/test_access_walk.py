@@ -83,7 +83,7 @@ def populate(http: httpx.Client, tmp_path, name: str) -> dict[str, Any]:
     event = ok(http.post(f"/workflows/{wid}/events", json={"category": "user", "message": "mine"}))
     first = lambda path: ok(http.get(path, params={"workflow_id": wid}))["items"][0]["id"]  # noqa: E731
     scheduler = first("/slurm_schedulers")
-    scheduled = ok(http.post("/scheduled_compute_nodes", json={"workflow_id": wid, "scheduler_id": "123",
+    scheduled = ok(http.post("/scheduled_compute_nodes", json={"workflow_id": wid, "scheduler_id": 123,
                                                                "scheduler_config_id": scheduler}))  # fmt: skip
     actions = ok(http.get("/workflow_actions", params={"workflow_id": wid}))
     local = ok(http.post("/local_schedulers", json={"workflow_id": wid, "memory": "1g", "num_cpus": 2}))

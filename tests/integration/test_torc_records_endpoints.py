@@ -114,7 +114,7 @@ def test_an_allocations_record_is_deleted(http) -> None:
     wid = new_workflow(http)
     scheduler = created(http.post("/slurm_schedulers", json={"workflow_id": wid, "name": "s", "account": "a",
                                                              "walltime": "01:00:00"}))  # fmt: skip
-    allocation = created(http.post("/scheduled_compute_nodes", json={"workflow_id": wid, "scheduler_id": "42",
+    allocation = created(http.post("/scheduled_compute_nodes", json={"workflow_id": wid, "scheduler_id": 42,
                                                                       "scheduler_config_id": scheduler["id"]}))  # fmt: skip
     assert ok(http.delete(f"/scheduled_compute_nodes/{allocation['id']}"))["id"] == allocation["id"]
     refused(http.delete(f"/scheduled_compute_nodes/{allocation['id']}"), 404, "scheduled_compute_node")

@@ -36,10 +36,10 @@ def _torc_jobs() -> list[str]:
             fields[1].startswith("torc_")]  # fmt: skip
 
 
-def squeue(job_ids: list[str]) -> list[str]:
+def squeue(job_ids: list[str] | list[int]) -> list[str]:
     """Those of `job_ids` that Slurm still has queued or running."""
     out = subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True, check=True).stdout.split()
-    return [job for job in job_ids if job in out]
+    return [str(job) for job in job_ids if str(job) in out]
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.5):

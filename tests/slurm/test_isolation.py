@@ -36,8 +36,8 @@ def run_to_the_end(cli, server, spec: dict, tmp_path: Path) -> tuple[dict, str]:
         names = {job.id: job.name for job in client.list_jobs(workflow_id)}
         results = {names[r.job_id]: r for r in client.list_results(workflow_id)}
         (allocation,) = client.list_scheduled_compute_nodes(workflow_id)
-    wait_for(lambda: not squeue([allocation.scheduler_id]), 60, "the allocation to end")
-    logs = sorted((tmp_path / "output").glob(f"slurm_output_wf{workflow_id}_sl{allocation.scheduler_id}.[oe]"))
+    wait_for(lambda: not squeue([allocation.slurm_job_id]), 60, "the allocation to end")
+    logs = sorted((tmp_path / "output").glob(f"slurm_output_wf{workflow_id}_sl{allocation.slurm_job_id}.[oe]"))
     return results, "".join(log.read_text(errors="replace") for log in logs)
 
 

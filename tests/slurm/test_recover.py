@@ -39,6 +39,6 @@ def test_recover_submits_an_allocation_for_the_raised_requirements(cli, server, 
         assert scheduler.walltime == "00:05:00"  # already long enough for PT5S
         wait_for(lambda: client.workflow_status(workflow_id).is_complete, 180, "the rerun to end")
         assert client.workflow_status(workflow_id).job_counts == {"completed": 2}
-        allocations = {a.scheduler_id: a.scheduler_config_id for a in client.list_scheduled_compute_nodes(workflow_id)}
+        allocations = {a.slurm_job_id: a.scheduler_config_id for a in client.list_scheduled_compute_nodes(workflow_id)}
         assert allocations[allocation] == scheduler.id and len(allocations) == 2  # the start action did not fire again
         wait_for(lambda: not squeue([allocation]), 60, f"allocation {allocation} to leave the queue")

@@ -29,7 +29,7 @@ SPEC = {"compute_node_expiration_buffer_seconds": 30,
 
 
 def allocations(client: Client, workflow_id: int) -> list[str]:
-    return [a.scheduler_id for a in client.list_scheduled_compute_nodes(workflow_id)]
+    return [a.slurm_job_id for a in client.list_scheduled_compute_nodes(workflow_id)]
 
 
 def test_jobs_reset_status_r_submits_an_allocation_for_the_rerun_jobs_only(cli, server, tmp_path: Path,

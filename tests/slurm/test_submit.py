@@ -68,7 +68,7 @@ def test_two_stage_workflow_submitted_with_torc_submit(cli, server, tmp_path: Pa
         (runner,) = [r.compute_node_id for r in results if r.job_id == combine]
         combined_by = [n.scheduler_id for n in client.list_compute_nodes(workflow_id) if n.id == runner]
         assert [a.action_id for a in allocations] == [start.id, ready.id]
-        ids = [a.scheduler_id for a in allocations]
+        ids = [a.slurm_job_id for a in allocations]
         assert combined_by == ids[1:]  # the second allocation ran the second stage
         wait_for(lambda: not squeue(ids), 60, f"allocations {ids} to leave the queue")
         assert {a.status for a in client.list_scheduled_compute_nodes(workflow_id)} == {"complete"}
@@ -89,7 +89,7 @@ def test_an_idle_allocation_is_given_back_while_another_works_and_both_are_compl
     workflow_id = listed[0]["workflow_id"]
     with Client(server.url) as client:
         wait_for(lambda: client.workflow_status(workflow_id).is_complete, 120, "the workflow to complete")
-        ids = [a.scheduler_id for a in client.list_scheduled_compute_nodes(workflow_id)]
+        ids = [a.slurm_job_id for a in client.list_scheduled_compute_nodes(workflow_id)]
         wait_for(lambda: not squeue(ids), 60, f"allocations {ids} to leave the queue")
     logs = {job: (tmp_path / "output" / f"slurm_output_wf{workflow_id}_sl{job}.e").read_text() for job in ids}
     idle = [job for job, log in logs.items() if "giving the allocation back" in log]
@@ -111,7 +111,7 @@ def test_cancel_scancels_the_allocations_and_leaves_nothing_running(cli, server,
         wait_for(lambda: client.workflow_status(workflow_id).job_counts.get("running") == 2, 120, "both jobs to run")
         pids = wait_for(lambda: [int(p.read_text()) for p in sorted(tmp_path.glob("pid*")) if p.read_text().strip()]
                         if len(list(tmp_path.glob("pid*"))) == 2 else None, 30, "the jobs' pid files")  # fmt: skip
-        ids = [a.scheduler_id for a in client.list_scheduled_compute_nodes(workflow_id)]
+        ids = [a.slurm_job_id for a in client.list_scheduled_compute_nodes(workflow_id)]
         cancelled = cli("cancel", str(workflow_id))
         assert f"Cancelled Slurm allocation {ids[0]}" in cancelled.stderr
         wait_for(lambda: not squeue(ids), 60, f"allocation {ids} to be gone")
@@ -139,7 +139,7 @@ def test_submit_slurm_generates_three_parallel_allocations_for_a_spec_without_sl
     (tmp_path / "plain.yaml").write_text(yaml.safe_dump(spec))
     listed = json.loads(cli("-f", "json", "submit-slurm", "--account", "test", "--profile", "local",
                             "plain.yaml").stdout)  # fmt: skip
-    ids = [a["scheduler_id"] for a in listed]
+    ids = [str(a["scheduler_id"]) for a in listed]
     assert len(ids) == 3
     wait_for(lambda: slurm.states(ids) == dict.fromkeys(ids, "RUNNING"), 60, "three allocations running at once")
     with Client(server.url) as client:
@@ -173,7 +173,7 @@ def test_sync_status_requeues_the_jobs_of_an_allocation_whose_runner_died(cli, s
                    and p.info["cmdline"][1].endswith("/torc") and p.info["cmdline"][2:4] == ["run", str(workflow_id)]]
         assert len(runners) == 1, f"expected the allocation's one runner, found {len(runners)}"
         runners[0].kill()
-        wait_for(lambda: not squeue([allocation.scheduler_id]), 30, "the allocation to be gone")
+        wait_for(lambda: not squeue([allocation.slurm_job_id]), 30, "the allocation to be gone")
         wait_for(lambda: not _alive(pid), 30, "the job to die with its allocation")
         synced = cli("workflows", "sync-status", str(workflow_id))
         assert "1 allocation marked complete" in synced.stderr and "1 runner whose allocation is gone" in synced.stderr
@@ -190,7 +190,7 @@ def test_a_scancelled_allocation_returns_its_running_jobs_to_the_queue(cli, serv
     workflow_id, pid = submit_one_long_job(cli, tmp_path)
     with Client(server.url) as client:
         (allocation,) = client.list_scheduled_compute_nodes(workflow_id)
-        slurm.cancel([allocation.scheduler_id])  # as the user or the scheduler would: SIGTERM to the runner
+        slurm.cancel([allocation.slurm_job_id])  # as the user or the scheduler would: SIGTERM to the runner
         wait_for(lambda: client.workflow_status(workflow_id).job_counts == {"ready": 1}, 30, "the job to be requeued")
         wait_for(lambda: not _alive(pid), 30, "the job's process to be gone")
         # Recorded terminated (Slurm's SIGTERM ended the step: -15), then queued again as its next attempt.
@@ -212,7 +212,7 @@ def test_one_worker_per_node_starts_a_runner_on_every_node_of_an_allocation(cli,
         wait_for(lambda: client.workflow_status(workflow_id).is_complete, 120, "the workflow to complete")
         (allocation,) = client.list_scheduled_compute_nodes(workflow_id)
         runners = client.list_compute_nodes(workflow_id)
-        assert [n.scheduler_id for n in runners] == [allocation.scheduler_id] * 2
+        assert [n.scheduler_id for n in runners] == [allocation.slurm_job_id] * 2
         assert client.workflow_status(workflow_id).job_counts == {"completed": 4}
         # Both runners see the completion at their next poll and leave: the allocation ends with them.
-        wait_for(lambda: not squeue([allocation.scheduler_id]), 60, "the allocation to end")
+        wait_for(lambda: not squeue([allocation.slurm_job_id]), 60, "the allocation to end")

@@ -25,7 +25,7 @@ ONE_CPU = {"name": "one", "num_cpus": 1, "memory": "100m"}
 def submit(cli, spec: dict, tmp_path: Path) -> tuple[int, list[str]]:
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
     listed = json.loads(cli("-f", "json", "submit", "spec.yaml").stdout)
-    return listed[0]["workflow_id"], [a["scheduler_id"] for a in listed]
+    return listed[0]["workflow_id"], [str(a["scheduler_id"]) for a in listed]
 
 
 def start_action(scheduler: str, **keys) -> dict:
@@ -34,7 +34,7 @@ def start_action(scheduler: str, **keys) -> dict:
 
 
 def allocations(client: Client, workflow_id: int) -> list[str]:
-    return [a.scheduler_id for a in client.list_scheduled_compute_nodes(workflow_id)]
+    return [a.slurm_job_id for a in client.list_scheduled_compute_nodes(workflow_id)]
 
 
 def runs_per_job(client: Client, workflow_id: int) -> Counter:

@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from api.storage import (
+    actions,
     claims,
     create,
     expiry,
@@ -308,3 +309,16 @@ def test_a_claim_of_more_than_one_chunk_counts_every_job_it_moved(mongo_uri) -> 
 
     n, counts = run(mongo_uri, scenario)
     assert n == 120 and {k: v for k, v in counts.items() if v} == {"pending": 120}
+
+
+def test_an_allocation_recorded_with_its_slurm_job_id_as_text_is_read_with_it_as_a_number(mongo_uri) -> None:
+    # Records made before the job id was an integer, as in Torc, hold it as text.
+    async def scenario(db: Database):
+        wid, _, _ = await claimed(db, 1, 0)
+        await db.scheduled_compute_nodes.insert_one({"_id": 990001, "workflow_id": wid, "scheduler_id": "4242",
+                                                     "scheduler_config_id": 1, "scheduler_type": "slurm",
+                                                     "status": "pending"})  # fmt: skip
+        return await actions.scheduled_compute_nodes.get(db, 990001)
+
+    record = run(mongo_uri, scenario)
+    assert record.scheduler_id == 4242 and record.slurm_job_id == "4242"

@@ -88,7 +88,7 @@ def submit_workflow(client: Client, workflow_id: int, output_dir: Path) -> list[
     if not any(a.action_type == "schedule_nodes" for a in executed):
         render.message(f"workflow {workflow_id} has no pending on_workflow_start schedule_nodes action: nothing was "
                        "submitted (add one, or use `torc slurm schedule-nodes`)")  # fmt: skip
-    return [n.scheduler_id for n in client.list_scheduled_compute_nodes(workflow_id)]
+    return [n.slurm_job_id for n in client.list_scheduled_compute_nodes(workflow_id)]
 
 
 def cancel_allocations(client: Client, workflow_id: int) -> list[str]:
@@ -96,10 +96,10 @@ def cancel_allocations(client: Client, workflow_id: int) -> list[str]:
     live = [n for n in client.list_scheduled_compute_nodes(workflow_id) if n.status in allocations.LIVE]
     if not live:
         return []
-    slurm.cancel([n.scheduler_id for n in live])
+    slurm.cancel([n.slurm_job_id for n in live])
     for node in live:
         client.update_scheduled_compute_node(node.id, AllocationStatus.COMPLETE)
-    return [n.scheduler_id for n in live]
+    return [n.slurm_job_id for n in live]
 
 
 def sync_status(client: Client, workflow_id: int) -> tuple[list[str], list[int]]:
@@ -110,15 +110,15 @@ def sync_status(client: Client, workflow_id: int) -> tuple[list[str], list[int]]
     """
     allocations = client.list_scheduled_compute_nodes(workflow_id)
     runners = [n for n in client.list_compute_nodes(workflow_id, is_active=True) if n.scheduler_id]
-    ids = sorted({a.scheduler_id for a in allocations} | {n.scheduler_id for n in runners})
+    ids = sorted({a.slurm_job_id for a in allocations} | {n.scheduler_id for n in runners})
     live = {job for job, status in slurm.states(ids).items() if status in slurm.LIVE_STATES}
-    ended = [a for a in allocations if a.status != AllocationStatus.COMPLETE and a.scheduler_id not in live]
+    ended = [a for a in allocations if a.status != AllocationStatus.COMPLETE and a.slurm_job_id not in live]
     for allocation in ended:
         client.update_scheduled_compute_node(allocation.id, AllocationStatus.COMPLETE)
     orphaned = [n for n in runners if n.scheduler_id not in live]
     for node in orphaned:
         client.deactivate_compute_node(node.id)
-    return [a.scheduler_id for a in ended], [n.id for n in orphaned]
+    return [a.slurm_job_id for a in ended], [n.id for n in orphaned]
 
 
 def generated_spec(spec_file: str, account: str, profile_name: str | None,

@@ -105,17 +105,23 @@ class ScheduledComputeNode(Record):
 
     id: int
     workflow_id: int
-    scheduler_id: str
+    #: The allocation's job id in its scheduler (Slurm's job id: an integer, as in Torc).
+    scheduler_id: int
     scheduler_config_id: int
     scheduler_type: str = "slurm"
     status: str = AllocationStatus.PENDING.value
     submitted_at: str | None = None
     action_id: int | None = None
 
+    @property
+    def slurm_job_id(self) -> str:
+        """The job id as Slurm's commands print it and a runner's `SLURM_JOB_ID` holds it."""
+        return str(self.scheduler_id)
+
 
 class ScheduledComputeNodeCreate(Struct, kw_only=True):
     workflow_id: int
-    scheduler_id: str
+    scheduler_id: int
     scheduler_config_id: int
     scheduler_type: str = "slurm"
     status: str = AllocationStatus.PENDING.value

@@ -65,6 +65,6 @@ def schedule_nodes(client: Client, workflow_id: int, config: dict, output_dir: P
         path.write_text(script)
         job_id = slurm.submit(path)
         client.create_scheduled_compute_node(ScheduledComputeNodeCreate(
-            workflow_id=workflow_id, scheduler_id=job_id, scheduler_config_id=scheduler.id, action_id=action_id))
+            workflow_id=workflow_id, scheduler_id=int(job_id), scheduler_config_id=scheduler.id, action_id=action_id))
         ids.append(job_id)
     return ids

@@ -87,11 +87,11 @@ def resubmit(client: Client, workflow_id: int, output_dir: Path, say: unattended
     if not client.workflow_status(workflow_id).job_counts.get("ready", 0):
         say(f"no job of workflow {workflow_id} is ready: nothing to submit")
         return []
-    before = {n.scheduler_id for n in client.list_scheduled_compute_nodes(workflow_id)}
+    before = {n.slurm_job_id for n in client.list_scheduled_compute_nodes(workflow_id)}
     executed = workflow_actions.run_pending(client, workflow_id, output_dir, triggers=(Trigger.ON_WORKFLOW_START,),
                                             log=say)  # fmt: skip
     if any(a.action_type == "schedule_nodes" for a in executed):
-        return [n.scheduler_id for n in client.list_scheduled_compute_nodes(workflow_id) if n.scheduler_id not in before]
+        return [n.slurm_job_id for n in client.list_scheduled_compute_nodes(workflow_id) if n.slurm_job_id not in before]
     _, _, ids = AutoSchedule(workflow_id, output_dir).round(client, say, force=True, submit=True)
     return ids
 

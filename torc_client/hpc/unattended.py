@@ -78,21 +78,21 @@ def _work(job: Job, rr: ResourceRequirements | None, ready: bool, ready_for: flo
 def slots(client: Client, workflow_id: int, buffer: float) -> list[Slot]:
     """The workflow's allocations that Slurm still queues or runs, with the time each has for jobs."""
     records = [a for a in client.list_scheduled_compute_nodes(workflow_id) if a.status in allocations.LIVE]
-    states = slurm.states([a.scheduler_id for a in records])
+    states = slurm.states([a.slurm_job_id for a in records])
     schedulers = {s.id: s for s in client.list_slurm_schedulers(workflow_id)}
     found = []
     for record in records:
-        state = states.get(record.scheduler_id)
+        state = states.get(record.slurm_job_id)
         scheduler = schedulers.get(record.scheduler_config_id)
         if state not in slurm.LIVE_STATES or scheduler is None:
             continue
         running = state != "PENDING"
         if running:
-            end = slurm.end_time(record.scheduler_id)
+            end = slurm.end_time(record.slurm_job_id)
             seconds = None if end is None else max(end - time.time() - buffer, 0.0)
         else:
             seconds = max(parse_walltime(scheduler.walltime) - buffer, 0.0)
-        found.append(Slot(record.scheduler_id, running, seconds, scheduler_cpus(scheduler.extra),
+        found.append(Slot(record.slurm_job_id, running, seconds, scheduler_cpus(scheduler.extra),
                           parse_memory(scheduler.mem) if scheduler.mem else None,
                           scheduler_gpus(scheduler.gres), scheduler.nodes))  # fmt: skip
     return found + _runners_outside_slurm(client, workflow_id)
@@ -130,7 +130,7 @@ def cancel_idle(client: Client, workflow_id: int, say: Say = print) -> list[str]
     if not ids:
         return []
     slurm.cancel(ids)
-    records = {a.scheduler_id: a for a in client.list_scheduled_compute_nodes(workflow_id)}
+    records = {a.slurm_job_id: a for a in client.list_scheduled_compute_nodes(workflow_id)}
     for job_id in ids:
         client.update_scheduled_compute_node(records[job_id].id, allocations.AllocationStatus.COMPLETE)
     why = "no remaining job fits them"

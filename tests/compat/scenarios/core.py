@@ -116,6 +116,26 @@ def compute_nodes(api: Any) -> dict[str, Any]:
 
 
 @scenario
+def allocations(api: Any) -> dict[str, Any]:
+    """A Slurm allocation's record (scheduled compute node): created, read, listed, updated, deleted."""
+    from torc.openapi_client import ScheduledComputeNodesModel
+
+    wf = new_workflow(api, "compat-allocations")
+    scheduler = api.create_slurm_scheduler(SlurmSchedulerModel(workflow_id=wf.id, name="batch", account="acct",
+                                                               walltime="01:00:00", nodes=1))  # fmt: skip
+    made = api.create_scheduled_compute_node(ScheduledComputeNodesModel(
+        workflow_id=wf.id, scheduler_id=4242, scheduler_config_id=scheduler.id, scheduler_type="slurm",
+        status="pending"))  # fmt: skip
+    read = api.get_scheduled_compute_node(made.id)
+    read.status = "active"
+    updated = api.update_scheduled_compute_node(made.id, read)
+    listed = api.list_scheduled_compute_nodes(wf.id)
+    deleted = api.delete_scheduled_compute_node(made.id)
+    return {"created": dump(made), "updated": dump(updated), "listed": dump(listed.items), "deleted": dump(deleted),
+            "scheduler_id": scheduler.id}
+
+
+@scenario
 def more_records(api: Any) -> dict[str, Any]:
     """Slurm schedulers read and sent back, a resource requirement deleted, results listed."""
     wf = new_workflow(api, "compat-more")

@@ -215,7 +215,7 @@ group.add_command(regenerate)
 @pass_state
 def sacct(state: State, workflow_id: int) -> None:
     """Slurm's accounting of a workflow's allocations: state, exit code, start, end, elapsed."""
-    ids = [n.scheduler_id for n in state.client().list_scheduled_compute_nodes(workflow_id)]
+    ids = [n.slurm_job_id for n in state.client().list_scheduled_compute_nodes(workflow_id)]
     rows = slurm.accounting(ids)
     if not rows:
         render.message(f"Slurm has no accounting of workflow {workflow_id}'s allocations ({', '.join(ids) or 'none'})")

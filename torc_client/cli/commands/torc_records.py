@@ -216,7 +216,7 @@ def scheduled_node_list_jobs(state: State, node_id: int) -> None:
     """The jobs whose attempts ran in an allocation."""
     client = state.client()
     allocation = client.get_scheduled_compute_node(node_id)
-    jobs = collect.jobs_by_allocation(client, allocation.workflow_id).get(allocation.scheduler_id, [])
+    jobs = collect.jobs_by_allocation(client, allocation.workflow_id).get(allocation.slurm_job_id, [])
     render.show_rows([{"job_id": j.job_id, "job_name": j.job_name, "status": j.status} for j in jobs], state.format)
 
 
