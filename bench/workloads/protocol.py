@@ -99,7 +99,7 @@ def _per_document(db) -> dict[str, float]:
     On copies of real job documents (with the jobs collection's index) and result
     documents (with the results collection's index), in collections of their own.
     """
-    from api.storage.db import INDEXES
+    from api.storage.indexes import INDEXES
 
     jobs, results = db.scratch_jobs, db.scratch_results
     for coll, name in ((jobs, "jobs"), (results, "results")):
