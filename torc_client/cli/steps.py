@@ -7,6 +7,7 @@ a command, so no command depends on another.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from torc_client import contract as c
@@ -25,6 +26,9 @@ from torc_client.spec import (
     format_from_filename,
     load_spec_text,
 )
+
+#: How long a command waits for another request's initialisation of the same workflow to open its run.
+INIT_WAIT_SECONDS = 60.0
 
 
 def read_spec_file(spec_file: str) -> str:
@@ -71,13 +75,27 @@ def ensure_initialized(client: Client, workflow_id: int, force: bool = False, cr
         return
     try:
         result = client.initialize_workflow(workflow_id, force=force)
-    except errors.ApiError:
+    except errors.ApiError as error:
+        if error.status_code == 409 and _initialised_by_another(client, workflow_id):
+            return
         if created:  # a retry would otherwise leave one more uninitialised copy behind each time
             client.delete_workflow(workflow_id)
             render.message(f"Deleted workflow {workflow_id} again: it could not be initialised")
         raise
     for warning in result.warnings:
         render.message(f"warning: {warning}")
+
+
+def _initialised_by_another(client: Client, workflow_id: int, wait: float = INIT_WAIT_SECONDS) -> bool:
+    """Whether another request (a runner started at the same moment on another host, say) initialised the workflow
+    while this one tried: waits up to `wait` seconds for its run to open."""
+    deadline = time.monotonic() + wait
+    while True:
+        if client.get_workflow(workflow_id).is_initialized:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
 
 
 def submit_workflow(client: Client, workflow_id: int, output_dir: Path) -> list[str]:
