@@ -38,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 REPORT = ROOT / "bench" / "results" / "mutation.md"
 #: What `make mutation` mutates unless told otherwise: the two modules the exactly-once claim rests on. The whole
 #: core (pyproject's `only_mutate`, ~4,600 mutants) takes about two hours on a 2-core machine.
-DEFAULT = ["api/storage/queue.py", "api/storage/transitions.py"]
+DEFAULT = ["api/storage/queue.py", "api/storage/transitions/moves.py", "api/storage/transitions/claimed.py",
+           "api/storage/transitions/batched.py"]
 EQUIVALENT = ROOT / "tests" / "mutation_equivalent.md"
 #: mutmut's exit codes, by what they mean (mutmut.stats.status_by_exit_code).
 KILLED = {1, 3, 37}

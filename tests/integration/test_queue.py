@@ -10,7 +10,7 @@ import time
 import uuid
 from collections import Counter
 
-from api.storage import queue, transitions
+from api.storage import queue, transitions, workflows
 from api.storage.db import Database
 
 RR = {"_id": 1, "num_cpus": 1, "memory_bytes": 1, "num_gpus": 0, "num_nodes": 1, "runtime_s": 0.0}
@@ -274,7 +274,7 @@ def test_a_claim_that_lost_its_jobs_reads_none_of_them_back(mongo_uri: str) -> N
         entries = [(jid, 5) for jid in (1, 2, 3)]
         first = await transitions.mark_pending(db, entries, 1, "first")
         second = await transitions.mark_pending(db, entries, 2, "second")
-        docs = await transitions.workflows.find_by_ids(db.jobs, [1, 2, 3])
+        docs = await workflows.find_by_ids(db.jobs, [1, 2, 3])
         return first, second, [(d["status"], d["claim_token"], d["active_compute_node_id"], d["queue_ticket"])
                                for d in docs]  # fmt: skip
 

@@ -1,10 +1,8 @@
-"""Every change of a job's status, as guarded updates on documents addressed by id.
+"""A claimed job's moves, one claim or report at a time: claimed (ready -> pending), started, finished, retried,
+requeued.
 
-`move` is the one primitive that writes a status: it checks the transition against
-`torc_client.core.states` and puts the source status into the update's filter, so two
-requests racing for the same job cannot both win. Counts per status are adjusted by
-exactly what each update modified, in the same transaction (`Database.atomic`), so a
-crash anywhere leaves the jobs and their counts agreeing.
+Every move is fenced by the claim's token, its workflow and the compute node holding the lease,
+so a report from a runner that lost its lease changes nothing; a rejected job is told why.
 """
 
 from __future__ import annotations
@@ -12,71 +10,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pymongo import UpdateMany, UpdateOne
-
 from api.storage import queue, workflows
-from api.storage.db import Database, chunks
+from api.storage.db import Database
 from api.storage.queue import Entry
+from api.storage.transitions.moves import move, move_many
 from api.storage.workflows import Event
 from torc_client.core import states
-from torc_client.core.errors import InvalidTransition
 from torc_client.core.units import count
 
 S = states.JobStatus
 
 
-async def move(db: Database, ids: list[int], from_: str, to: str, *, where: dict[str, Any] | None = None,
-               sets: dict[str, Any] | None = None, inc: dict[str, int] | None = None) -> int:  # fmt: skip
-    """Move the jobs among `ids` whose status is `from_` (and that match `where`) to `to`; returns how many moved."""
-    if not states.can_move(from_, to):
-        raise InvalidTransition(ids[0] if len(ids) == 1 else ids, str(from_), str(to))
-    update: dict[str, Any] = {"$set": {"status": str(to), **(sets or {})}}
-    if inc:
-        update["$inc"] = inc
-    moved = 0
-    for part in chunks(ids):
-        result = await db.jobs.update_many({"_id": {"$in": part}, "status": str(from_), **(where or {})}, update)
-        moved += result.modified_count
-    return moved
-
-
-async def move_many(db: Database, moves: list[tuple[list[int], str, str, dict[str, Any], dict[str, Any]]]) -> int:
-    """Several `move`s, each (ids, from, to, where, sets), in one command; returns how many jobs moved in all."""
-    ops = []
-    for ids, from_, to, where, sets in moves:
-        if not states.can_move(from_, to):
-            raise InvalidTransition(ids[0] if len(ids) == 1 else ids, str(from_), str(to))
-        ops += [UpdateMany({"_id": {"$in": part}, "status": str(from_), **where}, {"$set": {"status": str(to), **sets}})
-                for part in chunks(ids)]  # fmt: skip
-    return (await db.jobs.bulk_write(ops, ordered=False)).modified_count if ops else 0
-
-
-def restarting(jid: int, from_: str | None, to: str, sets: dict[str, Any]) -> UpdateOne:
-    """The update (for a bulk write) that puts one job back at the start of a run, in `to`.
-
-    Any status may go back to the start (to uninitialized, and from there to blocked or ready:
-    see `states`). With `from_`, the update applies only while the job still has that status, so a
-    change that raced it wins; without, the caller holds the workflow (initialisation).
-    """
-    _check_restart(jid, from_, to)
-    where: dict[str, Any] = {"_id": jid} if from_ is None else {"_id": jid, "status": str(from_)}
-    return UpdateOne(where, {"$set": {"status": str(to), **sets}})
-
-
-async def restart_ready(db: Database, ids: list[int], sets: dict[str, Any]) -> None:
-    """Jobs with nothing to wait for back at the start of a run, ready (the workflow is held by the caller)."""
-    for part in chunks(ids):
-        await db.jobs.update_many({"_id": {"$in": part}}, {"$set": {"status": S.READY.value, **sets}})
-
-
-def _check_restart(jid: int, from_: str | None, to: str) -> None:
-    to_start = to == S.UNINITIALIZED or states.can_move(S.UNINITIALIZED, to)
-    leaves = from_ is None or from_ == S.UNINITIALIZED or states.can_move(from_, S.UNINITIALIZED)
-    if not (to_start and leaves) or (to == S.UNINITIALIZED and from_ == S.UNINITIALIZED):
-        raise InvalidTransition(jid, str(from_), str(to))
-
-
 def new_token() -> str:
+    """A fresh claim token: the jobs of one claim carry it, and every report about them must name it."""
     return uuid.uuid4().hex[:16]
 
 
@@ -134,7 +80,7 @@ async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, st
         for token, ids in _by_token(starts).items():
             moved += await move(db, ids, S.PENDING, S.RUNNING, where={"claim_token": token, **fence(wid, holder)})
         docs = {d["_id"]: d for d in await workflows.find_by_ids(db.jobs, [jid for jid, _ in starts])}
-        accepted, rejected = _judge(docs, starts, {S.RUNNING.value}, wid, holder)
+        accepted, rejected = judge(docs, starts, {S.RUNNING.value}, wid, holder)
         if moved:
             await workflows.record(db, wid, {S.PENDING: -moved, S.RUNNING: moved},
                                    [Event("job", f"{count(moved, 'job')} started on compute node {node_id}", status="running",
@@ -142,45 +88,6 @@ async def start(db: Database, wid: int, node_id: int, starts: list[tuple[int, st
         return accepted, rejected
 
     return await db.atomic(wid, body)
-
-
-async def start_many(db: Database, wid: int, reports: list[tuple[int, list[tuple[int, str]]]]) -> list[tuple]:
-    """`start` for several compute nodes' reports (node, starts) at once, inside the caller's transaction, with one
-    read and one update for all; one (accepted ids, rejections) per report.
-
-    Which jobs move is decided from the read (token, workflow, node) and the update is
-    guarded by status and by the reported tokens: a job that changed in between makes the
-    count fall short, and `Uncombinable` then has the reports served one at a time.
-    """
-    docs = {d["_id"]: d for d in await workflows.find_by_ids(db.jobs, [jid for _, starts in reports
-                                                                       for jid, _ in starts])}  # fmt: skip
-    go: dict[int, str] = {}
-    for node_id, starts in reports:
-        for jid, token in starts:
-            doc = docs.get(jid)
-            if doc and doc["status"] == S.PENDING.value and doc["claim_token"] == token and fenced(doc, wid, node_id):
-                go[jid] = token
-    await _move_exactly(db, list(go), S.PENDING, S.RUNNING, set(go.values()), {})
-    for jid in go:
-        docs[jid] = {**docs[jid], "status": S.RUNNING.value}
-    out, events = [], []
-    for node_id, starts in reports:
-        accepted, rejected = _judge(docs, starts, {S.RUNNING.value}, wid, node_id)
-        out.append((accepted, rejected))
-        mine = [jid for jid, _ in starts if jid in go]
-        if mine:
-            events.append(Event("job", f"{count(len(mine), 'job')} started on compute node {node_id}",
-                                status="running", job_ids=accepted, compute_node_id=node_id))  # fmt: skip
-    if go:
-        await workflows.record(db, wid, {S.PENDING: -len(go), S.RUNNING: len(go)}, events)
-    return out
-
-
-async def _move_exactly(db: Database, ids: list[int], from_: str, to: str, tokens: set[str], sets: dict) -> None:
-    """Move exactly these jobs (chosen from a read in this transaction), guarded by status and claim tokens."""
-    moved = await move_many(db, [(ids, from_, to, {"claim_token": {"$in": sorted(tokens)}}, sets)]) if ids else 0
-    if moved != len(ids):
-        raise Uncombinable(f"{len(ids) - moved} of the jobs reported together changed between their read and write")
 
 
 async def finish(db: Database, wid: int, outcomes: list[tuple[int, str, str]],
@@ -219,59 +126,8 @@ async def finish(db: Database, wid: int, outcomes: list[tuple[int, str, str]],
         accepted += [{**d, "status": status} for d in group if n == len(ids) or
                      (d["claim_token"] == token and d["status"] == status)]  # fmt: skip
     accepted_ids = {d["_id"] for d in accepted}
-    rejected = [(jid, _rejection(docs, jid, wid, node_id)) for jid in wanted if jid not in accepted_ids]
+    rejected = [(jid, rejection(docs, jid, wid, node_id)) for jid in wanted if jid not in accepted_ids]
     return accepted, accepted_ids - repeated, rejected, delta
-
-
-class Uncombinable(RuntimeError):
-    """Reports served together that cannot be (two name the same job): the batch is served one report at a time."""
-
-
-async def finish_many(db: Database, wid: int, reports: list[tuple[int, list[tuple[int, str, str]]]]) -> list[tuple]:
-    """`finish` for several compute nodes' reports (node, outcomes) at once, in a few commands in all, inside the
-    caller's transaction; one (accepted documents, moved ids, rejections, count changes) per report.
-
-    Which jobs move is decided from the read; the updates (one per source and target
-    status) are guarded by status and by the reported tokens, and every planned move must
-    happen: anything else (a job changed in between, two reports of one job in the batch)
-    raises `Uncombinable`, and the reports are then served one at a time by `finish`.
-    """
-    wanted = [({jid: (token, status) for jid, token, status in outs}, node_id) for node_id, outs in reports]
-    ids = [jid for want, _ in wanted for jid in want]
-    if len(ids) != len(set(ids)):
-        raise Uncombinable("two reports served together name the same job")
-    docs = {d["_id"]: d for d in await workflows.find_by_ids(db.jobs, ids)}
-    plans: list[tuple] = []
-    moves: dict[tuple[str, str], tuple[list[int], set[str]]] = {}
-    for want, node_id in wanted:
-        accepted, repeated, groups = [], set(), {}
-        for jid in sorted(want):
-            doc, (token, status) = docs.get(jid), want[jid]
-            if doc is None or doc["claim_token"] != token or doc["workflow_id"] != wid:
-                continue
-            if doc["status"] == status:  # a repeated report: already done, nothing changes
-                accepted.append(doc)
-                repeated.add(jid)
-            elif states.can_move(doc["status"], status) and fenced(doc, wid, node_id):
-                groups.setdefault((doc["status"], status, token), []).append(doc)
-        for (source, status, token), group in groups.items():
-            merged = moves.setdefault((source, status), ([], set()))
-            merged[0].extend(d["_id"] for d in group)
-            merged[1].add(token)
-        plans.append((accepted, repeated, groups))
-    for (source, status), (ids, tokens) in moves.items():
-        await _move_exactly(db, ids, source, status, tokens, {"active_compute_node_id": None})
-    out = []
-    for (want, node_id), (accepted, repeated, groups) in zip(wanted, plans):
-        delta: dict[str, int] = {}
-        for (source, status, _), group in groups.items():
-            delta[source] = delta.get(source, 0) - len(group)
-            delta[status] = delta.get(status, 0) + len(group)
-            accepted += [{**d, "status": status} for d in group]
-        done = {d["_id"] for d in accepted}
-        rejected = [(jid, _rejection(list(docs.values()), jid, wid, node_id)) for jid in want if jid not in done]
-        out.append((accepted, done - repeated, rejected, delta))
-    return out
 
 
 async def retry(db: Database, wid: int, outcomes: list[tuple[int, str]],
@@ -299,19 +155,21 @@ async def retry(db: Database, wid: int, outcomes: list[tuple[int, str]],
     return moved_docs, delta
 
 
-def _judge(docs: dict[int, dict], reports: list[tuple[int, str]], statuses: set[str], wid: int,
-           node_id: int | None) -> tuple[list[int], list]:  # fmt: skip
+def judge(docs: dict[int, dict], reports: list[tuple[int, str]], statuses: set[str], wid: int,
+          node_id: int | None) -> tuple[list[int], list]:  # fmt: skip
+    """The reported jobs (id, token) that are now in one of `statuses` under their claim, and why each other one is not."""
     accepted, rejected = [], []
     for jid, token in reports:
         doc = docs.get(jid)
         if doc is not None and doc["claim_token"] == token and doc["status"] in statuses and fenced(doc, wid, node_id):
             accepted.append(jid)
         else:
-            rejected.append((jid, _rejection(list(docs.values()), jid, wid, node_id)))
+            rejected.append((jid, rejection(list(docs.values()), jid, wid, node_id)))
     return accepted, rejected
 
 
-def _rejection(docs: list[dict], jid: int, wid: int, node_id: int | None) -> str:
+def rejection(docs: list[dict], jid: int, wid: int, node_id: int | None) -> str:
+    """Why a report about job `jid` was refused, told from the documents read (`docs`)."""
     doc = next((d for d in docs if d["_id"] == jid), None)
     if doc is None:
         return f"job {jid} does not exist"
@@ -382,43 +240,3 @@ async def _requeue(db: Database, wid: int, docs: list[dict[str, Any]], reason: s
         await workflows.record(db, wid, delta, [Event("job", f"{count(len(ids), 'job')} requeued: {reason}", status="ready",
                                                       job_ids=ids, reason=reason)])  # fmt: skip
     return delta, ids
-
-
-async def disable(db: Database, wf: dict[str, Any], doc: dict[str, Any]) -> None:
-    """Take a job out of the workflow (it counts as done; its dependents are not released)."""
-    if doc["status"] == S.DISABLED.value:
-        return
-    status = doc["status"]
-    if not states.can_move(status, S.DISABLED):
-        raise InvalidTransition(doc["_id"], status, S.DISABLED.value)
-
-    async def body(db: Database) -> None:
-        if await move(db, [doc["_id"]], status, S.DISABLED):
-            await workflows.record(db, wf["_id"], {status: -1, S.DISABLED: 1},
-                                   [Event("job", f"job {doc['name']} disabled", status="disabled",
-                                          job_ids=[doc["_id"]])])  # fmt: skip
-
-    await db.atomic(wf["_id"], body)
-
-
-async def restore(db: Database, wid: int, statuses: dict[int, str]) -> int:
-    """Set the statuses a finished run left, on the jobs of a workflow imported from an archive; returns how many.
-
-    Not a transition: the jobs were just created from the archive's spec and have never run,
-    and they take the statuses they ended that run with on the exporting server (any but
-    pending and running, which belong to a runner). Nothing claims them meanwhile: the
-    workflow is not initialised until the restore is done.
-    """
-    groups: dict[str, list[int]] = {}
-    for jid, status in statuses.items():
-        if S(status) in states.LEASED:
-            raise InvalidTransition(jid, "archived", status)
-        groups.setdefault(S(status).value, []).append(jid)
-    moved = 0
-    for status, ids in groups.items():
-        for part in chunks(ids, 1000):
-            result = await db.jobs.update_many({"_id": {"$in": part}, "workflow_id": wid}, {"$set": {
-                "status": status, "waiting_on": [], "claim_token": None, "active_compute_node_id": None,
-                "queue_ticket": None}})  # fmt: skip
-            moved += result.modified_count
-    return moved
