@@ -24,14 +24,16 @@ from torc_client.spec.params import (
 from torc_client.spec.plan import (
     DEFAULT_RESOURCES,
     DEFAULT_SETTINGS,
+    build_plan,
+    substitute_user_data_ids,
+)
+from torc_client.spec.records import (
     PlanFailureHandler,
     PlanFile,
     PlanJob,
     PlanResources,
     PlanUserData,
     WorkflowPlan,
-    build_plan,
-    substitute_user_data_ids,
 )
 from torc_client.spec.validate import spec_schema, validate_spec
 

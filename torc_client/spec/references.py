@@ -17,7 +17,7 @@ from torc_client.core.errors import SpecError
 from torc_client.spec.problems import Problems
 
 if TYPE_CHECKING:
-    from torc_client.spec.plan import (
+    from torc_client.spec.records import (
         PlanFailureHandler,
         PlanFile,
         PlanResources,
