@@ -6,11 +6,19 @@ take (arrival to answer) and how many are in flight. While exchanges answer well
 `TARGET_SECONDS`, or hardly any are in flight at once, the pace shrinks towards nothing (an idle server is asked nothing: a
 runner talks as soon as it has news, as a lone runner of short jobs must); when they take
 longer, it grows, so a growing fleet makes fewer, larger exchanges instead of a queue.
-It is bounded by a quarter of the lease, so a paced runner always renews in time, and
+A paced runner's lease is made at least four paces long
+(`lease`), so it always renews in time however long the pace; the pace is
 jittered, so runners told at the same moment do not come back together. Each API process
 paces the runners it answers; a runner obeys the last answer it got.
 
-It grows at once and shrinks slowly. A runner told a pace comes back only that much later,
+It also has a floor from the fleet's size (Little's law): with N runners each coming back
+once a pace, N / pace exchanges a second arrive, and they must stay below what this process
+answers in a second while busy (measured whenever a queue stands: `served`). So the pace is
+at least N / (UTILISATION x served): a fleet is paced by its size from its first queue on,
+and a bigger fleet gets a proportionally longer pace at once, rather than by trial while its
+exchanges queue for many seconds.
+
+It grows quickly, but at most doubles within one pace, and shrinks slowly. A runner told a pace comes back only that much later,
 so what a change does is seen a pace after it: the pace is shortened only once a whole pace
 has passed in calm, and then halved. Shortened sooner, the lull between two waves of a paced
 fleet read as an idle server and the pace collapsed under the next wave (measured with 250
@@ -26,14 +34,23 @@ import time
 TARGET_SECONDS = 0.5
 #: Shortest pace worth asking for; below it, none.
 MIN_SECONDS = 0.1
-#: Longest pace, whatever the load (it is also capped at a quarter of the lease).
-MAX_SECONDS = 20.0
+#: Longest pace, whatever the load.
+MAX_SECONDS = 30.0
+#: A paced runner's lease lasts this many of its paces (jittered) at least: the pace at most doubles before its answer.
+LEASE_PACES = 4
 #: How often the pace is adjusted.
 ADJUST_SECONDS = 0.5
+#: How much a pace may grow within one pace: runners claim enough to cover this much (`runner.pace.PACE_COVER`).
+GROWTH = 2.0
 #: What a pace is multiplied by once a whole pace has passed in calm.
 SHRINK = 0.5
 #: A pace at least this long per exchange in flight (reacts to a burst before its answers are timed).
 PER_IN_FLIGHT_SECONDS = 0.004
+#: Most of its measured rate this process is asked to serve (the rest absorbs bursts).
+UTILISATION = 0.7
+#: A runner counts towards the fleet until this long after its last exchange, or three paces if longer (it comes
+#: back within a pace and its jitter, and its queue).
+FLEET_SECONDS = 30.0
 #: Spread of the pace handed out: x (1 - JITTER .. 1 + JITTER).
 JITTER = 0.2
 #: With no more exchanges than this in flight at once, nothing waits behind anything: slow answers then come from
@@ -53,8 +70,16 @@ class Pacer:
         self._adjusted = clock()
         #: Since when exchanges have been calm (fast, or hardly any in flight at once).
         self._calm_since = self._adjusted
+        #: Each runner's (compute node's) last exchange here, and the exchanges a second this process answers when
+        #: a queue stands (None: not measured yet).
+        self._seen: dict[int, float] = {}
+        self.served: float | None = None
+        #: How long exchanges took here lately (the median, arrival to answer).
+        self.typical = 0.0
 
-    def started(self) -> float:
+    def started(self, runner: int | None = None) -> float:
+        if runner is not None:
+            self._seen[runner] = self.clock()
         self.in_flight += 1
         self._peak = max(self._peak, self.in_flight)
         return self.clock()
@@ -69,28 +94,67 @@ class Pacer:
     def _adjust(self, now: float) -> None:
         times = sorted(self._window)
         peak, self._peak = self._peak, self.in_flight
+        elapsed = now - self._adjusted
         self._window, self._adjusted = [], now
+        self._forget(now)
         if not times:
             return
+        if peak > QUIET_IN_FLIGHT and self.in_flight > QUIET_IN_FLIGHT:  # a queue stood throughout: the answers
+            rate = len(times) / elapsed                                 # came as fast as this process gives them
+            self.served = rate if self.served is None else 0.5 * (self.served + rate)
         typical = times[len(times) // 2]  # the median: one slow exchange does not move the fleet
+        self.typical = typical
         if typical > TARGET_SECONDS and peak > QUIET_IN_FLIGHT:
-            self.pace = min(MAX_SECONDS, max(self.pace, MIN_SECONDS) * min(1.5, typical / TARGET_SECONDS))
+            pace = max(self.pace, MIN_SECONDS)
+            # At most doubled within one pace: a runner told a pace claims for it (`runner.pace`) and must not run dry
+            # before its next request because the pace grew meanwhile.
+            most = pace * GROWTH ** (ADJUST_SECONDS / pace) if pace > ADJUST_SECONDS else pace * 1.5
+            self.pace = min(MAX_SECONDS, pace * min(1.5, typical / TARGET_SECONDS), most)
             self._calm_since = now
         elif typical < TARGET_SECONDS / 2 or peak <= QUIET_IN_FLIGHT:
             if now - self._calm_since >= self.pace:  # every runner has come back under this pace, calmly
                 self.pace *= SHRINK
+                if self.served is not None:  # and this process answered all of them well: it can serve more
+                    self.served /= SHRINK
                 self._calm_since = now
                 if self.pace < MIN_SECONDS:
                     self.pace = 0.0
         else:
             self._calm_since = now  # neither slow nor calm: hold the pace
 
+    @property
+    def fleet(self) -> int:
+        """Runners that exchanged here lately."""
+        return len(self._seen)
+
+    def fleet_floor(self) -> float:
+        """The shortest pace at which this fleet's exchanges arrive no faster than this process serves them."""
+        if not self.served:
+            return 0.0
+        return len(self._seen) / (UTILISATION * self.served)
+
+    def _forget(self, now: float) -> None:
+        window = max(FLEET_SECONDS, 3 * self.pace)
+        if self._seen and now - min(self._seen.values()) > window:
+            self._seen = {r: t for r, t in self._seen.items() if now - t <= window}
+
+    def ceiling(self) -> float:
+        """The pace now, before the jitter (0: none)."""
+        pace = max(self.pace, self.in_flight * PER_IN_FLIGHT_SECONDS, self.fleet_floor())
+        return 0.0 if pace < MIN_SECONDS else min(pace, MAX_SECONDS)
+
+    def lease(self, lease_seconds: float) -> float:
+        """The lease to give a runner that exchanges now: the server's, or `LEASE_PACES` of the longest pace it may be
+        told, whichever is longer. A paced runner renews only when the pace lets it talk, so its lease must outlast
+        the pace (with its jitter, and its growth before the answer is sent)."""
+        return max(lease_seconds, LEASE_PACES * (1 + JITTER) * self.ceiling() + self.typical)
+
     def advice(self, lease_seconds: float) -> float | None:
-        """The pace to hand out now (None: none, talk when there is news)."""
-        pace = max(self.pace, self.in_flight * PER_IN_FLIGHT_SECONDS)
+        """The pace to hand out now to a runner leased for `lease_seconds` (from `lease`, when its exchange arrived):
+        at most a `LEASE_PACES`th of it, whatever happened meanwhile (None: no pace, talk when there is news)."""
+        pace = min(self.ceiling(), lease_seconds / LEASE_PACES / (1 + JITTER))
         if pace < MIN_SECONDS:
             return None
-        pace = min(pace, MAX_SECONDS, lease_seconds / 4)
         return round(pace * (1 - JITTER + 2 * JITTER * self.rand()), 3)
 
 

@@ -59,7 +59,7 @@ class Access:
 
 #: How long an idle runner connection stays open: longer than the longest pace (`api.pacing`), so a paced runner
 #: reuses its connection instead of finding it closed under it.
-KEEP_ALIVE_SECONDS = 75
+KEEP_ALIVE_SECONDS = 180
 
 
 def serve(host: str, port: int, mongo_uri: str, database: str, lease_seconds: float, workers: int,

@@ -11,6 +11,10 @@ from __future__ import annotations
 from torc_client.core.resources import Capacity
 from torc_client.core.settings import DEFAULT_BACKLOG_SECONDS, MAX_BACKLOG_JOBS
 
+#: How many paces a paced runner's backlog covers: the jitter (x1.25) times how much the server lets a pace grow
+#: within one pace (x2, `api.pacing.GROWTH`).
+PACE_COVER = 2.5
+
 
 class Pace:
     """How many claimed jobs to keep waiting: enough for `seconds` of work at the recent job length.
@@ -41,8 +45,9 @@ class Pace:
     def target(self, slots: int, come_back: float | None = None) -> int:
         if self.mean_seconds is None:
             return 0
-        # Paced, the next jobs come a pace (jittered by up to a quarter) and an exchange from now.
-        cover = self.seconds + (1.25 * come_back + self.exchange_seconds if come_back else 0.0)
+        # Paced, the next jobs come a pace and an exchange from now; the next pace may be longer, by the jitter (up to a
+        # quarter) and by what the server lets it grow within one pace (`api.pacing.GROWTH`).
+        cover = self.seconds + (PACE_COVER * come_back + self.exchange_seconds if come_back else 0.0)
         return min(MAX_BACKLOG_JOBS, round(slots * cover / self.mean_seconds))
 
 

@@ -36,7 +36,8 @@ class RunController(Controller):
     async def claim(self, db: Database, lease: float, workflow_id: int, data: ClaimRequest) -> ClaimResponse:
         """Hand up to `limit` ready jobs that fit the runner's free resources to this runner alone; the answer says
         when to come back (`next_exchange_seconds`)."""
-        started = PACER.started()
+        lease = PACER.lease(lease)  # a runner told a long pace keeps its jobs for several of them
+        started = PACER.started(data.compute_node_id)
         try:
             answer = await claims.claim(db, workflow_id, data, lease)
         finally:

@@ -45,14 +45,15 @@ MAX_CLAIM = 1000
 async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float) -> ClaimResponse:
     """Up to `req.limit` ready jobs that fit the runner's free resources, now pending and leased to it.
 
-    The lease is renewed first, on arrival, so a request that then waits its turn at
-    this server cannot lose its runner the lease. The claim (the lease check, the
+    The lease is renewed first, on arrival (with the other exchanges of the workflow arriving
+    meanwhile: `expiry.renew_together`), so a request that then waits its turn at this
+    server cannot lose its runner the lease. The claim (the lease check, the
     taking and marking, the counts and events) is one transaction, which this process
     runs together with the other exchanges of the workflow that arrive
     meanwhile (group commit, `Database.atomic`); the report before the claim is another,
     so that the jobs it releases are queued before the claim takes.
     """
-    node = await expiry.renew(db, req.compute_node_id, lease_seconds, wid)
+    node = await expiry.renew_together(db, req.compute_node_id, lease_seconds, wid)
     report = None
     if req.outcomes or req.starts or req.returned:
         # A transaction of its own: the jobs it makes ready are queued once it commits, in time for the claim.

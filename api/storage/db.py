@@ -18,6 +18,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
+from api.storage.batches import Batches
 from api.storage.indexes import INDEXES
 from torc_client.core.units import iso_from_epoch, iso_now  # noqa: F401 - re-exported for storage modules
 
@@ -70,6 +71,8 @@ class Database:
         self.session: AsyncClientSession | None = None
         self.after: list[tuple[Callable[..., Awaitable[Any]], tuple]] = []
         self._groups: dict[int, _Group] = {}
+        #: Requests of a kind served together outside transactions (`batches`).
+        self.batches = Batches()
         #: Transactions run (each a group of one or more bodies), for diagnostics.
         self.groups_run = 0
         #: In a transaction: what runs just before it commits, and what `workflows.record` gathers until then.

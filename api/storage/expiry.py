@@ -14,8 +14,10 @@ import time
 from typing import Any
 
 
+from pymongo import UpdateMany
+
 from api.storage import completion, leases, transitions, workflows
-from api.storage.db import Database
+from api.storage.db import Database, chunks
 from api.storage.workflows import Event
 from torc_client.contract import Heartbeat
 from torc_client.core import states
@@ -61,6 +63,34 @@ async def renew(db: Database, node_id: int, lease_seconds: float, wid: int | Non
                        "its jobs were handed to other runners: register a new compute node to continue")
 
 
+async def renew_together(db: Database, node_id: int, lease_seconds: float, wid: int) -> dict[str, Any]:
+    """`renew` for a runner's exchange: renewed together with the exchanges of the workflow arriving meanwhile, one
+    update and one read for all of them (`batches`); a node that batch did not renew is renewed, or refused, alone."""
+    doc = await db.batches.together(db, ("renew", wid), (node_id, wid, lease_seconds), _renew_all)
+    return doc if doc is not None else await renew(db, node_id, lease_seconds, wid)
+
+
+async def _renew_all(db: Database, items: list[tuple[int, int, float]]) -> list[dict[str, Any] | None]:
+    """Renew the live leases of nodes of one workflow, each item (node, workflow, lease) at once; each node's document
+    when its lease was renewed here, else None (gone, of another workflow, inactive or expired: `renew` says which)."""
+    wid = items[0][1]
+    lease_seconds = max(lease for _, _, lease in items)  # leases grow with the server's pace: none is shortened
+    ids = sorted({node_id for node_id, _, _ in items})
+    now = time.time()
+    live = {"workflow_id": wid, "is_active": True, "lease_until": {"$gte": now}}
+    await db.compute_nodes.bulk_write([UpdateMany({"_id": {"$in": part}, **live}, leases.extended(now, lease_seconds))
+                                       for part in chunks(ids)], ordered=False)  # fmt: skip
+    docs = {d["_id"]: d for d in await workflows.find_by_ids(db.compute_nodes, ids)}
+    until = now + lease_seconds
+
+    def renewed(node_id: int) -> dict[str, Any] | None:
+        doc = docs.get(node_id)
+        ok = doc is not None and doc["workflow_id"] == wid and doc["is_active"] and doc["lease_until"] >= until
+        return doc if ok else None
+
+    return [renewed(node_id) for node_id, _, _ in items]
+
+
 async def heartbeat(db: Database, node_id: int, lease_seconds: float) -> Heartbeat:
     doc = await renew(db, node_id, lease_seconds)
     wf = await workflows.get_doc(db, doc["workflow_id"])
@@ -88,9 +118,8 @@ async def expire_due(db: Database, wf: dict[str, Any], lease_seconds: float) -> 
                                                          f"{now - checked_before:.0f} s: every active runner has "
                                                          f"{lease_seconds:.0f} s to check in")])  # fmt: skip
         return
-    async for node in db.compute_nodes.find({"workflow_id": wf["_id"], "is_active": True}):
-        if node["lease_until"] < now:
-            await _expire(db, wf, node)
+    async for node in db.compute_nodes.find({"workflow_id": wf["_id"], "is_active": True, "lease_until": {"$lt": now}}):
+        await _expire(db, wf, node)
 
 
 async def _expire(db: Database, wf: dict[str, Any], node: dict[str, Any]) -> None:

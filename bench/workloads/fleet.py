@@ -28,21 +28,28 @@ from bench.workloads import e2e
 
 NAME = "fleet"
 JOB_SECONDS = 5.0
+#: Jobs a paced runner may keep claimed beyond its slots, for sizing the workflow, and the most a workflow is given.
+BACKLOG_JOBS = 40
+MAX_JOBS = 150_000
 
 
 def _sizes(cfg: Config) -> list[int]:
     return [50, 250] if cfg.quick else [50, 250, 1000]
 
 
-def _seconds(cfg: Config) -> tuple[float, float]:
-    """(warm-up, window) of each fleet run."""
-    return (5.0, 15.0) if cfg.quick else (15.0, 30.0)
+def _seconds(cfg: Config, runners: int) -> tuple[float, float]:
+    """(warm-up, window) of each fleet run: a big fleet is paced at tens of seconds, so it needs a few paces to fill
+    its runners' backlogs before what it does can be measured."""
+    if cfg.quick:
+        return (5.0, 15.0)
+    return (60.0, 60.0) if runners >= 1000 else (15.0, 30.0)
 
 
 def one_run(cfg: Config, runners: int, workers: int) -> dict[str, float]:
-    warmup, window = _seconds(cfg)
+    warmup, window = _seconds(cfg, runners)
     demand = runners * CPUS / JOB_SECONDS
-    jobs = int(min(30_000, demand * (warmup + window) * 1.3 + 2_000))
+    # Enough for the demand, and for what paced runners keep claimed in their backlogs meanwhile.
+    jobs = int(min(MAX_JOBS, demand * (warmup + window) * 1.3 + runners * BACKLOG_JOBS + 2_000))
     with Stack(f"fleet{runners}", server_env={"TORC_WORKERS": str(workers)}) as stack:
         wf = stack.client.create_workflow_from_spec(specs.noop(jobs, "fleet"), working_dir=str(stack.dir))
         stack.client.initialize_workflow(wf.id)
@@ -64,6 +71,8 @@ def one_run(cfg: Config, runners: int, workers: int) -> dict[str, float]:
             "lease_losses": stats.lease_losses, "rejected": stats.rejected,
             "handed_twice": stats.handed_twice, "completed_twice": stats.completed_twice + twice_stored,
             "jobs_per_exchange": stats.completed_total / max(stats.exchanges, 1),
+            "granted_per_exchange": stats.granted / max(stats.window_exchanges, 1),
+            "starved_share": stats.starved / max(stats.window_exchanges, 1),
             "db_cmds_per_exchange": cmds / max(stats.exchanges, 1),
             "hint_p50": harness.percentile(stats.hints, 50) if stats.hints else None,
             **{f"cpu {k}": v / seconds for k, v in cpu.items()}}  # fmt: skip
@@ -110,18 +119,22 @@ def run(cfg: Config) -> list[Figure]:
                         f"{r['demand']:.0f}), exchange p50 {r['p50'] * 1000:.0f} ms p99 {r['p99'] * 1000:.0f} ms, "
                         f"{r['errors']} errors, {r['lease_losses']} lease losses, {r['completed_twice']} completed "
                         f"twice, {r['handed_twice']} handed out twice, {r['jobs_per_exchange']:.1f} jobs and "
-                        f"{r['db_cmds_per_exchange']:.1f} db commands per exchange, pace hint p50 {r['hint_p50']} "
+                        f"{r['db_cmds_per_exchange']:.1f} db commands per exchange, {r['granted_per_exchange']:.1f} jobs handed "
+                        f"out per exchange in the window, {r['starved_share']:.0%} of answers found a slot idle with "
+                        f"nothing waiting, pace hint p50 {r['hint_p50']} "
                         f"({time.perf_counter() - t0:.0f} s) {r['error_examples']}")  # fmt: skip
             key = f"fleet.w{workers}.r{runners}"
             params = {"runners": runners, "slots_per_runner": CPUS, "job_seconds": JOB_SECONDS, "workers": workers,
                       "demand_jobs_per_s": runners * CPUS / JOB_SECONDS, "jobs": runs[0]["jobs"],
-                      "window_s": _seconds(cfg)[1], "warmup_s": _seconds(cfg)[0],
+                      "window_s": _seconds(cfg, runners)[1], "warmup_s": _seconds(cfg, runners)[0],
                       "single_runner_jobs_per_s": sorted(single)[len(single) // 2]}  # fmt: skip
             for name in ("p50", "p99"):
                 params[f"exchange_{name}_s"] = [round(r[name], 3) for r in runs]
             for name in ("errors", "lease_losses", "completed_twice", "handed_twice", "rejected", "exchanges"):
                 params[name] = [r[name] for r in runs]
             params["jobs_per_exchange"] = [round(r["jobs_per_exchange"], 2) for r in runs]
+            params["granted_per_exchange"] = [round(r["granted_per_exchange"], 2) for r in runs]
+            params["starved_share"] = [round(r["starved_share"], 3) for r in runs]
             params["db_cmds_per_exchange"] = [round(r["db_cmds_per_exchange"], 1) for r in runs]
             params["pace_hint_p50_s"] = [r["hint_p50"] for r in runs]
             params["cores_used_by"] = {k[4:]: round(sum(r[k] for r in runs) / len(runs), 2)
