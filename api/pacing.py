@@ -66,6 +66,8 @@ class Pacer:
         self.pace = 0.0
         self.in_flight = 0
         self._peak = 0
+        #: The fewest exchanges in flight since the last adjustment: above `QUIET_IN_FLIGHT`, a queue stood throughout.
+        self._trough = 0
         self._window: list[float] = []
         self._adjusted = clock()
         #: Since when exchanges have been calm (fast, or hardly any in flight at once).
@@ -86,6 +88,7 @@ class Pacer:
 
     def finished(self, started: float) -> None:
         self.in_flight -= 1
+        self._trough = min(self._trough, self.in_flight)
         now = self.clock()
         self._window.append(now - started)
         if now - self._adjusted >= ADJUST_SECONDS:
@@ -94,13 +97,14 @@ class Pacer:
     def _adjust(self, now: float) -> None:
         times = sorted(self._window)
         peak, self._peak = self._peak, self.in_flight
+        trough, self._trough = self._trough, self.in_flight
         elapsed = now - self._adjusted
         self._window, self._adjusted = [], now
         self._forget(now)
         if not times:
             return
-        if peak > QUIET_IN_FLIGHT and self.in_flight > QUIET_IN_FLIGHT:  # a queue stood throughout: the answers
-            rate = len(times) / elapsed                                 # came as fast as this process gives them
+        if trough > QUIET_IN_FLIGHT:  # a queue stood throughout: the answers came as fast as this process gives them
+            rate = len(times) / elapsed
             self.served = rate if self.served is None else 0.5 * (self.served + rate)
         typical = times[len(times) // 2]  # the median: one slow exchange does not move the fleet
         self.typical = typical
@@ -112,7 +116,7 @@ class Pacer:
             self.pace = min(MAX_SECONDS, pace * min(1.5, typical / TARGET_SECONDS), most)
             self._calm_since = now
         elif typical < TARGET_SECONDS / 2 or peak <= QUIET_IN_FLIGHT:
-            if now - self._calm_since >= self.pace:  # every runner has come back under this pace, calmly
+            if now - self._calm_since >= max(self.pace, self.fleet_floor()):  # every runner came back, calmly
                 self.pace *= SHRINK
                 if self.served is not None:  # and this process answered all of them well: it can serve more
                     self.served /= SHRINK

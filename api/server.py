@@ -133,7 +133,8 @@ def _option(*names: str, envvar: str, **kwargs: Any) -> Callable[[Callable[..., 
          help="Database name inside MongoDB.")
 @_option("--lease-seconds", envvar="TORC_LEASE_SECONDS", default=settings.DEFAULT_LEASE_SECONDS,
          show_default=True, type=float,
-         help="A runner that has not been heard from for this long loses its jobs to other runners.")
+         help="A runner that has not been heard from for this long loses its jobs to other runners (a runner the "
+              "server paces under load is given at least four of its paces).")
 @_option("--workers", "-w", envvar="TORC_WORKERS", default=1, show_default=True, type=int,
          help="API processes (they share nothing).")
 @_option("--log-level", envvar="TORC_LOG_LEVEL", default="warning", show_default=True,

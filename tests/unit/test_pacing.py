@@ -188,3 +188,38 @@ def test_runners_gone_quiet_leave_the_fleet() -> None:
     clock.t += pacing.ADJUST_SECONDS
     pacer.finished(pacer.started(7))
     assert pacer.fleet == 1
+
+
+def test_what_the_server_serves_is_measured_while_a_queue_stands_not_across_idle_gaps() -> None:
+    clock = Clock()
+    pacer = Pacer(clock, rand=lambda: 0.5)
+    for _ in range(20):  # 50 runners' requests come together, are answered at 50 a second, then nothing for 3 s
+        waiting = [pacer.started(r) for r in range(50)]
+        for t in waiting:
+            clock.t += 0.02
+            pacer.finished(t)
+        clock.t += 3.0
+    # 1,000 answers in 80 s would read as 12.5 a second; while the queue stood they came at 50.
+    assert pacer.served is not None and abs(pacer.served - 50.0) < 0.5
+
+
+def test_the_fleet_floor_comes_down_only_after_a_whole_floor_of_calm() -> None:
+    clock = Clock()
+    pacer = Pacer(clock, rand=lambda: 0.5)
+    _fleet_queues(pacer, clock, 200, per_second=40.0, seconds=3.0)
+    floor = pacer.fleet_floor()
+    assert floor > 5.0
+    # The fleet comes back, calmly (one at a time, quickly), for most of a floor: the floor holds.
+    t0 = clock.t
+    r = 0
+    while clock.t - t0 < 0.8 * floor:
+        pacer.finished(pacer.started(r % 200))
+        clock.t += 0.05
+        r += 1
+    assert pacer.fleet_floor() == floor
+    # A whole floor of calm: this process served them all well, and is taken to serve twice as many.
+    while clock.t - t0 < 1.2 * floor:
+        pacer.finished(pacer.started(r % 200))
+        clock.t += 0.05
+        r += 1
+    assert pacer.fleet_floor() == floor * pacing.SHRINK
