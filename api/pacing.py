@@ -6,10 +6,10 @@ take (arrival to answer) and how many are in flight. While exchanges answer well
 `TARGET_SECONDS`, or hardly any are in flight at once, the pace shrinks towards nothing (an idle server is asked nothing: a
 runner talks as soon as it has news, as a lone runner of short jobs must); when they take
 longer, it grows, so a growing fleet makes fewer, larger exchanges instead of a queue.
-A paced runner's lease is made at least four paces long
-(`lease`), so it always renews in time however long the pace; the pace is
-jittered, so runners told at the same moment do not come back together. Each API process
-paces the runners it answers; a runner obeys the last answer it got.
+A paced runner's lease is made at least four paces long (`lease`), so it always renews in
+time however long the pace; the pace is jittered, so runners told at the same moment do not
+come back together. Each API process paces the runners it answers; a runner obeys the last
+answer it got.
 
 It also has a floor from the fleet's size (Little's law): with N runners each coming back
 once a pace, N / pace exchanges a second arrive, and they must stay below what this process
@@ -18,9 +18,10 @@ at least N / (UTILISATION x served): a fleet is paced by its size from its first
 and a bigger fleet gets a proportionally longer pace at once, rather than by trial while its
 exchanges queue for many seconds.
 
-It grows quickly, but at most doubles within one pace, and shrinks slowly. A runner told a pace comes back only that much later,
-so what a change does is seen a pace after it: the pace is shortened only once a whole pace
-has passed in calm, and then halved. Shortened sooner, the lull between two waves of a paced
+The part that follows the exchanges' time grows quickly, but grows at most by half within
+one pace (a runner's backlog covers that), and shrinks slowly. A runner told a pace comes back
+only that much later, so what a change does is seen a pace after it: the pace is shortened
+only once a whole pace has passed in calm, and then halved. Shortened sooner, the lull between two waves of a paced
 fleet read as an idle server and the pace collapsed under the next wave (measured with 250
 runners: 17 s, then 8 s, 1 s and 0.5 s within seconds, and back up).
 """
@@ -36,12 +37,13 @@ TARGET_SECONDS = 0.5
 MIN_SECONDS = 0.1
 #: Longest pace, whatever the load.
 MAX_SECONDS = 30.0
-#: A paced runner's lease lasts this many of its paces (jittered) at least: the pace at most doubles before its answer.
+#: A paced runner's lease lasts this many of its paces (jittered) at least: the pace grows by half at most before its
+#: answer.
 LEASE_PACES = 4
 #: How often the pace is adjusted.
 ADJUST_SECONDS = 0.5
 #: How much a pace may grow within one pace: runners claim enough to cover this much (`runner.pace.PACE_COVER`).
-GROWTH = 2.0
+GROWTH = 1.5
 #: What a pace is multiplied by once a whole pace has passed in calm.
 SHRINK = 0.5
 #: A pace at least this long per exchange in flight (reacts to a burst before its answers are timed).
@@ -110,7 +112,7 @@ class Pacer:
         self.typical = typical
         if typical > TARGET_SECONDS and peak > QUIET_IN_FLIGHT:
             pace = max(self.pace, MIN_SECONDS)
-            # At most doubled within one pace: a runner told a pace claims for it (`runner.pace`) and must not run dry
+            # At most half as long again within one pace: a runner told a pace claims for it (`runner.pace`) and must not run dry
             # before its next request because the pace grew meanwhile.
             most = pace * GROWTH ** (ADJUST_SECONDS / pace) if pace > ADJUST_SECONDS else pace * 1.5
             self.pace = min(MAX_SECONDS, pace * min(1.5, typical / TARGET_SECONDS), most)
