@@ -13,17 +13,17 @@ answer it got.
 
 It also has a floor from the fleet's size (Little's law): with N runners each coming back
 once a pace, N / pace exchanges a second arrive, and they must stay below what this process
-answers in a second while busy (measured whenever a queue stands: `served`). So the pace is
-at least N / (UTILISATION x served): a fleet is paced by its size from its first queue on,
-and a bigger fleet gets a proportionally longer pace at once, rather than by trial while its
-exchanges queue for many seconds.
+answers in a second while busy (measured only over windows in which a queue stood
+throughout: `served`). So the pace tends to at least N / (UTILISATION x served): a bigger
+fleet is paced proportionally longer, rather than by trial while its exchanges queue.
 
-The part that follows the exchanges' time grows quickly, but grows at most by half within
-one pace (a runner's backlog covers that), and shrinks slowly. A runner told a pace comes back
-only that much later, so what a change does is seen a pace after it: the pace is shortened
-only once a whole pace has passed in calm, and then halved. Shortened sooner, the lull between two waves of a paced
-fleet read as an idle server and the pace collapsed under the next wave (measured with 250
-runners: 17 s, then 8 s, 1 s and 0.5 s within seconds, and back up).
+The pace grows quickly, but by half at most within one pace (a runner's backlog covers
+that much: `runner.pace.PACE_COVER`), whatever asks for more. It shrinks slowly: a runner
+told a pace comes back only that much later, so what a change does is seen a pace after
+it, and the pace is shortened only once a whole pace has passed in calm, and then halved.
+Shortened sooner, the lull between two waves of a paced fleet read as an idle server and
+the pace collapsed under the next wave (measured with 250 runners: 17 s, then 8 s, 1 s and
+0.5 s within seconds, and back up).
 """
 
 from __future__ import annotations
@@ -110,23 +110,27 @@ class Pacer:
             self.served = rate if self.served is None else 0.5 * (self.served + rate)
         typical = times[len(times) // 2]  # the median: one slow exchange does not move the fleet
         self.typical = typical
+        pace = self.pace
         if typical > TARGET_SECONDS and peak > QUIET_IN_FLIGHT:
-            pace = max(self.pace, MIN_SECONDS)
-            # At most half as long again within one pace: a runner told a pace claims for it (`runner.pace`) and must not run dry
-            # before its next request because the pace grew meanwhile.
-            most = pace * GROWTH ** (ADJUST_SECONDS / pace) if pace > ADJUST_SECONDS else pace * 1.5
-            self.pace = min(MAX_SECONDS, pace * min(1.5, typical / TARGET_SECONDS), most)
+            wanted = max(pace, MIN_SECONDS) * min(1.5, typical / TARGET_SECONDS)
             self._calm_since = now
         elif typical < TARGET_SECONDS / 2 or peak <= QUIET_IN_FLIGHT:
-            if now - self._calm_since >= max(self.pace, self.fleet_floor()):  # every runner came back, calmly
-                self.pace *= SHRINK
+            wanted = pace
+            if now - self._calm_since >= max(pace, self.fleet_floor()):  # every runner came back, calmly
+                wanted = pace * SHRINK
                 if self.served is not None:  # and this process answered all of them well: it can serve more
                     self.served /= SHRINK
                 self._calm_since = now
-                if self.pace < MIN_SECONDS:
-                    self.pace = 0.0
         else:
+            wanted = pace
             self._calm_since = now  # neither slow nor calm: hold the pace
+        wanted = max(wanted, self.fleet_floor())
+        if wanted > pace:
+            # Grown by half at most within one pace: a runner told a pace claims for it (`runner.pace`) and must not
+            # run dry before its next request because the pace grew meanwhile.
+            base = max(pace, MIN_SECONDS)
+            wanted = min(wanted, base * GROWTH ** (ADJUST_SECONDS / base) if base > ADJUST_SECONDS else base * 1.5)
+        self.pace = 0.0 if wanted < MIN_SECONDS else min(wanted, MAX_SECONDS)
 
     @property
     def fleet(self) -> int:
@@ -146,7 +150,7 @@ class Pacer:
 
     def ceiling(self) -> float:
         """The pace now, before the jitter (0: none)."""
-        pace = max(self.pace, self.in_flight * PER_IN_FLIGHT_SECONDS, self.fleet_floor())
+        pace = max(self.pace, self.in_flight * PER_IN_FLIGHT_SECONDS)
         return 0.0 if pace < MIN_SECONDS else min(pace, MAX_SECONDS)
 
     def lease(self, lease_seconds: float) -> float:

@@ -163,6 +163,8 @@ def test_a_queued_fleet_is_paced_by_its_size_and_this_process_rate() -> None:
     clock = Clock()
     pacer = Pacer(clock, rand=lambda: 0.5)
     _fleet_queues(pacer, clock, 1000, per_second=40.0, seconds=5.0)
+    assert 0 < pacer.ceiling() < pacing.MAX_SECONDS  # on its way: by half at most within one pace
+    _fleet_queues(pacer, clock, 1000, per_second=40.0, seconds=120.0)
     assert pacer.fleet == 1000
     assert pacer.served is not None and 35.0 <= pacer.served <= 45.0
     # 1,000 runners, each once a pace, at no more than 70% of the 40 exchanges a second served here: 36 s, more
