@@ -49,11 +49,9 @@ class FleetStats:
     handed_twice: int = 0
     completed_twice: int = 0
     hints: list[float] = field(default_factory=list)
-    #: Jobs asked for (now and for the backlog) and handed out, in exchanges that ended inside the window.
-    asked: int = 0
+    #: Jobs handed out in exchanges that ended inside the window (as many as `latencies`), and how many of those
+    #: exchanges found the runner with a slot idle and no backlog.
     granted: int = 0
-    #: Exchanges that ended inside the window, and how many of them found the runner with a slot idle and no backlog.
-    window_exchanges: int = 0
     starved: int = 0
     #: How late the simulator's own event loop woke up (seconds, inside the window): when these grow, the
     #: latencies above are the simulator's, not the server's.
@@ -190,8 +188,6 @@ class Fleet:
                 stats.exchanges += 1
                 if stats.inside(t1):
                     stats.latencies.append(t1 - t0)
-                    stats.window_exchanges += 1
-                    stats.asked += want_now + want_later
                     stats.granted += len(answer.jobs)  # type: ignore[attr-defined]
                     stats.starved += len(running) < CPUS and not backlog
                 self._take_answer(index, answer, sent_outcomes, t1)  # type: ignore[arg-type]

@@ -71,8 +71,8 @@ def one_run(cfg: Config, runners: int, workers: int) -> dict[str, float]:
             "lease_losses": stats.lease_losses, "rejected": stats.rejected,
             "handed_twice": stats.handed_twice, "completed_twice": stats.completed_twice + twice_stored,
             "jobs_per_exchange": stats.completed_total / max(stats.exchanges, 1),
-            "granted_per_exchange": stats.granted / max(stats.window_exchanges, 1),
-            "starved_share": stats.starved / max(stats.window_exchanges, 1),
+            "granted_per_exchange": stats.granted / max(len(stats.latencies), 1),
+            "starved_share": stats.starved / max(len(stats.latencies), 1),
             "db_cmds_per_exchange": cmds / max(stats.exchanges, 1),
             "hint_p50": harness.percentile(stats.hints, 50) if stats.hints else None,
             **{f"cpu {k}": v / seconds for k, v in cpu.items()}}  # fmt: skip
