@@ -24,6 +24,11 @@ it, and the pace is shortened only once a whole pace has passed in calm, and the
 Shortened sooner, the lull between two waves of a paced fleet read as an idle server and
 the pace collapsed under the next wave (measured with 250 runners: 17 s, then 8 s, 1 s and
 0.5 s within seconds, and back up).
+
+A process whose fleet asks for more jobs than it can hand out is overloaded; then its
+shares (`api.shares`) set both what each runner gets and the pace: the pace at which each
+brings back about `api.shares.SHARE_JOBS` jobs, told with a wider jitter
+(`SHARED_JITTER`) so that runners told at once come back spread over a whole pace.
 """
 
 from __future__ import annotations
@@ -31,12 +36,14 @@ from __future__ import annotations
 import random
 import time
 
+from api.shares import Shares
+
 #: Exchange time (arrival to answer) the pace aims at.
 TARGET_SECONDS = 0.5
 #: Shortest pace worth asking for; below it, none.
 MIN_SECONDS = 0.1
 #: Longest pace, whatever the load.
-MAX_SECONDS = 30.0
+MAX_SECONDS = 60.0
 #: A paced runner's lease lasts this many of its paces (jittered) at least: the pace grows by half at most before its
 #: answer.
 LEASE_PACES = 4
@@ -55,6 +62,9 @@ UTILISATION = 0.7
 FLEET_SECONDS = 30.0
 #: Spread of the pace handed out: x (1 - JITTER .. 1 + JITTER).
 JITTER = 0.2
+#: Spread of the pace handed out while overloaded (`api.shares`): wide enough that runners told at once come back
+#: spread over a whole pace, not as a wave.
+SHARED_JITTER = 0.5
 #: With no more exchanges than this in flight at once, nothing waits behind anything: slow answers then come from
 #: the host, not from a queue, and pacing would only hold a lone runner back.
 QUIET_IN_FLIGHT = 4
@@ -80,6 +90,7 @@ class Pacer:
         self.served: float | None = None
         #: How long exchanges took here lately (the median, arrival to answer).
         self.typical = 0.0
+        self.shares = Shares(MAX_SECONDS, rand)
 
     def started(self, runner: int | None = None) -> float:
         if runner is not None:
@@ -105,10 +116,17 @@ class Pacer:
         self._forget(now)
         if not times:
             return
+        shares = self.shares
+        typical = times[len(times) // 2]  # the median: one slow exchange does not move the fleet
+        shares.adjust(now, elapsed, typical, TARGET_SECONDS, peak > QUIET_IN_FLIGHT, self.pace, len(self._seen))
+        if shares.rate is not None:  # overloaded: the rate keeps the exchanges quick, the pace keeps them big
+            self.typical = typical
+            self.pace = min(max(shares.pace(len(self._seen)), MIN_SECONDS), MAX_SECONDS)
+            self._calm_since = now
+            return
         if trough > QUIET_IN_FLIGHT:  # a queue stood throughout: the answers came as fast as this process gives them
             rate = len(times) / elapsed
             self.served = rate if self.served is None else 0.5 * (self.served + rate)
-        typical = times[len(times) // 2]  # the median: one slow exchange does not move the fleet
         self.typical = typical
         pace = self.pace
         if typical > TARGET_SECONDS and peak > QUIET_IN_FLIGHT:
@@ -148,6 +166,20 @@ class Pacer:
         if self._seen and now - min(self._seen.values()) > window:
             self._seen = {r: t for r, t in self._seen.items() if now - t <= window}
 
+    def share(self, asked: int, reported: int) -> int | None:
+        """The most jobs to hand now to a runner that asks for `asked` and reports `reported` outcomes (None: all it
+        asks; `api.shares`)."""
+        self.shares.asked(asked)
+        return self.shares.share(self.pace, len(self._seen), reported)
+
+    def handled(self, jobs: int) -> None:
+        """Jobs handed out and reported in one exchange."""
+        self.shares.handled(jobs)
+
+    @property
+    def jitter(self) -> float:
+        return SHARED_JITTER if self.shares.rate is not None else JITTER
+
     def ceiling(self) -> float:
         """The pace now, before the jitter (0: none)."""
         pace = max(self.pace, self.in_flight * PER_IN_FLIGHT_SECONDS)
@@ -156,16 +188,18 @@ class Pacer:
     def lease(self, lease_seconds: float) -> float:
         """The lease to give a runner that exchanges now: the server's, or `LEASE_PACES` of the longest pace it may be
         told, whichever is longer. A paced runner renews only when the pace lets it talk, so its lease must outlast
-        the pace (with its jitter, and its growth before the answer is sent)."""
-        return max(lease_seconds, LEASE_PACES * (1 + JITTER) * self.ceiling() + self.typical)
+        the pace (with its jitter, the wider one of an overloaded process included, and its growth before the answer
+        is sent)."""
+        return max(lease_seconds, LEASE_PACES * (1 + SHARED_JITTER) * self.ceiling() + self.typical)
 
     def advice(self, lease_seconds: float) -> float | None:
         """The pace to hand out now to a runner leased for `lease_seconds` (from `lease`, when its exchange arrived):
         at most a `LEASE_PACES`th of it, whatever happened meanwhile (None: no pace, talk when there is news)."""
-        pace = min(self.ceiling(), lease_seconds / LEASE_PACES / (1 + JITTER))
+        jitter = self.jitter
+        pace = min(self.ceiling(), lease_seconds / LEASE_PACES / (1 + jitter))
         if pace < MIN_SECONDS:
             return None
-        return round(pace * (1 - JITTER + 2 * JITTER * self.rand()), 3)
+        return round(pace * (1 - jitter + 2 * jitter * self.rand()), 3)
 
 
 #: This process's pacer (each API process paces on its own).

@@ -9,6 +9,7 @@ from litestar.params import Parameter
 
 from api.access import rules
 from api.pacing import PACER
+from api.shares import trimmed
 from api.storage import Database, claims, completion
 from torc_client.contract import (
     ClaimRequest,
@@ -38,10 +39,13 @@ class RunController(Controller):
         when to come back (`next_exchange_seconds`)."""
         lease = PACER.lease(lease)  # a runner told a long pace keeps its jobs for several of them
         started = PACER.started(data.compute_node_id)
+        # Overloaded, each runner is handed its share only.
+        data = trimmed(data, PACER.share(data.limit + data.backlog, len(data.outcomes)))
         try:
             answer = await claims.claim(db, workflow_id, data, lease)
         finally:
             PACER.finished(started)
+        PACER.handled(len(answer.jobs) + (len(answer.report.accepted) if answer.report else 0))
         answer.next_exchange_seconds = PACER.advice(lease)
         return answer
 

@@ -38,11 +38,12 @@ def _sizes(cfg: Config) -> list[int]:
 
 
 def _seconds(cfg: Config, runners: int) -> tuple[float, float]:
-    """(warm-up, window) of each fleet run: a big fleet is paced at tens of seconds, so it needs a few paces to fill
-    its runners' backlogs before what it does can be measured."""
+    """(warm-up, window) of each fleet run: a fleet the server cannot serve in full is paced at tens of seconds (its
+    runners get their shares: `api.shares`), so it needs a few paces before what it does can be measured, and a window
+    of a few paces (each runner reports once a pace)."""
     if cfg.quick:
         return (5.0, 15.0)
-    return (60.0, 60.0) if runners >= 1000 else (15.0, 30.0)
+    return (60.0, 60.0) if runners >= 250 else (15.0, 30.0)
 
 
 def one_run(cfg: Config, runners: int, workers: int) -> dict[str, float]:

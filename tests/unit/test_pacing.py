@@ -57,7 +57,8 @@ def test_the_pace_stays_within_its_ceiling_and_a_paced_runner_is_leased_for_seve
     # The longest pace a runner may be told, even grown by half before its answer is sent, and the time its next
     # exchange waits here (30 s now), end well inside its lease.
     assert pacer.typical == 30.0
-    assert pacer.lease(60.0) == pacing.LEASE_PACES * longest + 30.0
+    # (Leased as if told with the wider jitter of an overloaded process, `api.shares`, which it may be by its answer.)
+    assert pacer.lease(60.0) == pacing.LEASE_PACES * (1 + pacing.SHARED_JITTER) * pacing.MAX_SECONDS + 30.0
     assert pacer.lease(60.0) > pacing.GROWTH * longest + 30.0
     assert pacer.lease(10_000.0) == 10_000.0
     # A runner leased before the pace grew (its exchange arrived then) is told no more than its lease covers.
@@ -167,11 +168,10 @@ def test_a_queued_fleet_is_paced_by_its_size_and_this_process_rate() -> None:
     _fleet_queues(pacer, clock, 1000, per_second=40.0, seconds=120.0)
     assert pacer.fleet == 1000
     assert pacer.served is not None and 35.0 <= pacer.served <= 45.0
-    # 1,000 runners, each once a pace, at no more than 70% of the 40 exchanges a second served here: 36 s, more
-    # than the longest pace.
+    # 1,000 runners, each once a pace, at no more than 70% of the 40 exchanges a second served here: 36 s.
     assert pacing.UTILISATION == 0.7
     assert pacer.fleet_floor() == 1000 / (pacing.UTILISATION * pacer.served)
-    assert pacer.fleet_floor() > pacing.MAX_SECONDS and pacer.advice(10_000.0) == pacing.MAX_SECONDS
+    assert pacing.MAX_SECONDS > pacer.fleet_floor() and pacer.ceiling() >= pacer.fleet_floor()
     # A fleet a tenth the size, served as fast, is told a tenth of the floor.
     small = Pacer(clock, rand=lambda: 0.5)
     _fleet_queues(small, clock, 100, per_second=40.0, seconds=5.0)

@@ -1,0 +1,190 @@
+"""Shares: what an overloaded API process hands each runner (`api.shares`), played adjustment by adjustment."""
+
+from __future__ import annotations
+
+import pytest
+
+from api import pacing, shares
+from api.pacing import Pacer
+from api.shares import Shares, trimmed
+from torc_client.contract import ClaimRequest
+
+TARGET = 0.5
+
+
+FLEET = 1000
+
+
+def _window(s: Shares, now: float, asked: int, handed: int, typical: float, queued: bool = True,
+            pace: float = 30.0, elapsed: float = 0.5, fleet: int = FLEET) -> None:  # fmt: skip
+    """One adjustment's exchanges: `handed` jobs handed out, and as many reported."""
+    s.asked(asked)
+    s.handled(2 * handed)
+    s.adjust(now, elapsed, typical, TARGET, queued, pace, fleet)
+
+
+def _overloaded(handed_per_window: int = 100) -> Shares:
+    """Runners ask for ten times what is handed out (200 jobs a second, and 200 reported), and exchanges are slow while
+    a queue stands."""
+    s = Shares(60.0, rand=lambda: 0.0)
+    _window(s, 0.0, 10 * handed_per_window, handed_per_window, typical=0.1)
+    _window(s, 0.5, 10 * handed_per_window, handed_per_window, typical=2.0)
+    return s
+
+
+def test_a_process_that_keeps_up_gives_every_runner_all_it_asks() -> None:
+    s = Shares(60.0)
+    for i in range(20):
+        _window(s, i * 0.5, asked=100, handed=100, typical=0.05)
+    assert s.rate is None and s.share(30.0, FLEET, 0) is None
+    # Slow, but the runners are handed all they ask: pacing alone is the answer.
+    _window(s, 10.0, asked=100, handed=100, typical=2.0)
+    assert s.rate is None
+    # Slow without a queue (a lone runner on a slow host): no shares either.
+    _window(s, 10.5, asked=1000, handed=100, typical=2.0, queued=False)
+    assert s.rate is None
+
+
+def test_an_overloaded_process_hands_out_half_what_it_handled_and_splits_it_by_pace_and_fleet() -> None:
+    s = _overloaded(150)  # 300 jobs a second handed out and 300 reported
+    assert s.rate == pytest.approx(300.0)
+    # 1,000 runners told 30 s: 300 jobs a second is 9 jobs a runner a pace, to one that reports as many.
+    assert s.share(30.0, FLEET, 9) == 9
+    assert s.share(60.0, FLEET, 18) == 18
+    # The pace that brings each runner about SHARE_JOBS jobs.
+    assert s.pace(FLEET) == pytest.approx(shares.SHARE_JOBS * FLEET / 300.0)
+    # Overloaded with a fleet too big for what was handled: at least the share at the longest pace.
+    big = Shares(60.0)
+    _window(big, 0.0, 100_000, 150, typical=0.1, fleet=100_000)
+    _window(big, 0.5, 100_000, 150, typical=2.0, fleet=100_000)
+    assert big.rate == pytest.approx(shares.SHARE_JOBS * 100_000 / 60.0)
+
+
+def test_a_runner_that_brings_back_a_wave_is_handed_less_and_the_wave_dies_out() -> None:
+    s = _overloaded(150)
+    equal = 9  # s.share(30.0, FLEET, 9)
+    assert s.share(30.0, FLEET, 0) == 13  # back with nothing (a first claim): half as much again
+    assert s.share(30.0, FLEET, 3 * equal) == 0  # back with three times its part: nothing this time
+    # Each return, the runner reports what it was handed the time before: the deviation halves each time.
+    got, reported = [], 4 * equal
+    for _ in range(8):
+        reported = s.share(30.0, FLEET, reported)
+        got.append(reported)
+    assert got[0] == 0 and abs(got[-1] - equal) <= 1
+    assert all(abs(b - equal) <= abs(a - equal) for a, b in zip(got[1:], got[2:]))
+
+
+def test_shares_are_rounded_at_random_so_that_they_add_up_to_the_rate() -> None:
+    s = _overloaded(150)
+    s.rate = 20.0
+    draws = iter([i / 100 for i in range(100)])
+    s.rand = lambda: next(draws)
+    # 1.5 jobs a runner each pace, to runners reporting 1: 1.75, so 2 in three answers of four and 1 in the rest.
+    got = [s.share(30.0, 400, 1) for _ in range(100)]
+    assert sorted(set(got)) == [1, 2] and sum(got) == 175
+
+
+def test_slow_exchanges_lower_the_rate_once_per_exchange_time() -> None:
+    s = _overloaded(150)
+    rate = s.rate
+    # Still slow: what is timed now arrived before the rate was set, so it is not lowered at once.
+    _window(s, 1.0, 3000, 150, typical=2.0)
+    assert s.rate == rate
+    # Two seconds (the exchanges' time) later, still slow: lowered, at most by DECREASE.
+    _window(s, 2.5, 3000, 150, typical=2.0)
+    assert s.rate == pytest.approx(rate * max(shares.DECREASE, (TARGET / 2.0) ** 0.5))
+    lowered = s.rate
+    _window(s, 3.0, 3000, 150, typical=2.0)
+    assert s.rate == lowered
+    # Far beyond the target: by DECREASE at most, once that exchange time has passed.
+    _window(s, 5.0, 3000, 150, typical=50.0)
+    assert s.rate == lowered
+    _window(s, 52.5, 3000, 150, typical=50.0)
+    assert s.rate == pytest.approx(lowered * shares.DECREASE)
+    # Just over the target: a little, and no more often than LOWER_SECONDS.
+    lowered = s.rate
+    _window(s, 52.5 + shares.LOWER_SECONDS / 2, 3000, 150, typical=0.6)
+    assert s.rate == lowered
+    _window(s, 52.5 + shares.LOWER_SECONDS, 3000, 150, typical=0.6)
+    assert s.rate == pytest.approx(lowered * (TARGET / 0.6) ** 0.5)
+
+
+def test_quick_exchanges_raise_the_rate_in_steps_only_while_the_fleet_takes_it() -> None:
+    s = _overloaded(150)
+    rate = s.rate
+    # Quick, and the fleet takes all it is given: raised by a step for each runner.
+    _window(s, 1.0, 3000, 150, typical=0.05)
+    assert s.rate == pytest.approx(rate + shares.RISE * FLEET)
+    # Two processes of one server see the same exchange times: raised alike, lowered in proportion, so they come to
+    # hand out alike whatever they started from (here the database answers quickly below 600 jobs a second).
+    a, b = _overloaded(), _overloaded()
+    a.rate, b.rate = 100.0, 400.0
+    t = 1.0
+    for _ in range(400):
+        typical = 0.6 if a.rate + b.rate > 600 else 0.05
+        for p in (a, b):
+            _window(p, t, 3000, int(p.rate / 2), typical=typical, fleet=500)
+        t += 0.5
+    assert abs(a.rate - b.rate) < 0.1 * (a.rate + b.rate)
+    # Quick because the runners are away (told a pace, not back yet): the rate holds, or their return is a wave.
+    for i in range(20):
+        _window(s, 1.5 + i * 0.5, 3000, 1, typical=0.05)
+    held = s.rate
+    for i in range(20):
+        _window(s, 11.5 + i * 0.5, 3000, 1, typical=0.05)
+    assert s.rate == held
+
+
+def test_shares_end_once_the_fleet_asks_for_no_more_than_the_rate_for_a_whole_pace() -> None:
+    s = _overloaded()
+    t = 1.0
+    # The runners ask for less than the rate for most of a pace: shares go on (a lull between waves).
+    while t < 1.0 + 0.9 * 30.0:
+        _window(s, t, asked=10, handed=10, typical=0.05, pace=30.0)
+        t += 0.5
+    assert s.rate is not None
+    while t < 1.0 + 45.0:
+        _window(s, t, asked=10, handed=10, typical=0.05, pace=30.0)
+        t += 0.5
+    assert s.rate is None and s.share(30.0, FLEET, 0) is None
+
+
+def test_a_claim_is_trimmed_to_its_share_what_fits_now_first() -> None:
+    req = ClaimRequest(compute_node_id=1, limit=4, backlog=40)
+    assert trimmed(req, None) is req
+    assert trimmed(req, 44) is req
+    assert (trimmed(req, 10).limit, trimmed(req, 10).backlog) == (4, 6)
+    assert (trimmed(req, 3).limit, trimmed(req, 3).backlog) == (3, 0)
+    assert trimmed(req, 10).compute_node_id == 1
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_an_overloaded_pacer_paces_for_the_share_and_spreads_the_fleet_over_a_whole_pace() -> None:
+    clock = Clock()
+    pacer = Pacer(clock, rand=lambda: 1.0)
+    # 1,000 runners' requests queue (2 s each, 50 at a time), each asking for 40 jobs and handed 4.
+    r = 0
+    while clock.t < 5.0:
+        started = []
+        for _ in range(50):
+            started.append(pacer.started(r % 1000))
+            pacer.share(40, 4)
+            pacer.handled(8)
+            r += 1
+        clock.t += 2.0
+        for t in started:
+            pacer.finished(t)
+    rate = pacer.shares.rate
+    assert rate is not None
+    assert pacer.pace == pytest.approx(min(shares.SHARE_JOBS * pacer.fleet / rate, pacing.MAX_SECONDS))
+    # Told with the wide jitter, and leased for LEASE_PACES of the longest pace.
+    longest = pacer.advice(10_000.0)
+    assert longest == pytest.approx(pacer.pace * (1 + pacing.SHARED_JITTER), abs=1e-3)
+    assert pacer.lease(60.0) >= pacing.LEASE_PACES * longest
