@@ -132,6 +132,8 @@ def test_console_saves_edited_user_data_and_refuses_invalid_json(client, tmp_pat
             await pilot.press("u")
             await until(pilot, lambda: isinstance(app.screen, UserDataScreen) and app.screen.records, "the records")
             await pilot.press("enter")
+            # The record is loaded into the editor when the selection is handled: typing before then is overwritten.
+            await until(pilot, lambda: app.screen.editing is not None, "the record in the editor")
             editor = app.screen.query_one(TextArea)
             editor.text = '{"learning_rate": 0.2,\n "layers": [64, 32],}'
             await pilot.press("ctrl+s")
