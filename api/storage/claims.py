@@ -47,20 +47,23 @@ async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float)
 
     The lease is renewed first, on arrival (with the other exchanges of the workflow arriving
     meanwhile: `expiry.renew_together`), so a request that then waits its turn at this
-    server cannot lose its runner the lease. The claim (the lease check, the
-    taking and marking, the counts and events) is one transaction, which this process
-    runs together with the other exchanges of the workflow that arrive
-    meanwhile (group commit, `Database.atomic`); the report before the claim is another,
-    so that the jobs it releases are queued before the claim takes.
+    server cannot lose its runner the lease. The report and the claim (the lease check, the
+    taking and marking, the counts and events) are then one transaction, which this process
+    runs together with the other exchanges of the workflow that arrive meanwhile (group
+    commit, `Database.atomic`: `serve_exchanges`). Only when the report makes jobs ready
+    does the claim wait for a transaction of its own: those jobs are queued once the report
+    commits, and the claim must be able to take them.
     """
     node = await expiry.renew_together(db, req.compute_node_id, lease_seconds, wid)
     report = None
     if req.outcomes or req.starts or req.returned:
-        # A transaction of its own: the jobs it makes ready are queued once it commits, in time for the claim.
-        report = await completion.complete_together(db, wid, CompleteReport(
-            compute_node_id=req.compute_node_id, outcomes=req.outcomes, starts=req.starts, returned=req.returned))
-    wf, reason, won, shapes, replayed = await db.atomic(wid, Combined(("claims", wid), (wid, node, req, lease_seconds),
-                                                                      serve_claims))  # fmt: skip
+        report = CompleteReport(compute_node_id=req.compute_node_id, outcomes=req.outcomes, starts=req.starts,
+                                returned=req.returned)  # fmt: skip
+    report, served = await db.atomic(wid, Combined(("exchanges", wid), (wid, node, req, lease_seconds, report),
+                                                   serve_exchanges))  # fmt: skip
+    if served is None:  # the report made jobs ready, queued once it committed: now the claim can take them
+        served = await db.atomic(wid, Combined(("claims", wid), (wid, node, req, lease_seconds), serve_claims))
+    wf, reason, won, shapes, replayed = served
     asked = req.limit > 0 or req.backlog > 0
     if not won and asked and reason is None and replayed is None and await _needs_repair(db, wf):
         repaired = await queue.repair(db, wid)
@@ -95,6 +98,27 @@ async def claim_unleased(db: Database, wid: int, req: ClaimRequest) -> tuple[dic
         return wf, reason, sorted(want.won.values(), key=lambda d: d["_id"])
 
     return await db.atomic(wid, body)
+
+
+async def serve_exchanges(db: Database, items: list[tuple]) -> list[tuple]:
+    """Several runners' exchanges on one workflow, inside one transaction: their reports together
+    (`completion.serve_reports`), then their claims together (`serve_claims`), so that an exchange waits for one
+    transaction, not two. Each item is (workflow id, node document, request, lease, report or None) and gets (the
+    report's answer or None, the claim's result); the claim's result is None when the reports made jobs ready (or
+    gave jobs back): those are queued only once this transaction commits, so the claims are served after it."""
+    wid = items[0][0]
+    reporting = [i for i, item in enumerate(items) if item[4] is not None]
+    queued_after = len(db.after)
+    answers = await completion.serve_reports(db, [(wid, items[i][4]) for i in reporting]) if reporting else []
+    reports: list[Any] = [None] * len(items)
+    for i, answer in zip(reporting, answers):
+        reports[i] = answer
+    if len(db.after) > queued_after:
+        return [(report, None) for report in reports]
+    served = await serve_claims(db, [item[:4] for item in items])
+    # A claim that took nothing holds the workflow as it was read: the reports' counts say whether it is complete now.
+    wf = await workflows.current(db, wid)
+    return [(report, (wf, *rest)) for report, (_, *rest) in zip(reports, served)]
 
 
 async def serve_claims(db: Database, items: list[tuple]) -> list[tuple]:

@@ -14,7 +14,7 @@ import msgspec
 from pymongo import UpdateOne
 
 from api.storage import leases, release, transitions, triggers, workflows
-from api.storage.db import Combined, Database, iso_now
+from api.storage.db import Database, iso_now
 from api.storage.workflows import Event
 from torc_client.contract import CompleteReport, JobStart, Rejection, ReportResponse
 from torc_client.core import failure, states
@@ -79,16 +79,11 @@ def _outcomes(report: CompleteReport) -> list[Outcome]:
     return outcomes
 
 
-async def complete_together(db: Database, wid: int, report: CompleteReport) -> ReportResponse:
-    """`complete` for a runner's exchange (its compute node checked): one transaction, which this process serves
-    together with the workflow's other reports that arrive meanwhile (`serve_reports`)."""
-    return await db.atomic(wid, Combined(("reports", wid), (wid, report), serve_reports))
-
-
 async def serve_reports(db: Database, items: list[tuple[int, CompleteReport]]) -> list[ReportResponse]:
-    """Several runners' reports on one workflow, inside one transaction: the starts with one update, the outcomes with
-    one read and one update, their results with one insert, and the dependents released together. A report that
-    returns jobs or retries one is served on its own, as is a lone report (`complete`)."""
+    """Several runners' reports on one workflow, inside one transaction (with their claims: `claims.serve_exchanges`):
+    the starts with one update, the outcomes with one read and one update, their results with one insert, and the
+    dependents released together. A report that returns jobs or retries one is served on its own, as is a lone report
+    (`complete`)."""
     wid = items[0][0]
     reports = [report for _, report in items]
     if len(reports) == 1 or any(r.returned or any(o.retry for o in r.outcomes) for r in reports):

@@ -137,8 +137,8 @@ class Database:
         `workflows.record`) for all of them, so the cost of a transaction is shared by the
         concurrent requests of a workflow and falls per request as load rises. Bodies that are
         `Combined` go further: those of one kind are served by one call, with the commands of
-        one request doing the work of all (the runners' exchanges: `claims.serve_claims`,
-        `completion.serve_reports`). A body that
+        one request doing the work of all (the runners' exchanges: `claims.serve_exchanges`,
+        which serves their reports and then their claims). A body that
         fails makes its group's transaction abort; the group's bodies are then run each in a
         transaction of its own, so one request's error is never another's. Correctness still
         rests on the guarded updates alone: the grouping is only this process's batching.

@@ -228,6 +228,14 @@ async def _gather(db: Database, wid: int, inc: dict[str, int], events: list[Even
     return {**mine["doc"], "counts": dict(mine["doc"]["counts"])}
 
 
+async def current(db: Database, wid: int) -> dict[str, Any]:
+    """The workflow document as the transaction under way leaves it: with the counts it gathered (`record`) applied."""
+    mine = db.tally.get(wid) if db.tally is not None else None
+    if mine is None:
+        return await get_doc(db, wid)
+    return {**mine["doc"], "counts": dict(mine["doc"]["counts"])}
+
+
 async def flush(db: Database, wid: int) -> None:
     """Write what the transaction gathered for workflow `wid`: one update, one insert of events."""
     assert db.tally is not None

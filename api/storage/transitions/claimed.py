@@ -151,7 +151,8 @@ async def retry(db: Database, wid: int, outcomes: list[tuple[int, str]],
             back.setdefault(doc["rr_id"], []).append(jid)
             delta[doc["status"]] = delta.get(doc["status"], 0) - 1
             delta[S.READY] = delta.get(S.READY, 0) + 1
-    await db.after_commit(queue.enqueue, wid, back, ticket)
+    if back:  # nothing to queue: nothing for a claim in the same transaction to wait for
+        await db.after_commit(queue.enqueue, wid, back, ticket)
     return moved_docs, delta
 
 
@@ -234,7 +235,8 @@ async def _requeue(db: Database, wid: int, docs: list[dict[str, Any]], reason: s
         delta[S.READY] = delta.get(S.READY, 0) + len(group)
         for doc in group:
             back.setdefault(doc["rr_id"], []).append(doc["_id"])
-    await db.after_commit(queue.enqueue, wid, back, ticket)
+    if back:  # nothing to queue: nothing for a claim in the same transaction to wait for
+        await db.after_commit(queue.enqueue, wid, back, ticket)
     ids = [jid for group in back.values() for jid in group]
     if ids:
         await workflows.record(db, wid, delta, [Event("job", f"{count(len(ids), 'job')} requeued: {reason}", status="ready",
