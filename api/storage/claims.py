@@ -116,6 +116,8 @@ async def serve_exchanges(db: Database, items: list[tuple]) -> list[tuple]:
     if len(db.after) > queued_after:
         return [(report, None) for report in reports]
     served = await serve_claims(db, [item[:4] for item in items])
+    if not reporting:
+        return [(None, result) for result in served]
     # A claim that took nothing holds the workflow as it was read: the reports' counts say whether it is complete now.
     wf = await workflows.current(db, wid)
     return [(report, (wf, *rest)) for report, (_, *rest) in zip(reports, served)]
