@@ -140,6 +140,13 @@ async def write_blocks(db: Database, whole: list[dict], shared: list[UpdateOne])
             shared = [shared[e["index"]] for e in errors]
 
 
+async def enqueue_once_committed(db: Database, wid: int, by_rr: Mapping[int, Sequence[int]], ticket: int) -> None:
+    """`enqueue` jobs made ready in the transaction under way, once it commits (a claim in the same transaction, which
+    could not take them, then waits for its own: `claims.serve_exchanges`); nothing when there are none."""
+    if any(by_rr.values()):
+        await db.after_commit(enqueue, wid, by_rr, ticket)
+
+
 async def enqueue(db: Database, wid: int, by_rr: Mapping[int, Sequence[int]], ticket: int) -> None:
     """Append ready jobs to the queue of their resource requirement, under the ticket they were made ready with.
 

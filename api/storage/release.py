@@ -92,7 +92,7 @@ async def _make_ready(db: Database, wid: int, ids: list[int]) -> list[int]:
     by_rr: dict[int, list[int]] = {}
     for doc in mine:
         by_rr.setdefault(doc["rr_id"], []).append(doc["_id"])
-    await db.after_commit(queue.enqueue, wid, priority.ordered_queues(by_rr, priority.of(candidates)), ticket)
+    await queue.enqueue_once_committed(db, wid, priority.ordered_queues(by_rr, priority.of(candidates)), ticket)
     await workflows.record(db, wid, {S.BLOCKED: -moved, S.READY: moved},
                            [Event("job", f"{count(moved, 'job')} ready", status="ready", job_ids=[d["_id"] for d in mine])])
     return [d["_id"] for d in mine]

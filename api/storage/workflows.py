@@ -225,14 +225,17 @@ async def _gather(db: Database, wid: int, inc: dict[str, int], events: list[Even
         mine["doc"].setdefault("counts", {})[status] = mine["doc"]["counts"].get(status, 0) + n
     mine["counted"] = mine["counted"] or counted
     mine["events"].extend(events)
-    return {**mine["doc"], "counts": dict(mine["doc"]["counts"])}
+    return _gathered(mine)
 
 
 async def current(db: Database, wid: int) -> dict[str, Any]:
     """The workflow document as the transaction under way leaves it: with the counts it gathered (`record`) applied."""
     mine = db.tally.get(wid) if db.tally is not None else None
-    if mine is None:
-        return await get_doc(db, wid)
+    return await get_doc(db, wid) if mine is None else _gathered(mine)
+
+
+def _gathered(mine: dict[str, Any]) -> dict[str, Any]:
+    """The workflow document a transaction read, with the counts it gathered applied (a copy the caller may keep)."""
     return {**mine["doc"], "counts": dict(mine["doc"]["counts"])}
 
 

@@ -151,8 +151,7 @@ async def retry(db: Database, wid: int, outcomes: list[tuple[int, str]],
             back.setdefault(doc["rr_id"], []).append(jid)
             delta[doc["status"]] = delta.get(doc["status"], 0) - 1
             delta[S.READY] = delta.get(S.READY, 0) + 1
-    if back:  # nothing to queue: nothing for a claim in the same transaction to wait for
-        await db.after_commit(queue.enqueue, wid, back, ticket)
+    await queue.enqueue_once_committed(db, wid, back, ticket)
     return moved_docs, delta
 
 
@@ -235,8 +234,7 @@ async def _requeue(db: Database, wid: int, docs: list[dict[str, Any]], reason: s
         delta[S.READY] = delta.get(S.READY, 0) + len(group)
         for doc in group:
             back.setdefault(doc["rr_id"], []).append(doc["_id"])
-    if back:  # nothing to queue: nothing for a claim in the same transaction to wait for
-        await db.after_commit(queue.enqueue, wid, back, ticket)
+    await queue.enqueue_once_committed(db, wid, back, ticket)
     ids = [jid for group in back.values() for jid in group]
     if ids:
         await workflows.record(db, wid, delta, [Event("job", f"{count(len(ids), 'job')} requeued: {reason}", status="ready",
