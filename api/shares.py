@@ -27,7 +27,9 @@ reaches the database.
   jobs per exchange, so that what an exchange costs whatever it carries stays a small part
   of it (`pace`).
 - **Overload ends** once the fleet has asked for no more than the rate for a whole pace
-  (fewer runners, or a faster database): every runner gets all it asks for again.
+  (fewer runners, or a faster database), or once no queue has stood for a whole pace (the
+  fleet left: a client that keeps asking for more than the rate then waits behind no one,
+  and would only be held back): every runner gets all it asks for again.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ PEAK_DECAY = 0.95
 USED = 0.7
 #: Weight of the latest adjustment in the rates measured.
 SMOOTHING = 0.2
+#: Shares end once no queue has stood for a pace, and no sooner than this (a short pace is a small fleet's, whose
+#: exchanges may not overlap in every adjustment even while they overload this process).
+UNQUEUED_SECONDS = 5.0
 
 
 class Shares:
@@ -71,7 +76,7 @@ class Shares:
         self.handled_rate: float | None = None
         self._asked = 0
         self._handled = 0
-        self._lowered = self._content_since = 0.0
+        self._lowered = self._content_since = self._queued_at = 0.0
         self._peak = 0.0
 
     def asked(self, jobs: int) -> None:
@@ -98,7 +103,14 @@ class Shares:
                 # process handled lately at best, and no less than gives each runner its share at the longest pace.
                 least = SHARE_JOBS * fleet / self.longest_pace
                 self.rate = max(self.handled_rate / 2, self._peak / 2, least)
-                self._lowered = self._content_since = now
+                self._lowered = self._content_since = self._queued_at = now
+            return
+        if queued:
+            self._queued_at = now
+        elif now - self._queued_at >= max(pace, UNQUEUED_SECONDS):
+            # No queue for a whole pace: the fleet that caused the shares has left (every paced runner came back
+            # meanwhile, and its exchanges overlapped no more than a handful). What is left waits behind no one.
+            self.rate = None
             return
         if self.asked_rate > self.rate:
             self._content_since = now

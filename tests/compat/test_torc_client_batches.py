@@ -113,7 +113,7 @@ def test_spawn_refuses_bad_requests_with_torcs_errors(drive) -> None:
     assert "'nobody'" in refused["unknown_dependency"]["body"]["detail"]
     assert "dependency cycle" in refused["cycle"]["body"]["detail"]
     assert "'huge'" in refused["unknown_requirements"]["body"]["detail"]
-    assert "only a running job" in refused["not_running"]["body"]["detail"]
+    assert "only a job that a runner holds" in refused["not_running"]["body"]["detail"]
 
 
 SPAWNER = """\

@@ -60,3 +60,23 @@ def test_a_spawn_cut_short_by_the_database_adds_nothing_and_its_retry_adds_every
     ok(http.post(f"/jobs/{caller['id']}/complete_job/completed/{run_id}", json=result(caller, run_id, node_id)))
     statuses = {j["name"]: j["status"] for j in ok(http.get("/jobs", params={"workflow_id": wid}))["items"]}
     assert statuses == {"orchestrator": "completed", "a": "ready"}
+
+
+def test_a_job_handed_to_a_runner_spawns_before_its_start_is_reported(http) -> None:
+    """A runner starts a job's command, and reports the start with its next exchange (later when paced): the job,
+    still pending, may already call `spawn_jobs`, and its completion releases what it spawned. A job no runner holds
+    is refused, with its status in the message."""
+    wid = new_workflow(http, "spawn-pending")
+    [caller, idle] = bulk(http, wid, [{"name": "orchestrator", "command": "true"}, {"name": "idle", "command": "true"}])
+    ok(http.post(f"/workflows/{wid}/initialize_jobs"))
+    node_id = node(http, wid)
+    run_id = ok(http.get(f"/workflows/{wid}"))["run_id"]
+    ok(http.post(f"/workflows/{wid}/claim_next_jobs", params={"limit": 1}))
+    assert ok(http.get(f"/jobs/{caller['id']}"))["status"] == "pending"
+    refused = http.post(f"/jobs/{idle['id']}/spawn_jobs", json={"jobs": [{"name": "x", "command": "true"}]})
+    assert refused.status_code == 422 and f"job {idle['id']} is ready" in refused.text
+    spawned = ok(http.post(f"/jobs/{caller['id']}/spawn_jobs", json={"jobs": [{"name": "a", "command": "true"}]}))
+    assert len(spawned["spawned_job_ids"]) == 1
+    ok(http.post(f"/jobs/{caller['id']}/complete_job/completed/{run_id}", json=result(caller, run_id, node_id)))
+    statuses = {j["name"]: j["status"] for j in ok(http.get("/jobs", params={"workflow_id": wid}))["items"]}
+    assert statuses == {"orchestrator": "completed", "idle": "ready", "a": "ready"}

@@ -149,6 +149,57 @@ def test_shares_end_once_the_fleet_asks_for_no_more_than_the_rate_for_a_whole_pa
     assert s.rate is None and s.share(30.0, FLEET, 0) is None
 
 
+def test_shares_end_once_no_queue_has_stood_for_a_whole_pace_whatever_is_asked() -> None:
+    s = _overloaded()
+    # The fleet has left; one client keeps asking for far more than the rate, and its exchanges overlap no others.
+    t = 1.0
+    while t < 1.0 + 0.9 * 30.0:
+        _window(s, t, asked=600, handed=600, typical=0.05, queued=False, pace=30.0)
+        t += 0.5
+    assert s.rate is not None  # a lull shorter than a pace: the paced fleet may still come back
+    # A queue stands again for a moment: the pace without one starts over.
+    _window(s, t, asked=600, handed=600, typical=0.05, queued=True, pace=30.0)
+    start = t
+    while t < start + 30.0:
+        t += 0.5
+        _window(s, t, asked=600, handed=600, typical=0.05, queued=False, pace=30.0)
+    assert s.rate is None and s.share(30.0, FLEET, 0) is None
+    # A short pace (a small fleet): still no sooner than UNQUEUED_SECONDS.
+    s = _overloaded()
+    _window(s, 1.0, asked=600, handed=600, typical=0.05, queued=False, pace=0.5)
+    _window(s, 1.5, asked=600, handed=600, typical=0.05, queued=False, pace=0.5)
+    assert s.rate is not None
+    _window(s, 0.5 + shares.UNQUEUED_SECONDS, asked=600, handed=600, typical=0.05, queued=False, pace=0.5)
+    assert s.rate is None
+
+
+def test_a_lone_client_after_a_big_fleet_left_is_handed_all_it_asks_within_a_pace() -> None:
+    clock = Clock()
+    pacer = Pacer(clock, rand=lambda: 0.5)
+    r = 0
+    while clock.t < 5.0:  # 1,000 runners queue (2 s each, 50 at a time), each asking for 40 jobs
+        started = []
+        for _ in range(50):
+            started.append(pacer.started(r % 1000))
+            pacer.share(40, 4)
+            pacer.handled(8)
+            r += 1
+        clock.t += 2.0
+        for t in started:
+            pacer.finished(t)
+    assert pacer.shares.rate is not None
+    pace = pacer.pace
+    # The fleet leaves. One client claims 600 jobs at a time, one exchange after the other, each answered in 50 ms.
+    left, got = clock.t, 0
+    while clock.t < left + pace + 2 * pacing.ADJUST_SECONDS:
+        started = pacer.started(5000)
+        got = pacer.share(600, 0)
+        pacer.handled(600)
+        clock.t += 0.05
+        pacer.finished(started)
+    assert got is None  # all it asks: no longer a share of a fleet that has gone
+
+
 def test_a_claim_is_trimmed_to_its_share_what_fits_now_first() -> None:
     req = ClaimRequest(compute_node_id=1, limit=4, backlog=40)
     assert trimmed(req, None) is req

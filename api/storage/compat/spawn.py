@@ -1,10 +1,12 @@
 """Torc's `spawn_jobs`: a running job adds jobs to its (initialised) workflow, as Torc's dynamic workflows do.
 
-The calling job must be running. Every new job waits for it, and for the jobs its
-`depends_on` names (jobs of the workflow, or others of the same request); so the new jobs
-are blocked, and become ready, queued and claimable through the ordinary release when the
-caller completes (a dependency that has already finished is not waited for). The caller
-is not completed by this call: its runner completes it when its command exits.
+The calling job must be held by a runner: running, or pending (its runner started it and
+reports the start with its next exchange, which a paced runner makes later). Every new
+job waits for it, and for the jobs its `depends_on` names (jobs of the workflow, or
+others of the same request); so the new jobs are blocked, and become ready, queued and
+claimable through the ordinary release when the caller completes (a dependency that has
+already finished is not waited for). The caller is not completed by this call: its
+runner completes it when its command exits.
 
 Each call that adds jobs is one generation of a lineage (the caller's name unless the
 request names one), kept as Torc keeps it: an ephemeral user_data record
@@ -13,7 +15,7 @@ a call without jobs but with a state stores it as the lineage's `__final` record
 lineage has at most `MAX_GENERATIONS` generations (Torc's default, 1000).
 A call repeated with the same names adds nothing and answers with the jobs already made.
 The jobs, the edges to them, the counts and the lineage record are written in one
-transaction, guarded on the caller still running.
+transaction, guarded on the caller still held by its runner.
 """
 
 from __future__ import annotations
@@ -38,14 +40,17 @@ LINEAGE_ENV = "TORC_ORCHESTRATOR_LINEAGE_ID"
 _PREFIX = "__torc_lineage__"
 #: The statuses of a job that has finished: a new job does not wait for it.
 DONE = sorted(s.value for s in states.DONE)
+#: The statuses of a job its runner holds: it has not finished, so the jobs it spawns are released when it does.
+HELD = sorted(s.value for s in states.LEASED)
 
 
 async def spawn(db: Database, caller_id: int, request: SpawnRequest) -> Spawned:
     """Add `request.jobs` to the caller's workflow, each waiting for the caller; see the module's description."""
     caller = await jobs.get_doc(db, caller_id)
-    if caller["status"] != S.RUNNING.value:
-        raise InvalidRequest(f"job {caller_id} is {caller['status']}: only a running job spawns jobs (jobs waiting "
-                             "for a job that has already finished would never be released)")  # fmt: skip
+    if caller["status"] not in HELD:
+        raise InvalidRequest(f"job {caller_id} is {caller['status']}: only a job that a runner holds (pending or "
+                             "running) spawns jobs (jobs waiting for a job that has finished, or that no runner "
+                             "runs, might never be released)")  # fmt: skip
     wid, lineage = caller["workflow_id"], request.lineage or caller["name"]
     new = request.jobs
     _check_names(new)
@@ -162,7 +167,7 @@ async def _store(db: Database, wid: int, caller: dict[str, Any], docs: list[dict
     blockers = blocked_by.pop(caller["_id"], [])
 
     async def body(db: Database) -> None:
-        held = await db.jobs.update_one({"_id": caller["_id"], "status": S.RUNNING.value},
+        held = await db.jobs.update_one({"_id": caller["_id"], "status": {"$in": HELD}},
                                         {"$addToSet": {"blocks": {"$each": blockers}}})  # fmt: skip
         if not held.matched_count:
             raise Conflict(f"job {caller['_id']} finished while it was spawning jobs: nothing was added")
