@@ -6,12 +6,10 @@ each runner keeps a backlog that covers its pace, so a longer pace only makes ea
 exchange bigger, and the requests queue at the server (tens of seconds, until leases
 lapse). So once this process is overloaded (its exchanges are slow while a queue stands,
 and runners ask for more than it hands out), it hands out jobs at a `rate` of its own and
-splits that rate among the claims that reach it: each gets its equal part, the rate over
-the claims a second that arrive lately, whatever it asks for (`share`). With one API
-process that is `rate x pace / fleet` (each runner comes back once a pace); with several,
-a runner's exchanges go to any of them, each sees only its part of them, and each still
-hands out its own rate. The jobs handed out now are the jobs reported a pace later, so
-the rate decides nearly all the work that reaches the database.
+splits that rate among the runners it paces: a runner gets its equal part,
+`rate x pace / fleet` jobs an exchange, whatever it asks for (`share`). The jobs handed out
+now are the jobs reported a pace later, so the rate decides nearly all the work that
+reaches the database.
 
 - **The rate starts** at half of what this process handled lately at best (each job
   handed out is also reported, at about the same cost), and no lower than gives each
@@ -76,17 +74,13 @@ class Shares:
         #: Jobs a second asked for (what fits now and the backlogs), and handled (handed out, and reported), lately.
         self.asked_rate = 0.0
         self.handled_rate: float | None = None
-        #: Claims a second that reach this process, lately: what it splits its rate among.
-        self.claim_rate: float | None = None
-        self._asked = self._claims = 0
+        self._asked = 0
         self._handled = 0
         self._lowered = self._content_since = self._queued_at = 0.0
         self._peak = 0.0
 
-    def asked(self, jobs: int, claims: float = 1) -> None:
-        """`jobs` asked for by `claims` claims (one exchange's)."""
+    def asked(self, jobs: int) -> None:
         self._asked += jobs
-        self._claims += claims
 
     def handled(self, jobs: int) -> None:
         """Jobs handed out or reported in one exchange."""
@@ -97,10 +91,9 @@ class Shares:
         """Once an adjustment (at `now`, `elapsed` seconds since the last): `typical` is the exchanges' median time,
         `target` what it should stay under, `queued` whether a queue stood, `pace` the pace told lately, `fleet` the
         runners paced."""
-        asked, handled, claims = self._asked / elapsed, self._handled / elapsed, self._claims / elapsed
-        self._asked = self._handled = self._claims = 0
+        asked, handled = self._asked / elapsed, self._handled / elapsed
+        self._asked = self._handled = 0
         self.asked_rate += SMOOTHING * (asked - self.asked_rate)
-        self.claim_rate = claims if self.claim_rate is None else self.claim_rate + SMOOTHING * (claims - self.claim_rate)
         last = handled if self.handled_rate is None else self.handled_rate
         self.handled_rate = last + SMOOTHING * (handled - last)
         self._peak = max(self._peak * PEAK_DECAY**elapsed, handled)
@@ -138,16 +131,14 @@ class Shares:
         """The most jobs to hand a runner told `pace` in a fleet of `fleet` that reports `reported` outcomes now
         (None: all it asks).
 
-        Its equal part of the rate (the rate over the claims a second that reach this process;
-        before any were counted, what a runner's pace brings in a fleet this big), less half
-        of what it reports beyond that: a runner that brings back a wave (what it was handed
-        when the rate was higher) is handed less, so the wave is halved at each of its
-        returns instead of coming back whole a pace later.
+        Its equal part of the rate, less half of what it reports beyond that: a runner that
+        brings back a wave (what it was handed when the rate was higher) is handed less, so
+        the wave is halved at each of its returns instead of coming back whole a pace later.
         Rounded at random, up or down in proportion, so that small shares add up to the rate.
         """
         if self.rate is None or fleet <= 0 or pace <= 0:
             return None
-        equal = self.rate / self.claim_rate if self.claim_rate else self.rate * pace / fleet
+        equal = self.rate * pace / fleet
         return max(0, math.floor(equal - (reported - equal) / 2 + self.rand()))
 
     def pace(self, fleet: int) -> float:

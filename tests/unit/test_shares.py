@@ -17,9 +17,8 @@ FLEET = 1000
 
 def _window(s: Shares, now: float, asked: int, handed: int, typical: float, queued: bool = True,
             pace: float = 30.0, elapsed: float = 0.5, fleet: int = FLEET) -> None:  # fmt: skip
-    """One adjustment's exchanges: `handed` jobs handed out, and as many reported, by the runners of `fleet` that came
-    back (each once a `pace`)."""
-    s.asked(asked, claims=fleet * elapsed / pace)
+    """One adjustment's exchanges: `handed` jobs handed out, and as many reported."""
+    s.asked(asked)
     s.handled(2 * handed)
     s.adjust(now, elapsed, typical, TARGET, queued, pace, fleet)
 
@@ -46,17 +45,12 @@ def test_a_process_that_keeps_up_gives_every_runner_all_it_asks() -> None:
     assert s.rate is None
 
 
-def test_an_overloaded_process_hands_out_half_what_it_handled_and_splits_it_among_the_claims() -> None:
+def test_an_overloaded_process_hands_out_half_what_it_handled_and_splits_it_by_pace_and_fleet() -> None:
     s = _overloaded(150)  # 300 jobs a second handed out and 300 reported
     assert s.rate == pytest.approx(300.0)
-    # 1,000 runners told 30 s come back 33 times a second: 300 jobs a second is 9 jobs a claim, to one that reports
-    # as many.
-    assert s.claim_rate == pytest.approx(FLEET / 30.0)
+    # 1,000 runners told 30 s: 300 jobs a second is 9 jobs a runner a pace, to one that reports as many.
     assert s.share(30.0, FLEET, 9) == 9
-    # Before any claim was counted: what a runner's pace brings in a fleet this big.
-    fresh = Shares(60.0, rand=lambda: 0.0)
-    fresh.rate = 300.0
-    assert fresh.share(60.0, FLEET, 18) == 18
+    assert s.share(60.0, FLEET, 18) == 18
     # The pace that brings each runner about SHARE_JOBS jobs.
     assert s.pace(FLEET) == pytest.approx(shares.SHARE_JOBS * FLEET / 300.0)
     # Overloaded with a fleet too big for what was handled: at least the share at the longest pace.
@@ -82,35 +76,12 @@ def test_a_runner_that_brings_back_a_wave_is_handed_less_and_the_wave_dies_out()
 
 def test_shares_are_rounded_at_random_so_that_they_add_up_to_the_rate() -> None:
     s = _overloaded(150)
-    s.rate, s.claim_rate = 20.0, 400 / 30.0
+    s.rate = 20.0
     draws = iter([i / 100 for i in range(100)])
     s.rand = lambda: next(draws)
     # 1.5 jobs a runner each pace, to runners reporting 1: 1.75, so 2 in three answers of four and 1 in the rest.
     got = [s.share(30.0, 400, 1) for _ in range(100)]
     assert sorted(set(got)) == [1, 2] and sum(got) == 175
-
-
-def test_each_of_two_processes_hands_out_its_own_rate_though_it_sees_half_of_each_runners_claims() -> None:
-    """With `--workers 2`, a runner's exchanges go to either process: each sees every runner (its fleet is the whole
-    fleet) but only half of the claims. Split by claims, each hands out its rate and sees the fleet take it, so the
-    rate rises while exchanges are quick; split by pace and fleet, each handed out half its rate, and never saw the
-    fleet take enough to raise it."""
-    procs = [_overloaded(150), _overloaded(150)]
-    start = [p.rate for p in procs]
-    handed, rates = [0.0, 0.0], [[], []]
-    claims = FLEET * 0.5 / 30.0 / 2  # each adjustment, half of what 1,000 runners told 30 s bring reaches each process
-    for w in range(40):
-        for i, p in enumerate(procs):
-            rates[i].append(p.rate)
-            given = claims * min(40, p.share(30.0, FLEET, 0 if w == 0 else int(handed[i] / (claims * w))))
-            handed[i] += given
-            p.asked(40 * round(claims), claims=claims)
-            p.handled(2 * given)
-            p.adjust(1.0 + 0.5 * w, 0.5, 0.05, TARGET, True, 30.0, FLEET)
-    for p, first, given, seen in zip(procs, start, handed, rates):
-        assert p.claim_rate == pytest.approx(FLEET / 30.0 / 2, rel=0.05)
-        assert p.rate > first  # the fleet took what it was given: raised
-        assert given / 20.0 == pytest.approx(sum(seen) / len(seen), rel=0.15)  # each handed out its own rate
 
 
 def test_slow_exchanges_lower_the_rate_once_per_exchange_time() -> None:
