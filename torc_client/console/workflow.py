@@ -135,6 +135,10 @@ class WorkflowScreen(Screen):
         self.query_one("#query", Static).update(query_label(page))
         table = self.query_one(DataTable)
         done_with(table)
+        # The table sizes its columns to new rows only once its own queue is idle; a prompt each read makes sure that
+        # happens even if the prompt it gave itself when the rows came was lost (columns left at their headers' width
+        # were seen on a loaded host, for a minute, until the table was next touched).
+        table.check_idle()
         if self.page is not None and page.rows == self.page.rows and page.query == self.page.query:
             return
         self.page = page
