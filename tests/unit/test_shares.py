@@ -176,17 +176,7 @@ def test_shares_end_once_no_queue_has_stood_for_a_whole_pace_whatever_is_asked()
 def test_a_lone_client_after_a_big_fleet_left_is_handed_all_it_asks_within_a_pace() -> None:
     clock = Clock()
     pacer = Pacer(clock, rand=lambda: 0.5)
-    r = 0
-    while clock.t < 5.0:  # 1,000 runners queue (2 s each, 50 at a time), each asking for 40 jobs
-        started = []
-        for _ in range(50):
-            started.append(pacer.started(r % 1000))
-            pacer.share(40, 4)
-            pacer.handled(8)
-            r += 1
-        clock.t += 2.0
-        for t in started:
-            pacer.finished(t)
+    _queued_fleet(pacer, clock)
     assert pacer.shares.rate is not None
     pace = pacer.pace
     # The fleet leaves. One client claims 600 jobs at a time, one exchange after the other, each answered in 50 ms.
@@ -217,10 +207,8 @@ class Clock:
         return self.t
 
 
-def test_an_overloaded_pacer_paces_for_the_share_and_spreads_the_fleet_over_a_whole_pace() -> None:
-    clock = Clock()
-    pacer = Pacer(clock, rand=lambda: 1.0)
-    # 1,000 runners' requests queue (2 s each, 50 at a time), each asking for 40 jobs and handed 4.
+def _queued_fleet(pacer: Pacer, clock: Clock) -> None:
+    """1,000 runners' requests queue for 5 s (2 s each, 50 at a time), each asking for 40 jobs and handed 4."""
     r = 0
     while clock.t < 5.0:
         started = []
@@ -232,6 +220,12 @@ def test_an_overloaded_pacer_paces_for_the_share_and_spreads_the_fleet_over_a_wh
         clock.t += 2.0
         for t in started:
             pacer.finished(t)
+
+
+def test_an_overloaded_pacer_paces_for_the_share_and_spreads_the_fleet_over_a_whole_pace() -> None:
+    clock = Clock()
+    pacer = Pacer(clock, rand=lambda: 1.0)
+    _queued_fleet(pacer, clock)
     rate = pacer.shares.rate
     assert rate is not None
     assert pacer.pace == pytest.approx(min(shares.SHARE_JOBS * pacer.fleet / rate, pacing.MAX_SECONDS))
