@@ -6,7 +6,9 @@ The convention (docs/testing.md describes it for writers):
   command the output it prints (stdout and stderr together, as a terminal shows them). A command
   line ending with a backslash continues on the next line.
 - In expected output, a line that is exactly `...` stands for any number of lines (none too), and
-  `...` inside a line stands for any text on that line. Trailing spaces are ignored.
+  `...` inside a line stands for any text on that line. The spaces after an in-line `...` pad a
+  table cell to its width, so any text with at least one of them there matches (a cell showing
+  `...` matches `1001` as well as `7`). Trailing spaces are ignored.
 - A page's commands run in order in one bash session, so variables (`WORKFLOW_ID=...`), the
   working directory and `$?` carry from one command (and block) to the next.
 - A command must exit 0, unless the next command shown is `echo $?`, whose output checks the code.
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S)
 PROMPT = "$ "
 ANY_LINES = "..."
+#: `...` inside a line, with the spaces that pad it to its cell's width.
+ANY_TEXT = re.compile(r"\.\.\.( *)")
 #: Printed after each command (with its exit code) to cut the session's output into the commands' outputs.
 MARKER = "@@docs-command-ended@@"
 
@@ -104,8 +108,18 @@ def expected_pattern(expected: str) -> re.Pattern[str]:
         if line == ANY_LINES:
             parts.append(r"(?:[^\n]*\n)*?")
         else:
-            parts.append(".*".join(re.escape(piece) for piece in line.split(ANY_LINES)) + r"\n")
+            parts.append(_line_pattern(line) + r"\n")
     return re.compile("".join(parts))
+
+
+def _line_pattern(line: str) -> str:
+    """One expected line as a regex: each in-line `...` any text, its padding one space or more (up to as many)."""
+    pattern, start = "", 0
+    for placeholder in ANY_TEXT.finditer(line):
+        padding = len(placeholder.group(1))
+        pattern += re.escape(line[start : placeholder.start()]) + ".*" + (f" {{1,{padding}}}" if padding else "")
+        start = placeholder.end()
+    return pattern + re.escape(line[start:])
 
 
 def matches(expected: str, actual: str) -> bool:

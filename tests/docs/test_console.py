@@ -54,8 +54,17 @@ def test_placeholders_stand_for_text_in_a_line_and_for_whole_lines() -> None:
     assert matches("a   ", "a\n")
 
 
+def test_a_placeholder_in_a_table_cell_matches_text_longer_or_shorter_than_itself() -> None:
+    row = "│ 1  │ ...       │ pending │"
+    assert matches(row, "│ 1  │ 1001      │ pending │\n")
+    assert matches(row, "│ 1  │ 7         │ pending │\n")
+    assert matches(row, "│ 1  │ 123456789 │ pending │\n")
+    assert not matches(row, "│ 1  │ 1001      │ running │\n")
+
+
 def test_output_that_differs_from_the_page_does_not_match() -> None:
     assert not matches("workflow 1: 2 completed", "workflow 1: 1 completed\n")
     assert not matches("a\nb", "a\nb\nc\n")
     assert not matches("", "something\n")
     assert not matches("x ... y", "x\ny\n")
+    assert not matches("in ... s", "in 0.4s\n")
