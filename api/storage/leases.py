@@ -35,7 +35,11 @@ async def register(db: Database, node: ComputeNodeCreate, lease_seconds: float) 
 
 
 def extended(now: float, lease_seconds: float) -> dict[str, Any]:
-    return {"$set": {"lease_until": now + lease_seconds, "lease_expires_at": iso_from_epoch(now + lease_seconds)}}
+    """A lease renewed to `lease_seconds` from `now`, or left as it is if it already lasts longer: a paced runner's
+    claim is leased for several of its paces (`api.pacing`), and a renewal with the server's lease (a record update,
+    a heartbeat) must not cut that short before the runner's next claim is due."""
+    until = now + lease_seconds
+    return {"$max": {"lease_until": until, "lease_expires_at": iso_from_epoch(until)}}
 
 
 def checks_ran(wf: dict[str, Any], now: float, lease_seconds: float) -> bool:

@@ -126,6 +126,24 @@ def test_a_renewal_in_time_extends_the_lease_by_a_full_lease(mongo_uri) -> None:
     assert renewed["lease_expires_at"] == doc["lease_expires_at"] and renewed["is_active"]
 
 
+def test_a_renewal_never_shortens_a_longer_lease(mongo_uri) -> None:
+    """A paced runner's claim leases it for several paces; a renewal with the server's lease (a Torc client's record
+    update) arriving next must leave that lease as it is, or the runner could lose its jobs before its next claim."""
+
+    async def scenario(db: Database):
+        wid = await workflow(db)
+        nid = await node(db, wid)
+        paced = await expiry.renew(db, nid, 10 * LEASE)
+        plain = await expiry.renew(db, nid, LEASE)
+        together = await expiry.renew_together(db, nid, LEASE, wid)
+        return paced, plain, together, await db.compute_nodes.find_one({"_id": nid})
+
+    paced, plain, together, doc = run(mongo_uri, scenario)
+    assert paced["lease_until"] > time.time() + 9 * LEASE
+    for renewed in (plain, together, doc):
+        assert (renewed["lease_until"], renewed["lease_expires_at"]) == (paced["lease_until"], paced["lease_expires_at"])
+
+
 def test_a_lease_that_ran_out_while_leases_were_checked_is_expired_on_renewal(mongo_uri) -> None:
     async def scenario(db: Database):
         wid = await workflow(db)
@@ -225,13 +243,13 @@ def test_a_heartbeat_renews_the_lease_says_whether_to_stop_and_expires_dead_node
         await checked(db, wid, LEASE / 2)
         beat = await expiry.heartbeat(db, alive, LEASE)
         await db.workflows.update_one({"_id": wid}, {"$set": {"is_canceled": True}})
-        canceled = await expiry.heartbeat(db, alive, 7.0)
+        canceled = await expiry.heartbeat(db, alive, 3 * LEASE)
         return alive, dead, job.id, beat, canceled, await db.compute_nodes.find_one({"_id": alive}), await jobs(db, wid)
 
     alive, dead, jid, beat, canceled, doc, states = run(mongo_uri, scenario)
     assert (beat.compute_node_id, beat.lease_seconds, beat.is_active, beat.is_canceled) == (alive, LEASE, True, False)
-    assert (canceled.lease_seconds, canceled.is_canceled) == (7.0, True)
-    assert canceled.lease_expires_at == doc["lease_expires_at"] != beat.lease_expires_at
+    assert (canceled.lease_seconds, canceled.is_canceled) == (3 * LEASE, True)
+    assert canceled.lease_expires_at == doc["lease_expires_at"] > beat.lease_expires_at
     assert states[jid] == ("ready", 1, None)  # the dead node's job, requeued by the first heartbeat's check
 
 
