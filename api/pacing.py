@@ -25,6 +25,13 @@ Shortened sooner, the lull between two waves of a paced fleet read as an idle se
 the pace collapsed under the next wave (measured with 250 runners: 17 s, then 8 s, 1 s and
 0.5 s within seconds, and back up).
 
+Several API processes (`--workers N`, or several servers on one database) each see only
+part of a runner's exchanges: a paced runner's connection is closed while it waits, and its
+next request reaches whichever process accepts it. So each process also measures how many
+of the paces it tells pass before a runner comes back to it (`Returns`: 1 for a lone
+process, about N for N of them) and counts a runner as that part of one (`fleet`). Counted
+whole, a fleet shared by two processes was handed half of what each meant to hand out.
+
 A process whose fleet asks for more jobs than it can hand out is overloaded; then its
 shares (`api.shares`) set both what each runner gets and the pace: the pace at which each
 brings back about `api.shares.SHARE_JOBS` jobs, told with a wider jitter
@@ -65,9 +72,52 @@ JITTER = 0.2
 #: Spread of the pace handed out while overloaded (`api.shares`): wide enough that runners told at once come back
 #: spread over a whole pace, not as a wave.
 SHARED_JITTER = 0.5
+#: How long it takes for half of what was seen of runners' returns to be forgotten (`Returns`: long enough for tens
+#: of returns of a fleet paced at a minute), and the most paces one return counts for (a runner back after a long
+#: silence says little about how the fleet spreads).
+RETURNS_HALF_LIFE = 10.0
+MOST_PACES_BETWEEN = 8.0
 #: With no more exchanges than this in flight at once, nothing waits behind anything: slow answers then come from
 #: the host, not from a queue, and pacing would only hold a lone runner back.
 QUIET_IN_FLIGHT = 4
+
+
+class Returns:
+    """How many of the paces this process tells pass before a runner comes back to it (`paces`): about 1 while every
+    exchange reaches this process, about N while a fleet's exchanges spread over N processes. Measured on the runners
+    an overloaded process paces (`told`), which want jobs and so come back as soon as their pace allows."""
+
+    def __init__(self) -> None:
+        self.paces = 1.0
+        #: Each paced runner's last answer here: when, and the pace it was told (jitter included).
+        self._told: dict[int, tuple[float, float]] = {}
+        #: Seconds that passed before paced runners came back, and the paces they had been told: sums that fade
+        #: by half every `RETURNS_HALF_LIFE` seconds.
+        self._passed = self._paced = 0.0
+
+    def told(self, runner: int, now: float, pace: float | None) -> None:
+        if pace:
+            self._told[runner] = (now, pace)
+        else:
+            self._told.pop(runner, None)
+
+    def back(self, runner: int, now: float) -> None:
+        """`runner` is back here; what passed beyond the pace it was told went to other processes."""
+        last = self._told.pop(runner, None)
+        if last is not None:
+            self._passed += min(now - last[0], MOST_PACES_BETWEEN * last[1])
+            self._paced += last[1]
+
+    def adjust(self, elapsed: float) -> None:
+        if self._paced:
+            self.paces = max(self._passed / self._paced, 1.0)
+            fade = 0.5 ** (elapsed / RETURNS_HALF_LIFE)
+            self._passed *= fade
+            self._paced *= fade
+
+    def forget(self, now: float) -> None:
+        """Runners not back within `MOST_PACES_BETWEEN` of their paces have left, or talk to other processes only."""
+        self._told = {r: (t, p) for r, (t, p) in self._told.items() if now - t <= MOST_PACES_BETWEEN * p}
 
 
 class Pacer:
@@ -91,10 +141,12 @@ class Pacer:
         #: How long exchanges took here lately (the median, arrival to answer).
         self.typical = 0.0
         self.shares = Shares(MAX_SECONDS, rand)
+        self.returns = Returns()
 
     def started(self, runner: int | None = None) -> float:
         if runner is not None:
             self._seen[runner] = self.clock()
+            self.returns.back(runner, self._seen[runner])
         self.in_flight += 1
         self._peak = max(self._peak, self.in_flight)
         return self.clock()
@@ -114,14 +166,15 @@ class Pacer:
         elapsed = now - self._adjusted
         self._window, self._adjusted = [], now
         self._forget(now)
+        self.returns.adjust(elapsed)
         if not times:
             return
         shares = self.shares
         typical = times[len(times) // 2]  # the median: one slow exchange does not move the fleet
-        shares.adjust(now, elapsed, typical, TARGET_SECONDS, peak > QUIET_IN_FLIGHT, self.pace, len(self._seen))
+        shares.adjust(now, elapsed, typical, TARGET_SECONDS, peak > QUIET_IN_FLIGHT, self.pace, self.fleet)
         if shares.rate is not None:  # overloaded: the rate keeps the exchanges quick, the pace keeps them big
             self.typical = typical
-            self.pace = min(max(shares.pace(len(self._seen)), MIN_SECONDS), MAX_SECONDS)
+            self.pace = min(max(shares.pace(self.fleet), MIN_SECONDS), MAX_SECONDS)
             self._calm_since = now
             return
         if trough > QUIET_IN_FLIGHT:  # a queue stood throughout: the answers came as fast as this process gives them
@@ -151,26 +204,29 @@ class Pacer:
         self.pace = 0.0 if wanted < MIN_SECONDS else min(wanted, MAX_SECONDS)
 
     @property
-    def fleet(self) -> int:
-        """Runners that exchanged here lately."""
-        return len(self._seen)
+    def fleet(self) -> float:
+        """Runners that exchanged here lately, each counted as the part of its exchanges that reach this process."""
+        return len(self._seen) / self.returns.paces
 
     def fleet_floor(self) -> float:
         """The shortest pace at which this fleet's exchanges arrive no faster than this process serves them."""
         if not self.served:
             return 0.0
-        return len(self._seen) / (UTILISATION * self.served)
+        return self.fleet / (UTILISATION * self.served)
 
     def _forget(self, now: float) -> None:
-        window = max(FLEET_SECONDS, 3 * self.pace)
+        # A runner whose exchanges spread over several processes comes back here less often: wait for it that much
+        # longer, or the fleet would look smaller than it is.
+        window = max(FLEET_SECONDS, 3 * self.pace * self.returns.paces)
         if self._seen and now - min(self._seen.values()) > window:
             self._seen = {r: t for r, t in self._seen.items() if now - t <= window}
+        self.returns.forget(now)
 
     def share(self, asked: int, reported: int) -> int | None:
         """The most jobs to hand now to a runner that asks for `asked` and reports `reported` outcomes (None: all it
         asks; `api.shares`)."""
         self.shares.asked(asked)
-        return self.shares.share(self.pace, len(self._seen), reported)
+        return self.shares.share(self.pace, self.fleet, reported)
 
     def handled(self, jobs: int) -> None:
         """Jobs handed out and reported in one exchange."""
@@ -192,14 +248,15 @@ class Pacer:
         is sent)."""
         return max(lease_seconds, LEASE_PACES * (1 + SHARED_JITTER) * self.ceiling() + self.typical)
 
-    def advice(self, lease_seconds: float) -> float | None:
+    def advice(self, lease_seconds: float, runner: int | None = None) -> float | None:
         """The pace to hand out now to a runner leased for `lease_seconds` (from `lease`, when its exchange arrived):
         at most a `LEASE_PACES`th of it, whatever happened meanwhile (None: no pace, talk when there is news)."""
         jitter = self.jitter
         pace = min(self.ceiling(), lease_seconds / LEASE_PACES / (1 + jitter))
-        if pace < MIN_SECONDS:
-            return None
-        return round(pace * (1 - jitter + 2 * jitter * self.rand()), 3)
+        told = None if pace < MIN_SECONDS else round(pace * (1 - jitter + 2 * jitter * self.rand()), 3)
+        if runner is not None:  # measured while overloaded only: then every runner wants jobs and comes back when told
+            self.returns.told(runner, self.clock(), told if self.shares.rate is not None else None)
+        return told
 
 
 #: This process's pacer (each API process paces on its own).

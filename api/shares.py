@@ -87,7 +87,7 @@ class Shares:
         self._handled += jobs
 
     def adjust(self, now: float, elapsed: float, typical: float, target: float, queued: bool, pace: float,
-               fleet: int) -> None:  # fmt: skip
+               fleet: float) -> None:  # fmt: skip
         """Once an adjustment (at `now`, `elapsed` seconds since the last): `typical` is the exchanges' median time,
         `target` what it should stay under, `queued` whether a queue stood, `pace` the pace told lately, `fleet` the
         runners paced."""
@@ -127,7 +127,7 @@ class Shares:
             elif self.handled_rate / 2 >= USED * self.rate:  # raised only once the fleet takes what it is given
                 self.rate += RISE * fleet
 
-    def share(self, pace: float, fleet: int, reported: int) -> int | None:
+    def share(self, pace: float, fleet: float, reported: int) -> int | None:
         """The most jobs to hand a runner told `pace` in a fleet of `fleet` that reports `reported` outcomes now
         (None: all it asks).
 
@@ -141,7 +141,7 @@ class Shares:
         equal = self.rate * pace / fleet
         return max(0, math.floor(equal - (reported - equal) / 2 + self.rand()))
 
-    def pace(self, fleet: int) -> float:
+    def pace(self, fleet: float) -> float:
         """The pace at which each runner of `fleet` brings back about `SHARE_JOBS` jobs (0: not overloaded)."""
         if self.rate is None or self.rate <= 0:
             return 0.0

@@ -46,7 +46,7 @@ class RunController(Controller):
         finally:
             PACER.finished(started)
         PACER.handled(len(answer.jobs) + (len(answer.report.accepted) if answer.report else 0))
-        answer.next_exchange_seconds = PACER.advice(lease)
+        answer.next_exchange_seconds = PACER.advice(lease, data.compute_node_id)
         return answer
 
     @post("/start", status_code=200, opt=rules.WORKFLOW)
