@@ -9,7 +9,7 @@ import pytest
 
 from api.storage import expiry, leases
 from api.storage.db import Database
-from tests.storage.test_leases import LEASE, checked, claim, jobs, lapse, node, workflow
+from tests.storage.test_leases import LEASE, checked, claim, jobs, lapse, lapsed_holding_one, node, workflow
 from tests.storage.test_storage import run
 from torc_client.core.errors import Conflict, LeaseExpired, NotFound
 
@@ -48,11 +48,7 @@ def test_a_renewal_never_shortens_a_longer_lease(mongo_uri) -> None:
 
 def test_a_lease_that_ran_out_while_leases_were_checked_is_expired_on_renewal(mongo_uri) -> None:
     async def scenario(db: Database):
-        wid = await workflow(db)
-        nid = await node(db, wid)
-        (job,) = await claim(db, wid, nid, 1)
-        await lapse(db, nid)
-        await db.workflows.update_one({"_id": wid}, {"$set": {"lease_check_at": time.time() - LEASE / 2}})
+        wid, nid, job = await lapsed_holding_one(db, time.time() - LEASE / 2)
         with pytest.raises(LeaseExpired) as refused:
             await expiry.renew(db, nid, LEASE)
         again = None
@@ -72,11 +68,7 @@ def test_a_lease_that_ran_out_while_leases_were_checked_is_expired_on_renewal(mo
 
 def test_a_lease_that_ran_out_while_nobody_checked_is_renewed(mongo_uri) -> None:
     async def scenario(db: Database):
-        wid = await workflow(db)
-        nid = await node(db, wid)
-        (job,) = await claim(db, wid, nid, 1)
-        await lapse(db, nid)
-        await db.workflows.update_one({"_id": wid}, {"$set": {"lease_check_at": time.time() - 3 * LEASE}})
+        wid, nid, job = await lapsed_holding_one(db, time.time() - 3 * LEASE)
         before = time.time()
         renewed = await expiry.renew(db, nid, LEASE)
         return before, job.id, nid, renewed, await jobs(db, wid)

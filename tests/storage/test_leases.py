@@ -52,6 +52,17 @@ async def lapse(db: Database, node_id: int) -> None:
     await db.compute_nodes.update_one({"_id": node_id}, {"$set": {"lease_until": time.time() - 1}})
 
 
+async def lapsed_holding_one(db: Database, lease_check_at: float) -> tuple[int, int, c.ClaimedJob]:
+    """A workflow whose one runner holds one job and let its lease lapse, its leases last checked at
+    `lease_check_at`: (workflow id, compute node id, the job)."""
+    wid = await workflow(db)
+    nid = await node(db, wid)
+    (job,) = await claim(db, wid, nid, 1)
+    await lapse(db, nid)
+    await db.workflows.update_one({"_id": wid}, {"$set": {"lease_check_at": lease_check_at}})
+    return wid, nid, job
+
+
 async def checked(db: Database, wid: int, ago: float) -> dict:
     """The workflow's leases were last checked `ago` seconds ago, and a check is due now."""
     await db.workflows.update_one({"_id": wid}, {"$set": {"lease_check_at": time.time() - ago}})
@@ -202,11 +213,7 @@ def test_after_a_gap_in_checks_every_active_node_gets_a_full_lease_instead_of_ex
 
 def test_the_first_lease_check_of_a_workflow_expires_lapsed_nodes_at_once(mongo_uri) -> None:
     async def scenario(db: Database):
-        wid = await workflow(db)
-        nid = await node(db, wid)
-        (job,) = await claim(db, wid, nid, 1)
-        await lapse(db, nid)
-        await db.workflows.update_one({"_id": wid}, {"$set": {"lease_check_at": 0.0}})
+        wid, nid, job = await lapsed_holding_one(db, 0.0)
         await expiry.expire_due(db, await workflows.get_doc(db, wid), LEASE)
         return job.id, await jobs(db, wid)
 
