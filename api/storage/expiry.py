@@ -27,6 +27,8 @@ from torc_client.core.units import count
 
 S = states.JobStatus
 ORPHANED_RETURN_CODE = -128
+#: A runner's exchange renews its lease only once less than this part of the lease asked for is left to run.
+RENEW_WHEN_LEFT = 0.75
 
 
 async def renew(db: Database, node_id: int, lease_seconds: float, wid: int | None = None) -> dict[str, Any]:
@@ -65,30 +67,42 @@ async def renew(db: Database, node_id: int, lease_seconds: float, wid: int | Non
 
 async def renew_together(db: Database, node_id: int, lease_seconds: float, wid: int) -> dict[str, Any]:
     """`renew` for a runner's exchange: renewed together with the exchanges of the workflow arriving meanwhile, one
-    update and one read for all of them (`batches`); a node that batch did not renew is renewed, or refused, alone."""
+    read for all of them and one update for those whose lease is due (`batches`); a node that batch did not renew is
+    renewed, or refused, alone."""
     doc = await db.batches.together(db, ("renew", wid), (node_id, wid, lease_seconds), _renew_all)
     return doc if doc is not None else await renew(db, node_id, lease_seconds, wid)
 
 
 async def _renew_all(db: Database, items: list[tuple[int, int, float]]) -> list[dict[str, Any] | None]:
     """Renew the live leases of nodes of one workflow, each item (node, workflow, lease) at once; each node's document
-    when its lease was renewed here, else None (gone, of another workflow, inactive or expired: `renew` says which)."""
+    when its lease lasts now, else None (gone, of another workflow, inactive or expired: `renew` says which).
+
+    A lease with more than `RENEW_WHEN_LEFT` of it still to run is left as it is, and the exchange reads its node
+    without writing it: a runner is told to come back within a quarter of its lease at most (`api.pacing`), so what
+    is left outlasts its next exchange unless this one takes half a lease. Written at every exchange, these updates
+    took a fifth of the time a 1,000-runner fleet's exchanges spent in database commands."""
     wid = items[0][1]
     lease_seconds = max(lease for _, _, lease in items)  # leases grow with the server's pace: none is shortened
     ids = sorted({node_id for node_id, _, _ in items})
     now = time.time()
-    live = {"workflow_id": wid, "is_active": True, "lease_until": {"$gte": now}}
-    await db.compute_nodes.bulk_write([UpdateMany({"_id": {"$in": part}, **live}, leases.extended(now, lease_seconds))
-                                       for part in chunks(ids)], ordered=False)  # fmt: skip
+    lasting = now + RENEW_WHEN_LEFT * lease_seconds
     docs = {d["_id"]: d for d in await workflows.find_by_ids(db.compute_nodes, ids)}
-    until = now + lease_seconds
+    due = [node_id for node_id in ids if not _live(docs.get(node_id), wid, lasting)]
+    alive = [node_id for node_id in due if _live(docs.get(node_id), wid, now)]
+    if alive:
+        live = {"workflow_id": wid, "is_active": True, "lease_until": {"$gte": now}}
+        done = await db.compute_nodes.bulk_write([UpdateMany({"_id": {"$in": part}, **live}, leases.extended(
+            now, lease_seconds)) for part in chunks(alive)], ordered=False)  # fmt: skip
+        if done.matched_count == len(alive):  # each as read, renewed: no need to read it back
+            docs.update((node_id, leases.as_extended(docs[node_id], now, lease_seconds)) for node_id in alive)
+        else:  # one changed meanwhile (stopped, or expired by a lease check)
+            docs.update((d["_id"], d) for d in await workflows.find_by_ids(db.compute_nodes, alive))
+    return [docs[node_id] if _live(docs.get(node_id), wid, lasting) else None for node_id, _, _ in items]
 
-    def renewed(node_id: int) -> dict[str, Any] | None:
-        doc = docs.get(node_id)
-        ok = doc is not None and doc["workflow_id"] == wid and doc["is_active"] and doc["lease_until"] >= until
-        return doc if ok else None
 
-    return [renewed(node_id) for node_id, _, _ in items]
+def _live(doc: dict[str, Any] | None, wid: int, until: float) -> bool:
+    """Whether a node document is of workflow `wid`, active, and leased until `until` at least."""
+    return doc is not None and doc["workflow_id"] == wid and doc["is_active"] and doc["lease_until"] >= until
 
 
 async def heartbeat(db: Database, node_id: int, lease_seconds: float) -> Heartbeat:

@@ -42,6 +42,13 @@ def extended(now: float, lease_seconds: float) -> dict[str, Any]:
     return {"$max": {"lease_until": until, "lease_expires_at": iso_from_epoch(until)}}
 
 
+def as_extended(doc: dict[str, Any], now: float, lease_seconds: float) -> dict[str, Any]:
+    """`doc` as the update `extended(now, lease_seconds)` leaves it, without reading it back."""
+    until = now + lease_seconds
+    return {**doc, "lease_until": max(doc["lease_until"], until),
+            "lease_expires_at": max(doc["lease_expires_at"], iso_from_epoch(until))}  # fmt: skip
+
+
 def checks_ran(wf: dict[str, Any], now: float, lease_seconds: float) -> bool:
     """Whether this workflow's leases were being checked lately (else the server, or all its runners, were away)."""
     return now - wf.get("lease_check_at", 0.0) <= lease_seconds

@@ -88,3 +88,75 @@ def test_a_renewal_alone_or_repeated_is_the_same_as_renew(mongo_uri, count) -> N
     nid, docs, stored = run(mongo_uri, scenario)
     assert {d["_id"] for d in docs} == {nid} and stored["is_active"]
     assert max(d["lease_until"] for d in docs) == stored["lease_until"]
+
+
+def test_a_lease_with_most_of_it_left_is_read_not_written_and_one_running_out_is_renewed(mongo_uri) -> None:
+    """A fleet's exchanges renew a lease only once less than `RENEW_WHEN_LEFT` of it is left: the others read their
+    node and leave it as it is, in the same batch as the renewals that are due."""
+
+    async def scenario(db: Database):
+        wid = await workflow(db)
+        fresh, old = await node(db, wid), await node(db, wid, hostname="old")
+        now = time.time()
+        kept = now + expiry.RENEW_WHEN_LEFT * LEASE + 5  # just more than is renewed
+        await db.compute_nodes.update_one({"_id": fresh}, {"$set": {"lease_until": kept}})
+        running_out = now + expiry.RENEW_WHEN_LEFT * LEASE - 5
+        await db.compute_nodes.update_one({"_id": old}, {"$set": {"lease_until": running_out}})
+        stamp = (await db.compute_nodes.find_one({"_id": fresh}))["lease_expires_at"]
+        answers = await asyncio.gather(expiry.renew_together(db, fresh, LEASE, wid),
+                                       expiry.renew_together(db, old, LEASE, wid))  # fmt: skip
+        stored = {d["_id"]: d async for d in db.compute_nodes.find({"_id": {"$in": [fresh, old]}})}
+        return fresh, old, now, kept, stamp, answers, stored
+
+    fresh, old, now, kept, stamp, (a_fresh, a_old), stored = run(mongo_uri, scenario)
+    assert a_fresh["_id"] == fresh and a_fresh["lease_until"] == stored[fresh]["lease_until"] == kept
+    assert stored[fresh]["lease_expires_at"] == stamp  # not written
+    assert a_old["_id"] == old and now + LEASE <= a_old["lease_until"] == stored[old]["lease_until"]
+
+
+def test_a_lease_left_unrenewed_outlasts_the_longest_pace_told_with_it() -> None:
+    """What is left of a lease an exchange did not renew covers the pace the answer tells (a quarter of the lease at
+    most, whatever the load) and as long again for the exchange itself."""
+    from api.pacing import Pacer
+
+    pacer = Pacer(rand=lambda: 1.0)  # the longest jitter
+    pacer.pace = 10_000.0  # as long as any load makes it
+    for lease in (LEASE, 300.0, 3_600.0):
+        longest = pacer.advice(lease)
+        assert longest is not None and longest <= lease / 4
+        assert expiry.RENEW_WHEN_LEFT * lease - longest >= lease / 2
+
+
+def test_a_node_stopped_between_the_batch_read_and_its_renewal_is_refused_not_renewed(mongo_uri, monkeypatch) -> None:
+    """The batch reads its nodes, then renews those that are due: one that stops in between is not renewed by the
+    update (its filter wants an active node), and is answered from what the database holds, not from what was read."""
+    from api.storage import workflows as workflow_docs
+
+    read = workflow_docs.find_by_ids
+
+    async def scenario(db: Database):
+        wid = await workflow(db)
+        nid = await node(db, wid)
+        await db.compute_nodes.update_one({"_id": nid}, {"$set": {"lease_until": time.time() + 1}})
+
+        stopped = []
+
+        async def read_then_stop(collection, ids, *args, **kwargs):
+            docs = await read(collection, ids, *args, **kwargs)
+            if collection.name == "compute_nodes" and not stopped:
+                stopped.append(nid)
+                await leases.deactivate(db, nid)  # the runner signs off just after the batch read its node
+            return docs
+
+        monkeypatch.setattr(workflow_docs, "find_by_ids", read_then_stop)
+        try:
+            await expiry.renew_together(db, nid, LEASE, wid)
+        except LeaseExpired as error:
+            return nid, error, await db.compute_nodes.find_one({"_id": nid})
+        finally:
+            monkeypatch.setattr(workflow_docs, "find_by_ids", read)
+        return nid, None, None
+
+    nid, refused, stored = run(mongo_uri, scenario)
+    assert refused is not None, "a node that stopped was answered as renewed"
+    assert stored["is_active"] is False and stored["lease_until"] < time.time() + LEASE / 2
