@@ -15,7 +15,10 @@ It also has a floor from the fleet's size (Little's law): with N runners each co
 once a pace, N / pace exchanges a second arrive, and they must stay below what this process
 answers in a second while busy (measured only over windows in which a queue stood
 throughout: `served`). So the pace tends to at least N / (UTILISATION x served): a bigger
-fleet is paced proportionally longer, rather than by trial while its exchanges queue.
+fleet is paced proportionally longer, rather than by trial while its exchanges queue. While
+exchanges are calm the floor only holds the pace where it is: nothing queues, and a rate
+measured in a burst (a fleet's first claims, all at once) must not tell a small fleet to
+wait longer and longer.
 
 The pace grows quickly, but by half at most within one pace (a runner's backlog covers
 that much: `runner.pace.PACE_COVER`), whatever asks for more. It shrinks slowly: a runner
@@ -182,10 +185,14 @@ class Pacer:
             self.served = rate if self.served is None else 0.5 * (self.served + rate)
         self.typical = typical
         pace = self.pace
+        floor = self.fleet_floor()
         if typical > TARGET_SECONDS and peak > QUIET_IN_FLIGHT:
             wanted = max(pace, MIN_SECONDS) * min(1.5, typical / TARGET_SECONDS)
             self._calm_since = now
         elif typical < TARGET_SECONDS / 2 or peak <= QUIET_IN_FLIGHT:
+            # Calm: the floor holds the pace up, and does not raise it (nothing queues; a floor measured in a burst of
+            # first claims would otherwise tell a small fleet to wait longer and longer).
+            floor = min(floor, pace)
             wanted = pace
             if now - self._calm_since >= max(pace, self.fleet_floor()):  # every runner came back, calmly
                 wanted = pace * SHRINK
@@ -195,7 +202,7 @@ class Pacer:
         else:
             wanted = pace
             self._calm_since = now  # neither slow nor calm: hold the pace
-        wanted = max(wanted, self.fleet_floor())
+        wanted = max(wanted, floor)
         if wanted > pace:
             # Grown by half at most within one pace: a runner told a pace claims for it (`runner.pace`) and must not
             # run dry before its next request because the pace grew meanwhile.

@@ -225,3 +225,27 @@ def test_the_fleet_floor_comes_down_only_after_a_whole_floor_of_calm() -> None:
         clock.t += 0.05
         r += 1
     assert pacer.fleet_floor() == floor * pacing.SHRINK
+
+
+def test_a_calm_fleet_is_not_paced_longer_towards_a_floor_measured_in_a_burst() -> None:
+    """50 runners start together and queue for a few seconds (a burst of first claims, answered slowly): this process
+    measures a low rate, and so a floor of several seconds. Then the fleet exchanges calmly (one at a time, quickly):
+    the floor holds the pace where it is, and does not raise it, or a small fleet of short jobs is told to wait longer
+    and longer while nothing queues (seen: 4 s growing to 11 s, 50 runners served 30 jobs a second of their 40)."""
+    clock = Clock()
+    pacer = Pacer(clock, rand=lambda: 0.5)
+    _fleet_queues(pacer, clock, 50, per_second=8.0, seconds=4.0)
+
+    def calm(seconds: float) -> list[float]:
+        """One quick exchange at a time for `seconds`; the pace after each."""
+        paces = []
+        for r in range(int(seconds / 0.05)):
+            pacer.finished(pacer.started(r % 50))
+            clock.t += 0.05
+            paces.append(pacer.pace)
+        return paces
+
+    calm(1.0)  # the burst's last answers are timed in the first adjustment after it
+    held = pacer.pace
+    assert pacer.fleet_floor() > 5.0 and 0 < held < pacer.fleet_floor()
+    assert max(calm(20.0)) <= held
