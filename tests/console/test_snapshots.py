@@ -78,3 +78,24 @@ def test_main_screens_match_their_kept_snapshots(client, tmp_path) -> None:
             await same_structure(pilot, app, "help")
 
     run(scenario)
+
+
+
+def test_the_job_tables_columns_are_sized_by_the_console_to_their_widest_cells(client, tmp_path) -> None:
+    """A table left to size its own columns measures new rows only once its message queue is idle, and twice a full
+    run of this suite showed the workflow screen with its columns at their headers' widths ("comp" for "completed")
+    for a minute. The console sets each column's width to its widest cell: nothing is left to measure later."""
+    workflow_id = finished(client, sweep(3), tmp_path)
+    app = TorcConsole(client, workflow_id, output_dir=tmp_path / "output", poll_interval=0.2)
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, WorkflowScreen) and app.screen.page is not None
+                        and app.screen.query_one(DataTable).row_count == 3, "the workflow screen")  # fmt: skip
+            columns = list(app.screen.query_one(DataTable).columns.values())
+            assert [c.auto_width for c in columns] == [False] * 5
+            ids = max(len(str(job.id)) for job in app.screen.page.rows)  # job ids are the server's, not 1 to 3
+            assert [c.width for c in columns] == [max(2, ids), len("✔ completed"), len("work_1"), len("requires"), 3]
+            assert "✔ completed" in screen_text(app)
+
+    run(scenario)

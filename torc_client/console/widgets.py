@@ -1,8 +1,13 @@
-"""The console's shared pieces: the lost-server banner, the confirmation dialog and the help screen."""
+"""The console's shared pieces: the lost-server banner, the confirmation dialog, the help screen, and tables filled
+with their columns sized."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from weakref import WeakKeyDictionary
+
+from rich.cells import cell_len
+from rich.text import Text
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,7 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from torc_client.console.actions import Proposal
 
@@ -37,6 +42,27 @@ def done_with(widget: Widget) -> None:
 
 
 _SPINNER_TIMERS: WeakKeyDictionary[Widget, Timer] = WeakKeyDictionary()
+
+
+def fill(table: DataTable, labels: Sequence[str], rows: Sequence[tuple[Sequence[str | Text], str]]) -> None:
+    """Replace `table`'s columns and rows (cells, key), each column as wide as its widest cell or label.
+
+    The widths are set here rather than measured by the table, which measures new rows only
+    once its message queue is idle: on a loaded host that came late, and a screen showed its
+    columns at their headers' widths ("comp" for "completed") for a minute.
+    """
+    widths = [max([_width(label), *(_width(cells[i]) for cells, _ in rows)]) for i, label in enumerate(labels)]
+    table.clear(columns=True)
+    for label, width in zip(labels, widths):
+        table.add_column(label, width=width)
+    for cells, key in rows:
+        table.add_row(*cells, key=key)
+
+
+def _width(cell: str | Text) -> int:
+    """Cells a table cell takes on its widest line (a string is read as markup, as the table reads it)."""
+    text = Text.from_markup(cell) if isinstance(cell, str) else cell
+    return max((cell_len(line) for line in text.plain.split("\n")), default=0)
 
 
 class Banner(Static):

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from torc_client.console import actions
 from torc_client.console.text import job_row, overview_text, query_label
-from torc_client.console.widgets import Banner, ConfirmScreen, done_with, wait_for
+from torc_client.console.widgets import Banner, ConfirmScreen, done_with, fill, wait_for
 from torc_client.core import errors
 from torc_client.watching import launch
 from torc_client.watching.paging import SORT_KEYS, STATUS_ORDER, JobQuery, page_count
@@ -27,6 +27,8 @@ from torc_client.watching.snapshot import JobPage, Overview
 OTHER_LINES = 7
 #: Fewest rows per page, however small the terminal.
 MIN_PAGE_SIZE = 5
+#: The job table's columns.
+JOB_COLUMNS = ("id", "status", "name", "requires", "try")
 
 
 def page_size_for(height: int) -> int:
@@ -82,7 +84,7 @@ class WorkflowScreen(Screen):
         yield Input(placeholder="reset jobs with this status (e.g. canceled) or return code (e.g. 2); esc leaves",
                     id="reset_by", disabled=True)  # fmt: skip
         table: DataTable = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
-        table.add_columns("id", "status", "name", "requires", "try")
+        table.add_columns(*JOB_COLUMNS)
         yield table
         yield Static("", id="message")
         yield Footer()
@@ -143,10 +145,12 @@ class WorkflowScreen(Screen):
             return
         self.page = page
         cursor = table.cursor_row
-        table.clear()
-        for job in page.rows:
-            table.add_row(*self._marked_row(job_row(job, page.requirement_names), job.id), key=str(job.id))
+        self._fill(table, page)
         table.move_cursor(row=min(cursor, max(len(page.rows) - 1, 0)))
+
+    def _fill(self, table: DataTable, page: JobPage) -> None:
+        rows = [(self._marked_row(job_row(job, page.requirement_names), job.id), str(job.id)) for job in page.rows]
+        fill(table, JOB_COLUMNS, rows)
 
     def _requery(self, query: JobQuery) -> None:
         self.job_query = query
@@ -265,10 +269,10 @@ class WorkflowScreen(Screen):
         if job_id is None or self.page is None:
             return
         self.marked ^= {job_id}
-        job = next(j for j in self.page.rows if j.id == job_id)
         table = self.query_one(DataTable)
-        cells = self._marked_row(job_row(job, self.page.requirement_names), job_id)
-        table.update_cell_at(table.cursor_coordinate._replace(column=0), cells[0])
+        cursor = table.cursor_row
+        self._fill(table, self.page)  # a mark can widen the id column
+        table.move_cursor(row=cursor)
         marked = ", ".join(map(str, sorted(self.marked)))
         self.say(f"Marked: {marked}; X resets them." if self.marked else "No job marked.")
 
