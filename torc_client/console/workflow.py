@@ -137,9 +137,8 @@ class WorkflowScreen(Screen):
         self.query_one("#query", Static).update(query_label(page))
         table = self.query_one(DataTable)
         done_with(table)
-        # The table sizes its columns to new rows only once its own queue is idle; a prompt each read makes sure that
-        # happens even if the prompt it gave itself when the rows came was lost (columns left at their headers' width
-        # were seen on a loaded host, for a minute, until the table was next touched).
+        # Column widths are set when the rows are (`fill`); the table still works out its scrollable size only once its
+        # own queue is idle, and a prompt each read makes sure that happens even if the one it gave itself was lost.
         table.check_idle()
         if self.page is not None and page.rows == self.page.rows and page.query == self.page.query:
             return
