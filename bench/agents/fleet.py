@@ -19,6 +19,7 @@ import asyncio
 import ssl
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -235,10 +236,11 @@ class _Refused(Exception):
 
 
 def run_fleet(url: str, workflow_id: int, n: int, seconds: float, warmup: float = 0.0, job_seconds: float = 5.0,
-              auth: tuple[str, str] | None = None) -> FleetStats:  # fmt: skip
+              auth: tuple[str, str] | None = None, on_window: Callable[[], None] | None = None) -> FleetStats:  # fmt: skip
     """Run `n` simulated runners until `seconds` after a warm-up; completions and latencies count in those `seconds`
     only. The warm-up starts once nine in ten runners have had their first answer (a big fleet takes a while to
-    register and claim for the first time)."""
+    register and claim for the first time). `on_window` is called when the window opens and when it closes (to
+    read what the processes used in it)."""
 
     async def main() -> FleetStats:
         fleet = Fleet(url, workflow_id, n, job_seconds, auth)
@@ -251,6 +253,9 @@ def run_fleet(url: str, workflow_id: int, n: int, seconds: float, warmup: float 
                 await asyncio.sleep(0.05)
             t = time.monotonic()
             fleet.stats.window = (t + warmup, t + warmup + seconds)
+            if on_window is not None:
+                await asyncio.sleep(warmup)
+                on_window()
 
         framing = asyncio.ensure_future(frame())
         # Run generously, then stop at the window's end.
@@ -260,6 +265,8 @@ def run_fleet(url: str, workflow_id: int, n: int, seconds: float, warmup: float 
             framing.cancel()
             return task.result()
         await asyncio.sleep(max(0.0, fleet.stats.window[1] - time.monotonic()))
+        if on_window is not None:
+            on_window()
         task.cancel()
         try:
             await task

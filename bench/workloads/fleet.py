@@ -55,15 +55,11 @@ def one_run(cfg: Config, runners: int, workers: int) -> dict[str, float]:
         wf = stack.client.create_workflow_from_spec(specs.noop(jobs, "fleet"), working_dir=str(stack.dir))
         stack.client.initialize_workflow(wf.id)
         cmds0 = stack.db_commands()
-        cpu0 = {"database": harness.cpu_of(stack.db_pid), "api server": _server_cpu(stack),
-                "simulated runners": harness.cpu_of(os.getpid())}  # fmt: skip
-        t0 = time.monotonic()
-        stats = run_fleet(stack.url, wf.id, runners, window, warmup, JOB_SECONDS)
-        seconds = time.monotonic() - t0
+        readings = [(time.monotonic(), _cpu(stack))]
+        stats = run_fleet(stack.url, wf.id, runners, window, warmup, JOB_SECONDS,
+                          on_window=lambda: readings.append((time.monotonic(), _cpu(stack))))  # fmt: skip
+        readings.append((time.monotonic(), _cpu(stack)))
         cmds = stack.db_commands() - cmds0
-        cpu = {"database": harness.cpu_of(stack.db_pid) - cpu0["database"],
-               "api server": _server_cpu(stack) - cpu0["api server"],
-               "simulated runners": harness.cpu_of(os.getpid()) - cpu0["simulated runners"]}  # fmt: skip
         twice_stored = _completed_twice(stack, wf.id)
     lat = stats.latencies or [0.0]
     return {"rate": stats.completed / window, "demand": demand, "jobs": jobs,
@@ -76,7 +72,20 @@ def one_run(cfg: Config, runners: int, workers: int) -> dict[str, float]:
             "starved_share": stats.starved / max(len(stats.latencies), 1),
             "db_cmds_per_exchange": cmds / max(stats.exchanges, 1),
             "hint_p50": harness.percentile(stats.hints, 50) if stats.hints else None,
-            **{f"cpu {k}": v / seconds for k, v in cpu.items()}}  # fmt: skip
+            **{f"cpu {k}": v for k, v in _cores(readings[0], readings[-1]).items()},
+            **{f"window cpu {k}": v for k, v in (_cores(*readings[1:3]) if len(readings) == 4 else {}).items()}}  # fmt: skip
+
+
+def _cpu(stack: Stack) -> dict[str, float]:
+    """CPU seconds used so far by the database, the API server and the simulated runners."""
+    return {"database": harness.cpu_of(stack.db_pid), "api server": _server_cpu(stack),
+            "simulated runners": harness.cpu_of(os.getpid())}  # fmt: skip
+
+
+def _cores(start: tuple[float, dict[str, float]], end: tuple[float, dict[str, float]]) -> dict[str, float]:
+    """Cores each process kept busy between two readings (time, CPU seconds)."""
+    seconds = max(end[0] - start[0], 1e-9)
+    return {k: (end[1][k] - start[1][k]) / seconds for k in start[1]}
 
 
 def _server_cpu(stack: Stack) -> float:
@@ -122,7 +131,8 @@ def run(cfg: Config) -> list[Figure]:
                         f"twice, {r['handed_twice']} handed out twice, {r['jobs_per_exchange']:.1f} jobs and "
                         f"{r['db_cmds_per_exchange']:.1f} db commands per exchange, {r['granted_per_exchange']:.1f} jobs handed "
                         f"out per exchange in the window, {r['starved_share']:.0%} of answers found a slot idle with "
-                        f"nothing waiting, pace hint p50 {r['hint_p50']} "
+                        f"nothing waiting, pace hint p50 {r['hint_p50']}, cores busy in the window: "
+                        f"{', '.join(f'{k[11:]} {v:.2f}' for k, v in r.items() if k.startswith('window cpu '))} "
                         f"({time.perf_counter() - t0:.0f} s) {r['error_examples']}")  # fmt: skip
             key = f"fleet.w{workers}.r{runners}"
             params = {"runners": runners, "slots_per_runner": CPUS, "job_seconds": JOB_SECONDS, "workers": workers,
@@ -140,6 +150,9 @@ def run(cfg: Config) -> list[Figure]:
             params["pace_hint_p50_s"] = [r["hint_p50"] for r in runs]
             params["cores_used_by"] = {k[4:]: round(sum(r[k] for r in runs) / len(runs), 2)
                                        for k in runs[0] if k.startswith("cpu ")}  # fmt: skip
+            # The whole run's figure above counts the warm-up too, when a big fleet's first claims arrive at once.
+            params["cores_used_in_window_by"] = {k[11:]: round(sum(r.get(k, 0.0) for r in runs) / len(runs), 2)
+                                                 for k in runs[0] if k.startswith("window cpu ")}  # fmt: skip
             out.append(Figure(key, f"Fleet: {runners:,} runners x {CPUS} slots, {JOB_SECONDS:g} s jobs, --workers "
                               f"{workers}: completions", "jobs/s", [r["rate"] for r in runs], params=params))  # fmt: skip
             out.append(Figure(f"{key}.p99", f"Fleet: {runners:,} runners x {CPUS}, --workers {workers}: exchange p99",
