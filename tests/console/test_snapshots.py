@@ -80,7 +80,6 @@ def test_main_screens_match_their_kept_snapshots(client, tmp_path) -> None:
     run(scenario)
 
 
-
 def test_the_job_tables_columns_are_sized_by_the_console_to_their_widest_cells(client, tmp_path) -> None:
     """A table left to size its own columns measures new rows only once its message queue is idle, and twice a full
     run of this suite showed the workflow screen with its columns at their headers' widths ("comp" for "completed")

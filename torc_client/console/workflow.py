@@ -143,13 +143,14 @@ class WorkflowScreen(Screen):
         if self.page is not None and page.rows == self.page.rows and page.query == self.page.query:
             return
         self.page = page
-        cursor = table.cursor_row
         self._fill(table, page)
-        table.move_cursor(row=min(cursor, max(len(page.rows) - 1, 0)))
 
     def _fill(self, table: DataTable, page: JobPage) -> None:
+        """Show `page`'s rows, the cursor kept on its row (on the last, if the page is now shorter)."""
+        cursor = table.cursor_row
         rows = [(self._marked_row(job_row(job, page.requirement_names), job.id), str(job.id)) for job in page.rows]
         fill(table, JOB_COLUMNS, rows)
+        table.move_cursor(row=min(cursor, max(len(page.rows) - 1, 0)))
 
     def _requery(self, query: JobQuery) -> None:
         self.job_query = query
@@ -268,10 +269,7 @@ class WorkflowScreen(Screen):
         if job_id is None or self.page is None:
             return
         self.marked ^= {job_id}
-        table = self.query_one(DataTable)
-        cursor = table.cursor_row
-        self._fill(table, self.page)  # a mark can widen the id column
-        table.move_cursor(row=cursor)
+        self._fill(self.query_one(DataTable), self.page)  # a mark can widen the id column
         marked = ", ".join(map(str, sorted(self.marked)))
         self.say(f"Marked: {marked}; X resets them." if self.marked else "No job marked.")
 
