@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 from textual.widgets import DataTable, TextArea
@@ -242,3 +243,17 @@ def test_an_unknown_workflow_is_said_in_a_notice_not_as_a_lost_server(client, tm
             assert "Server lost" not in screen_text(app)
 
     run(scenario)
+
+
+def test_a_reading_delivered_while_the_console_closes_is_dropped_not_raised(client, tmp_path) -> None:
+    """The poller's thread hands each reading to the event loop and waits; when the console closes meanwhile, the loop
+    cancels that wait. The reading is dropped: nothing escapes into the thread (a full suite run once failed there)."""
+    app = TorcConsole(client, None, output_dir=tmp_path)
+    shown: list[str] = []
+
+    def closing(function, *args):
+        raise CancelledError()
+
+    app.call_from_thread = closing  # type: ignore[method-assign]
+    app.deliver(shown.append, "late")
+    assert shown == []

@@ -10,6 +10,7 @@ first answer clears it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +81,11 @@ class TorcConsole(App[None]):
             self.deliver(self.warn, describe(error))
 
     def deliver(self, function: Callable[..., Any], *args: Any) -> None:
-        """Run `function` on the event loop from a thread (a no-op once the app is closing)."""
+        """Run `function` on the event loop from a thread (a no-op once the app is closing: the loop then either
+        refuses the call or cancels it while it waits)."""
         try:
             self.call_from_thread(function, *args)
-        except RuntimeError:
+        except (RuntimeError, CancelledError):
             pass
 
     def read(self, work: Callable[[], Any], then: Callable[[Any], None] | None = None, *, group: str = "read",
