@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import UpdateOne
-
 from api.storage import (
     completion,
     expiry,
     leases,
+    node_writes,
     queue,
     records,
     transitions,
@@ -45,10 +44,11 @@ MAX_CLAIM = 1000
 async def claim(db: Database, wid: int, req: ClaimRequest, lease_seconds: float) -> ClaimResponse:
     """Up to `req.limit` ready jobs that fit the runner's free resources, now pending and leased to it.
 
-    The lease is renewed first, on arrival (with the other exchanges of the workflow arriving
-    meanwhile: `expiry.renew_together`), so a request that then waits its turn at this
-    server cannot lose its runner the lease. The report and the claim (the lease check, the
-    taking and marking, the counts and events) are then one transaction, which this process
+    The node is read first, on arrival (with the other exchanges of the workflow arriving
+    meanwhile: `expiry.renew_together`), and its lease renewed then if it is running out, so
+    a request that then waits its turn at this server cannot lose its runner the lease. The
+    report and the claim (a lease renewal that is due, the lease check, the taking and
+    marking, the counts and events) are then one transaction, which this process
     runs together with the other exchanges of the workflow that arrive meanwhile (group
     commit, `Database.atomic`: `serve_exchanges`). Only when the report makes jobs ready
     does the claim wait for a transaction of its own: those jobs are queued once the report
@@ -103,10 +103,12 @@ async def claim_unleased(db: Database, wid: int, req: ClaimRequest) -> tuple[dic
 async def serve_exchanges(db: Database, items: list[tuple]) -> list[tuple]:
     """Several runners' exchanges on one workflow, inside one transaction: their reports together
     (`completion.serve_reports`), then their claims together (`serve_claims`), so that an exchange waits for one
-    transaction, not two. Each item is (workflow id, node document, request, lease, report or None) and gets (the
+    transaction, not two; the leases that are due are renewed first (`expiry.renew_in_transaction`). Each item is
+    (workflow id, node document, request, lease, report or None) and gets (the
     report's answer or None, the claim's result); the claim's result is None when the reports made jobs ready (or
     gave jobs back): those are queued only once this transaction commits, so the claims are served after it."""
     wid = items[0][0]
+    expiry.renew_in_transaction(db, wid, [(item[1], item[3]) for item in items])
     reporting = [i for i, item in enumerate(items) if item[4] is not None]
     queued_after = len(db.after)
     answers = await completion.serve_reports(db, [(wid, items[i][4]) for i in reporting]) if reporting else []
@@ -143,7 +145,7 @@ async def serve_claims(db: Database, items: list[tuple]) -> list[tuple]:
         elif reason is None and (req.limit > 0 or req.backlog > 0):
             wants.append((i, _Want(req, node, transitions.new_token())))
     if wants:
-        await _remember_all(db, [(w.node, w.req, w.token) for _, w in wants])
+        _remember_all(db, [(w.node, w.req, w.token) for _, w in wants])
         shapes, wf = await _take_many(db, wf, [w for _, w in wants])
         for i, w in wants:
             results[i] = (wf, reason, list(w.won.values()), shapes, None)
@@ -162,7 +164,7 @@ async def _exchange(db: Database, wid: int, node: dict[str, Any], req: ClaimRequ
         won, shapes = replayed
     elif reason is None and (req.limit > 0 or req.backlog > 0):
         want = _Want(req, node, transitions.new_token())
-        await _remember_all(db, [(node, req, want.token)])
+        _remember_all(db, [(node, req, want.token)])
         shapes, wf = await _take_many(db, wf, [want])
         won = list(want.won.values())
     return wf, reason, won, shapes, replayed
@@ -171,8 +173,8 @@ async def _exchange(db: Database, wid: int, node: dict[str, Any], req: ClaimRequ
 async def _replay(db: Database, node: dict[str, Any], req: ClaimRequest):
     """The jobs of this node's last claim when this request repeats it (same `request_id`), else None.
 
-    The claim's token is remembered before any job is taken, so even a claim cut short
-    half-way (its answer lost, or the server stopped) is found again by its token.
+    The claim's token is kept on the node in the transaction that takes the jobs, so a claim
+    whose answer was lost is found again by its token.
     """
     last = node.get("last_claim")
     if not req.request_id or not last or last["request_id"] != req.request_id:
@@ -183,14 +185,14 @@ async def _replay(db: Database, node: dict[str, Any], req: ClaimRequest):
     return docs, {q["rr_id"]: queue.shape_of(q) for q in queues}
 
 
-async def _remember_all(db: Database, claims: list[tuple[dict[str, Any], ClaimRequest, str]]) -> None:
-    """Keep each claim's fresh token on its node with the request id, when the runner may retry the claim (one
-    command for all). The token is kept before any job is taken, so even a claim cut short half-way (its answer
-    lost, or the server stopped) is found again by its token."""
-    ops = [UpdateOne({"_id": node["_id"]}, {"$set": {"last_claim": {"request_id": req.request_id, "token": token}}})
-           for node, req, token in claims if req.request_id]  # fmt: skip
-    if ops:
-        await db.compute_nodes.bulk_write(ops, ordered=False)
+def _remember_all(db: Database, claims: list[tuple[dict[str, Any], ClaimRequest, str]]) -> None:
+    """Keep each claim's fresh token on its node with the request id, when the runner may retry the claim (written
+    with the transaction's other writes to its nodes: `node_writes`). Kept in the transaction that takes the jobs,
+    even a claim whose answer was lost, or whose server stopped after it committed, is found again by its token."""
+    for node, req, token in claims:
+        if req.request_id:
+            node_writes.set_fields(db, node["workflow_id"], node["_id"], {
+                "last_claim": {"request_id": req.request_id, "token": token}})  # fmt: skip
 
 
 def _refusal(wf: dict[str, Any]) -> str | None:

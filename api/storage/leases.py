@@ -16,7 +16,7 @@ from api.storage.db import Database, iso_from_epoch, iso_now
 from api.storage.workflows import Event
 from torc_client.contract import ComputeNodeCreate
 from torc_client.core import states
-from torc_client.core.errors import Conflict, InvalidRequest, NotFound
+from torc_client.core.errors import Conflict, InvalidRequest, LeaseExpired, NotFound
 
 S = states.JobStatus
 
@@ -61,6 +61,12 @@ def _check_resources(node: ComputeNodeCreate) -> None:
             raise InvalidRequest(f"a compute node's {name} must be at least {least}, got {value}")
     if not node.hostname.strip() or not node.hostname.isprintable():
         raise InvalidRequest(f"a compute node's hostname must be printable and not empty, got {node.hostname!r}")
+
+
+def lost(node_id: int) -> LeaseExpired:
+    """The refusal of a runner whose node is no longer active: it must register a new one."""
+    return LeaseExpired(f"compute node {node_id} is no longer active (its lease expired or it stopped); "
+                        "its jobs were handed to other runners: register a new compute node to continue")
 
 
 def check_member(node: dict[str, Any], wid: int) -> None:

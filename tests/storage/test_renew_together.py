@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from api.storage import expiry, leases
+from api.storage import claims, expiry, leases
 from api.storage.db import Database
 from tests.storage.test_leases import LEASE, lapse, node, workflow
 from tests.storage.test_storage import run
@@ -90,28 +90,88 @@ def test_a_renewal_alone_or_repeated_is_the_same_as_renew(mongo_uri, count) -> N
     assert max(d["lease_until"] for d in docs) == stored["lease_until"]
 
 
-def test_a_lease_with_most_of_it_left_is_read_not_written_and_one_running_out_is_renewed(mongo_uri) -> None:
-    """A fleet's exchanges renew a lease only once less than `RENEW_WHEN_LEFT` of it is left: the others read their
-    node and leave it as it is, in the same batch as the renewals that are due."""
+def test_on_arrival_a_lease_running_out_is_renewed_and_one_merely_due_is_read_not_written(mongo_uri) -> None:
+    """A fleet's exchanges renew a lease on arrival only once less than `RENEW_ON_ARRIVAL_LEFT` of it is left: the
+    others read their node and leave it as it is, in the same batch as the renewals that are running out (a lease
+    that is due is renewed by the exchange's transaction: `renew_in_transaction`)."""
 
     async def scenario(db: Database):
         wid = await workflow(db)
-        fresh, old = await node(db, wid), await node(db, wid, hostname="old")
+        fresh, due, old = await node(db, wid), await node(db, wid, hostname="due"), await node(db, wid, hostname="old")
         now = time.time()
-        kept = now + expiry.RENEW_WHEN_LEFT * LEASE + 5  # just more than is renewed
-        await db.compute_nodes.update_one({"_id": fresh}, {"$set": {"lease_until": kept}})
-        running_out = now + expiry.RENEW_WHEN_LEFT * LEASE - 5
-        await db.compute_nodes.update_one({"_id": old}, {"$set": {"lease_until": running_out}})
-        stamp = (await db.compute_nodes.find_one({"_id": fresh}))["lease_expires_at"]
-        answers = await asyncio.gather(expiry.renew_together(db, fresh, LEASE, wid),
-                                       expiry.renew_together(db, old, LEASE, wid))  # fmt: skip
-        stored = {d["_id"]: d async for d in db.compute_nodes.find({"_id": {"$in": [fresh, old]}})}
-        return fresh, old, now, kept, stamp, answers, stored
+        kept = {fresh: now + expiry.RENEW_WHEN_LEFT * LEASE + 5,  # not due
+                due: now + expiry.RENEW_ON_ARRIVAL_LEFT * LEASE + 5}  # due, not running out  # fmt: skip
+        for nid, until in kept.items():
+            await db.compute_nodes.update_one({"_id": nid}, {"$set": {"lease_until": until}})
+        await db.compute_nodes.update_one({"_id": old}, {"$set": {
+            "lease_until": now + expiry.RENEW_ON_ARRIVAL_LEFT * LEASE - 5}})  # fmt: skip
+        stamps = {d["_id"]: d["lease_expires_at"] async for d in db.compute_nodes.find({"_id": {"$in": list(kept)}})}
+        answers = await asyncio.gather(*(expiry.renew_together(db, nid, LEASE, wid) for nid in (fresh, due, old)))
+        stored = {d["_id"]: d async for d in db.compute_nodes.find({"_id": {"$in": [fresh, due, old]}})}
+        return (fresh, due, old), now, kept, stamps, answers, stored
 
-    fresh, old, now, kept, stamp, (a_fresh, a_old), stored = run(mongo_uri, scenario)
-    assert a_fresh["_id"] == fresh and a_fresh["lease_until"] == stored[fresh]["lease_until"] == kept
-    assert stored[fresh]["lease_expires_at"] == stamp  # not written
-    assert a_old["_id"] == old and now + LEASE <= a_old["lease_until"] == stored[old]["lease_until"]
+    (fresh, due, old), now, kept, stamps, answers, stored = run(mongo_uri, scenario)
+    for nid, answer in zip((fresh, due), answers):
+        assert answer["_id"] == nid and answer["lease_until"] == stored[nid]["lease_until"] == kept[nid]
+        assert stored[nid]["lease_expires_at"] == stamps[nid]  # not written
+    assert answers[2]["_id"] == old and now + LEASE <= answers[2]["lease_until"] == stored[old]["lease_until"]
+
+
+def test_an_exchange_renews_a_due_lease_in_its_transaction_and_leaves_a_fresh_one(mongo_uri) -> None:
+    """A lease that is due but was not running out on arrival is renewed by the exchange's transaction, by a full
+    lease; one with more than `RENEW_WHEN_LEFT` of it left is not written at all."""
+    from tests.storage.test_leases import claim
+
+    async def scenario(db: Database):
+        wid = await workflow(db, n_jobs=4)
+        fresh, due = await node(db, wid), await node(db, wid, hostname="due")
+        now = time.time()
+        kept = now + expiry.RENEW_WHEN_LEFT * LEASE + 5
+        await db.compute_nodes.update_one({"_id": fresh}, {"$set": {"lease_until": kept}})
+        await db.compute_nodes.update_one({"_id": due}, {"$set": {
+            "lease_until": now + expiry.RENEW_ON_ARRIVAL_LEFT * LEASE + 5}})  # fmt: skip
+        stamp = (await db.compute_nodes.find_one({"_id": fresh}))["lease_expires_at"]
+        won = await asyncio.gather(claim(db, wid, fresh, 2), claim(db, wid, due, 2))
+        stored = {d["_id"]: d async for d in db.compute_nodes.find({"_id": {"$in": [fresh, due]}})}
+        return fresh, due, now, kept, stamp, won, stored
+
+    fresh, due, now, kept, stamp, won, stored = run(mongo_uri, scenario)
+    assert [len(jobs) for jobs in won] == [2, 2]
+    assert stored[fresh]["lease_until"] == kept and stored[fresh]["lease_expires_at"] == stamp
+    assert now + LEASE <= stored[due]["lease_until"] <= time.time() + LEASE
+
+
+def test_a_node_stopped_after_its_exchange_arrived_is_refused_by_the_transaction_and_the_others_are_served(
+        mongo_uri, monkeypatch) -> None:  # fmt: skip
+    """A runner's exchange reads its node on arrival and finds its lease due, not running out; the node then stops
+    (or a lease check expires it) before the exchange's transaction runs. The transaction's renewal finds no live
+    node: that exchange is refused and takes no job, and an exchange of another runner in the same group is served
+    as if it had come alone."""
+    from tests.storage.test_leases import claim
+
+    arrived = expiry.renew_together
+
+    async def scenario(db: Database):
+        wid = await workflow(db, n_jobs=4)
+        other, doomed = await node(db, wid), await node(db, wid, hostname="doomed")
+        until = time.time() + expiry.RENEW_ON_ARRIVAL_LEFT * LEASE + 5
+        await db.compute_nodes.update_one({"_id": doomed}, {"$set": {"lease_until": until}})
+
+        async def arrive_then_stop(db, node_id, lease_seconds, wid):
+            doc = await arrived(db, node_id, lease_seconds, wid)
+            if node_id == doomed:
+                await db.compute_nodes.update_one({"_id": doomed}, {"$set": {"is_active": False}})
+            return doc
+
+        monkeypatch.setattr(expiry, "renew_together", arrive_then_stop)
+        answers = await asyncio.gather(claim(db, wid, other, 2), claim(db, wid, doomed, 2), return_exceptions=True)
+        held = {d["_id"]: d.get("active_compute_node_id") async for d in db.jobs.find({"workflow_id": wid})}
+        return other, doomed, until, answers, held, await db.compute_nodes.find_one({"_id": doomed})
+
+    other, doomed, until, (served, refused), held, stored = run(mongo_uri, scenario)
+    assert isinstance(refused, LeaseExpired) and f"compute node {doomed} is no longer active" in str(refused)
+    assert len(served) == 2 and sorted(j.id for j in served) == sorted(j for j, n in held.items() if n == other)
+    assert doomed not in held.values() and stored["lease_until"] == until  # not renewed
 
 
 def test_a_lease_left_unrenewed_outlasts_the_longest_pace_told_with_it() -> None:
@@ -160,3 +220,38 @@ def test_a_node_stopped_between_the_batch_read_and_its_renewal_is_refused_not_re
     nid, refused, stored = run(mongo_uri, scenario)
     assert refused is not None, "a node that stopped was answered as renewed"
     assert stored["is_active"] is False and stored["lease_until"] < time.time() + LEASE / 2
+
+
+def test_a_group_writes_each_node_once_for_its_claim_token_and_its_due_lease(mongo_uri, monkeypatch) -> None:
+    """Exchanges whose leases are due and whose claims keep their tokens write their nodes with one update command a
+    transaction (`node_writes`): each node gets its renewed lease and its claim's token from one statement."""
+    from pymongo.asynchronous.collection import AsyncCollection
+
+    from tests.storage.test_group_commit import _claim
+
+    writes = []
+    bulk_write = AsyncCollection.bulk_write
+
+    async def counted(self, requests, *args, **kwargs):
+        if self.name == "compute_nodes":
+            writes.append(len(requests))
+        return await bulk_write(self, requests, *args, **kwargs)
+
+    async def scenario(db: Database):
+        wid = await workflow(db, n_jobs=20)
+        ids = [await node(db, wid, hostname=f"h{i}") for i in range(5)]
+        due = time.time() + expiry.RENEW_ON_ARRIVAL_LEFT * LEASE + 5
+        await db.compute_nodes.update_many({"_id": {"$in": ids}}, {"$set": {"lease_until": due}})
+        before, groups = time.time(), db.groups_run
+        monkeypatch.setattr(AsyncCollection, "bulk_write", counted)
+        answers = await asyncio.gather(*(claims.claim(db, wid, _claim(nid, 2), LEASE) for nid in ids))
+        monkeypatch.setattr(AsyncCollection, "bulk_write", bulk_write)
+        stored = {d["_id"]: d async for d in db.compute_nodes.find({"_id": {"$in": ids}})}
+        return ids, before, db.groups_run - groups, answers, stored
+
+    ids, before, groups, answers, stored = run(mongo_uri, scenario)
+    assert [len(a.jobs) for a in answers] == [2] * 5
+    for nid in ids:
+        assert before + LEASE <= stored[nid]["lease_until"] <= time.time() + LEASE
+        assert stored[nid]["last_claim"]["request_id"] == f"r{nid}-2"
+    assert len(writes) == groups < 5 and sum(writes) == 5  # a statement a node, a command a transaction
