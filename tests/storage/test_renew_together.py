@@ -131,12 +131,12 @@ def test_an_exchange_renews_a_due_lease_in_its_transaction_and_leaves_a_fresh_on
         await db.compute_nodes.update_one({"_id": due}, {"$set": {
             "lease_until": now + expiry.RENEW_ON_ARRIVAL_LEFT * LEASE + 5}})  # fmt: skip
         stamp = (await db.compute_nodes.find_one({"_id": fresh}))["lease_expires_at"]
-        won = await asyncio.gather(claim(db, wid, fresh, 2), claim(db, wid, due, 2))
+        won = await asyncio.gather(claim(db, wid, fresh, 2), claim(db, wid, due, 2), return_exceptions=True)
         stored = {d["_id"]: d async for d in db.compute_nodes.find({"_id": {"$in": [fresh, due]}})}
         return fresh, due, now, kept, stamp, won, stored
 
     fresh, due, now, kept, stamp, won, stored = run(mongo_uri, scenario)
-    assert [len(jobs) for jobs in won] == [2, 2]
+    assert [len(jobs) for jobs in won] == [2, 2], won
     assert stored[fresh]["lease_until"] == kept and stored[fresh]["lease_expires_at"] == stamp
     assert now + LEASE <= stored[due]["lease_until"] <= time.time() + LEASE
 
@@ -244,13 +244,16 @@ def test_a_group_writes_each_node_once_for_its_claim_token_and_its_due_lease(mon
         await db.compute_nodes.update_many({"_id": {"$in": ids}}, {"$set": {"lease_until": due}})
         before, groups = time.time(), db.groups_run
         monkeypatch.setattr(AsyncCollection, "bulk_write", counted)
-        answers = await asyncio.gather(*(claims.claim(db, wid, _claim(nid, 2), LEASE) for nid in ids))
-        monkeypatch.setattr(AsyncCollection, "bulk_write", bulk_write)
+        try:  # every claim ends before the database is dropped, whatever one of them raises
+            answers = await asyncio.gather(*(claims.claim(db, wid, _claim(nid, 2), LEASE) for nid in ids),
+                                           return_exceptions=True)  # fmt: skip
+        finally:
+            monkeypatch.setattr(AsyncCollection, "bulk_write", bulk_write)
         stored = {d["_id"]: d async for d in db.compute_nodes.find({"_id": {"$in": ids}})}
         return ids, before, db.groups_run - groups, answers, stored
 
     ids, before, groups, answers, stored = run(mongo_uri, scenario)
-    assert [len(a.jobs) for a in answers] == [2] * 5
+    assert [len(a.jobs) for a in answers] == [2] * 5, answers
     for nid in ids:
         assert before + LEASE <= stored[nid]["lease_until"] <= time.time() + LEASE
         assert stored[nid]["last_claim"]["request_id"] == f"r{nid}-2"
