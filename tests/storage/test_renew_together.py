@@ -120,11 +120,15 @@ def test_on_arrival_a_lease_running_out_is_renewed_and_one_merely_due_is_read_no
 def test_an_exchange_renews_a_due_lease_in_its_transaction_and_leaves_a_fresh_one(mongo_uri) -> None:
     """A lease that is due but was not running out on arrival is renewed by the exchange's transaction, by a full
     lease; one with more than `RENEW_WHEN_LEFT` of it left is not written at all."""
-    from tests.storage.test_leases import claim
+    from tests.storage.test_group_commit import _claim
 
     async def scenario(db: Database):
         wid = await workflow(db, n_jobs=4)
         fresh, due = await node(db, wid), await node(db, wid, hostname="due")
+
+        async def claim(db, wid, nid, limit):  # with a request id: the claim's token is kept on the node
+            return (await claims.claim(db, wid, _claim(nid, limit), LEASE)).jobs
+
         now = time.time()
         kept = now + expiry.RENEW_WHEN_LEFT * LEASE + 5
         await db.compute_nodes.update_one({"_id": fresh}, {"$set": {"lease_until": kept}})
@@ -139,22 +143,27 @@ def test_an_exchange_renews_a_due_lease_in_its_transaction_and_leaves_a_fresh_on
     assert [len(jobs) for jobs in won] == [2, 2], won
     assert stored[fresh]["lease_until"] == kept and stored[fresh]["lease_expires_at"] == stamp
     assert now + LEASE <= stored[due]["lease_until"] <= time.time() + LEASE
+    assert [stored[nid]["last_claim"]["request_id"] for nid in (fresh, due)] == [f"r{fresh}-2", f"r{due}-2"]
 
 
+@pytest.mark.parametrize("due", [True, False])
 def test_a_node_stopped_after_its_exchange_arrived_is_refused_by_the_transaction_and_the_others_are_served(
-        mongo_uri, monkeypatch) -> None:  # fmt: skip
-    """A runner's exchange reads its node on arrival and finds its lease due, not running out; the node then stops
-    (or a lease check expires it) before the exchange's transaction runs. The transaction's renewal finds no live
-    node: that exchange is refused and takes no job, and an exchange of another runner in the same group is served
-    as if it had come alone."""
-    from tests.storage.test_leases import claim
+        mongo_uri, monkeypatch, due) -> None:  # fmt: skip
+    """A runner's exchange reads its node on arrival and finds its lease due (not running out), or not due; the node
+    then stops (or a lease check expires it) before the exchange's transaction runs. The transaction's write to the
+    node (the renewal, or the claim's token) finds no live node: that exchange is refused and takes no job, and an
+    exchange of another runner in the same group is served as if it had come alone."""
+    from tests.storage.test_group_commit import _claim
 
     arrived = expiry.renew_together
+
+    async def claim(db, wid, nid, limit):
+        return (await claims.claim(db, wid, _claim(nid, limit), LEASE)).jobs
 
     async def scenario(db: Database):
         wid = await workflow(db, n_jobs=4)
         other, doomed = await node(db, wid), await node(db, wid, hostname="doomed")
-        until = time.time() + expiry.RENEW_ON_ARRIVAL_LEFT * LEASE + 5
+        until = time.time() + (expiry.RENEW_ON_ARRIVAL_LEFT if due else expiry.RENEW_WHEN_LEFT) * LEASE + 5
         await db.compute_nodes.update_one({"_id": doomed}, {"$set": {"lease_until": until}})
 
         async def arrive_then_stop(db, node_id, lease_seconds, wid):
@@ -258,3 +267,34 @@ def test_a_group_writes_each_node_once_for_its_claim_token_and_its_due_lease(mon
         assert before + LEASE <= stored[nid]["lease_until"] <= time.time() + LEASE
         assert stored[nid]["last_claim"]["request_id"] == f"r{nid}-2"
     assert len(writes) == groups < 5 and sum(writes) == 5  # a statement a node, a command a transaction
+
+
+def test_a_transaction_writing_a_stopped_node_names_it_and_writes_nothing(mongo_uri) -> None:
+    """`node_writes` writes only live nodes: when one of the nodes a transaction writes has stopped, the transaction
+    fails, naming that node (not the first it writes), and no node's lease or token is written."""
+    from api.storage import node_writes
+
+    async def scenario(db: Database):
+        wid = await workflow(db)
+        await node(db, wid, hostname="unused")  # the others' ids are not the first
+        live, stopped = await node(db, wid), await node(db, wid, hostname="stopped")
+        await db.compute_nodes.update_one({"_id": stopped}, {"$set": {"is_active": False}})
+        before = {d["_id"]: d async for d in db.compute_nodes.find({"_id": {"$in": [live, stopped]}})}
+
+        async def body(db: Database) -> None:
+            node_writes.renew(db, wid, live, 10 * LEASE)
+            for nid in (live, stopped):  # the stopped node only gets a claim's token: it is refused all the same
+                node_writes.set_fields(db, wid, nid, {"last_claim": {"request_id": "r", "token": "t"}})
+
+        try:
+            await db.atomic(wid, body)
+        except LeaseExpired as error:
+            refused = error
+        else:
+            refused = None
+        after = {d["_id"]: d async for d in db.compute_nodes.find({"_id": {"$in": [live, stopped]}})}
+        return stopped, refused, before, after
+
+    stopped, refused, before, after = run(mongo_uri, scenario)
+    assert refused is not None and str(refused).startswith(f"compute node {stopped} is no longer active")
+    assert after == before
