@@ -96,7 +96,7 @@ async def _renew_all(db: Database, items: list[tuple[int, int, float]]) -> list[
     due = [node_id for node_id in ids if not _live(docs.get(node_id), wid, lasting)]
     alive = [node_id for node_id in due if _live(docs.get(node_id), wid, now)]
     if alive:
-        live = {"workflow_id": wid, "is_active": True, "lease_until": {"$gte": now}}
+        live = leases.live(wid, now)
         done = await db.compute_nodes.bulk_write([UpdateMany({"_id": {"$in": part}, **live}, leases.extended(
             now, lease_seconds)) for part in chunks(alive)], ordered=False)  # fmt: skip
         if done.matched_count == len(alive):  # each as read, renewed: no need to read it back

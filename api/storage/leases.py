@@ -63,6 +63,11 @@ def _check_resources(node: ComputeNodeCreate) -> None:
         raise InvalidRequest(f"a compute node's hostname must be printable and not empty, got {node.hostname!r}")
 
 
+def live(wid: int, now: float) -> dict[str, Any]:
+    """The filter of a node of workflow `wid` that is active and whose lease has not run out at `now`."""
+    return {"workflow_id": wid, "is_active": True, "lease_until": {"$gte": now}}
+
+
 def lost(node_id: int) -> LeaseExpired:
     """The refusal of a runner whose node is no longer active: it must register a new one."""
     return LeaseExpired(f"compute node {node_id} is no longer active (its lease expired or it stopped); "

@@ -57,7 +57,7 @@ async def flush(db: Database, wid: int) -> None:
     if not nodes:
         return
     now = time.time()
-    live = {"workflow_id": wid, "is_active": True, "lease_until": {"$gte": now}}
+    live = leases.live(wid, now)
     ops = []
     for node_id, mine in sorted(nodes.items()):
         update: dict[str, Any] = leases.extended(now, mine["lease"]) if mine["lease"] is not None else {}
