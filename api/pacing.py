@@ -141,34 +141,22 @@ class Pacer:
         #: a queue stands (None: not measured yet).
         self._seen: dict[int, float] = {}
         self.served: float | None = None
-        #: When the queue standing now formed (more than `QUIET_IN_FLIGHT` in flight; None: none stands), and the
-        #: exchanges since the last adjustment of runners back in it since their last exchange (`api.shares`).
-        self._queued_since: float | None = None
-        self._requeued = 0
         #: How long exchanges took here lately (the median, arrival to answer).
         self.typical = 0.0
         self.shares = Shares(MAX_SECONDS, rand)
         self.returns = Returns()
 
     def started(self, runner: int | None = None) -> float:
-        now = self.clock()
         if runner is not None:
-            last = self._seen.get(runner)
-            if last is not None and self._queued_since is not None and last >= self._queued_since:
-                self._requeued += 1  # back before the queue it was answered from drained
-            self._seen[runner] = now
-            self.returns.back(runner, now)
+            self._seen[runner] = self.clock()
+            self.returns.back(runner, self._seen[runner])
         self.in_flight += 1
         self._peak = max(self._peak, self.in_flight)
-        if self.in_flight > QUIET_IN_FLIGHT and self._queued_since is None:
-            self._queued_since = now
-        return now
+        return self.clock()
 
     def finished(self, started: float) -> None:
         self.in_flight -= 1
         self._trough = min(self._trough, self.in_flight)
-        if self.in_flight <= QUIET_IN_FLIGHT:
-            self._queued_since = None
         now = self.clock()
         self._window.append(now - started)
         if now - self._adjusted >= ADJUST_SECONDS:
@@ -186,9 +174,7 @@ class Pacer:
             return
         shares = self.shares
         typical = times[len(times) // 2]  # the median: one slow exchange does not move the fleet
-        requeued, self._requeued = self._requeued, 0
-        shares.adjust(now, elapsed, typical, TARGET_SECONDS, peak > QUIET_IN_FLIGHT, requeued > QUIET_IN_FLIGHT,
-                      self.pace, self.fleet)
+        shares.adjust(now, elapsed, typical, TARGET_SECONDS, peak > QUIET_IN_FLIGHT, self.pace, self.fleet)
         if shares.rate is not None:  # overloaded: the rate keeps the exchanges quick, the pace keeps them big
             self.typical = typical
             self.pace = min(max(shares.pace(self.fleet), MIN_SECONDS), MAX_SECONDS)

@@ -11,12 +11,6 @@ splits that rate among the runners it paces: a runner gets its equal part,
 now are the jobs reported a pace later, so the rate decides nearly all the work that
 reaches the database.
 
-- **Overload starts** only once runners come back to a queue that has stood since their
-  last exchange (`requeued`): more is asked of this process than it serves. A fleet that
-  starts at once (a job array's runners, registering and claiming in the same second) is
-  slow while its first claims queue, but that queue drains before they come back: taken
-  for overload, it put a 50-runner fleet on shares measured before the process had handed
-  out much (a 60 s pace, the database idle, until a whole pace had passed).
 - **The rate starts** at half of what this process handled lately at best (each job
   handed out is also reported, at about the same cost), and no lower than gives each
   runner `SHARE_JOBS` at the longest pace.
@@ -92,11 +86,11 @@ class Shares:
         """Jobs handed out or reported in one exchange."""
         self._handled += jobs
 
-    def adjust(self, now: float, elapsed: float, typical: float, target: float, queued: bool, requeued: bool,
-               pace: float, fleet: float) -> None:  # fmt: skip
+    def adjust(self, now: float, elapsed: float, typical: float, target: float, queued: bool, pace: float,
+               fleet: float) -> None:  # fmt: skip
         """Once an adjustment (at `now`, `elapsed` seconds since the last): `typical` is the exchanges' median time,
-        `target` what it should stay under, `queued` whether a queue stood, `requeued` whether runners came back to a
-        queue that had stood since their last exchange, `pace` the pace told lately, `fleet` the runners paced."""
+        `target` what it should stay under, `queued` whether a queue stood, `pace` the pace told lately, `fleet` the
+        runners paced."""
         asked, handled = self._asked / elapsed, self._handled / elapsed
         self._asked = self._handled = 0
         self.asked_rate += SMOOTHING * (asked - self.asked_rate)
@@ -104,11 +98,9 @@ class Shares:
         self.handled_rate = last + SMOOTHING * (handled - last)
         self._peak = max(self._peak * PEAK_DECAY**elapsed, handled)
         if self.rate is None:
-            if typical > target and requeued and self.asked_rate > self.handled_rate / 2 > 0:
-                # Overloaded: slow, and runners come back to a queue that has not drained (a burst of first claims
-                # drains before they do). Each job handed out is reported too, at about the same cost: hand out half
-                # of what this process handled lately at best, and no less than gives each runner its share at the
-                # longest pace.
+            if typical > target and queued and self.asked_rate > self.handled_rate / 2 > 0:
+                # Overloaded. Each job handed out is reported too, at about the same cost: hand out half of what this
+                # process handled lately at best, and no less than gives each runner its share at the longest pace.
                 least = SHARE_JOBS * fleet / self.longest_pace
                 self.rate = max(self.handled_rate / 2, self._peak / 2, least)
                 self._lowered = self._content_since = self._queued_at = now
