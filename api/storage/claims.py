@@ -186,13 +186,14 @@ async def _replay(db: Database, node: dict[str, Any], req: ClaimRequest):
 
 
 def _remember_all(db: Database, claims: list[tuple[dict[str, Any], ClaimRequest, str]]) -> None:
-    """Keep each claim's fresh token on its node with the request id, when the runner may retry the claim (written
+    """Keep each claim's fresh token on its node with the request id, so that the runner may retry the claim (written
     with the transaction's other writes to its nodes: `node_writes`). Kept in the transaction that takes the jobs,
-    even a claim whose answer was lost, or whose server stopped after it committed, is found again by its token."""
+    even a claim whose answer was lost, or whose server stopped after it committed, is found again by its token.
+    A claim without a request id cannot be retried: it clears the token instead. Either way its node is written, and
+    so checked to be live, by the transaction that hands it jobs."""
     for node, req, token in claims:
-        if req.request_id:
-            node_writes.set_fields(db, node["workflow_id"], node["_id"], {
-                "last_claim": {"request_id": req.request_id, "token": token}})  # fmt: skip
+        last = {"request_id": req.request_id, "token": token} if req.request_id else None
+        node_writes.set_fields(db, node["workflow_id"], node["_id"], {"last_claim": last})
 
 
 def _refusal(wf: dict[str, Any]) -> str | None:

@@ -146,21 +146,29 @@ def test_an_exchange_renews_a_due_lease_in_its_transaction_and_leaves_a_fresh_on
     assert [stored[nid]["last_claim"]["request_id"] for nid in (fresh, due)] == [f"r{fresh}-2", f"r{due}-2"]
 
 
-@pytest.mark.parametrize("due", [True, False])
+@pytest.mark.parametrize("due,request_id", [(True, True), (False, True), (False, False)])
 def test_a_node_stopped_after_its_exchange_arrived_is_refused_by_the_transaction_and_the_others_are_served(
-        mongo_uri, monkeypatch, due) -> None:  # fmt: skip
+        mongo_uri, monkeypatch, due, request_id) -> None:  # fmt: skip
     """A runner's exchange reads its node on arrival and finds its lease due (not running out), or not due; the node
     then stops (or a lease check expires it) before the exchange's transaction runs. The transaction's write to the
-    node (the renewal, or the claim's token) finds no live node: that exchange is refused and takes no job, and an
-    exchange of another runner in the same group is served as if it had come alone."""
+    node (the renewal, the claim's token, or the token cleared by a claim without a request id) finds no live node:
+    that exchange is refused and takes no job, and an exchange of another runner in the same group is served as if it
+    had come alone."""
+    import msgspec
+
     from tests.storage.test_group_commit import _claim
 
     arrived = expiry.renew_together
+    doomed = None
 
     async def claim(db, wid, nid, limit):
-        return (await claims.claim(db, wid, _claim(nid, limit), LEASE)).jobs
+        req = _claim(nid, limit)
+        if not request_id and nid == doomed:
+            req = msgspec.structs.replace(req, request_id=None)
+        return (await claims.claim(db, wid, req, LEASE)).jobs
 
     async def scenario(db: Database):
+        nonlocal doomed
         wid = await workflow(db, n_jobs=4)
         other, doomed = await node(db, wid), await node(db, wid, hostname="doomed")
         until = time.time() + (expiry.RENEW_ON_ARRIVAL_LEFT if due else expiry.RENEW_WHEN_LEFT) * LEASE + 5
