@@ -159,16 +159,12 @@ def test_a_node_stopped_after_its_exchange_arrived_is_refused_by_the_transaction
     from tests.storage.test_group_commit import _claim
 
     arrived = expiry.renew_together
-    doomed = None
 
-    async def claim(db, wid, nid, limit):
-        req = _claim(nid, limit)
-        if not request_id and nid == doomed:
-            req = msgspec.structs.replace(req, request_id=None)
+    async def claim(db, wid, nid, limit, with_id=True):
+        req = _claim(nid, limit) if with_id else msgspec.structs.replace(_claim(nid, limit), request_id=None)
         return (await claims.claim(db, wid, req, LEASE)).jobs
 
     async def scenario(db: Database):
-        nonlocal doomed
         wid = await workflow(db, n_jobs=4)
         other, doomed = await node(db, wid), await node(db, wid, hostname="doomed")
         until = time.time() + (expiry.RENEW_ON_ARRIVAL_LEFT if due else expiry.RENEW_WHEN_LEFT) * LEASE + 5
@@ -181,7 +177,8 @@ def test_a_node_stopped_after_its_exchange_arrived_is_refused_by_the_transaction
             return doc
 
         monkeypatch.setattr(expiry, "renew_together", arrive_then_stop)
-        answers = await asyncio.gather(claim(db, wid, other, 2), claim(db, wid, doomed, 2), return_exceptions=True)
+        answers = await asyncio.gather(claim(db, wid, other, 2), claim(db, wid, doomed, 2, request_id),
+                                       return_exceptions=True)
         held = {d["_id"]: d.get("active_compute_node_id") async for d in db.jobs.find({"workflow_id": wid})}
         return other, doomed, until, answers, held, await db.compute_nodes.find_one({"_id": doomed})
 
