@@ -174,7 +174,8 @@ class Pacer:
             return
         shares = self.shares
         typical = times[len(times) // 2]  # the median: one slow exchange does not move the fleet
-        shares.adjust(now, elapsed, typical, TARGET_SECONDS, peak > QUIET_IN_FLIGHT, self.pace, self.fleet)
+        shares.adjust(now, elapsed, typical, TARGET_SECONDS, peak > QUIET_IN_FLIGHT, trough > QUIET_IN_FLIGHT,
+                      self.pace, self.fleet)
         if shares.rate is not None:  # overloaded: the rate keeps the exchanges quick, the pace keeps them big
             self.typical = typical
             self.pace = min(max(shares.pace(self.fleet), MIN_SECONDS), MAX_SECONDS)

@@ -13,7 +13,12 @@ reaches the database.
 
 - **The rate starts** at half of what this process handled lately at best (each job
   handed out is also reported, at about the same cost), and no lower than gives each
-  runner `SHARE_JOBS` at the longest pace.
+  runner `SHARE_JOBS` at the longest pace. Shares start only in an adjustment through which
+  a queue stood, so what it handled is what this process hands out at full stretch. A
+  burst that ends is no overload: a small fleet's first claims arrive at once, its runners
+  run those jobs and come back together, and an adjustment that spanned that lull once set
+  the rate from what was handled over idle seconds (a 50-runner fleet paced at 30 s, served
+  at a tenth of its demand while the database sat idle).
 - **It is steered by the exchanges' time** (arrival to answer, the median of each
   adjustment): up by `RISE` jobs a second per runner while exchanges are quick and the
   fleet takes what it is given; down in proportion while they are slower than the target,
@@ -86,11 +91,11 @@ class Shares:
         """Jobs handed out or reported in one exchange."""
         self._handled += jobs
 
-    def adjust(self, now: float, elapsed: float, typical: float, target: float, queued: bool, pace: float,
-               fleet: float) -> None:  # fmt: skip
+    def adjust(self, now: float, elapsed: float, typical: float, target: float, queued: bool, saturated: bool,
+               pace: float, fleet: float) -> None:  # fmt: skip
         """Once an adjustment (at `now`, `elapsed` seconds since the last): `typical` is the exchanges' median time,
-        `target` what it should stay under, `queued` whether a queue stood, `pace` the pace told lately, `fleet` the
-        runners paced."""
+        `target` what it should stay under, `queued` whether a queue stood at some point and `saturated` whether one
+        stood throughout, `pace` the pace told lately, `fleet` the runners paced."""
         asked, handled = self._asked / elapsed, self._handled / elapsed
         self._asked = self._handled = 0
         self.asked_rate += SMOOTHING * (asked - self.asked_rate)
@@ -98,7 +103,7 @@ class Shares:
         self.handled_rate = last + SMOOTHING * (handled - last)
         self._peak = max(self._peak * PEAK_DECAY**elapsed, handled)
         if self.rate is None:
-            if typical > target and queued and self.asked_rate > self.handled_rate / 2 > 0:
+            if typical > target and saturated and self.asked_rate > self.handled_rate / 2 > 0:
                 # Overloaded. Each job handed out is reported too, at about the same cost: hand out half of what this
                 # process handled lately at best, and no less than gives each runner its share at the longest pace.
                 least = SHARE_JOBS * fleet / self.longest_pace

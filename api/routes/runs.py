@@ -43,9 +43,10 @@ class RunController(Controller):
         data = trimmed(data, PACER.share(data.limit + data.backlog, len(data.outcomes)))
         try:
             answer = await claims.claim(db, workflow_id, data, lease)
+            # Counted before the exchange ends, so that an adjustment it makes counts what it handled.
+            PACER.handled(len(answer.jobs) + (len(answer.report.accepted) if answer.report else 0))
         finally:
             PACER.finished(started)
-        PACER.handled(len(answer.jobs) + (len(answer.report.accepted) if answer.report else 0))
         answer.next_exchange_seconds = PACER.advice(lease, data.compute_node_id)
         return answer
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from collections import deque
+
 import pytest
 
 from api import pacing, shares
@@ -16,11 +19,12 @@ FLEET = 1000
 
 
 def _window(s: Shares, now: float, asked: int, handed: int, typical: float, queued: bool = True,
-            pace: float = 30.0, elapsed: float = 0.5, fleet: int = FLEET) -> None:  # fmt: skip
-    """One adjustment's exchanges: `handed` jobs handed out, and as many reported."""
+            pace: float = 30.0, elapsed: float = 0.5, fleet: int = FLEET, saturated: bool | None = None) -> None:  # fmt: skip
+    """One adjustment's exchanges: `handed` jobs handed out, and as many reported; a queue stood throughout if one
+    stood at all, unless `saturated` says otherwise."""
     s.asked(asked)
     s.handled(2 * handed)
-    s.adjust(now, elapsed, typical, TARGET, queued, pace, fleet)
+    s.adjust(now, elapsed, typical, TARGET, queued, queued if saturated is None else saturated, pace, fleet)
 
 
 def _overloaded(handed_per_window: int = 100) -> Shares:
@@ -43,6 +47,12 @@ def test_a_process_that_keeps_up_gives_every_runner_all_it_asks() -> None:
     # Slow without a queue (a lone runner on a slow host): no shares either.
     _window(s, 10.5, asked=1000, handed=100, typical=2.0, queued=False)
     assert s.rate is None
+    # Slow with a queue that formed and went (a burst, and a lull after it): what was handled is no measure of what
+    # this process hands out at full stretch, so no shares yet.
+    _window(s, 11.0, asked=1000, handed=100, typical=2.0, saturated=False)
+    assert s.rate is None
+    _window(s, 11.5, asked=1000, handed=100, typical=2.0)
+    assert s.rate is not None
 
 
 def test_an_overloaded_process_hands_out_half_what_it_handled_and_splits_it_by_pace_and_fleet() -> None:
@@ -207,19 +217,50 @@ class Clock:
         return self.t
 
 
+def _exchanges(pacer: Pacer, clock: Clock, runners: range, seconds: float, asked: int = 40, handed: int = 4,
+               drain: bool = True) -> None:  # fmt: skip
+    """`runners` come in turn, 50 a second, for `seconds`, each asking for `asked` jobs and reporting `handed`; each is
+    answered (handed `handed`) 2 s after it came, so that a queue of 100 stands throughout; then the queue drains."""
+    waiting: deque[float] = deque()
+    turn = itertools.cycle(runners)
+    end = clock.t + seconds
+    while (drain and waiting) or clock.t < end:
+        for _ in range(5 if clock.t < end else 0):
+            waiting.append(pacer.started(next(turn)))
+            pacer.share(asked, handed)
+        clock.t += 0.1
+        while waiting and clock.t - waiting[0] >= 2.0 - 1e-9:
+            pacer.handled(2 * handed)
+            pacer.finished(waiting.popleft())
+
+
 def _queued_fleet(pacer: Pacer, clock: Clock) -> None:
-    """1,000 runners' requests queue for 5 s (2 s each, 50 at a time), each asking for 40 jobs and handed 4."""
-    r = 0
-    while clock.t < 5.0:
-        started = []
-        for _ in range(50):
-            started.append(pacer.started(r % 1000))
-            pacer.share(40, 4)
-            pacer.handled(8)
-            r += 1
-        clock.t += 2.0
+    """100 runners' requests queue for 5 s, each asking for 40 jobs and handed 4."""
+    _exchanges(pacer, clock, range(100), 5.0)
+
+
+def test_a_fleet_that_comes_and_goes_in_bursts_is_no_overload_and_shares_start_on_what_is_handled_at_full_stretch(
+) -> None:  # fmt: skip
+    clock = Clock()
+    clock.t = 100.0  # the process started long before the fleet came
+    pacer = Pacer(clock, rand=lambda: 0.5)
+    for _ in range(3):
+        # 50 runners come at once and are answered together a second later (4 jobs each, and the 4 they report), then
+        # run their jobs for 5 s: a queue stood, the answers were slow, but no adjustment had a queue throughout.
+        started = [pacer.started(r) for r in range(50)]
+        for _ in started:
+            pacer.share(8, 4)
+        clock.t += 1.0
         for t in started:
+            pacer.handled(8)
             pacer.finished(t)
+        clock.t += 5.0
+    assert pacer.shares.rate is None and pacer.share(8, 4) is None
+    # Now a queue stands (each answered 2 s after it came, 400 jobs a second handed out and reported): shares start
+    # at half of that, as measured at full stretch, not over the lulls between the bursts (which gave 13 jobs a
+    # second, cut to 7 before the queue stood: a pace of a minute for 50 runners).
+    _exchanges(pacer, clock, range(50), 3.0, drain=False)
+    assert pacer.shares.rate == pytest.approx(400 / 2, rel=0.05)
 
 
 def test_an_overloaded_pacer_paces_for_the_share_and_spreads_the_fleet_over_a_whole_pace() -> None:
