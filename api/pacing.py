@@ -174,8 +174,10 @@ class Pacer:
             return
         shares = self.shares
         typical = times[len(times) // 2]  # the median: one slow exchange does not move the fleet
-        shares.adjust(now, elapsed, typical, TARGET_SECONDS, peak > QUIET_IN_FLIGHT, trough > QUIET_IN_FLIGHT,
-                      self.pace, self.fleet)
+        # Saturated: a queue stood throughout, and more than a handful were answered meanwhile, so what was handled is
+        # what this process hands out at full stretch (one answer while a transaction of the rest commits is not).
+        saturated = trough > QUIET_IN_FLIGHT and len(times) > QUIET_IN_FLIGHT
+        shares.adjust(now, elapsed, typical, TARGET_SECONDS, peak > QUIET_IN_FLIGHT, saturated, self.pace, self.fleet)
         if shares.rate is not None:  # overloaded: the rate keeps the exchanges quick, the pace keeps them big
             self.typical = typical
             self.pace = min(max(shares.pace(self.fleet), MIN_SECONDS), MAX_SECONDS)

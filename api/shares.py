@@ -13,12 +13,13 @@ reaches the database.
 
 - **The rate starts** at half of what this process handled lately at best (each job
   handed out is also reported, at about the same cost), and no lower than gives each
-  runner `SHARE_JOBS` at the longest pace. Shares start only in an adjustment through which
-  a queue stood, so what it handled is what this process hands out at full stretch. A
-  burst that ends is no overload: a small fleet's first claims arrive at once, its runners
-  run those jobs and come back together, and an adjustment that spanned that lull once set
-  the rate from what was handled over idle seconds (a 50-runner fleet paced at 30 s, served
-  at a tenth of its demand while the database sat idle).
+  runner `SHARE_JOBS` at the longest pace. Shares start only in a saturated adjustment (a
+  queue stood throughout, and more than a handful were answered), so what it handled is
+  what this process hands out at full stretch. A burst that ends is no overload: a small
+  fleet's first claims arrive at once, its runners run those jobs and come back together,
+  and an adjustment that spanned that lull, or saw one answer while a transaction of the
+  rest committed, once set the rate from next to nothing (50 runners paced at 30 to 60 s,
+  served at a tenth to a half of their demand while the database sat idle).
 - **It is steered by the exchanges' time** (arrival to answer, the median of each
   adjustment): up by `RISE` jobs a second per runner while exchanges are quick and the
   fleet takes what it is given; down in proportion while they are slower than the target,
@@ -94,8 +95,9 @@ class Shares:
     def adjust(self, now: float, elapsed: float, typical: float, target: float, queued: bool, saturated: bool,
                pace: float, fleet: float) -> None:  # fmt: skip
         """Once an adjustment (at `now`, `elapsed` seconds since the last): `typical` is the exchanges' median time,
-        `target` what it should stay under, `queued` whether a queue stood at some point and `saturated` whether one
-        stood throughout, `pace` the pace told lately, `fleet` the runners paced."""
+        `target` what it should stay under, `queued` whether a queue stood at some point and `saturated` whether this
+        process worked at full stretch (a queue throughout, answered), `pace` the pace told lately, `fleet` the
+        runners paced."""
         asked, handled = self._asked / elapsed, self._handled / elapsed
         self._asked = self._handled = 0
         self.asked_rate += SMOOTHING * (asked - self.asked_rate)

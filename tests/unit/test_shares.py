@@ -245,15 +245,18 @@ def test_a_fleet_that_comes_and_goes_in_bursts_is_no_overload_and_shares_start_o
     clock.t = 100.0  # the process started long before the fleet came
     pacer = Pacer(clock, rand=lambda: 0.5)
     for _ in range(3):
-        # 50 runners come at once and are answered together a second later (4 jobs each, and the 4 they report), then
-        # run their jobs for 5 s: a queue stood, the answers were slow, but no adjustment had a queue throughout.
+        # 50 runners come at once and are answered within a second (4 jobs each, and the 4 they report), then run
+        # their jobs for 5 s. Answers come as transactions commit: one at once, one while the rest still wait, the
+        # rest together. The answers were slow, and a queue stood through one adjustment, but it saw one answer: it
+        # did not measure what this process hands out.
         started = [pacer.started(r) for r in range(50)]
         for _ in started:
             pacer.share(8, 4)
-        clock.t += 1.0
-        for t in started:
-            pacer.handled(8)
-            pacer.finished(t)
+        for answered, after in ((started[:1], 0.1), (started[1:2], 0.6), (started[2:], 0.3)):
+            clock.t += after
+            for t in answered:
+                pacer.handled(8)
+                pacer.finished(t)
         clock.t += 5.0
     assert pacer.shares.rate is None and pacer.share(8, 4) is None
     # Now a queue stands (each answered 2 s after it came, 400 jobs a second handed out and reported): shares start
