@@ -266,6 +266,30 @@ def test_a_fleet_that_comes_and_goes_in_bursts_is_no_overload_and_shares_start_o
     assert pacer.shares.rate == pytest.approx(400 / 2, rel=0.05)
 
 
+@pytest.mark.parametrize(("standing", "answered", "starts"), [
+    (pacing.QUIET_IN_FLIGHT + 1, pacing.QUIET_IN_FLIGHT + 1, True),
+    (pacing.QUIET_IN_FLIGHT, pacing.QUIET_IN_FLIGHT + 1, False),  # no queue: a handful waiting is no queue
+    (pacing.QUIET_IN_FLIGHT + 1, pacing.QUIET_IN_FLIGHT, False),  # a handful answered measures nothing
+])  # fmt: skip
+def test_shares_start_once_more_than_a_handful_wait_throughout_an_adjustment_and_more_are_answered(
+    standing: int, answered: int, starts: bool
+) -> None:  # fmt: skip
+    clock = Clock()
+    pacer = Pacer(clock, rand=lambda: 0.5)
+    started = [pacer.started(r) for r in range(standing + answered + 1)]
+    for _ in started:
+        pacer.share(40, 0)
+    # Slow answers: the first makes an adjustment; the next one's adjustment sees `answered` answers while `standing`
+    # requests wait throughout.
+    answers = [(started[0], 1.0), (started[1], 0.2)] + [(t, 0.0) for t in started[2:answered]]
+    for t, after in answers + [(started[answered], 0.4)]:
+        clock.t += after
+        pacer.handled(8)
+        pacer.finished(t)
+    assert pacer.in_flight == standing
+    assert (pacer.shares.rate is not None) is starts
+
+
 def test_an_overloaded_pacer_paces_for_the_share_and_spreads_the_fleet_over_a_whole_pace() -> None:
     clock = Clock()
     pacer = Pacer(clock, rand=lambda: 1.0)
