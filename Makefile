@@ -37,7 +37,7 @@ slurm-stop:  ## cancel every Slurm job and stop the Slurm daemons
 	bash scripts/slurm.sh stop
 
 test-fast: install  ## unit and spec tests only (no server)
-	$(BIN)/python -m pytest -q tests/unit tests/spec
+	$(BIN)/python -m pytest -q tests/unit tests/pacing tests/spec
 
 mutation-install: install
 	$(BIN)/python -m pip install --quiet -e '.[mutation]'

@@ -190,7 +190,7 @@ class Pacer:
         pace = self.pace
         floor = self.fleet_floor()
         if typical > TARGET_SECONDS and peak > QUIET_IN_FLIGHT:
-            wanted = max(pace, MIN_SECONDS) * min(1.5, typical / TARGET_SECONDS)
+            wanted = max(pace, MIN_SECONDS) * typical / TARGET_SECONDS  # the growth's limit, below, caps it
             self._calm_since = now
         elif typical < TARGET_SECONDS / 2 or peak <= QUIET_IN_FLIGHT:
             # Calm: the floor holds the pace up, and does not raise it (nothing queues; a floor measured in a burst of

@@ -6,29 +6,15 @@ from api import pacing
 from api.pacing import Pacer
 from runner.pace import PACE_COVER, Pace, exchange_due, heartbeat_seconds, wanted
 from torc_client.core.resources import Capacity
+from tests.pacing.play import Clock, exchanges
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def _exchanges(pacer: Pacer, clock: Clock, seconds_each: float, count: int, together: int = 1) -> None:
-    """`count` exchanges of `seconds_each`, `together` of them in flight at a time."""
-    for _ in range(0, count, together):
-        started = [pacer.started() for _ in range(together)]
-        clock.t += seconds_each
-        for t in started:
-            pacer.finished(t)
 
 
 def test_an_idle_server_asks_for_no_pace() -> None:
     clock = Clock()
     pacer = Pacer(clock, rand=lambda: 0.5)
-    _exchanges(pacer, clock, 0.01, 100)
+    exchanges(pacer, clock, 0.01, 100)
     assert pacer.advice(10_000.0) is None
 
 
@@ -37,11 +23,11 @@ def test_slow_exchanges_lengthen_the_pace_and_fast_ones_shorten_it_back_to_none(
     pacer = Pacer(clock, rand=lambda: 0.5)
     paces = []
     for _ in range(6):
-        _exchanges(pacer, clock, pacing.TARGET_SECONDS * 2, 20, together=10)
+        exchanges(pacer, clock, pacing.TARGET_SECONDS * 2, 20, together=10)
         paces.append(pacer.advice(10_000.0))
     assert paces[0] is not None and all(b >= a for a, b in zip(paces, paces[1:])) and paces[-1] > paces[0]
     for _ in range(200):
-        _exchanges(pacer, clock, 0.01, 60)
+        exchanges(pacer, clock, 0.01, 60)
     assert pacer.advice(10_000.0) is None
 
 
@@ -50,7 +36,7 @@ def test_the_pace_stays_within_its_ceiling_and_a_paced_runner_is_leased_for_seve
     pacer = Pacer(clock, rand=lambda: 1.0)
     assert pacer.lease(60.0) == 60.0  # unpaced: the server's lease
     for _ in range(2000):
-        _exchanges(pacer, clock, 30.0, 20, together=10)
+        exchanges(pacer, clock, 30.0, 20, together=10)
     assert pacer.ceiling() == pacing.MAX_SECONDS
     longest = pacer.advice(10_000.0)
     assert longest == pacing.MAX_SECONDS * (1 + pacing.JITTER)
@@ -68,7 +54,7 @@ def test_the_pace_stays_within_its_ceiling_and_a_paced_runner_is_leased_for_seve
 def test_a_lone_runner_on_a_slow_host_is_not_paced() -> None:
     clock = Clock()
     pacer = Pacer(clock, rand=lambda: 0.5)
-    _exchanges(pacer, clock, pacing.TARGET_SECONDS * 4, 50, together=1)
+    exchanges(pacer, clock, pacing.TARGET_SECONDS * 4, 50, together=1)
     assert pacer.advice(10_000.0) is None
 
 
@@ -119,14 +105,14 @@ def test_the_lull_between_two_waves_of_a_paced_fleet_does_not_shorten_the_pace()
     clock = Clock()
     pacer = Pacer(clock, rand=lambda: 0.5)
     for _ in range(12):  # a fleet's requests queue: the pace grows
-        _exchanges(pacer, clock, pacing.TARGET_SECONDS * 4, 40, together=20)
+        exchanges(pacer, clock, pacing.TARGET_SECONDS * 4, 40, together=20)
     paced = pacer.pace
     assert paced > 4.0
     # The fleet comes back a pace later: until then, a few quick exchanges only.
-    _exchanges(pacer, clock, 0.01, int(paced * 0.9 / 0.01))
+    exchanges(pacer, clock, 0.01, int(paced * 0.9 / 0.01))
     assert pacer.pace == paced
     # A whole pace of calm: the server is idle now, and the pace halves.
-    _exchanges(pacer, clock, 0.01, int(paced * 0.2 / 0.01) + 60)
+    exchanges(pacer, clock, 0.01, int(paced * 0.2 / 0.01) + 60)
     assert pacer.pace == paced * pacing.SHRINK
 
 
@@ -138,9 +124,9 @@ def test_the_pace_grows_at_most_by_half_within_one_pace() -> None:
     # Exchanges ten times slower than the target, many in flight: the pace grows, but a runner told 6 s is told at
     # most 9 s when it comes back 6 s later (what its backlog covers, with the jitter: `runner.pace.PACE_COVER`).
     while clock.t - start < 6.0:
-        _exchanges(pacer, clock, 0.25, 40, together=20)
+        exchanges(pacer, clock, 0.25, 40, together=20)
         pacer.finished(pacer.started())  # a slow one keeps the median above the target
-        _exchanges(pacer, clock, pacing.TARGET_SECONDS * 10, 40, together=20)
+        exchanges(pacer, clock, pacing.TARGET_SECONDS * 10, 40, together=20)
     grown = pacer.pace
     assert 6.0 < grown <= 6.0 * pacing.GROWTH ** ((clock.t - start) / 6.0 + pacing.ADJUST_SECONDS) + 1e-9
 
@@ -185,7 +171,7 @@ def test_runners_gone_quiet_leave_the_fleet() -> None:
     assert pacer.fleet == 500
     pacer.pace = 0.0
     clock.t += pacing.FLEET_SECONDS + 1
-    _exchanges(pacer, clock, 0.01, 200)  # one runner keeps exchanging, with no runner number: not counted
+    exchanges(pacer, clock, 0.01, 200)  # one runner keeps exchanging, with no runner number: not counted
     pacer.finished(pacer.started(7))
     clock.t += pacing.ADJUST_SECONDS
     pacer.finished(pacer.started(7))

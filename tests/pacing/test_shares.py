@@ -11,6 +11,7 @@ from api import pacing, shares
 from api.pacing import Pacer
 from api.shares import Shares, trimmed
 from torc_client.contract import ClaimRequest
+from tests.pacing.play import Clock
 
 TARGET = 0.5
 
@@ -208,13 +209,6 @@ def test_a_claim_is_trimmed_to_its_share_what_fits_now_first() -> None:
     assert (trimmed(req, 3).limit, trimmed(req, 3).backlog) == (3, 0)
     assert trimmed(req, 10).compute_node_id == 1
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def _exchanges(pacer: Pacer, clock: Clock, runners: range, seconds: float, asked: int = 40, handed: int = 4,

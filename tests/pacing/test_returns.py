@@ -10,14 +10,8 @@ import pytest
 
 from api import pacing
 from api.pacing import Pacer, Returns
+from tests.pacing.play import Clock
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def test_a_runner_back_when_told_counts_one_pace_and_one_back_after_two_counts_two() -> None:
@@ -79,6 +73,29 @@ def test_what_is_forgotten_is_not_measured() -> None:
     returns.adjust(0.5)
     assert returns.paces == 2.0
 
+
+
+def test_a_runner_told_no_pace_after_a_pace_is_not_measured() -> None:
+    returns = Returns()
+    returns.told(1, 0.0, 10.0)
+    returns.told(1, 5.0, None)
+    returns.back(1, 50.0)
+    returns.adjust(0.5)
+    assert returns.paces == 1.0
+
+
+def test_returns_seen_fade_over_the_half_life_not_at_once() -> None:
+    returns = Returns()
+    returns.told(1, 0.0, 10.0)
+    returns.back(1, 30.0)  # back after three paces
+    returns.adjust(0.5)
+    assert returns.paces == 3.0
+    returns.told(1, 30.0, 10.0)
+    returns.back(1, 40.0)  # then after one
+    returns.adjust(0.5)
+    fade = 0.5 ** (0.5 / pacing.RETURNS_HALF_LIFE)
+    assert returns.paces == pytest.approx((30.0 * fade + 10.0) / (10.0 * fade + 10.0))
+    assert returns.paces == pytest.approx(2.0, rel=0.02)
 
 #: Each exchange's time: slower than what raises the rate, quicker than what lowers it.
 EXCHANGE_SECONDS = 0.9 * pacing.TARGET_SECONDS
