@@ -54,6 +54,13 @@ def test_exchanges_between_quick_and_slow_hold_the_pace_and_calm_ones_shorten_it
     assert pacer.pace <= 2.0  # never longer: none of these is slow with a queue
 
 
+def test_exchanges_at_the_target_ask_no_pace_of_a_server_that_has_none() -> None:
+    clock = Clock()
+    pacer = Pacer(clock, rand=lambda: 0.5)
+    exchanges(pacer, clock, pacing.TARGET_SECONDS, 10 * 12, together=10)
+    assert pacer.pace == 0.0 and pacer.advice(10_000.0) is None
+
+
 def test_exchanges_neither_quick_nor_slow_restart_the_wait_for_a_whole_pace_of_calm() -> None:
     clock = Clock()
     pacer = Pacer(clock, rand=lambda: 0.5)
