@@ -74,7 +74,6 @@ def test_what_is_forgotten_is_not_measured() -> None:
     assert returns.paces == 2.0
 
 
-
 def test_a_runner_told_no_pace_after_a_pace_is_not_measured() -> None:
     returns = Returns()
     returns.told(1, 0.0, 10.0)

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from api import pacing, shares
+from api import shares
 from api.pacing import Pacer
 from api.shares import Shares
 from tests.pacing.play import Clock
@@ -142,21 +142,3 @@ def test_an_overloaded_pacer_rounds_its_shares_with_its_own_draws() -> None:
     pacer.shares.rate = rate = 7.7 * pacer.fleet / pacer.pace  # an equal part of 7.7 jobs
     got = {pacer.share(40, 0) for _ in range(50)}
     assert got == {math.floor(1.5 * 7.7)}  # back with nothing: half as much again, rounded by the draw (0: down)
-
-
-def test_four_clients_at_once_are_no_queue_and_the_shares_end_a_pace_after_the_fleet_left() -> None:
-    clock = Clock()
-    pacer = Pacer(clock, rand=lambda: 0.5)
-    _queued_fleet(pacer, clock)
-    assert pacer.shares.rate is not None
-    pace = pacer.pace
-    # The fleet leaves; four clients claim 600 jobs at a time, together, each answered in 50 ms.
-    left, got = clock.t, 0
-    while clock.t < left + max(pace, shares.UNQUEUED_SECONDS) + 2 * pacing.ADJUST_SECONDS:
-        started = [pacer.started(5000 + c) for c in range(pacing.QUIET_IN_FLIGHT)]
-        got = [pacer.share(600, 0) for _ in started]
-        clock.t += 0.05
-        for t in started:
-            pacer.handled(600)
-            pacer.finished(t)
-    assert got == [None] * pacing.QUIET_IN_FLIGHT

@@ -184,21 +184,24 @@ def test_shares_end_once_no_queue_has_stood_for_a_whole_pace_whatever_is_asked()
     assert s.rate is None
 
 
-def test_a_lone_client_after_a_big_fleet_left_is_handed_all_it_asks_within_a_pace() -> None:
+@pytest.mark.parametrize("clients", [1, pacing.QUIET_IN_FLIGHT])  # a handful at once is no queue either
+def test_a_lone_client_after_a_big_fleet_left_is_handed_all_it_asks_within_a_pace(clients: int) -> None:
     clock = Clock()
     pacer = Pacer(clock, rand=lambda: 0.5)
     _queued_fleet(pacer, clock)
     assert pacer.shares.rate is not None
     pace = pacer.pace
-    # The fleet leaves. One client claims 600 jobs at a time, one exchange after the other, each answered in 50 ms.
-    left, got = clock.t, 0
+    # The fleet leaves. `clients` claim 600 jobs at a time, together, one exchange after the other, each answered in
+    # 50 ms.
+    left, got = clock.t, []
     while clock.t < left + pace + 2 * pacing.ADJUST_SECONDS:
-        started = pacer.started(5000)
-        got = pacer.share(600, 0)
-        pacer.handled(600)
+        started = [pacer.started(5000 + c) for c in range(clients)]
+        got = [pacer.share(600, 0) for _ in started]
         clock.t += 0.05
-        pacer.finished(started)
-    assert got is None  # all it asks: no longer a share of a fleet that has gone
+        for t in started:
+            pacer.handled(600)
+            pacer.finished(t)
+    assert got == [None] * clients  # all they ask: no longer a share of a fleet that has gone
 
 
 def test_a_claim_is_trimmed_to_its_share_what_fits_now_first() -> None:
